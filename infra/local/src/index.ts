@@ -1,0 +1,3 @@
+export { resolveStackSettings, isLocalHost, type StackSettings } from './settings.js';
+export { stackUp, stackDown, stackStatus, type EngineStatus, type EngineState } from './stack.js';
+export type { Progress } from './engines.js';
