@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isEventId, newEventId } from './ids.js';
+
+describe('newEventId', () => {
+  it('mints a UUIDv7 carrying the given millisecond timestamp', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (now) => {
+        const id = newEventId(now);
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16)).toBe(now);
+        expect(isEventId(id)).toBe(true);
+      }),
+    );
+  });
+
+  it('sorts ids by their timestamps', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 }), fc.integer({ min: 1, max: 2 ** 47 }), (a, delta) => {
+        expect(newEventId(a) < newEventId(a + delta)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('isEventId', () => {
+  it('accepts any UUIDv7 and any ULID', () => {
+    fc.assert(fc.property(fc.oneof(fc.uuid({ version: 7 }), fc.ulid()), (id) => void expect(isEventId(id)).toBe(true)));
+  });
+
+  it('refuses other UUID versions and malformed ULIDs', () => {
+    fc.assert(fc.property(fc.uuid({ version: [1, 4, 6, 8] }), (id) => void expect(isEventId(id)).toBe(false)));
+    expect(isEventId('01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBe(true);
+    expect(isEventId('81ARZ3NDEKTSV4RRFFQ69G5FAV')).toBe(false);
+    expect(isEventId('01ARZ3NDEKTSV4RRFFQ69G5FAU')).toBe(false);
+    expect(isEventId('01ARZ3NDEKTSV4RRFFQ69G5FA')).toBe(false);
+  });
+});
