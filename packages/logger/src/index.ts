@@ -1,0 +1,4 @@
+export { createLogger } from './logger.js';
+export type { LoggerOptions } from './logger.js';
+export { redactSecrets } from './redact.js';
+export type { Logger } from 'pino';
