@@ -1,0 +1,5 @@
+export { createClickHouse, type ClickHouse, type ClickHouseOptions } from './client.js';
+export { sql, identifier, join, literal, formatDateTime, type Sql, type SqlValue } from './sql.js';
+export { runMigrations, type MigrationOptions, type MigrationResult, type MigrationStatus } from './migrations.js';
+export { ClickHouseRequestError, MigrationError, type ClickHouseOperation, type MigrationErrorCode } from './errors.js';
+export { FEATURES, parseServerVersion, versionAtLeast, type ServerVersion } from './version.js';
