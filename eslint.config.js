@@ -24,7 +24,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'infra/local/**/*.ts'],
+    files: ['packages/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'infra/local/**/*.ts', 'scripts/**/*.mjs'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
@@ -18,6 +20,10 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && !module.children.size) failed += 1;
     }
-    process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const line = `vitest: ${passed} passed, ${failed} failed, ${skipped} skipped`;
+    process.stdout.write(`\n${line}\n`);
+    // `keywatch test` repeats it as its own last line, after the static checks' verdict.
+    mkdirSync('.keywatch', { recursive: true });
+    writeFileSync(path.join('.keywatch', 'last-test-summary'), `${line}\n`);
   }
 }

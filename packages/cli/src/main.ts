@@ -1,10 +1,18 @@
 import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRun } from './commands/run.js';
 import { registerStack } from './commands/stack.js';
+import { registerTest } from './commands/test.js';
 
 const program = new Command('keywatch')
   .description('Keywatch: API keys, gateways, usage analytics and security monitoring')
   .showHelpAfterError();
 registerStack(program);
+registerMigrate(program);
+registerRun(program);
+registerDemo(program);
+registerTest(program);
 
 try {
   await program.parseAsync(process.argv);

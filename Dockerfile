@@ -1,0 +1,14 @@
+# One image for every Keywatch service and the CLI: `docker run keywatch:local run <service>`.
+FROM node:24.11-bookworm-slim
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
+RUN npm install -g pnpm@10.34.8
+WORKDIR /app
+COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc ./
+COPY packages ./packages
+COPY services ./services
+COPY infra ./infra
+COPY test/package.json ./test/package.json
+COPY bench/package.json ./bench/package.json
+RUN pnpm install --frozen-lockfile --prod=false
+USER node
+ENTRYPOINT ["node", "--enable-source-maps", "--import", "tsx", "packages/cli/src/main.ts"]

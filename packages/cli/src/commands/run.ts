@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { repoRoot } from '../repo.js';
+
+export const tsxLoader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
+
+/** Runs a TypeScript entry point in a child Node process, forwarding SIGINT/SIGTERM; resolves with its exit code. */
+export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', '--import', tsxLoader, entry, ...args], { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 1));
+    });
+  });
+}
+
+export function services(): string[] {
+  const dir = path.join(repoRoot, 'services');
+  return readdirSync(dir).filter((name) => existsSync(path.join(dir, name, 'src/main.ts')));
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .argument('<service>', 'a folder name under services/')
+    .description('run one service in the foreground until SIGTERM or Ctrl-C')
+    .action(async (service: string) => {
+      if (!services().includes(service)) {
+        throw new Error(`unknown service "${service}"; known: ${services().join(', ')}`);
+      }
+      process.exitCode = await runNode(path.join(repoRoot, 'services', service, 'src/main.ts'));
+    });
+}

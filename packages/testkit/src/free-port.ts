@@ -1,0 +1,13 @@
+import net from 'node:net';
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export default function getPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

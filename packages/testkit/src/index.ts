@@ -1,0 +1,3 @@
+export { test, expect, describe, type Fixtures, type KafkaFixture, type ClickHouseFixture, type RedisFixture } from './fixtures.js';
+export { provideEngines, repoRoot, type EngineEndpoints } from './engines.js';
+export { IMAGES } from './containers.js';

@@ -1,0 +1,62 @@
+import type { AuthEvent } from '@keywatch/contracts';
+
+/** One row of the `auth_events` table (infra/clickhouse/migrations/0001_auth_events.sql). */
+export interface AuthEventRow {
+  v: number;
+  event_id: string;
+  ts: string;
+  ts_ms: number;
+  gateway_id: string;
+  request_id: string;
+  tenant_id: string;
+  key_id: string;
+  key_type: string;
+  environment: string;
+  key_fingerprint: string;
+  outcome: string;
+  scope: string;
+  method: string;
+  route: string;
+  status: number;
+  latency_ms: number;
+  ip: string;
+  user_agent: string;
+  origin: string;
+  rate_limit_limit: number | null;
+  rate_limit_remaining: number | null;
+  rate_limit_window_s: number | null;
+}
+
+/**
+ * Maps a validated event to a row. ClickHouse 18.16 has no DateTime64, so the event time is stored
+ * as DateTime (seconds, UTC) plus its milliseconds; absent strings become '' so they can sit in
+ * ORDER BY keys (18.16 refuses Nullable there).
+ */
+export function toRow(event: AuthEvent): AuthEventRow {
+  const ts = event.ts; // YYYY-MM-DDTHH:mm:ss.sssZ, checked by the contract
+  return {
+    v: event.v,
+    event_id: event.event_id,
+    ts: `${ts.slice(0, 10)} ${ts.slice(11, 19)}`,
+    ts_ms: Number(ts.slice(20, 23)),
+    gateway_id: event.gateway_id,
+    request_id: event.request_id,
+    tenant_id: event.tenant_id ?? '',
+    key_id: event.key_id ?? '',
+    key_type: event.key_type ?? '',
+    environment: event.environment ?? '',
+    key_fingerprint: event.key_fingerprint ?? '',
+    outcome: event.outcome,
+    scope: event.scope ?? '',
+    method: event.method,
+    route: event.route,
+    status: event.status,
+    latency_ms: event.latency_ms,
+    ip: event.ip,
+    user_agent: event.user_agent ?? '',
+    origin: event.origin ?? '',
+    rate_limit_limit: event.rate_limit?.limit ?? null,
+    rate_limit_remaining: event.rate_limit?.remaining ?? null,
+    rate_limit_window_s: event.rate_limit?.window_s ?? null,
+  };
+}
