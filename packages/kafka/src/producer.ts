@@ -1,4 +1,6 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
+
+const { Partitioners } = kafkajs;
 
 /** A message as Keywatch produces it: key and value bytes, optional headers. */
 export interface OutgoingMessage {
@@ -19,8 +21,17 @@ export interface EventProducer {
  * messages. One call sends its messages in batches per partition (KafkaJS groups them by leader).
  */
 export async function createProducer(kafka: Kafka): Promise<EventProducer> {
-  // KIP-98: idempotence needs acks=all and one request in flight per connection.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    // KIP-98: idempotence needs acks=all, one request in flight per connection and unbounded
+    // retries (a send given up on may or may not have been written). A send therefore waits out a
+    // Kafka outage instead of failing; callers that must not wait (gateways) buffer in front of it.
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 10_000 },
+    // Java-compatible murmur2: the same key lands on the same partition as with any other client.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   let closed: Promise<void> | undefined;
   return {

@@ -70,7 +70,8 @@ export function registerDemo(program: Command): void {
       const run = newEventId();
       const gatewayId = `demo-${run.slice(-8)}`;
       console.log(`\n━━ 3. ingest worker (group ${config.INGEST_GROUP_ID}) and ${options.events} + ${options.invalid} invalid events (run ${gatewayId})`);
-      const worker = await startIngestWorker(config, logger);
+      // The worker's own warnings (each dead-lettered batch) would drown the demo's progress line.
+      const worker = await startIngestWorker(config, logger.child({}, { level: 'error' }));
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-demo', logger });
       const producer = await createProducer(kafka);
       const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, logger });
