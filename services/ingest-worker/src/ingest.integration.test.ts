@@ -90,9 +90,6 @@ test('valid auth events land once in ClickHouse and invalid ones in the dead-let
       expect(letter!.headers?.[DLQ_HEADERS.topic]?.toString()).toBe(kafka.topics.authEvents);
     }
   } finally {
-    await dlqReader.close();
-    await worker.close();
-    await producer.close();
-    await ch.close();
+    await Promise.all([dlqReader.close(), worker.close(), producer.close(), ch.close()]);
   }
 });
