@@ -59,7 +59,7 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         autoCommit: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           await options.handler({
             topic: batch.topic,
@@ -76,7 +76,10 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
           });
           // The committed offset is the next one to read: last handled + 1.
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          // Not consumer.commitOffsets: once close() has begun, KafkaJS drops that call silently, so
+          // the batch in hand would finish uncommitted and be redelivered. Given offsets, this one
+          // commits them unconditionally, while the member is still in the group.
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
           log.debug({ topic: batch.topic, partition: batch.partition, offset: next, count: batch.messages.length }, 'batch committed');
         },
       });

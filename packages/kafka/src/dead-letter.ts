@@ -27,10 +27,9 @@ const MAX_REASON_LENGTH = 1000;
  * headers naming the reason and the source position so it can be inspected and replayed.
  */
 export function toDeadLetter(source: SourceMessage, reason: string, now: Date = new Date()): OutgoingMessage {
-  const headers: Record<string, string | Buffer> = {};
+  const headers: NonNullable<OutgoingMessage['headers']> = {};
   for (const [name, value] of Object.entries(source.headers ?? {})) {
-    if (value === undefined) continue;
-    headers[name] = Array.isArray(value) ? (value[0] ?? '') : value;
+    if (value !== undefined) headers[name] = value;
   }
   headers[DLQ_HEADERS.reason] = reason.slice(0, MAX_REASON_LENGTH);
   headers[DLQ_HEADERS.topic] = source.topic;

@@ -6,7 +6,8 @@ const { Partitioners } = kafkajs;
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: string | Buffer;
-  headers?: Record<string, string | Buffer>;
+  /** A header that occurs more than once is an array of its values, as KafkaJS reads and writes it. */
+  headers?: Record<string, string | Buffer | (string | Buffer)[]>;
 }
 
 /** The producing side every service depends on (an in-memory implementation serves unit tests). */

@@ -1,0 +1,182 @@
+import { exampleAuthEvent, type AuthEvent } from '@keywatch/contracts';
+import { DLQ_HEADERS, InMemoryProducer, type ConsumedBatch } from '@keywatch/kafka';
+import { createLogger } from '@keywatch/logger';
+import { describe, expect, it } from 'vitest';
+import { createIngestHandler, type RowSink } from './ingest.js';
+import { toRow, type AuthEventRow } from './rows.js';
+
+const logger = createLogger({ name: 'test', level: 'silent' });
+const dlqTopic = 'staging.auth-events-dlq';
+
+/** Keeps every insert; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
+class InMemorySink implements RowSink {
+  readonly inserts: Array<{ table: string; rows: AuthEventRow[] }> = [];
+  failWith: Error | undefined;
+
+  async insert(table: string, rows: AuthEventRow[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.inserts.push({ table, rows });
+  }
+}
+
+function batchOf(values: Array<string | null>): ConsumedBatch {
+  return {
+    topic: 'staging.auth-events',
+    partition: 2,
+    heartbeat: async () => {},
+    messages: values.map((value, i) => ({
+      topic: 'staging.auth-events',
+      partition: 2,
+      offset: String(100 + i),
+      key: Buffer.from(`key-${i}`),
+      value: value === null ? null : Buffer.from(value),
+      headers: { 'x-origin': `case-${i}` },
+    })),
+  };
+}
+
+function setup() {
+  const sink = new InMemorySink();
+  const producer = new InMemoryProducer();
+  const handler = createIngestHandler({ sink, producer, dlqTopic, logger });
+  return { sink, producer, handler, deadLetters: () => producer.sent.get(dlqTopic) ?? [] };
+}
+
+const header = (headers: Record<string, unknown> | undefined, name: string) => String(headers?.[name]);
+
+describe('createIngestHandler', () => {
+  it('puts the valid events of a batch in one insert and the invalid ones in the dead-letter topic with their reasons', async () => {
+    const { sink, handler, deadLetters } = setup();
+    const valid = [exampleAuthEvent(), exampleAuthEvent({ outcome: 'unknown_key', key_id: null }), exampleAuthEvent({ tenant_id: 'tenant_b' })];
+    const invalid = ['{not json', JSON.stringify({ ...exampleAuthEvent(), ts: 'yesterday' }), null];
+    const values = [JSON.stringify(valid[0]), invalid[0]!, JSON.stringify(valid[1]), invalid[1]!, JSON.stringify(valid[2]), invalid[2]!];
+
+    await handler(batchOf(values));
+
+    expect(sink.inserts).toEqual([{ table: 'auth_events', rows: valid.map(toRow) }]);
+    const letters = deadLetters();
+    expect(letters.map((m) => m.key?.toString())).toEqual(['key-1', 'key-3', 'key-5']);
+    expect(letters.map((m) => m.value.toString())).toEqual(['{not json', invalid[1], '']); // original bytes
+    expect(header(letters[0]?.headers, DLQ_HEADERS.reason)).toMatch(/^invalid JSON/);
+    expect(header(letters[1]?.headers, DLQ_HEADERS.reason)).toMatch(/^ts: /);
+    expect(header(letters[2]?.headers, DLQ_HEADERS.reason)).toBe('empty message');
+    expect(letters.map((m) => header(m.headers, DLQ_HEADERS.offset))).toEqual(['101', '103', '105']);
+    expect(letters.map((m) => header(m.headers, DLQ_HEADERS.topic))).toEqual(Array(3).fill('staging.auth-events'));
+    expect(letters.map((m) => header(m.headers, 'x-origin'))).toEqual(['case-1', 'case-3', 'case-5']);
+  });
+
+  it('sends nothing to the dead-letter topic when every event is valid', async () => {
+    const { sink, handler, deadLetters } = setup();
+    await handler(batchOf([JSON.stringify(exampleAuthEvent()), JSON.stringify(exampleAuthEvent())]));
+    expect(sink.inserts).toHaveLength(1);
+    expect(sink.inserts[0]?.rows).toHaveLength(2);
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it('makes no insert when every event is invalid', async () => {
+    const { sink, handler, deadLetters } = setup();
+    await handler(batchOf(['[]', '{}']));
+    expect(sink.inserts).toEqual([]);
+    expect(deadLetters()).toHaveLength(2);
+  });
+
+  it('inserts into the configured table', async () => {
+    const sink = new InMemorySink();
+    const handler = createIngestHandler({ sink, producer: new InMemoryProducer(), dlqTopic, logger, table: 'auth_events_v2' });
+    await handler(batchOf([JSON.stringify(exampleAuthEvent())]));
+    expect(sink.inserts.map((i) => i.table)).toEqual(['auth_events_v2']);
+  });
+
+  it('rejects when the insert rejects, so the runner does not commit the batch', async () => {
+    const { sink, handler } = setup();
+    sink.failWith = new Error('ClickHouse unreachable');
+    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow('ClickHouse unreachable');
+  });
+
+  it('rejects when the dead-letter send rejects, so the runner does not commit the batch', async () => {
+    const sink = new InMemorySink();
+    const producer = new InMemoryProducer();
+    producer.send = async () => {
+      throw new Error('Kafka unreachable');
+    };
+    const handler = createIngestHandler({ sink, producer, dlqTopic, logger });
+    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow('Kafka unreachable');
+  });
+});
+
+describe('toRow', () => {
+  const event: AuthEvent = exampleAuthEvent({ ts: '2025-01-31T23:59:58.047Z' });
+
+  it('splits ts into a DateTime in UTC and its milliseconds', () => {
+    expect(toRow(event)).toMatchObject({ ts: '2025-01-31 23:59:58', ts_ms: 47 });
+    expect(toRow({ ...event, ts: '2025-02-01T00:00:00.000Z' })).toMatchObject({ ts: '2025-02-01 00:00:00', ts_ms: 0 });
+    expect(toRow({ ...event, ts: '2025-02-01T00:00:00.999Z' })).toMatchObject({ ts_ms: 999 });
+  });
+
+  it('turns absent strings into empty strings', () => {
+    const anonymous: AuthEvent = {
+      ...event,
+      outcome: 'missing_key',
+      tenant_id: null,
+      key_id: null,
+      key_type: null,
+      environment: null,
+      key_fingerprint: null,
+      scope: null,
+      user_agent: null,
+      origin: null,
+      rate_limit: null,
+    };
+    expect(toRow(anonymous)).toMatchObject({
+      tenant_id: '',
+      key_id: '',
+      key_type: '',
+      environment: '',
+      key_fingerprint: '',
+      scope: '',
+      user_agent: '',
+      origin: '',
+    });
+  });
+
+  it('flattens the rate limit into three columns, null when there is none', () => {
+    expect(toRow({ ...event, rate_limit: { limit: 100, remaining: 0, window_s: 60 } })).toMatchObject({
+      rate_limit_limit: 100,
+      rate_limit_remaining: 0,
+      rate_limit_window_s: 60,
+    });
+    expect(toRow({ ...event, rate_limit: null })).toMatchObject({
+      rate_limit_limit: null,
+      rate_limit_remaining: null,
+      rate_limit_window_s: null,
+    });
+  });
+
+  it('copies every other field as it is', () => {
+    expect(toRow(event)).toEqual({
+      v: 1,
+      event_id: event.event_id,
+      ts: '2025-01-31 23:59:58',
+      ts_ms: 47,
+      gateway_id: 'gw-example',
+      request_id: event.request_id,
+      tenant_id: 'tenant_dev_abc123',
+      key_id: 'key_example000000000000000000',
+      key_type: 'secret',
+      environment: 'dev',
+      key_fingerprint: '0123456789abcdef',
+      outcome: 'allowed',
+      scope: 'subscriptions:read',
+      method: 'GET',
+      route: '/v1/subscriptions',
+      status: 200,
+      latency_ms: 12.5,
+      ip: '203.0.113.7',
+      user_agent: 'keywatch-example/1.0',
+      origin: '',
+      rate_limit_limit: 100,
+      rate_limit_remaining: 99,
+      rate_limit_window_s: 60,
+    });
+  });
+});
