@@ -76,3 +76,17 @@ describe('formatIssues', () => {
     expect(line.endsWith('…')).toBe(true);
   });
 });
+
+describe('validate on strict schemas', () => {
+  it('names each unknown field, at its own path', () => {
+    const schema = z.strictObject({ a: z.number(), nested: z.strictObject({ b: z.string() }) });
+    const result = validate(schema, { a: 1, colour: 'red', nested: { b: 'x', size: 3 } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect([...result.issues].sort((x, y) => x.field.localeCompare(y.field))).toEqual([
+        { field: 'colour', reason: 'is not a known field' },
+        { field: 'nested.size', reason: 'is not a known field' },
+      ]);
+    }
+  });
+});
