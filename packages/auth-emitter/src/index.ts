@@ -1,0 +1,7 @@
+export {
+  createAuthEventEmitter,
+  type AuthEventEmitter,
+  type AuthEventEmitterOptions,
+  type AuthEventEmitterStats,
+  type LossReason,
+} from './emitter.js';

@@ -1,0 +1,127 @@
+import { createRedis } from '@keywatch/redis';
+import { describe, expect, test } from '@keywatch/testkit';
+import { vi } from 'vitest';
+import { createRateLimiter, type RateLimitResult } from './limiter.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('createRateLimiter', () => {
+  test('allows exactly `limit` of 500 concurrent calls from two gateways (two connections)', async ({ redis }) => {
+    const other = createRedis({ url: redis.url, keyPrefix: redis.prefix, connectionName: 'second-gateway' });
+    try {
+      const gateways = [createRateLimiter({ redis: redis.client }), createRateLimiter({ redis: other })];
+      const policy = { limit: 100, window_s: 60 };
+      const results = await Promise.all(Array.from({ length: 500 }, (_, i) => gateways[i % 2]!.limit('key_concurrent', policy)));
+      const allowed = results.filter((r) => r.allowed);
+      expect(allowed).toHaveLength(100);
+      // Each remaining value from 99 down to 0 is handed out exactly once.
+      expect(allowed.map((r) => r.remaining).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      for (const refused of results.filter((r) => !r.allowed)) {
+        expect(refused.remaining).toBe(0);
+        expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+      }
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  test('remaining counts down to 0, then requests are refused with a Retry-After of about one interval', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const policy = { limit: 5, window_s: 10 };
+    const seen: RateLimitResult[] = [];
+    for (let i = 0; i < 7; i += 1) seen.push(await limiter.limit('key_countdown', policy));
+    expect(seen.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false]);
+    expect(seen.map((r) => r.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0]);
+    expect(seen.every((r) => r.limit === 5)).toBe(true);
+    // The emission interval is 10 s / 5 = 2 s: the next request is allowed about 2 s after the burst.
+    const refused = seen[5]!;
+    expect(refused.retryAfterSeconds).toBeGreaterThan(1.9);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(2);
+    // The bucket is full again about one window after the burst.
+    expect(refused.resetSeconds).toBeGreaterThan(9.9);
+    expect(refused.resetSeconds).toBeLessThanOrEqual(10);
+    expect(seen[0]!.retryAfterSeconds).toBeNull();
+    expect(seen[0]!.resetSeconds).toBeGreaterThan(1.9);
+    expect(seen[0]!.resetSeconds).toBeLessThanOrEqual(2);
+  });
+
+  test('after Retry-After one more request passes; after the reset the whole burst passes again', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const policy = { limit: 4, window_s: 1 };
+    const burst = async () => (await Promise.all(Array.from({ length: 10 }, () => limiter.limit('key_reset', policy)))).filter((r) => r.allowed).length;
+
+    expect(await burst()).toBe(4);
+    const refused = await limiter.limit('key_reset', policy);
+    expect(refused.allowed).toBe(false);
+    await sleep(refused.retryAfterSeconds! * 1000 + 5);
+    expect(await burst()).toBe(1);
+
+    const state = await limiter.limit('key_reset', policy, 0);
+    expect(state.allowed).toBe(true);
+    expect(state.remaining).toBe(0);
+    await sleep(state.resetSeconds * 1000 + 5);
+    expect(await burst()).toBe(4);
+  });
+
+  test('buckets are independent and each lives in its own hash-tagged key that expires with its window', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client, keyPrefix: 'gw:' });
+    const policy = { limit: 3, window_s: 30 };
+    for (let i = 0; i < 5; i += 1) await limiter.limit('key_a', policy);
+    expect((await limiter.limit('key_a', policy)).allowed).toBe(false);
+    const b = await limiter.limit('key_b', policy);
+    expect(b).toMatchObject({ allowed: true, remaining: 2 });
+
+    const ttl = await redis.client.pttl('gw:{rl:key_a}');
+    expect(ttl).toBeGreaterThan(29_000);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    expect(await redis.client.exists('gw:{rl:key_b}')).toBe(1);
+  });
+
+  test('a cost takes several cells; a cost above the limit is refused for good and changes nothing', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const policy = { limit: 10, window_s: 60 };
+    expect(await limiter.limit('key_cost', policy, 3)).toMatchObject({ allowed: true, remaining: 7 });
+    expect(await limiter.limit('key_cost', policy, 11)).toMatchObject({ allowed: false, remaining: 7, retryAfterSeconds: null });
+    expect(await limiter.limit('key_cost', policy, 8)).toMatchObject({ allowed: false, remaining: 7 });
+    expect(await limiter.limit('key_cost', policy, 7)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+
+  test('a peek (cost 0) reports the state without taking anything', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const policy = { limit: 2, window_s: 60 };
+    expect(await limiter.limit('key_peek', policy, 0)).toMatchObject({ allowed: true, remaining: 2, resetSeconds: 0 });
+    expect(await redis.client.exists('{rl:key_peek}')).toBe(0);
+    await limiter.limit('key_peek', policy);
+    expect(await limiter.limit('key_peek', policy, 0)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  test('decisions follow the Redis clock, not the gateway clock', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const policy = { limit: 2, window_s: 60 };
+    await limiter.limit('key_clock', policy);
+    await limiter.limit('key_clock', policy);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_600_000); // this gateway's clock is an hour ahead
+      expect((await limiter.limit('key_clock', policy)).allowed).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a zero limit refuses everything without touching Redis', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    expect(await limiter.limit('key_zero', { limit: 0, window_s: 60 })).toEqual({ allowed: false, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: null });
+    expect(await redis.client.exists('{rl:key_zero}')).toBe(0);
+  });
+
+  test('an invalid policy, cost, bucket or key prefix is refused with a reason', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    await expect(limiter.limit('key_x', { limit: -1, window_s: 60 })).rejects.toThrow(/limit/);
+    await expect(limiter.limit('key_x', { limit: 1.5, window_s: 60 })).rejects.toThrow(/limit/);
+    await expect(limiter.limit('key_x', { limit: 10, window_s: 0 })).rejects.toThrow(/window_s/);
+    await expect(limiter.limit('key_x', { limit: 10, window_s: 60 }, -1)).rejects.toThrow(/cost/);
+    await expect(limiter.limit('', { limit: 10, window_s: 60 })).rejects.toThrow(/bucket/);
+    expect(() => createRateLimiter({ redis: redis.client, keyPrefix: '{gw}:' })).toThrow(/keyPrefix/);
+  });
+});
