@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
 import { registerStack } from './commands/stack.js';
 import { registerTest } from './commands/test.js';
+import { loadEnvFile } from './env-file.js';
 
 const program = new Command('keywatch')
   .description('Keywatch: API keys, gateways, usage analytics and security monitoring')
@@ -13,6 +15,10 @@ registerMigrate(program);
 registerRun(program);
 registerDemo(program);
 registerTest(program);
+registerKeys(program);
+
+// Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.
+loadEnvFile(process.env);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
 export { test, expect, describe, type Fixtures, type KafkaFixture, type ClickHouseFixture, type RedisFixture } from './fixtures.js';
 export { provideEngines, repoRoot, type EngineEndpoints } from './engines.js';
 export { IMAGES } from './containers.js';
+export { collectMessages, type Collected } from './collect.js';

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { generateKey } from '@keywatch/contracts';
+import type { Command } from 'commander';
+import { envFile } from '../env-file.js';
+
+interface KeyView {
+  id: string;
+  tenant_id: string;
+  type: string;
+  environment: string;
+  name: string;
+  state: string;
+  scopes: string[];
+  prefix: string;
+  last4: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  rotated_from: string | null;
+  rotated_to: string | null;
+}
+
+const SECRET_WARNING = 'Store this secret now (a secret manager, not a file in a repo): Keywatch keeps only its hash and will never show it again.';
+
+function endpoint(): { url: string; token: string } {
+  const url = process.env.KEYWATCH_KEY_SERVICE_URL ?? 'http://127.0.0.1:8080';
+  const token = process.env.KEYWATCH_API_KEY ?? process.env.KEYWATCH_ROOT_KEY;
+  if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with keys:manage) or KEYWATCH_ROOT_KEY, or run `keywatch keys bootstrap`');
+  return { url, token };
+}
+
+/** Calls the key service's admin API; its error body becomes the CLI's error message. */
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const { url, token } = endpoint();
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, url), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch (error) {
+    throw new Error(`the key service does not answer at ${url} (${error instanceof Error ? error.message : String(error)}); start it with \`keywatch run key-service\``);
+  }
+  const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; field?: string } };
+  if (!response.ok) {
+    const e = payload.error;
+    throw new Error(`${response.status} ${e?.code ?? ''}: ${e?.message ?? response.statusText}${e?.field ? ` (field ${e.field})` : ''}`);
+  }
+  return payload as T;
+}
+
+function printKeys(keys: KeyView[]): void {
+  console.table(keys.map((k) => ({ id: k.id, tenant: k.tenant_id, key: `${k.prefix}…${k.last4}`, name: k.name, state: k.state, scopes: k.scopes.join(' '), expires: k.expires_at ?? '', last_used: k.last_used_at ?? '' })));
+}
+
+function printSecret(secret: string): void {
+  console.log(`\nsecret: ${secret}\n\n⚠ ${SECRET_WARNING}`);
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('the key lifecycle, over the key service admin API (KEYWATCH_KEY_SERVICE_URL)');
+  const json = (cmd: Command) => cmd.option('--json', 'print JSON instead of tables');
+
+  keys
+    .command('bootstrap')
+    .description('generate the platform root key and the fingerprint secret into .env.local (git-ignored); prints the root key once')
+    .option('--force', 'replace an existing .env.local')
+    .option('--environment <env>', 'dev or live', 'live')
+    .action((options: { force?: boolean; environment: string }) => {
+      if (options.environment !== 'dev' && options.environment !== 'live') throw new Error('--environment must be dev or live');
+      if (existsSync(envFile) && !options.force) throw new Error(`${envFile} exists; pass --force to replace it (keys signed by the old root key stay valid)`);
+      const rootKey = generateKey({ type: 'secret', environment: options.environment });
+      const lines = [
+        '# Written by `keywatch keys bootstrap`. Local secrets: never commit this file.',
+        `KEYWATCH_ROOT_KEY=${rootKey}`,
+        `KEYWATCH_FINGERPRINT_SECRET=${randomBytes(32).toString('hex')}`,
+        '',
+      ];
+      writeFileSync(envFile, lines.join('\n'), { mode: 0o600 });
+      console.log(`wrote ${envFile} (mode 600); \`keywatch run\` and \`keywatch keys\` load it, an explicit environment variable wins.`);
+      console.log(`\nroot key: ${rootKey}\n\n⚠ This key manages every tenant. For production, put it in your secret manager as KEYWATCH_ROOT_KEY.`);
+    });
+
+  json(
+    keys
+      .command('create')
+      .description('create a key; prints its secret once')
+      .requiredOption('--name <name>', 'a name people recognise')
+      .option('--tenant <id>', 'tenant (required with the root key)')
+      .option('--type <type>', 'secret or publishable', 'secret')
+      .option('--environment <env>', 'dev or live', 'dev')
+      .option('--scopes <list>', 'comma-separated scopes (default: read+write for secret keys, bundles:read for publishable)', list)
+      .option('--expires-at <time>', 'RFC 3339 expiry')
+      .option('--allowed-ips <list>', 'comma-separated IPs or CIDR blocks', list)
+      .option('--allowed-origins <list>', 'comma-separated origins', list)
+      .option('--rate-limit <n/s>', 'e.g. 100/60 for 100 requests per 60 s'),
+  ).action(async (o: { name: string; tenant?: string; type: string; environment: string; scopes?: string[]; expiresAt?: string; allowedIps?: string[]; allowedOrigins?: string[]; rateLimit?: string; json?: boolean }) => {
+    const rate = o.rateLimit ? /^(\d+)\/(\d+)$/.exec(o.rateLimit) : null;
+    if (o.rateLimit && !rate) throw new Error('--rate-limit must look like 100/60 (requests/seconds)');
+    const result = await call<{ key: KeyView; secret: string }>('POST', '/v1/keys', {
+      tenant_id: o.tenant,
+      type: o.type,
+      environment: o.environment,
+      name: o.name,
+      scopes: o.scopes,
+      expires_at: o.expiresAt,
+      allowed_ips: o.allowedIps,
+      allowed_origins: o.allowedOrigins,
+      rate_limit: rate ? { limit: Number(rate[1]), window_s: Number(rate[2]) } : undefined,
+    });
+    if (o.json) return console.log(JSON.stringify(result, null, 2));
+    printKeys([result.key]);
+    printSecret(result.secret);
+  });
+
+  json(keys.command('list').description('list keys (no secrets)').option('--status <state>').option('--environment <env>').option('--tenant <id>')).action(
+    async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
+      const query = new URLSearchParams(Object.entries({ status: o.status, environment: o.environment, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined));
+      const { keys: found } = await call<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
+      if (o.json) return console.log(JSON.stringify(found, null, 2));
+      printKeys(found);
+    },
+  );
+
+  json(keys.command('show').argument('<id>').description('one key record')).action(async (id: string, o: { json?: boolean }) => {
+    const { key } = await call<{ key: KeyView }>('GET', `/v1/keys/${encodeURIComponent(id)}`);
+    console.log(JSON.stringify(key, null, 2));
+    if (!o.json) return;
+  });
+
+  json(keys.command('rotate').argument('<id>').description('rotate: new secret now, old key valid for the grace period').option('--grace <seconds>', 'grace period (0 = expire the old key now)', '86400')).action(
+    async (id: string, o: { grace: string; json?: boolean }) => {
+      const result = await call<{ key: KeyView; secret: string; previous: { id: string; expires_at: string | null } }>('POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, { grace_period_s: Number(o.grace) });
+      if (o.json) return console.log(JSON.stringify(result, null, 2));
+      printKeys([result.key]);
+      console.log(`previous key ${result.previous.id} stops working at ${result.previous.expires_at}`);
+      printSecret(result.secret);
+    },
+  );
+
+  for (const action of ['deactivate', 'reactivate', 'revoke'] as const) {
+    json(keys.command(action).argument('<id>').description(`${action} a key${action === 'revoke' ? ' (final)' : ''}`).option('--reason <text>')).action(async (id: string, o: { reason?: string; json?: boolean }) => {
+      const { key } = await call<{ key: KeyView }>('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, o.reason ? { reason: o.reason } : {});
+      if (o.json) return console.log(JSON.stringify(key, null, 2));
+      printKeys([key]);
+    });
+  }
+}

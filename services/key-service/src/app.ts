@@ -1,0 +1,192 @@
+import { hostname } from 'node:os';
+import { newEventId, toEventTime, validate, type AuthEvent, type Outcome, type Scope } from '@keywatch/contracts';
+import type { KeyRecord, KeyStore } from '@keywatch/keystore';
+import type { Logger } from '@keywatch/logger';
+import { rateLimitHeaders, type RateLimiter } from '@keywatch/ratelimit';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { KeyAdmin} from './admin.js';
+import { type Caller } from './admin.js';
+import type { Authenticate, AuthResult } from './auth.js';
+import { ApiError, invalidInput } from './errors.js';
+import { buildOpenApi, type RouteSpec } from './openapi.js';
+import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
+
+export interface AppDependencies {
+  store: KeyStore;
+  admin: KeyAdmin;
+  authenticate: Authenticate;
+  limiter: RateLimiter;
+  /** Receives one auth event per request (the admin API eats its own dog food). */
+  emit: (event: AuthEvent) => void;
+  logger: Logger;
+  /** Per-caller limits of the admin API itself. */
+  limits: { perIp: { limit: number; window_s: number }; perKey: { limit: number; window_s: number } };
+  gatewayId?: string;
+  /** Trust X-Forwarded-For (only behind a proxy you run). Default false. */
+  trustProxy?: boolean;
+}
+
+interface RequestState {
+  outcome: Outcome;
+  scope: Scope | null;
+  auth?: AuthResult;
+  rateLimit: AuthEvent['rate_limit'];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    keywatch: RequestState;
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = validate(schema, input ?? {});
+  if (!result.ok) throw invalidInput(result.issues);
+  return result.value as z.output<S>;
+}
+
+/** The admin HTTP API of CONTRACTS.md section 8 (key service table), plus `/v1/policy` and `/openapi.json`. */
+export function buildApp(deps: AppDependencies): FastifyInstance {
+  const gatewayId = deps.gatewayId ?? `key-service-${hostname()}-${process.pid}`;
+  const app = Fastify({
+    logger: false,
+    trustProxy: deps.trustProxy ?? false,
+    bodyLimit: 64 * 1024,
+    genReqId: () => `req_${newEventId().replaceAll('-', '')}`,
+    requestIdHeader: false,
+  });
+  const log = deps.logger;
+
+  app.decorateRequest('keywatch', null as unknown as RequestState);
+  app.addHook('onRequest', async (request, reply) => {
+    request.keywatch = { outcome: 'allowed', scope: null, rateLimit: null };
+    reply.header('x-request-id', request.id);
+  });
+
+  // One auth event per request, after the answer is sent: never on the request's critical path.
+  app.addHook('onResponse', async (request, reply) => {
+    const state = request.keywatch;
+    const auth = state.auth;
+    const key: KeyRecord | undefined = auth?.ok ? (auth.caller.kind === 'key' ? auth.caller.key : undefined) : auth?.key;
+    deps.emit({
+      v: 1,
+      event_id: newEventId(),
+      ts: toEventTime(new Date()),
+      gateway_id: gatewayId,
+      request_id: request.id,
+      tenant_id: key?.tenant_id ?? null,
+      key_id: key?.id ?? null,
+      key_type: auth?.parsed?.type ?? null,
+      environment: auth?.parsed?.environment ?? null,
+      key_fingerprint: auth?.fingerprint ?? null,
+      outcome: state.outcome,
+      scope: state.scope,
+      method: request.method,
+      route: request.routeOptions.url ?? '/*',
+      status: reply.statusCode,
+      latency_ms: Math.max(0, Math.round(reply.elapsedTime * 1000) / 1000),
+      ip: request.ip,
+      user_agent: request.headers['user-agent'] ?? null,
+      origin: request.headers.origin ?? null,
+      rate_limit: state.rateLimit,
+    });
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) {
+      return reply.status(error.status).headers(error.headers).send(error.toBody());
+    }
+    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      // Fastify's own input errors (bad JSON, wrong content type, body too large) stay 4xx, in our shape.
+      const code = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'invalid_json' : 'invalid_request';
+      const message = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the body is too large (64 KiB at most)' : (fastifyError.message ?? 'invalid request');
+      return reply.status(400).send({ error: { code, message: message.replace(/^FST_\w+:\s*/, '') } });
+    }
+    log.error({ err: error, request_id: request.id, route: request.routeOptions.url }, 'unexpected error');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  async function limit(request: FastifyRequest, bucket: string, policy: { limit: number; window_s: number }): Promise<void> {
+    const result = await deps.limiter.limit(bucket, policy);
+    request.keywatch.rateLimit = { limit: result.limit, remaining: result.remaining, window_s: policy.window_s };
+    const headers = rateLimitHeaders(result);
+    if (!result.allowed) {
+      request.keywatch.outcome = 'rate_limited';
+      throw new ApiError(429, 'rate_limited', `too many requests; retry in ${headers['Retry-After'] ?? '1'} s`, undefined, headers);
+    }
+  }
+
+  /** Rate limit per address, authenticate, check the scope, then rate limit per key. */
+  async function authorize(request: FastifyRequest, scope: Scope): Promise<Caller> {
+    request.keywatch.scope = scope;
+    await limit(request, `admin:ip:${request.ip}`, deps.limits.perIp);
+    const auth = await deps.authenticate(request, scope);
+    request.keywatch.auth = auth;
+    if (!auth.ok) {
+      request.keywatch.outcome = auth.outcome;
+      throw new ApiError(auth.status, auth.outcome, auth.message);
+    }
+    const caller = auth.caller;
+    if (caller.kind === 'key') {
+      await limit(request, `admin:key:${caller.key.id}`, caller.key.rate_limit ?? deps.limits.perKey);
+      // last_used_at is informational; a failure to record it must not fail the call.
+      deps.store.touch(caller.key.id, new Date()).catch((error: unknown) => log.warn({ err: error, key_id: caller.key.id }, 'could not record last use'));
+    }
+    return caller;
+  }
+
+  const routes: RouteSpec[] = [];
+  function route(spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>): void {
+    routes.push(spec);
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      handler: async (request, reply) => {
+        const caller = await authorize(request, spec.scope);
+        const { status = 200, body } = await handler(request, caller);
+        return reply.status(status).send(body);
+      },
+    });
+  }
+
+  const admin = deps.admin;
+  route({ method: 'POST', url: '/v1/keys', scope: 'keys:manage', summary: 'Create a key; the secret is in this response only', body: CreateKeyBody, status: 201 }, async (req, caller) => ({
+    status: 201,
+    body: await admin.create(caller, parse(CreateKeyBody, req.body)),
+  }));
+  route({ method: 'GET', url: '/v1/keys', scope: 'keys:manage', summary: 'List keys (no secrets)', query: ListKeysQuery }, async (req, caller) => ({
+    body: { keys: await admin.list(caller, parse(ListKeysQuery, req.query)) },
+  }));
+  route({ method: 'GET', url: '/v1/keys/:id', scope: 'keys:manage', summary: 'One key record (no secret)', params: KeyIdParam }, async (req, caller) => ({
+    body: { key: await admin.get(caller, parse(KeyIdParam, req.params).id) },
+  }));
+  route({ method: 'PATCH', url: '/v1/keys/:id', scope: 'keys:manage', summary: 'Change name, scopes, allowed IPs and origins, rate limit', params: KeyIdParam, body: PatchKeyBody }, async (req, caller) => ({
+    body: { key: await admin.patch(caller, parse(KeyIdParam, req.params).id, parse(PatchKeyBody, req.body)) },
+  }));
+  route({ method: 'POST', url: '/v1/keys/:id/rotate', scope: 'keys:manage', summary: 'Rotate: a new secret (shown once); the old key works until its grace period ends', params: KeyIdParam, body: RotateBody, status: 201 }, async (req, caller) => ({
+    status: 201,
+    body: await admin.rotate(caller, parse(KeyIdParam, req.params).id, parse(RotateBody, req.body).grace_period_s),
+  }));
+  for (const [action, transition] of [['deactivate', 'deactivate'], ['reactivate', 'reactivate'], ['revoke', 'revoke']] as const) {
+    route({ method: 'POST', url: `/v1/keys/:id/${action}`, scope: 'keys:manage', summary: `${action[0]!.toUpperCase()}${action.slice(1)} a key`, params: KeyIdParam, body: ReasonBody }, async (req, caller) => ({
+      body: { key: await admin.transition(caller, parse(KeyIdParam, req.params).id, transition, parse(ReasonBody, req.body).reason ?? null) },
+    }));
+  }
+  route({ method: 'GET', url: '/v1/audit', scope: 'audit:read', summary: 'Who did what to which key, and every automatic action', query: AuditQuery }, async (req, caller) => ({
+    body: { entries: await admin.audit(caller, parse(AuditQuery, req.query)) },
+  }));
+  route({ method: 'GET', url: '/v1/policy', scope: 'keys:manage', summary: "The tenant's policy for revocation triggers", query: PolicyQuery }, async (req, caller) => ({
+    body: { policy: await admin.policy(caller, parse(PolicyQuery, req.query).tenant_id) },
+  }));
+  route({ method: 'PUT', url: '/v1/policy', scope: 'keys:manage', summary: "Set the tenant's policy for revocation triggers", body: PolicyBody }, async (req, caller) => ({
+    body: { policy: await admin.setPolicy(caller, parse(PolicyBody, req.body)) },
+  }));
+
+  const openapi = buildOpenApi(routes);
+  app.get('/openapi.json', async () => openapi);
+  app.get('/healthz', async () => ({ ok: true }));
+  return app;
+}

@@ -1,0 +1,31 @@
+import { bool, defineConfig, duration, int, optional, str } from '@keywatch/config';
+import { parseKey } from '@keywatch/contracts';
+
+const secretKey = str({}).refine((value) => {
+  const parsed = parseKey(value);
+  return parsed.ok && parsed.type === 'secret';
+}, 'must be a secret key in the key format (sk_live_… or sk_dev_…); generate one with `keywatch keys bootstrap`');
+
+/** The key service's settings; documented in the README. */
+export const keyServiceConfig = defineConfig({
+  /** Listen address. Default 127.0.0.1. */
+  KEY_SERVICE_HOST: str({ default: '127.0.0.1' }),
+  /** Listen port. Default 8080. */
+  KEY_SERVICE_PORT: int({ default: 8080, min: 0, max: 65_535 }),
+  /** The platform root key (CONTRACTS.md section 8): acts on every tenant. Required. */
+  KEYWATCH_ROOT_KEY: secretKey,
+  /** Deployment secret for fingerprints of presented credentials (HMAC). Required, 16+ characters. */
+  KEYWATCH_FINGERPRINT_SECRET: str({}).refine((v) => v.length >= 16, 'must be at least 16 characters'),
+  /** Optional pepper: key hashes become HMAC-SHA256(pepper, key). Every gateway needs the same value. */
+  KEYWATCH_KEY_PEPPER: optional(str({})),
+  /** Trust X-Forwarded-For for the caller's address (only behind your own proxy). Default false. */
+  KEY_SERVICE_TRUST_PROXY: bool({ default: false }),
+  /** Admin API requests per minute per client address (before authentication). Default 600. */
+  KEY_SERVICE_RATE_LIMIT_PER_IP: int({ default: 600, min: 1 }),
+  /** Admin API requests per minute per admin key without a rate_limit of its own. Default 1200. */
+  KEY_SERVICE_RATE_LIMIT_PER_KEY: int({ default: 1200, min: 1 }),
+  /** Consumer group for revocation triggers. Default `keywatch-key-service`. */
+  KEY_SERVICE_GROUP_ID: str({ default: 'keywatch-key-service' }),
+  /** How often expired keys are marked `expired` (and announced). Default 5s. */
+  KEY_SERVICE_EXPIRY_SWEEP: duration({ default: '5s' }),
+});

@@ -1,0 +1,75 @@
+import { hostname } from 'node:os';
+import { createAuthEventEmitter } from '@keywatch/auth-emitter';
+import { topicNames } from '@keywatch/contracts';
+import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
+import { createKeyStore } from '@keywatch/keystore';
+import { closeAll, type Closeable } from '@keywatch/lifecycle';
+import type { Logger } from '@keywatch/logger';
+import { createRateLimiter } from '@keywatch/ratelimit';
+import { createRedis } from '@keywatch/redis';
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { KeyAdmin } from './admin.js';
+import { buildApp } from './app.js';
+import { createAuthenticator } from './auth.js';
+import type { keyServiceConfig } from './config.js';
+import { createExpirySweeper, createLifecycleRelay } from './relay.js';
+import { createTriggerHandler } from './triggers.js';
+
+export interface KeyService extends Closeable {
+  app: FastifyInstance;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Shutdown order: stop taking requests and triggers, flush events, then close the clients. */
+  parts: Closeable[];
+}
+
+/** Builds the key service from its parsed config, starts listening, consuming and relaying. */
+export async function startKeyService(config: z.output<typeof keyServiceConfig>, logger: Logger, options: { redisKeyPrefix?: string } = {}): Promise<KeyService> {
+  const instance = `${hostname()}-${process.pid}`;
+  const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'key-service' });
+  // The outbox relay blocks on XREADGROUP; it gets a connection of its own.
+  const relayRedis = redis.duplicate();
+  const store = createKeyStore({ redis });
+  const relayStore = createKeyStore({ redis: relayRedis });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-key-service', logger });
+  const producer = await createProducer(kafka);
+  const emitter = createAuthEventEmitter({ producer, topic: topics.authEvents, logger });
+  const admin = new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER });
+  const app = buildApp({
+    store,
+    admin,
+    authenticate: createAuthenticator({ store, rootKey: config.KEYWATCH_ROOT_KEY, fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET, pepper: config.KEYWATCH_KEY_PEPPER }),
+    limiter: createRateLimiter({ redis }),
+    emit: (event) => emitter.emit(event),
+    logger,
+    limits: { perIp: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_IP, window_s: 60 }, perKey: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_KEY, window_s: 60 } },
+    gatewayId: `key-service-${instance}`,
+    trustProxy: config.KEY_SERVICE_TRUST_PROXY,
+  });
+  const triggers = createConsumerRunner({ kafka, groupId: config.KEY_SERVICE_GROUP_ID, topics: [topics.keyRevocationTriggers], logger, handler: createTriggerHandler({ store, logger }) });
+  const relay = createLifecycleRelay({ store: relayStore, producer, topic: topics.keyLifecycle, consumer: instance, logger });
+  const sweeper = createExpirySweeper({ store, intervalMs: config.KEY_SERVICE_EXPIRY_SWEEP, logger });
+
+  const parts: Closeable[] = [
+    { name: 'http', close: () => app.close() },
+    { name: 'triggers', close: () => triggers.close() },
+    { name: 'expiry', close: () => sweeper.close() },
+    { name: 'relay', close: () => relay.close() },
+    { name: 'auth-events', close: () => emitter.close() },
+    { name: 'producer', close: () => producer.close() },
+    { name: 'redis', close: async () => void (await Promise.allSettled([redis.quit(), relayRedis.quit()])) },
+  ];
+  try {
+    await triggers.start();
+    relay.start();
+    sweeper.start();
+    const url = await app.listen({ host: config.KEY_SERVICE_HOST, port: config.KEY_SERVICE_PORT });
+    logger.info({ url }, 'key service listening');
+    return { name: 'key-service', app, url, parts, close: () => closeAll(parts, logger) };
+  } catch (error) {
+    await closeAll(parts, logger).catch(() => undefined);
+    throw error;
+  }
+}

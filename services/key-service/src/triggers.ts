@@ -1,0 +1,79 @@
+import { decodeJson, formatIssues, RevocationTrigger } from '@keywatch/contracts';
+import type { BatchHandler } from '@keywatch/kafka';
+import { effectiveState, KeyStoreError, type KeyStore, type Transition } from '@keywatch/keystore';
+import type { Logger } from '@keywatch/logger';
+
+/** What the key service did with one trigger, and why (also the audit entry's action). */
+export type TriggerDecision =
+  | { action: 'applied'; transition: Extract<Transition, 'suspend' | 'revoke'>; reason: string }
+  | { action: 'refused' | 'noop'; reason: string };
+
+/**
+ * Applies revocation triggers (CONTRACTS.md section 5) by the tenant's policy: `notify_only`
+ * (default) records and does nothing; `suspend` suspends; `revoke` revokes — except live keys,
+ * which are only suspended unless the tenant allowed live revocation. Never more than the detector
+ * asked for, never more than the tenant's hourly cap, every decision audited with its reason.
+ */
+export function createTriggerHandler(deps: { store: KeyStore; logger: Logger; now?: () => Date }): BatchHandler {
+  const { store, logger } = deps;
+
+  async function decide(trigger: RevocationTrigger): Promise<TriggerDecision> {
+    const key = await store.getById(trigger.key_id);
+    if (!key || key.tenant_id !== trigger.tenant_id) return { action: 'refused', reason: 'no such key in this tenant' };
+    const policy = await store.getPolicy(trigger.tenant_id);
+    if (policy.mode === 'notify_only') return { action: 'refused', reason: 'tenant policy is notify_only' };
+    let transition: 'suspend' | 'revoke' = trigger.requested_action === 'revoke' && policy.mode === 'revoke' ? 'revoke' : 'suspend';
+    let note = '';
+    if (transition === 'revoke' && key.environment === 'live' && !policy.allow_live_revoke) {
+      transition = 'suspend';
+      note = ' (live key: suspended instead of revoked; the tenant has not allowed live revocation)';
+    }
+    const state = effectiveState(key, deps.now?.() ?? new Date());
+    if (state === 'revoked' || state === 'expired' || (state === 'suspended' && transition === 'suspend')) {
+      return { action: 'noop', reason: `key is already ${state}` };
+    }
+    if (!(await store.takeAutomaticAction(trigger.tenant_id, policy.max_actions_per_hour, deps.now?.()))) {
+      return { action: 'refused', reason: `hourly cap of ${policy.max_actions_per_hour} automatic actions reached` };
+    }
+    return { action: 'applied', transition, reason: `${trigger.reason} (alert ${trigger.alert_id})${note}` };
+  }
+
+  async function handle(trigger: RevocationTrigger): Promise<void> {
+    if (await store.isTriggerClaimed(trigger.trigger_id)) return;
+    let decision = await decide(trigger);
+    if (decision.action === 'applied') {
+      try {
+        await store.transition(trigger.key_id, decision.transition, `detector:${trigger.alert_id}`, decision.reason, deps.now?.());
+      } catch (error) {
+        if (!(error instanceof KeyStoreError) || error.code !== 'invalid_transition') throw error;
+        decision = { action: 'noop', reason: `state changed meanwhile: ${error.message}` };
+      }
+    }
+    if (decision.action !== 'applied') {
+      // Applied transitions are audited by the store with the state change itself.
+      await store.recordAudit({
+        tenant_id: trigger.tenant_id,
+        key_id: trigger.key_id,
+        actor: `detector:${trigger.alert_id}`,
+        action: decision.action === 'noop' ? 'trigger_noop' : 'trigger_refused',
+        reason: decision.reason,
+        details: { trigger_id: trigger.trigger_id, alert_id: trigger.alert_id, requested_action: trigger.requested_action, alert_type: trigger.reason },
+      });
+    }
+    // Claimed last: a crash before this point replays the trigger, which then finds the state
+    // already changed (a no-op), so nothing is lost and nothing is applied twice.
+    await store.claimTrigger(trigger.trigger_id);
+    logger.info({ trigger_id: trigger.trigger_id, key_id: trigger.key_id, tenant_id: trigger.tenant_id, decision: decision.action, reason: decision.reason }, 'revocation trigger handled');
+  }
+
+  return async (batch) => {
+    for (const message of batch.messages) {
+      const decoded = decodeJson(RevocationTrigger, message.value);
+      if (!decoded.ok) {
+        logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: formatIssues(decoded.issues) }, 'invalid revocation trigger skipped');
+        continue;
+      }
+      await handle(decoded.value);
+    }
+  };
+}
