@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { managed, runningPid, startDetached, tcpOpen, waitFor, type ManagedProcess } from './processes.js';
@@ -45,6 +45,28 @@ function run(command: string, args: string[], progress: Progress, what: string):
   });
 }
 
+let aptQueue: Promise<void> = Promise.resolve();
+let aptUpdated = false;
+
+/**
+ * Installs Debian packages, one apt run at a time (engines start concurrently and dpkg has one
+ * lock), updating the package lists once per process.
+ */
+function aptInstall(packages: string[], progress: Progress): Promise<void> {
+  const step = aptQueue.then(async () => {
+    if (process.getuid?.() !== 0) {
+      throw new Error(`${packages.join(', ')} not installed; run: sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
+    }
+    if (!aptUpdated) {
+      await run('apt-get', ['update', '-q'], progress, 'updating the Debian package lists');
+      aptUpdated = true;
+    }
+    await run('apt-get', ['install', '-y', '-q', ...packages], progress, `installing ${packages.join(', ')} from Debian`);
+  });
+  aptQueue = step.catch(() => undefined);
+  return step;
+}
+
 // ---------------------------------------------------------------- Kafka (KRaft, jars from Maven Central)
 
 function kafkaVersion(pom: string): string {
@@ -60,15 +82,17 @@ export function kafkaEngine(s: StackSettings): Engine {
   const libs = path.join(s.cacheDir, `kafka-${version}`, 'libs');
   const dir = path.join(s.stackDir, 'kafka');
   const properties = path.join(dir, 'server.properties');
+  let logOffset = 0;
   return {
     name: 'kafka',
     address: `${s.kafka.host}:${s.kafka.port}`,
     process: proc,
     async healthy() {
       if (!(await tcpOpen(s.kafka.host, s.kafka.port))) return false;
-      // Our own broker accepts connections a moment before it serves metadata; its log says when.
+      // Our own broker accepts connections a moment before it serves metadata; its log says when
+      // (only the part written since this start: the log file is appended across restarts).
       if (runningPid(proc) === undefined) return true;
-      return existsSync(proc.logFile) && readFileSync(proc.logFile, 'utf8').includes('Kafka Server started');
+      return existsSync(proc.logFile) && readFileSync(proc.logFile).subarray(logOffset).toString().includes('Kafka Server started');
     },
     async start(progress) {
       const stamp = path.join(libs, '.complete');
@@ -107,6 +131,7 @@ export function kafkaEngine(s: StackSettings): Engine {
         await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', properties], progress, 'formatting the Kafka data dir');
       }
       progress(`starting Kafka ${version} on ${s.kafka.host}:${s.kafka.port}`);
+      logOffset = existsSync(proc.logFile) ? statSync(proc.logFile).size : 0;
       startDetached(proc, java, [...jvm, 'kafka.Kafka', properties], properties);
       await waitFor('Kafka', () => this.healthy(), 60_000, proc.logFile);
     },
@@ -132,13 +157,7 @@ export function clickhouseEngine(s: StackSettings): Engine {
       }
     },
     async start(progress) {
-      if (!onPath('clickhouse-server')) {
-        if (process.getuid?.() !== 0) {
-          throw new Error('clickhouse-server is not installed; run: sudo apt-get update && sudo apt-get install -y clickhouse-server clickhouse-client');
-        }
-        await run('apt-get', ['update', '-q'], progress, 'updating the Debian package lists');
-        await run('apt-get', ['install', '-y', '-q', 'clickhouse-server', 'clickhouse-client'], progress, 'installing ClickHouse from Debian');
-      }
+      if (!onPath('clickhouse-server')) await aptInstall(['clickhouse-server', 'clickhouse-client'], progress);
       const templates = path.join(s.repoRoot, 'infra/local/clickhouse');
       const values = {
         LOG_DIR: path.join(s.stackDir, 'logs'),
@@ -185,9 +204,7 @@ export function redisEngine(s: StackSettings): Engine {
     process: proc,
     healthy: () => redisPing(s.redis.host, s.redis.port),
     async start(progress) {
-      if (!onPath('redis-server')) {
-        await run('apt-get', ['install', '-y', '-q', 'redis-server'], progress, 'installing Redis from Debian');
-      }
+      if (!onPath('redis-server')) await aptInstall(['redis-server'], progress);
       mkdirSync(dir, { recursive: true });
       progress(`starting redis-server on ${s.redis.host}:${s.redis.port} (AOF on)`);
       // redis-server rewrites its process title to "redis-server host:port", so that is the marker.

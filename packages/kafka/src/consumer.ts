@@ -59,7 +59,9 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         autoCommit: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        // Nothing is marked consumed unless the handler succeeded (an early return re-fetches).
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           await options.handler({
             topic: batch.topic,
@@ -74,6 +76,7 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
               headers: m.headers,
             })),
           });
+          resolveOffset(batch.lastOffset());
           // The committed offset is the next one to read: last handled + 1.
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           // Not consumer.commitOffsets: once close() has begun, KafkaJS drops that call silently, so

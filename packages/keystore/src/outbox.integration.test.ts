@@ -95,6 +95,7 @@ test('a blocking read wakes up when an event arrives, and refuses to outwait the
     const got = await reading;
     expect(got.map((p) => [p.event.key_id, p.event.type])).toEqual([[key.id, 'created']]);
     expect(Date.now() - started).toBeLessThan(700);
+    await relay.ackOutbox(got.map((p) => p.outboxId));
 
     const emptyStarted = Date.now();
     expect(await relay.readOutbox('relay', 10, 200)).toEqual([]);
@@ -113,4 +114,18 @@ test('the consumer group is created again if the outbox stream was deleted', asy
   const { key } = newTestKey();
   await store.create(key, 'root');
   expect((await store.readOutbox('relay', 10, 0)).map((p) => p.event.key_id)).toEqual([key.id]);
+});
+
+test("a relay whose publish failed gets its own unacknowledged entries again, before any newer one", async ({ redis }) => {
+  const store = createKeyStore({ redis: redis.client });
+  const { key } = newTestKey();
+  await store.create(key, 'root');
+  const first = await store.readOutbox('relay-a', 10, 0);
+  expect(first.map((p) => p.event.type)).toEqual(['created']);
+  // The publish failed: nothing acknowledged. Meanwhile the key is revoked.
+  await store.transition(key.id, 'revoke', 'root', 'leaked');
+  const retry = await store.readOutbox('relay-a', 10, 0);
+  expect(retry).toEqual(first);
+  await store.ackOutbox(retry.map((p) => p.outboxId));
+  expect((await store.readOutbox('relay-a', 10, 0)).map((p) => p.event.type)).toEqual(['revoked']);
 });

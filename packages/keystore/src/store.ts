@@ -389,8 +389,13 @@ class RedisKeyStore implements KeyStore {
   }
 
   private async readOutboxOnce(consumer: string, count: number, blockMs: number): Promise<PendingLifecycleEvent[]> {
-    // Entries a dead relay left unacknowledged come first; the cursor walks the pending list
-    // across calls so a long backlog is not rescanned from its start every time.
+    // This consumer's own unacknowledged entries come first (a send or an ack that failed): reading
+    // only new ones would let a later event of the same key (a revocation) overtake them.
+    const own = await this.redis.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', count, 'STREAMS', layout.outbox, '0');
+    const ownEntries = Array.isArray(own) && Array.isArray(own[0]) ? streamEntries((own[0] as unknown[])[1]) : [];
+    if (ownEntries.length > 0) return ownEntries.map(decodeOutboxEntry);
+    // Then entries a dead relay left unacknowledged; the cursor walks the pending list across
+    // calls so a long backlog is not rescanned from its start every time.
     const claimed = await this.redis.xautoclaim(layout.outbox, OUTBOX_GROUP, consumer, this.claimIdleMs, this.claimCursor, 'COUNT', count);
     const [cursor, entries] = claimed;
     this.claimCursor = typeof cursor === 'string' ? cursor : '0-0';

@@ -27,27 +27,29 @@ describe('createRateLimiter', () => {
 
   test('remaining counts down to 0, then requests are refused with a Retry-After of about one interval', async ({ redis }) => {
     const limiter = createRateLimiter({ redis: redis.client });
-    const policy = { limit: 5, window_s: 10 };
+    // A long window, so that a stall of the machine between calls cannot move the figures much.
+    const policy = { limit: 5, window_s: 100 };
     const seen: RateLimitResult[] = [];
     for (let i = 0; i < 7; i += 1) seen.push(await limiter.limit('key_countdown', policy));
     expect(seen.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false]);
     expect(seen.map((r) => r.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0]);
     expect(seen.every((r) => r.limit === 5)).toBe(true);
-    // The emission interval is 10 s / 5 = 2 s: the next request is allowed about 2 s after the burst.
+    // The emission interval is 100 s / 5 = 20 s: the next request is allowed about 20 s after the burst.
     const refused = seen[5]!;
-    expect(refused.retryAfterSeconds).toBeGreaterThan(1.9);
-    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(2);
+    expect(refused.retryAfterSeconds).toBeGreaterThan(18);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(20);
     // The bucket is full again about one window after the burst.
-    expect(refused.resetSeconds).toBeGreaterThan(9.9);
-    expect(refused.resetSeconds).toBeLessThanOrEqual(10);
+    expect(refused.resetSeconds).toBeGreaterThan(98);
+    expect(refused.resetSeconds).toBeLessThanOrEqual(100);
     expect(seen[0]!.retryAfterSeconds).toBeNull();
-    expect(seen[0]!.resetSeconds).toBeGreaterThan(1.9);
-    expect(seen[0]!.resetSeconds).toBeLessThanOrEqual(2);
+    expect(seen[0]!.resetSeconds).toBeGreaterThan(18);
+    expect(seen[0]!.resetSeconds).toBeLessThanOrEqual(20);
   });
 
   test('after Retry-After one more request passes; after the reset the whole burst passes again', async ({ redis }) => {
     const limiter = createRateLimiter({ redis: redis.client });
-    const policy = { limit: 4, window_s: 1 };
+    // Emission interval 500 ms: a burst would have to stall that long to let a second request in.
+    const policy = { limit: 4, window_s: 2 };
     const burst = async () => (await Promise.all(Array.from({ length: 10 }, () => limiter.limit('key_reset', policy)))).filter((r) => r.allowed).length;
 
     expect(await burst()).toBe(4);

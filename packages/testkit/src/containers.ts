@@ -36,7 +36,7 @@ export async function startContainers(progress: (line: string) => void): Promise
       })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start(),
-    new GenericContainer(IMAGES.clickhouse).withExposedPorts(8123).withWaitStrategy(Wait.forHttp('/ping', 8123)).start(),
+    new GenericContainer(IMAGES.clickhouse).withEnvironment({ CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: '1', CLICKHOUSE_SKIP_USER_SETUP: '1' }).withExposedPorts(8123).withWaitStrategy(Wait.forHttp('/ping', 8123)).start(),
     new GenericContainer(IMAGES.redis).withExposedPorts(6379).withCommand(['redis-server', '--appendonly', 'yes']).start(),
   ]);
   return {

@@ -54,6 +54,16 @@ export class KeyAdmin {
   }
 
   /**
+   * A key the caller may change: its own tenant's, and holding no admin scope the caller lacks —
+   * otherwise rotating or reactivating it would hand the caller powers it does not have.
+   */
+  private async changeable(caller: Caller, id: string): Promise<KeyRecord> {
+    const record = await this.owned(caller, id);
+    this.checkScopes(caller, record.type, record.scopes);
+    return record;
+  }
+
+  /**
    * Scope rules: publishable keys hold public scopes only; secret keys default to read + write;
    * admin scopes only when named, and a tenant's key can grant an admin scope only if it holds it.
    */
@@ -98,11 +108,9 @@ export class KeyAdmin {
     const tenants = caller.kind === 'root' ? (query.tenant_id ? [query.tenant_id] : await this.store.tenants()) : [this.tenantFor(caller, query.tenant_id)];
     const out: PublicKey[] = [];
     for (const tenant of tenants) {
-      for (const record of await this.store.list(tenant, { environment: query.environment })) {
-        const view = this.view(record);
-        if (!query.status || view.state === query.status) out.push(view);
-        if (out.length >= query.limit) return out;
-      }
+      const records = await this.store.list(tenant, { environment: query.environment, state: query.status, limit: query.limit - out.length });
+      out.push(...records.map((record) => this.view(record)));
+      if (out.length >= query.limit) break;
     }
     return out;
   }
@@ -112,13 +120,13 @@ export class KeyAdmin {
   }
 
   async patch(caller: Caller, id: string, body: PatchKeyBody): Promise<PublicKey> {
-    const record = await this.owned(caller, id);
+    const record = await this.changeable(caller, id);
     if (body.scopes) this.checkScopes(caller, record.type, body.scopes);
     return this.view(await this.mapStoreErrors(() => this.store.update(id, body, actorOf(caller))));
   }
 
   async rotate(caller: Caller, id: string, graceSeconds: number): Promise<{ key: PublicKey; secret: string; previous: { id: string; expires_at: string | null } }> {
-    const record = await this.owned(caller, id);
+    const record = await this.changeable(caller, id);
     const secret = generateKey({ type: record.type, environment: record.environment });
     const { previous, next } = await this.mapStoreErrors(() =>
       this.store.rotate(id, { id: newKeyId(), hash: hashKey(secret, this.options.pepper), ...keyDisplay(secret) }, graceSeconds, actorOf(caller), this.now()),
@@ -127,7 +135,9 @@ export class KeyAdmin {
   }
 
   async transition(caller: Caller, id: string, transition: Transition, reason: string | null): Promise<PublicKey> {
-    await this.owned(caller, id);
+    // Revoking or deactivating a stronger key is allowed (it only removes power); bringing one back is not.
+    if (transition === 'reactivate') await this.changeable(caller, id);
+    else await this.owned(caller, id);
     return this.view(await this.mapStoreErrors(() => this.store.transition(id, transition, actorOf(caller), reason, this.now())));
   }
 
@@ -136,9 +146,10 @@ export class KeyAdmin {
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from > to) throw badRequest('must not be after to', 'from');
     const tenants = caller.kind === 'root' ? (query.tenant_id ? [query.tenant_id] : await this.store.tenants()) : [this.tenantFor(caller, query.tenant_id)];
+    // The newest `limit` entries of the range (per tenant, then merged), shown oldest first.
     const entries: AuditEntry[] = [];
-    for (const tenant of tenants) entries.push(...(await this.store.audit(tenant, { keyId: query.key_id, from, to, limit: query.limit })));
-    return entries.sort((a, b) => a.ts.localeCompare(b.ts)).slice(-query.limit);
+    for (const tenant of tenants) entries.push(...(await this.store.audit(tenant, { keyId: query.key_id, from, to, limit: query.limit, order: 'desc' })));
+    return entries.sort((a, b) => a.ts.localeCompare(b.ts) || a.id.localeCompare(b.id, 'en', { numeric: true })).slice(-query.limit);
   }
 
   async policy(caller: Caller, tenantId: string | undefined): Promise<TriggerPolicy & { tenant_id: string }> {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { z } from 'zod';
 import type { KeyAdmin} from './admin.js';
 import { type Caller } from './admin.js';
-import type { Authenticate, AuthResult } from './auth.js';
+import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
 import { ApiError, invalidInput } from './errors.js';
 import { buildOpenApi, type RouteSpec } from './openapi.js';
 import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
@@ -23,8 +23,8 @@ export interface AppDependencies {
   /** Per-caller limits of the admin API itself. */
   limits: { perIp: { limit: number; window_s: number }; perKey: { limit: number; window_s: number } };
   gatewayId?: string;
-  /** Trust X-Forwarded-For (only behind a proxy you run). Default false. */
-  trustProxy?: boolean;
+  /** Addresses or CIDR blocks of proxies whose X-Forwarded-For is believed. Default: none. */
+  trustedProxies?: string[];
 }
 
 interface RequestState {
@@ -51,7 +51,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const gatewayId = deps.gatewayId ?? `key-service-${hostname()}-${process.pid}`;
   const app = Fastify({
     logger: false,
-    trustProxy: deps.trustProxy ?? false,
+    // Only the named proxies: trusting every hop would let a caller choose its own address.
+    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: 64 * 1024,
     genReqId: () => `req_${newEventId().replaceAll('-', '')}`,
     requestIdHeader: false,
@@ -86,7 +87,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       route: request.routeOptions.url ?? '/*',
       status: reply.statusCode,
       latency_ms: Math.max(0, Math.round(reply.elapsedTime * 1000) / 1000),
-      ip: request.ip,
+      ip: clientAddress(request),
       user_agent: request.headers['user-agent'] ?? null,
       origin: request.headers.origin ?? null,
       rate_limit: state.rateLimit,
@@ -109,10 +110,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
-  async function limit(request: FastifyRequest, bucket: string, policy: { limit: number; window_s: number }): Promise<void> {
+  async function limit(request: FastifyRequest, reply: FastifyReply, bucket: string, policy: { limit: number; window_s: number }): Promise<void> {
     const result = await deps.limiter.limit(bucket, policy);
     request.keywatch.rateLimit = { limit: result.limit, remaining: result.remaining, window_s: policy.window_s };
     const headers = rateLimitHeaders(result);
+    reply.headers(headers);
     if (!result.allowed) {
       request.keywatch.outcome = 'rate_limited';
       throw new ApiError(429, 'rate_limited', `too many requests; retry in ${headers['Retry-After'] ?? '1'} s`, undefined, headers);
@@ -120,9 +122,9 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   }
 
   /** Rate limit per address, authenticate, check the scope, then rate limit per key. */
-  async function authorize(request: FastifyRequest, scope: Scope): Promise<Caller> {
+  async function authorize(request: FastifyRequest, reply: FastifyReply, scope: Scope): Promise<Caller> {
     request.keywatch.scope = scope;
-    await limit(request, `admin:ip:${request.ip}`, deps.limits.perIp);
+    await limit(request, reply, `admin:ip:${clientAddress(request)}`, deps.limits.perIp);
     const auth = await deps.authenticate(request, scope);
     request.keywatch.auth = auth;
     if (!auth.ok) {
@@ -131,7 +133,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     }
     const caller = auth.caller;
     if (caller.kind === 'key') {
-      await limit(request, `admin:key:${caller.key.id}`, caller.key.rate_limit ?? deps.limits.perKey);
+      await limit(request, reply, `admin:key:${caller.key.id}`, caller.key.rate_limit ?? deps.limits.perKey);
       // last_used_at is informational; a failure to record it must not fail the call.
       deps.store.touch(caller.key.id, new Date()).catch((error: unknown) => log.warn({ err: error, key_id: caller.key.id }, 'could not record last use'));
     }
@@ -145,7 +147,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       method: spec.method,
       url: spec.url,
       handler: async (request, reply) => {
-        const caller = await authorize(request, spec.scope);
+        const caller = await authorize(request, reply, spec.scope);
         const { status = 200, body } = await handler(request, caller);
         return reply.status(status).send(body);
       },

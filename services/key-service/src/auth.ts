@@ -21,6 +21,15 @@ export function presentedCredential(request: FastifyRequest): string | null {
   return typeof apiKey === 'string' && apiKey.trim() !== '' ? apiKey.trim() : null;
 }
 
+/**
+ * The caller's address: Fastify's `request.ip` (which honours X-Forwarded-For only from the
+ * configured trusted proxies), or the socket's address if that is not an IP at all.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  if (net.isIP(request.ip) !== 0) return request.ip;
+  return request.socket.remoteAddress ?? '0.0.0.0';
+}
+
 function ipAllowed(ip: string, allowed: readonly string[]): boolean {
   if (allowed.length === 0) return true;
   const list = new net.BlockList();
@@ -64,7 +73,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     if (state === 'revoked') return refuse('revoked_key', 401, 'this key was revoked');
     if (state === 'expired') return refuse('expired_key', 401, 'this key has expired');
     if (state === 'deactivated' || state === 'suspended') return refuse('inactive_key', 401, `this key is ${state}`);
-    if (!ipAllowed(request.ip, key.allowed_ips)) return refuse('ip_not_allowed', 403, 'this key may not be used from this address');
+    if (!ipAllowed(clientAddress(request), key.allowed_ips)) return refuse('ip_not_allowed', 403, 'this key may not be used from this address');
     if (key.type !== 'secret' || !key.scopes.includes(scope)) return refuse('insufficient_scope', 403, `this call needs a secret key with ${scope}`);
     return { ok: true, caller: { kind: 'key', key }, fingerprint, parsed: kind };
   };

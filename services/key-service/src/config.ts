@@ -1,4 +1,4 @@
-import { bool, defineConfig, duration, int, optional, str } from '@keywatch/config';
+import { defineConfig, duration, int, list, optional, str } from '@keywatch/config';
 import { parseKey } from '@keywatch/contracts';
 
 const secretKey = str({}).refine((value) => {
@@ -18,8 +18,8 @@ export const keyServiceConfig = defineConfig({
   KEYWATCH_FINGERPRINT_SECRET: str({}).refine((v) => v.length >= 16, 'must be at least 16 characters'),
   /** Optional pepper: key hashes become HMAC-SHA256(pepper, key). Every gateway needs the same value. */
   KEYWATCH_KEY_PEPPER: optional(str({})),
-  /** Trust X-Forwarded-For for the caller's address (only behind your own proxy). Default false. */
-  KEY_SERVICE_TRUST_PROXY: bool({ default: false }),
+  /** Proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For is believed. Default: none. */
+  KEY_SERVICE_TRUSTED_PROXIES: list({ default: [] }),
   /** Admin API requests per minute per client address (before authentication). Default 600. */
   KEY_SERVICE_RATE_LIMIT_PER_IP: int({ default: 600, min: 1 }),
   /** Admin API requests per minute per admin key without a rate_limit of its own. Default 1200. */

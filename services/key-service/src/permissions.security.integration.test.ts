@@ -45,6 +45,19 @@ describe('admin API permissions', () => {
       // …and cannot hand out admin scopes it does not hold.
       expect(await code(adminA.secret, 'POST', '/v1/keys', { type: 'secret', environment: 'live', name: 'escalate', scopes: ['team:manage'] })).toBe('403 scope_escalation');
 
+      // …nor take them over an existing key: rotating or reactivating a stronger key is refused,
+      // revoking one (which only removes power) is not.
+      const ownerA = await ks.createKey({ tenant_id: A, type: 'secret', environment: 'live', name: 'owner A', scopes: ['keys:manage', 'team:manage'] });
+      expect(await code(adminA.secret, 'POST', `/v1/keys/${ownerA.id}/rotate`, {})).toBe('403 scope_escalation');
+      expect(await code(adminA.secret, 'PATCH', `/v1/keys/${ownerA.id}`, { name: 'mine' })).toBe('403 scope_escalation');
+      expect(await code(ks.rootKey, 'POST', `/v1/keys/${ownerA.id}/deactivate`, {})).toBe('200 ok');
+      expect(await code(adminA.secret, 'POST', `/v1/keys/${ownerA.id}/reactivate`, {})).toBe('403 scope_escalation');
+      expect(await code(adminA.secret, 'POST', `/v1/keys/${ownerA.id}/revoke`, {})).toBe('200 ok');
+
+      // allowed_ips holds against a forged X-Forwarded-For (no proxy is trusted by default).
+      const pinned = await ks.createKey({ tenant_id: A, type: 'secret', environment: 'live', name: 'pinned', scopes: ['keys:manage'], allowed_ips: ['203.0.113.0/24'] });
+      expect(await code(pinned.secret, 'GET', '/v1/keys', undefined, { 'x-forwarded-for': '203.0.113.5' })).toBe('403 ip_not_allowed');
+
       // The audit log needs audit:read, and shows one tenant only.
       expect(await code(adminA.secret, 'GET', '/v1/audit')).toBe('403 insufficient_scope');
       const auditA = await ks.call<{ entries: Array<{ tenant_id: string }> }>('GET', '/v1/audit', auditorA.secret);
@@ -65,7 +78,7 @@ describe('admin API permissions', () => {
 
       // Every request, refused or not, became an auth event (the admin API eats its own dog food).
       // Events are keyed by key, fingerprint or address, so they arrive from several partitions in any order.
-      const expected = ['missing_key', 'malformed_key', 'unknown_key', 'insufficient_scope', 'inactive_key', 'revoked_key', 'allowed'];
+      const expected = ['missing_key', 'malformed_key', 'unknown_key', 'insufficient_scope', 'inactive_key', 'revoked_key', 'ip_not_allowed', 'allowed'];
       const events = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (m) => expected.every((o) => m.some((e) => e.value?.outcome === o)));
       const outcomes = new Set(events.map((e) => e.value?.outcome));
       for (const outcome of expected) expect(outcomes).toContain(outcome);
@@ -88,6 +101,8 @@ describe('admin API permissions', () => {
       }
       expect(statuses.filter((s) => s === 200)).toHaveLength(5);
       expect(statuses.slice(5)).toEqual([429, 429, 429]);
+      const first = await ks.call('GET', '/v1/keys?tenant_id=t', ks.rootKey);
+      expect(first.headers.get('ratelimit-limit')).toBe('5'); // on every answer, not only on 429
       expect(Number(last?.get('retry-after'))).toBeGreaterThan(0);
       expect(last?.get('ratelimit-limit')).toBe('5');
       expect(last?.get('ratelimit-remaining')).toBe('0');

@@ -1,6 +1,6 @@
 import { keyLifecycleMessageKey } from '@keywatch/contracts';
 import type { EventProducer } from '@keywatch/kafka';
-import type { KeyStore } from '@keywatch/keystore';
+import { KeyStoreError, type KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 
 /**
@@ -34,9 +34,17 @@ export function createLifecycleRelay(deps: { store: KeyStore; producer: EventPro
       running = true;
       loop = run();
     },
-    async close(): Promise<void> {
+    /**
+     * Stops after the batch in hand, waiting at most `timeoutMs` (default 5 s): during a Kafka outage
+     * the producer's send never settles, and abandoning it is safe — the entries stay in the outbox
+     * unacknowledged and the next relay publishes them.
+     */
+    async close(timeoutMs = 5000): Promise<void> {
       running = false;
-      await loop;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([loop, gaveUp]);
+      clearTimeout(timer);
     },
   };
 }
@@ -44,17 +52,23 @@ export function createLifecycleRelay(deps: { store: KeyStore; producer: EventPro
 /** Marks keys whose expiry passed as `expired`, which announces it on `key-lifecycle`. */
 export function createExpirySweeper(deps: { store: KeyStore; intervalMs: number; logger: Logger }) {
   let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<void> = Promise.resolve();
+  let sweeping: Promise<void> | undefined;
   async function sweep(): Promise<void> {
     const now = new Date();
     for (const id of await deps.store.dueExpiries(now, 500)) {
-      await deps.store.transition(id, 'expire', 'system:expiry', 'expiry time reached', now).catch((error: unknown) => deps.logger.warn({ err: error, key_id: id }, 'could not mark key expired'));
+      // Every instance sweeps; the one that loses the race gets invalid_transition, which is fine.
+      await deps.store.transition(id, 'expire', 'system:expiry', 'expiry time reached', now).catch((error: unknown) => {
+        if (!(error instanceof KeyStoreError && error.code === 'invalid_transition')) deps.logger.warn({ err: error, key_id: id }, 'could not mark key expired');
+      });
     }
   }
   return {
     start(): void {
       timer = setInterval(() => {
-        sweeping = sweeping.then(sweep).catch((error: unknown) => deps.logger.error({ err: error }, 'expiry sweep failed'));
+        // A tick while a sweep is still running is skipped, not queued.
+        sweeping ??= sweep()
+          .catch((error: unknown) => deps.logger.error({ err: error }, 'expiry sweep failed'))
+          .finally(() => (sweeping = undefined));
       }, deps.intervalMs);
     },
     async close(): Promise<void> {

@@ -28,43 +28,41 @@ export interface KeyService extends Closeable {
 export async function startKeyService(config: z.output<typeof keyServiceConfig>, logger: Logger, options: { redisKeyPrefix?: string } = {}): Promise<KeyService> {
   const instance = `${hostname()}-${process.pid}`;
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'key-service' });
-  // The outbox relay blocks on XREADGROUP; it gets a connection of its own.
-  const relayRedis = redis.duplicate();
-  const store = createKeyStore({ redis });
-  const relayStore = createKeyStore({ redis: relayRedis });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-key-service', logger });
-  const producer = await createProducer(kafka);
-  const emitter = createAuthEventEmitter({ producer, topic: topics.authEvents, logger });
-  const admin = new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER });
-  const app = buildApp({
-    store,
-    admin,
-    authenticate: createAuthenticator({ store, rootKey: config.KEYWATCH_ROOT_KEY, fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET, pepper: config.KEYWATCH_KEY_PEPPER }),
-    limiter: createRateLimiter({ redis }),
-    emit: (event) => emitter.emit(event),
-    logger,
-    limits: { perIp: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_IP, window_s: 60 }, perKey: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_KEY, window_s: 60 } },
-    gatewayId: `key-service-${instance}`,
-    trustProxy: config.KEY_SERVICE_TRUST_PROXY,
-  });
-  const triggers = createConsumerRunner({ kafka, groupId: config.KEY_SERVICE_GROUP_ID, topics: [topics.keyRevocationTriggers], logger, handler: createTriggerHandler({ store, logger }) });
-  const relay = createLifecycleRelay({ store: relayStore, producer, topic: topics.keyLifecycle, consumer: instance, logger });
-  const sweeper = createExpirySweeper({ store, intervalMs: config.KEY_SERVICE_EXPIRY_SWEEP, logger });
-
-  const parts: Closeable[] = [
-    { name: 'http', close: () => app.close() },
-    { name: 'triggers', close: () => triggers.close() },
-    { name: 'expiry', close: () => sweeper.close() },
-    { name: 'relay', close: () => relay.close() },
-    { name: 'auth-events', close: () => emitter.close() },
-    { name: 'producer', close: () => producer.close() },
-    { name: 'redis', close: async () => void (await Promise.allSettled([redis.quit(), relayRedis.quit()])) },
-  ];
+  // Parts are registered as they are created, in shutdown order, so a failed start closes what exists.
+  const parts: Closeable[] = [];
+  const register = (name: string, close: () => Promise<unknown> | void) => parts.unshift({ name, close: async () => void (await close()) });
   try {
-    await triggers.start();
+    const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'key-service' });
+    // The outbox relay blocks on XREADGROUP; it gets a connection of its own.
+    const relayRedis = redis.duplicate();
+    register('redis', () => Promise.allSettled([redis.quit(), relayRedis.quit()]));
+    const store = createKeyStore({ redis });
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-key-service', logger });
+    const producer = await createProducer(kafka);
+    register('producer', () => producer.close());
+    const emitter = createAuthEventEmitter({ producer, topic: topics.authEvents, logger });
+    register('auth-events', () => emitter.close());
+    const relay = createLifecycleRelay({ store: createKeyStore({ redis: relayRedis }), producer, topic: topics.keyLifecycle, consumer: instance, logger });
     relay.start();
+    register('relay', () => relay.close());
+    const sweeper = createExpirySweeper({ store, intervalMs: config.KEY_SERVICE_EXPIRY_SWEEP, logger });
     sweeper.start();
+    register('expiry', () => sweeper.close());
+    const triggers = createConsumerRunner({ kafka, groupId: config.KEY_SERVICE_GROUP_ID, topics: [topics.keyRevocationTriggers], logger, handler: createTriggerHandler({ store, logger }) });
+    register('triggers', () => triggers.close());
+    await triggers.start();
+    const app = buildApp({
+      store,
+      admin: new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER }),
+      authenticate: createAuthenticator({ store, rootKey: config.KEYWATCH_ROOT_KEY, fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET, pepper: config.KEYWATCH_KEY_PEPPER }),
+      limiter: createRateLimiter({ redis }),
+      emit: (event) => emitter.emit(event),
+      logger,
+      limits: { perIp: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_IP, window_s: 60 }, perKey: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_KEY, window_s: 60 } },
+      gatewayId: `key-service-${instance}`,
+      trustedProxies: config.KEY_SERVICE_TRUSTED_PROXIES,
+    });
+    register('http', () => app.close());
     const url = await app.listen({ host: config.KEY_SERVICE_HOST, port: config.KEY_SERVICE_PORT });
     logger.info({ url }, 'key service listening');
     return { name: 'key-service', app, url, parts, close: () => closeAll(parts, logger) };

@@ -55,7 +55,10 @@ describe('revocation triggers', () => {
       expect(await state(k1!.id)).toBe('suspended');
       expect(await state(k2!.id)).toBe('suspended');
       expect(await state(k3!.id)).toBe('active');
+      // The duplicate of t2 was recognised, not merely found to change nothing.
+      expect(e2.filter((x) => x.details.trigger_id === t2.trigger_id)).toHaveLength(1);
       expect(e2.filter((x) => x.action === 'suspended' && x.key_id === k1!.id)).toHaveLength(1);
+      expect(e2.filter((x) => x.key_id === k1!.id && x.action === 'trigger_noop')).toHaveLength(0);
       expect(e2.find((x) => x.key_id === k3!.id && x.action === 'trigger_refused')?.reason).toBe('hourly cap of 2 automatic actions reached');
       // A person can reactivate a suspended key.
       expect((await ks.call<{ key: { state: string } }>('POST', `/v1/keys/${k1!.id}/reactivate`, ks.rootKey, {})).body.key.state).toBe('active');

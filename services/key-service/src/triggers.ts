@@ -1,6 +1,6 @@
 import { decodeJson, formatIssues, RevocationTrigger } from '@keywatch/contracts';
 import type { BatchHandler } from '@keywatch/kafka';
-import { effectiveState, KeyStoreError, type KeyStore, type Transition } from '@keywatch/keystore';
+import { effectiveState, KeyStoreError, TRANSITIONS, type KeyStore, type Transition } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 
 /** What the key service did with one trigger, and why (also the audit entry's action). */
@@ -28,9 +28,10 @@ export function createTriggerHandler(deps: { store: KeyStore; logger: Logger; no
       transition = 'suspend';
       note = ' (live key: suspended instead of revoked; the tenant has not allowed live revocation)';
     }
+    // Checked before the cap: a trigger that cannot change anything must not spend a slot.
     const state = effectiveState(key, deps.now?.() ?? new Date());
-    if (state === 'revoked' || state === 'expired' || (state === 'suspended' && transition === 'suspend')) {
-      return { action: 'noop', reason: `key is already ${state}` };
+    if (state === 'expired' || !TRANSITIONS[transition].from.includes(state)) {
+      return { action: 'noop', reason: `key is ${state}; nothing to ${transition}` };
     }
     if (!(await store.takeAutomaticAction(trigger.tenant_id, policy.max_actions_per_hour, deps.now?.()))) {
       return { action: 'refused', reason: `hourly cap of ${policy.max_actions_per_hour} automatic actions reached` };
@@ -40,10 +41,11 @@ export function createTriggerHandler(deps: { store: KeyStore; logger: Logger; no
 
   async function handle(trigger: RevocationTrigger): Promise<void> {
     if (await store.isTriggerClaimed(trigger.trigger_id)) return;
+    const details = { trigger_id: trigger.trigger_id, alert_id: trigger.alert_id, requested_action: trigger.requested_action, alert_type: trigger.reason };
     let decision = await decide(trigger);
     if (decision.action === 'applied') {
       try {
-        await store.transition(trigger.key_id, decision.transition, `detector:${trigger.alert_id}`, decision.reason, deps.now?.());
+        await store.transition(trigger.key_id, decision.transition, `detector:${trigger.alert_id}`, decision.reason, deps.now?.(), details);
       } catch (error) {
         if (!(error instanceof KeyStoreError) || error.code !== 'invalid_transition') throw error;
         decision = { action: 'noop', reason: `state changed meanwhile: ${error.message}` };
@@ -57,7 +59,7 @@ export function createTriggerHandler(deps: { store: KeyStore; logger: Logger; no
         actor: `detector:${trigger.alert_id}`,
         action: decision.action === 'noop' ? 'trigger_noop' : 'trigger_refused',
         reason: decision.reason,
-        details: { trigger_id: trigger.trigger_id, alert_id: trigger.alert_id, requested_action: trigger.requested_action, alert_type: trigger.reason },
+        details,
       });
     }
     // Claimed last: a crash before this point replays the trigger, which then finds the state
