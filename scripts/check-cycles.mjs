@@ -7,7 +7,7 @@ import path from 'node:path';
 import madge from 'madge';
 
 const root = path.resolve(import.meta.dirname, '..');
-const folders = ['packages', 'services'].flatMap((dir) => readdirSync(path.join(root, dir)).map((name) => path.join(dir, name))).concat(['infra/local']);
+const folders = ['packages', 'services'].flatMap((dir) => readdirSync(path.join(root, dir)).map((name) => path.join(dir, name))).concat(['infra/local', 'bench', 'test']);
 const paths = {};
 for (const folder of folders) {
   const manifest = path.join(root, folder, 'package.json');

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -16,6 +17,7 @@ registerRun(program);
 registerDemo(program);
 registerTest(program);
 registerKeys(program);
+registerBench(program);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.
 loadEnvFile(process.env);
