@@ -46,12 +46,15 @@ export async function provisionTopics(admin: Admin, definitions: TopicDefinition
         { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
       ],
     }));
-    await admin.createTopics({ topics, waitForLeaders: true });
+    await admin.createTopics({ topics, waitForLeaders: false });
     results.push(...missing.map((d) => ({ topic: d.name, action: 'created' as const })));
   }
 
   const present = wanted.filter((d) => existing.has(d.name));
-  if (present.length === 0) return results;
+  if (present.length === 0) {
+    await waitUntilServed(admin, wanted);
+    return results;
+  }
   const metadata = await admin.fetchTopicMetadata({ topics: present.map((d) => d.name) });
   const configs = await admin.describeConfigs({
     includeSynonyms: false,
@@ -78,5 +81,31 @@ export async function provisionTopics(admin: Admin, definitions: TopicDefinition
     }
     results.push({ topic: d.name, action });
   }
+  await waitUntilServed(admin, wanted);
   return results;
+}
+
+/**
+ * Waits until the cluster's metadata shows every topic with its partitions and a leader for each.
+ * KafkaJS's own `waitForLeaders` gives up on the first "does not host this topic-partition",
+ * which a busy broker answers for a moment after creating a topic.
+ */
+async function waitUntilServed(admin: Admin, wanted: readonly TopicDefinition[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let problem = 'no metadata yet';
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: wanted.map((d) => d.name) });
+      const lagging = wanted.find((d) => {
+        const partitions = topics.find((t) => t.name === d.name)?.partitions ?? [];
+        return partitions.length < d.partitions || partitions.some((p) => p.leader < 0);
+      });
+      if (!lagging) return;
+      problem = `${lagging.name} not yet served with ${lagging.partitions} partitions`;
+    } catch (error) {
+      problem = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`topics not ready after ${timeoutMs / 1000} s: ${problem}`);
 }
