@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
+import { registerSim } from './commands/sim.js';
 import { registerStack } from './commands/stack.js';
 import { registerTest } from './commands/test.js';
 import { loadEnvFile } from './env-file.js';
@@ -17,6 +18,7 @@ registerRun(program);
 registerDemo(program);
 registerTest(program);
 registerKeys(program);
+registerSim(program);
 registerBench(program);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.

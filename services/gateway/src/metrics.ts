@@ -1,0 +1,77 @@
+import type { AuthEventEmitter } from '@keywatch/auth-emitter';
+import type { CacheInvalidator, Decision, Keywatch } from '@keywatch/gateway-sdk';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The gateway's Prometheus metrics (one registry per instance, so several can share a process). */
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Counts one finished request. */
+  observe(decision: Decision, status: number): void;
+  /** Counts lost auth events (the emitter's `onDrop`). */
+  dropped(count: number, reason: string): void;
+}
+
+/** Sets a counter to a running total kept elsewhere (the cache's and emitter's own counters). */
+function mirror(counter: Counter, value: number): void {
+  counter.reset();
+  counter.inc(value);
+}
+
+/**
+ * `keywatch_gateway_requests_total{outcome,status}`, `keywatch_gateway_decision_seconds`
+ * (verification time), `keywatch_gateway_cache_{hits,misses,negative_hits,invalidations}_total`,
+ * `keywatch_gateway_cache_entries`, `keywatch_gateway_auth_events_{emitted,sent,dropped}_total`
+ * (dropped by reason), `keywatch_gateway_auth_events_buffered`, `keywatch_gateway_redis_failures_total`.
+ */
+export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter: () => AuthEventEmitter; invalidator: () => CacheInvalidator }): GatewayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({ name: 'keywatch_gateway_requests_total', help: 'Requests by outcome (unavailable: Redis down on a fail-closed route) and status', labelNames: ['outcome', 'status'], registers });
+  const decision = new Histogram({ name: 'keywatch_gateway_decision_seconds', help: 'Time from request to decision, by cache result', labelNames: ['cache'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1], registers });
+  const stat = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        mirror(this, read());
+      },
+    });
+  stat('keywatch_gateway_cache_hits_total', 'Key lookups answered by the in-process cache (incl. negative hits)', () => parts.keywatch().verifier.cache.stats().hits);
+  stat('keywatch_gateway_cache_negative_hits_total', 'Cache hits on a remembered unknown key', () => parts.keywatch().verifier.cache.stats().negativeHits);
+  stat('keywatch_gateway_cache_misses_total', 'Key lookups that went to Redis', () => parts.keywatch().verifier.cache.stats().misses);
+  stat('keywatch_gateway_cache_invalidations_total', 'Cache entries dropped by key-lifecycle events', () => parts.keywatch().verifier.cache.stats().invalidations);
+  stat('keywatch_gateway_lifecycle_events_total', 'key-lifecycle events consumed', () => parts.invalidator().stats().events);
+  stat('keywatch_gateway_redis_failures_total', 'Redis calls on the request path that failed or timed out', () => parts.keywatch().verifier.stats().redisFailures);
+  stat('keywatch_gateway_auth_events_emitted_total', 'Auth events handed to the emitter', () => parts.emitter().stats().emitted);
+  stat('keywatch_gateway_auth_events_sent_total', 'Auth events acknowledged by Kafka', () => parts.emitter().stats().sent);
+  stat('keywatch_gateway_auth_events_spooled_total', 'Auth events written to the disk spool instead of dropped', () => parts.emitter().stats().overflowed);
+  new Gauge({
+    name: 'keywatch_gateway_cache_entries',
+    help: 'Entries in the key cache',
+    registers,
+    collect() {
+      this.set(parts.keywatch().verifier.cache.stats().size);
+    },
+  });
+  new Gauge({
+    name: 'keywatch_gateway_auth_events_buffered',
+    help: 'Auth events waiting to be sent',
+    registers,
+    collect() {
+      const stats = parts.emitter().stats();
+      this.set(stats.buffered + stats.inFlight);
+    },
+  });
+  const droppedEvents = new Counter({ name: 'keywatch_gateway_auth_events_dropped_total', help: 'Auth events lost, by reason', labelNames: ['reason'], registers });
+  return {
+    registry,
+    observe(d, status) {
+      requests.inc({ outcome: d.outcome, status: String(status) });
+      decision.observe({ cache: d.cache ?? 'none' }, d.decisionMs / 1000);
+    },
+    dropped(count, reason) {
+      droppedEvents.inc({ reason }, count);
+    },
+  };
+}

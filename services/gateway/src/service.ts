@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createAuthEventEmitter } from '@keywatch/auth-emitter';
+import { topicNames } from '@keywatch/contracts';
+import { createCacheInvalidator, createDiskSpool, createKeywatch, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
+import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
+import { createKeyStore } from '@keywatch/keystore';
+import { closeAll, type Closeable } from '@keywatch/lifecycle';
+import type { Logger } from '@keywatch/logger';
+import { createRateLimiter } from '@keywatch/ratelimit';
+import { createRedis } from '@keywatch/redis';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { gatewayConfig } from './config.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { createProxy } from './proxy.js';
+import { loadRouteTable } from './routes.js';
+import { startDemoUpstream, type DemoUpstream } from './upstream.js';
+
+const CORS_EXPOSED = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id';
+const CORS_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
+
+/**
+ * A producer that connects in the background: `send` waits for the connection (the emitter backs
+ * off and buffers meanwhile), so the gateway starts and serves while Kafka is unreachable.
+ */
+function backgroundProducer(kafka: ReturnType<typeof createKafka>, log: Logger): EventProducer {
+  let connecting: Promise<EventProducer> | undefined;
+  let closed = false;
+  const connect = (): Promise<EventProducer> =>
+    (connecting ??= createProducer(kafka).then(
+      async (producer) => {
+        // Connected after close: nobody will send again.
+        if (closed) await producer.close().catch(() => undefined);
+        return producer;
+      },
+      (error: unknown) => {
+        connecting = undefined;
+        log.warn({ err: error }, 'kafka producer could not connect; auth events wait in the buffer');
+        throw error;
+      },
+    ));
+  void connect().catch(() => undefined);
+  return {
+    send: async (topic, messages) => (await connect()).send(topic, messages),
+    async close() {
+      closed = true;
+      // A connection still being attempted is abandoned, not awaited (it closes itself if it lands).
+      const pending = connecting;
+      const settled = await Promise.race([pending?.then((p) => p, () => null) ?? Promise.resolve(null), new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 100).unref())]);
+      if (settled && settled !== 'pending') await settled.close();
+    },
+  };
+}
+
+/** A running reference gateway. */
+export interface Gateway extends Closeable {
+  app: FastifyInstance;
+  /** Where it listens, e.g. http://127.0.0.1:8088. */
+  url: string;
+  /** Where allowed requests go (the demo upstream's address when none is configured). */
+  upstreamUrl: string;
+  gatewayId: string;
+  keywatch: Keywatch;
+  invalidator: CacheInvalidator;
+  metrics: GatewayMetrics;
+  /** Shutdown order: stop accepting, stop consuming, flush events, close clients. */
+  parts: Closeable[];
+}
+
+/** Options for tests and embedding. */
+export interface GatewayOptions {
+  /** The key service's Redis key prefix (default: the shared `keywatch:`). */
+  redisKeyPrefix?: string;
+}
+
+/**
+ * Builds the reference gateway from its parsed config: the SDK in front of the upstream (or the
+ * built-in demo upstream), `/metrics` and `/healthz` unauthenticated, everything else checked
+ * against the route table. Resolves once it listens; the lifecycle consumer joins in the
+ * background (`gateway.invalidator.ready()`).
+ */
+export async function startGateway(config: z.output<typeof gatewayConfig>, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+  const gatewayId = config.GATEWAY_ID ?? `${hostname()}-${process.pid}`;
+  const log = logger.child({ gateway_id: gatewayId });
+  const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
+  const routes = loadRouteTable(config.GATEWAY_ROUTES_FILE);
+  // ioredis's own timeout sits above the SDK's race, so it only reaps commands already given up on.
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: `gateway-${gatewayId}`, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT * 2 });
+  let lastRedisError = -Infinity;
+  redis.on('error', (error: unknown) => {
+    // ioredis reports every failed reconnect; one line per 5 s is enough (requests count failures).
+    if (Date.now() - lastRedisError < 5000) return;
+    lastRedisError = Date.now();
+    log.warn({ err: error }, 'redis connection error');
+  });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logger: log });
+  const parts: Closeable[] = [];
+  let spool: DiskSpool | undefined;
+  let upstream: DemoUpstream | undefined;
+  const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator; emitter?: ReturnType<typeof createAuthEventEmitter> } = {};
+  const metrics = createGatewayMetrics({ keywatch: () => late.keywatch!, emitter: () => late.emitter!, invalidator: () => late.invalidator! });
+
+  try {
+    const producer = backgroundProducer(kafka, log);
+    if (config.GATEWAY_EVENT_SPOOL_FILE) spool = createDiskSpool({ file: config.GATEWAY_EVENT_SPOOL_FILE, logger: log });
+    const emitter = createAuthEventEmitter({
+      producer,
+      topic: topics.authEvents,
+      logger: log,
+      maxBuffer: config.GATEWAY_EVENT_BUFFER,
+      onDrop: (count, reason) => metrics.dropped(count, reason),
+      overflow: spool ? (events) => spool!.overflow(events) : undefined,
+    });
+    const cache = new KeyCache({ max: config.GATEWAY_CACHE_MAX, ttlMs: config.GATEWAY_CACHE_TTL, negativeTtlMs: config.GATEWAY_NEGATIVE_CACHE_TTL });
+    const keywatch = createKeywatch({
+      gatewayId,
+      environment: config.GATEWAY_ENVIRONMENT,
+      routes,
+      store: createKeyStore({ redis }),
+      limiter: createRateLimiter({ redis }),
+      cache,
+      fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
+      pepper: config.KEYWATCH_KEY_PEPPER,
+      redisTimeoutMs: config.GATEWAY_REDIS_TIMEOUT,
+      logger: log,
+      emit: (event) => emitter.emit(event),
+      onDecision: (decision, status) => metrics.observe(decision, status),
+    });
+    const invalidator = createCacheInvalidator({ kafka, topic: topics.keyLifecycle, groupId: `gateway-${gatewayId}-${randomBytes(4).toString('hex')}`, cache, logger: log });
+    Object.assign(late, { keywatch, invalidator, emitter });
+
+    if (!config.GATEWAY_UPSTREAM_URL) upstream = await startDemoUpstream();
+    const upstreamUrl = config.GATEWAY_UPSTREAM_URL ?? upstream!.url;
+    const proxy = createProxy(upstreamUrl, log);
+
+    const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true });
+    // Bodies are forwarded as received; they are read only after the onRequest checks pass.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    installKeywatch(app, { keywatch, trustProxy: config.GATEWAY_TRUST_PROXY });
+    app.get('/healthz', { config: { keywatch: false } }, async () => ({ ok: true, gateway_id: gatewayId }));
+    app.get('/metrics', { config: { keywatch: false } }, async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+    // Browsers call with publishable keys: answer preflights, and let pages read answers (no
+    // cookies are involved; which origins a key may be used from is the key's allowed_origins).
+    app.addHook('onSend', async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin === undefined) return;
+      reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-expose-headers', CORS_EXPOSED);
+    });
+    app.all('/*', async (request, reply) => {
+      if (isPreflight(request.method, request.headers)) {
+        return reply.code(204).headers({ 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': 'authorization, x-api-key, content-type', 'access-control-max-age': '600' }).send();
+      }
+      return proxy.forward(request, reply, request.keywatchAuth);
+    });
+
+    parts.push(
+      { name: 'http', close: () => app.close() },
+      { name: 'lifecycle-consumer', close: () => invalidator.close() },
+      { name: 'auth-events', close: () => emitter.close() },
+      { name: 'producer', close: () => producer.close() },
+      { name: 'spool', close: () => spool?.close() },
+      { name: 'proxy', close: () => proxy.close() },
+      { name: 'demo-upstream', close: () => upstream?.close() },
+      { name: 'redis', close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
+    );
+    // Kafka is not needed to serve: events wait in the emitter (or the spool) and the cache's TTL
+    // bounds staleness until the lifecycle consumer is in, so a gateway restarted during a Kafka
+    // outage still answers. The consumer keeps retrying until it joins or the gateway closes.
+    let consumerRetry: NodeJS.Timeout | undefined;
+    let stopping = false;
+    const startConsumer = (): void => {
+      invalidator.start().catch((error: unknown) => {
+        if (stopping) return;
+        log.error({ err: error }, 'lifecycle consumer could not start; retrying in 5 s (cached keys live at most GATEWAY_CACHE_TTL)');
+        consumerRetry = setTimeout(startConsumer, 5000).unref();
+      });
+    };
+    parts.splice(1, 0, {
+      name: 'lifecycle-retry',
+      close: () => {
+        stopping = true;
+        clearTimeout(consumerRetry);
+      },
+    });
+    startConsumer();
+    const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+    log.info({ url, upstream: upstreamUrl, environment: config.GATEWAY_ENVIRONMENT, routes: routes.rules.length }, 'gateway listening');
+    let closing: Promise<void> | undefined;
+    return { name: 'gateway', app, url, upstreamUrl, gatewayId, keywatch, invalidator, metrics, parts, close: () => (closing ??= closeAll(parts, log)) };
+  } catch (error) {
+    parts.push({ name: 'demo-upstream', close: () => upstream?.close() }, { name: 'redis', close: () => redis.disconnect() });
+    await closeAll(parts, log).catch(() => undefined);
+    throw error;
+  }
+}
