@@ -40,9 +40,12 @@ kw_ensure_toolchain() {
 }
 
 kw_ensure_dependencies() {
-  local stamp="$KW_ROOT/node_modules/.keywatch-lock"
-  if [ -f "$stamp" ] && cmp -s "$stamp" "$KW_ROOT/pnpm-lock.yaml"; then return; fi
+  # Installed state is keyed by the lockfile and every workspace manifest: a new package whose
+  # dependencies are already in the lockfile still needs linking.
+  local stamp="$KW_ROOT/node_modules/.keywatch-install" want
+  want=$(cd "$KW_ROOT" && cat pnpm-lock.yaml pnpm-workspace.yaml package.json {packages,services}/*/package.json infra/local/package.json test/package.json bench/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   kw_log "installing workspace dependencies (pnpm install --frozen-lockfile)"
   (cd "$KW_ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2)
-  cp "$KW_ROOT/pnpm-lock.yaml" "$stamp"
+  echo "$want" > "$stamp"
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { EngineConfig } from '@keywatch/config';
+import { benchDetect } from './detect.js';
 import { benchKeys, type SuiteResult } from './keys.js';
 import { startMeta, type Figure, type RunMeta } from './report.js';
 
@@ -23,6 +24,7 @@ export type Suite = (context: SuiteContext) => Promise<SuiteResult>;
 /** Every suite by name, in the order `all` runs them. */
 export const SUITES = {
   keys: ({ config, quick, runs, progress, signal }) => benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
+  detect: ({ config, quick, progress }) => benchDetect({ config, quick, progress }),
 } satisfies Record<string, Suite>;
 
 export type SuiteName = keyof typeof SUITES;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEval } from './commands/eval.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
@@ -19,6 +20,7 @@ registerDemo(program);
 registerTest(program);
 registerKeys(program);
 registerSim(program);
+registerEval(program);
 registerBench(program);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.

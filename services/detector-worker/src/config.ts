@@ -1,0 +1,46 @@
+import { defineConfig, duration, int, str } from '@keywatch/config';
+import { z } from 'zod';
+import { ParamsOverride, TenantOverrides } from './params.js';
+
+/** A JSON-valued variable checked against `schema`; unset or blank gives `fallback`. */
+function json<T>(schema: z.ZodType<T>, fallback: T) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        ctx.addIssue('expected JSON');
+        return z.NEVER;
+      }
+      const result = schema.safeParse(parsed);
+      if (result.success) return result.data;
+      ctx.addIssue(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? `unknown ${i.keys.join(', ')}` : i.message}`).join('; '));
+      return z.NEVER;
+    });
+}
+
+/** The detector worker's settings (engine variables plus its own); documented in the README. */
+export const detectorConfig = defineConfig({
+  /** Consumer group on auth-events; every instance joins it. Default `keywatch-detector`. */
+  DETECTOR_GROUP_ID: str({ default: 'keywatch-detector' }),
+  /** Bounded lateness: events older than their partition's watermark minus this are dropped. Default `60s`. */
+  DETECTOR_LATENESS: duration({ default: '60s' }),
+  /** Redis key prefix of the detector state (shared by all instances of one deployment). Default `keywatch:detector:`. */
+  DETECTOR_REDIS_PREFIX: str({ default: 'keywatch:detector:' }),
+  /** Prometheus `/metrics` port; 0 picks a free one. Default 9465. */
+  DETECTOR_METRICS_PORT: int({ default: 9465, min: 0, max: 65_535 }),
+  /** Default `127.0.0.1`. */
+  DETECTOR_METRICS_HOST: str({ default: '127.0.0.1' }),
+  /** Global overrides of the detector parameters, JSON, e.g. `{"credential_stuffing":{"medium_distinct":20}}`. */
+  DETECTOR_SETTINGS: json(ParamsOverride, {}),
+  /** Per-tenant overrides, JSON: `{"tenant_a":{"usage_spike":{"enabled":false}}}`. */
+  DETECTOR_TENANT_SETTINGS: json(TenantOverrides, {}),
+  /** Upper bound on bytes fetched per partition and batch. Default 1 MiB. */
+  DETECTOR_MAX_BATCH_BYTES: int({ default: 1024 * 1024, min: 1024 }),
+});
+
+export type DetectorConfig = z.output<typeof detectorConfig>;

@@ -1,0 +1,240 @@
+import { describe, expect, test } from 'vitest';
+import { DAY, HOUR, MINUTE } from './params.js';
+import { IPS, eventAt, fingerprint, memoryDetector } from './testing.js';
+
+// Mid-window start times, so a scenario does not straddle a 5-minute or an hourly boundary by accident.
+const T0 = Date.parse('2026-03-02T10:02:30.000Z');
+const KEY = 'key_unit00000000000000000001';
+const TENANT = 'tenant_unit';
+const known = { key_id: KEY, tenant_id: TENANT, key_fingerprint: 'aaaaaaaaaaaaaaaa' } as const;
+
+describe('secret_key_client_side', () => {
+  test('a secret key with an Origin raises one high alert per key and origin and asks for suspension', async () => {
+    const d = memoryDetector();
+    await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 1000, { ...known, key_type: 'secret', origin: 'https://shop.example' })));
+    await d.feed([eventAt(T0 + 5000, { ...known, key_type: 'secret', origin: 'null' })]);
+    const alerts = d.ofType('secret_key_client_side');
+    expect(alerts.map((a) => [a.severity, a.action, a.evidence.origin])).toEqual([
+      ['high', 'suspend_requested', 'https://shop.example'],
+      ['high', 'suspend_requested', 'null'],
+    ]);
+    expect(d.triggers.map((t) => t.requested_action)).toEqual(['suspend', 'suspend']);
+    expect(d.latest.get(alerts[0]!.alert_id)?.count).toBe(3);
+  });
+
+  test('publishable keys and secret keys without an Origin raise nothing', async () => {
+    const d = memoryDetector();
+    await d.feed([eventAt(T0, { ...known, key_type: 'publishable', origin: 'https://shop.example' }), eventAt(T0 + 1, { ...known, key_type: 'secret', origin: null })]);
+    expect(d.alerts()).toEqual([]);
+  });
+});
+
+describe('credential_stuffing', () => {
+  const attempt = (i: number, at: number, ip: string = IPS.saoPaulo) =>
+    eventAt(at, { key_id: null, tenant_id: null, key_type: 'secret', ip, outcome: 'unknown_key', key_fingerprint: fingerprint(i) });
+
+  test('10 distinct unknown keys in 5 minutes is medium, 25 attempts over 15 distinct is high, one alert', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 10 }, (_, i) => attempt(i, T0 + i * 20_000)));
+    expect(d.ofType('credential_stuffing').map((a) => a.severity)).toEqual(['medium']);
+    await d.feed(Array.from({ length: 20 }, (_, i) => attempt(100 + i, T0 + 200_000 + i * 20_000)));
+    const alerts = d.ofType('credential_stuffing');
+    expect(alerts).toHaveLength(1);
+    expect(d.published.map((a) => a.severity)).toEqual(['medium', 'high']);
+    expect(alerts[0]?.ip).toBe(IPS.saoPaulo);
+  });
+
+  test('a later success from the enumerating IP is critical and asks for revocation', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 12 }, (_, i) => attempt(i, T0 + i * 10_000)));
+    await d.feed([eventAt(T0 + 200_000, { ...known, ip: IPS.saoPaulo, outcome: 'allowed' })]);
+    const critical = d.published.filter((a) => a.severity === 'critical');
+    expect(critical.map((a) => [a.key_id, a.action])).toEqual([[KEY, 'revoke_requested']]);
+    expect(d.triggers.map((t) => [t.key_id, t.requested_action, t.reason])).toEqual([[KEY, 'revoke', 'credential_stuffing']]);
+  });
+
+  test('a success processed before the attack (another partition) is still found', async () => {
+    const d = memoryDetector();
+    await d.feed([eventAt(T0 + 200_000, { ...known, ip: IPS.saoPaulo, outcome: 'allowed' })]);
+    await d.feed(Array.from({ length: 12 }, (_, i) => attempt(i, T0 + i * 10_000)));
+    expect(d.published.filter((a) => a.severity === 'critical').map((a) => a.key_id)).toEqual([KEY]);
+  });
+
+  test('one stale key retried many times, and a NAT with more good keys than bad, raise nothing', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 60 }, (_, i) => attempt(1, T0 + i * 5_000)));
+    const nat = IPS.amsterdam;
+    const good = Array.from({ length: 15 }, (_, i) => eventAt(T0 + i * 1000, { key_id: `key_nat${i}`.padEnd(24, '0'), tenant_id: TENANT, ip: nat }));
+    await d.feed([...good, ...Array.from({ length: 11 }, (_, i) => attempt(200 + i, T0 + 20_000 + i * 1000, nat))]);
+    expect(d.ofType('credential_stuffing')).toEqual([]);
+  });
+});
+
+describe('revoked_key_in_use', () => {
+  test('three uses of a revoked key in an hour is medium; an expired key is low', async () => {
+    const d = memoryDetector();
+    await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 10 * MINUTE, { ...known, outcome: 'revoked_key' })));
+    await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 10 * MINUTE, { ...known, key_id: 'key_other000000000000000', outcome: 'expired_key' })));
+    expect(d.ofType('revoked_key_in_use').map((a) => [a.key_id, a.severity])).toEqual([
+      [KEY, 'medium'],
+      ['key_other000000000000000', 'low'],
+    ]);
+  });
+
+  test('two uses, or uses spread over more than an hour, raise nothing', async () => {
+    const d = memoryDetector();
+    await d.feed([0, 70, 140].map((m) => eventAt(T0 + m * MINUTE, { ...known, outcome: 'revoked_key' })));
+    expect(d.alerts()).toEqual([]);
+  });
+});
+
+describe('rate_limit_violation', () => {
+  const windowStart = Date.parse('2026-03-02T10:00:00.000Z');
+  const traffic = (window: number, requests: number, limited: number) =>
+    Array.from({ length: requests }, (_, i) => eventAt(windowStart + window * 5 * MINUTE + Math.floor((i * 5 * MINUTE) / requests), { ...known, outcome: i < limited ? 'rate_limited' : 'allowed' }));
+
+  test('50 rejections in each of two consecutive windows raise one alert', async () => {
+    const d = memoryDetector();
+    await d.feed([...traffic(0, 60, 55), ...traffic(1, 60, 55), ...traffic(2, 60, 55)]);
+    expect(d.ofType('rate_limit_violation')).toHaveLength(1);
+  });
+
+  test('10 % of requests in two closed windows raise it; one window does not', async () => {
+    const d = memoryDetector();
+    await d.feed([...traffic(0, 200, 30), ...traffic(1, 200, 30), ...traffic(2, 10, 0)]);
+    expect(d.ofType('rate_limit_violation')).toHaveLength(1);
+    const e = memoryDetector();
+    await e.feed([...traffic(0, 200, 30), ...traffic(1, 200, 5), ...traffic(2, 200, 30), ...traffic(3, 10, 0)]);
+    expect(e.ofType('rate_limit_violation')).toEqual([]);
+  });
+});
+
+describe('failed_auth_spike', () => {
+  test('20 failures of a key in 30 minutes from one IP are one low alert; many IPs make it medium', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 40 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, outcome: 'insufficient_scope' })));
+    const alerts = d.ofType('failed_auth_spike');
+    expect(alerts.map((a) => [a.severity, a.key_id])).toEqual([['low', KEY]]);
+    const ips = [IPS.berlin, IPS.london, IPS.sydney, IPS.singapore];
+    const e = memoryDetector();
+    await e.feed(Array.from({ length: 25 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, ip: ips[i % 4], outcome: 'ip_not_allowed' })));
+    expect(e.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['medium']);
+  });
+
+  test('19 failures, or 20 spread over two hours, raise nothing', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 19 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, outcome: 'insufficient_scope' })));
+    await d.feed(Array.from({ length: 20 }, (_, i) => eventAt(T0 + HOUR + i * 6 * MINUTE, { ...known, outcome: 'insufficient_scope' })));
+    expect(d.alerts()).toEqual([]);
+  });
+
+  test('a tenant with a high, steady failure baseline is not alerted at the floor', async () => {
+    const d = memoryDetector();
+    const start = T0 - 8 * DAY;
+    const history = [];
+    for (let h = 0; h < 8 * 24; h += 1) {
+      for (let i = 0; i < 60; i += 1) history.push(eventAt(start + h * HOUR + i * MINUTE, { ...known, key_id: `key_k${i % 5}`.padEnd(24, '0'), key_fingerprint: fingerprint(i % 5), outcome: 'insufficient_scope' }));
+    }
+    await d.feed(history, { batchSize: 500 });
+    expect(d.ofType('failed_auth_spike').filter((a) => a.dedup_key.startsWith('failed_auth_spike:tenant')).length).toBeGreaterThan(0);
+    const before = d.alerts().length;
+    // Day 8 onwards, the same steady rate is the tenant's normal: no new tenant alert.
+    const after = [];
+    for (let i = 0; i < 60; i += 1) after.push(eventAt(start + 8 * DAY + 7 * HOUR + i * MINUTE, { ...known, key_id: `key_k${i % 5}`.padEnd(24, '0'), key_fingerprint: fingerprint(i % 5), outcome: 'insufficient_scope' }));
+    await d.feed(after);
+    const newTenantAlerts = d.alerts().slice(before).filter((a) => a.dedup_key.startsWith('failed_auth_spike:tenant'));
+    expect(newTenantAlerts).toEqual([]);
+   }, 60_000);
+});
+
+describe('geography', () => {
+  const ok = (at: number, ip: string) => eventAt(at, { ...known, ip, outcome: 'allowed' });
+
+  test('Berlin then Sydney an hour later is impossible travel (medium); Sydney is also a new country once learnt', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 10 }, (_, i) => ok(T0 + i * MINUTE, IPS.berlin)));
+    await d.feed([ok(T0 + 70 * MINUTE, IPS.sydney)]);
+    const travel = d.ofType('impossible_travel');
+    expect(travel.map((a) => a.severity)).toEqual(['medium']);
+    expect(Number(travel[0]?.evidence.speed_kmh)).toBeGreaterThan(900);
+    expect(d.ofType('geo_new_country').map((a) => [a.severity, a.evidence.country])).toEqual([['low', 'AU']]);
+  });
+
+  test('a new country during learning, a drive Berlin–Nuremberg, and a commuter between known neighbours raise nothing', async () => {
+    const d = memoryDetector();
+    await d.feed([ok(T0, IPS.berlin), ok(T0 + 5 * MINUTE, IPS.zurich), ok(T0 + 10 * HOUR, IPS.nuremberg)]);
+    expect(d.alerts()).toEqual([]);
+    // After learning, CH and DE are both the key's normal places: 15-minute hops are routine.
+    const later = T0 + DAY;
+    await d.feed(Array.from({ length: 12 }, (_, i) => ok(later + i * 15 * MINUTE, i % 2 === 0 ? IPS.zurich : IPS.berlin)));
+    expect(d.alerts()).toEqual([]);
+  });
+
+  test('a fleet in three countries moving between them is not travel; a fourth, far country is low', async () => {
+    const d = memoryDetector();
+    const fleet = [IPS.parkForest, IPS.amsterdam, IPS.singapore];
+    await d.feed(Array.from({ length: 30 }, (_, i) => ok(T0 + i * MINUTE, fleet[i % 3] ?? IPS.parkForest)));
+    expect(d.alerts()).toEqual([]);
+    await d.feed([ok(T0 + 31 * MINUTE, IPS.saoPaulo)]);
+    expect(d.ofType('impossible_travel').map((a) => a.severity)).toEqual(['low']);
+  });
+});
+
+describe('usage_spike', () => {
+  const steady = (start: number, days: number, perHour: number) => {
+    const events = [];
+    for (let h = 0; h < days * 24; h += 1) for (let i = 0; i < perHour; i += 1) events.push(eventAt(start + h * HOUR + Math.floor((i * HOUR) / perHour), { ...known }));
+    return events;
+  };
+
+  test('after a week at 20 requests an hour, 300 in an hour is a spike', async () => {
+    const d = memoryDetector();
+    const start = Date.parse('2026-03-01T00:00:00.000Z');
+    await d.feed(steady(start, 8, 20), { batchSize: 1000 });
+    expect(d.alerts()).toEqual([]);
+    const spikeAt = start + 8 * DAY + 30 * MINUTE;
+    await d.feed(Array.from({ length: 300 }, (_, i) => eventAt(spikeAt + i * 5_000, { ...known })), { batchSize: 50 });
+    expect(d.ofType('usage_spike')).toHaveLength(1);
+  });
+
+  test('doubling, or a spike before a week of history, raises nothing', async () => {
+    const d = memoryDetector();
+    const start = Date.parse('2026-03-01T00:00:00.000Z');
+    await d.feed(steady(start, 8, 60), { batchSize: 1000 });
+    await d.feed(Array.from({ length: 120 }, (_, i) => eventAt(start + 8 * DAY + i * 25_000, { ...known })));
+    const young = memoryDetector();
+    await young.feed(steady(start, 2, 20), { batchSize: 1000 });
+    await young.feed(Array.from({ length: 400 }, (_, i) => eventAt(start + 2 * DAY + i * 5_000, { ...known })));
+    expect([...d.alerts(), ...young.alerts()]).toEqual([]);
+  });
+});
+
+describe('event time', () => {
+  test('events within the lateness are counted; older ones are dropped', async () => {
+    const d = memoryDetector();
+    await d.feed([eventAt(T0 + 10 * MINUTE, { ...known })]);
+    await d.feed([0, 1, 2].map((i) => eventAt(T0 + 10 * MINUTE - 30_000 + i, { ...known, outcome: 'revoked_key' })));
+    expect(d.ofType('revoked_key_in_use')).toHaveLength(1);
+    const e = memoryDetector();
+    await e.feed([eventAt(T0 + 10 * MINUTE, { ...known })]);
+    await e.feed([0, 1, 2].map((i) => eventAt(T0 + 10 * MINUTE - 2 * MINUTE + i, { ...known, outcome: 'revoked_key' })));
+    expect(e.alerts()).toEqual([]);
+    expect(e.late).toBe(3);
+  });
+
+  test('a redelivered batch changes no state and keeps the same alert ids; a replay on fresh state gives the same ids', async () => {
+    const events = Array.from({ length: 12 }, (_, i) =>
+      eventAt(T0 + i * 10_000, { key_id: null, tenant_id: null, ip: IPS.saoPaulo, outcome: 'unknown_key', key_fingerprint: fingerprint(i) }),
+    );
+    const d = memoryDetector();
+    await d.feed(events);
+    const ids = d.alerts().map((a) => a.alert_id);
+    const count = [...d.latest.values()][0]?.count;
+    await d.feed(events);
+    expect(d.alerts().map((a) => a.alert_id)).toEqual(ids);
+    expect([...d.latest.values()][0]?.count).toBe(count);
+    const fresh = memoryDetector();
+    await fresh.feed(events, { batchSize: 5 });
+    expect(fresh.alerts().map((a) => a.alert_id)).toEqual(ids);
+  });
+});

@@ -1,0 +1,109 @@
+import { MINUTE } from '../params.js';
+import { asNumber, type Plan, type Results } from '../state/ops.js';
+import { readFirstSeen, trackBaseline, zScore, type Baseline } from './baseline.js';
+import type { Detector, EventContext, Signal } from './types.js';
+import { FAILURES, readWindowSum, round, subject, ttlFor } from './types.js';
+
+interface Scope {
+  scope: 'k' | 't';
+  entity: string;
+  /** What is counted as distinct for severity: source IPs for a key, credentials for a tenant. */
+  distinctMember: string;
+}
+
+function track(ctx: EventContext, plan: Plan, s: Scope) {
+  const p = ctx.params.failed_auth_spike;
+  const { ts } = ctx;
+  plan.add({ o: 'hincr', k: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`), f: `f${Math.floor(ts / MINUTE)}`, n: 1, t: ttlFor(p.window_ms) });
+  const dk = plan.key(`z:fd:${s.scope}:${s.entity}`);
+  plan.add({ o: 'zadd', k: dk, m: s.distinctMember, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - ctx.latenessMs });
+  const window = (w: { sum: number; start: number }) => ({ failures: w.sum, start: w.start });
+  const sum = readWindowSum(plan, s.scope, s.entity, 'f', MINUTE, ts, p.window_ms);
+  const distinctAt = plan.add({ o: 'zcount', k: dk, min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
+  const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, { latenessMs: ctx.latenessMs, alpha: p.alpha, peakHalfLifeMs: 7 * 24 * 60 * MINUTE, count: true });
+  const first = readFirstSeen(plan, s.scope, s.entity);
+  return (results: Results) => ({ ...window(sum(results)), distinct: asNumber(results[distinctAt]), baseline: baseline(results), first: first(results) });
+}
+
+/** The floor, then (with a mature baseline of at least `min_baseline`) the z-score. */
+function spikes(ctx: EventContext, failures: number, baseline: Baseline, first: number): { ok: boolean; z: number | null; mature: boolean } {
+  const p = ctx.params.failed_auth_spike;
+  if (failures < p.floor) return { ok: false, z: null, mature: false };
+  const mature = first > 0 && ctx.ts - first >= p.history_ms;
+  if (!mature || baseline.mean < p.min_baseline) return { ok: true, z: null, mature };
+  const z = zScore(baseline.lastHour, baseline);
+  return { ok: z >= p.z, z, mature };
+}
+
+/**
+ * Failed authentication per key and per tenant: at least `floor` failures in a sliding window,
+ * and, once the entity has a week of history and a baseline of at least `min_baseline` failures an
+ * hour, a z-score ≥ `z` of the last hour against the hourly EWMA. Revoked and expired keys are
+ * left to revoked_key_in_use at key level. Severity follows how many distinct sources (per key) or
+ * credentials (per tenant) fail: one stale client retrying is one low item.
+ */
+export const failedAuthSpike: Detector = (ctx, plan) => {
+  const { event, params } = ctx;
+  const p = params.failed_auth_spike;
+  if (!p.enabled || !FAILURES.has(event.outcome) || event.tenant_id === null) return undefined;
+  const who = subject(event);
+  const perKey = who && event.outcome !== 'revoked_key' && event.outcome !== 'expired_key' ? track(ctx, plan, { scope: 'k', entity: who.keyId, distinctMember: event.ip }) : undefined;
+  const tenantId = event.tenant_id;
+  const perTenant = track(ctx, plan, { scope: 't', entity: tenantId, distinctMember: event.key_fingerprint ?? event.key_id ?? event.ip });
+  return (results) => {
+    const signals: Signal[] = [];
+    const base = (entityLabel: string, r: ReturnType<ReturnType<typeof track>>, z: number | null) => ({
+      windowStart: r.start,
+      windowEnd: Math.max(ctx.ts, r.start),
+      ts: ctx.ts,
+      suppressionMs: p.suppression_ms,
+      evidence: {
+        failures: r.failures,
+        window_ms: p.window_ms,
+        floor: p.floor,
+        baseline_mean: round(r.baseline.mean, 2),
+        baseline_sd: round(r.baseline.sd, 2),
+        baseline_hours: r.baseline.hours,
+        last_hour: round(r.baseline.lastHour),
+        z: z === null ? null : round(z, 2),
+        subject: entityLabel,
+      },
+    });
+    if (perKey && who) {
+      const r = perKey(results);
+      const verdict = spikes(ctx, r.failures, r.baseline, r.first);
+      if (verdict.ok) {
+        const severity = r.distinct >= p.high_ips ? 'high' : r.distinct >= p.medium_ips ? 'medium' : 'low';
+        const b = base('key', r, verdict.z);
+        signals.push({
+          ...b,
+          type: 'failed_auth_spike',
+          severity,
+          dedupKey: `failed_auth_spike:key:${who.keyId}`,
+          tenantId: who.tenantId,
+          keyId: who.keyId,
+          ip: r.distinct === 1 ? event.ip : null,
+          summary: `Key ${who.keyId} failed authentication ${r.failures} times in ${p.window_ms / 60_000} minutes from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`,
+          evidence: { ...b.evidence, distinct_ips: r.distinct, last_outcome: event.outcome },
+        });
+      }
+    }
+    const r = perTenant(results);
+    const verdict = spikes(ctx, r.failures, r.baseline, r.first);
+    if (verdict.ok && r.distinct >= p.tenant_min_distinct) {
+      const b = base('tenant', r, verdict.z);
+      signals.push({
+        ...b,
+        type: 'failed_auth_spike',
+        severity: r.distinct >= 10 ? 'high' : 'medium',
+        dedupKey: `failed_auth_spike:tenant:${tenantId}`,
+        tenantId,
+        keyId: null,
+        ip: null,
+        summary: `Tenant ${tenantId} saw ${r.failures} failed authentications in ${p.window_ms / 60_000} minutes across ${r.distinct} credentials.`,
+        evidence: { ...b.evidence, distinct_credentials: r.distinct },
+      });
+    }
+    return signals;
+  };
+};

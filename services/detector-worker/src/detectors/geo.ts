@@ -1,0 +1,112 @@
+import { areNeighbours, distanceKm } from '../geo.js';
+import { DAY } from '../params.js';
+import { asArray, asNumber, asScored, asString } from '../state/ops.js';
+import type { Detector, Signal } from './types.js';
+import { round, subject, ttlFor } from './types.js';
+
+interface Seen {
+  ts: number;
+  lat: number;
+  lon: number;
+  radiusKm: number;
+  country: string;
+  ip: string;
+}
+
+function parseSeen(text: string | null): Seen | null {
+  if (!text) return null;
+  const [ts, lat, lon, radius, country = '', ...ip] = text.split('|');
+  const seen = { ts: Number(ts), lat: Number(lat), lon: Number(lon), radiusKm: Number(radius), country, ip: ip.join('|') };
+  return Number.isFinite(seen.ts) && Number.isFinite(seen.lat) && Number.isFinite(seen.lon) ? seen : null;
+}
+
+/**
+ * Geography of a key's successful uses: a country not seen in `lookback_ms` once the key is learnt
+ * (geo_new_country), and consecutive uses too far apart for the time between them
+ * (impossible_travel). Travel speed uses the smallest distance the two accuracy circles allow, so
+ * coarse country-level locations of one network do not look like flights. Both wait for the same
+ * learning period: until a key's normal places are known, a fleet or a commuter cannot be told
+ * from a thief.
+ */
+export const geography: Detector = ({ event, ts, params, location, latenessMs }, plan) => {
+  const g = params.geo_new_country;
+  const t = params.impossible_travel;
+  const who = subject(event);
+  if ((!g.enabled && !t.enabled) || event.outcome !== 'allowed' || !who || !location) return undefined;
+  const countriesKey = plan.key(`z:kc:${who.keyId}`);
+  const keyState = plan.key(`g:${who.keyId}`);
+  const ttl = ttlFor(Math.max(g.lookback_ms, g.learning_ms, t.memory_ms) + DAY);
+  const prevCountryAt = plan.add({ o: 'zscore', k: countriesKey, m: location.country });
+  const knownAt = plan.add({ o: 'zrange', k: countriesKey, min: ts - g.lookback_ms, max: Number.MAX_SAFE_INTEGER, lim: 100 });
+  const historyAt = plan.add({ o: 'hmget', k: keyState, f: ['n', 'first'] });
+  const here = `${ts}|${location.lat}|${location.lon}|${location.radiusKm}|${location.country}|${event.ip}`;
+  const prevAt = plan.add({ o: 'hnewer', k: keyState, f: 'loc', s: ts, v: here, t: ttl });
+  plan.add({ o: 'zadd', k: countriesKey, m: location.country, s: ts, t: ttl, cap: 100, lo: ts - g.lookback_ms - latenessMs });
+  plan.add({ o: 'hincr', k: keyState, f: 'n', n: 1, t: ttl });
+  plan.add({ o: 'hsetnx', k: keyState, f: 'first', v: String(ts), t: ttl });
+
+  return (results) => {
+    const signals: Signal[] = [];
+    const known = new Set(asScored(results[knownAt]).map((c) => c.member));
+    const [successes = 0, first = 0] = asArray(results[historyAt]).map(asNumber);
+    const prevCountry = asString(results[prevCountryAt]);
+    const learnt = successes >= g.learning_events || (first > 0 && ts - first >= g.learning_ms);
+    const isNew = prevCountry === null || Number(prevCountry) < ts - g.lookback_ms;
+    if (g.enabled && learnt && isNew) {
+      signals.push({
+        type: 'geo_new_country',
+        severity: 'low',
+        dedupKey: `geo_new_country:${who.keyId}:${location.country}`,
+        suppressionMs: g.suppression_ms,
+        tenantId: who.tenantId,
+        keyId: who.keyId,
+        ip: event.ip,
+        windowStart: ts,
+        windowEnd: ts,
+        ts,
+        summary: `Key ${who.keyId} was used successfully from ${location.country}, a country not seen for it in ${Math.round(g.lookback_ms / DAY)} days.`,
+        evidence: { country: location.country, known_countries: [...known].sort(), successful_events_before: successes, lookback_ms: g.lookback_ms },
+      });
+    }
+    const prev = parseSeen(asString(results[prevAt]));
+    if (t.enabled && learnt && prev && prev.ip !== event.ip && Math.abs(ts - prev.ts) <= t.memory_ms) {
+      const distance = distanceKm(prev, location);
+      const minDistance = Math.max(t.min_distance_km, prev.radiusKm, location.radiusKm);
+      const lowerBound = Math.max(0, distance - prev.radiusKm - location.radiusKm);
+      const hours = Math.abs(ts - prev.ts) / 3_600_000;
+      const speed = hours > 0 ? lowerBound / hours : lowerBound > 0 ? Number.POSITIVE_INFINITY : 0;
+      if (distance > minDistance && lowerBound > 0 && speed > t.max_speed_kmh) {
+        const fleet = known.size >= t.fleet_countries;
+        const neighbours = prev.country !== location.country && areNeighbours(prev.country, location.country);
+        const bothKnown = known.has(prev.country) && known.has(location.country) && prevCountry !== null && !isNew;
+        const downgraded = fleet || neighbours;
+        // Travel between two places this key is normally used from, in a fleet or across a border, is its routine.
+        if (!(downgraded && bothKnown)) {
+          const [from, to] = prev.ts <= ts ? [prev, { ...location, ts, ip: event.ip }] : [{ ...location, ts, ip: event.ip }, prev];
+          signals.push({
+            type: 'impossible_travel',
+            severity: downgraded ? 'low' : 'medium',
+            dedupKey: `impossible_travel:${who.keyId}`,
+            suppressionMs: t.suppression_ms,
+            tenantId: who.tenantId,
+            keyId: who.keyId,
+            ip: event.ip,
+            windowStart: Math.min(prev.ts, ts),
+            windowEnd: Math.max(prev.ts, ts),
+            ts,
+            summary: `Key ${who.keyId} was used from ${from.country} and ${to.country}, ${Math.round(distance)} km apart, ${round(hours * 60)} minutes apart.`,
+            evidence: {
+              from: { ip: from.ip, country: from.country, lat: from.lat, lon: from.lon, radius_km: from.radiusKm, at: new Date(from.ts).toISOString() },
+              to: { ip: to.ip, country: to.country, lat: to.lat, lon: to.lon, radius_km: to.radiusKm, at: new Date(to.ts).toISOString() },
+              distance_km: Math.round(distance),
+              speed_kmh: Number.isFinite(speed) ? Math.round(speed) : null,
+              downgraded: downgraded ? (fleet ? 'fleet' : 'neighbouring_countries') : null,
+              known_countries: [...known].sort(),
+            },
+          });
+        }
+      }
+    }
+    return signals;
+  };
+};

@@ -1,0 +1,52 @@
+import type { Detector } from './types.js';
+import { countInto, readBuckets, subject } from './types.js';
+
+/**
+ * A key that keeps hitting its rate limit: two consecutive windows each with ≥ `min_rate_limited`
+ * rejections or ≥ `min_ratio` of its requests rejected. The count rule only grows, so it is checked
+ * on open windows too; the ratio rule only on windows closed by event time (end + lateness), since
+ * an early burst inside a window says nothing about its ratio.
+ */
+export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, plan) => {
+  const p = params.rate_limit_violation;
+  const who = subject(event);
+  if (!p.enabled || !who) return undefined;
+  const size = p.window_ms;
+  const span = size * 3;
+  countInto(plan, 'k', who.keyId, 'r', size, ts, span);
+  if (event.outcome === 'rate_limited') countInto(plan, 'k', who.keyId, 'l', size, ts, span);
+  const b = Math.floor(ts / size);
+  const readRequests = readBuckets(plan, 'k', who.keyId, 'r', size, b - 2, b);
+  const readLimited = readBuckets(plan, 'k', who.keyId, 'l', size, b - 2, b);
+  return (results) => {
+    const requests = readRequests(results);
+    const limited = readLimited(results);
+    const stats = (w: number) => ({ requests: requests.get(w) ?? 0, rateLimited: limited.get(w) ?? 0 });
+    const violates = (w: number) => {
+      const { requests: r, rateLimited: l } = stats(w);
+      if (l >= p.min_rate_limited && l > 0) return true;
+      const closed = ts >= (w + 1) * size + latenessMs;
+      return closed && r >= p.ratio_min_requests && r > 0 && l / r >= p.min_ratio;
+    };
+    const pair = violates(b - 1) && violates(b) ? b - 1 : violates(b - 2) && violates(b - 1) ? b - 2 : undefined;
+    if (pair === undefined) return [];
+    const windows = [pair, pair + 1].map((w) => ({ start: new Date(w * size).toISOString(), ...stats(w) }));
+    const total = windows.reduce((a, w) => a + w.rateLimited, 0);
+    return [
+      {
+        type: 'rate_limit_violation',
+        severity: 'medium',
+        dedupKey: `rate_limit_violation:${who.keyId}`,
+        suppressionMs: p.suppression_ms,
+        tenantId: who.tenantId,
+        keyId: who.keyId,
+        ip: null,
+        windowStart: pair * size,
+        windowEnd: Math.min(ts, (pair + 2) * size - 1),
+        ts,
+        summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive ${size / 60_000}-minute windows.`,
+        evidence: { windows, window_ms: size, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
+      },
+    ];
+  };
+};

@@ -1,0 +1,40 @@
+import { asScored } from '../state/ops.js';
+import type { Detector } from './types.js';
+import { raise, subject, ttlFor } from './types.js';
+
+/** Repeated use of a revoked or expired key: someone still holds it. */
+export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs }, plan) => {
+  const p = params.revoked_key_in_use;
+  if (!p.enabled || (event.outcome !== 'revoked_key' && event.outcome !== 'expired_key')) return undefined;
+  const who = subject(event);
+  const id = who?.keyId ?? event.key_fingerprint;
+  if (id === null) return undefined;
+  const k = plan.key(`z:rv:${id}`);
+  plan.add({ o: 'zadd', k, m: `${event.ip}|${event.event_id}`, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - latenessMs });
+  const at = plan.add({ o: 'zrange', k, min: ts - p.window_ms, max: ts, lim: 500 });
+  const outcome = event.outcome;
+  return (results) => {
+    const uses = asScored(results[at]);
+    if (uses.length < p.min_uses) return [];
+    const ips = new Set(uses.map((u) => u.member.slice(0, u.member.lastIndexOf('|'))));
+    const base = outcome === 'revoked_key' ? 'medium' : 'low';
+    const severity = ips.size >= p.spread_ips ? raise(base) : base;
+    const state = outcome === 'revoked_key' ? 'revoked' : 'expired';
+    return [
+      {
+        type: 'revoked_key_in_use',
+        severity,
+        dedupKey: `revoked_key_in_use:${id}`,
+        suppressionMs: p.suppression_ms,
+        tenantId: who?.tenantId ?? null,
+        keyId: who?.keyId ?? null,
+        ip: ips.size === 1 ? event.ip : null,
+        windowStart: uses[0]?.score ?? ts,
+        windowEnd: ts,
+        ts,
+        summary: `${state === 'revoked' ? 'Revoked' : 'Expired'} key ${who?.keyId ?? `with fingerprint ${id}`} was presented ${uses.length} times from ${ips.size} IP${ips.size === 1 ? '' : 's'}.`,
+        evidence: { key_state: state, uses: uses.length, distinct_ips: ips.size, ips: [...ips].slice(0, 20), window_ms: p.window_ms },
+      },
+    ];
+  };
+};

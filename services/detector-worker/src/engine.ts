@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { authEventMessageKey, toEventTime, type Alert, type AuthEvent, type RevocationTrigger } from '@keywatch/contracts';
+import { markFirstSeen } from './detectors/baseline.js';
+import { credentialStuffing } from './detectors/credential-stuffing.js';
+import { failedAuthSpike } from './detectors/failed-auth.js';
+import { geography } from './detectors/geo.js';
+import { rateLimitViolation } from './detectors/rate-limit.js';
+import { revokedKeyInUse } from './detectors/revoked-key.js';
+import { secretKeyClientSide } from './detectors/secret-key.js';
+import { usageSpike } from './detectors/usage-spike.js';
+import { SEVERITIES, SEVERITY_RANK, type Detector, type Evaluate, type EventContext, type Signal } from './detectors/types.js';
+import type { GeoLookup } from './geo.js';
+import type { DetectorParams } from './params.js';
+import { Plan } from './state/ops.js';
+import type { DedupRecord, StateStore } from './state/store.js';
+
+/** Every detector, in the order their operations run within an event's plan. */
+export const DETECTORS: readonly Detector[] = [secretKeyClientSide, revokedKeyInUse, rateLimitViolation, failedAuthSpike, credentialStuffing, geography, usageSpike];
+
+/** An alert as stored: the contract's fields plus what dedup keeps. */
+export interface AlertState {
+  alert: Alert;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** What one batch produced. */
+export interface BatchOutcome {
+  /** Alerts to publish now: new ones and ones whose severity rose. */
+  publish: Alert[];
+  /** Triggers for newly published alerts that ask for an action. */
+  triggers: RevocationTrigger[];
+  /** The latest state of every alert the batch touched (for the alerts table). */
+  touched: AlertState[];
+  /** Ranks to record as published once `publish` is durable. */
+  published: Array<{ dedupKey: string; rank: number }>;
+  /** The highest event time in the batch (for the lag metric). */
+  watermark: number;
+  stats: { processed: number; duplicates: number; late: number; signals: number };
+}
+
+export interface EngineOptions {
+  store: StateStore;
+  params: (tenantId: string | null) => DetectorParams;
+  geo: GeoLookup;
+  /** Bounded lateness in ms (default 60 000). */
+  latenessMs?: number;
+  /** Wall clock, for `detected_at` (default `Date.now`). */
+  now?: () => number;
+  detectors?: readonly Detector[];
+}
+
+/**
+ * How long (wall clock) an event id is remembered per message key. Only the last lateness-worth of
+ * ids is kept, so this costs little; it is a week so that replaying the topic (7 days' retention)
+ * into the same state finds everything it already applied.
+ */
+const SEEN_TTL_S = 8 * 86_400;
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The id a new alert of `dedupKey` gets: the same for every replay of the same events. */
+export const candidateAlertId = (dedupKey: string, ts: number, suppressionMs: number) => `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}`).slice(0, 26)}`;
+
+/** Trigger ids derive from the alert, so a redelivered trigger is the same trigger. */
+export const triggerId = (alertId: string, action: string) => `trg_${hash(`${alertId}|${action}`).slice(0, 26)}`;
+
+interface Merged {
+  signal: Signal;
+  severityRank: number;
+  windowStart: number;
+  windowEnd: number;
+  repeats: number;
+}
+
+/**
+ * The detection step of one partition's batch, in event time: drops events later than their
+ * message key's watermark (the key's highest event time) minus the lateness, applies every other
+ * event's plan atomically (a
+ * redelivered event's writes are skipped, its reads are not), merges the signals per dedup key and
+ * opens or continues their alerts. The caller makes `publish`, `triggers` and `touched` durable,
+ * then records `published`, then commits.
+ */
+export function createEngine(options: EngineOptions) {
+  const latenessMs = options.latenessMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const detectors = options.detectors ?? DETECTORS;
+  const { store } = options;
+
+  async function processBatch(events: readonly AuthEvent[]): Promise<BatchOutcome> {
+    let watermark = 0;
+    const plans: Plan[] = [];
+    const evaluators: Array<{ evaluate: Evaluate[]; ts: number }> = [];
+    const stats: BatchOutcome['stats'] = { processed: 0, duplicates: 0, late: 0, signals: 0 };
+    for (const event of events) {
+      const ts = Date.parse(event.ts);
+      watermark = Math.max(watermark, ts);
+      const ctx: EventContext = { event, ts, params: options.params(event.tenant_id), location: options.geo(event.ip), latenessMs };
+      const plan = new Plan();
+      plan.add({ o: 'seen', k: plan.key(`seen:${authEventMessageKey(event)}`), m: event.event_id, s: ts, l: latenessMs, t: SEEN_TTL_S });
+      if (event.key_id !== null && event.tenant_id !== null) markFirstSeen(plan, 'k', event.key_id, ts);
+      if (event.tenant_id !== null) markFirstSeen(plan, 't', event.tenant_id, ts);
+      const evaluate: Evaluate[] = [];
+      for (const detector of detectors) {
+        const e = detector(ctx, plan);
+        if (e) evaluate.push(e);
+      }
+      plans.push(plan);
+      evaluators.push({ evaluate, ts });
+    }
+    const results = await store.apply(plans);
+    const merged = new Map<string, Merged>();
+    results.forEach((result, i) => {
+      if (result[0] === -1) {
+        stats.late += 1;
+        return;
+      }
+      const fresh = result[0] === 1;
+      if (fresh) stats.processed += 1;
+      else stats.duplicates += 1;
+      for (const evaluate of evaluators[i]?.evaluate ?? []) {
+        for (const signal of evaluate(result, fresh)) {
+          stats.signals += 1;
+          const rank = SEVERITY_RANK[signal.severity];
+          const m = merged.get(signal.dedupKey);
+          if (!m) {
+            merged.set(signal.dedupKey, { signal, severityRank: rank, windowStart: signal.windowStart, windowEnd: signal.windowEnd, repeats: fresh ? 1 : 0 });
+          } else {
+            // The latest evidence wins; the window and severity only widen.
+            if (rank >= m.severityRank) m.signal = { ...signal, ts: m.signal.ts };
+            else m.signal = { ...m.signal, evidence: signal.evidence, summary: m.signal.summary };
+            m.severityRank = Math.max(m.severityRank, rank);
+            m.windowStart = Math.min(m.windowStart, signal.windowStart);
+            m.windowEnd = Math.max(m.windowEnd, signal.windowEnd);
+            m.repeats += fresh ? 1 : 0;
+          }
+        }
+      }
+    });
+    const entries = [...merged.values()];
+    const detectedAt = now();
+    const records = await store.dedup(
+      entries.map((m) => ({
+        dedupKey: m.signal.dedupKey,
+        candidateId: candidateAlertId(m.signal.dedupKey, m.signal.ts, m.signal.suppressionMs),
+        ts: m.signal.ts,
+        suppressionMs: m.signal.suppressionMs,
+        severityRank: m.severityRank,
+        windowStart: m.windowStart,
+        windowEnd: m.windowEnd,
+        repeats: m.repeats,
+        detectedAt,
+      })),
+    );
+    const outcome: BatchOutcome = { publish: [], triggers: [], touched: [], published: [], watermark, stats };
+    entries.forEach((m, i) => {
+      const record = records[i];
+      if (!record) return;
+      const state = toAlertState(m.signal, record);
+      outcome.touched.push(state);
+      if (record.severityRank > record.publishedRank) {
+        outcome.publish.push(state.alert);
+        outcome.published.push({ dedupKey: m.signal.dedupKey, rank: record.severityRank });
+        if (m.signal.action && m.signal.keyId && m.signal.tenantId && record.publishedRank === 0) {
+          outcome.triggers.push({
+            v: 1,
+            trigger_id: triggerId(record.alertId, m.signal.action),
+            ts: toEventTime(detectedAt),
+            tenant_id: m.signal.tenantId,
+            key_id: m.signal.keyId,
+            alert_id: record.alertId,
+            reason: m.signal.type,
+            requested_action: m.signal.action,
+          });
+        }
+      }
+    });
+    return outcome;
+  }
+
+  return { processBatch, latenessMs };
+}
+
+export type DetectorEngine = ReturnType<typeof createEngine>;
+
+function toAlertState(signal: Signal, record: DedupRecord): AlertState {
+  const alert: Alert = {
+    v: 1,
+    alert_id: record.alertId,
+    type: signal.type,
+    severity: SEVERITIES[record.severityRank - 1] ?? signal.severity,
+    tenant_id: signal.tenantId,
+    key_id: signal.keyId,
+    ip: signal.ip,
+    window_start: toEventTime(record.windowStart),
+    window_end: toEventTime(Math.max(record.windowEnd, record.windowStart)),
+    detected_at: toEventTime(record.detectedAt),
+    summary: signal.summary,
+    evidence: { ...signal.evidence, count: record.count, first_seen: toEventTime(record.firstTs), last_seen: toEventTime(record.lastTs) },
+    dedup_key: signal.dedupKey,
+    action: signal.action === 'revoke' ? 'revoke_requested' : signal.action === 'suspend' ? 'suspend_requested' : 'none',
+  };
+  return { alert, count: record.count, firstSeen: record.firstTs, lastSeen: record.lastTs };
+}

@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The detector's Prometheus metrics, in a registry of its own. */
+export function createDetectorMetrics(stateSize?: () => Promise<number>) {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    events: new Counter({
+      name: 'keywatch_detector_events_total',
+      help: 'Auth events by result: processed, duplicate (redelivered, state unchanged), late (beyond the allowed lateness, dropped), invalid',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    alerts: new Counter({ name: 'keywatch_detector_alerts_total', help: 'Alerts published (new or escalated) by type and severity', labelNames: ['type', 'severity'] as const, registers }),
+    updates: new Counter({ name: 'keywatch_detector_alert_updates_total', help: 'Alert updates (repeats folded into an open alert) by type', labelNames: ['type'] as const, registers }),
+    triggers: new Counter({ name: 'keywatch_detector_triggers_total', help: 'Revocation triggers emitted by requested action', labelNames: ['action'] as const, registers }),
+    detectionLatency: new Histogram({
+      name: 'keywatch_detector_detection_latency_seconds',
+      help: 'Wall time of publishing a new alert minus the event time of the event that raised it',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    batchSeconds: new Histogram({ name: 'keywatch_detector_batch_seconds', help: 'Processing of one batch, state to commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers }),
+    watermarkLag: new Gauge({ name: 'keywatch_detector_watermark_lag_seconds', help: 'Wall clock minus the partition watermark', labelNames: ['partition'] as const, registers }),
+    stateKeys: new Gauge({
+      name: 'keywatch_detector_state_keys',
+      help: 'Keys under the detector state prefix in Redis (sampled at scrape)',
+      registers,
+      async collect() {
+        if (stateSize) this.set(await stateSize().catch(() => -1));
+      },
+    }),
+  };
+}
+
+export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;
+
+/** `/metrics` (Prometheus text) and `/healthz`. */
+export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      );
+    } else if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,226 @@
+import type { Op, Plan, Results } from './ops.js';
+import { dedupKeyName, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
+
+type Hash = Map<string, string>;
+type ZSet = Map<string, number>;
+
+/**
+ * The state language run in process, with the semantics of the Lua scripts (TTLs aside): for unit
+ * tests of the detectors with explicit event times. Never used against real engines.
+ */
+export class MemoryStore implements StateStore {
+  readonly hashes = new Map<string, Hash>();
+  readonly zsets = new Map<string, ZSet>();
+
+  private hash(key: string): Hash {
+    let h = this.hashes.get(key);
+    if (!h) this.hashes.set(key, (h = new Map()));
+    return h;
+  }
+
+  private zset(key: string): ZSet {
+    let z = this.zsets.get(key);
+    if (!z) this.zsets.set(key, (z = new Map()));
+    return z;
+  }
+
+  private range(key: string, min: number, max: number): Array<[string, number]> {
+    return [...this.zset(key).entries()].filter(([, s]) => s >= min && s <= max).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  }
+
+  private run(plan: Plan): Results {
+    let fresh = true;
+    let late = false;
+    const results = plan.ops.map((op: Op) => {
+      if (late) return false;
+      const k = plan.keys[op.k - 1] ?? '';
+      switch (op.o) {
+        case 'seen': {
+          const z = this.zset(k);
+          const before = z.size > 0 ? Math.max(...z.values()) : undefined;
+          if (before !== undefined && op.s < before - op.l) {
+            late = true;
+            return -1;
+          }
+          if (z.has(op.m)) fresh = false;
+          else z.set(op.m, op.s);
+          const wm = Math.max(before ?? op.s, op.s);
+          for (const [m, s] of z) if (s < wm - op.l) z.delete(m);
+          return fresh ? 1 : 0;
+        }
+        case 'hincr': {
+          if (fresh) {
+            const h = this.hash(k);
+            h.set(op.f, String(Number(h.get(op.f) ?? 0) + op.n));
+          }
+          return false;
+        }
+        case 'zadd': {
+          if (fresh) {
+            const z = this.zset(k);
+            const cur = z.get(op.m);
+            if (cur === undefined || op.s > cur) z.set(op.m, op.s);
+            for (const [m, s] of z) if (s < op.lo) z.delete(m);
+            const sorted = [...z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+            for (const [m] of sorted.slice(0, Math.max(0, sorted.length - op.cap))) z.delete(m);
+          }
+          return false;
+        }
+        case 'hsetnx': {
+          if (fresh && !this.hash(k).has(op.f)) this.hash(k).set(op.f, op.v);
+          return false;
+        }
+        case 'hnewer': {
+          const h = this.hash(k);
+          const prev = h.get(op.f) ?? false;
+          if (fresh) {
+            const prevTs = prev === false ? undefined : Number(/^(\d+)/.exec(prev)?.[1]);
+            if (prevTs === undefined || prevTs < op.s) h.set(op.f, op.v);
+          }
+          return prev;
+        }
+        case 'hmget': {
+          const h = this.hash(k);
+          return op.f.map((f) => h.get(f) ?? false);
+        }
+        case 'zcount':
+          return this.range(k, op.min, op.max).length;
+        case 'zrange':
+          return this.range(k, op.min, op.max)
+            .slice(0, op.lim)
+            .flatMap(([m, s]) => [m, String(s)]);
+        case 'zscore': {
+          const s = this.zset(k).get(op.m);
+          return s === undefined ? false : String(s);
+        }
+        case 'bcount': {
+          if (fresh) {
+            const h = this.hash(k);
+            if (!h.has(`${op.m}:start`)) h.set(`${op.m}:start`, String(op.h));
+            const last = h.get(`${op.m}:last`);
+            if (last === undefined || op.h > Number(last)) {
+              const f = `${op.m}:h:${op.h}`;
+              h.set(f, String(Number(h.get(f) ?? 0) + 1));
+            }
+          }
+          return false;
+        }
+        case 'ewma':
+          return this.ewma(k, op);
+      }
+    });
+    return late ? [-1] : results;
+  }
+
+  private ewma(k: string, op: Extract<Op, { o: 'ewma' }>): unknown[] {
+    const h = this.hash(k);
+    const get = (f: string) => h.get(`${op.m}:${f}`);
+    let mean = Number(get('mean') ?? 0);
+    let variance = Number(get('var') ?? 0);
+    let n = Number(get('n') ?? 0);
+    let last = get('last') === undefined ? undefined : Number(get('last'));
+    let lastx = Number(get('lastx') ?? 0);
+    let peak = Number(get('peak') ?? 0);
+    const start = get('start');
+    if (start !== undefined) {
+      let hour = last === undefined ? Number(start) : last + 1;
+      let steps = 0;
+      while (hour < op.c) {
+        const field = `${op.m}:h:${hour}`;
+        const x = Number(h.get(field) ?? 0);
+        h.delete(field);
+        if (n === 0) {
+          mean = x;
+          variance = 0;
+        } else {
+          const diff = x - mean;
+          const incr = op.a * diff;
+          mean += incr;
+          variance = (1 - op.a) * (variance + diff * incr);
+        }
+        peak = Math.max(x, peak * op.pd);
+        n += 1;
+        lastx = x;
+        last = hour;
+        steps += 1;
+        if (steps >= 2000) {
+          last = op.c - 1;
+          break;
+        }
+        hour += 1;
+      }
+      if (steps > 0) {
+        for (const [f, v] of [['mean', mean], ['var', variance], ['n', n], ['last', last], ['lastx', lastx], ['peak', peak]] as const) h.set(`${op.m}:${f}`, String(v));
+      }
+    }
+    const cur = Number(h.get(`${op.m}:h:${op.h}`) ?? 0);
+    const prevField = h.get(`${op.m}:h:${op.h - 1}`);
+    const prev = prevField !== undefined ? Number(prevField) : last === op.h - 1 ? lastx : 0;
+    return [mean, variance, n, cur, prev, peak];
+  }
+
+  async apply(plans: readonly Plan[]): Promise<Results[]> {
+    return plans.map((plan) => this.run(plan));
+  }
+
+  async dedup(requests: readonly DedupRequest[]): Promise<DedupRecord[]> {
+    return requests.map((r) => {
+      const h = this.hash(dedupKeyName(r.dedupKey));
+      const num = (f: string) => Number(h.get(f) ?? 0);
+      let record: DedupRecord;
+      if (h.has('id') && r.ts <= num('last') + r.suppressionMs && r.ts >= num('first') - r.suppressionMs) {
+        record = {
+          alertId: h.get('id') ?? '',
+          firstTs: Math.min(num('first'), r.ts),
+          lastTs: Math.max(num('last'), r.ts, r.windowEnd),
+          severityRank: Math.max(num('sev'), r.severityRank),
+          publishedRank: num('pub'),
+          count: num('count') + r.repeats,
+          windowStart: Math.min(num('ws'), r.windowStart),
+          windowEnd: Math.max(num('we'), r.windowEnd),
+          detectedAt: num('det'),
+          created: false,
+        };
+      } else {
+        record = {
+          alertId: r.candidateId,
+          firstTs: r.ts,
+          lastTs: Math.max(r.ts, r.windowEnd),
+          severityRank: r.severityRank,
+          publishedRank: 0,
+          count: Math.max(1, r.repeats),
+          windowStart: r.windowStart,
+          windowEnd: r.windowEnd,
+          detectedAt: r.detectedAt,
+          created: true,
+        };
+      }
+      const fields: Array<[string, string | number]> = [
+        ['id', record.alertId],
+        ['first', record.firstTs],
+        ['last', record.lastTs],
+        ['sev', record.severityRank],
+        ['pub', record.publishedRank],
+        ['count', record.count],
+        ['ws', record.windowStart],
+        ['we', record.windowEnd],
+        ['det', record.detectedAt],
+      ];
+      for (const [f, v] of fields) h.set(f, String(v));
+      return record;
+    });
+  }
+
+  async markPublished(entries: ReadonlyArray<{ dedupKey: string; rank: number }>): Promise<void> {
+    for (const e of entries) {
+      const h = this.hash(dedupKeyName(e.dedupKey));
+      if (Number(h.get('pub') ?? 0) < e.rank) h.set('pub', String(e.rank));
+    }
+  }
+
+  async size(): Promise<number> {
+    return this.hashes.size + this.zsets.size;
+  }
+
+  async close(): Promise<void> {}
+}

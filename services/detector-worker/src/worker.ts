@@ -1,0 +1,65 @@
+import { createClickHouse } from '@keywatch/clickhouse';
+import { topicNames } from '@keywatch/contracts';
+import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
+import { closeAll, type Closeable } from '@keywatch/lifecycle';
+import type { Logger } from '@keywatch/logger';
+import { createRedis } from '@keywatch/redis';
+import type { DetectorConfig } from './config.js';
+import { createEngine } from './engine.js';
+import { createGeoLookup } from './geo.js';
+import { createDetectorHandler } from './handler.js';
+import { createDetectorMetrics, serveMetrics } from './metrics.js';
+import { createParamsResolver } from './params.js';
+import { createRedisStore } from './state/redis-store.js';
+
+export interface DetectorWorker extends Closeable {
+  /** The parts in shutdown order: stop consuming (the batch in hand commits), then the clients. */
+  parts: Closeable[];
+  /** Where `/metrics` answers. */
+  metricsUrl: string;
+}
+
+/** Builds the worker from its parsed config and starts consuming. */
+export async function startDetectorWorker(config: DetectorConfig, logger: Logger): Promise<DetectorWorker> {
+  const log = logger.child({ component: 'detector' });
+  const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-detector-worker', logger });
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    logger,
+  });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_REDIS_PREFIX, connectionName: 'detector-worker', commandTimeoutMs: 10_000 });
+  const store = createRedisStore(redis);
+  const metrics = createDetectorMetrics(() => store.size());
+  const engine = createEngine({
+    store,
+    params: createParamsResolver(config.DETECTOR_SETTINGS, config.DETECTOR_TENANT_SETTINGS),
+    geo: createGeoLookup(),
+    latenessMs: config.DETECTOR_LATENESS,
+  });
+  const producer = await createProducer(kafka);
+  const runner = createConsumerRunner({
+    kafka,
+    groupId: config.DETECTOR_GROUP_ID,
+    topics: [topics.authEvents],
+    logger,
+    maxBytesPerPartition: config.DETECTOR_MAX_BATCH_BYTES,
+    maxWaitTimeMs: 100,
+    handler: createDetectorHandler({ engine, store, producer, sink: clickhouse, topics, metrics, logger: log }),
+  });
+  const server = await serveMetrics(metrics.registry, config.DETECTOR_METRICS_HOST, config.DETECTOR_METRICS_PORT);
+  const parts: Closeable[] = [
+    { name: 'consumer', close: () => runner.close() },
+    { name: 'producer', close: () => producer.close() },
+    { name: 'metrics', close: () => server.close() },
+    { name: 'redis', close: () => store.close() },
+    { name: 'clickhouse', close: () => clickhouse.close() },
+  ];
+  await runner.start();
+  log.info({ topic: topics.authEvents, group: config.DETECTOR_GROUP_ID, metrics: server.url, lateness_ms: config.DETECTOR_LATENESS }, 'detector worker consuming');
+  let closing: Promise<void> | undefined;
+  return { name: 'detector-worker', parts, metricsUrl: server.url, close: () => (closing ??= closeAll(parts, logger)) };
+}
