@@ -5,6 +5,7 @@
 import type { EngineConfig } from '@keywatch/config';
 import { benchDetect } from './detect.js';
 import { benchKeys, type SuiteResult } from './keys.js';
+import { benchAnalyticsSuite, benchIngestSuite } from './pipeline.js';
 import { startMeta, type Figure, type RunMeta } from './report.js';
 
 /** What every suite gets: the engines' addresses (parsed by the caller) and the run settings. */
@@ -24,6 +25,8 @@ export type Suite = (context: SuiteContext) => Promise<SuiteResult>;
 /** Every suite by name, in the order `all` runs them. */
 export const SUITES = {
   keys: ({ config, quick, runs, progress, signal }) => benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
+  ingest: ({ config, quick }) => benchIngestSuite({ config, quick }),
+  analytics: ({ config, quick }) => benchAnalyticsSuite({ config, quick }),
   detect: ({ config, quick, progress }) => benchDetect({ config, quick, progress }),
 } satisfies Record<string, Suite>;
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAnalytics } from './commands/analytics.js';
 import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
@@ -21,6 +22,7 @@ registerTest(program);
 registerKeys(program);
 registerSim(program);
 registerEval(program);
+registerAnalytics(program);
 registerBench(program);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.

@@ -1,7 +1,35 @@
-import { defineConfig, str } from '@keywatch/config';
+import { defineConfig, duration, int, str } from '@keywatch/config';
 
 /** The ingest worker's settings (engine variables plus its own); documented in the README. */
 export const ingestConfig = defineConfig({
   /** Consumer group; every instance of the worker joins it and they split the partitions. Default `keywatch-ingest`. */
   INGEST_GROUP_ID: str({ default: 'keywatch-ingest' }),
+  /** A batch is inserted once it holds this many rows. Default 20 000 (larger inserts amortise the views' per-insert cost). */
+  INGEST_BATCH_MAX_ROWS: int({ default: 20_000, min: 1, max: 500_000 }),
+  /** …or once its oldest row waited this long. Default 1s. */
+  INGEST_BATCH_MAX_WAIT: duration({ default: '1s' }),
+  /** Bytes fetched per partition and request; with INGEST_PARTITIONS_CONCURRENTLY it bounds buffered memory. Default 2 MiB. */
+  INGEST_FETCH_MAX_BYTES: int({ default: 2 * 1024 * 1024, min: 1024 }),
+  /** First retry delay of a failed insert; doubles up to INGEST_RETRY_MAX_DELAY. Default 200ms. */
+  INGEST_RETRY_MIN_DELAY: duration({ default: '200ms' }),
+  /** Default 5s. */
+  INGEST_RETRY_MAX_DELAY: duration({ default: '5s' }),
+  /** Partitions of auth-events one instance handles at once (auth-events has 12). Default 12. */
+  INGEST_PARTITIONS_CONCURRENTLY: int({ default: 12, min: 1, max: 64 }),
+  /** Entries of the per-IP geo cache. Default 50 000. */
+  INGEST_GEO_CACHE_SIZE: int({ default: 50_000, min: 0 }),
+  /** Prometheus `/metrics` port (0 = any free port; -1 = none). Default 9464. */
+  INGEST_METRICS_PORT: int({ default: 9464, min: -1, max: 65_535 }),
+  /** Default `127.0.0.1`. */
+  INGEST_METRICS_HOST: str({ default: '127.0.0.1' }),
+  /** Days of raw events (and of the dedup index); older events are dead-lettered, not ingested. Default 30. */
+  INGEST_RETENTION_RAW_DAYS: int({ default: 30, min: 1 }),
+  /** Days of minute rollups. Default 90. */
+  INGEST_RETENTION_MINUTE_DAYS: int({ default: 90, min: 1 }),
+  /** Days of hour rollups. Default 730. */
+  INGEST_RETENTION_HOUR_DAYS: int({ default: 730, min: 1 }),
+  /** Days of day rollups. Default 1825. */
+  INGEST_RETENTION_DAY_DAYS: int({ default: 1825, min: 1 }),
+  /** How often the retention job drops expired partitions (0 = never). Default 1h. */
+  INGEST_RETENTION_INTERVAL: duration({ default: '1h' }),
 });

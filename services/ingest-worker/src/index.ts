@@ -1,4 +1,7 @@
-export { createIngestHandler, type IngestDependencies, type RowSink } from './ingest.js';
-export { toRow, type AuthEventRow } from './rows.js';
+export { createIngestHandler, prepareMessages, type IngestDependencies, type PrepareOptions, type Prepared } from './ingest.js';
+export { toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
 export { ingestConfig } from './config.js';
-export { startIngestWorker, type IngestWorker } from './worker.js';
+export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';
+export { createDedupStore, writeOnce, type EventStore, type WriteResult } from './dedup.js';
+export { createEnricher, geoipLite, userAgentClass, type Enricher, type GeoLookup } from './enrich.js';
+export { applyRetention, expiredPartitions, type RetentionPolicy } from './retention.js';

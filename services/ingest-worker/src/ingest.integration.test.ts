@@ -53,6 +53,8 @@ test('valid auth events land once in ClickHouse and invalid ones in the dead-let
     CLICKHOUSE_DATABASE: clickhouse.database,
     KEYWATCH_TOPIC_PREFIX: kafka.prefix,
     INGEST_GROUP_ID: `ingest-${newEventId()}`,
+    INGEST_METRICS_PORT: '0',
+    INGEST_RETENTION_INTERVAL: '0',
   });
   const worker = await startIngestWorker(config, logger);
 
@@ -78,6 +80,21 @@ test('valid auth events land once in ClickHouse and invalid ones in the dead-let
     expect(Number(rows[0]?.events)).toBe(valid.length);
     const byOutcome = await ch.query<{ outcome: string; n: string }>(`SELECT outcome, count() AS n FROM auth_events FINAL GROUP BY outcome ORDER BY outcome`);
     expect(Object.fromEntries(byOutcome.map((r) => [r.outcome, Number(r.n)]))).toEqual({ allowed: 60, insufficient_scope: 60, rate_limited: 60, unknown_key: 60 });
+    const rollup = await ch.query<{ n: string }>('SELECT countMerge(requests) AS n FROM auth_rollup_1m');
+    expect(Number(rollup[0]?.n)).toBe(valid.length);
+
+    // Prometheus metrics on the worker's own port.
+    // The duplicate may still be in flight when the counts above are complete: wait for the metrics to settle.
+    const metrics = await poll(
+      async () => (await fetch(`${worker.metricsUrl}/metrics`)).text(),
+      (text) => /keywatch_ingest_events_in_total 248/.test(text) && /keywatch_ingest_duplicates_total 1/.test(text),
+    );
+    expect(metrics).toMatch(/keywatch_ingest_events_in_total 248/);
+    expect(metrics).toMatch(/keywatch_ingest_rows_written_total 240/);
+    expect(metrics).toMatch(/keywatch_ingest_duplicates_total 1/);
+    expect(metrics).toMatch(/keywatch_ingest_dlq_total\{reason="invalid"\} 7/);
+    expect(metrics).toMatch(/keywatch_ingest_batch_seconds_count \d+/);
+    expect(metrics).toMatch(/keywatch_ingest_consumer_lag\{partition="\d+"\} 0/);
 
     expect(deadLetters).toHaveLength(invalid.length);
     for (const [i, expected] of invalid.entries()) {

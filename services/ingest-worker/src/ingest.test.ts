@@ -2,20 +2,31 @@ import { exampleAuthEvent, type AuthEvent } from '@keywatch/contracts';
 import { DLQ_HEADERS, InMemoryProducer, type ConsumedBatch } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, it } from 'vitest';
-import { createIngestHandler, type RowSink } from './ingest.js';
-import { toRow, type AuthEventRow } from './rows.js';
+import type { EventStore } from './dedup.js';
+import { createEnricher } from './enrich.js';
+import { createIngestHandler, prepareMessages } from './ingest.js';
+import { toRow, type EnrichedRow } from './rows.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const dlqTopic = 'staging.auth-events-dlq';
 
-/** Keeps every insert; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
-class InMemorySink implements RowSink {
-  readonly inserts: Array<{ table: string; rows: AuthEventRow[] }> = [];
+const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20 }), 10);
+const enriched = (e: AuthEvent): EnrichedRow => ({ ...toRow(e), country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20, ua_class: 'sdk' });
+
+/** Keeps every insert and knows what it stored; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
+class InMemorySink implements EventStore {
+  readonly inserts: Array<{ rows: readonly EnrichedRow[] }> = [];
+  readonly stored = new Set<string>();
   failWith: Error | undefined;
 
-  async insert(table: string, rows: AuthEventRow[]): Promise<void> {
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    return new Set(ids.filter((id) => this.stored.has(id)));
+  }
+
+  async insert(rows: readonly EnrichedRow[]): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.inserts.push({ table, rows });
+    this.inserts.push({ rows });
+    for (const row of rows) this.stored.add(row.event_id);
   }
 }
 
@@ -38,7 +49,7 @@ function batchOf(values: Array<string | null>): ConsumedBatch {
 function setup() {
   const sink = new InMemorySink();
   const producer = new InMemoryProducer();
-  const handler = createIngestHandler({ sink, producer, dlqTopic, logger });
+  const handler = createIngestHandler({ store: sink, producer, dlqTopic, logger, enricher });
   return { sink, producer, handler, deadLetters: () => producer.sent.get(dlqTopic) ?? [] };
 }
 
@@ -53,7 +64,7 @@ describe('createIngestHandler', () => {
 
     await handler(batchOf(values));
 
-    expect(sink.inserts).toEqual([{ table: 'auth_events', rows: valid.map(toRow) }]);
+    expect(sink.inserts).toEqual([{ rows: valid.map(enriched) }]);
     const letters = deadLetters();
     expect(letters.map((m) => m.key?.toString())).toEqual(['key-1', 'key-3', 'key-5']);
     expect(letters.map((m) => m.value.toString())).toEqual(['{not json', invalid[1], '']); // original bytes
@@ -80,11 +91,23 @@ describe('createIngestHandler', () => {
     expect(deadLetters()).toHaveLength(2);
   });
 
-  it('inserts into the configured table', async () => {
-    const sink = new InMemorySink();
-    const handler = createIngestHandler({ sink, producer: new InMemoryProducer(), dlqTopic, logger, table: 'auth_events_v2' });
-    await handler(batchOf([JSON.stringify(exampleAuthEvent())]));
-    expect(sink.inserts.map((i) => i.table)).toEqual(['auth_events_v2']);
+  it('inserts an event once however often it is delivered, in one batch or across batches', async () => {
+    const { sink, handler } = setup();
+    const event = JSON.stringify(exampleAuthEvent());
+    const other = JSON.stringify(exampleAuthEvent());
+    await handler(batchOf([event, event, other]));
+    await handler(batchOf([other, event]));
+    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([JSON.parse(event).event_id, JSON.parse(other).event_id].sort());
+  });
+
+  it('dead-letters events older than the raw retention instead of ingesting them', () => {
+    const now = Date.parse('2025-03-01T00:00:00.000Z');
+    const old = exampleAuthEvent({ ts: '2025-01-15T00:00:00.000Z' });
+    const recent = exampleAuthEvent({ ts: '2025-02-20T00:00:00.000Z' });
+    const prepared = prepareMessages(batchOf([JSON.stringify(old), JSON.stringify(recent)]).messages, { enricher, rawRetentionDays: 30, now: () => now });
+    expect(prepared.rows.map((r) => r.event_id)).toEqual([recent.event_id]);
+    expect(prepared.kinds).toEqual(['too_old']);
+    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toMatch(/^ts: older than the raw-event retention \(30 days\)/);
   });
 
   it('rejects when the insert rejects, so the runner does not commit the batch', async () => {
@@ -99,7 +122,7 @@ describe('createIngestHandler', () => {
     producer.send = async () => {
       throw new Error('Kafka unreachable');
     };
-    const handler = createIngestHandler({ sink, producer, dlqTopic, logger });
+    const handler = createIngestHandler({ store: sink, producer, dlqTopic, logger, enricher });
     await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow('Kafka unreachable');
   });
 });

@@ -1,46 +1,76 @@
 import { AuthEvent, decodeJson, formatIssues } from '@keywatch/contracts';
-import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
+import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessage, type SourceMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import { toRow, type AuthEventRow } from './rows.js';
+import { writeOnce, type EventStore } from './dedup.js';
+import type { Enricher } from './enrich.js';
+import { toRow, type EnrichedRow } from './rows.js';
 
-/** Where validated rows go: ClickHouse in production, an array in unit tests. */
-export interface RowSink {
-  insert(table: string, rows: AuthEventRow[]): Promise<void>;
+const DAY_MS = 86_400_000;
+
+/** How {@link prepareMessages} turns messages into rows. */
+export interface PrepareOptions {
+  enricher: Enricher;
+  /**
+   * Events older than this many days are dead-lettered instead of ingested: their day may already
+   * be dropped from the dedup index, so a replay could no longer be recognised. Default 30.
+   */
+  rawRetentionDays?: number;
+  now?: () => number;
 }
 
-export interface IngestDependencies {
-  sink: RowSink;
+/** One dead letter and the short reason class counted in metrics. */
+export interface Prepared {
+  rows: EnrichedRow[];
+  deadLetters: OutgoingMessage[];
+  /** Per dead letter: `invalid` (the contract refused it) or `too_old`. */
+  kinds: Array<'invalid' | 'too_old'>;
+}
+
+/** Validates, enriches and converts messages; the ones that cannot be ingested become dead letters with the reason. */
+export function prepareMessages(messages: readonly SourceMessage[], options: PrepareOptions): Prepared {
+  const oldest = (options.now?.() ?? Date.now()) - (options.rawRetentionDays ?? 30) * DAY_MS;
+  const prepared: Prepared = { rows: [], deadLetters: [], kinds: [] };
+  for (const message of messages) {
+    const decoded = decodeJson(AuthEvent, message.value);
+    if (!decoded.ok) {
+      prepared.deadLetters.push(toDeadLetter(message, formatIssues(decoded.issues)));
+      prepared.kinds.push('invalid');
+      continue;
+    }
+    const event = decoded.value;
+    if (Date.parse(event.ts) < oldest) {
+      prepared.deadLetters.push(toDeadLetter(message, `ts: older than the raw-event retention (${options.rawRetentionDays ?? 30} days); not ingested so that counts stay exact`));
+      prepared.kinds.push('too_old');
+      continue;
+    }
+    const row = toRow(event);
+    prepared.rows.push({ ...row, ...options.enricher.enrich(row.ip, row.user_agent) });
+  }
+  return prepared;
+}
+
+export interface IngestDependencies extends PrepareOptions {
+  store: EventStore;
   producer: EventProducer;
   /** The dead-letter topic (with the deployment prefix). */
   dlqTopic: string;
-  /** Table name, default `auth_events`. */
-  table?: string;
   logger: Logger;
 }
 
 /**
- * The ingest step for one batch: valid events become rows in one insert, invalid ones go to the
- * dead-letter topic with the reason. It resolves only when both are durable, so the consumer commits
- * the batch's offsets after that and never before: a crash in between redelivers the batch, and the
- * table's ReplacingMergeTree on event_id absorbs the repeat.
+ * The ingest step for one consumed batch, without cross-batch batching: valid events are written
+ * effectively once ({@link writeOnce}), invalid ones go to the dead-letter topic with the reason.
+ * It resolves only when both are durable, so a consumer commits after that and never before. The
+ * worker itself batches across partitions (see consumer.ts); this handler serves tools and tests
+ * that drive one batch at a time.
  */
 export function createIngestHandler(deps: IngestDependencies): BatchHandler {
-  const table = deps.table ?? 'auth_events';
   return async (batch) => {
-    const rows: AuthEventRow[] = [];
-    const deadLetters: OutgoingMessage[] = [];
-    for (const message of batch.messages) {
-      const decoded = decodeJson(AuthEvent, message.value);
-      if (decoded.ok) rows.push(toRow(decoded.value));
-      else deadLetters.push(toDeadLetter(message, formatIssues(decoded.issues)));
-    }
-    await Promise.all([
-      rows.length > 0 ? deps.sink.insert(table, rows) : undefined,
-      deps.producer.send(deps.dlqTopic, deadLetters),
-    ]);
+    const { rows, deadLetters } = prepareMessages(batch.messages, deps);
+    const [written] = await Promise.all([writeOnce(deps.store, rows), deps.producer.send(deps.dlqTopic, deadLetters)]);
     if (deadLetters.length > 0) {
-      deps.logger.warn({ topic: batch.topic, partition: batch.partition, invalid: deadLetters.length }, 'invalid auth events sent to the dead-letter topic');
+      deps.logger.warn({ topic: batch.topic, partition: batch.partition, invalid: deadLetters.length }, 'auth events sent to the dead-letter topic');
     }
-    deps.logger.debug({ topic: batch.topic, partition: batch.partition, rows: rows.length }, 'batch ingested');
+    deps.logger.debug({ topic: batch.topic, partition: batch.partition, ...written }, 'batch ingested');
   };
 }

@@ -1,6 +1,6 @@
 import type { AuthEvent } from '@keywatch/contracts';
 
-/** One row of the `auth_events` table (infra/clickhouse/migrations/0001_auth_events.sql). */
+/** One row of the `auth_events` table (0001_auth_events.sql), before enrichment. */
 export interface AuthEventRow {
   v: number;
   event_id: string;
@@ -26,6 +26,21 @@ export interface AuthEventRow {
   rate_limit_remaining: number | null;
   rate_limit_window_s: number | null;
 }
+
+/** The enrichment columns of auth_events_ingest (0002_auth_events_ingest.sql): geography of `ip` and the user-agent class. */
+export interface Enrichment {
+  country: string;
+  region: string;
+  city: string;
+  lat: number | null;
+  lon: number | null;
+  /** geoip-lite's accuracy radius in km. */
+  area: number | null;
+  ua_class: string;
+}
+
+/** A row as the worker inserts it. */
+export type EnrichedRow = AuthEventRow & Enrichment;
 
 /**
  * Maps a validated event to a row. ClickHouse 18.16 has no DateTime64, so the event time is stored

@@ -65,7 +65,8 @@ export function registerDemo(program: Command): void {
       console.log('\n━━ 2. migrations and topics');
       await migrate(process.env, logger);
 
-      const config = parseConfig(ingestConfig, process.env);
+      // The demo's in-process worker serves no metrics port (a running ingest worker may hold it).
+      const config = parseConfig(ingestConfig, { INGEST_METRICS_PORT: '-1', ...process.env });
       const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
       const run = newEventId();
       const gatewayId = `demo-${run.slice(-8)}`;

@@ -1,0 +1,103 @@
+import type { ClickHouse } from '@keywatch/clickhouse';
+import { newEventId } from '@keywatch/contracts';
+import type { KeyStore } from '@keywatch/keystore';
+import type { Logger } from '@keywatch/logger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Authenticate, Caller } from './auth.js';
+import { ApiError } from './errors.js';
+import { buildOpenApi, type RouteSpec } from './openapi.js';
+import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
+import { errorBreakdown, featureBreakdown, geoBreakdown, topKeys, usageSeries } from './queries.js';
+
+export interface AppDependencies {
+  clickhouse: ClickHouse;
+  store: KeyStore;
+  authenticate: Authenticate;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The tenant a call reads: the caller's own, or for the root key the `tenant_id` it names. */
+function tenantOf(caller: Caller, requested: string | undefined): string {
+  if (caller.kind === 'tenant') {
+    if (requested !== undefined && requested !== caller.tenantId) throw new ApiError(403, 'forbidden', 'a key reads its own tenant only', 'tenant_id');
+    return caller.tenantId;
+  }
+  if (requested === undefined) throw new ApiError(400, 'invalid_request', 'the root key must name a tenant_id', 'tenant_id');
+  return requested;
+}
+
+/** The analytics HTTP API of CONTRACTS.md section 8, plus `/openapi.json` and `/healthz`. */
+export function buildApp(deps: AppDependencies): FastifyInstance {
+  const app = Fastify({ logger: false, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false });
+  const log = deps.logger;
+  const now = deps.now ?? Date.now;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) return reply.status(error.status).send(error.toBody());
+    const fastifyError = error as { statusCode?: number; message?: string };
+    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return reply.status(400).send({ error: { code: 'invalid_request', message: (fastifyError.message ?? 'invalid request').replace(/^FST_\w+:\s*/, '') } });
+    }
+    log.error({ err: error, request_id: request.id, route: request.routeOptions.url }, 'unexpected error');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  /** The key `:id` if the caller may read it; 404 (not 403) otherwise, so other tenants' key ids are not confirmed. */
+  async function keyOf(request: FastifyRequest, caller: Caller, requestedTenant: string | undefined): Promise<{ tenantId: string; keyId: string }> {
+    const { id } = parse(KeyIdParam, request.params);
+    const key = await deps.store.getById(id);
+    const tenantId = caller.kind === 'tenant' ? tenantOf(caller, requestedTenant) : (requestedTenant ?? key?.tenant_id);
+    if (!key || key.tenant_id !== tenantId) throw new ApiError(404, 'not_found', 'key not found');
+    return { tenantId, keyId: id };
+  }
+
+  const routes: RouteSpec[] = [];
+  function route(spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<unknown>): void {
+    routes.push(spec);
+    app.get(spec.url, async (request, reply) => {
+      const caller = await deps.authenticate(request.headers);
+      return reply.send(await handler(request, caller));
+    });
+  }
+
+  route({ url: '/v1/analytics/keys/:id/usage', summary: 'Usage series of one key: requests, errors, error_rate, rate_limited, p50/p95 latency per bucket', params: KeyIdParam, query: UsageQuery }, async (request, caller) => {
+    const query = parse(UsageQuery, request.query);
+    const range = seriesRange(query, query.interval ?? 'hour', now());
+    const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
+    const points = await usageSeries(deps.clickhouse, tenantId, keyId, range);
+    return { key_id: keyId, interval: range.granularity, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), points };
+  });
+
+  for (const [path, summary, read] of [
+    ['errors', 'Error breakdown of one key: by outcome, by status and status class', errorBreakdown],
+    ['geo', 'Geography of one key: requests and errors by country, and by city', geoBreakdown],
+    ['features', 'Features used by one key: requests and errors by scope and by route', featureBreakdown],
+  ] as const) {
+    route({ url: `/v1/analytics/keys/:id/${path}`, summary, params: KeyIdParam, query: RangeQuery }, async (request, caller) => {
+      const query = parse(RangeQuery, request.query);
+      const range = totalsRange(query, now());
+      const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
+      const body = await read(deps.clickhouse, tenantId, keyId, range.segments);
+      return { key_id: keyId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), ...body };
+    });
+  }
+
+  route({ url: '/v1/analytics/keys', summary: "Top keys of the caller's tenant by requests, errors or error rate", query: TopKeysQuery }, async (request, caller) => {
+    const query = parse(TopKeysQuery, request.query);
+    const range = totalsRange(query, now());
+    const tenantId = tenantOf(caller, query.tenant_id);
+    const sort = query.sort ?? 'requests';
+    const keys = await topKeys(deps.clickhouse, tenantId, range.segments, sort, Number(query.limit ?? 10));
+    return { tenant_id: tenantId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), sort, keys };
+  });
+
+  const openapi = buildOpenApi(routes);
+  app.get('/openapi.json', async () => openapi);
+  app.get('/healthz', async () => ({ ok: true }));
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { Issue } from '@keywatch/contracts';
+
+/** The statuses CONTRACTS.md section 8 allows for errors. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429;
+
+/** An error the API answers with `{ error: { code, message, field? } }`. (Same shape as the key service's.) */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly retryable = false;
+
+  constructor(
+    readonly status: ErrorStatus,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+
+  toBody(): { error: { code: string; message: string; field?: string } } {
+    return { error: { code: this.code, message: this.message, ...(this.field !== undefined ? { field: this.field } : {}) } };
+  }
+}
+
+/** 400 naming the first bad field; the message lists every issue. */
+export function invalidInput(issues: readonly Issue[]): ApiError {
+  const first = issues[0];
+  const message = issues.map((i) => (i.field ? `${i.field}: ${i.reason}` : i.reason)).join('; ');
+  return new ApiError(400, 'invalid_request', message || 'invalid request', first?.field || undefined);
+}

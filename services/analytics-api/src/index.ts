@@ -1,0 +1,5 @@
+export { analyticsConfig } from './config.js';
+export { startAnalyticsApi, type AnalyticsApi } from './service.js';
+export { buildApp, type AppDependencies } from './app.js';
+export { createAuthenticator, type Caller } from './auth.js';
+export { segmentsOf, seriesRange, totalsRange, type Granularity, type Range, type Segment } from './params.js';

@@ -1,0 +1,38 @@
+import { createClickHouse } from '@keywatch/clickhouse';
+import { createKeyStore } from '@keywatch/keystore';
+import { closeAll, type Closeable } from '@keywatch/lifecycle';
+import type { Logger } from '@keywatch/logger';
+import { createRedis } from '@keywatch/redis';
+import type { z } from 'zod';
+import { buildApp } from './app.js';
+import { createAuthenticator } from './auth.js';
+import type { analyticsConfig } from './config.js';
+
+export interface AnalyticsApi extends Closeable {
+  url: string;
+  /** Shutdown order: stop accepting requests (in-flight ones finish), then the clients. */
+  parts: Closeable[];
+}
+
+/** Builds the analytics API from its parsed config and starts listening. */
+export async function startAnalyticsApi(config: z.output<typeof analyticsConfig>, logger: Logger, options: { redisKeyPrefix?: string } = {}): Promise<AnalyticsApi> {
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    logger,
+  });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'analytics-api' });
+  const store = createKeyStore({ redis });
+  const authenticate = createAuthenticator({ store, pepper: config.KEYWATCH_KEY_PEPPER, rootKey: config.KEYWATCH_ROOT_KEY });
+  const app = buildApp({ clickhouse, store, authenticate, logger });
+  const address = await app.listen({ host: config.ANALYTICS_API_HOST, port: config.ANALYTICS_API_PORT });
+  logger.info({ url: address }, 'analytics API listening');
+  const parts: Closeable[] = [
+    { name: 'http', close: () => app.close() },
+    { name: 'redis', close: () => redis.quit().then(() => undefined, () => redis.disconnect()) },
+    { name: 'clickhouse', close: () => clickhouse.close() },
+  ];
+  return { name: 'analytics-api', url: address, parts, close: () => closeAll(parts, logger) };
+}

@@ -1,0 +1,92 @@
+import { exampleAuthEvent } from '@keywatch/contracts';
+import { createLogger } from '@keywatch/logger';
+import { describe, expect, it } from 'vitest';
+import { AbandonedError, createBatcher } from './batcher.js';
+import type { EventStore } from './dedup.js';
+import { toRow, type EnrichedRow } from './rows.js';
+
+const logger = createLogger({ name: 'test', level: 'silent' });
+const row = (): EnrichedRow => ({ ...toRow(exampleAuthEvent()), country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
+const rows = (n: number) => Array.from({ length: n }, row);
+
+class Store implements EventStore {
+  readonly inserts: number[] = [];
+  readonly stored = new Set<string>();
+  failures = 0;
+  async existing(ids: readonly string[]) {
+    return new Set(ids.filter((id) => this.stored.has(id)));
+  }
+  async insert(batch: readonly EnrichedRow[]) {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw Object.assign(new Error('ClickHouse unreachable'), { retryable: true });
+    }
+    this.inserts.push(batch.length);
+    for (const r of batch) this.stored.add(r.event_id);
+  }
+}
+
+const options = (store: Store) => ({ store, logger, maxRows: 100, maxWaitMs: 1_000, idleMs: 5, retryMinDelayMs: 5, retryMaxDelayMs: 20 });
+
+describe('createBatcher', () => {
+  it('gathers contributions that arrive together into one insert', async () => {
+    const store = new Store();
+    const batcher = createBatcher(options(store));
+    const a = batcher.add(rows(30));
+    const b = batcher.add(rows(40));
+    await Promise.all([a.done, b.done]);
+    expect(store.inserts).toEqual([70]);
+    await batcher.close();
+  });
+
+  it('inserts at most maxRows per insert, but never splits one contribution', async () => {
+    const store = new Store();
+    const batcher = createBatcher(options(store));
+    await Promise.all([batcher.add(rows(60)).done, batcher.add(rows(60)).done, batcher.add(rows(250)).done]);
+    expect(store.inserts).toEqual([60, 60, 250]);
+    await batcher.close();
+  });
+
+  it('retries a failed insert with backoff until it succeeds, reporting blocked and unblocked', async () => {
+    const store = new Store();
+    store.failures = 3;
+    const events: boolean[] = [];
+    const batcher = createBatcher({ ...options(store), onBlocked: (b) => events.push(b) });
+    await batcher.add(rows(10)).done;
+    expect(store.inserts).toEqual([10]);
+    expect(events).toEqual([true, false]);
+    expect(batcher.blocked()).toBe(false);
+    await batcher.close();
+  });
+
+  it('abandons waiting rows on request so that no later insert carries them', async () => {
+    const store = new Store();
+    store.failures = 1_000;
+    const batcher = createBatcher(options(store));
+    const c = batcher.add(rows(10));
+    await new Promise((r) => setTimeout(r, 30));
+    await c.abandon();
+    await expect(c.done).rejects.toBeInstanceOf(AbandonedError);
+    store.failures = 0;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.inserts).toEqual([]);
+    await batcher.close();
+  });
+
+  it('on close writes what waits, and abandons it if ClickHouse still refuses', async () => {
+    const store = new Store();
+    const batcher = createBatcher({ ...options(store), maxWaitMs: 60_000, idleMs: 60_000 });
+    const c = batcher.add(rows(5));
+    await batcher.close();
+    await c.done;
+    expect(store.inserts).toEqual([5]);
+
+    const down = new Store();
+    down.failures = 1_000;
+    const b2 = createBatcher(options(down));
+    const d = b2.add(rows(5));
+    await new Promise((r) => setTimeout(r, 30));
+    await b2.close();
+    await expect(d.done).rejects.toBeInstanceOf(AbandonedError);
+  });
+});

@@ -1,0 +1,145 @@
+import type { createKafka, EventProducer, OutgoingMessage } from '@keywatch/kafka';
+import type { Logger } from '@keywatch/logger';
+import type { Batcher } from './batcher.js';
+import { prepareMessages, type PrepareOptions } from './ingest.js';
+import type { IngestMetrics } from './metrics.js';
+
+type Kafka = ReturnType<typeof createKafka>;
+type Consumer = ReturnType<Kafka['consumer']>;
+type EachBatchPayload = Parameters<NonNullable<NonNullable<Parameters<Consumer['run']>[0]>['eachBatch']>>[0];
+
+// A produce request's record batch per partition must stay under the broker's message.max.bytes
+// (1 MiB by default); a fetched batch of dead letters with their headers can exceed it.
+const DLQ_CHUNK_BYTES = 256 * 1024;
+
+/** Sends messages in several requests of at most about {@link DLQ_CHUNK_BYTES} each, in order. */
+export async function sendInChunks(producer: EventProducer, topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  let chunk: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageSize(message);
+    if (chunk.length > 0 && bytes + size > DLQ_CHUNK_BYTES) {
+      await producer.send(topic, chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) await producer.send(topic, chunk);
+}
+
+function messageSize(message: OutgoingMessage): number {
+  let size = 64 + (message.key?.length ?? 0) + message.value.length;
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) size += name.length + item.length + 8;
+  }
+  return size;
+}
+
+/** Options of {@link createIngestConsumer}. */
+export interface IngestConsumerOptions extends PrepareOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  dlqTopic: string;
+  producer: EventProducer;
+  batcher: Batcher;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** Partitions handled at once; each holds at most one fetched batch. Default 4. */
+  partitionsConcurrently?: number;
+  /** Bytes fetched per partition and request (default 1 MiB): with the above, the bound on memory. */
+  maxBytesPerPartition?: number;
+  /** How often a waiting batch heartbeats (ms). Default 2 000. */
+  heartbeatEveryMs?: number;
+}
+
+export interface IngestConsumer {
+  start(): Promise<void>;
+  /** Stops fetching; the batches in hand finish (written and committed, or abandoned uncommitted). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's consumer-group member. Each fetched partition batch is validated and enriched,
+ * its rows handed to the shared {@link Batcher} and its dead letters produced; the handler then
+ * waits until both are durable and only then commits the batch's offsets. While it waits it keeps
+ * heartbeating; when a heartbeat says the group is rebalancing it abandons its rows (after any
+ * insert holding them has settled) and throws, so the partition moves on uncommitted and never
+ * has two writers at once. While inserts fail, the topic is paused as well.
+ */
+export function createIngestConsumer(options: IngestConsumerOptions): IngestConsumer {
+  const log = options.logger.child({ component: 'ingest-consumer', group: options.groupId });
+  const heartbeatEveryMs = options.heartbeatEveryMs ?? 2_000;
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+  });
+  let closing: Promise<void> | undefined;
+  let paused = false;
+
+  const setPaused = (value: boolean) => {
+    if (paused === value || closing) return;
+    paused = value;
+    if (value) consumer.pause([{ topic: options.topic }]);
+    else consumer.resume([{ topic: options.topic }]);
+  };
+
+  async function handle({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    options.metrics.eventsIn.inc(batch.messages.length);
+    const prepared = prepareMessages(
+      batch.messages.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
+      options,
+    );
+    const contribution = options.batcher.add(prepared.rows);
+    const durable = Promise.all([contribution.done, sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters)]);
+    durable.catch(() => undefined);
+    let settled = false;
+    void durable.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      await Promise.race([durable.catch(() => undefined), new Promise((r) => setTimeout(r, heartbeatEveryMs))]);
+      setPaused(options.batcher.blocked());
+      if (settled) break;
+      try {
+        await heartbeat();
+      } catch (error) {
+        log.info({ topic, partition, err: error }, 'rebalance while the batch waits: abandoning it uncommitted');
+        await contribution.abandon();
+        throw error;
+      }
+    }
+    await durable;
+    setPaused(false);
+    for (const kind of prepared.kinds) options.metrics.deadLetters.inc({ reason: kind });
+    if (prepared.deadLetters.length > 0) log.info({ topic, partition, dead_letters: prepared.deadLetters.length }, 'auth events sent to the dead-letter topic');
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    // As in @keywatch/kafka: with explicit offsets this commits even while close() is under way.
+    await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+    const lag = BigInt(batch.highWatermark) - BigInt(next);
+    options.metrics.lag.set({ partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+  }
+
+  return {
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
+        eachBatch: handle,
+      });
+    },
+    close() {
+      closing ??= consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed'));
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import geoip from 'geoip-lite';
+import { LRUCache } from 'lru-cache';
+import type { Enrichment } from './rows.js';
+
+/** Geography of one address; `null` when the database has no entry (private ranges, unknown). */
+export interface GeoEntry {
+  country: string;
+  region: string;
+  city: string;
+  lat: number | null;
+  lon: number | null;
+  /** Accuracy radius in km. */
+  area: number | null;
+}
+
+/** Looks up one address. */
+export type GeoLookup = (ip: string) => GeoEntry | null;
+
+/** geoip-lite's bundled GeoLite data (loaded once, on first import: about 150 MB in memory). */
+export const geoipLite: GeoLookup = (ip) => {
+  const found = geoip.lookup(ip);
+  if (!found) return null;
+  const [lat, lon] = found.ll;
+  return {
+    country: found.country,
+    region: found.region,
+    city: found.city,
+    lat: Number.isFinite(lat) ? lat : null,
+    lon: Number.isFinite(lon) ? lon : null,
+    area: Number.isInteger(found.area) && found.area >= 0 && found.area <= 65_535 ? found.area : null,
+  };
+};
+
+const NO_GEO: Omit<Enrichment, 'ua_class'> = { country: '', region: '', city: '', lat: null, lon: null, area: null };
+
+/**
+ * A coarse user-agent class: `browser`, `bot`, `cli`, `sdk`, `other`, or '' without a user agent.
+ * Order matters: crawlers announce themselves as Mozilla too.
+ */
+export function userAgentClass(userAgent: string): string {
+  if (userAgent === '') return '';
+  if (/bot|crawl|spider|slurp|monitor|preview/i.test(userAgent)) return 'bot';
+  if (/^(curl|wget|httpie|powershell)\b/i.test(userAgent)) return 'cli';
+  if (/^mozilla\/|^opera\//i.test(userAgent)) return 'browser';
+  if (/node|undici|axios|python|requests|aiohttp|go-http|okhttp|java|ruby|php|guzzle|dotnet|\.net|rust|reqwest|libcurl|keywatch/i.test(userAgent)) return 'sdk';
+  return 'other';
+}
+
+/** Enriches rows with geography (cached per IP, least recently used evicted) and the user-agent class. */
+export interface Enricher {
+  enrich(ip: string, userAgent: string): Enrichment;
+  /** Lookups answered from the cache, and those that went to the database. */
+  readonly stats: { hits: number; misses: number };
+}
+
+/** @param cacheSize - cached addresses; 0 turns the cache off. */
+export function createEnricher(lookup: GeoLookup, cacheSize: number): Enricher {
+  const cache = cacheSize > 0 ? new LRUCache<string, Omit<Enrichment, 'ua_class'>>({ max: cacheSize }) : undefined;
+  const stats = { hits: 0, misses: 0 };
+  const geo = (ip: string): Omit<Enrichment, 'ua_class'> => {
+    const cached = cache?.get(ip);
+    if (cached) {
+      stats.hits += 1;
+      return cached;
+    }
+    stats.misses += 1;
+    const entry = lookup(ip) ?? NO_GEO;
+    cache?.set(ip, entry);
+    return entry;
+  };
+  return {
+    stats,
+    enrich: (ip, userAgent) => ({ ...geo(ip), ua_class: userAgentClass(userAgent) }),
+  };
+}
