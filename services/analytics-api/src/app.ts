@@ -4,8 +4,8 @@ import type { KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Authenticate, Caller } from './auth.js';
-import { ApiError } from './errors.js';
-import { buildOpenApi, type RouteSpec } from './openapi.js';
+import { ApiError } from '@keywatch/http-api';
+import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
 import { errorBreakdown, featureBreakdown, geoBreakdown, topKeys, usageSeries } from './queries.js';
 
@@ -65,7 +65,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     });
   }
 
-  route({ url: '/v1/analytics/keys/:id/usage', summary: 'Usage series of one key: requests, errors, error_rate, rate_limited, p50/p95 latency per bucket', params: KeyIdParam, query: UsageQuery }, async (request, caller) => {
+  route({ scope: 'analytics:read', url: '/v1/analytics/keys/:id/usage', summary: 'Usage series of one key: requests, errors, error_rate, rate_limited, p50/p95 latency per bucket', params: KeyIdParam, query: UsageQuery }, async (request, caller) => {
     const query = parse(UsageQuery, request.query);
     const range = seriesRange(query, query.interval ?? 'hour', now());
     const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
@@ -78,7 +78,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     ['geo', 'Geography of one key: requests and errors by country, and by city', geoBreakdown],
     ['features', 'Features used by one key: requests and errors by scope and by route', featureBreakdown],
   ] as const) {
-    route({ url: `/v1/analytics/keys/:id/${path}`, summary, params: KeyIdParam, query: RangeQuery }, async (request, caller) => {
+    route({ scope: 'analytics:read', url: `/v1/analytics/keys/:id/${path}`, summary, params: KeyIdParam, query: RangeQuery }, async (request, caller) => {
       const query = parse(RangeQuery, request.query);
       const range = totalsRange(query, now());
       const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
@@ -87,7 +87,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     });
   }
 
-  route({ url: '/v1/analytics/keys', summary: "Top keys of the caller's tenant by requests, errors or error rate", query: TopKeysQuery }, async (request, caller) => {
+  route({ scope: 'analytics:read', url: '/v1/analytics/keys', summary: "Top keys of the caller's tenant by requests, errors or error rate", query: TopKeysQuery }, async (request, caller) => {
     const query = parse(TopKeysQuery, request.query);
     const range = totalsRange(query, now());
     const tenantId = tenantOf(caller, query.tenant_id);
@@ -96,7 +96,17 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return { tenant_id: tenantId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), sort, keys };
   });
 
-  const openapi = buildOpenApi(routes);
+  const openapi = buildOpenApi(routes, {
+    title: 'Keywatch analytics API',
+    description: 'Usage analytics per key and tenant (CONTRACTS.md section 8). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400.',
+    bearer: 'a secret key with analytics:read',
+    errors: [
+      ['400', 'invalid parameter (`field` names it), or a range too large for the interval (`range_too_large`)'],
+      ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
+      ['403', 'the key is not a secret key with analytics:read'],
+      ['404', "no such key in the caller's tenant"],
+    ],
+  });
   app.get('/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ ok: true }));
   return app;

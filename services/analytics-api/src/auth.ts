@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hashKey, parseKey } from '@keywatch/contracts';
 import { effectiveState, type KeyStore } from '@keywatch/keystore';
-import { ApiError } from './errors.js';
+import { ApiError } from '@keywatch/http-api';
 
 /** Who asks: a tenant's key, or the platform root key (any tenant). */
 export type Caller = { kind: 'tenant'; tenantId: string; keyId: string } | { kind: 'root' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from './errors.js';
+import { ApiError } from '@keywatch/http-api';
 import { segmentsOf, seriesRange, totalsRange } from './params.js';
 
 const t = (text: string) => Date.parse(text);

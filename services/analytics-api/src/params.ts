@@ -1,6 +1,6 @@
 import { isKeyId, parseEventTime, validate } from '@keywatch/contracts';
 import { z } from 'zod';
-import { ApiError, invalidInput } from './errors.js';
+import { ApiError, invalidInput } from '@keywatch/http-api';
 
 /** Bucket sizes of the series and of the rollup tables behind them. */
 export type Granularity = 'minute' | 'hour' | 'day';

@@ -1,7 +1,7 @@
 import { DEFAULT_SECRET_SCOPES, generateKey, hashKey, isPublicScope, keyDisplay, newKeyId, PUBLIC_SCOPES, SCOPE_GROUPS, type Scope } from '@keywatch/contracts';
 import { effectiveState, KeyStoreError, type AuditEntry, type KeyRecord, type KeyStore, type Transition, type TriggerPolicy } from '@keywatch/keystore';
 import type { z } from 'zod';
-import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { badRequest, conflict, forbidden, notFound } from '@keywatch/http-api';
 import type { AuditQuery, CreateKeyBody, ListKeysQuery, PatchKeyBody, PolicyBody } from './schemas.js';
 
 /** Who is calling the admin API: the platform root key, or a tenant's admin key. */

@@ -8,8 +8,8 @@ import type { z } from 'zod';
 import type { KeyAdmin} from './admin.js';
 import { type Caller } from './admin.js';
 import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
-import { ApiError, invalidInput } from './errors.js';
-import { buildOpenApi, type RouteSpec } from './openapi.js';
+import { ApiError, invalidInput } from '@keywatch/http-api';
+import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
 
 export interface AppDependencies {
@@ -144,7 +144,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   function route(spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>): void {
     routes.push(spec);
     app.route({
-      method: spec.method,
+      method: spec.method ?? 'GET',
       url: spec.url,
       handler: async (request, reply) => {
         const caller = await authorize(request, reply, spec.scope);
@@ -187,7 +187,19 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     body: { policy: await admin.setPolicy(caller, parse(PolicyBody, req.body)) },
   }));
 
-  const openapi = buildOpenApi(routes);
+  const openapi = buildOpenApi(routes, {
+    title: 'Keywatch key service',
+    description: 'The key lifecycle of CONTRACTS.md section 8. Secrets appear only in the create and rotate responses.',
+    bearer: 'a secret key (sk_…) or the platform root key',
+    errors: [
+      ['400', 'invalid input; `field` names it'],
+      ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
+      ['403', "the key lacks the scope, or the resource is another tenant's"],
+      ['404', 'no such key'],
+      ['409', 'the state does not allow this change'],
+      ['429', 'rate limited; see Retry-After'],
+    ],
+  });
   app.get('/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ ok: true }));
   return app;

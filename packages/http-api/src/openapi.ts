@@ -1,10 +1,12 @@
 import type { Scope } from '@keywatch/contracts';
 import { z } from 'zod';
 
-/** One admin route, as registered and as documented. */
+/** One route of a Keywatch HTTP API, as registered and as documented. */
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Default GET. */
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   url: string;
+  /** The scope a caller's key needs. */
   scope: Scope;
   summary: string;
   body?: z.ZodType;
@@ -14,6 +16,16 @@ export interface RouteSpec {
   status?: number;
 }
 
+/** What the document says about the API as a whole, and the error answers its routes give. */
+export interface ApiDescription {
+  title: string;
+  description: string;
+  /** How callers authenticate, shown on the bearer scheme. */
+  bearer: string;
+  /** Error statuses and what they mean for this API. */
+  errors: Array<[status: string, meaning: string]>;
+}
+
 const errorSchema = {
   type: 'object',
   required: ['error'],
@@ -21,7 +33,7 @@ const errorSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string', description: 'the offending field, when one is to blame' } },
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string', description: 'the offending field or parameter, when one is to blame' } },
     },
   },
 } as const;
@@ -34,37 +46,31 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 function parametersOf(schema: z.ZodType | undefined, where: 'query' | 'path'): Array<Record<string, unknown>> {
   if (!schema) return [];
   const properties = (jsonSchema(schema).properties ?? {}) as Record<string, Record<string, unknown>>;
-  return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path', schema: property }));
+  return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path', description: property.description, schema: property }));
 }
 
 /** The OpenAPI 3.1 document of the routes, generated from the same zod schemas that validate them. */
-export function buildOpenApi(routes: readonly RouteSpec[]): Record<string, unknown> {
+export function buildOpenApi(routes: readonly RouteSpec[], api: ApiDescription): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.url.replace(/:(\w+)/g, '{$1}');
-    const status = String(route.status ?? 200);
     paths[path] ??= {};
-    paths[path][route.method.toLowerCase()] = {
+    paths[path][(route.method ?? 'GET').toLowerCase()] = {
       summary: route.summary,
       description: `Needs a secret key with \`${route.scope}\` (or the platform root key).`,
       security: [{ bearer: [] }],
       parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
       responses: {
-        [status]: { description: 'success', content: { 'application/json': { schema: { type: 'object' } } } },
-        ...Object.fromEntries(
-          [['400', 'invalid input; `field` names it'], ['401', 'missing, malformed, unknown, revoked, expired or inactive key'], ['403', 'the key lacks the scope, or the resource is another tenant\'s'], ['404', 'no such key'], ['409', 'the state does not allow this change'], ['429', 'rate limited; see Retry-After']].map(([code, description]) => [
-            code,
-            { description, content: { 'application/json': { schema: errorSchema } } },
-          ]),
-        ),
+        [String(route.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: { type: 'object' } } } },
+        ...Object.fromEntries(api.errors.map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }])),
       },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Keywatch key service', version: '1', description: 'The key lifecycle of CONTRACTS.md section 8. Secrets appear only in the create and rotate responses.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a secret key (sk_…) or the platform root key' } } },
+    info: { title: api.title, version: '1', description: api.description },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: api.bearer } } },
     paths,
   };
 }
