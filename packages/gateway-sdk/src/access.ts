@@ -22,17 +22,32 @@ export function normalizeIp(ip: string): string {
 }
 
 /**
- * The client address: with `trustProxy`, the first (client-most) valid address of
- * `X-Forwarded-For`; otherwise, or when that header is absent or invalid, the socket's peer.
- * Only trust the header behind a proxy you run: anyone can send it.
+ * Which proxies' `X-Forwarded-For` to believe: `false` none (default); a list of addresses or CIDR
+ * blocks — the header is read only when the connection comes from one of them, right to left,
+ * skipping the listed proxies, so a client cannot choose its own address; `true` the client-most
+ * entry of any connection (only behind a proxy of yours that overwrites the header).
  */
-export function clientIp(headers: IncomingHttpHeaders, socketAddress: string | undefined, trustProxy: boolean): string {
-  if (trustProxy) {
-    const header = headers['x-forwarded-for'];
-    const first = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')[0]?.trim() ?? '';
-    if (net.isIP(first) !== 0) return normalizeIp(first);
+export type TrustProxy = boolean | readonly string[];
+
+/** The client address, by the {@link TrustProxy} rule; the socket's peer when the header is absent, invalid or not believed. */
+export function clientIp(headers: IncomingHttpHeaders, socketAddress: string | undefined, trustProxy: TrustProxy): string {
+  const peer = normalizeIp(socketAddress ?? '0.0.0.0');
+  if (trustProxy === false || (Array.isArray(trustProxy) && trustProxy.length === 0)) return peer;
+  const header = headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  if (trustProxy === true) {
+    const first = hops[0] ?? '';
+    return net.isIP(first) !== 0 ? normalizeIp(first) : peer;
   }
-  return normalizeIp(socketAddress ?? '0.0.0.0');
+  const trusted = trustProxy as readonly string[];
+  if (!ipAllowed(peer, trusted)) return peer;
+  for (let i = hops.length - 1; i >= 0; i -= 1) {
+    const hop = hops[i] ?? '';
+    if (net.isIP(hop) === 0) return peer;
+    const address = normalizeIp(hop);
+    if (!ipAllowed(address, trusted)) return address;
+  }
+  return peer;
 }
 
 const compiled = new WeakMap<readonly string[], net.BlockList>();

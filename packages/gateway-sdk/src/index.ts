@@ -5,7 +5,7 @@
  * Express), and keep its cache honest with {@link createCacheInvalidator} on `key-lifecycle`.
  * @module
  */
-export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential } from './access.js';
+export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from './access.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';

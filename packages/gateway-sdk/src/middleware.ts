@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { newEventId, type Scope } from '@keywatch/contracts';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { clientIp } from './access.js';
+import { clientIp, type TrustProxy } from './access.js';
 import type { Decision, Keywatch } from './keywatch.js';
 import type { RedisFailurePolicy } from './routes.js';
 
@@ -9,7 +9,7 @@ import type { RedisFailurePolicy } from './routes.js';
 export interface MiddlewareOptions {
   keywatch: Keywatch;
   /** Take the client address from `X-Forwarded-For` (only behind a proxy you run). Default false. */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
   /**
    * CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) carry no key by
    * design. `skip` (default): pass them to the app unchecked and unreported (answer them with your

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { bool, defineConfig, duration, enumOf, int, optional, str, url } from '@keywatch/config';
+import { bool, list, defineConfig, duration, enumOf, int, optional, str, url } from '@keywatch/config';
 
 /** The route table shipped with the service: CONTRACTS.md section 8's demo routes and a few more. */
 export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../routes.json', import.meta.url));
@@ -18,6 +18,8 @@ export const gatewayConfig = defineConfig({
   GATEWAY_ROUTES_FILE: str({ default: DEFAULT_ROUTES_FILE }),
   /** Take the client address from `X-Forwarded-For` (only behind your own proxy). Default false. */
   GATEWAY_TRUST_PROXY: bool({ default: false }),
+  /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed, read right to left; wins over GATEWAY_TRUST_PROXY. Default: none. */
+  GATEWAY_TRUSTED_PROXIES: list({ default: [] }),
   /** This instance's id in auth events and its lifecycle consumer group. Default `<hostname>-<pid>`. */
   GATEWAY_ID: optional(str({ pattern: /^[A-Za-z0-9._-]{1,100}$/ })),
   /** Deployment secret for fingerprints of presented credentials (HMAC). Required, 16+ characters. */

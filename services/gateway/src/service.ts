@@ -138,7 +138,7 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     // Bodies are forwarded as received; they are read only after the onRequest checks pass.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    installKeywatch(app, { keywatch, trustProxy: config.GATEWAY_TRUST_PROXY });
+    installKeywatch(app, { keywatch, trustProxy: config.GATEWAY_TRUSTED_PROXIES.length > 0 ? config.GATEWAY_TRUSTED_PROXIES : config.GATEWAY_TRUST_PROXY });
     app.get('/healthz', { config: { keywatch: false } }, async () => ({ ok: true, gateway_id: gatewayId }));
     app.get('/metrics', { config: { keywatch: false } }, async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
     // Browsers call with publishable keys: answer preflights, and let pages read answers (no
