@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The detector's Prometheus metrics, in a registry of its own. */
@@ -38,28 +36,4 @@ export function createDetectorMetrics(stateSize?: () => Promise<number>) {
 
 export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;
 
-/** `/metrics` (Prometheus text) and `/healthz`. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        () => response.writeHead(500).end(),
-      );
-    } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    } else {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export { serveMetrics } from '@keywatch/metrics';
