@@ -1,4 +1,4 @@
-import type { AlertType, AuthEvent, Outcome, RequestedAction, Severity } from '@keywatch/contracts';
+import { OUTCOME_STATUS, type AlertType, type AuthEvent, type Outcome, type RequestedAction, type Severity } from '@keywatch/contracts';
 import type { Location } from '../geo.js';
 import { HOUR, type DetectorParams } from '../params.js';
 import type { Plan, Results } from '../state/ops.js';
@@ -47,19 +47,13 @@ export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critic
 /** One step up, capped at critical. */
 export const raise = (severity: Severity): Severity => SEVERITIES[Math.min(3, SEVERITY_RANK[severity])] ?? 'critical';
 
-/** Outcomes that mean the request failed authentication or authorization. */
-export const FAILURES: ReadonlySet<Outcome> = new Set<Outcome>([
-  'missing_key',
-  'malformed_key',
-  'unknown_key',
-  'revoked_key',
-  'expired_key',
-  'inactive_key',
-  'environment_mismatch',
-  'insufficient_scope',
-  'ip_not_allowed',
-  'origin_not_allowed',
-]);
+/**
+ * Outcomes that mean the request failed authentication or authorization: exactly those the
+ * contract answers with 401 or 403 (section 2), derived so a new outcome is classified once.
+ */
+export const FAILURES: ReadonlySet<Outcome> = new Set(
+  (Object.entries(OUTCOME_STATUS) as Array<[Outcome, number | null]>).filter(([, status]) => status === 401 || status === 403).map(([outcome]) => outcome),
+);
 
 /** Outcomes that mean the credential itself is not a working key. */
 export const INVALID_CREDENTIAL: ReadonlySet<Outcome> = new Set<Outcome>(['malformed_key', 'unknown_key', 'revoked_key', 'expired_key', 'inactive_key']);
