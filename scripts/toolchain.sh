@@ -45,7 +45,12 @@ kw_ensure_dependencies() {
   local stamp="$KW_ROOT/node_modules/.keywatch-install" want
   want=$(cd "$KW_ROOT" && cat pnpm-lock.yaml pnpm-workspace.yaml package.json {packages,services}/*/package.json infra/local/package.json test/package.json bench/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
-  kw_log "installing workspace dependencies (pnpm install --frozen-lockfile)"
-  (cd "$KW_ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2)
-  echo "$want" > "$stamp"
+  # One install at a time per checkout: parallel commands (tests, benches) would race on node_modules.
+  (
+    flock 9
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+    kw_log "installing workspace dependencies (pnpm install --frozen-lockfile)"
+    (cd "$KW_ROOT" && pnpm install --frozen-lockfile --reporter=append-only >&2)
+    echo "$want" > "$stamp"
+  ) 9>"$KW_ROOT/.keywatch-install.lock"
 }

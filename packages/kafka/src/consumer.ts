@@ -35,6 +35,12 @@ export interface ConsumerRunnerOptions {
    * second per consumer.
    */
   maxWaitTimeMs?: number;
+  /**
+   * How many partitions' batches the handler may work on at once (default 1). Each batch still
+   * commits only its own partition's offsets after its own handler resolved, so ordering within a
+   * partition and commit-after-durable hold; handlers must be safe to run concurrently.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface ConsumerRunner {
@@ -59,6 +65,7 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
       await consumer.run({
         autoCommit: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
         // Nothing is marked consumed unless the handler succeeded (an early return re-fetches).
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
