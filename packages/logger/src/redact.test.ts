@@ -18,6 +18,11 @@ describe('redactSecrets', () => {
     );
   });
 
+  it('hides webhook signing secrets', () => {
+    const secret = `whsec_${base62(30)}-_${base62(11)}`;
+    expect(redactSecrets(`rotated to ${secret}.`)).toBe('rotated to whsec_[redacted].');
+  });
+
   it('leaves key ids, short lookalikes and ordinary words alone', () => {
     const text = 'key_abc123 sk_live_short pk_test_' + base62(30) + ' skills_live_demo';
     expect(redactSecrets(text)).toBe(text);

@@ -27,18 +27,22 @@ const BEARER = String.raw`\b(Bearer)\s+[A-Za-z0-9\-._~+/]+=*`;
 // Anchored on '://' rather than the scheme so that long runs of letters (base64 blobs) stay cheap;
 // bounded, and never crossing a quote or backslash, so a match stays inside one JSON string.
 const URL_USERINFO = String.raw`(://)[^\s/@:"\\]{0,256}:[^\s/@"\\]{0,256}@`;
-const SECRET_TEXT = new RegExp(`${API_KEY}|${BEARER}|${URL_USERINFO}`, 'gi');
+// Webhook signing secrets (`whsec_` + base64url, packages/webhooks).
+const WEBHOOK_SECRET = String.raw`\b(whsec)_[A-Za-z0-9_-]{20,}`;
+const SECRET_TEXT = new RegExp(`${API_KEY}|${BEARER}|${URL_USERINFO}|${WEBHOOK_SECRET}`, 'gi');
 
 /**
- * Replaces API keys (`sk_live_…` becomes `sk_live_[redacted]`), `Bearer` tokens and passwords in
+ * Replaces API keys (`sk_live_…` becomes `sk_live_[redacted]`), webhook secrets (`whsec_[redacted]`),
+ * `Bearer` tokens and passwords in
  * URLs (`redis://user:pw@host` becomes `redis://[redacted]@host`) in free text. Idempotent, and
  * safe on a serialized JSON line (it never crosses a string quote).
  */
 export function redactSecrets(text: string): string {
   return text.replace(SECRET_TEXT, (...groups: (string | undefined)[]) => {
-    const [, type, env, bearer, separator] = groups;
+    const [, type, env, bearer, separator, webhook] = groups;
     if (type !== undefined) return `${type}_${env ?? ''}_${CENSOR}`;
     if (bearer !== undefined) return `${bearer} ${CENSOR}`;
+    if (webhook !== undefined) return `${webhook}_${CENSOR}`;
     return `${separator ?? ''}${CENSOR}@`;
   });
 }
