@@ -10,6 +10,7 @@ import { type Caller } from './admin.js';
 import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
 import { ApiError, invalidInput } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
+import { registerWebhookRoutes, type WebhookAdmin } from './webhooks.js';
 import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
 
 export interface AppDependencies {
@@ -25,6 +26,8 @@ export interface AppDependencies {
   gatewayId?: string;
   /** Addresses or CIDR blocks of proxies whose X-Forwarded-For is believed. Default: none. */
   trustedProxies?: string[];
+  /** `/v1/webhooks` (alert destinations); absent = not served. */
+  webhooks?: WebhookAdmin;
 }
 
 interface RequestState {
@@ -187,6 +190,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     body: { policy: await admin.setPolicy(caller, parse(PolicyBody, req.body)) },
   }));
 
+  if (deps.webhooks) registerWebhookRoutes(route, parse, deps.webhooks);
+
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch key service',
     description: 'The key lifecycle of CONTRACTS.md section 8. Secrets appear only in the create and rotate responses.',
@@ -197,6 +202,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       ['403', "the key lacks the scope, or the resource is another tenant's"],
       ['404', 'no such key'],
       ['409', 'the state does not allow this change'],
+      ['422', 'a webhook URL refused by the SSRF guard, or webhooks not configured'],
       ['429', 'rate limited; see Retry-After'],
     ],
   });

@@ -1,4 +1,4 @@
-import { defineConfig, duration, int, list, optional, str } from '@keywatch/config';
+import { bool, defineConfig, duration, int, list, optional, str } from '@keywatch/config';
 import { parseKey } from '@keywatch/contracts';
 
 const secretKey = str({}).refine((value) => {
@@ -28,4 +28,10 @@ export const keyServiceConfig = defineConfig({
   KEY_SERVICE_GROUP_ID: str({ default: 'keywatch-key-service' }),
   /** How often expired keys are marked `expired` (and announced). Default 5s. */
   KEY_SERVICE_EXPIRY_SWEEP: duration({ default: '5s' }),
+  /** Deployment secret sealing webhook signing secrets (AES-256-GCM), 32+ characters; the notifier needs the same. Unset: `/v1/webhooks` answers 422 `not_configured`. */
+  KEYWATCH_SECRETS_KEY: optional(str({}).refine((v) => v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
+  /** Accept webhook destinations on loopback, private and link-local addresses (metadata endpoints stay refused). Default false. */
+  KEYWATCH_WEBHOOK_ALLOW_PRIVATE: bool({ default: false }),
+  /** BullMQ prefix of the notifier's delivery queue (hash-tagged for Redis Cluster), for replays. Default `{keywatch:notifier}`. */
+  KEYWATCH_NOTIFIER_QUEUE_PREFIX: str({ default: '{keywatch:notifier}' }),
 });

@@ -31,7 +31,7 @@ const ScopeList = z
   .refine((list) => new Set(list).size === list.length, 'must not repeat a scope')
   .transform((list) => list as Scope[]);
 
-const TenantId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain letters, digits and _ . : - only');
+export const TenantId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain letters, digits and _ . : - only');
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
 const AllowedIps = z.array(z.string().refine(isCidr, 'must be an IPv4 or IPv6 address or CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/32')).max(100);
 const AllowedOrigins = z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com (scheme, host and optional port, no path)')).max(100);

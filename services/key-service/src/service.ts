@@ -7,6 +7,7 @@ import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
+import { createDeliveryLog, createSecretBox, createWebhookStore, openDeliveryQueue } from '@keywatch/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { KeyAdmin } from './admin.js';
@@ -15,6 +16,7 @@ import { createAuthenticator } from './auth.js';
 import type { keyServiceConfig } from './config.js';
 import { createExpirySweeper, createLifecycleRelay } from './relay.js';
 import { createTriggerHandler } from './triggers.js';
+import { WebhookAdmin } from './webhooks.js';
 
 export interface KeyService extends Closeable {
   app: FastifyInstance;
@@ -51,7 +53,21 @@ export async function startKeyService(config: z.output<typeof keyServiceConfig>,
     const triggers = createConsumerRunner({ kafka, groupId: config.KEY_SERVICE_GROUP_ID, topics: [topics.keyRevocationTriggers], logger, handler: createTriggerHandler({ store, logger }) });
     register('triggers', () => triggers.close());
     await triggers.start();
+    if (!config.KEYWATCH_SECRETS_KEY) logger.warn('KEYWATCH_SECRETS_KEY is not set: /v1/webhooks answers 422 not_configured');
+    // BullMQ keys carry their own prefix, so the queue's connection has none.
+    const queueRedis = createRedis({ url: config.REDIS_URL, keyPrefix: '', connectionName: 'key-service-queue' });
+    const queue = openDeliveryQueue({ connection: queueRedis, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX });
+    queue.on('error', (error) => logger.warn({ err: error }, 'delivery queue error'));
+    register('delivery-queue', () => Promise.allSettled([queue.close()]).then(() => queueRedis.quit()));
+    const webhooks = new WebhookAdmin({
+      store: config.KEYWATCH_SECRETS_KEY ? createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) }) : null,
+      deliveries: createDeliveryLog({ redis }),
+      queue,
+      keys: store,
+      allowPrivate: config.KEYWATCH_WEBHOOK_ALLOW_PRIVATE,
+    });
     const app = buildApp({
+      webhooks,
       store,
       admin: new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER }),
       authenticate: createAuthenticator({ store, rootKey: config.KEYWATCH_ROOT_KEY, fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET, pepper: config.KEYWATCH_KEY_PEPPER }),

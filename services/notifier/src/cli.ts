@@ -1,0 +1,165 @@
+/**
+ * `keywatch webhooks …`: alert destinations, their deliveries and dead-letter replay, over the key
+ * service's admin API. The CLI package wires {@link registerWebhookCommands} into its commander
+ * program; this file needs no commander dependency of its own.
+ */
+
+/** The subset of commander's `Command` used here. */
+export interface CommandLike {
+  command(name: string): CommandLike;
+  description(text: string): CommandLike;
+  option(flags: string, description?: string): CommandLike;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's own signature: arguments, then options
+  action(fn: (...args: any[]) => void | Promise<void>): CommandLike;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Row = Record<string, string | number | null>;
+
+/**
+ * Calls the key service (`KEYWATCH_KEY_SERVICE_URL`, default `http://127.0.0.1:8080`) with
+ * `KEYWATCH_API_KEY` (a secret key with `webhooks:manage`), else `KEYWATCH_ROOT_KEY`.
+ */
+export async function callKeyService(method: string, path: string, options: { query?: Record<string, string | undefined>; body?: unknown } = {}, env: Env = process.env): Promise<Record<string, unknown>> {
+  const base = env.KEYWATCH_KEY_SERVICE_URL ?? 'http://127.0.0.1:8080';
+  const token = env.KEYWATCH_API_KEY ?? env.KEYWATCH_ROOT_KEY;
+  if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with webhooks:manage) or KEYWATCH_ROOT_KEY');
+  const url = new URL(path, base);
+  for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch (error) {
+    throw new Error(`the key service does not answer at ${base} (${error instanceof Error ? error.message : String(error)}); start it with \`keywatch run key-service\``);
+  }
+  const text = await response.text();
+  const body = (text ? JSON.parse(text) : {}) as Record<string, unknown> & { error?: { code: string; message: string; field?: string } };
+  if (!response.ok) {
+    const e = body.error;
+    throw new Error(`${response.status} ${e?.code ?? ''}: ${e?.message ?? response.statusText}${e?.field ? ` (field ${e.field})` : ''}`);
+  }
+  return body;
+}
+
+const rows = (value: unknown): Row[] => (Array.isArray(value) ? (value as Row[]) : []);
+
+/** Table rows for `webhooks deliveries`. */
+export function deliveryRows(body: Record<string, unknown>): Row[] {
+  return rows(body.deliveries).map((d) => ({
+    delivery_id: d.id ?? '',
+    status: d.status ?? '',
+    alert_id: d.alert_id ?? '',
+    type: d.alert_type ?? '',
+    severity: d.severity ?? '',
+    attempts: d.attempts ?? 0,
+    http: d.response_status ?? null,
+    last_error: d.last_error ?? null,
+    updated_at: d.updated_at ?? '',
+  }));
+}
+
+/** Table rows for `webhooks list`. */
+export function webhookRows(body: Record<string, unknown>): Row[] {
+  // A platform destination (no tenant) shows what it receives instead of a tenant.
+  const owner = (w: Row) => w.tenant_id ?? ((w as { all_tenants?: boolean }).all_tenants ? '(platform: all alerts)' : '(platform: tenantless alerts)');
+  return rows(body.webhooks).map((w) => ({ id: w.id ?? '', tenant_id: owner(w), kind: w.kind ?? '', min_severity: w.min_severity ?? '', types: Array.isArray(w.types) ? (w.types as string[]).join(',') || '(all)' : '(all)', url: w.url ?? '' }));
+}
+
+interface Options {
+  tenant?: string;
+  status?: string;
+  limit?: string;
+  kind?: string;
+  minSeverity?: string;
+  types?: string;
+  grace?: string;
+  json?: boolean;
+  /** `--platform`. */
+  platform?: boolean;
+  /** False with `--no-all-tenants`. */
+  allTenants?: boolean;
+}
+
+/**
+ * Registers `webhooks list|create|delete|rotate-secret|deliveries|replay` on `program`.
+ * @param print - shows a result: `(rows, json) => json ? console.log(JSON.stringify(rows, null, 2)) : console.table(rows)`.
+ * @param warn - where the once-only secret warning goes (stderr).
+ */
+export function registerWebhookCommands(program: CommandLike, print: (rows: Row[] | Record<string, unknown>, asJson: boolean) => void, warn: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): void {
+  const group = program.command('webhooks').description('alert destinations (signed webhooks), deliveries and dead-letter replay, over the key service (KEYWATCH_KEY_SERVICE_URL)');
+  group
+    .command('list')
+    .description('alert destinations')
+    .option('--tenant <id>', 'root key only: one tenant (default all, and the platform destinations)')
+    .option('--platform', 'root key only: the platform destinations only')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (options: Options) => {
+      const body = await callKeyService('GET', '/v1/webhooks', { query: { tenant_id: options.tenant, scope: options.platform ? 'platform' : undefined } });
+      print(options.json ? body : webhookRows(body), options.json === true);
+    });
+  group
+    .command('create <url>')
+    .description('add a destination; prints its signing secret once')
+    .option('--kind <json|slack>', 'default json')
+    .option('--min-severity <low|medium|high|critical>', 'default low')
+    .option('--types <a,b>', 'alert types, comma-separated (default all)')
+    .option('--tenant <id>', 'root key: the tenant')
+    .option('--platform', 'root key: a platform destination (no tenant): alerts without a tenant, and every tenant\'s unless --no-all-tenants')
+    .option('--no-all-tenants', 'with --platform: only the alerts without a tenant')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (url: string, options: Options) => {
+      const body = await callKeyService('POST', '/v1/webhooks', {
+        body: {
+          url,
+          kind: options.kind ?? 'json',
+          ...(options.minSeverity ? { min_severity: options.minSeverity } : {}),
+          ...(options.types ? { types: options.types.split(',').map((t) => t.trim()) } : {}),
+          ...(options.tenant ? { tenant_id: options.tenant } : {}),
+          ...(options.platform ? { scope: 'platform' } : {}),
+          // Sent whenever asked for, so that the API names the field if --platform is missing.
+          ...(options.platform || options.allTenants === false ? { all_tenants: options.allTenants !== false } : {}),
+        },
+      });
+      warn('The signing secret is shown once: store it with the receiver now.');
+      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+    });
+  group
+    .command('delete <webhook_id>')
+    .description('remove a destination')
+    .action(async (id: string) => {
+      await callKeyService('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+      print({ deleted: id }, true);
+    });
+  group
+    .command('rotate-secret <webhook_id>')
+    .description('new signing secret (printed once); the old one keeps signing for --grace seconds')
+    .option('--grace <seconds>', 'default 86400')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (id: string, options: Options) => {
+      const body = await callKeyService('POST', `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`, { body: options.grace ? { grace_period_s: Number(options.grace) } : {} });
+      warn('The new signing secret is shown once: store it with the receiver now.');
+      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+    });
+  group
+    .command('deliveries <webhook_id>')
+    .description("a destination's deliveries, newest first; --status failed lists the dead letters")
+    .option('--status <pending|delivered|failed|suppressed>', 'default all')
+    .option('--limit <n>', '1–1000, default 100')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (id: string, options: Options) => {
+      const body = await callKeyService('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries`, { query: { status: options.status, limit: options.limit } });
+      print(options.json ? body : deliveryRows(body), options.json === true);
+    });
+  group
+    .command('replay <webhook_id> <delivery_id>')
+    .description('send a dead-lettered delivery again (full retry schedule)')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (id: string, deliveryId: string, options: Options) => {
+      const body = await callKeyService('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`);
+      print(options.json ? body : deliveryRows({ deliveries: [body.delivery] }), options.json === true);
+    });
+}

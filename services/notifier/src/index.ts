@@ -1,0 +1,8 @@
+export { notifierConfig, type NotifierConfig } from './config.js';
+export { startNotifier, type Notifier } from './service.js';
+export { createAlertRouter, routes } from './router.js';
+export { createDeliveryWorker, type DeliveryOutcome } from './worker.js';
+export { slackMessage } from './slack.js';
+export { postPinned } from './deliver.js';
+export { registerWebhookCommands, type CommandLike } from './cli.js';
+export { runAlertsBench, type AlertsBenchReport } from './bench.js';

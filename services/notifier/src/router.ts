@@ -1,0 +1,78 @@
+import { Alert, decodeJson } from '@keywatch/contracts';
+import type { BatchHandler } from '@keywatch/kafka';
+import type { Logger } from '@keywatch/logger';
+import { deliveryId, receivesAlertsOf, SEVERITY_ORDER, type DeliveryJobData, type DeliveryQueue, type Webhook, type WebhookStore } from '@keywatch/webhooks';
+import type { JobsOptions } from 'bullmq';
+import type { NotifierMetrics } from './metrics.js';
+
+export interface RouterDependencies {
+  webhooks: Pick<WebhookStore, 'list' | 'listPlatform'>;
+  queue: DeliveryQueue;
+  /** attempts, backoff, retention: the same for every job. */
+  jobOptions: JobsOptions;
+  metrics: NotifierMetrics;
+  logger: Logger;
+  /** Alerts detected longer ago than this (ms) are not delivered (default 24 h): see the README. */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+const rank = (severity: string) => SEVERITY_ORDER.indexOf(severity as never);
+
+/** Whether `webhook` wants `alert`: at or above its minimum severity, and of one of its types (none listed = all). */
+export function routes(webhook: Pick<Webhook, 'min_severity' | 'types'>, alert: Pick<Alert, 'severity' | 'type'>): boolean {
+  return rank(alert.severity) >= rank(webhook.min_severity) && (webhook.types.length === 0 || webhook.types.includes(alert.type));
+}
+
+/**
+ * The `security-alerts` handler: each alert becomes one BullMQ job per matching destination — its
+ * tenant's, plus the platform destinations that take it ({@link receivesAlertsOf}: an alert without
+ * a tenant goes to the platform destinations only; a tenant's alert also to those with
+ * `all_tenants`) — with the job id {@link deliveryId}(alert, destination, severity). BullMQ adds a job id
+ * only once (completed jobs are kept for 30 days), so a redelivered batch or a second consumer of
+ * the same alert adds nothing. The handler resolves only after `addBulk` did, and only then does
+ * the runner commit the offsets: a crash in between redelivers, which is harmless.
+ */
+export function createAlertRouter(deps: RouterDependencies): BatchHandler {
+  const log = deps.logger.child({ component: 'router' });
+  const maxAgeMs = deps.maxAgeMs ?? 86_400_000;
+  const now = deps.now ?? Date.now;
+  return async (batch) => {
+    const alerts: Alert[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeJson(Alert, message.value);
+      if (!decoded.ok) {
+        deps.metrics.alerts.inc({ result: 'invalid' });
+        log.warn({ partition: batch.partition, offset: message.offset, issues: decoded.issues.slice(0, 5).map((i) => `${i.field}: ${i.reason}`) }, 'invalid alert skipped');
+        continue;
+      }
+      alerts.push(decoded.value);
+    }
+    // Destinations are read once per batch: each tenant's when one of its alerts is in it, the platform's once.
+    const destinations = new Map<string, Webhook[]>();
+    let platform: Webhook[] | undefined;
+    const jobs: Array<{ name: string; data: DeliveryJobData; opts: JobsOptions }> = [];
+    for (const alert of alerts) {
+      if (now() - Date.parse(alert.detected_at) > maxAgeMs) {
+        deps.metrics.alerts.inc({ result: 'stale' });
+        continue;
+      }
+      let hooks: Webhook[] = [];
+      if (alert.tenant_id !== null) {
+        hooks = destinations.get(alert.tenant_id) ?? [];
+        if (!destinations.has(alert.tenant_id)) destinations.set(alert.tenant_id, (hooks = await deps.webhooks.list(alert.tenant_id)));
+      }
+      platform ??= await deps.webhooks.listPlatform();
+      const matching = [...hooks, ...platform].filter((hook) => receivesAlertsOf(hook, alert.tenant_id) && routes(hook, alert));
+      deps.metrics.alerts.inc({ result: matching.length > 0 ? 'routed' : 'unrouted' });
+      for (const hook of matching) {
+        const id = deliveryId(alert.alert_id, hook.id, alert.severity);
+        jobs.push({ name: alert.type, data: { delivery_id: id, webhook_id: hook.id, tenant_id: alert.tenant_id, alert }, opts: { ...deps.jobOptions, jobId: id } });
+      }
+    }
+    if (jobs.length === 0) return;
+    await deps.queue.addBulk(jobs);
+    deps.metrics.jobs.inc(jobs.length);
+    log.debug({ partition: batch.partition, jobs: jobs.length }, 'delivery jobs added');
+  };
+}
