@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAnalytics } from './commands/analytics.js';
 import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
@@ -9,6 +10,7 @@ import { registerRun } from './commands/run.js';
 import { registerSim } from './commands/sim.js';
 import { registerStack } from './commands/stack.js';
 import { registerTest } from './commands/test.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { loadEnvFile } from './env-file.js';
 
 const program = new Command('keywatch')
@@ -23,6 +25,8 @@ registerKeys(program);
 registerSim(program);
 registerEval(program);
 registerAnalytics(program);
+registerAlerts(program);
+registerWebhooks(program);
 registerBench(program);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.

@@ -3,9 +3,11 @@ import { newEventId } from '@keywatch/contracts';
 import type { KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AlertStatusStore } from '@keywatch/alerts';
 import type { Authenticate, Caller } from './auth.js';
 import { ApiError } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
+import { AlertIdParam, AlertNoteBody, AlertsQuery, createAlertFeed } from './alerts.js';
 import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
 import { errorBreakdown, featureBreakdown, geoBreakdown, topKeys, usageSeries } from './queries.js';
 
@@ -13,6 +15,8 @@ export interface AppDependencies {
   clickhouse: ClickHouse;
   store: KeyStore;
   authenticate: Authenticate;
+  /** The alerts' status hot copy (`@keywatch/alerts`), written before ClickHouse on ack/resolve. */
+  statuses: AlertStatusStore;
   logger: Logger;
   now?: () => number;
 }
@@ -27,7 +31,7 @@ function tenantOf(caller: Caller, requested: string | undefined): string {
   return requested;
 }
 
-/** The analytics HTTP API of CONTRACTS.md section 8, plus `/openapi.json` and `/healthz`. */
+/** The analytics HTTP API of CONTRACTS.md section 8 (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const app = Fastify({ logger: false, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false });
   const log = deps.logger;
@@ -59,9 +63,13 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const routes: RouteSpec[] = [];
   function route(spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<unknown>): void {
     routes.push(spec);
-    app.get(spec.url, async (request, reply) => {
-      const caller = await deps.authenticate(request.headers);
-      return reply.send(await handler(request, caller));
+    app.route({
+      method: spec.method ?? 'GET',
+      url: spec.url,
+      handler: async (request, reply) => {
+        const caller = await deps.authenticate(request.headers, spec.scope);
+        return reply.status(spec.status ?? 200).send(await handler(request, caller));
+      },
     });
   }
 
@@ -96,15 +104,35 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     return { tenant_id: tenantId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), sort, keys };
   });
 
+  const alerts = createAlertFeed({ clickhouse: deps.clickhouse, statuses: deps.statuses, store: deps.store, logger: log, now });
+  route({ scope: 'audit:read', url: '/v1/alerts', summary: "The alert feed of the caller's tenant (the root key: every tenant), newest detected_at first", query: AlertsQuery }, async (request, caller) => ({
+    alerts: await alerts.list(caller, parse(AlertsQuery, request.query)),
+  }));
+  route({ scope: 'audit:read', url: '/v1/alerts/:id', summary: 'One alert with its status', params: AlertIdParam }, async (request, caller) => ({
+    alert: await alerts.get(caller, parse(AlertIdParam, request.params).id),
+  }));
+  for (const [action, summary] of [
+    ['ack', 'Acknowledge an alert: its repeats update it without notifying again (409 when resolved)'],
+    ['resolve', 'Resolve an alert (idempotent): a repeat of the problem raises a new alert'],
+  ] as const) {
+    route({ method: 'POST', scope: 'audit:read', url: `/v1/alerts/:id/${action}`, summary, params: AlertIdParam, body: AlertNoteBody }, async (request, caller) => {
+      const { id } = parse(AlertIdParam, request.params);
+      const body = parse(AlertNoteBody, request.body);
+      return { alert: await alerts.transition(caller, id, action, body?.note) };
+    });
+  }
+
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch analytics API',
-    description: 'Usage analytics per key and tenant (CONTRACTS.md section 8). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400.',
-    bearer: 'a secret key with analytics:read',
+    description:
+      'Usage analytics per key and tenant, and the alert feed with its lifecycle (CONTRACTS.md section 8). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is CONTRACTS.md section 4 plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
+    bearer: 'a secret key with analytics:read (analytics) or audit:read (alerts)',
     errors: [
-      ['400', 'invalid parameter (`field` names it), or a range too large for the interval (`range_too_large`)'],
+      ['400', 'invalid parameter or body (`field` names it), or a range too large for the interval (`range_too_large`)'],
       ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
-      ['403', 'the key is not a secret key with analytics:read'],
-      ['404', "no such key in the caller's tenant"],
+      ['403', 'the key is not a secret key with the route\'s scope, or names another tenant'],
+      ['404', "no such key or alert in the caller's tenant"],
+      ['409', 'acknowledging a resolved alert (`invalid_transition`)'],
     ],
   });
   app.get('/openapi.json', async () => openapi);

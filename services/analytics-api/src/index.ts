@@ -3,3 +3,4 @@ export { startAnalyticsApi, type AnalyticsApi } from './service.js';
 export { buildApp, type AppDependencies } from './app.js';
 export { createAuthenticator, type Caller } from './auth.js';
 export { segmentsOf, seriesRange, totalsRange, type Granularity, type Range, type Segment } from './params.js';
+export { createAlertFeed, AlertsQuery, type AlertFeed, type AlertView } from './alerts.js';

@@ -1,3 +1,4 @@
+import { createAlertStatusStore } from '@keywatch/alerts';
 import { createClickHouse } from '@keywatch/clickhouse';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
@@ -26,7 +27,9 @@ export async function startAnalyticsApi(config: z.output<typeof analyticsConfig>
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'analytics-api' });
   const store = createKeyStore({ redis });
   const authenticate = createAuthenticator({ store, pepper: config.KEYWATCH_KEY_PEPPER, rootKey: config.KEYWATCH_ROOT_KEY });
-  const app = buildApp({ clickhouse, store, authenticate, logger });
+  // One client for the keystore and the alert status hot copy: both live under the deployment's base prefix.
+  const statuses = createAlertStatusStore({ redis });
+  const app = buildApp({ clickhouse, store, authenticate, statuses, logger });
   const address = await app.listen({ host: config.ANALYTICS_API_HOST, port: config.ANALYTICS_API_PORT });
   logger.info({ url: address }, 'analytics API listening');
   const parts: Closeable[] = [

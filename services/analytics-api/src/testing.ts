@@ -65,6 +65,51 @@ export async function insertEvents(ch: ClickHouse, events: readonly TestEvent[])
   );
 }
 
+/** One version of an alert as the detector writes it into `security_alerts` (migration 0010). */
+export interface TestAlert {
+  alert_id: string;
+  tenant_id: string | null;
+  key_id?: string | null;
+  ip?: string | null;
+  type?: string;
+  severity?: string;
+  /** ms */
+  detected_at: number;
+  /** ms, default detected_at */
+  updated_at?: number;
+  summary?: string;
+  evidence?: Record<string, unknown>;
+  count?: number;
+  version?: number;
+}
+
+const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/** Writes alert versions the way the detector worker does. */
+export async function insertAlerts(ch: ClickHouse, alerts: readonly TestAlert[]): Promise<void> {
+  await ch.insert(
+    'security_alerts',
+    alerts.map((a, i) => ({
+      alert_id: a.alert_id,
+      type: a.type ?? 'failed_auth_spike',
+      severity: a.severity ?? 'medium',
+      tenant_id: a.tenant_id ?? '',
+      key_id: a.key_id ?? '',
+      ip: a.ip ?? '',
+      window_start: chTime(a.detected_at - 60_000),
+      window_end: chTime(a.detected_at),
+      detected_at: chTime(a.detected_at),
+      updated_at: chTime(a.updated_at ?? a.detected_at),
+      summary: a.summary ?? `test alert ${a.alert_id}`,
+      evidence: JSON.stringify(a.evidence ?? { failures: 20 }),
+      dedup_key: `test|${a.alert_id}`,
+      action: 'none',
+      count: a.count ?? 1,
+      version: a.version ?? (a.updated_at ?? a.detected_at) * 1000 + i,
+    })),
+  );
+}
+
 /** A key record in the test's keystore; returns its id and secret. */
 export async function createTestKey(store: KeyStore, tenantId: string, options: { scopes?: Scope[]; type?: 'secret' | 'publishable' } = {}): Promise<{ id: string; secret: string }> {
   const type = options.type ?? 'secret';
@@ -112,11 +157,20 @@ export async function startTestApi(fixtures: { clickhouse: ClickHouseFixture; re
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
   }
 
+  async function post<T = Record<string, unknown>>(pathAndQuery: string, token: string | null, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(new URL(pathAndQuery, api.url), { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+  }
+
   return {
     ch,
     store,
     api,
     get,
+    post,
     async close() {
       await api.close();
       await ch.close();

@@ -1,4 +1,4 @@
-import { defineConfig, duration, int, list, optional, str, url, enumOf } from '@keywatch/config';
+import { bool, defineConfig, duration, int, list, optional, str, url, enumOf } from '@keywatch/config';
 
 /** The traffic simulator's settings (CLI flags of `keywatch sim` map onto them). */
 export const simConfig = defineConfig({
@@ -22,6 +22,8 @@ export const simConfig = defineConfig({
   SIM_DAY_LENGTH: duration({ default: '24h' }),
   /** Attack scenarios to switch on (comma-separated; see ATTACKS). Default none. */
   SIM_ATTACKS: list({ default: [] }),
+  /** http: the attacks one after another (after 15 % of the run, at most 20 s, of normal traffic) instead of all at once. Default false. */
+  SIM_SEQUENTIAL: bool({ default: false }),
   /** kafka mode: events in all. Default 10000. */
   SIM_EVENTS: int({ default: 10_000, min: 1 }),
   /** kafka mode: event times start this far back (a backfill), e.g. 7d as 168h. Default 0. */

@@ -5,7 +5,7 @@ import { createLogger } from '@keywatch/logger';
 import { simConfig } from './config.js';
 import { produceSyntheticEvents } from './kafka-mode.js';
 import { createKeyServiceClient } from './keys-client.js';
-import { ATTACKS, runHttpSimulation, type Attack } from './traffic.js';
+import { ATTACKS, runHttpSimulation, sequentialSchedule, type Attack } from './traffic.js';
 
 async function main(): Promise<void> {
   const config = parseConfig(simConfig, process.env);
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     durationMs: config.SIM_DURATION,
     dayLengthMs: config.SIM_DAY_LENGTH,
     attacks: config.SIM_ATTACKS as Attack[],
+    schedule: config.SIM_SEQUENTIAL ? sequentialSchedule(config.SIM_ATTACKS as Attack[], config.SIM_DURATION, Math.min(20_000, Math.round(config.SIM_DURATION * 0.15))) : undefined,
+    onPhase: (attack, on) => logger.info({ attack, on }, on ? 'attack on' : 'attack off'),
     seed: config.SIM_SEED,
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -8,14 +8,14 @@ import { createKeyServiceClient } from './keys-client.js';
 import { ATTACKS, runHttpSimulation } from './traffic.js';
 
 describe('traffic simulator', () => {
-  test('sends normal traffic and every attack through a real gateway, visible as auth events', async ({ kafka, redis, logger }) => {
+  test('sends normal traffic and every attack through a real gateway, visible as auth events', { timeout: 120_000 }, async ({ kafka, redis, logger }) => {
     const ks = await startTestKeyService({ kafka, redis, logger });
     const gateway = await startTestGateway({ kafka, redis, logger });
     try {
-      const report = await runHttpSimulation({ gatewayUrl: gateway.url, keys: createKeyServiceClient(ks.url, ks.rootKey), logger, tenants: 2, keysPerTenant: 2, rps: 40, durationMs: 3000, dayLengthMs: 1000, attacks: ATTACKS });
+      const report = await runHttpSimulation({ gatewayUrl: gateway.url, keys: createKeyServiceClient(ks.url, ks.rootKey), logger, tenants: 2, keysPerTenant: 2, rps: 40, durationMs: 4500, dayLengthMs: 1000, attacks: ATTACKS });
       expect(report.failed).toBe(0);
       for (const attack of ATTACKS) expect(report.byScenario[attack], attack).toBeGreaterThan(0);
-      const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.filter((m) => m.value?.gateway_id === gateway.gatewayId).length >= report.sent);
+      const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.filter((m) => m.value?.gateway_id === gateway.gatewayId).length >= report.sent, 45_000);
       const events = messages.map((m) => m.value!).filter((e) => e.gateway_id === gateway.gatewayId);
       expect(events).toHaveLength(report.sent);
       const outcomes = new Set(events.map((e) => e.outcome));

@@ -29,6 +29,35 @@ export interface HttpSimulationOptions {
   seed?: number;
   /** Requests in flight at most (default 256); beyond, a tick's requests are skipped (counted). */
   maxInFlight?: number;
+  /**
+   * When each attack is on, in ms from the start (e.g. {@link sequentialSchedule}); default: every
+   * attack of `attacks` for the whole run. Attacks named here are switched on even if not in `attacks`.
+   */
+  schedule?: readonly AttackWindow[];
+  /** Called when a scheduled attack switches on or off. */
+  onPhase?: (attack: Attack, on: boolean) => void;
+  /** Called every second with the report so far (for live progress). */
+  onProgress?: (report: SimulationReport, elapsedMs: number) => void;
+  /** Stops the run early (the report covers what was sent). */
+  signal?: AbortSignal;
+}
+
+/** One attack's time on: `[startMs, endMs)` from the start of the run. */
+export interface AttackWindow {
+  attack: Attack;
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * The attacks one after another: `warmupMs` of normal traffic first (so keys learn their usual
+ * countries), then the rest of `durationMs` split evenly between the attacks, in the order given.
+ */
+export function sequentialSchedule(attacks: readonly Attack[], durationMs: number, warmupMs: number): AttackWindow[] {
+  if (attacks.length === 0) return [];
+  const start = Math.min(warmupMs, durationMs);
+  const slot = (durationMs - start) / attacks.length;
+  return attacks.map((attack, i) => ({ attack, startMs: Math.round(start + i * slot), endMs: Math.round(start + (i + 1) * slot) }));
 }
 
 /** What the run did: requests by scenario and by status. */
@@ -79,16 +108,28 @@ function normalRequest(random: Random, persona: Persona, scenario = 'normal'): P
   return { ...base, method: 'GET', path: '/v1/analytics/summary' };
 }
 
+/** `ip` and its two neighbours in the same /24: a small server fleet in one place. */
+function datacenter(ip: string): string[] {
+  const parts = ip.split('.');
+  const last = Number(parts[3]);
+  return [0, 1, 2].map((d) => [...parts.slice(0, 3), String(1 + ((last - 1 + d) % 254))].join('.'));
+}
+
 /**
  * Creates tenants and keys through the key service, then sends traffic through the gateway for
- * `durationMs`: personas (keys) with a few home countries each (addresses from geoip-lite, sent as
+ * `durationMs`: personas (secret keys: servers in one datacenter; publishable keys: browsers in
+ * two countries; addresses from geoip-lite, sent as
  * `X-Forwarded-For`, so the gateway must trust it), Zipf-like activity, a diurnal rate, occasional
  * 4xx, and the switched-on attacks mixed in.
  */
 export async function runHttpSimulation(options: HttpSimulationOptions): Promise<SimulationReport> {
   const random = seeded(options.seed ?? 1);
   const environment = options.environment ?? 'live';
-  const attacks = new Set(options.attacks ?? []);
+  const attacks = new Set([...(options.attacks ?? []), ...(options.schedule ?? []).map((w) => w.attack)]);
+  const schedule = options.schedule;
+  /** Whether `attack` is on at `elapsed` ms. */
+  const on = (attack: Attack, elapsed: number) => attacks.has(attack) && (!schedule || schedule.some((w) => w.attack === attack && elapsed >= w.startMs && elapsed < w.endMs));
+  const phases = new Map<Attack, boolean>();
   const log = options.logger.child({ component: 'traffic-sim' });
   const pools = countryPools(COUNTRIES, 20, random);
   const countries = COUNTRIES.filter((c) => (pools.get(c)?.length ?? 0) > 0);
@@ -100,8 +141,9 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
   for (const [t, tenant] of tenants.entries()) {
     for (let k = 0; k < (options.keysPerTenant ?? 3); k += 1) {
       const key = await options.keys.create({ tenant_id: tenant, type: 'secret', environment, name: `backend ${k + 1}`, scopes: ['subscriptions:read', 'subscriptions:write', 'customers:read', 'payments:write', 'bundles:read'] });
-      const home = Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(random, countries));
-      personas.push({ key, ips: home.flatMap(ipsOf), weight: 1 / (t + 1) / (k + 1) });
+      // A backend: a few servers in one datacenter (one /24, so one geoip location), so that its
+      // normal traffic never looks like travel; the impossible_travel scenario moves it on purpose.
+      personas.push({ key, ips: datacenter(pick(random, ipsOf(pick(random, countries)))), weight: 1 / (t + 1) / (k + 1) });
     }
     const web = await options.keys.create({ tenant_id: tenant, type: 'publishable', environment, name: 'storefront', allowed_origins: ['https://shop.example.com'] });
     personas.push({ key: web, ips: [...ipsOf(pick(random, countries)), ...ipsOf(pick(random, countries))], weight: 0.5 / (t + 1) });
@@ -157,42 +199,55 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
   const started = Date.now();
   const weights = personas.map((p) => p.weight);
   let carry = 0;
-  for (let tick = 0; Date.now() - started < options.durationMs; tick += 1) {
+  let lastProgress = started;
+  for (let tick = 0; Date.now() - started < options.durationMs && !options.signal?.aborted; tick += 1) {
     const elapsed = Date.now() - started;
     const perTick = attacksPerTick(tick);
+    for (const attack of attacks) {
+      const now = on(attack, elapsed);
+      if ((phases.get(attack) ?? false) !== now) {
+        phases.set(attack, now);
+        options.onPhase?.(attack, now);
+      }
+    }
+    if (options.onProgress && Date.now() - lastProgress >= 1000) {
+      lastProgress = Date.now();
+      options.onProgress(report, elapsed);
+    }
     carry += ((options.rps ?? 50) * diurnalFactor(Date.now(), options.dayLengthMs) * tickMs) / 1000;
     for (; carry >= 1; carry -= 1) send(normalRequest(random, personas[weighted(random, weights)]!));
-    if (attacks.has('volume_spike') && elapsed > options.durationMs / 3 && elapsed < (2 * options.durationMs) / 3) {
+    if (schedule ? on('volume_spike', elapsed) : attacks.has('volume_spike') && elapsed > options.durationMs / 3 && elapsed < (2 * options.durationMs) / 3) {
       for (let i = 0; i < perTick(30); i += 1) send(normalRequest(random, personas[0]!, 'volume_spike'));
     }
-    if (attacks.has('enumeration')) {
+    if (on('enumeration', elapsed)) {
       for (let i = 0; i < perTick(20); i += 1) {
         const guess = generateKey({ type: 'secret', environment });
         send({ scenario: 'enumeration', method: 'GET', path: '/v1/subscriptions', key: random() < 0.2 ? guess.slice(0, -2) : guess, ip: attackerIp, userAgent: 'python-requests/2.32' });
       }
     }
-    if (special.brute_force) {
+    if (special.brute_force && on('brute_force', elapsed)) {
       for (let i = 0; i < perTick(15); i += 1) {
         send({ scenario: 'brute_force', method: 'GET', path: '/v1/subscriptions', key: pick(random, special.brute_force).secret, ip: pick(random, ipsOf(pick(random, countries))), userAgent: 'curl/8.5' });
       }
     }
-    if (attacks.has('secret_in_browser')) {
+    if (on('secret_in_browser', elapsed)) {
       for (let i = 0; i < perTick(2); i += 1) send({ ...normalRequest(random, personas[1] ?? personas[0]!, 'secret_in_browser'), method: 'GET', path: '/v1/subscriptions', body: undefined, origin: 'https://shop.example.com', userAgent: BROWSER_AGENT });
     }
-    if (attacks.has('impossible_travel')) {
+    if (on('impossible_travel', elapsed)) {
       // The same key from two continents, alternating every 2 s.
       const side = travel[Math.floor(elapsed / 2000) % 2]!;
       for (let i = 0; i < perTick(3); i += 1) send({ ...normalRequest(random, personas[0]!, 'impossible_travel'), ip: pick(random, side) });
     }
-    if (special.revoked_key) {
+    if (special.revoked_key && on('revoked_key', elapsed)) {
       for (let i = 0; i < perTick(2); i += 1) send({ scenario: 'revoked_key', method: 'GET', path: '/v1/subscriptions', key: special.revoked_key[0]!.secret, ip: attackerIp, userAgent: 'node-fetch/3' });
     }
-    if (special.rate_limit) {
+    if (special.rate_limit && on('rate_limit', elapsed)) {
       for (let i = 0; i < perTick(20); i += 1) send({ scenario: 'rate_limit', method: 'GET', path: '/v1/subscriptions', key: special.rate_limit[0]!.secret, ip: pick(random, personas[0]!.ips), userAgent: 'Go-http-client/2.0' });
     }
     const next = started + (tick + 1) * tickMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
   }
+  for (const [attack, active] of phases) if (active) options.onPhase?.(attack, false);
   await Promise.allSettled([...pending]);
   log.info({ report }, 'simulation finished');
   return report;

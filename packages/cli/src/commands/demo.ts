@@ -1,133 +1,343 @@
-import { randomBytes } from 'node:crypto';
-import { createClickHouse, sql } from '@keywatch/clickhouse';
-import { parseConfig } from '@keywatch/config';
-import { exampleAuthEvent, formatIssues, newEventId, OUTCOME_STATUS, topicNames, type AuthEvent, type Outcome } from '@keywatch/contracts';
-import { createConsumerRunner, createKafka, createProducer, DLQ_HEADERS, type OutgoingMessage } from '@keywatch/kafka';
-import { ingestConfig, startIngestWorker } from '@keywatch/ingest-worker';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { engineConfig, parseConfig, parseDuration } from '@keywatch/config';
+import { topicNames, type Alert } from '@keywatch/contracts';
+import { createKafka } from '@keywatch/kafka';
 import { resolveStackSettings, stackUp } from '@keywatch/local-stack';
-import type { Command } from 'commander';
+import { ATTACKS, createKeyServiceClient, runHttpSimulation, sequentialSchedule, type Attack, type SimulationReport } from '@keywatch/traffic-sim';
+import { InvalidArgumentError, type Command } from 'commander';
+import { formatAlert, useColor } from '../alerts-format.js';
+import { startAlertTail, type AlertTail } from '../alerts-tail.js';
+import { freePort, hasService, Supervisor, type ChildService } from '../demo/children.js';
+import { metricSum, scrape } from '../demo/metrics.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../demo/receiver.js';
 import { cliLogger } from '../logger.js';
 import { repoRoot } from '../repo.js';
+import { ensureLocalSecrets } from './keys.js';
 import { migrate } from './migrate.js';
 import { printStatus } from './stack.js';
 
-const RUN_HEADER = 'keywatch-demo-run';
-
-// Weighted like a healthy API with a few attacks in it: mostly allowed, some failures.
-const OUTCOMES: Array<[Outcome, number]> = [
-  ['allowed', 80], ['unknown_key', 6], ['malformed_key', 2], ['rate_limited', 5], ['insufficient_scope', 3], ['expired_key', 2], ['revoked_key', 1], ['environment_mismatch', 1],
-];
-const ROUTES: Array<[string, string, string]> = [
-  ['GET', '/v1/bundles', 'bundles:read'], ['GET', '/v1/subscriptions', 'subscriptions:read'], ['POST', '/v1/subscriptions', 'subscriptions:write'],
-  ['GET', '/v1/customers/:id', 'customers:read'], ['POST', '/v1/payments', 'payments:write'],
-];
-const TENANTS = ['tenant_dev_abc123', 'tenant_prod_xyz789', 'tenant_prod_qrs456'];
-
-function pick<T>(weighted: Array<[T, number]>): T {
-  const total = weighted.reduce((sum, [, w]) => sum + w, 0);
-  let roll = Math.random() * total;
-  for (const [value, weight] of weighted) if ((roll -= weight) < 0) return value;
-  return weighted[0]![0];
+interface DemoOptions {
+  duration: number;
+  attacks: boolean;
+  keepRunning?: boolean;
+  rate: number;
+  tenants: number;
+  seed?: number;
 }
 
-function demoEvent(gatewayId: string, i: number): AuthEvent {
-  const outcome = pick(OUTCOMES);
-  const [method, route, scope] = ROUTES[i % ROUTES.length]!;
-  const tenant = TENANTS[i % TENANTS.length]!;
-  const known = !['unknown_key', 'malformed_key'].includes(outcome);
-  return exampleAuthEvent({
-    gateway_id: gatewayId,
-    tenant_id: known ? tenant : null,
-    key_id: known ? `key_demo${tenant.slice(-6)}${String(i % 4).padStart(12, '0')}` : null,
-    key_fingerprint: randomBytes(8).toString('hex'),
-    outcome,
+/** The services in start order (stopped in reverse); `health` is the path answered when ready. */
+const SERVICES: ReadonlyArray<{ name: string; portVar: string; port: number; health: string; what: string }> = [
+  { name: 'key-service', portVar: 'KEY_SERVICE_PORT', port: 8080, health: '/healthz', what: 'admin API' },
+  { name: 'analytics-api', portVar: 'ANALYTICS_API_PORT', port: 8081, health: '/healthz', what: 'analytics and alert feed' },
+  { name: 'ingest-worker', portVar: 'INGEST_METRICS_PORT', port: 9464, health: '/healthz', what: 'metrics' },
+  { name: 'detector-worker', portVar: 'DETECTOR_METRICS_PORT', port: 9465, health: '/healthz', what: 'metrics' },
+  { name: 'notifier', portVar: 'NOTIFIER_METRICS_PORT', port: 9466, health: '/healthz', what: 'metrics' },
+  { name: 'console', portVar: 'CONSOLE_PORT', port: 8090, health: '/healthz', what: 'security console' },
+  { name: 'gateway', portVar: 'GATEWAY_PORT', port: 8088, health: '/healthz', what: 'reference gateway' },
+];
+
+/**
+ * The detector's rate-limit windows, compressed so that the scenario fires within its slot of
+ * the demo: a violation needs two consecutive windows over the limit (by default 5 min and 50
+ * rejections each). A `DETECTOR_SETTINGS` in the environment wins.
+ */
+function demoDetectorSettings(attackSlotMs: number): { json: string; windowMs: number } {
+  const windowMs = Math.min(300_000, Math.max(3000, Math.round(attackSlotMs / 3 / 1000) * 1000));
+  return { json: JSON.stringify({ rate_limit_violation: { window_ms: windowMs, min_rate_limited: 20 } }), windowMs };
+}
+
+function durationArg(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 10_000) throw new InvalidArgumentError('must be a duration of at least 10s, e.g. 90s, 3m');
+  return ms;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A JSON call as the root key; the error body becomes the message. */
+async function callJson<T>(base: string, token: string, method: string, pathAndQuery: string, body?: unknown): Promise<T> {
+  const response = await fetch(new URL(pathAndQuery, base), {
     method,
-    route,
-    scope,
-    status: OUTCOME_STATUS[outcome] ?? (method === 'POST' ? 201 : 200),
-    latency_ms: Math.round(Math.random() * 800) / 10,
-    ip: `198.51.100.${1 + (i % 200)}`,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(15_000),
   });
+  const text = await response.text();
+  const json = (text ? JSON.parse(text) : {}) as T & { error?: { code: string; message: string } };
+  if (!response.ok) throw new Error(`${method} ${pathAndQuery}: ${response.status} ${json.error?.code ?? ''} ${json.error?.message ?? ''}`.trim());
+  return json;
 }
 
-const INVALID = ['{"v":1,"event_id":', '', '{"v":2}', JSON.stringify({ ...exampleAuthEvent(), outcome: 'teleported' }), JSON.stringify({ ...exampleAuthEvent(), ip: 'not-an-ip', ts: 'now' })];
-
+/** Registers `keywatch demo`: the whole system on one machine, live, then a summary. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('stack up, migrate, then push auth events through Kafka → ingest worker → ClickHouse and show the result')
-    .option('--events <n>', 'valid auth events to produce', (v) => Number.parseInt(v, 10), 5000)
-    .option('--invalid <n>', 'invalid messages to produce (they must reach the dead-letter topic)', (v) => Number.parseInt(v, 10), 25)
-    .action(async (options: { events: number; invalid: number }) => {
-      const logger = cliLogger(process.env);
-      console.log('━━ 1. local stack');
-      printStatus(await stackUp(resolveStackSettings(process.env, repoRoot), (line) => console.error(`  … ${line}`)));
-      console.log('\n━━ 2. migrations and topics');
-      await migrate(process.env, logger);
-
-      // The demo's in-process worker serves no metrics port (a running ingest worker may hold it).
-      const config = parseConfig(ingestConfig, { INGEST_METRICS_PORT: '-1', ...process.env });
-      const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
-      const run = newEventId();
-      const gatewayId = `demo-${run.slice(-8)}`;
-      console.log(`\n━━ 3. ingest worker (group ${config.INGEST_GROUP_ID}) and ${options.events} + ${options.invalid} invalid events (run ${gatewayId})`);
-      // The worker's own warnings (each dead-lettered batch) would drown the demo's progress line.
-      const worker = await startIngestWorker(config, logger.child({}, { level: 'error' }));
-      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-demo', logger });
-      const producer = await createProducer(kafka);
-      const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, logger });
-      const reasons = new Map<string, number>();
-      const dlq = createConsumerRunner({
-        kafka, logger, groupId: `keywatch-demo-${run}`, topics: [topics.authEventsDlq],
-        handler: async (batch) => {
-          for (const m of batch.messages) {
-            if (m.headers?.[RUN_HEADER]?.toString() !== run) continue;
-            const reason = m.headers?.[DLQ_HEADERS.reason]?.toString() ?? '?';
-            reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-          }
-        },
-      });
-      await dlq.start();
-      try {
-        const started = Date.now();
-        for (let sent = 0; sent < options.events; sent += 1000) {
-          const batch: OutgoingMessage[] = [];
-          for (let i = sent; i < Math.min(sent + 1000, options.events); i++) {
-            const event = demoEvent(gatewayId, i);
-            batch.push({ key: event.key_id ?? event.key_fingerprint ?? event.ip, value: JSON.stringify(event) });
-          }
-          await producer.send(topics.authEvents, batch);
-        }
-        await producer.send(topics.authEvents, Array.from({ length: options.invalid }, (_, i) => ({ key: `invalid-${i}`, value: INVALID[i % INVALID.length]!, headers: { [RUN_HEADER]: run } })));
-        console.log(`  produced in ${Date.now() - started} ms; waiting for ClickHouse and the dead-letter topic…`);
-
-        let rows = 0;
-        let dead = 0;
-        const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline) {
-          const [row] = await clickhouse.query<{ n: string }>(sql`SELECT count() AS n FROM auth_events FINAL WHERE gateway_id = ${gatewayId}`);
-          rows = Number(row?.n ?? 0);
-          dead = [...reasons.values()].reduce((a, b) => a + b, 0);
-          process.stdout.write(`\r  in ClickHouse: ${rows}/${options.events}   in dead-letter topic: ${dead}/${options.invalid}   `);
-          if (rows >= options.events && dead >= options.invalid) break;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        console.log(`\n  end to end in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-        console.log('\n━━ 4. per tenant, from ClickHouse');
-        const perTenant = await clickhouse.query<{ tenant: string; requests: string; errors: string; error_rate: number; rate_limited: string }>(
-          sql`SELECT if(tenant_id = '', '(unknown key)', tenant_id) AS tenant, count() AS requests, countIf(outcome != 'allowed') AS errors,
-                  round(errors / requests, 3) AS error_rate, countIf(outcome = 'rate_limited') AS rate_limited
-           FROM auth_events FINAL WHERE gateway_id = ${gatewayId} GROUP BY tenant ORDER BY requests DESC`,
-        );
-        console.table(perTenant.map((r: { tenant: string; requests: string; errors: string; error_rate: number; rate_limited: string }) => ({ tenant: r.tenant, requests: Number(r.requests), errors: Number(r.errors), error_rate: r.error_rate, rate_limited: Number(r.rate_limited) })));
-        console.log('━━ 5. dead-letter reasons');
-        console.table([...reasons].map(([reason, count]) => ({ reason: formatIssues([{ field: '', reason }], 90), count })));
-        const ok = rows === options.events && dead === options.invalid;
-        console.log(ok ? `✔ every valid event is in ClickHouse once (${rows}), every invalid one in ${topics.authEventsDlq} (${dead})` : `✘ expected ${options.events} rows and ${options.invalid} dead letters, saw ${rows} and ${dead}`);
-        process.exitCode = ok ? 0 : 1;
-      } finally {
-        await Promise.allSettled([dlq.close(), worker.close(), producer.close(), clickhouse.close()]);
-      }
+    .description(
+      'the main job: stack up, migrations and topics, a root key if none, every service as a child process, a local webhook receiver, demo tenants and keys, normal traffic with the attack scenarios one after another; live events/s, alerts and signed webhook deliveries, then per-key usage and what to open next',
+    )
+    .option('--duration <d>', 'how long the simulated traffic runs, e.g. 90s, 3m', durationArg, 180_000)
+    .option('--no-attacks', 'normal traffic only')
+    .option('--keep-running', 'after the summary, keep every service running until Ctrl-C')
+    .option('--rate <n>', 'normal requests per second at the daily peak', positiveInt, 40)
+    .option('--tenants <n>', 'demo tenants (3 keys each, plus a publishable key)', positiveInt, 3)
+    .option('--seed <n>', 'random seed of the traffic (default: a new one per run)', positiveInt)
+    .action(async (options: DemoOptions) => {
+      process.exitCode = await runDemo(options);
     });
+}
+
+async function runDemo(options: DemoOptions): Promise<number> {
+  const logger = cliLogger(process.env);
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const color = useColor(process.stdout, process.env);
+  const stop = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    out('\n⏹  stopping (Ctrl-C) …');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const logDir = path.join(repoRoot, '.keywatch', 'demo');
+  let supervisor: Supervisor | undefined;
+  let receiver: WebhookReceiver | undefined;
+  let tail: AlertTail | undefined;
+  const webhookIds: Array<{ id: string }> = [];
+  let ksUrl = '';
+  let rootKey = '';
+  let ok = true;
+  const checkpoint = () => {
+    if (stop.signal.aborted) throw new Error('interrupted');
+  };
+  try {
+    out('━━ 1. local stack');
+    printStatus(await stackUp(resolveStackSettings(process.env, repoRoot), (line) => console.error(`  … ${line}`)));
+
+    checkpoint();
+    out('\n━━ 2. migrations and topics');
+    await migrate(process.env, logger);
+    checkpoint();
+
+    out('\n━━ 3. local secrets');
+    const generated = ensureLocalSecrets(process.env);
+    out(generated.length > 0 ? `  generated ${generated.join(', ')} into .env.local (mode 600; \`keywatch keys bootstrap --force\` replaces them)` : '  using KEYWATCH_ROOT_KEY, KEYWATCH_FINGERPRINT_SECRET and KEYWATCH_SECRETS_KEY from the environment / .env.local');
+    rootKey = process.env.KEYWATCH_ROOT_KEY!;
+    const engines = parseConfig(engineConfig, process.env);
+    const topics = topicNames(engines.KEYWATCH_TOPIC_PREFIX);
+
+    out(`\n━━ 4. services (logs in ${path.relative(process.cwd(), logDir) || logDir}/)`);
+    const durationMs = options.duration;
+    const warmupMs = Math.min(20_000, Math.round(durationMs * 0.15));
+    const schedule = options.attacks ? sequentialSchedule(ATTACKS, durationMs, warmupMs) : [];
+    const detectorSettings = demoDetectorSettings((durationMs - warmupMs) / ATTACKS.length);
+    const ports: Record<string, number> = {};
+    for (const s of SERVICES) ports[s.name] = await freePort(s.port);
+    const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
+    ksUrl = urlOf('key-service');
+    const analyticsUrl = urlOf('analytics-api');
+    const gatewayUrl = urlOf('gateway');
+    supervisor = new Supervisor(logDir, {
+      ...process.env,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'true',
+      KEYWATCH_KEY_SERVICE_URL: ksUrl,
+      KEYWATCH_ANALYTICS_URL: analyticsUrl,
+      GATEWAY_TRUSTED_PROXIES: process.env.GATEWAY_TRUSTED_PROXIES ?? '127.0.0.1',
+      DETECTOR_SETTINGS: process.env.DETECTOR_SETTINGS ?? detectorSettings.json,
+      ...Object.fromEntries(SERVICES.map((s) => [s.portVar, String(ports[s.name])])),
+    });
+    const started: Array<{ child: ChildService; url: string; what: string }> = [];
+    for (const s of SERVICES) {
+      if (!hasService(s.name)) {
+        out(`  – ${s.name.padEnd(16)} not started: services/${s.name}/src/main.ts does not exist in this checkout`);
+        continue;
+      }
+      started.push({ child: supervisor.start(s.name), url: urlOf(s.name), what: s.what });
+    }
+    // They start together (each takes a few seconds to load); health is awaited one by one.
+    for (const { child, url, what } of started) {
+      const tookMs = await supervisor.waitHealthy(child, `${url}${SERVICES.find((s) => s.name === child.name)!.health}`, 120_000, stop.signal);
+      out(`  ✔ ${child.name.padEnd(16)} ${url.padEnd(24)} ${what.padEnd(26)} pid ${child.pid}, healthy after ${seconds(tookMs)}`);
+    }
+    const has = (name: string) => started.some((s) => s.child.name === name);
+    checkpoint();
+
+    out('\n━━ 5. webhook receiver and demo tenants');
+    const tenants = Array.from({ length: options.tenants }, (_, i) => `tenant_sim_${String(i + 1).padStart(3, '0')}`);
+    const alertsSeen = new Map<string, { alert: Alert; at: number }>();
+    receiver = await startWebhookReceiver((d) => {
+      const seen = d.alert ? alertsSeen.get(d.alert.alert_id) : undefined;
+      const after = seen ? ` ${seconds(d.receivedAt - seen.at)} after the alert` : '';
+      const what = d.alert ? `${d.alert.severity} ${d.alert.type} ${d.alert.alert_id}` : '(not an alert)';
+      out(`           ⇢ webhook to ${d.tenant}: ${what} — signature ${d.verified ? 'verified ✔' : `REFUSED ✘ (${d.reason})`}${after}`);
+    });
+    out(`  receiver ${receiver.url}/hooks/<tenant> verifies Keywatch-Signature with @keywatch/webhooks' verifyWebhookSignature`);
+    for (const tenant of tenants) {
+      try {
+        const created = await callJson<{ webhook: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/webhooks', { tenant_id: tenant, url: `${receiver.url}/hooks/${tenant}`, kind: 'json' });
+        receiver.setSecret(tenant, created.secret);
+        webhookIds.push({ id: created.webhook.id });
+        out(`  webhook ${created.webhook.id} for ${tenant} (every severity, every type)`);
+      } catch (error) {
+        out(`  ✘ could not register a webhook for ${tenant}: ${error instanceof Error ? error.message : String(error)}`);
+        break;
+      }
+    }
+    if (!has('notifier')) out('  (no notifier running: alerts will show here, deliveries will not)');
+    const team = await callJson<{ key: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/keys', {
+      tenant_id: tenants[0],
+      type: 'secret',
+      environment: 'live',
+      name: 'demo security team',
+      scopes: ['audit:read', 'analytics:read', 'keys:manage', 'webhooks:manage'],
+    });
+    const teamKeyFile = path.join(logDir, 'security-team.key');
+    writeFileSync(teamKeyFile, `${team.secret}\n`, { mode: 0o600 });
+    out(`  security-team key ${team.key.id} for ${tenants[0]} (audit:read, analytics:read, keys:manage, webhooks:manage): its secret is in ${path.relative(process.cwd(), teamKeyFile)} (mode 600)`);
+
+    const kafka = createKafka({ brokers: engines.KAFKA_BROKERS, clientId: 'keywatch-demo', logger });
+    let alertCount = 0;
+    tail = await startAlertTail({
+      kafka,
+      topic: topics.securityAlerts,
+      logger,
+      onAlert(alert, _raw, update) {
+        if (!update) alertCount += 1;
+        alertsSeen.set(alert.alert_id, { alert, at: Date.now() });
+        out(`  ⚠ ${formatAlert(alert, { color, update })}`);
+      },
+    });
+    await Promise.race([tail.ready, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+    checkpoint();
+
+    const seed = options.seed ?? 1 + Math.floor(Math.random() * 1_000_000);
+    out(`\n━━ 6. traffic through the gateway for ${seconds(durationMs)} (${options.rate} req/s at peak, seed ${seed})`);
+    if (schedule.length > 0) {
+      out(`  ${seconds(warmupMs)} of normal traffic, then one attack after another, ${seconds(schedule[0]!.endMs - schedule[0]!.startMs)} each: ${schedule.map((w) => w.attack).join(' → ')}`);
+      if (process.env.DETECTOR_SETTINGS === undefined) out(`  (for the demo the detector's rate-limit windows are ${seconds(detectorSettings.windowMs)} with 20 rejections, not 5 min with 50)`);
+      out('  (usage_spike needs 7 days of history of a key: volume_spike will not raise it here)');
+    }
+    const ingestMetrics = `${urlOf('ingest-worker')}/metrics`;
+    const detectorMetrics = `${urlOf('detector-worker')}/metrics`;
+    const counters = async () => {
+      const [ingest, detector] = await Promise.all([scrape(ingestMetrics), scrape(detectorMetrics)]);
+      return {
+        ingested: ingest ? metricSum(ingest, 'keywatch_ingest_rows_written_total') : 0,
+        lag: ingest ? metricSum(ingest, 'keywatch_ingest_consumer_lag') : 0,
+        detected: detector ? metricSum(detector, 'keywatch_detector_events_total', { result: 'processed' }) : 0,
+      };
+    };
+    const base = await counters();
+    let last = { ...base, sent: 0, at: Date.now() };
+    let lastLine = 0;
+    const simStarted = Date.now();
+    const progress = async (report: SimulationReport, elapsedMs: number) => {
+      if (Date.now() - lastLine < 5000) return;
+      lastLine = Date.now();
+      const now = await counters();
+      const dt = (Date.now() - last.at) / 1000;
+      const rate = (a: number, b: number) => Math.max(0, Math.round((a - b) / dt));
+      out(
+        `  ${String(Math.round(elapsedMs / 1000)).padStart(4)} s  gateway ${String(rate(report.sent, last.sent)).padStart(4)} req/s · ingested ${String(rate(now.ingested, last.ingested)).padStart(4)} ev/s (${now.ingested - base.ingested}) · detector ${String(rate(now.detected, last.detected)).padStart(4)} ev/s · alerts ${alertCount} · webhooks ${receiver!.deliveries.filter((d) => d.verified).length}`,
+      );
+      last = { ...now, sent: report.sent, at: Date.now() };
+    };
+    const report = await runHttpSimulation({
+      gatewayUrl,
+      keys: createKeyServiceClient(ksUrl, rootKey),
+      logger: logger.child({}, { level: 'error' }),
+      tenants: options.tenants,
+      keysPerTenant: 3,
+      rps: options.rate,
+      durationMs,
+      dayLengthMs: Math.max(durationMs, 60_000),
+      schedule,
+      seed,
+      signal: stop.signal,
+      onPhase: (attack: Attack, on: boolean) => out(on ? `  ▶ attack on: ${attack}` : `  ■ attack off: ${attack}`),
+      onProgress: (r, elapsed) => void progress(r, elapsed),
+    });
+    out(`  sent ${report.sent} requests in ${seconds(Date.now() - simStarted)} (${report.failed} failed, ${report.skipped} skipped): ${Object.entries(report.byStatus).sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+
+    if (!stop.signal.aborted) {
+      out('\n━━ 7. draining the pipeline');
+      const drainStarted = Date.now();
+      let stableSince = Date.now();
+      let previous = -1;
+      // Done when the ingest worker has no lag and nothing new arrived (alerts, deliveries) for 5 s.
+      while (Date.now() - drainStarted < 60_000 && !stop.signal.aborted) {
+        const now = await counters();
+        const signature = now.ingested + alertCount * 1e9 + receiver.deliveries.length * 1e12;
+        if (signature !== previous || now.lag > 0) {
+          previous = signature;
+          stableSince = Date.now();
+        }
+        if (Date.now() - stableSince >= 5000) break;
+        await sleep(500);
+      }
+      const end = await counters();
+      out(`  ingested ${end.ingested - base.ingested} events, detector processed ${end.detected - base.detected}, ${alertCount} alerts, ${receiver.deliveries.filter((d) => d.verified).length} verified webhook deliveries (${receiver.deliveries.filter((d) => !d.verified).length} refused) — settled in ${seconds(Date.now() - drainStarted)}`);
+      ok = end.ingested - base.ingested > 0 && receiver.deliveries.every((d) => d.verified);
+
+      out('\n━━ 8. per-key usage, from the analytics API');
+      const from = new Date(simStarted - 60_000).toISOString();
+      const rows: Array<Record<string, string | number>> = [];
+      for (const tenant of tenants) {
+        const top = await callJson<{ keys: Array<{ key_id: string; requests: number; errors: number; error_rate: number; rate_limited: number }> }>(analyticsUrl, rootKey, 'GET', `/v1/analytics/keys?tenant_id=${tenant}&from=${from}&sort=requests&limit=10`);
+        for (const k of top.keys) rows.push({ tenant, key_id: k.key_id, requests: k.requests, errors: k.errors, error_rate: `${(k.error_rate * 100).toFixed(1)} %`, rate_limited: k.rate_limited });
+      }
+      console.table(rows);
+
+      out('━━ 9. the alert feed (GET /v1/alerts)');
+      const feed = await callJson<{ alerts: Array<{ alert_id: string; severity: string; type: string; tenant_id: string | null; key_id: string | null; count: number; status: string }> }>(analyticsUrl, rootKey, 'GET', `/v1/alerts?from=${from}&limit=50`);
+      console.table(feed.alerts.map((a) => ({ severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', count: a.count, status: a.status, alert_id: a.alert_id })));
+      if (options.attacks) {
+        const types = new Set(feed.alerts.map((a) => a.type));
+        out(`  alert types raised: ${[...types].sort().join(', ') || 'none'}`);
+      }
+
+      out('\n━━ 10. what to open next');
+      const keyRef = `$(cat ${path.relative(process.cwd(), teamKeyFile)})`;
+      if (has('console')) out(`  console        ${urlOf('console')}  (sign in with the security-team key: ${path.relative(process.cwd(), teamKeyFile)}; start it again with --keep-running)`);
+      out(`  alert feed     curl -H "Authorization: Bearer ${keyRef}" ${analyticsUrl}/v1/alerts?status=open`);
+      out(`  acknowledge    curl -X POST -H "Authorization: Bearer ${keyRef}" ${analyticsUrl}/v1/alerts/<alert_id>/ack`);
+      out('  live alerts    ./bin/keywatch alerts tail --evidence');
+      out(`  usage          KEYWATCH_ANALYTICS_URL=${analyticsUrl} ./bin/keywatch analytics top --tenant ${tenants[0]}`);
+      out(`  keys           KEYWATCH_KEY_SERVICE_URL=${ksUrl} ./bin/keywatch keys list --tenant ${tenants[0]}`);
+      out(`  audit          curl -H "Authorization: Bearer ${keyRef}" ${ksUrl}/v1/audit`);
+
+      if (options.keepRunning && !stop.signal.aborted) {
+        out('\n  every service keeps running; Ctrl-C stops them');
+        await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+    }
+  } catch (error) {
+    ok = false;
+    if (!interrupted) out(`\n✘ ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    out('\n━━ stopping');
+    await tail?.close().catch(() => undefined);
+    // The demo's destinations point at a receiver that is about to close.
+    for (const { id } of webhookIds) await callJson(ksUrl, rootKey, 'DELETE', `/v1/webhooks/${id}`).catch(() => undefined);
+    await receiver?.close();
+    if (supervisor) {
+      await supervisor.stopAll(15_000, (line) => out(`  ${line}`));
+      out(`  logs: ${supervisor.logDir}/<service>.log`);
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted) return 130;
+  return ok ? 0 : 1;
 }

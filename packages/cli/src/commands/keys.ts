@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKey } from '@keywatch/contracts';
 import type { Command } from 'commander';
 import { envFile } from '../env-file.js';
@@ -59,6 +59,32 @@ function printSecret(secret: string): void {
   console.log(`\nsecret: ${secret}\n\n⚠ ${SECRET_WARNING}`);
 }
 
+/** The local secrets `keywatch keys bootstrap` writes, and how to make each. */
+const LOCAL_SECRETS: ReadonlyArray<[name: string, make: () => string]> = [
+  ['KEYWATCH_ROOT_KEY', () => generateKey({ type: 'secret', environment: 'live' })],
+  ['KEYWATCH_FINGERPRINT_SECRET', () => randomBytes(32).toString('hex')],
+  ['KEYWATCH_SECRETS_KEY', () => randomBytes(32).toString('hex')],
+];
+
+/**
+ * Makes sure the local secrets exist (for `keywatch demo` on a fresh clone): those neither in
+ * `env` nor in `.env.local` are generated and appended to `.env.local` (created with mode 600),
+ * and set in `env`. Returns the names it generated; never prints a value.
+ */
+export function ensureLocalSecrets(env: NodeJS.ProcessEnv, file = envFile): string[] {
+  const missing = LOCAL_SECRETS.filter(([name]) => !env[name]);
+  if (missing.length === 0) return [];
+  const lines = missing.map(([name, make]) => {
+    env[name] = make();
+    return `${name}=${env[name]}`;
+  });
+  const header = existsSync(file) ? '' : '# Written by `keywatch keys bootstrap` / `keywatch demo`. Local secrets: never commit this file.\n';
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const separator = previous === '' || previous.endsWith('\n') ? '' : '\n';
+  writeFileSync(file, `${previous}${separator}${header}${lines.join('\n')}\n`, { mode: 0o600 });
+  return missing.map(([name]) => name);
+}
+
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function registerKeys(program: Command): void {
@@ -78,6 +104,7 @@ export function registerKeys(program: Command): void {
         '# Written by `keywatch keys bootstrap`. Local secrets: never commit this file.',
         `KEYWATCH_ROOT_KEY=${rootKey}`,
         `KEYWATCH_FINGERPRINT_SECRET=${randomBytes(32).toString('hex')}`,
+        `KEYWATCH_SECRETS_KEY=${randomBytes(32).toString('hex')}`,
         '',
       ];
       writeFileSync(envFile, lines.join('\n'), { mode: 0o600 });

@@ -17,6 +17,7 @@ interface SimOptions {
   tenants?: string;
   keys?: string;
   attacks?: string;
+  sequential?: boolean;
   environment?: string;
   events?: string;
   backfill?: string;
@@ -35,6 +36,7 @@ export function registerSim(program: Command): void {
     .option('--tenants <n>', 'tenants to create (default 5)', positiveInt)
     .option('--keys <n>', 'secret keys per tenant (default 3)', positiveInt)
     .option('--attacks <list>', 'comma-separated: enumeration, brute_force, secret_in_browser, impossible_travel, revoked_key, rate_limit, volume_spike, or all')
+    .option('--sequential', 'http: the attacks one after another (after a warm-up of normal traffic), not all at once')
     .option('--environment <env>', 'dev or live: the gateway\'s environment (default live)')
     .option('--events <n>', 'kafka: events in all (default 10000)', positiveInt)
     .option('--backfill <d>', 'kafka: event times start this far back, e.g. 168h (default 0)')
@@ -52,6 +54,7 @@ export function registerSim(program: Command): void {
       set('SIM_TENANTS', options.tenants);
       set('SIM_KEYS_PER_TENANT', options.keys);
       set('SIM_ATTACKS', options.attacks === 'all' ? all : options.attacks);
+      set('SIM_SEQUENTIAL', options.sequential ? 'true' : undefined);
       set('SIM_ENVIRONMENT', options.environment);
       set('SIM_EVENTS', options.events);
       set('SIM_BACKFILL', options.backfill);
