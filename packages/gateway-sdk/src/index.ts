@@ -6,10 +6,15 @@
  * @module
  */
 export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from './access.js';
+export { BreakerOpenError, CircuitBreaker, type BreakerState, type BreakerStats, type CircuitBreakerOptions } from './breaker.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';
-export { installKeywatch, isPreflight, keywatchFastify, keywatchMiddleware, newRequestId, type KeywatchIncomingMessage, type KeywatchRouteConfig, type MiddlewareOptions } from './middleware.js';
+export { fastEventId, newRequestId } from './ids.js';
+export { installKeywatch, isPreflight, keywatchFastify, keywatchMiddleware, type KeywatchIncomingMessage, type KeywatchRouteConfig, type MiddlewareOptions } from './middleware.js';
+export { createLookupAndLimit, type LookupAndLimit, type LookupAndLimitOptions, type LookupAndLimitRequest, type LookupAndLimitResult } from './miss-path.js';
 export { createRouteTable, type RedisFailurePolicy, type RouteMatch, type RouteRule, type RouteTable } from './routes.js';
 export { createDiskSpool, type DiskSpool, type DiskSpoolOptions } from './spool.js';
-export { createVerifier, RedisTimeoutError, type KeyLookup, type Verification, type Verifier, type VerifierOptions, type VerifyInput } from './verifier.js';
+export { createVerifier, RedisTimeoutError, unverifiable, type Degradation, type KeyLookup, type Verification, type Verifier, type VerifierOptions, type VerifyInput } from './verifier.js';
+// For receivers of Keywatch's alert webhooks: verify `Keywatch-Signature` (CONTRACTS.md section 8).
+export { SIGNATURE_HEADER, signPayload, verifyWebhookSignature, type VerifyFailure, type VerifyOptions, type VerifyResult } from '@keywatch/webhooks/signature';

@@ -6,7 +6,7 @@ import { createProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { newTestKey } from '../../keystore/src/testing.js';
+import { newTestKey } from '@keywatch/keystore/testing';
 import { createCacheInvalidator } from './invalidation.js';
 import { createKeywatch } from './keywatch.js';
 import { keywatchMiddleware } from './middleware.js';

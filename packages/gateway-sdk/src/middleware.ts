@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { newEventId, type Scope } from '@keywatch/contracts';
+import type { Scope } from '@keywatch/contracts';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { clientIp, type TrustProxy } from './access.js';
+import { newRequestId } from './ids.js';
 import type { Decision, Keywatch } from './keywatch.js';
 import type { RedisFailurePolicy } from './routes.js';
 
@@ -23,10 +24,6 @@ export function isPreflight(method: string | undefined, headers: IncomingHttpHea
   return method === 'OPTIONS' && headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
 }
 
-/** A request id: `req_` + a UUIDv7 without dashes (time-ordered, matches the gateway's logs). */
-export function newRequestId(): string {
-  return `req_${newEventId().replaceAll('-', '')}`;
-}
 
 function refuse(res: ServerResponse, keywatch: Keywatch, decision: Decision): void {
   const body = JSON.stringify(keywatch.errorBody(decision));

@@ -12,7 +12,8 @@ export interface RouteRule {
   /** The scope the key must hold; `null`: any valid key of the gateway's environment. */
   scope: Scope | null;
   /**
-   * `closed` (default): answer 503 when Redis fails or is slower than the timeout.
+   * `closed` (default): refuse when Redis fails, is slower than the timeout or its breaker is open
+   * (429 `rate_limited` with `Retry-After`; a cached key without a rate limit needs no Redis).
    * `open`: let the request through (a cached key is still fully checked; an uncached one is not).
    */
   redisFailure?: RedisFailurePolicy;

@@ -1,4 +1,5 @@
 import { generateKey } from '@keywatch/contracts';
+import { KeyStoreError } from '@keywatch/keystore';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, it } from 'vitest';
 import { InMemoryKeyLookup, InMemoryRateLimiter, testKey } from './testing.js';
@@ -98,7 +99,8 @@ describe('verifier', () => {
     store.add(cold.hash, cold.record);
     store.delayMs = 1000;
     const started = performance.now();
-    expect(await verifier.verify(input(cold.secret))).toMatchObject({ outcome: 'unavailable', status: 503, degraded: 'redis_unavailable' });
+    // Refused as rate_limited (the contract's "come back later"), with Retry-After and no limit state.
+    expect(await verifier.verify(input(cold.secret))).toMatchObject({ outcome: 'rate_limited', status: 429, degraded: 'redis_unavailable', rateLimit: null, retryAfterSeconds: 1 });
     expect(performance.now() - started).toBeLessThan(500);
     expect(await verifier.verify(input(cold.secret, { redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', key: null, degraded: 'redis_unavailable' });
     // A cached key is still checked from the cache; only its rate limit needs Redis.
@@ -108,7 +110,7 @@ describe('verifier', () => {
     expect((await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).outcome).toBe('allowed');
     limiter.failure = new Error('connection refused');
     store.failure = new Error('connection refused');
-    expect((await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).outcome).toBe('unavailable');
+    expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).toMatchObject({ outcome: 'rate_limited', degraded: 'redis_unavailable' });
     expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read', redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', rateLimit: null, degraded: 'redis_unavailable' });
     expect((await verifier.verify(input(limited.secret, { scope: 'subscriptions:read', redisFailure: 'open' }))).outcome).toBe('insufficient_scope');
     expect(verifier.stats().redisFailures).toBeGreaterThanOrEqual(3);
@@ -124,5 +126,36 @@ describe('verifier', () => {
     now = new Date(now.getTime() + 61_000);
     await verifier.verify(input(key.secret));
     expect(store.touches).toHaveLength(2);
+  });
+
+  it('stops calling a failing Redis once the breaker opens, and closes it on the first good probe', async () => {
+    let now = 0;
+    const { store, limiter, verifier, input } = setup({ breaker: { failureThreshold: 3, openMs: 1000, now: () => now } });
+    const keys = Array.from({ length: 6 }, () => testKey({ rate_limit: { limit: 100, window_s: 60 } }));
+    for (const key of keys) store.add(key.hash, key.record);
+    store.failure = new Error('connection refused');
+    for (const key of keys.slice(0, 3)) expect((await verifier.verify(input(key.secret))).degraded).toBe('redis_unavailable');
+    expect(verifier.breaker.state()).toBe('open');
+    const lookups = store.lookups;
+    const refused = await verifier.verify(input(keys[3]!.secret));
+    expect(refused).toMatchObject({ outcome: 'rate_limited', status: 429, degraded: 'redis_unavailable', retryAfterSeconds: 1 });
+    // Fail open still lets it through, also without calling Redis.
+    expect(await verifier.verify(input(keys[3]!.secret, { redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', degraded: 'redis_unavailable' });
+    expect(store.lookups).toBe(lookups);
+    expect(verifier.stats().redisFailures).toBe(3);
+    store.failure = null;
+    limiter.failure = null;
+    now += 1000;
+    expect(await verifier.verify(input(keys[4]!.secret))).toMatchObject({ outcome: 'allowed', degraded: null });
+    expect(verifier.breaker.stats()).toMatchObject({ state: 'closed', opens: 1, probes: 1 });
+  });
+
+  it('fails closed on a corrupt record even on a fail-open route, without opening the breaker', async () => {
+    const { store, verifier, input } = setup({ breaker: { failureThreshold: 1 } });
+    const key = testKey();
+    store.add(key.hash, key.record);
+    store.failure = new KeyStoreError('corrupt_record', 'corrupt key record');
+    await expect(verifier.verify(input(key.secret, { redisFailure: 'open' }))).rejects.toThrow('corrupt key record');
+    expect(verifier.breaker.state()).toBe('closed');
   });
 });

@@ -1,9 +1,11 @@
 import { hashKey, keyFingerprint, parseKey, type KeyEnvironment, type KeyType, type Outcome, type Scope } from '@keywatch/contracts';
-import { effectiveState, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
+import { effectiveState, KeyStoreError, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import type { RateLimiter, RateLimitResult } from '@keywatch/ratelimit';
 import { ipAllowed, originAllowed } from './access.js';
+import { BreakerOpenError, CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './breaker.js';
 import { KeyCache, type KeyCacheOptions } from './cache.js';
+import type { LookupAndLimit, LookupAndLimitRequest } from './miss-path.js';
 import type { RedisFailurePolicy } from './routes.js';
 
 /** What the verifier reads from the keystore: a narrow slice of {@link KeyStore}. */
@@ -29,6 +31,19 @@ export interface VerifierOptions {
    * commands are cleaned up too. What happens then is the route's {@link RedisFailurePolicy}.
    */
   redisTimeoutMs?: number;
+  /**
+   * The circuit breaker in front of Redis (lookups, rate limits, last-use writes): it opens after
+   * `failureThreshold` (default 5) consecutive failures or timeouts, refuses calls at once for
+   * `openMs` (default 1 000 ms), then lets one request's call through as a probe; a success closes
+   * it. While it is open a request pays nothing for Redis being down.
+   */
+  breaker?: CircuitBreakerOptions;
+  /**
+   * A cache miss in one Redis call (`createLookupAndLimit({ redis })`): lookup and the key's rate
+   * limit together when the record shows the request will pass. Unset: lookup, then the limit
+   * (two round trips). Leave unset on Redis Cluster.
+   */
+  lookupAndLimit?: LookupAndLimit;
   /** A key's `last_used_at` is written at most once per this interval per gateway (default 60 000 ms). */
   touchIntervalMs?: number;
   /** Limit for keys without a `rate_limit` of their own; default `null` (not limited). */
@@ -53,12 +68,19 @@ export interface VerifyInput {
 }
 
 /**
- * The verifier's answer. `outcome` is a CONTRACTS.md section 2 outcome, or `unavailable` when
- * Redis failed on a fail-closed route (answered 503; no auth event: the contract has no outcome
- * for "could not decide", see the README).
+ * Why a request was decided without Redis: `redis_unavailable` (Redis failed, timed out or the
+ * breaker is open) or `verification_failed` (an unexpected error, e.g. a corrupt record).
+ */
+export type Degradation = 'redis_unavailable' | 'verification_failed';
+
+/**
+ * The verifier's answer: always a CONTRACTS.md section 2 outcome. A request that a fail-closed
+ * route refuses because Redis cannot answer is `rate_limited` (429 with `Retry-After`, no
+ * `rate_limit` state) with `degraded` set: the one contract refusal that tells the client its
+ * credential was not judged and to come back later (see the README, "Redis outages").
  */
 export interface Verification {
-  outcome: Outcome | 'unavailable';
+  outcome: Outcome;
   /** The status to answer with; `null` for `allowed` (the upstream's). */
   status: number | null;
   /** A short explanation for the client (never the key). */
@@ -71,18 +93,22 @@ export interface Verification {
   fingerprint: string | null;
   /** The rate limiter's answer and the policy's window, when one was applied. */
   rateLimit: (RateLimitResult & { window_s: number }) | null;
-  /** Set when a Redis failure was tolerated (`open`) or refused (`unavailable`). */
-  degraded: 'redis_unavailable' | null;
+  /** Set when the request was decided without Redis: let through (`open`) or refused (`closed`). */
+  degraded: Degradation | null;
+  /** Seconds for `Retry-After` on a refusal for lack of Redis (the rate limiter's own otherwise). */
+  retryAfterSeconds: number | null;
   /** Whether the key record came from the cache (`hit`), Redis (`miss`), or neither. */
   cache: 'hit' | 'miss' | null;
 }
 
 /** The verification core: credential → decision. HTTP-agnostic; see the middlewares for HTTP. */
 export interface Verifier {
-  /** Decides one request. Never rejects for Redis trouble (that is `unavailable`, or allowed on `open`). */
+  /** Decides one request. Never rejects for Redis trouble (refused with `degraded`, or allowed on `open`). */
   verify(input: VerifyInput): Promise<Verification>;
   readonly cache: KeyCache;
-  /** Counters: lookups in Redis, Redis failures and timeouts, last-use writes. */
+  /** The circuit breaker in front of Redis. */
+  readonly breaker: CircuitBreaker;
+  /** Counters: lookups in Redis, Redis failures and timeouts (calls the breaker refused are not counted), last-use writes. */
   stats(): { lookups: number; redisFailures: number; touches: number };
 }
 
@@ -117,6 +143,16 @@ const REFUSALS: Record<Exclude<Outcome, 'allowed'>, { status: number; message: s
 };
 
 /**
+ * The fail-closed refusal when a request cannot be verified: `rate_limited` (429) with a
+ * `Retry-After` of at least a second (the breaker's remaining open time when longer) and no
+ * rate-limit state. Exported for the middlewares' last-resort error path.
+ */
+export function unverifiable(base: Verification, reason: Degradation, retryAfterMs = 0): Verification {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return { ...base, outcome: 'rate_limited', status: 429, message: `the API key could not be verified right now; retry after ${retryAfterSeconds} s`, rateLimit: null, degraded: reason, retryAfterSeconds };
+}
+
+/**
  * Creates the verifier. Order of checks: credential present → format and checksum (no lookup) →
  * record (cache, else Redis; unknown keys are cached negatively) → effective state (revoked,
  * expired incl. a rotated key past its grace, deactivated/suspended) → environment → IP →
@@ -128,6 +164,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
   const clock = options.clock ?? (() => new Date());
   const log = options.logger.child({ component: 'verifier' });
+  const breaker = new CircuitBreaker({
+    ...options.breaker,
+    // A corrupt record or a bad policy is a bug, not Redis failing: it must not open the breaker.
+    isFailure: (error) => !(error instanceof KeyStoreError) && !(error instanceof RangeError),
+    onStateChange(state: BreakerState, previous: BreakerState) {
+      if (state === 'open') log.warn({ previous, open_ms: options.breaker?.openMs ?? 1000 }, 'redis circuit breaker opened: requests are decided without redis');
+      else if (state === 'closed') log.info({ previous }, 'redis circuit breaker closed');
+      options.breaker?.onStateChange?.(state, previous);
+    },
+  });
+  /** A Redis call on the request path: through the breaker, raced against the timeout. */
+  const redisCall = <T>(call: () => Promise<T>): Promise<T> => breaker.run(() => within(call(), timeoutMs));
   const counts = { lookups: 0, redisFailures: 0, touches: 0 };
   // One lookup in flight per hash: a cold burst on one key costs Redis one round trip.
   const inflight = new Map<string, { epoch: number; promise: Promise<KeyRecord | null> }>();
@@ -135,6 +183,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let lastFailureLog = -Infinity;
 
   function noteFailure(error: unknown, what: string): void {
+    // Refused by the open breaker: nothing was tried (counted by the breaker).
+    if (error instanceof BreakerOpenError) return;
     counts.redisFailures += 1;
     const now = Date.now();
     // One line per second at most: a Redis outage must not turn into a log flood.
@@ -144,43 +194,51 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  function lookup(hash: string): Promise<KeyRecord | null> {
+  /**
+   * The record of `hash` from Redis. With `lookupAndLimit`, the caller that issues the call also
+   * gets the key's rate limit taken in it (`limit`); callers joining a lookup in flight get `null`
+   * and take their own.
+   */
+  async function lookup(hash: string, request: LookupAndLimitRequest): Promise<{ record: KeyRecord | null; limit: RateLimitResult | null }> {
     const epoch = cache.epoch();
     const pending = inflight.get(hash);
-    if (pending && pending.epoch === epoch) return pending.promise;
+    if (pending && pending.epoch === epoch) return { record: await pending.promise, limit: null };
     counts.lookups += 1;
-    const promise = within(options.store.getByHash(hash), timeoutMs).then(
-      (record) => {
-        cache.set(hash, record, epoch);
-        return record;
-      },
-    );
+    const combined = options.lookupAndLimit;
+    const call = combined ? redisCall(() => combined.run(hash, request)) : redisCall(() => options.store.getByHash(hash)).then((record) => ({ record, limit: null }));
+    const promise = call.then((result) => {
+      cache.set(hash, result.record, epoch);
+      return result.record;
+    });
     const entry = { epoch, promise };
     inflight.set(hash, entry);
     const cleanup = () => {
       if (inflight.get(hash) === entry) inflight.delete(hash);
     };
     promise.then(cleanup, cleanup);
-    return promise;
+    return call;
   }
 
   function touch(key: KeyRecord, now: Date): void {
     const last = lastTouch.get(key.id);
     if (last !== undefined && now.getTime() - last < touchIntervalMs) return;
+    // Bookkeeping must not be the call that probes a recovering Redis.
+    if (breaker.refuses()) return;
     // Bounded: forgetting every timestamp costs at most one extra write per key.
     if (lastTouch.size >= 100_000) lastTouch.clear();
     lastTouch.set(key.id, now.getTime());
     counts.touches += 1;
-    within(options.store.touch(key.id, now), timeoutMs).catch((error: unknown) => log.debug({ err: error, key_id: key.id }, 'could not record last use'));
+    redisCall(() => options.store.touch(key.id, now)).catch((error: unknown) => log.debug({ err: error, key_id: key.id }, 'could not record last use'));
   }
 
   return {
     cache,
+    breaker,
     stats: () => ({ ...counts }),
     async verify(input) {
-      const base: Verification = { outcome: 'allowed', status: null, message: 'ok', key: null, kind: null, fingerprint: null, rateLimit: null, degraded: null, cache: null };
+      const base: Verification = { outcome: 'allowed', status: null, message: 'ok', key: null, kind: null, fingerprint: null, rateLimit: null, degraded: null, retryAfterSeconds: null, cache: null };
       const refuse = (outcome: Exclude<Outcome, 'allowed'>): Verification => ({ ...base, outcome, ...REFUSALS[outcome] });
-      const unavailable = (): Verification => ({ ...base, outcome: 'unavailable', status: 503, message: 'key verification is temporarily unavailable; retry shortly', degraded: 'redis_unavailable' });
+      const unavailable = (): Verification => unverifiable(base, 'redis_unavailable', breaker.retryAfterMs());
       const failOpen = input.redisFailure === 'open';
 
       if (input.credential === null) return refuse('missing_key');
@@ -190,12 +248,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
       base.kind = { type: parsed.type, environment: parsed.environment };
 
       const hash = hashKey(input.credential, options.pepper);
+      const now = clock();
       let key = cache.get(hash);
+      // The rate limit already taken by a combined miss-path call (see `lookupAndLimit`).
+      let taken: RateLimitResult | null = null;
       base.cache = key === undefined ? 'miss' : 'hit';
       if (key === undefined) {
         try {
-          key = await lookup(hash);
+          ({ record: key, limit: taken } = await lookup(hash, { environment: options.environment, scope: input.scope, hasOrigin: input.origin !== null, now }));
         } catch (error) {
+          // A corrupt record is not an outage: fail closed whatever the route says (the caller's error path).
+          if (error instanceof KeyStoreError) throw error;
           noteFailure(error, 'lookup');
           if (!failOpen) return unavailable();
           // Fail open with nothing known about the key: only its format was checked.
@@ -205,7 +268,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (key === null) return refuse('unknown_key');
       base.key = key;
 
-      const now = clock();
       const state = effectiveState(key, now);
       if (state === 'revoked') return refuse('revoked_key');
       if (state === 'expired') return refuse('expired_key');
@@ -218,7 +280,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const policy = key.rate_limit ?? options.defaultRateLimit ?? null;
       if (policy !== null) {
         try {
-          const result = await within(options.limiter.limit(`key:${key.id}`, policy), timeoutMs);
+          const result = taken ?? (await redisCall(() => options.limiter.limit(`key:${key.id}`, policy)));
           base.rateLimit = { ...result, window_s: policy.window_s };
           if (!result.allowed) return { ...refuse('rate_limited'), rateLimit: base.rateLimit };
         } catch (error) {

@@ -10,5 +10,5 @@ export type { Actor, AuditEntry, AuditFilter, KeyPatch, KeyRecord, KeyStore, Lis
 export { KeyStoreError, type KeyStoreErrorCode } from './errors.js';
 export { effectiveState, TRANSITIONS, type TransitionRule } from './state.js';
 export { createKeyStore, DEFAULT_TRIGGER_POLICY, type KeyStoreOptions } from './store.js';
-export { KeyPatchSchema, NewKeySchema, RateLimitPolicySchema, TriggerPolicySchema } from './record.js';
+export { decodeRecord, KeyPatchSchema, NewKeySchema, pairsToObject, RateLimitPolicySchema, TriggerPolicySchema, type StoredRecord } from './record.js';
 export { layout, OUTBOX_GROUP } from './layout.js';

@@ -45,8 +45,10 @@ export interface RateLimiter {
 }
 
 /**
- * GCRA in one script. The bucket's key holds its theoretical arrival time (TAT): the instant at
- * which it would be full again; each request pushes it by cost × interval (interval = window /
+ * GCRA as a Lua function, `gcra(key, limit, window_ms, cost)`, shared by {@link createRateLimiter}'s
+ * script and by scripts that rate-limit as part of a larger atomic step (the gateway SDK's lookup
+ * and limit in one call). The bucket's key holds its theoretical arrival time (TAT): the instant
+ * at which it would be full again; each request pushes it by cost × interval (interval = window /
  * limit), and a request is refused when that would put the TAT more than one window ahead of now.
  * Time comes from Redis `TIME`, so gateways with skewed clocks share one clock (scripts replicate
  * their effects, so a non-deterministic command is allowed).
@@ -55,49 +57,67 @@ export interface RateLimiter {
  * precise to about 10 ns. `eps` (1 µs, TIME's resolution) absorbs the rounding of summed
  * intervals, so a burst of exactly `limit` requests is never cut short by a rounding error.
  *
- * KEYS[1] the bucket; ARGV limit, window in ms, cost.
- * Returns { allowed 0|1, remaining, reset in ms, retry-after in ms or -1 }.
+ * Returns { allowed 0|1, remaining, reset in ms, retry-after in ms or -1 } (see {@link toRateLimitResult}).
  */
-const GCRA_LUA = `
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local eps = 0.001
-local clock = redis.call('TIME')
-local now = (tonumber(clock[1]) - 1700000000) * 1000 + tonumber(clock[2]) / 1000
-local interval = window / limit
+export const GCRA_LUA_FUNCTION = `
+local function gcra(key, limit, window, cost)
+  local eps = 0.001
+  local clock = redis.call('TIME')
+  local now = (tonumber(clock[1]) - 1700000000) * 1000 + tonumber(clock[2]) / 1000
+  local interval = window / limit
 
-local tat = now
-local stored = redis.call('GET', KEYS[1])
-if stored then tat = math.max(tonumber(stored), now) end
+  local tat = now
+  local stored = redis.call('GET', key)
+  if stored then tat = math.max(tonumber(stored), now) end
 
-local function remaining(at)
-  local cells = math.floor((window - (at - now) + eps) / interval)
-  if cells < 0 then return 0 end
-  if cells > limit then return limit end
-  return cells
+  local function remaining(at)
+    local cells = math.floor((window - (at - now) + eps) / interval)
+    if cells < 0 then return 0 end
+    if cells > limit then return limit end
+    return cells
+  end
+
+  if cost > limit then
+    return { 0, remaining(tat), math.ceil(tat - now), -1 }
+  end
+
+  local new_tat = tat + cost * interval
+  local wait = new_tat - window - now
+  if wait > eps then
+    return { 0, remaining(tat), math.ceil(tat - now), math.ceil(wait) }
+  end
+
+  local reset = math.ceil(new_tat - now)
+  if cost > 0 and reset > 0 then
+    redis.call('SET', key, string.format('%.17g', new_tat), 'PX', reset)
+  end
+  return { 1, remaining(new_tat), reset, -1 }
 end
-
-if cost > limit then
-  return { 0, remaining(tat), math.ceil(tat - now), -1 }
-end
-
-local new_tat = tat + cost * interval
-local wait = new_tat - window - now
-if wait > eps then
-  return { 0, remaining(tat), math.ceil(tat - now), math.ceil(wait) }
-end
-
-local reset = math.ceil(new_tat - now)
-if cost > 0 and reset > 0 then
-  redis.call('SET', KEYS[1], string.format('%.17g', new_tat), 'PX', reset)
-end
-return { 1, remaining(new_tat), reset, -1 }
 `;
+
+/** KEYS[1] the bucket; ARGV limit, window in ms, cost. */
+const GCRA_LUA = `${GCRA_LUA_FUNCTION}
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+`;
+
+/** The reply of the `gcra` Lua function. */
+export type GcraReply = [allowed: number, remaining: number, resetMs: number, retryAfterMs: number];
+
+/** A `gcra` reply as a {@link RateLimitResult}. */
+export function toRateLimitResult([allowed, remaining, resetMs, retryAfterMs]: GcraReply, limit: number): RateLimitResult {
+  return { allowed: allowed === 1, limit, remaining, resetSeconds: resetMs / 1000, retryAfterSeconds: retryAfterMs < 0 ? null : retryAfterMs / 1000 };
+}
+
+/**
+ * The Redis key of `bucket` (after the client's own prefix): `<keyPrefix>{rl:<bucket>}`, where
+ * `{rl:<bucket>}` is the Redis Cluster hash tag, so a bucket's key lives in one slot.
+ */
+export function bucketKey(bucket: string, keyPrefix = ''): string {
+  return `${keyPrefix}{rl:${bucket}}`;
+}
 
 const COMMAND = 'keywatchRateLimitGcra';
 
-type GcraReply = [allowed: number, remaining: number, resetMs: number, retryAfterMs: number];
 type WithGcra = Record<typeof COMMAND, (key: string, limit: number, windowMs: number, cost: number) => Promise<GcraReply>>;
 
 function validate(bucket: string, policy: RateLimitPolicy, cost: number): void {
@@ -119,15 +139,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     async limit(bucket, policy, cost = 1) {
       validate(bucket, policy, cost);
       if (policy.limit === 0) return { allowed: false, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: null };
-      // `{rl:<bucket>}` is the Redis Cluster hash tag: a bucket's key lives in one slot.
-      const [allowed, remaining, resetMs, retryAfterMs] = await redis[COMMAND](`${keyPrefix}{rl:${bucket}}`, policy.limit, policy.window_s * 1000, cost);
-      return {
-        allowed: allowed === 1,
-        limit: policy.limit,
-        remaining,
-        resetSeconds: resetMs / 1000,
-        retryAfterSeconds: retryAfterMs < 0 ? null : retryAfterMs / 1000,
-      };
+      return toRateLimitResult(await redis[COMMAND](bucketKey(bucket, keyPrefix), policy.limit, policy.window_s * 1000, cost), policy.limit);
     },
   };
 }

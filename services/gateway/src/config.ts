@@ -12,7 +12,7 @@ export const gatewayConfig = defineConfig({
   GATEWAY_PORT: int({ default: 8088, min: 0, max: 65_535 }),
   /** The environment this gateway serves: keys of the other one get `environment_mismatch`. Default `live`. */
   GATEWAY_ENVIRONMENT: enumOf(['dev', 'live'] as const, { default: 'live' }),
-  /** Where allowed requests go. Unset: the built-in demo upstream (CONTRACTS.md section 8 routes). */
+  /** Where allowed requests go. Unset: the gateway serves the demo routes (CONTRACTS.md section 8) itself. */
   GATEWAY_UPSTREAM_URL: optional(url({ protocols: ['http', 'https'] })),
   /** JSON route → scope table. Default: `services/gateway/routes.json`. */
   GATEWAY_ROUTES_FILE: str({ default: DEFAULT_ROUTES_FILE }),
@@ -28,12 +28,27 @@ export const gatewayConfig = defineConfig({
   KEYWATCH_KEY_PEPPER: optional(str({})),
   /** Longest wait for Redis per call on the request path; then the route's Redis-down policy applies. Default 250ms. */
   GATEWAY_REDIS_TIMEOUT: duration({ default: '250ms' }),
+  /** Consecutive Redis failures or timeouts that open the circuit breaker. Default 5. */
+  GATEWAY_REDIS_BREAKER_FAILURES: int({ default: 5, min: 1 }),
+  /** How long the open breaker refuses Redis calls before one request probes it. Default 1s. */
+  GATEWAY_REDIS_BREAKER_OPEN: duration({ default: '1s' }),
+  /**
+   * `combined` (default): a cache miss is one Lua call (lookup and the key's rate limit) on a
+   * single Redis; `separate`: lookup, then rate limit (use on Redis Cluster, where the keystore and
+   * the rate-limit buckets live in different slots).
+   */
+  GATEWAY_MISS_PATH: enumOf(['combined', 'separate'] as const, { default: 'combined' }),
   /** Cached key records at most. Default 10000. */
   GATEWAY_CACHE_MAX: int({ default: 10_000, min: 1 }),
   /** How long a cached record is trusted without a lifecycle event (bounds staleness if Kafka is down). Default 60s. */
   GATEWAY_CACHE_TTL: duration({ default: '60s' }),
   /** How long an unknown key is remembered. Default 5s. */
   GATEWAY_NEGATIVE_CACHE_TTL: duration({ default: '5s' }),
+  /**
+   * Send auth events from a worker thread (encoding and network off the request event loop).
+   * Default true; false sends from the main thread.
+   */
+  GATEWAY_EVENT_THREAD: bool({ default: true }),
   /** Auth events held in memory while Kafka is slow or down. Default 10000. */
   GATEWAY_EVENT_BUFFER: int({ default: 10_000, min: 1 }),
   /** When set, auth events that would be dropped are appended to this file (JSON lines) instead. */

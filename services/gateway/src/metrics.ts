@@ -1,5 +1,5 @@
 import type { AuthEventEmitter } from '@keywatch/auth-emitter';
-import type { CacheInvalidator, Decision, Keywatch } from '@keywatch/gateway-sdk';
+import type { BreakerState, CacheInvalidator, Decision, Keywatch } from '@keywatch/gateway-sdk';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus metrics (one registry per instance, so several can share a process). */
@@ -11,6 +11,8 @@ export interface GatewayMetrics {
   dropped(count: number, reason: string): void;
 }
 
+const BREAKER_STATES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
 /** Sets a counter to a running total kept elsewhere (the cache's and emitter's own counters). */
 function mirror(counter: Counter, value: number): void {
   counter.reset();
@@ -21,12 +23,14 @@ function mirror(counter: Counter, value: number): void {
  * `keywatch_gateway_requests_total{outcome,status}`, `keywatch_gateway_decision_seconds`
  * (verification time), `keywatch_gateway_cache_{hits,misses,negative_hits,invalidations}_total`,
  * `keywatch_gateway_cache_entries`, `keywatch_gateway_auth_events_{emitted,sent,dropped}_total`
- * (dropped by reason), `keywatch_gateway_auth_events_buffered`, `keywatch_gateway_redis_failures_total`.
+ * (dropped by reason), `keywatch_gateway_auth_events_buffered`, `keywatch_gateway_redis_failures_total`,
+ * `keywatch_gateway_redis_breaker_state` (0 closed, 1 half-open, 2 open), `keywatch_gateway_redis_breaker_{opens,rejected,probes}_total`,
+ * `keywatch_gateway_degraded_total{reason,result}` (requests decided without Redis).
  */
 export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter: () => AuthEventEmitter; invalidator: () => CacheInvalidator }): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const requests = new Counter({ name: 'keywatch_gateway_requests_total', help: 'Requests by outcome (unavailable: Redis down on a fail-closed route) and status', labelNames: ['outcome', 'status'], registers });
+  const requests = new Counter({ name: 'keywatch_gateway_requests_total', help: 'Requests by outcome and status (refusals for lack of Redis are rate_limited/429; see keywatch_gateway_degraded_total)', labelNames: ['outcome', 'status'], registers });
   const decision = new Histogram({ name: 'keywatch_gateway_decision_seconds', help: 'Time from request to decision, by cache result', labelNames: ['cache'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1], registers });
   const stat = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -42,6 +46,17 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
   stat('keywatch_gateway_cache_misses_total', 'Key lookups that went to Redis', () => parts.keywatch().verifier.cache.stats().misses);
   stat('keywatch_gateway_cache_invalidations_total', 'Cache entries dropped by key-lifecycle events', () => parts.keywatch().verifier.cache.stats().invalidations);
   stat('keywatch_gateway_lifecycle_events_total', 'key-lifecycle events consumed', () => parts.invalidator().stats().events);
+  stat('keywatch_gateway_redis_breaker_opens_total', 'Times the Redis circuit breaker opened (incl. failed probes)', () => parts.keywatch().verifier.breaker.stats().opens);
+  stat('keywatch_gateway_redis_breaker_rejected_total', 'Redis calls the open breaker refused without trying', () => parts.keywatch().verifier.breaker.stats().rejected);
+  stat('keywatch_gateway_redis_breaker_probes_total', 'Calls let through by the half-open breaker to probe Redis', () => parts.keywatch().verifier.breaker.stats().probes);
+  new Gauge({
+    name: 'keywatch_gateway_redis_breaker_state',
+    help: 'Redis circuit breaker: 0 closed, 1 half-open (probing), 2 open',
+    registers,
+    collect() {
+      this.set(BREAKER_STATES[parts.keywatch().verifier.breaker.state()]);
+    },
+  });
   stat('keywatch_gateway_redis_failures_total', 'Redis calls on the request path that failed or timed out', () => parts.keywatch().verifier.stats().redisFailures);
   stat('keywatch_gateway_auth_events_emitted_total', 'Auth events handed to the emitter', () => parts.emitter().stats().emitted);
   stat('keywatch_gateway_auth_events_sent_total', 'Auth events acknowledged by Kafka', () => parts.emitter().stats().sent);
@@ -63,11 +78,13 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
       this.set(stats.buffered + stats.inFlight);
     },
   });
+  const degraded = new Counter({ name: 'keywatch_gateway_degraded_total', help: 'Requests decided without Redis, by reason and result (allowed: a fail-open route; refused: 429 on a fail-closed one)', labelNames: ['reason', 'result'], registers });
   const droppedEvents = new Counter({ name: 'keywatch_gateway_auth_events_dropped_total', help: 'Auth events lost, by reason', labelNames: ['reason'], registers });
   return {
     registry,
     observe(d, status) {
       requests.inc({ outcome: d.outcome, status: String(status) });
+      if (d.degraded) degraded.inc({ reason: d.degraded, result: d.outcome === 'allowed' ? 'allowed' : 'refused' });
       decision.observe({ cache: d.cache ?? 'none' }, d.decisionMs / 1000);
     },
     dropped(count, reason) {

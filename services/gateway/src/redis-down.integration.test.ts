@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { AuthEvent } from '@keywatch/contracts';
+import { AuthEvent } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
 import { startTestKeyService } from '../../key-service/src/testing.js';
 import { pollUntil, startTestGateway } from './testing.js';
@@ -49,15 +49,15 @@ async function redisRelay(target: URL) {
 }
 
 describe('Redis-down policy', () => {
-  test('fails closed by default and open on routes configured so, within the timeout, never stalling', async ({ kafka, redis, logger }) => {
+  test('fails closed (429 rate_limited, Retry-After) by default and open on routes configured so, within the timeout; the breaker then stops calling Redis', async ({ kafka, redis, logger }) => {
     const relay = await redisRelay(new URL(redis.url));
     const ks = await startTestKeyService({ kafka, redis, logger });
-    const gateway = await startTestGateway({ kafka, redis: { ...redis, url: relay.url }, logger }, { GATEWAY_REDIS_TIMEOUT: '200ms' });
+    const gateway = await startTestGateway({ kafka, redis: { ...redis, url: relay.url }, logger }, { GATEWAY_REDIS_TIMEOUT: '200ms', GATEWAY_REDIS_BREAKER_FAILURES: '3', GATEWAY_REDIS_BREAKER_OPEN: '1s' });
     const call = async (path: string, key: string | null) => {
       const started = performance.now();
       const response = await fetch(new URL(path, gateway.url), { headers: key ? { authorization: `Bearer ${key}` } : {} });
       const body = (await response.json()) as { error?: { code: string } };
-      return { status: response.status, code: body.error?.code ?? null, ms: performance.now() - started, requestId: response.headers.get('x-request-id')! };
+      return { status: response.status, code: body.error?.code ?? null, retryAfter: response.headers.get('retry-after'), ms: performance.now() - started, requestId: response.headers.get('x-request-id')! };
     };
     try {
       const cached = await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'secret', environment: 'live', name: 'cached, unlimited', scopes: ['subscriptions:read'] });
@@ -74,7 +74,7 @@ describe('Redis-down policy', () => {
         const { cold, web } = uncached[mode];
         relay.set(mode);
         const results = {
-          // Fail closed (default): an uncached key cannot be verified → 503, no upstream call.
+          // Fail closed (default): an uncached key cannot be verified → 429 rate_limited, no upstream call.
           coldClosed: await call('/v1/subscriptions', cold.secret),
           // A cached key whose check needs no Redis is still fully verified from the cache…
           cachedNoLimit: await call('/v1/subscriptions', cached.secret),
@@ -87,9 +87,10 @@ describe('Redis-down policy', () => {
           missing: await call('/v1/subscriptions', null),
         };
         process.stdout.write(`[redis-${mode}] ${Object.entries(results).map(([name, r]) => `${name} ${r.status} in ${r.ms.toFixed(0)} ms`).join(', ')}\n`);
-        expect(results.coldClosed).toMatchObject({ status: 503, code: 'unavailable' });
+        expect(results.coldClosed).toMatchObject({ status: 429, code: 'rate_limited' });
+        expect(Number(results.coldClosed.retryAfter)).toBeGreaterThanOrEqual(1);
         expect(results.cachedNoLimit.status).toBe(200);
-        expect(results.cachedLimited).toMatchObject({ status: 503, code: 'unavailable' });
+        expect(results.cachedLimited).toMatchObject({ status: 429, code: 'rate_limited' });
         expect(results.coldOpen.status).toBe(200);
         expect(results.malformedOpen).toMatchObject({ status: 401, code: 'malformed_key' });
         expect(results.missing).toMatchObject({ status: 401, code: 'missing_key' });
@@ -100,7 +101,24 @@ describe('Redis-down policy', () => {
           const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.some((m) => m.value?.request_id === openEvent));
           const event = messages.find((m) => m.value?.request_id === openEvent)?.value;
           expect(event).toMatchObject({ outcome: 'allowed', status: 200, key_id: null, tenant_id: null, key_type: 'publishable', route: '/v1/bundles' });
-          expect(messages.some((m) => m.value?.request_id === results.coldClosed.requestId), 'no auth event for a 503').toBe(false);
+          // The refusal is a contract-valid event: rate_limited, 429, no limit state, the key unknown.
+          const refusedEvents = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.some((m) => m.value?.request_id === results.cachedLimited.requestId));
+          const refusedCold = refusedEvents.find((m) => m.value?.request_id === results.coldClosed.requestId)?.value;
+          const refusedCached = refusedEvents.find((m) => m.value?.request_id === results.cachedLimited.requestId)?.value;
+          expect(AuthEvent.safeParse(refusedCold).success).toBe(true);
+          expect(refusedCold).toMatchObject({ outcome: 'rate_limited', status: 429, key_id: null, rate_limit: null, key_type: 'secret' });
+          expect(refusedCached).toMatchObject({ outcome: 'rate_limited', status: 429, key_id: cachedLimited.id, rate_limit: null });
+
+          // Three failures opened the breaker: from now on Redis is not called at all.
+          expect(gateway.keywatch.verifier.breaker.state()).toBe('open');
+          const failures = gateway.keywatch.verifier.stats().redisFailures;
+          const rejected = gateway.keywatch.verifier.breaker.stats().rejected;
+          const burst = await Promise.all(Array.from({ length: 20 }, () => call('/v1/subscriptions', cold.secret)));
+          expect(burst.every((r) => r.status === 429 && r.code === 'rate_limited')).toBe(true);
+          expect(gateway.keywatch.verifier.stats().redisFailures).toBe(failures);
+          expect(gateway.keywatch.verifier.breaker.stats().rejected).toBeGreaterThanOrEqual(rejected + 20);
+          const open = await (await fetch(new URL('/metrics', gateway.url))).text();
+          expect(open).toMatch(/keywatch_gateway_redis_breaker_state 2/);
         }
         relay.set('up');
         // Recovery: the same uncached key verifies once Redis answers again.
@@ -108,7 +126,11 @@ describe('Redis-down policy', () => {
       }
       expect(gateway.keywatch.verifier.stats().redisFailures).toBeGreaterThan(0);
       const metrics = await (await fetch(new URL('/metrics', gateway.url))).text();
-      expect(metrics).toMatch(/keywatch_gateway_requests_total\{outcome="unavailable",status="503"\} [1-9]/);
+      expect(metrics).toMatch(/keywatch_gateway_requests_total\{outcome="rate_limited",status="429"\} [1-9]/);
+      expect(metrics).toMatch(/keywatch_gateway_degraded_total\{reason="redis_unavailable",result="refused"\} [1-9]/);
+      expect(metrics).toMatch(/keywatch_gateway_degraded_total\{reason="redis_unavailable",result="allowed"\} [1-9]/);
+      expect(metrics).toMatch(/keywatch_gateway_redis_breaker_opens_total [1-9]/);
+      expect(metrics).toMatch(/keywatch_gateway_redis_breaker_state 0/);
       expect(metrics).toMatch(/keywatch_gateway_redis_failures_total [1-9]/);
     } finally {
       await gateway.close();

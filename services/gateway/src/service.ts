@@ -2,20 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
 import { topicNames } from '@keywatch/contracts';
-import { createCacheInvalidator, createDiskSpool, createKeywatch, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
+import { createCacheInvalidator, createDiskSpool, createKeywatch, createLookupAndLimit, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { gatewayConfig } from './config.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { createThreadedProducer } from './producer-thread.js';
 import { createProxy } from './proxy.js';
 import { loadRouteTable } from './routes.js';
-import { startDemoUpstream, type DemoUpstream } from './upstream.js';
+import { demoRoutes, NOT_FOUND } from './upstream.js';
 
 const CORS_EXPOSED = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id';
 const CORS_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
@@ -58,8 +59,8 @@ export interface Gateway extends Closeable {
   app: FastifyInstance;
   /** Where it listens, e.g. http://127.0.0.1:8088. */
   url: string;
-  /** Where allowed requests go (the demo upstream's address when none is configured). */
-  upstreamUrl: string;
+  /** Where allowed requests go; `null`: the demo routes, served by the gateway itself. */
+  upstreamUrl: string | null;
   gatewayId: string;
   keywatch: Keywatch;
   invalidator: CacheInvalidator;
@@ -72,6 +73,11 @@ export interface Gateway extends Closeable {
 export interface GatewayOptions {
   /** The key service's Redis key prefix (default: the shared `keywatch:`). */
   redisKeyPrefix?: string;
+  /**
+   * Benchmarks only (`keywatch bench gateway`, to show what emission costs): build each auth
+   * event but never hand it to the emitter. Not reachable from configuration.
+   */
+  discardEvents?: boolean;
 }
 
 /**
@@ -87,6 +93,9 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
   const routes = loadRouteTable(config.GATEWAY_ROUTES_FILE);
   // ioredis's own timeout sits above the SDK's race, so it only reaps commands already given up on.
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: `gateway-${gatewayId}`, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT * 2 });
+  // Commands issued in the same tick (concurrent requests' rate limits and lookups) go out in one
+  // write: one syscall per Redis command was a third of the gateway's CPU under load.
+  redis.options.enableAutoPipelining = true;
   let lastRedisError = -Infinity;
   redis.on('error', (error: unknown) => {
     // ioredis reports every failed reconnect; one line per 5 s is enough (requests count failures).
@@ -97,12 +106,14 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logger: log });
   const parts: Closeable[] = [];
   let spool: DiskSpool | undefined;
-  let upstream: DemoUpstream | undefined;
   const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator; emitter?: ReturnType<typeof createAuthEventEmitter> } = {};
   const metrics = createGatewayMetrics({ keywatch: () => late.keywatch!, emitter: () => late.emitter!, invalidator: () => late.invalidator! });
 
+  let producer: EventProducer | undefined;
   try {
-    const producer = backgroundProducer(kafka, log);
+    producer = config.GATEWAY_EVENT_THREAD
+      ? createThreadedProducer({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logLevel: config.LOG_LEVEL }, log)
+      : backgroundProducer(kafka, log);
     if (config.GATEWAY_EVENT_SPOOL_FILE) spool = createDiskSpool({ file: config.GATEWAY_EVENT_SPOOL_FILE, logger: log });
     const emitter = createAuthEventEmitter({
       producer,
@@ -119,20 +130,23 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       routes,
       store: createKeyStore({ redis }),
       limiter: createRateLimiter({ redis }),
+      // A miss in one round trip (lookup + rate limit); two calls instead on Redis Cluster.
+      lookupAndLimit: config.GATEWAY_MISS_PATH === 'combined' ? createLookupAndLimit({ redis }) : undefined,
       cache,
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,
       redisTimeoutMs: config.GATEWAY_REDIS_TIMEOUT,
+      breaker: { failureThreshold: config.GATEWAY_REDIS_BREAKER_FAILURES, openMs: config.GATEWAY_REDIS_BREAKER_OPEN },
       logger: log,
-      emit: (event) => emitter.emit(event),
+      emit: options.discardEvents ? () => undefined : (event) => emitter.emit(event),
       onDecision: (decision, status) => metrics.observe(decision, status),
     });
     const invalidator = createCacheInvalidator({ kafka, topic: topics.keyLifecycle, groupId: `gateway-${gatewayId}-${randomBytes(4).toString('hex')}`, cache, logger: log });
     Object.assign(late, { keywatch, invalidator, emitter });
 
-    if (!config.GATEWAY_UPSTREAM_URL) upstream = await startDemoUpstream();
-    const upstreamUrl = config.GATEWAY_UPSTREAM_URL ?? upstream!.url;
-    const proxy = createProxy(upstreamUrl, log);
+    // Without an upstream the demo routes are served in this process: no loopback hop to itself.
+    const upstreamUrl = config.GATEWAY_UPSTREAM_URL ?? null;
+    const proxy = upstreamUrl === null ? null : createProxy(upstreamUrl, log);
 
     const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true });
     // Bodies are forwarded as received; they are read only after the onRequest checks pass.
@@ -148,21 +162,22 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       if (origin === undefined) return;
       reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-expose-headers', CORS_EXPOSED);
     });
-    app.all('/*', async (request, reply) => {
-      if (isPreflight(request.method, request.headers)) {
-        return reply.code(204).headers({ 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': 'authorization, x-api-key, content-type', 'access-control-max-age': '600' }).send();
-      }
-      return proxy.forward(request, reply, request.keywatchAuth);
-    });
+    const preflight = (reply: FastifyReply) => reply.code(204).headers({ 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': 'authorization, x-api-key, content-type', 'access-control-max-age': '600' }).send();
+    if (proxy) {
+      app.all('/*', async (request, reply) => (isPreflight(request.method, request.headers) ? preflight(reply) : proxy.forward(request, reply, request.keywatchAuth)));
+    } else {
+      demoRoutes(app);
+      app.options('/*', async (request, reply) => (isPreflight(request.method, request.headers) ? preflight(reply) : reply.code(404).send(NOT_FOUND)));
+      app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
+    }
 
     parts.push(
       { name: 'http', close: () => app.close() },
       { name: 'lifecycle-consumer', close: () => invalidator.close() },
       { name: 'auth-events', close: () => emitter.close() },
-      { name: 'producer', close: () => producer.close() },
+      { name: 'producer', close: () => producer?.close() },
       { name: 'spool', close: () => spool?.close() },
-      { name: 'proxy', close: () => proxy.close() },
-      { name: 'demo-upstream', close: () => upstream?.close() },
+      { name: 'proxy', close: () => proxy?.close() },
       { name: 'redis', close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
     );
     // Kafka is not needed to serve: events wait in the emitter (or the spool) and the cache's TTL
@@ -186,11 +201,12 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     });
     startConsumer();
     const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
-    log.info({ url, upstream: upstreamUrl, environment: config.GATEWAY_ENVIRONMENT, routes: routes.rules.length }, 'gateway listening');
+    log.info({ url, upstream: upstreamUrl ?? 'built-in demo routes', environment: config.GATEWAY_ENVIRONMENT, routes: routes.rules.length }, 'gateway listening');
     let closing: Promise<void> | undefined;
     return { name: 'gateway', app, url, upstreamUrl, gatewayId, keywatch, invalidator, metrics, parts, close: () => (closing ??= closeAll(parts, log)) };
   } catch (error) {
-    parts.push({ name: 'demo-upstream', close: () => upstream?.close() }, { name: 'redis', close: () => redis.disconnect() });
+    // A failed start must not leave the producer thread (or a connecting producer) behind.
+    parts.push({ name: 'producer', close: () => producer?.close() }, { name: 'redis', close: () => redis.disconnect() });
     await closeAll(parts, log).catch(() => undefined);
     throw error;
   }

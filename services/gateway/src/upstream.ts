@@ -25,11 +25,12 @@ function body(input: unknown): Record<string, unknown> {
  * A stand-in for the subscription platform's API (CONTRACTS.md section 8): `GET /v1/bundles`,
  * `GET|POST /v1/subscriptions`, `GET /v1/customers/:id` (404 for ids starting with `missing`),
  * `POST /v1/customers`, `POST /v1/payments` (400 without a positive integer `amount`: realistic
- * 4xx for the traffic simulator), `POST /v1/campaigns`, `GET /v1/analytics/summary`.
- * It trusts the gateway in front of it and never sees a key (the gateway strips them).
+ * 4xx for the traffic simulator), `POST /v1/campaigns`, `GET /v1/analytics/summary`, as routes
+ * added to `app` (with a JSON body parser of their own, so the gateway's raw-body parser does not
+ * apply to them). It trusts what is in front of it and never sees a key.
  */
-export function buildDemoUpstream(): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+export function demoRoutes(app: FastifyInstance): void {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, app.getDefaultJsonParser('error', 'ignore'));
   app.get('/v1/bundles', async () => ({ bundles: BUNDLES }));
   app.get('/v1/subscriptions', async () => ({ subscriptions: [{ id: 'sub_demo_1', bundle: 'bundle_pro', status: 'active' }] }));
   app.post('/v1/subscriptions', async (request, reply) => {
@@ -49,7 +50,16 @@ export function buildDemoUpstream(): FastifyInstance {
   });
   app.post('/v1/campaigns', async (_request, reply) => reply.code(201).send({ campaign: { id: `cmp_${randomUUID()}` } }));
   app.get('/v1/analytics/summary', async () => ({ requests: 0, errors: 0 }));
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } }));
+}
+
+/** 404 answer of the demo upstream (and of the gateway serving it). */
+export const NOT_FOUND = { error: { code: 'not_found', message: 'no such route' } };
+
+/** The demo upstream as a server of its own: {@link demoRoutes} on a fresh Fastify instance. */
+export function buildDemoUpstream(): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  demoRoutes(app);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
   return app;
 }
 

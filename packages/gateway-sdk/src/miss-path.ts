@@ -1,0 +1,117 @@
+import type { KeyEnvironment, Scope } from '@keywatch/contracts';
+import { KeyStoreError, layout, type KeyRecord } from '@keywatch/keystore';
+import { GCRA_LUA_FUNCTION, toRateLimitResult, type GcraReply, type RateLimitResult } from '@keywatch/ratelimit';
+import type { Redis } from '@keywatch/redis';
+// The keystore's own decoder, so a record read here is validated exactly as `getByHash` does.
+import { decodeRecord, pairsToObject } from '@keywatch/keystore';
+
+/** What the rate limit in the combined call must know to be sure the verifier will not refuse. */
+export interface LookupAndLimitRequest {
+  /** The gateway's environment. */
+  environment: KeyEnvironment;
+  /** The route's scope (`null`: any). */
+  scope: Scope | null;
+  /** Whether the request carries an `Origin` header (a key with allowed origins is then checked in Node). */
+  hasOrigin: boolean;
+  /** The verifier's clock, the same instant its expiry check uses. */
+  now: Date;
+}
+
+/** The combined call's answer. */
+export interface LookupAndLimitResult {
+  /** The record, or `null` for an unknown key. */
+  record: KeyRecord | null;
+  /** The key's own rate limit, taken in the same call; `null` when it was not applied (see {@link LookupAndLimit}). */
+  limit: RateLimitResult | null;
+}
+
+/**
+ * A cache miss in one Redis round trip: the keystore's lookup by hash and, when the record already
+ * shows that the verifier will let the request through, the key's GCRA rate limit, in one Lua call.
+ *
+ * The limit is taken in the script only if every check the verifier makes before the rate limit
+ * passes there too: state `active` or `rotating` and not expired at `now`, the gateway's
+ * environment, the route's scope, no allowed-IP list (CIDR matching stays in Node), no
+ * allowed-origin list unless the request has no `Origin`, and a `rate_limit` of its own with a
+ * limit above 0. Otherwise `limit` is `null` and the verifier takes the limit in a second call
+ * after its checks, as before. So a refused request still never spends budget.
+ *
+ * The script reads the record and writes the bucket `{rl:key:<id>}` (the rate limiter's key for
+ * the same bucket): two Redis Cluster slots. This works on a single Redis (or one shard holding
+ * both); on Redis Cluster leave it out and the verifier makes two calls.
+ */
+export interface LookupAndLimit {
+  run(hash: string, request: LookupAndLimitRequest): Promise<LookupAndLimitResult>;
+}
+
+/** Options of {@link createLookupAndLimit}. */
+export interface LookupAndLimitOptions {
+  /** The keystore's client (its key prefix is the keystore's and the rate limiter's). */
+  redis: Redis;
+  /** The rate limiter's own `keyPrefix`, if it has one (default empty). */
+  rateLimitKeyPrefix?: string;
+}
+
+/**
+ * KEYS[1] the hash index. ARGV: base (`<client prefix>{ks}:`), bucket prefix (`<client prefix><limiter prefix>`),
+ * environment, scope or '', has origin '1'|'0', now ms. Reply: false, or { id, HGETALL, gcra reply | false }.
+ */
+const LOOKUP_AND_LIMIT = `${GCRA_LUA_FUNCTION}
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+local flat = redis.call('HGETALL', ARGV[1] .. 'rec:' .. id)
+local f = {}
+for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
+local function passes()
+  if f.state ~= 'active' and f.state ~= 'rotating' then return false end
+  if f.expires_at and tonumber(f.expires_at) <= tonumber(ARGV[6]) then return false end
+  if f.environment ~= ARGV[3] then return false end
+  if f.allowed_ips ~= '[]' then return false end
+  if f.allowed_origins ~= '[]' and ARGV[5] == '1' then return false end
+  if not f.rate_limit then return false end
+  if ARGV[4] ~= '' then
+    local held = false
+    for _, scope in ipairs(cjson.decode(f.scopes)) do
+      if scope == ARGV[4] then held = true end
+    end
+    if not held then return false end
+  end
+  return true
+end
+local limited = false
+if passes() then
+  local policy = cjson.decode(f.rate_limit)
+  local limit = tonumber(policy.limit)
+  if limit and limit > 0 then
+    limited = gcra(ARGV[2] .. '{rl:key:' .. id .. '}', limit, tonumber(policy.window_s) * 1000, 1)
+  end
+end
+return { id, flat, limited }
+`;
+
+const COMMAND = 'keywatchLookupAndLimit';
+type Reply = null | [id: string, flat: string[], gcra: GcraReply | null];
+type WithScript = Record<typeof COMMAND, (hashKey: string, base: string, bucketPrefix: string, environment: string, scope: string, hasOrigin: string, now: number) => Promise<Reply>>;
+
+/** See {@link LookupAndLimit}. */
+export function createLookupAndLimit(options: LookupAndLimitOptions): LookupAndLimit {
+  const clientPrefix = options.redis.options.keyPrefix ?? '';
+  const base = `${clientPrefix}${layout.hash('').slice(0, -'hash:'.length)}`;
+  // The script builds `bucketKey('key:<id>', rateLimitKeyPrefix)` after the client's prefix.
+  const bucketPrefix = `${clientPrefix}${options.rateLimitKeyPrefix ?? ''}`;
+  options.redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: LOOKUP_AND_LIMIT });
+  const redis = options.redis as unknown as WithScript;
+  return {
+    async run(hash, request) {
+      const reply = await redis[COMMAND](layout.hash(hash), base, bucketPrefix, request.environment, request.scope ?? '', request.hasOrigin ? '1' : '0', request.now.getTime());
+      if (reply === null) return { record: null, limit: null };
+      const [id, flat, gcra] = reply;
+      const raw = pairsToObject(flat);
+      if (Object.keys(raw).length === 0) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, { key: id, field: 'hash' });
+      const stored = decodeRecord(raw, id);
+      if (stored.hash !== hash) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, { key: id, field: 'hash' });
+      const policy = stored.record.rate_limit;
+      return { record: stored.record, limit: gcra && policy ? toRateLimitResult(gcra, policy.limit) : null };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The worker thread behind {@link createThreadedProducer}: owns the KafkaJS producer, so encoding
+ * and sending auth events never run on the gateway's request event loop. Connects in the
+ * background and again after a failure; a `send` waits for the connection.
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
+import { createLogger, type LoggerOptions } from '@keywatch/logger';
+
+/** What the gateway passes to the worker. */
+export interface ProducerWorkerData {
+  brokers: string[];
+  clientId: string;
+  logLevel: LoggerOptions['level'];
+}
+
+/** Requests to the worker. */
+export type ProducerRequest = { type: 'send'; id: number; topic: string; messages: OutgoingMessage[] } | { type: 'close'; id: number };
+/** Answers of the worker: `error` keeps KafkaJS's `retriable` flag, which the emitter acts on. */
+export type ProducerReply = { id: number; ok: true } | { id: number; ok: false; error: { name: string; message: string; retriable: boolean } };
+
+const port = parentPort;
+if (!port) throw new Error('producer-worker.ts runs as a worker thread only');
+const data = workerData as ProducerWorkerData;
+const logger = createLogger({ name: 'gateway', level: data.logLevel }).child({ component: 'auth-event-producer' });
+const kafka = createKafka({ brokers: data.brokers, clientId: data.clientId, logger });
+let connecting: Promise<EventProducer> | undefined;
+let closed = false;
+
+const connect = (): Promise<EventProducer> =>
+  (connecting ??= createProducer(kafka).catch((error: unknown) => {
+    connecting = undefined;
+    logger.warn({ err: error }, 'kafka producer could not connect; auth events wait in the buffer');
+    throw error;
+  }));
+void connect().catch(() => undefined);
+
+function failure(error: unknown): { name: string; message: string; retriable: boolean } {
+  const retriable = !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
+  return error instanceof Error ? { name: error.name, message: error.message, retriable } : { name: 'Error', message: String(error), retriable };
+}
+
+port.on('message', (request: ProducerRequest) => {
+  const reply = (answer: ProducerReply) => port.postMessage(answer);
+  if (request.type === 'send') {
+    if (closed) return reply({ id: request.id, ok: false, error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false } });
+    connect()
+      .then((producer) => producer.send(request.topic, request.messages))
+      .then(
+        () => reply({ id: request.id, ok: true }),
+        (error: unknown) => reply({ id: request.id, ok: false, error: failure(error) }),
+      );
+    return;
+  }
+  closed = true;
+  // A connection still being attempted is abandoned, not awaited: the thread ends after this.
+  const pending = connecting;
+  const settled = Promise.race([pending?.then((p) => p, () => null) ?? Promise.resolve(null), new Promise<null>((resolve) => setTimeout(() => resolve(null), 100).unref())]);
+  void settled
+    .then((producer) => producer?.close())
+    .then(
+      () => reply({ id: request.id, ok: true }),
+      (error: unknown) => reply({ id: request.id, ok: false, error: failure(error) }),
+    );
+});
