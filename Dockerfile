@@ -11,5 +11,7 @@ COPY infra ./infra
 COPY test/package.json ./test/package.json
 COPY bench/package.json ./bench/package.json
 RUN pnpm install --frozen-lockfile --prod=false
+# The console's single-page app, built once into services/console/web/dist.
+RUN pnpm --filter @keywatch/console exec vite build web
 USER node
 ENTRYPOINT ["node", "--enable-source-maps", "--import", "tsx", "packages/cli/src/main.ts"]
