@@ -9,7 +9,7 @@ const logger = createLogger({ name: 'test', level: 'silent' });
 const row = (): EnrichedRow => ({ ...toRow(exampleAuthEvent()), country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
 const rows = (n: number) => Array.from({ length: n }, row);
 
-class Store implements EventStore {
+class Store implements EventStore<EnrichedRow> {
   readonly inserts: number[] = [];
   readonly stored = new Set<string>();
   failures = 0;
@@ -56,6 +56,52 @@ describe('createBatcher', () => {
     expect(store.inserts).toEqual([10]);
     expect(events).toEqual([true, false]);
     expect(batcher.blocked()).toBe(false);
+    await batcher.close();
+  });
+
+  it('runs inserts side by side, never two with the same event at once', async () => {
+    const store = new Store();
+    let inFlight = 0;
+    let most = 0;
+    const seen: string[][] = [];
+    const slow: EventStore<EnrichedRow> = {
+      existing: (ids) => store.existing(ids),
+      insert: async (batch) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        seen.push(batch.map((r) => r.event_id));
+        await new Promise((r) => setTimeout(r, 30));
+        await store.insert(batch);
+        inFlight -= 1;
+      },
+    };
+    // Room for three inserts, but the third contribution repeats the second's events (a redelivery).
+    const batcher = createBatcher({ ...options(store), store: slow, maxInFlight: 3 });
+    const shared = rows(100);
+    await Promise.all([batcher.add(rows(100)).done, batcher.add(shared).done, batcher.add(shared.map((r) => ({ ...r }))).done]);
+    expect(most).toBe(2); // the copy waited for the original's insert…
+    expect(seen).toHaveLength(2); // …whose rows its dedup lookup then found: nothing left to insert
+    expect(store.inserts.reduce((a, b) => a + b, 0)).toBe(200);
+    await batcher.close();
+  });
+
+  it('resolves a contribution with the indexes of the rows ClickHouse refused, and stores the others', async () => {
+    const store = new Store();
+    const batch = rows(10);
+    const poison = new Set([batch[2]!.event_id, batch[7]!.event_id]);
+    const refusing: EventStore<EnrichedRow> = {
+      existing: (ids) => store.existing(ids),
+      insert: async (b) => {
+        if (b.some((r) => poison.has(r.event_id))) throw Object.assign(new Error('ClickHouse insert failed: bad value (code 27)'), { serverCode: 27 });
+        await store.insert(b);
+      },
+    };
+    const batcher = createBatcher({ ...options(store), store: refusing });
+    expect(await batcher.add(batch).done).toEqual([
+      { index: 2, reason: 'ClickHouse refused the row: bad value (code 27)' },
+      { index: 7, reason: 'ClickHouse refused the row: bad value (code 27)' },
+    ]);
+    expect(store.stored.size).toBe(8);
     await batcher.close();
   });
 

@@ -8,13 +8,21 @@ export const ingestConfig = defineConfig({
   INGEST_BATCH_MAX_ROWS: int({ default: 20_000, min: 1, max: 500_000 }),
   /** …or once its oldest row waited this long. Default 1s. */
   INGEST_BATCH_MAX_WAIT: duration({ default: '1s' }),
-  /** Bytes fetched per partition and request; with INGEST_PARTITIONS_CONCURRENTLY it bounds buffered memory. Default 2 MiB. */
+  /** Inserts in flight at once: the next batch gathers and is sent while one is on the server. Default 2. */
+  INGEST_INSERTS_IN_FLIGHT: int({ default: 2, min: 1, max: 8 }),
+  /** Consumer-group members one instance runs, sharing its batcher: one fetches while another's rows are inserted. Default 2. */
+  INGEST_CONSUMERS: int({ default: 2, min: 1, max: 16 }),
+  /** Bytes fetched per partition and request. Default 2 MiB. */
   INGEST_FETCH_MAX_BYTES: int({ default: 2 * 1024 * 1024, min: 1024 }),
+  /** Bytes one fetch may bring over all its partitions; times INGEST_CONSUMERS, the bound on fetched memory. Default 8 MiB. */
+  INGEST_FETCH_MAX_BYTES_TOTAL: int({ default: 8 * 1024 * 1024, min: 1024 }),
+  /** Events whose ts is further ahead of the worker's clock are dead-lettered (reason too_new). Default 24h. */
+  INGEST_MAX_FUTURE: duration({ default: '24h' }),
   /** First retry delay of a failed insert; doubles up to INGEST_RETRY_MAX_DELAY. Default 200ms. */
   INGEST_RETRY_MIN_DELAY: duration({ default: '200ms' }),
   /** Default 5s. */
   INGEST_RETRY_MAX_DELAY: duration({ default: '5s' }),
-  /** Partitions of auth-events one instance handles at once (auth-events has 12). Default 12. */
+  /** Partitions of auth-events one consumer handles at once (auth-events has 12). Default 12. */
   INGEST_PARTITIONS_CONCURRENTLY: int({ default: 12, min: 1, max: 64 }),
   /** Entries of the per-IP geo cache. Default 50 000. */
   INGEST_GEO_CACHE_SIZE: int({ default: 50_000, min: 0 }),

@@ -1,4 +1,4 @@
-import type { createKafka, EventProducer, OutgoingMessage } from '@keywatch/kafka';
+import { toDeadLetter, type createKafka, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import type { Batcher } from './batcher.js';
 import { prepareMessages, type PrepareOptions } from './ingest.js';
@@ -47,10 +47,19 @@ export interface IngestConsumerOptions extends PrepareOptions {
   batcher: Batcher;
   metrics: IngestMetrics;
   logger: Logger;
-  /** Partitions handled at once; each holds at most one fetched batch. Default 4. */
+  /**
+   * Group members this instance runs (default 2), sharing the batcher. KafkaJS fetches again only
+   * once every batch of the last fetch is handled — here, once its rows are durable — so with one
+   * member the fetch, the preparation and the insert take turns; with two, one member fetches and
+   * prepares while the other's rows are being inserted.
+   */
+  members?: number;
+  /** Partitions one member handles at once; each holds at most one fetched batch. Default 4. */
   partitionsConcurrently?: number;
-  /** Bytes fetched per partition and request (default 1 MiB): with the above, the bound on memory. */
+  /** Bytes fetched per partition and request (default 1 MiB). */
   maxBytesPerPartition?: number;
+  /** Bytes one fetch request may bring back over all its partitions (default 8 MiB): with `members`, the bound on fetched memory. */
+  maxBytesPerFetch?: number;
   /** How often a waiting batch heartbeats (ms). Default 2 000. */
   heartbeatEveryMs?: number;
 }
@@ -62,30 +71,36 @@ export interface IngestConsumer {
 }
 
 /**
- * The worker's consumer-group member. Each fetched partition batch is validated and enriched,
+ * The worker's consumer-group members. Each fetched partition batch is validated and enriched,
  * its rows handed to the shared {@link Batcher} and its dead letters produced; the handler then
- * waits until both are durable and only then commits the batch's offsets. While it waits it keeps
- * heartbeating; when a heartbeat says the group is rebalancing it abandons its rows (after any
- * insert holding them has settled) and throws, so the partition moves on uncommitted and never
- * has two writers at once. While inserts fail, the topic is paused as well.
+ * waits until both are durable (and rows ClickHouse refused on their own are dead-lettered too)
+ * and only then commits the batch's offsets. While it waits it keeps heartbeating; when a
+ * heartbeat says the group is rebalancing it abandons its rows (after any insert holding them has
+ * settled) and throws, so the partition moves on uncommitted and never has two writers at once.
+ * While inserts fail, the topic is paused as well.
  */
 export function createIngestConsumer(options: IngestConsumerOptions): IngestConsumer {
   const log = options.logger.child({ component: 'ingest-consumer', group: options.groupId });
   const heartbeatEveryMs = options.heartbeatEveryMs ?? 2_000;
-  const consumer: Consumer = options.kafka.consumer({
-    groupId: options.groupId,
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
-    maxWaitTimeInMs: 500,
-    allowAutoTopicCreation: false,
-  });
+  const consumers: Consumer[] = Array.from({ length: Math.max(1, options.members ?? 2) }, () =>
+    options.kafka.consumer({
+      groupId: options.groupId,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      maxBytes: options.maxBytesPerFetch ?? 8 * 1024 * 1024,
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+    }),
+  );
   let closing: Promise<void> | undefined;
   let paused = false;
 
   const setPaused = (value: boolean) => {
     if (paused === value || closing) return;
     paused = value;
-    if (value) consumer.pause([{ topic: options.topic }]);
-    else consumer.resume([{ topic: options.topic }]);
+    for (const consumer of consumers) {
+      if (value) consumer.pause([{ topic: options.topic }]);
+      else consumer.resume([{ topic: options.topic }]);
+    }
   };
 
   async function handle({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
@@ -97,7 +112,19 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       options,
     );
     const contribution = options.batcher.add(prepared.rows);
-    const durable = Promise.all([contribution.done, sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters)]);
+    let refusals = 0;
+    const durable = Promise.all([
+      contribution.done.then(async (refused) => {
+        refusals = refused.length;
+        if (refused.length === 0) return;
+        await sendInChunks(
+          options.producer,
+          options.dlqTopic,
+          refused.map(({ index, reason }) => toDeadLetter(prepared.sources[index]!, reason)),
+        );
+      }),
+      sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters),
+    ]);
     durable.catch(() => undefined);
     let settled = false;
     void durable.then(
@@ -119,7 +146,10 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     await durable;
     setPaused(false);
     for (const kind of prepared.kinds) options.metrics.deadLetters.inc({ reason: kind });
-    if (prepared.deadLetters.length > 0) log.info({ topic, partition, dead_letters: prepared.deadLetters.length }, 'auth events sent to the dead-letter topic');
+    if (refusals > 0) options.metrics.deadLetters.inc({ reason: 'refused' }, refusals);
+    if (prepared.deadLetters.length + refusals > 0) {
+      log.info({ topic, partition, dead_letters: prepared.deadLetters.length, refused_by_clickhouse: refusals }, 'auth events sent to the dead-letter topic');
+    }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     // As in @keywatch/kafka: with explicit offsets this commits even while close() is under way.
     await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
@@ -129,16 +159,23 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
 
   return {
     async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
-        eachBatch: handle,
-      });
+      for (const consumer of consumers) {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+      }
+      // The members join concurrently; one after another, each join would rebalance the others.
+      await Promise.all(
+        consumers.map((consumer) =>
+          consumer.run({
+            autoCommit: false,
+            partitionsConsumedConcurrently: options.partitionsConcurrently ?? 4,
+            eachBatch: handle,
+          }),
+        ),
+      );
     },
     close() {
-      closing ??= consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed'));
+      closing ??= Promise.all(consumers.map((consumer) => consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed')))).then(() => undefined);
       return closing;
     },
   };

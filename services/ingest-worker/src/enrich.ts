@@ -49,6 +49,10 @@ export function userAgentClass(userAgent: string): string {
 /** Enriches rows with geography (cached per IP, least recently used evicted) and the user-agent class. */
 export interface Enricher {
   enrich(ip: string, userAgent: string): Enrichment;
+  /** The geography part alone (the cached object itself: do not change it). */
+  geo(ip: string): Omit<Enrichment, 'ua_class'>;
+  /** The user-agent part alone ({@link userAgentClass}). */
+  userAgentClass(userAgent: string): string;
   /** Lookups answered from the cache, and those that went to the database. */
   readonly stats: { hits: number; misses: number };
 }
@@ -70,6 +74,8 @@ export function createEnricher(lookup: GeoLookup, cacheSize: number): Enricher {
   };
   return {
     stats,
+    geo,
+    userAgentClass,
     enrich: (ip, userAgent) => ({ ...geo(ip), ua_class: userAgentClass(userAgent) }),
   };
 }

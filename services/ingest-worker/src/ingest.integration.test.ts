@@ -80,7 +80,11 @@ test('valid auth events land once in ClickHouse and invalid ones in the dead-let
     expect(Number(rows[0]?.events)).toBe(valid.length);
     const byOutcome = await ch.query<{ outcome: string; n: string }>(`SELECT outcome, count() AS n FROM auth_events FINAL GROUP BY outcome ORDER BY outcome`);
     expect(Object.fromEntries(byOutcome.map((r) => [r.outcome, Number(r.n)]))).toEqual({ allowed: 60, insufficient_scope: 60, rate_limited: 60, unknown_key: 60 });
-    const rollup = await ch.query<{ n: string }>('SELECT countMerge(requests) AS n FROM auth_rollup_1m');
+    // One INSERT feeds every view, one after another: the rollups may show the rows a moment later.
+    const rollup = await poll(
+      () => ch.query<{ n: string }>('SELECT countMerge(requests) AS n FROM auth_rollup_1m'),
+      (r) => Number(r[0]?.n) >= valid.length,
+    );
     expect(Number(rollup[0]?.n)).toBe(valid.length);
 
     // Prometheus metrics on the worker's own port.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventStore } from './dedup.js';
 import { createEnricher } from './enrich.js';
 import { createIngestHandler, prepareMessages } from './ingest.js';
-import { toRow, type EnrichedRow } from './rows.js';
+import { toRow, type EncodedRow, type EnrichedRow } from './rows.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const dlqTopic = 'staging.auth-events-dlq';
@@ -14,7 +14,7 @@ const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Ams
 const enriched = (e: AuthEvent): EnrichedRow => ({ ...toRow(e), country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20, ua_class: 'sdk' });
 
 /** Keeps every insert and knows what it stored; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
-class InMemorySink implements EventStore {
+class InMemorySink implements EventStore<EncodedRow> {
   readonly inserts: Array<{ rows: readonly EnrichedRow[] }> = [];
   readonly stored = new Set<string>();
   failWith: Error | undefined;
@@ -23,8 +23,9 @@ class InMemorySink implements EventStore {
     return new Set(ids.filter((id) => this.stored.has(id)));
   }
 
-  async insert(rows: readonly EnrichedRow[]): Promise<void> {
+  async insert(encoded: readonly EncodedRow[]): Promise<void> {
     if (this.failWith) throw this.failWith;
+    const rows = encoded.map((r) => JSON.parse(r.line) as EnrichedRow);
     this.inserts.push({ rows });
     for (const row of rows) this.stored.add(row.event_id);
   }
@@ -108,6 +109,37 @@ describe('createIngestHandler', () => {
     expect(prepared.rows.map((r) => r.event_id)).toEqual([recent.event_id]);
     expect(prepared.kinds).toEqual(['too_old']);
     expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toMatch(/^ts: older than the raw-event retention \(30 days\)/);
+  });
+
+  it('dead-letters events too far ahead of the clock and rate limits the columns cannot hold', () => {
+    const now = Date.parse('2025-03-01T00:00:00.000Z');
+    const ahead = exampleAuthEvent({ ts: '2200-01-01T00:00:00.000Z' });
+    const huge = exampleAuthEvent({ ts: '2025-02-28T00:00:00.000Z', rate_limit: { limit: 5_000_000_000, remaining: 0, window_s: 60 } });
+    const fine = exampleAuthEvent({ ts: '2025-03-01T00:30:00.000Z' });
+    const prepared = prepareMessages(batchOf([ahead, huge, fine].map((e) => JSON.stringify(e))).messages, { enricher, now: () => now, maxFutureMs: 3_600_000 });
+    expect(prepared.rows.map((r) => r.event_id)).toEqual([fine.event_id]);
+    expect(prepared.sources.map((m) => m.offset)).toEqual(['102']);
+    expect(prepared.kinds).toEqual(['too_new', 'unstorable']);
+    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toBe("ts: more than 60 minutes ahead of the ingest worker's clock; not ingested");
+    expect(header(prepared.deadLetters[1]?.headers, DLQ_HEADERS.reason)).toMatch(/^rate_limit: values above 4294967295/);
+  });
+
+  it('dead-letters the rows ClickHouse refuses with its reason and inserts the rest', async () => {
+    const { sink, producer, deadLetters } = setup();
+    const poisoned = exampleAuthEvent({ user_agent: 'bad \ud800' });
+    const good = [exampleAuthEvent(), exampleAuthEvent()];
+    const refusing: EventStore<EncodedRow> = {
+      existing: (ids) => sink.existing(ids),
+      insert: async (rows) => {
+        if (rows.some((r) => r.event_id === poisoned.event_id)) throw Object.assign(new Error('ClickHouse insert failed: Cannot parse escape sequence (code 25)'), { serverCode: 25 });
+        await sink.insert(rows);
+      },
+    };
+    const handler = createIngestHandler({ store: refusing, producer, dlqTopic, logger, enricher });
+    await handler(batchOf([JSON.stringify(good[0]), JSON.stringify(poisoned), JSON.stringify(good[1])]));
+    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id)).toEqual(good.map((e) => e.event_id));
+    expect(deadLetters().map((m) => header(m.headers, DLQ_HEADERS.offset))).toEqual(['101']);
+    expect(header(deadLetters()[0]?.headers, DLQ_HEADERS.reason)).toBe('ClickHouse refused the row: Cannot parse escape sequence (code 25)');
   });
 
   it('rejects when the insert rejects, so the runner does not commit the batch', async () => {

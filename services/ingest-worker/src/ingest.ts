@@ -1,11 +1,12 @@
-import { AuthEvent, decodeJson, formatIssues } from '@keywatch/contracts';
 import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessage, type SourceMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { writeOnce, type EventStore } from './dedup.js';
 import type { Enricher } from './enrich.js';
-import { toRow, type EnrichedRow } from './rows.js';
+import { encodeRow, MAX_UINT32, toEnrichedRow, type EncodedRow } from './rows.js';
+import { decodeAuthEvent } from './validate.js';
 
 const DAY_MS = 86_400_000;
+const DEFAULT_MAX_FUTURE_MS = DAY_MS;
 
 /** How {@link prepareMessages} turns messages into rows. */
 export interface PrepareOptions {
@@ -15,42 +16,70 @@ export interface PrepareOptions {
    * be dropped from the dedup index, so a replay could no longer be recognised. Default 30.
    */
   rawRetentionDays?: number;
+  /**
+   * Events whose `ts` is further ahead of this worker's clock than this (ms) are dead-lettered:
+   * a gateway with a broken clock would otherwise open a partition per future day (and ClickHouse's
+   * DateTime silently wraps years past 2105). Default one day.
+   */
+  maxFutureMs?: number;
   now?: () => number;
 }
 
-/** One dead letter and the short reason class counted in metrics. */
+/** Why a message became a dead letter (the `reason` label of the DLQ metric). */
+export type DeadLetterKind = 'invalid' | 'too_old' | 'too_new' | 'unstorable' | 'refused';
+
+/** The rows of a batch, their source messages, and the dead letters with their reason class. */
 export interface Prepared {
-  rows: EnrichedRow[];
+  rows: EncodedRow[];
+  /** The message each row came from (same index), to dead-letter a row ClickHouse refuses. */
+  sources: SourceMessage[];
   deadLetters: OutgoingMessage[];
-  /** Per dead letter: `invalid` (the contract refused it) or `too_old`. */
-  kinds: Array<'invalid' | 'too_old'>;
+  /** Per dead letter: `invalid` (the contract refused it), `too_old`, `too_new` or `unstorable`. */
+  kinds: DeadLetterKind[];
 }
 
-/** Validates, enriches and converts messages; the ones that cannot be ingested become dead letters with the reason. */
+/**
+ * Validates, enriches and converts messages; the ones that cannot be ingested become dead letters
+ * with the reason: refused by the contract, outside the time window the store keeps exactly
+ * (older than the raw retention, further ahead than `maxFutureMs`), or holding a value the
+ * columns cannot (a rate limit above 2^32 - 1, which ClickHouse would wrap silently).
+ */
 export function prepareMessages(messages: readonly SourceMessage[], options: PrepareOptions): Prepared {
-  const oldest = (options.now?.() ?? Date.now()) - (options.rawRetentionDays ?? 30) * DAY_MS;
-  const prepared: Prepared = { rows: [], deadLetters: [], kinds: [] };
+  const now = options.now?.() ?? Date.now();
+  const retentionDays = options.rawRetentionDays ?? 30;
+  const oldest = now - retentionDays * DAY_MS;
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  const newest = now + maxFutureMs;
+  const { enricher } = options;
+  const prepared: Prepared = { rows: [], sources: [], deadLetters: [], kinds: [] };
+  const refuse = (message: SourceMessage, kind: DeadLetterKind, reason: string) => {
+    prepared.deadLetters.push(toDeadLetter(message, reason));
+    prepared.kinds.push(kind);
+  };
   for (const message of messages) {
-    const decoded = decodeJson(AuthEvent, message.value);
+    const decoded = decodeAuthEvent(message.value);
     if (!decoded.ok) {
-      prepared.deadLetters.push(toDeadLetter(message, formatIssues(decoded.issues)));
-      prepared.kinds.push('invalid');
+      refuse(message, 'invalid', decoded.reason);
       continue;
     }
-    const event = decoded.value;
-    if (Date.parse(event.ts) < oldest) {
-      prepared.deadLetters.push(toDeadLetter(message, `ts: older than the raw-event retention (${options.rawRetentionDays ?? 30} days); not ingested so that counts stay exact`));
-      prepared.kinds.push('too_old');
-      continue;
+    const event = decoded.event;
+    const at = Date.parse(event.ts);
+    if (at < oldest) {
+      refuse(message, 'too_old', `ts: older than the raw-event retention (${retentionDays} days); not ingested so that counts stay exact`);
+    } else if (at > newest) {
+      refuse(message, 'too_new', `ts: more than ${Math.round(maxFutureMs / 60_000)} minutes ahead of the ingest worker's clock; not ingested`);
+    } else if (event.rate_limit && (event.rate_limit.limit > MAX_UINT32 || event.rate_limit.remaining > MAX_UINT32 || event.rate_limit.window_s > MAX_UINT32)) {
+      refuse(message, 'unstorable', `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`);
+    } else {
+      prepared.rows.push(encodeRow(toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? ''))));
+      prepared.sources.push(message);
     }
-    const row = toRow(event);
-    prepared.rows.push({ ...row, ...options.enricher.enrich(row.ip, row.user_agent) });
   }
   return prepared;
 }
 
 export interface IngestDependencies extends PrepareOptions {
-  store: EventStore;
+  store: EventStore<EncodedRow>;
   producer: EventProducer;
   /** The dead-letter topic (with the deployment prefix). */
   dlqTopic: string;
@@ -59,18 +88,26 @@ export interface IngestDependencies extends PrepareOptions {
 
 /**
  * The ingest step for one consumed batch, without cross-batch batching: valid events are written
- * effectively once ({@link writeOnce}), invalid ones go to the dead-letter topic with the reason.
+ * effectively once ({@link writeOnce}), invalid ones and those ClickHouse refuses go to the
+ * dead-letter topic with the reason.
  * It resolves only when both are durable, so a consumer commits after that and never before. The
  * worker itself batches across partitions (see consumer.ts); this handler serves tools and tests
  * that drive one batch at a time.
  */
 export function createIngestHandler(deps: IngestDependencies): BatchHandler {
   return async (batch) => {
-    const { rows, deadLetters } = prepareMessages(batch.messages, deps);
+    const { rows, sources, deadLetters } = prepareMessages(batch.messages, deps);
     const [written] = await Promise.all([writeOnce(deps.store, rows), deps.producer.send(deps.dlqTopic, deadLetters)]);
-    if (deadLetters.length > 0) {
-      deps.logger.warn({ topic: batch.topic, partition: batch.partition, invalid: deadLetters.length }, 'auth events sent to the dead-letter topic');
+    if (written.refused.length > 0) {
+      const at = new Map(rows.map((row, i) => [row, i]));
+      await deps.producer.send(
+        deps.dlqTopic,
+        written.refused.map(({ row, reason }) => toDeadLetter(sources[at.get(row)!]!, reason)),
+      );
     }
-    deps.logger.debug({ topic: batch.topic, partition: batch.partition, ...written }, 'batch ingested');
+    if (deadLetters.length + written.refused.length > 0) {
+      deps.logger.warn({ topic: batch.topic, partition: batch.partition, invalid: deadLetters.length, refused: written.refused.length }, 'auth events sent to the dead-letter topic');
+    }
+    deps.logger.debug({ topic: batch.topic, partition: batch.partition, inserted: written.inserted, duplicates: written.duplicates }, 'batch ingested');
   };
 }

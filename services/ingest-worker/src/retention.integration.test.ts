@@ -4,15 +4,17 @@ import { exampleAuthEvent } from '@keywatch/contracts';
 import { expect, repoRoot, test } from '@keywatch/testkit';
 import { createDedupStore, writeOnce } from './dedup.js';
 import { applyRetention } from './retention.js';
-import { toRow } from './rows.js';
+import { createIdLookup, createLineInserter } from './http-insert.js';
+import { encodeRow, toRow } from './rows.js';
 
 test('the retention job drops expired day and month partitions of the raw table, its enrichment, the dedup index and the rollups', async ({ clickhouse, logger }) => {
   const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
   try {
     await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
     const now = new Date('2026-06-15T12:00:00Z');
-    const at = (iso: string) => ({ ...toRow(exampleAuthEvent({ ts: iso })), country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
-    await writeOnce(createDedupStore(ch), [at('2026-01-10T10:00:00.000Z'), at('2026-05-01T10:00:00.000Z'), at('2026-06-14T10:00:00.000Z')]);
+    const at = (iso: string) => encodeRow({ ...toRow(exampleAuthEvent({ ts: iso })), country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
+    const http = { url: clickhouse.url, database: clickhouse.database };
+    await writeOnce(createDedupStore({ insertLines: createLineInserter(http), lookupIds: createIdLookup(http) }), [at('2026-01-10T10:00:00.000Z'), at('2026-05-01T10:00:00.000Z'), at('2026-06-14T10:00:00.000Z')]);
     const counts = async () =>
       Object.fromEntries(
         await Promise.all(

@@ -43,6 +43,68 @@ export interface Enrichment {
 export type EnrichedRow = AuthEventRow & Enrichment;
 
 /**
+ * A row ready for the insert: its JSONEachRow line, plus the two fields the dedup step reads. The
+ * worker keeps rows in this form between preparation and insert: one flat string per row is a
+ * fraction of the heap an object with thirty fields takes, and nothing is serialised twice.
+ */
+export interface EncodedRow {
+  event_id: string;
+  /** `YYYY-MM-DD hh:mm:ss` (UTC), as in the row. */
+  ts: string;
+  /** The row as one line of JSONEachRow, without the newline. */
+  line: string;
+}
+
+/** Serialises a row for the insert. */
+export function encodeRow(row: EnrichedRow): EncodedRow {
+  return { event_id: row.event_id, ts: row.ts, line: JSON.stringify(row) };
+}
+
+/** The largest value of the UInt32 rate-limit columns; the contract itself sets no upper bound. */
+export const MAX_UINT32 = 4_294_967_295;
+
+/**
+ * The enriched row of a validated event in one allocation (the hot path; {@link toRow} plus the
+ * enrichment gives the same row).
+ */
+export function toEnrichedRow(event: AuthEvent, geo: Omit<Enrichment, 'ua_class'>, uaClass: string): EnrichedRow {
+  const ts = event.ts;
+  const limit = event.rate_limit;
+  return {
+    v: event.v,
+    event_id: event.event_id,
+    ts: `${ts.slice(0, 10)} ${ts.slice(11, 19)}`,
+    ts_ms: Number(ts.slice(20, 23)),
+    gateway_id: event.gateway_id,
+    request_id: event.request_id,
+    tenant_id: event.tenant_id ?? '',
+    key_id: event.key_id ?? '',
+    key_type: event.key_type ?? '',
+    environment: event.environment ?? '',
+    key_fingerprint: event.key_fingerprint ?? '',
+    outcome: event.outcome,
+    scope: event.scope ?? '',
+    method: event.method,
+    route: event.route,
+    status: event.status,
+    latency_ms: event.latency_ms,
+    ip: event.ip,
+    user_agent: event.user_agent ?? '',
+    origin: event.origin ?? '',
+    rate_limit_limit: limit ? limit.limit : null,
+    rate_limit_remaining: limit ? limit.remaining : null,
+    rate_limit_window_s: limit ? limit.window_s : null,
+    country: geo.country,
+    region: geo.region,
+    city: geo.city,
+    lat: geo.lat,
+    lon: geo.lon,
+    area: geo.area,
+    ua_class: uaClass,
+  };
+}
+
+/**
  * Maps a validated event to a row. ClickHouse 18.16 has no DateTime64, so the event time is stored
  * as DateTime (seconds, UTC) plus its milliseconds; absent strings become '' so they can sit in
  * ORDER BY keys (18.16 refuses Nullable there).

@@ -9,6 +9,7 @@ import type { ingestConfig } from './config.js';
 import { createIngestConsumer } from './consumer.js';
 import { createDedupStore } from './dedup.js';
 import { createEnricher, geoipLite, type GeoLookup } from './enrich.js';
+import { createIdLookup, createLineInserter } from './http-insert.js';
 import { createIngestMetrics, serveMetrics, type IngestMetrics } from './metrics.js';
 import { applyRetention } from './retention.js';
 
@@ -39,15 +40,17 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
     logger,
-    // Bounds how long a rebalance waits for an insert in flight (see consumer.ts).
-    requestTimeoutMs: 15_000,
   });
+  // The hot path's own requests (see http-insert.ts); the client above serves the retention job.
+  // 15 s bounds how long a rebalance waits for an insert in flight (see consumer.ts).
+  const http = { url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, requestTimeoutMs: 15_000 };
   const enricher = createEnricher(overrides.geo ?? geoipLite, config.INGEST_GEO_CACHE_SIZE);
   const batcher = createBatcher({
-    store: createDedupStore(clickhouse),
+    store: createDedupStore({ insertLines: createLineInserter(http), lookupIds: createIdLookup(http) }),
     logger,
     maxRows: config.INGEST_BATCH_MAX_ROWS,
     maxWaitMs: config.INGEST_BATCH_MAX_WAIT,
+    maxInFlight: config.INGEST_INSERTS_IN_FLIGHT,
     retryMinDelayMs: config.INGEST_RETRY_MIN_DELAY,
     retryMaxDelayMs: config.INGEST_RETRY_MAX_DELAY,
     afterInsert: overrides.afterInsert,
@@ -77,8 +80,11 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     logger,
     enricher,
     rawRetentionDays: config.INGEST_RETENTION_RAW_DAYS,
+    maxFutureMs: config.INGEST_MAX_FUTURE,
+    members: config.INGEST_CONSUMERS,
     partitionsConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
     maxBytesPerPartition: config.INGEST_FETCH_MAX_BYTES,
+    maxBytesPerFetch: config.INGEST_FETCH_MAX_BYTES_TOTAL,
   });
 
   let retentionTimer: NodeJS.Timeout | undefined;
