@@ -45,3 +45,8 @@ test('writeJson writes the figures with the machine and commit they came from', 
   expect(written.meta.load_before).toHaveLength(3);
   expect(written.meta.notes).toEqual({ keys: { redis: '7' } });
 });
+
+test('a failed suite is a row with no value', () => {
+  const table = formatTable([{ figure: 'detect suite failed: boom', value: Number.NaN, unit: '', verdict: 'failed' }, figure('GET', 1, 'ops/s')]);
+  expect(table.split('\n')[2]).toMatch(/^detect suite failed: boom\s+—\s+failed$/);
+});

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** `pass`/`short`: measured against a target; `info`: reported without one. */
-export type Verdict = 'pass' | 'short' | 'info';
+/** `pass`/`short`: measured against a target; `info`: reported without one; `failed`: the suite did not finish (the figure names the error). */
+export type Verdict = 'pass' | 'short' | 'info' | 'failed';
 
 /** One reported figure. */
 export interface Figure {
@@ -63,7 +63,7 @@ const COLUMNS = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', 'v
 export function formatTable(figures: readonly Figure[]): string {
   const rows = figures.map((f) => [
     f.figure,
-    `${formatNumber(f.value)} ${f.unit}`,
+    f.verdict === 'failed' ? '—' : `${formatNumber(f.value)} ${f.unit}`.trimEnd(),
     f.baseline !== undefined && f.baselineValue !== undefined ? `${f.baseline}: ${formatNumber(f.baselineValue)} ${f.unit}` : '',
     f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '',
     f.target ?? '',

@@ -1,0 +1,193 @@
+/**
+ * Processes as the benchmarks see them: resident memory and CPU time from `/proc`, the process
+ * tree under the benchmark, and workers started as child processes the way they run in production
+ * (`node --import tsx main.ts`, configured from the environment).
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** VmRSS of `pid` in MB, or NaN when the process is gone (or not on Linux). */
+export function rssMb(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** User + system CPU seconds `pid` has used so far, or NaN when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (all cores; `/proc/stat` minus idle and iowait). */
+export function machineCpuSeconds(): number {
+  try {
+    const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+    const v = values.map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - (v[3] ?? 0) - (v[4] ?? 0)) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A short name for a process: `services/<name>` for our services, else the executable's name. */
+export function processLabel(pid: number): string {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const service = args.map((a) => /services\/([\w-]+)\/src\/([\w-]+)\.ts$/.exec(a)).find(Boolean);
+    if (service) return service[2] === 'main' ? (service[1] ?? 'node') : `${service[1]}/${service[2]}`;
+    if (args.some((a) => a === 'kafka.Kafka')) return 'kafka';
+    return path.basename(args[0] ?? readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+  } catch {
+    return `pid ${pid}`;
+  }
+}
+
+/** Every process whose parent chain leads to `root` (not `root` itself). */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.split(') ')[1]?.split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (const pid of parent.keys()) {
+    let p = parent.get(pid);
+    for (let depth = 0; p !== undefined && p > 1 && depth < 20; depth += 1) {
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+      p = parent.get(p);
+    }
+  }
+  return out;
+}
+
+/** Pids of processes whose executable name (`/proc/<pid>/comm`) is `name`, e.g. `clickhouse-serv`. */
+export function pidsNamed(name: string): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Samples the resident memory of this process and every process under it every `everyMs`, keeping
+ * each label's peak. In-process workers show as `bench (this process)`; child workers by service.
+ */
+export function sampleRss(everyMs = 250): { stop(): Map<string, number> } {
+  const peaks = new Map<string, number>();
+  const take = () => {
+    const self = rssMb(process.pid);
+    peaks.set('bench (this process)', Math.max(peaks.get('bench (this process)') ?? 0, self));
+    for (const pid of descendants(process.pid)) {
+      const mb = rssMb(pid);
+      if (!Number.isFinite(mb) || mb < 1) continue;
+      const label = processLabel(pid);
+      peaks.set(label, Math.max(peaks.get(label) ?? 0, mb));
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return peaks;
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** A worker process started by {@link startWorker}. */
+export interface WorkerProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** Its last 50 lines of output, for error messages. */
+  output: string[];
+  /** SIGTERM (graceful: flush and commit), then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts `services/<service>/src/main.ts` as its own process with `env` (plus PATH and HOME). */
+export function startWorker(service: 'ingest-worker' | 'detector-worker', env: Record<string, string>, environment: NodeJS.ProcessEnv): WorkerProcess {
+  const loader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
+  const child = spawn(process.execPath, ['--import', loader, path.join(repoRoot, `services/${service}/src/main.ts`)], {
+    cwd: repoRoot,
+    env: { PATH: environment.PATH ?? '', HOME: environment.HOME ?? os.homedir(), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${service}`);
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (output.length > 50) output.splice(0, output.length - 50);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name: service,
+    pid: child.pid,
+    child,
+    output,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
