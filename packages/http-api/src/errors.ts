@@ -4,6 +4,17 @@ import type { Issue } from '@keywatch/contracts';
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429;
 
 /**
+ * Statuses for requests refused at the protocol level, before a route runs (see `fastify.ts`):
+ * method not allowed, timeout, body too large, URI too long, media type, headers too large.
+ */
+export type RefusalStatus = 405 | 408 | 413 | 414 | 415 | 431;
+
+/** The body of every error answer: `{ error: { code, message, field? } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/**
  * An error the API answers with `{ error: { code, message, field? } }`. The one place that maps
  * codes to statuses is the constructor's caller: each factory below names its status.
  */
@@ -12,7 +23,7 @@ export class ApiError extends Error {
   readonly retryable = false;
 
   constructor(
-    readonly status: ErrorStatus,
+    readonly status: ErrorStatus | RefusalStatus,
     readonly code: string,
     message: string,
     readonly field?: string,
@@ -21,7 +32,7 @@ export class ApiError extends Error {
     super(message);
   }
 
-  toBody(): { error: { code: string; message: string; field?: string } } {
+  toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.field !== undefined ? { field: this.field } : {}) } };
   }
 }

@@ -38,6 +38,12 @@ const errorSchema = {
   },
 } as const;
 
+/** What every route with a body may also answer, before it runs (`installErrorHandling`). */
+const BODY_REFUSALS: Array<[status: string, meaning: string]> = [
+  ['413', 'the body is over the size limit (`body_too_large`)'],
+  ['415', 'the Content-Type is not application/json (`unsupported_media_type`)'],
+];
+
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
@@ -63,7 +69,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], api: ApiDescription):
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
       responses: {
         [String(route.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: { type: 'object' } } } },
-        ...Object.fromEntries(api.errors.map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }])),
+        ...Object.fromEntries([...api.errors, ...(route.body ? BODY_REFUSALS : [])].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }])),
       },
     };
   }

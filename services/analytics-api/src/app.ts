@@ -2,10 +2,10 @@ import type { ClickHouse } from '@keywatch/clickhouse';
 import { newEventId } from '@keywatch/contracts';
 import type { KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AlertStatusStore } from '@keywatch/alerts';
 import type { Authenticate, Caller } from './auth.js';
-import { ApiError } from '@keywatch/http-api';
+import { ApiError, fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { AlertIdParam, AlertNoteBody, AlertsQuery, createAlertFeed } from './alerts.js';
 import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
@@ -33,23 +33,14 @@ function tenantOf(caller: Caller, requested: string | undefined): string {
 
 /** The analytics HTTP API of CONTRACTS.md section 8 (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify({ logger: false, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false });
+  const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false }));
   const log = deps.logger;
   const now = deps.now ?? Date.now;
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ApiError) return reply.status(error.status).send(error.toBody());
-    const fastifyError = error as { statusCode?: number; message?: string };
-    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: (fastifyError.message ?? 'invalid request').replace(/^FST_\w+:\s*/, '') } });
-    }
-    log.error({ err: error, request_id: request.id, route: request.routeOptions.url }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
-  });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  installErrorHandling(app, { logger: log, bodyLimit: 1024 * 1024 });
 
   /** The key `:id` if the caller may read it; 404 (not 403) otherwise, so other tenants' key ids are not confirmed. */
   async function keyOf(request: FastifyRequest, caller: Caller, requestedTenant: string | undefined): Promise<{ tenantId: string; keyId: string }> {

@@ -1,6 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { ApiError } from '@keywatch/http-api';
+import { ApiError, fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import type { Logger } from '@keywatch/logger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ID_PATTERN, pickBody, PROXY_ROUTES, upstreamPath } from './routes.js';
@@ -35,7 +35,7 @@ function cookieName(secure: boolean): string {
  * `/api/*` routes proxied to the key service and the analytics API with the session's key.
  */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy: false });
+  const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 16 * 1024, trustProxy: false }));
   const log = deps.logger;
   const now = deps.now ?? Date.now;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
@@ -63,18 +63,15 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     if (problem) throw new ApiError(403, 'cross_site_request', problem, 'origin');
   });
 
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ApiError) return reply.status(error.status).headers(error.headers).send(error.toBody());
-    if (error instanceof UpstreamUnavailable) {
+  installErrorHandling(app, {
+    logger: log,
+    bodyLimit: 16 * 1024,
+    internalMessage: 'internal error',
+    translate: (error, request) => {
+      if (!(error instanceof UpstreamUnavailable)) return undefined;
       log.warn({ err: error.cause, target: error.target, route: request.routeOptions.url }, 'upstream unavailable');
-      return reply.status(502).send({ error: { code: 'upstream_unavailable', message: error.message } });
-    }
-    const fastifyError = error as { statusCode?: number; message?: string };
-    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return reply.status(400).send({ error: { code: 'invalid_request', message: (fastifyError.message ?? 'invalid request').replace(/^FST_\w+:\s*/, '') } });
-    }
-    log.error({ err: error, route: request.routeOptions.url }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+      return { status: 502, body: { error: { code: 'upstream_unavailable', message: error.message } } };
+    },
   });
 
   function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: Session): void {

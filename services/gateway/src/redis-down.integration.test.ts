@@ -102,7 +102,7 @@ describe('Redis-down policy', () => {
           const event = messages.find((m) => m.value?.request_id === openEvent)?.value;
           expect(event).toMatchObject({ outcome: 'allowed', status: 200, key_id: null, tenant_id: null, key_type: 'publishable', route: '/v1/bundles' });
           // The refusal is a contract-valid event: rate_limited, 429, no limit state, the key unknown.
-          const refusedEvents = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.some((m) => m.value?.request_id === results.cachedLimited.requestId));
+          const refusedEvents = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => [results.cachedLimited.requestId, results.coldClosed.requestId].every((id) => all.some((m) => m.value?.request_id === id)));
           const refusedCold = refusedEvents.find((m) => m.value?.request_id === results.coldClosed.requestId)?.value;
           const refusedCached = refusedEvents.find((m) => m.value?.request_id === results.cachedLimited.requestId)?.value;
           expect(AuthEvent.safeParse(refusedCold).success).toBe(true);

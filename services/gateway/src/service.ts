@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
 import { topicNames } from '@keywatch/contracts';
 import { createCacheInvalidator, createDiskSpool, createKeywatch, createLookupAndLimit, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
+import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
@@ -148,7 +149,10 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     const upstreamUrl = config.GATEWAY_UPSTREAM_URL ?? null;
     const proxy = upstreamUrl === null ? null : createProxy(upstreamUrl, log);
 
-    const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true });
+    const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true }));
+    // Refusals below the checks (body, content type, URL, bad header bytes) answer in the same
+    // `{ error: { code, message } }` shape as the checks' own; the 404 is the demo routes' own.
+    installErrorHandling(app, { logger: log, notFound: false });
     // Bodies are forwarded as received; they are read only after the onRequest checks pass.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { KeyAdmin} from './admin.js';
 import { type Caller } from './admin.js';
 import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
-import { ApiError, invalidInput } from '@keywatch/http-api';
+import { ApiError, fastifyOptions, installErrorHandling, invalidInput } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { registerWebhookRoutes, type WebhookAdmin } from './webhooks.js';
 import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
@@ -49,17 +49,19 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   return result.value as z.output<S>;
 }
 
+const BODY_LIMIT = 64 * 1024;
+
 /** The admin HTTP API of CONTRACTS.md section 8 (key service table), plus `/v1/policy` and `/openapi.json`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const gatewayId = deps.gatewayId ?? `key-service-${hostname()}-${process.pid}`;
-  const app = Fastify({
+  const app = Fastify(fastifyOptions({
     logger: false,
     // Only the named proxies: trusting every hop would let a caller choose its own address.
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT,
     genReqId: () => `req_${newEventId().replaceAll('-', '')}`,
     requestIdHeader: false,
-  });
+  }));
   const log = deps.logger;
 
   app.decorateRequest('keywatch', null as unknown as RequestState);
@@ -97,21 +99,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     });
   });
 
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ApiError) {
-      return reply.status(error.status).headers(error.headers).send(error.toBody());
-    }
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      // Fastify's own input errors (bad JSON, wrong content type, body too large) stay 4xx, in our shape.
-      const code = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'invalid_json' : 'invalid_request';
-      const message = fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'the body is too large (64 KiB at most)' : (fastifyError.message ?? 'invalid request');
-      return reply.status(400).send({ error: { code, message: message.replace(/^FST_\w+:\s*/, '') } });
-    }
-    log.error({ err: error, request_id: request.id, route: request.routeOptions.url }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id is in the x-request-id header' } });
-  });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  installErrorHandling(app, { logger: log, bodyLimit: BODY_LIMIT });
 
   async function limit(request: FastifyRequest, reply: FastifyReply, bucket: string, policy: { limit: number; window_s: number }): Promise<void> {
     const result = await deps.limiter.limit(bucket, policy);

@@ -75,7 +75,7 @@ export const RotateBody = z.strictObject({
 /** `POST /v1/keys/:id/deactivate|reactivate|revoke`. */
 export const ReasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
-export const KeyIdParam = z.strictObject({ id: z.string().regex(/^key_[A-Za-z0-9_-]{20,}$/, 'must be a key id (key_…)') });
+export const KeyIdParam = z.strictObject({ id: z.string().max(64, 'must be a key id (key_…, at most 64 characters)').regex(/^key_[A-Za-z0-9_-]{20,}$/, 'must be a key id (key_…)') });
 
 const Time = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' });
 
