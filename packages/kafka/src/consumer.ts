@@ -36,6 +36,12 @@ export interface ConsumerRunnerOptions {
    */
   maxWaitTimeMs?: number;
   /**
+   * The broker holds a fetch until this many bytes are ready or `maxWaitTimeMs` passed (default 1:
+   * answer as soon as anything is there). Raising it trades up to `maxWaitTimeMs` of latency for
+   * fewer, larger batches when per-batch costs dominate.
+   */
+  minBytes?: number;
+  /**
    * How many partitions' batches the handler may work on at once (default 1). Each batch still
    * commits only its own partition's offsets after its own handler resolved, so ordering within a
    * partition and commit-after-durable hold; handlers must be safe to run concurrently.
@@ -56,6 +62,7 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
     groupId: options.groupId,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
+    minBytes: options.minBytes ?? 1,
     allowAutoTopicCreation: false,
   });
   let closing: Promise<void> | undefined;

@@ -1,97 +1,250 @@
-import { newEventId, type Alert, type AuthEvent } from '@keywatch/contracts';
-import { createProducer, eventsSeen, ephemeralTarget, poll, produceEvents, startWorkerOn, tail, type Engines } from './stack.js';
-import { IPS, eventAt, fingerprint } from './testing.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { newEventId, type Alert } from '@keywatch/contracts';
+import { createRedis } from '@keywatch/redis';
+import { ordinaryEvent } from './bench-events.js';
+import { createProducer, ephemeralTarget, eventsSeen, poll, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
 
 export interface BenchReport {
   /** Events/s one worker drained from a backlog (state, alerts and commits included). */
   drainEventsPerSecond: number;
   backlog: number;
+  /** Same-run baseline: a bare KafkaJS consumer reading and JSON-parsing the same backlog. */
+  rawConsumeEventsPerSecond: number;
+  /** Redis commands per event while draining (INFO commandstats, every client of the server: others' load included). */
+  redisCommandsPerEvent: number;
+  /** Lua calls (EVALSHA) per event while draining. */
+  redisScriptCallsPerEvent: number;
   /** Produce→alert latency at the offered rate, from alerts raised by attack events mixed into the traffic. */
   latency: { rate: number; achievedRate: number; seconds: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** CPU seconds during the live phase: the worker process, Redis (all its clients), the load generator, and the whole machine (n cores = n s per s). */
+  cpu: { wallSeconds: number; worker: number; redis: number; load: number; machine: number };
+  loadAverage: { before: number[]; after: number[] };
 }
 
-const ips = [IPS.berlin, IPS.amsterdam, IPS.london, IPS.parkForest, IPS.singapore, IPS.zurich];
-
-/** Ordinary traffic: 2 000 keys of 200 tenants, mostly allowed, some 403s and 429s. */
-function ordinary(at: number, i: number): AuthEvent {
-  const k = i % 2000;
-  const r = i % 100;
-  return eventAt(at, {
-    key_id: `key_bench${String(k).padStart(15, '0')}`,
-    tenant_id: `tenant_bench${k % 200}`,
-    key_fingerprint: fingerprint(k),
-    ip: ips[k % ips.length],
-    outcome: r < 2 ? 'insufficient_scope' : r < 3 ? 'rate_limited' : 'allowed',
-  });
-}
-
-/** An attack event: a secret key from a browser (raises at once) or a stuffing attempt. */
-function attack(at: number, i: number): AuthEvent {
-  return i % 2 === 0
-    ? eventAt(at, { key_id: `key_leak${newEventId().slice(-16)}`, tenant_id: 'tenant_bench_leaks', key_type: 'secret', origin: 'https://evil.example' })
-    : eventAt(at, { key_id: null, tenant_id: null, ip: IPS.saoPaulo, outcome: 'unknown_key', key_fingerprint: fingerprint(1_000_000 + i) });
-}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tsxLoader = `file://${path.resolve(here, '../../../node_modules/tsx/dist/loader.mjs')}`;
+const TICKS = 100;
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
+/** utime + stime of a process, seconds (Linux). */
+function processCpu(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), Linux. */
+function machineCpu(): number {
+  try {
+    const [, ...v] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+    const n = v.map(Number);
+    return ((n[0] ?? 0) + (n[1] ?? 0) + (n[2] ?? 0) + (n[5] ?? 0) + (n[6] ?? 0) + (n[7] ?? 0)) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+interface Child {
+  pid: number | undefined;
+  line: Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Starts `bench-child.ts <kind>` under tsx; `line` is its report (the stdout line marked `BENCH`), parsed. */
+function spawnChild(kind: 'worker' | 'load', env: NodeJS.ProcessEnv): Child {
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'bench-child.ts'), kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const line = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout ?? process.stdin });
+    // Log lines share stdout: they are passed on; the child's report is the line marked BENCH.
+    lines.on('line', (text) => {
+      if (!text.startsWith('BENCH ')) {
+        process.stderr.write(`${text}\n`);
+        return;
+      }
+      try {
+        resolve(JSON.parse(text.slice(6)) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`bench ${kind} printed ${text}`));
+      }
+    });
+    void exited.then(() => reject(new Error(`bench ${kind} exited with ${child.exitCode ?? child.signalCode}`)));
+  });
+  line.catch(() => undefined);
+  let closing: Promise<void> | undefined;
+  return {
+    pid: child.pid,
+    line,
+    close: () =>
+      (closing ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      })()),
+  };
+}
+
+async function startWorkerChild(target: StackTarget, env: Record<string, string>): Promise<{ child: Child; metricsUrl: string }> {
+  await (await prepareClickHouse(target)).close();
+  const child = spawnChild('worker', {
+    KAFKA_BROKERS: target.brokers.join(','),
+    CLICKHOUSE_URL: target.clickhouseUrl,
+    CLICKHOUSE_DATABASE: target.database,
+    REDIS_URL: target.redisUrl,
+    KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
+    DETECTOR_REDIS_PREFIX: target.redisPrefix,
+    DETECTOR_STATUS_REDIS_PREFIX: target.redisPrefix,
+    DETECTOR_GROUP_ID: `detector-bench-${newEventId()}`,
+    DETECTOR_METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const first = await Promise.race([child.line, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000))]);
+  return { child, metricsUrl: String(first.url) };
+}
+
+/** A bare consumer group reading the topic from the start and parsing each value: what consumption alone costs. */
+async function rawConsume(target: StackTarget, topic: string, count: number): Promise<number> {
+  const consumer = target.kafka.consumer({ groupId: `detector-raw-${newEventId()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      if (started === 0) started = Date.now();
+      for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString());
+      seen += batch.messages.length;
+    },
+  });
+  await poll(async () => seen, (n) => n >= count, 300_000, 50);
+  const rate = Math.round(seen / Math.max(0.001, (Date.now() - started) / 1000));
+  await consumer.disconnect();
+  return rate;
+}
+
+async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ commands: number; scripts: number; cpu: number }> {
+  const stats = await redis.info('commandstats');
+  let commands = 0;
+  let scripts = 0;
+  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const calls = Number(m[2]);
+    commands += calls;
+    if (m[1] === 'evalsha' || m[1] === 'eval') scripts += calls;
+  }
+  const cpu = await redis.info('cpu');
+  const num = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
+  return { commands, scripts, cpu: num('used_cpu_user') + num('used_cpu_sys') };
+}
+
 /**
- * `keywatch bench detect`: (1) drains a backlog of `backlog` events with one worker and reports
- * events/s; (2) offers live traffic at `rate` events/s for `seconds` with attacks mixed in (10 a
- * second) and reports produce→alert latency p50/p99 over the alerts they raise. Throwaway topics,
- * database and Redis prefix on the given engines.
+ * `keywatch bench detect`, in separate processes (the worker, the load generator, this one
+ * measuring): (0) a bare consumer reads a backlog of `backlog` events (the baseline); (1) one
+ * worker drains the same backlog: events/s, Redis commands per event; (2) live traffic at `rate`
+ * events/s for `seconds` with attacks mixed in (10 a second): produce→alert latency p50/p99 over
+ * the alerts they raise, and where the CPU went. Throwaway topics, database and Redis prefix.
  */
-export async function runDetectBench(engines: Engines, options: { backlog?: number; rate?: number; seconds?: number; print?: (line: string) => void } = {}): Promise<BenchReport> {
+export async function runDetectBench(engines: Engines, options: { backlog?: number; rate?: number; seconds?: number; env?: Record<string, string>; print?: (line: string) => void } = {}): Promise<BenchReport> {
   const print = options.print ?? (() => undefined);
   const backlog = options.backlog ?? 100_000;
   const rate = options.rate ?? 10_000;
   const seconds = options.seconds ?? 20;
+  const loadBefore = loadavg();
   const { target, dispose } = await ephemeralTarget(engines);
+  const redis = createRedis({ url: engines.redisUrl, keyPrefix: '' });
+  const children: Child[] = [];
   try {
     const producer = await createProducer(target.kafka);
     const topic = `${target.topicPrefix}auth-events`;
-    // Phase 1: backlog drain.
     const base = Date.now() - 2 * 3_600_000;
-    const events = Array.from({ length: backlog }, (_, i) => ordinary(base + Math.floor((i * 3_600_000) / backlog), i));
+    const events = Array.from({ length: backlog }, (_, i) => ordinaryEvent(base + Math.floor((i * 3_600_000) / backlog), i));
     print(`producing a backlog of ${backlog} events`);
     await produceEvents(producer, topic, events);
-    const worker = await startWorkerOn(target);
-    const t0 = Date.now();
-    await poll(() => eventsSeen(worker), (n) => n >= backlog, 600_000, 200);
-    const drainEventsPerSecond = Math.round(backlog / ((Date.now() - t0) / 1000));
-    print(`drained ${backlog} events in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${drainEventsPerSecond} events/s`);
+    await producer.close();
+    const rawConsumeEventsPerSecond = await rawConsume(target, topic, backlog);
+    print(`baseline: a bare consumer read the backlog at ${rawConsumeEventsPerSecond} events/s`);
 
-    // Phase 2: live traffic at `rate`, attacks mixed in; latency = alert arrival - the raising event's produce time (its ts).
+    // Phase 1: backlog drain.
+    const { child: worker, metricsUrl } = await startWorkerChild(target, options.env ?? {});
+    children.push(worker);
+    const handle = { metricsUrl };
+    const r0 = await redisStats(redis);
+    // Timed from a tenth of the backlog on, so joining the group and the first fetches do not count.
+    const t0 = Date.now();
+    let tenthAt = 0;
+    let tenth = 0;
+    await poll(
+      async () => {
+        const n = await eventsSeen(handle);
+        if (n >= backlog / 10 && tenthAt === 0) [tenthAt, tenth] = [Date.now(), n];
+        return n;
+      },
+      (n) => n >= backlog,
+      600_000,
+      50,
+    );
+    // A backlog drained before the first look (a quick run) is timed from the worker's start.
+    if (tenth >= backlog) [tenthAt, tenth] = [t0, 0];
+    const drainSeconds = (Date.now() - tenthAt) / 1000;
+    const r1 = await redisStats(redis);
+    const drainEventsPerSecond = Math.round((backlog - tenth) / Math.max(0.05, drainSeconds));
+    const redisCommandsPerEvent = Math.round(((r1.commands - r0.commands) / backlog) * 10) / 10;
+    const redisScriptCallsPerEvent = Math.round(((r1.scripts - r0.scripts) / backlog) * 1000) / 1000;
+    print(`drained ${backlog - tenth} events in ${drainSeconds.toFixed(1)} s (after the first tenth): ${drainEventsPerSecond} events/s; Redis: ${redisCommandsPerEvent} commands and ${redisScriptCallsPerEvent} Lua calls per event`);
+
+    // Phase 2: live traffic at `rate`, attacks mixed in; latency = alert arrival - the raising event's time (set when produced).
     const latencies: number[] = [];
+    const liveFrom = Date.now();
     const reader = await tail<Alert>(target, `${target.topicPrefix}security-alerts`, (alert, receivedAt) => {
       const raisedBy = Date.parse(String(alert.evidence.first_seen));
-      if (Date.parse(alert.detected_at) > t0 && Number.isFinite(raisedBy) && raisedBy > t0) latencies.push(receivedAt - raisedBy);
+      if (Number.isFinite(raisedBy) && raisedBy > liveFrom) latencies.push(receivedAt - raisedBy);
     });
-    const tickMs = 50;
-    const perTick = Math.round((rate * tickMs) / 1000);
-    const started = Date.now();
-    let sent = 0;
-    let attacks = 0;
-    while (Date.now() - started < seconds * 1000) {
-      const tickStart = Date.now();
-      const batch: AuthEvent[] = [];
-      for (let i = 0; i < perTick; i += 1) batch.push(ordinary(Date.now(), backlog + sent + i));
-      if (Math.floor((tickStart - started) / 100) !== Math.floor((tickStart - started - tickMs) / 100)) batch.push(attack(Date.now(), attacks++));
-      await produceEvents(producer, topic, batch, 1000);
-      sent += batch.length;
-      const wait = tickMs - (Date.now() - tickStart);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    const achievedRate = Math.round(sent / ((Date.now() - started) / 1000));
-    await poll(() => eventsSeen(worker), (n) => n >= backlog + sent, 120_000, 200);
+    const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+    const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(rate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(backlog) });
+    children.push(load);
+    const done = await load.line;
+    const sent = Number(done.sent);
+    print(`load generator done: ${sent} events in ${String(done.seconds)} s`);
+    const achievedRate = Math.round(sent / Number(done.seconds));
+    const loadCpu = processCpu(load.pid);
+    let lastPrint = Date.now();
+    await poll(
+      () => eventsSeen(handle),
+      (n) => {
+        if (Date.now() - lastPrint > 10_000) {
+          lastPrint = Date.now();
+          print(`… the worker is at ${n - backlog} of ${sent} live events`);
+        }
+        return n >= backlog + sent;
+      },
+      300_000,
+      100,
+    );
+    const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
     await new Promise((r) => setTimeout(r, 1000));
     await reader.close();
-    await worker.close();
-    await producer.close();
     const sorted = [...latencies].sort((a, b) => a - b);
     const latency = { rate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
-    print(`offered ${rate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${attacks} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
-    return { drainEventsPerSecond, backlog, latency };
+    const round = (n: number) => Math.round(n * 10) / 10;
+    const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu), machine: round(cpu1.machine - cpu0.machine) };
+    print(`offered ${rate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
+    print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
+    return { drainEventsPerSecond, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, cpu, loadAverage: { before: loadBefore, after: loadavg() } };
   } finally {
+    for (const child of children.reverse()) await child.close();
+    redis.disconnect();
     await dispose();
   }
 }

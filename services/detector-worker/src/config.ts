@@ -41,6 +41,24 @@ export const detectorConfig = defineConfig({
   DETECTOR_TENANT_SETTINGS: json(TenantOverrides, {}),
   /** Upper bound on bytes fetched per partition and batch. Default 1 MiB. */
   DETECTOR_MAX_BATCH_BYTES: int({ default: 1024 * 1024, min: 1024 }),
+  /**
+   * A fetch waits for this many bytes (or 100 ms): fewer, larger batches under load, since each
+   * batch costs a fixed number of Redis calls and commits. Default 256 KiB.
+   */
+  DETECTOR_FETCH_MIN_BYTES: int({ default: 256 * 1024, min: 1 }),
+  /** Partitions' batches processed at once by one instance (each still commits only after its own work). Default 4. */
+  DETECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
+  /**
+   * State shards: Redis hash slots the state is spread over (one Lua call per shard and round of a
+   * batch). Changing it moves every key: only on a fresh state prefix. Default 16.
+   */
+  DETECTOR_STATE_SHARDS: int({ default: 16, min: 1, max: 1024 }),
+  /**
+   * Redis key prefix of the alert status hot copy (`@keywatch/alerts`): the deployment's base
+   * prefix, shared with the analytics API and the notifier, not the detector's state prefix.
+   * Default `keywatch:`.
+   */
+  DETECTOR_STATUS_REDIS_PREFIX: str({ default: 'keywatch:' }),
 });
 
 export type DetectorConfig = z.output<typeof detectorConfig>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { authEventMessageKey, toEventTime, type Alert, type AuthEvent, type RevocationTrigger } from '@keywatch/contracts';
-import { markFirstSeen } from './detectors/baseline.js';
+import type { AlertStatusStore } from '@keywatch/alerts';
+import { FirstSeenMemo } from './detectors/baseline.js';
 import { credentialStuffing } from './detectors/credential-stuffing.js';
 import { failedAuthSpike } from './detectors/failed-auth.js';
 import { geography } from './detectors/geo.js';
@@ -12,7 +13,7 @@ import { SEVERITIES, SEVERITY_RANK, type Detector, type Evaluate, type EventCont
 import type { GeoLookup } from './geo.js';
 import type { DetectorParams } from './params.js';
 import { Plan } from './state/ops.js';
-import type { DedupRecord, StateStore } from './state/store.js';
+import type { DedupRecord, DedupRequest, StateStore } from './state/store.js';
 
 /** Every detector, in the order their operations run within an event's plan. */
 export const DETECTORS: readonly Detector[] = [secretKeyClientSide, revokedKeyInUse, rateLimitViolation, failedAuthSpike, credentialStuffing, geography, usageSpike];
@@ -49,6 +50,12 @@ export interface EngineOptions {
   /** Wall clock, for `detected_at` (default `Date.now`). */
   now?: () => number;
   detectors?: readonly Detector[];
+  /**
+   * The people's side of alerts (`@keywatch/alerts`, under the deployment's base prefix): a
+   * resolved alert whose problem comes back after it was resolved opens a new alert. Without it,
+   * every repeat continues its alert.
+   */
+  statuses?: Pick<AlertStatusStore, 'getMany'>;
 }
 
 /**
@@ -63,6 +70,9 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 /** The id a new alert of `dedupKey` gets: the same for every replay of the same events. */
 export const candidateAlertId = (dedupKey: string, ts: number, suppressionMs: number) => `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}`).slice(0, 26)}`;
 
+/** The id of the alert that follows a resolved one on the same dedup key: the same for every replay. */
+export const reopenedAlertId = (resolvedId: string, dedupKey: string, ts: number, suppressionMs: number) => `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}|after|${resolvedId}`).slice(0, 26)}`;
+
 /** Trigger ids derive from the alert, so a redelivered trigger is the same trigger. */
 export const triggerId = (alertId: string, action: string) => `trg_${hash(`${alertId}|${action}`).slice(0, 26)}`;
 
@@ -72,6 +82,8 @@ interface Merged {
   windowStart: number;
   windowEnd: number;
   repeats: number;
+  /** Event times of the merged signals, and whether each came from a fresh event. */
+  stamps: Array<{ ts: number; fresh: boolean }>;
 }
 
 /**
@@ -87,20 +99,28 @@ export function createEngine(options: EngineOptions) {
   const now = options.now ?? Date.now;
   const detectors = options.detectors ?? DETECTORS;
   const { store } = options;
+  const firstSeen = new FirstSeenMemo();
 
-  async function processBatch(events: readonly AuthEvent[]): Promise<BatchOutcome> {
+  /**
+   * `claimant` names the batch (topic, partition, first offset): a new alert or a severity rise is
+   * published by the first claimant only (see DedupRequest.claimant); a retried or redelivered
+   * batch has the same claimant and publishes again.
+   */
+  async function processBatch(events: readonly AuthEvent[], claimant = ''): Promise<BatchOutcome> {
     let watermark = 0;
     const plans: Plan[] = [];
     const evaluators: Array<{ evaluate: Evaluate[]; ts: number }> = [];
     const stats: BatchOutcome['stats'] = { processed: 0, duplicates: 0, late: 0, signals: 0 };
+    const firsts = firstSeen.batch();
     for (const event of events) {
       const ts = Date.parse(event.ts);
       watermark = Math.max(watermark, ts);
-      const ctx: EventContext = { event, ts, params: options.params(event.tenant_id), location: options.geo(event.ip), latenessMs };
+      const ctx: EventContext = { event, ts, params: options.params(event.tenant_id), location: options.geo(event.ip), latenessMs, firsts };
       const plan = new Plan();
-      plan.add({ o: 'seen', k: plan.key(`seen:${authEventMessageKey(event)}`), m: event.event_id, s: ts, l: latenessMs, t: SEEN_TTL_S });
-      if (event.key_id !== null && event.tenant_id !== null) markFirstSeen(plan, 'k', event.key_id, ts);
-      if (event.tenant_id !== null) markFirstSeen(plan, 't', event.tenant_id, ts);
+      const messageKey = authEventMessageKey(event);
+      plan.add({ o: 'seen', k: plan.key(`seen:${messageKey}`, messageKey), m: event.event_id, s: ts, l: latenessMs, t: SEEN_TTL_S });
+      if (event.key_id !== null && event.tenant_id !== null) firsts.mark(plan, 'k', event.key_id, ts);
+      if (event.tenant_id !== null) firsts.mark(plan, 't', event.tenant_id, ts);
       const evaluate: Evaluate[] = [];
       for (const detector of detectors) {
         const e = detector(ctx, plan);
@@ -110,6 +130,7 @@ export function createEngine(options: EngineOptions) {
       evaluators.push({ evaluate, ts });
     }
     const results = await store.apply(plans);
+    firsts.applied(new Set(plans.filter((_, i) => results[i]?.[0] === -1)));
     const merged = new Map<string, Merged>();
     results.forEach((result, i) => {
       if (result[0] === -1) {
@@ -125,7 +146,7 @@ export function createEngine(options: EngineOptions) {
           const rank = SEVERITY_RANK[signal.severity];
           const m = merged.get(signal.dedupKey);
           if (!m) {
-            merged.set(signal.dedupKey, { signal, severityRank: rank, windowStart: signal.windowStart, windowEnd: signal.windowEnd, repeats: fresh ? 1 : 0 });
+            merged.set(signal.dedupKey, { signal, severityRank: rank, windowStart: signal.windowStart, windowEnd: signal.windowEnd, repeats: fresh ? 1 : 0, stamps: [{ ts: signal.ts, fresh }] });
           } else {
             // The latest evidence wins; the window and severity only widen.
             if (rank >= m.severityRank) m.signal = { ...signal, ts: m.signal.ts };
@@ -134,32 +155,36 @@ export function createEngine(options: EngineOptions) {
             m.windowStart = Math.min(m.windowStart, signal.windowStart);
             m.windowEnd = Math.max(m.windowEnd, signal.windowEnd);
             m.repeats += fresh ? 1 : 0;
+            m.stamps.push({ ts: signal.ts, fresh });
           }
         }
       }
     });
     const entries = [...merged.values()];
     const detectedAt = now();
-    const records = await store.dedup(
-      entries.map((m) => ({
-        dedupKey: m.signal.dedupKey,
-        candidateId: candidateAlertId(m.signal.dedupKey, m.signal.ts, m.signal.suppressionMs),
-        ts: m.signal.ts,
-        suppressionMs: m.signal.suppressionMs,
-        severityRank: m.severityRank,
-        windowStart: m.windowStart,
-        windowEnd: m.windowEnd,
-        repeats: m.repeats,
-        detectedAt,
-      })),
-    );
+    const request = (m: Merged): DedupRequest => ({
+      dedupKey: m.signal.dedupKey,
+      candidateId: candidateAlertId(m.signal.dedupKey, m.signal.ts, m.signal.suppressionMs),
+      ts: m.signal.ts,
+      suppressionMs: m.signal.suppressionMs,
+      severityRank: m.severityRank,
+      windowStart: m.windowStart,
+      windowEnd: m.windowEnd,
+      repeats: m.repeats,
+      detectedAt,
+      claimant,
+    });
+    const records = await store.dedup(entries.map(request));
+    const closed = await reopenResolved(entries, records, request);
     const outcome: BatchOutcome = { publish: [], triggers: [], touched: [], published: [], watermark, stats };
+    // A resolved alert's last version: the repeats from before its resolution.
+    for (const { m, record } of closed) outcome.touched.push(toAlertState(m.signal, record));
     entries.forEach((m, i) => {
       const record = records[i];
       if (!record) return;
       const state = toAlertState(m.signal, record);
       outcome.touched.push(state);
-      if (record.severityRank > record.publishedRank) {
+      if (record.publish) {
         outcome.publish.push(state.alert);
         outcome.published.push({ dedupKey: m.signal.dedupKey, rank: record.severityRank });
         if (m.signal.action && m.signal.keyId && m.signal.tenantId && record.publishedRank === 0) {
@@ -177,6 +202,49 @@ export function createEngine(options: EngineOptions) {
       }
     });
     return outcome;
+  }
+
+  /**
+   * Alerts people resolved whose problem came back: a signal from an event later (in event time)
+   * than the resolution opens a new alert in place of the resolved one, with a new id derived from
+   * it (so a replay finds the same one). Repeats from before the resolution, and every repeat of an
+   * acknowledged alert, continue the alert. Statuses are read once per batch: a resolution that
+   * lands while a batch is in flight takes effect from the next batch.
+   */
+  async function reopenResolved(entries: readonly Merged[], records: Array<DedupRecord | undefined>, request: (m: Merged) => DedupRequest): Promise<Array<{ m: Merged; record: DedupRecord }>> {
+    if (!options.statuses || entries.length === 0) return [];
+    const statuses = await options.statuses.getMany(records.map((r) => r?.alertId ?? ''));
+    const reopen: Array<{ i: number; after: Array<{ ts: number; fresh: boolean }> }> = [];
+    statuses.forEach((status, i) => {
+      const m = entries[i];
+      if (status?.status !== 'resolved' || !m) return;
+      const after = m.stamps.filter((s) => s.ts > status.updatedAt);
+      if (after.length > 0) reopen.push({ i, after });
+    });
+    if (reopen.length === 0) return [];
+    const closed: Array<{ m: Merged; record: DedupRecord }> = [];
+    const again = await store.dedup(
+      reopen.map(({ i, after }) => {
+        const m = entries[i] as Merged;
+        const resolved = records[i] as DedupRecord;
+        const ts = Math.min(...after.map((s) => s.ts));
+        const repeats = after.filter((s) => s.fresh).length;
+        // The resolved alert keeps what came before its resolution (when the batch brought any).
+        if (after.length < m.stamps.length) closed.push({ m, record: { ...resolved, count: resolved.count - repeats } });
+        return {
+          ...request(m),
+          ts,
+          windowStart: Math.max(m.windowStart, Math.min(ts, m.windowEnd)),
+          repeats,
+          candidateId: reopenedAlertId(resolved.alertId, m.signal.dedupKey, ts, m.signal.suppressionMs),
+          closing: resolved.alertId,
+        };
+      }),
+    );
+    reopen.forEach(({ i }, j) => {
+      records[i] = again[j];
+    });
+    return closed;
   }
 
   return { processBatch, latenessMs };

@@ -26,9 +26,12 @@ export interface HandlerDependencies {
 /**
  * One partition's batch: detect, then make alerts, triggers and alert rows durable, then record
  * what was published and the watermark; only then does the runner commit. A crash anywhere before
- * the commit redelivers the batch: state writes are skipped for events already applied, the same
- * signals find the same alerts (same ids), and whatever was not yet recorded as published is
- * published again, so alerts are at least once on the topic and exactly once by `alert_id`.
+ * the commit redelivers the batch: state writes are skipped for events already applied (per state
+ * shard), the same signals find the same alerts (same ids), and whatever was not yet recorded as
+ * published is published again (the batch is its own claimant), so alerts are at least once on
+ * the topic and exactly once by `alert_id`. Batches of several partitions run at once
+ * (`DETECTOR_PARTITIONS_CONCURRENTLY`): the first to claim a new alert or a severity rise
+ * publishes it, the others only update its row.
  */
 export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
   const table = deps.table ?? 'security_alerts';
@@ -42,7 +45,9 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       if (decoded.ok) events.push(decoded.value);
       else deps.metrics.events.inc({ result: 'invalid' });
     }
-    const outcome = await deps.engine.processBatch(events);
+    // The claimant is the batch itself: a retry or a redelivery (from the committed offset, on any
+    // instance) starts at the same offset and may publish again; other partitions' batches may not.
+    const outcome = await deps.engine.processBatch(events, `${batch.topic}:${batch.partition}:${batch.messages[0]?.offset ?? ''}`);
     const now = new Date();
     const base = now.getTime() * 1000;
     const rows = outcome.touched.map((state) => toAlertRow(state, base + (sequence++ % 1000), now));

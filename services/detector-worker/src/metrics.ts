@@ -25,7 +25,7 @@ export function createDetectorMetrics(stateSize?: () => Promise<number>) {
     watermarkLag: new Gauge({ name: 'keywatch_detector_watermark_lag_seconds', help: 'Wall clock minus the partition watermark', labelNames: ['partition'] as const, registers }),
     stateKeys: new Gauge({
       name: 'keywatch_detector_state_keys',
-      help: 'Keys under the detector state prefix in Redis (sampled at scrape)',
+      help: 'Keys under the detector state prefix in Redis (counted at most every 30 s)',
       registers,
       async collect() {
         if (stateSize) this.set(await stateSize().catch(() => -1));

@@ -41,6 +41,8 @@ export async function startWorkerOn(target: StackTarget, env: Record<string, str
     REDIS_URL: target.redisUrl,
     KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
     DETECTOR_REDIS_PREFIX: target.redisPrefix,
+    // Alert statuses under the run's own prefix too: a test or a benchmark never reads the deployment's.
+    DETECTOR_STATUS_REDIS_PREFIX: target.redisPrefix,
     DETECTOR_GROUP_ID: `detector-${newEventId()}`,
     DETECTOR_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',

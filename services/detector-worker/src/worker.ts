@@ -1,3 +1,4 @@
+import { createAlertStatusStore } from '@keywatch/alerts';
 import { createClickHouse } from '@keywatch/clickhouse';
 import { topicNames } from '@keywatch/contracts';
 import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
@@ -19,6 +20,18 @@ export interface DetectorWorker extends Closeable {
   metricsUrl: string;
 }
 
+/**
+ * `read` at most once per `everyMs`; in between, the last value. Counting the state's keys is a
+ * SCAN over the whole keyspace, too dear for every scrape.
+ */
+function throttled(read: () => Promise<number>, everyMs: number): () => Promise<number> {
+  let last: { at: number; value: Promise<number> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at >= everyMs) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
 /** Builds the worker from its parsed config and starts consuming. */
 export async function startDetectorWorker(config: DetectorConfig, logger: Logger): Promise<DetectorWorker> {
   const log = logger.child({ component: 'detector' });
@@ -32,13 +45,16 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     logger,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_REDIS_PREFIX, connectionName: 'detector-worker', commandTimeoutMs: 10_000 });
-  const store = createRedisStore(redis);
-  const metrics = createDetectorMetrics(() => store.size());
+  const store = createRedisStore(redis, { shards: config.DETECTOR_STATE_SHARDS, latenessMs: config.DETECTOR_LATENESS });
+  // The alert status hot copy lives under the deployment's base prefix, not the state prefix.
+  const statusRedis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_STATUS_REDIS_PREFIX, connectionName: 'detector-worker-status', commandTimeoutMs: 10_000 });
+  const metrics = createDetectorMetrics(throttled(() => store.size(), 30_000));
   const engine = createEngine({
     store,
     params: createParamsResolver(config.DETECTOR_SETTINGS, config.DETECTOR_TENANT_SETTINGS),
     geo: createGeoLookup(),
     latenessMs: config.DETECTOR_LATENESS,
+    statuses: createAlertStatusStore({ redis: statusRedis }),
   });
   const producer = await createProducer(kafka);
   const runner = createConsumerRunner({
@@ -48,6 +64,8 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     logger,
     maxBytesPerPartition: config.DETECTOR_MAX_BATCH_BYTES,
     maxWaitTimeMs: 100,
+    minBytes: config.DETECTOR_FETCH_MIN_BYTES,
+    partitionsConsumedConcurrently: config.DETECTOR_PARTITIONS_CONCURRENTLY,
     handler: createDetectorHandler({ engine, store, producer, sink: clickhouse, topics, metrics, logger: log }),
   });
   const server = await serveMetrics(metrics.registry, config.DETECTOR_METRICS_HOST, config.DETECTOR_METRICS_PORT);
@@ -56,6 +74,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     { name: 'producer', close: () => producer.close() },
     { name: 'metrics', close: () => server.close() },
     { name: 'redis', close: () => store.close() },
+    { name: 'redis-status', close: async () => statusRedis.disconnect() },
     { name: 'clickhouse', close: () => clickhouse.close() },
   ];
   await runner.start();

@@ -1,6 +1,6 @@
 import { HOUR } from '../params.js';
 import { asArray, asNumber, type Plan, type Results } from '../state/ops.js';
-import { ttlFor } from './types.js';
+import { ttlFor, type FirstSeenBatch } from './types.js';
 
 /** An entity's hourly EWMA baseline of one metric, with the current sliding hour. */
 export interface Baseline {
@@ -19,15 +19,65 @@ const BASELINE_TTL_S = ttlFor(14 * 24 * HOUR);
 /** Key of an entity's baseline hash; it also keeps `first`, the entity's first event time. */
 export const baselineKey = (scope: string, entity: string) => `b:${scope}:${entity}`;
 
-/** Marks the entity's first event time (once). */
-export function markFirstSeen(plan: Plan, scope: string, entity: string, ts: number): void {
-  plan.add({ o: 'hsetnx', k: plan.key(baselineKey(scope, entity)), f: 'first', v: String(ts), t: BASELINE_TTL_S });
-}
+/** How long this process trusts what it learnt of an entity's first event time (wall ms). */
+const FIRST_SEEN_MEMO_MS = 10 * 60_000;
+const FIRST_SEEN_MEMO_MAX = 200_000;
 
-/** Reads the entity's first event time (0 when unknown). */
-export function readFirstSeen(plan: Plan, scope: string, entity: string): (results: Results) => number {
-  const at = plan.add({ o: 'hmget', k: plan.key(baselineKey(scope, entity)), f: ['first'] });
-  return (results) => asNumber(asArray(results[at])[0]);
+/**
+ * An entity's first event time is written once (HSETNX) and never changes while its baseline
+ * lives, so a process that has written or read it need not do so again for every event: this memo
+ * skips the write once it is known to be done and answers the read once it is known. Entries are
+ * forgotten after a few minutes (the hash may expire after weeks of silence and start again).
+ */
+export class FirstSeenMemo {
+  private readonly known = new Map<string, { value: number; at: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private get(id: string): { value: number; at: number } | undefined {
+    const found = this.known.get(id);
+    if (found && this.now() - found.at > FIRST_SEEN_MEMO_MS) {
+      this.known.delete(id);
+      return undefined;
+    }
+    return found;
+  }
+
+  private set(id: string, value: number): void {
+    if (this.known.size >= FIRST_SEEN_MEMO_MAX) this.known.clear();
+    const prior = this.get(id);
+    this.known.set(id, { value: value > 0 ? value : (prior?.value ?? 0), at: prior?.at ?? this.now() });
+  }
+
+  /** A batch's view: marks become known only once the batch's state was applied ({@link FirstSeenBatch.applied}). */
+  batch(): FirstSeenBatch {
+    const pending: Array<{ plan: Plan; id: string }> = [];
+    const marked = new Set<string>();
+    return {
+      mark: (plan, scope, entity, ts) => {
+        const id = baselineKey(scope, entity);
+        // One HSETNX per entity and batch: its earliest event in the batch is the first to run.
+        if (marked.has(id) || this.get(id)) return;
+        marked.add(id);
+        plan.add({ o: 'hsetnx', k: plan.key(id, entity), f: 'first', v: String(ts), t: BASELINE_TTL_S });
+        pending.push({ plan, id });
+      },
+      read: (plan, scope, entity) => {
+        const id = baselineKey(scope, entity);
+        const found = this.get(id);
+        if (found && found.value > 0) return () => found.value;
+        const at = plan.add({ o: 'hmget', k: plan.key(id, entity), f: ['first'] });
+        return (results) => {
+          const value = asNumber(asArray(results[at])[0]);
+          if (value > 0) this.set(id, value);
+          return value;
+        };
+      },
+      applied: (late) => {
+        for (const { plan, id } of pending) if (!late.has(plan)) this.set(id, 0);
+      },
+    };
+  }
 }
 
 /**
@@ -35,12 +85,11 @@ export function readFirstSeen(plan: Plan, scope: string, entity: string): (resul
  * into the EWMA once closed in event time (their end plus the lateness has passed).
  */
 export function trackBaseline(plan: Plan, scope: string, entity: string, metric: string, ts: number, options: { latenessMs: number; alpha: number; peakHalfLifeMs: number; count: boolean }): (results: Results) => Baseline {
-  const k = plan.key(baselineKey(scope, entity));
+  const k = plan.key(baselineKey(scope, entity), entity);
   const hour = Math.floor(ts / HOUR);
-  if (options.count) plan.add({ o: 'bcount', k, m: metric, h: hour, t: BASELINE_TTL_S });
   const close = Math.floor((ts - options.latenessMs) / HOUR);
   const decay = 0.5 ** (HOUR / options.peakHalfLifeMs);
-  const at = plan.add({ o: 'ewma', k, m: metric, h: hour, c: close, a: options.alpha, pd: decay, t: BASELINE_TTL_S });
+  const at = plan.add({ o: 'base', k, m: metric, h: hour, c: close, a: options.alpha, pd: decay, n: options.count ? 1 : 0, t: BASELINE_TTL_S });
   const elapsed = (ts - hour * HOUR) / HOUR;
   return (results) => {
     const [mean, variance, hours, current, previous, peak] = asArray(results[at]).map(asNumber);

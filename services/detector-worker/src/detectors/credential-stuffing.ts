@@ -1,4 +1,4 @@
-import { dedupKeyName } from '../state/store.js';
+import { dedupEntity, dedupKeyName } from '../state/store.js';
 import { asArray, asNumber, asScored } from '../state/ops.js';
 import type { Detector, Signal } from './types.js';
 import { tally, windowsAround } from './windows.js';
@@ -75,16 +75,16 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, 
   const p = params.credential_stuffing;
   if (!p.enabled) return undefined;
   const ip = event.ip;
-  const okKey = plan.key(`z:ipok:${ip}`);
+  const okKey = plan.key(`z:ipok:${ip}`, ip);
   const span = Math.max(p.high_window_ms, p.medium_window_ms);
 
   if (event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null) {
     const keyId = event.key_id;
     const tenantId = event.tenant_id;
     plan.add({ o: 'zadd', k: okKey, m: `${keyId}|${tenantId}`, s: ts, t: ttlFor(span), cap: p.max_tracked, lo: ts - span - latenessMs });
-    const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
+    const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
-    const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`), min: ts - span, max: ts, lim: p.max_tracked });
+    const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, lim: p.max_tracked });
     const okAt = plan.add({ o: 'zcount', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER });
     return (results) => {
       const [first, last, sev] = asArray(results[flagAt]).map(asNumber);
@@ -99,7 +99,7 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, 
   }
 
   if (!INVALID_CREDENTIAL.has(event.outcome) || event.key_fingerprint === null) return undefined;
-  const failKey = plan.key(`z:ipf:${ip}`);
+  const failKey = plan.key(`z:ipf:${ip}`, ip);
   plan.add({ o: 'zadd', k: failKey, m: `${event.key_fingerprint}|${event.event_id}`, s: ts, t: ttlFor(span), cap: p.max_tracked, lo: ts - span - latenessMs });
   const attemptsAt = plan.add({ o: 'zrange', k: failKey, min: ts - span, max: ts + span, lim: p.max_tracked });
   const successesAt = plan.add({ o: 'zrange', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, lim: 200 });

@@ -1,6 +1,6 @@
 import { MINUTE } from '../params.js';
 import { asNumber, type Plan, type Results } from '../state/ops.js';
-import { readFirstSeen, trackBaseline, zScore, type Baseline } from './baseline.js';
+import { trackBaseline, zScore, type Baseline } from './baseline.js';
 import type { Detector, EventContext, Signal } from './types.js';
 import { FAILURES, readWindowSum, round, subject, ttlFor } from './types.js';
 
@@ -14,14 +14,14 @@ interface Scope {
 function track(ctx: EventContext, plan: Plan, s: Scope) {
   const p = ctx.params.failed_auth_spike;
   const { ts } = ctx;
-  plan.add({ o: 'hincr', k: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`), f: `f${Math.floor(ts / MINUTE)}`, n: 1, t: ttlFor(p.window_ms) });
-  const dk = plan.key(`z:fd:${s.scope}:${s.entity}`);
+  plan.add({ o: 'hincr', k: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity), f: `f${Math.floor(ts / MINUTE)}`, n: 1, t: ttlFor(p.window_ms) });
+  const dk = plan.key(`z:fd:${s.scope}:${s.entity}`, s.entity);
   plan.add({ o: 'zadd', k: dk, m: s.distinctMember, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - ctx.latenessMs });
   const window = (w: { sum: number; start: number }) => ({ failures: w.sum, start: w.start });
   const sum = readWindowSum(plan, s.scope, s.entity, 'f', MINUTE, ts, p.window_ms);
   const distinctAt = plan.add({ o: 'zcount', k: dk, min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
   const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, { latenessMs: ctx.latenessMs, alpha: p.alpha, peakHalfLifeMs: 7 * 24 * 60 * MINUTE, count: true });
-  const first = readFirstSeen(plan, s.scope, s.entity);
+  const first = ctx.firsts.read(plan, s.scope, s.entity);
   return (results: Results) => ({ ...window(sum(results)), distinct: asNumber(results[distinctAt]), baseline: baseline(results), first: first(results) });
 }
 

@@ -33,25 +33,29 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
   const t = params.impossible_travel;
   const who = subject(event);
   if ((!g.enabled && !t.enabled) || event.outcome !== 'allowed' || !who || !location) return undefined;
-  const countriesKey = plan.key(`z:kc:${who.keyId}`);
-  const keyState = plan.key(`g:${who.keyId}`);
   const ttl = ttlFor(Math.max(g.lookback_ms, g.learning_ms, t.memory_ms) + DAY);
-  const prevCountryAt = plan.add({ o: 'zscore', k: countriesKey, m: location.country });
-  const knownAt = plan.add({ o: 'zrange', k: countriesKey, min: ts - g.lookback_ms, max: Number.MAX_SAFE_INTEGER, lim: 100 });
-  const historyAt = plan.add({ o: 'hmget', k: keyState, f: ['n', 'first'] });
   const here = `${ts}|${location.lat}|${location.lon}|${location.radiusKm}|${location.country}|${event.ip}`;
-  const prevAt = plan.add({ o: 'hnewer', k: keyState, f: 'loc', s: ts, v: here, t: ttl });
-  plan.add({ o: 'zadd', k: countriesKey, m: location.country, s: ts, t: ttl, cap: 100, lo: ts - g.lookback_ms - latenessMs });
-  plan.add({ o: 'hincr', k: keyState, f: 'n', n: 1, t: ttl });
-  plan.add({ o: 'hsetnx', k: keyState, f: 'first', v: String(ts), t: ttl });
+  const at = plan.add({
+    o: 'geo',
+    k: plan.key(`g:${who.keyId}`, who.keyId),
+    kc: plan.key(`z:kc:${who.keyId}`, who.keyId),
+    country: location.country,
+    s: ts,
+    v: here,
+    from: ts - g.lookback_ms,
+    lo: ts - g.lookback_ms - latenessMs,
+    t: ttl,
+  });
 
   return (results) => {
     const signals: Signal[] = [];
-    const known = new Set(asScored(results[knownAt]).map((c) => c.member));
-    const [successes = 0, first = 0] = asArray(results[historyAt]).map(asNumber);
-    const prevCountry = asString(results[prevCountryAt]);
+    const [countries, n, firstSeen, previous] = asArray(results[at]);
+    // Countries used at or after ts - lookback: this one is new unless it is among them.
+    const known = new Set(asScored(countries).map((c) => c.member));
+    const successes = asNumber(n);
+    const first = asNumber(firstSeen);
     const learnt = successes >= g.learning_events || (first > 0 && ts - first >= g.learning_ms);
-    const isNew = prevCountry === null || Number(prevCountry) < ts - g.lookback_ms;
+    const isNew = !known.has(location.country);
     if (g.enabled && learnt && isNew) {
       signals.push({
         type: 'geo_new_country',
@@ -68,7 +72,7 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
         evidence: { country: location.country, known_countries: [...known].sort(), successful_events_before: successes, lookback_ms: g.lookback_ms },
       });
     }
-    const prev = parseSeen(asString(results[prevAt]));
+    const prev = parseSeen(asString(previous));
     if (t.enabled && learnt && prev && prev.ip !== event.ip && Math.abs(ts - prev.ts) <= t.memory_ms) {
       const distance = distanceKm(prev, location);
       const minDistance = Math.max(t.min_distance_km, prev.radiusKm, location.radiusKm);
@@ -78,7 +82,7 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
       if (distance > minDistance && lowerBound > 0 && speed > t.max_speed_kmh) {
         const fleet = known.size >= t.fleet_countries;
         const neighbours = prev.country !== location.country && areNeighbours(prev.country, location.country);
-        const bothKnown = known.has(prev.country) && known.has(location.country) && prevCountry !== null && !isNew;
+        const bothKnown = known.has(prev.country) && !isNew;
         const downgraded = fleet || neighbours;
         // Travel between two places this key is normally used from, in a fleet or across a border, is its routine.
         if (!(downgraded && bothKnown)) {

@@ -16,11 +16,9 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   countInto(plan, 'k', who.keyId, 'r', size, ts, span);
   if (event.outcome === 'rate_limited') countInto(plan, 'k', who.keyId, 'l', size, ts, span);
   const b = Math.floor(ts / size);
-  const readRequests = readBuckets(plan, 'k', who.keyId, 'r', size, b - 2, b);
-  const readLimited = readBuckets(plan, 'k', who.keyId, 'l', size, b - 2, b);
+  const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], size, b - 2, b);
   return (results) => {
-    const requests = readRequests(results);
-    const limited = readLimited(results);
+    const { r: requests, l: limited } = read(results);
     const stats = (w: number) => ({ requests: requests.get(w) ?? 0, rateLimited: limited.get(w) ?? 0 });
     const violates = (w: number) => {
       const { requests: r, rateLimited: l } = stats(w);

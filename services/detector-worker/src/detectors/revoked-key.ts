@@ -9,7 +9,7 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs }, pla
   const who = subject(event);
   const id = who?.keyId ?? event.key_fingerprint;
   if (id === null) return undefined;
-  const k = plan.key(`z:rv:${id}`);
+  const k = plan.key(`z:rv:${id}`, id);
   plan.add({ o: 'zadd', k, m: `${event.ip}|${event.event_id}`, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - latenessMs });
   const at = plan.add({ o: 'zrange', k, min: ts - p.window_ms, max: ts, lim: 500 });
   const outcome = event.outcome;

@@ -24,6 +24,15 @@ export interface Signal {
   action?: RequestedAction;
 }
 
+export interface FirstSeenBatch {
+  /** Marks the entity's first event time (once). */
+  mark(plan: Plan, scope: string, entity: string, ts: number): void;
+  /** Reads the entity's first event time (0 when unknown). */
+  read(plan: Plan, scope: string, entity: string): (results: Results) => number;
+  /** The batch's plans were applied; `late` ones changed nothing. */
+  applied(late: ReadonlySet<Plan>): void;
+}
+
 /** One event as the detectors see it. */
 export interface EventContext {
   event: AuthEvent;
@@ -33,6 +42,8 @@ export interface EventContext {
   location: Location | null;
   /** Bounded lateness, ms. */
   latenessMs: number;
+  /** Entities' first event times (written once, remembered by the process). */
+  firsts: FirstSeenBatch;
 }
 
 /** Turns a plan's results into signals; `fresh` is false for a redelivered event. */
@@ -73,22 +84,25 @@ const pageKey = (scope: string, entity: string, bucketMs: number, bucket: number
 /** Counts one event into the bucket of `ts` of a counter series. */
 export function countInto(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, ts: number, spanMs: number): void {
   const bucket = Math.floor(ts / bucketMs);
-  plan.add({ o: 'hincr', k: plan.key(pageKey(scope, entity, bucketMs, bucket)), f: `${metric}${bucket}`, n: 1, t: ttlFor(spanMs) });
+  plan.add({ o: 'hincr', k: plan.key(pageKey(scope, entity, bucketMs, bucket), entity), f: `${metric}${bucket}`, n: 1, t: ttlFor(spanMs) });
 }
 
-/** Reads buckets `from..to` (inclusive) of a counter series; the reader gives each bucket's count. */
-export function readBuckets(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, from: number, to: number): (results: Results) => Map<number, number> {
+/**
+ * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity (one HMGET
+ * per page for all of them); the reader gives each metric's count per bucket.
+ */
+export function readBuckets<M extends string>(plan: Plan, scope: string, entity: string, metrics: readonly M[], bucketMs: number, from: number, to: number): (results: Results) => Record<M, Map<number, number>> {
   const pages = new Map<string, number[]>();
   for (let b = from; b <= to; b += 1) {
     const key = pageKey(scope, entity, bucketMs, b);
     pages.set(key, [...(pages.get(key) ?? []), b]);
   }
-  const reads = [...pages.entries()].map(([key, buckets]) => ({ buckets, at: plan.add({ o: 'hmget', k: plan.key(key), f: buckets.map((b) => `${metric}${b}`) }) }));
+  const reads = [...pages.entries()].map(([key, buckets]) => ({ buckets, at: plan.add({ o: 'hmget', k: plan.key(key, entity), f: metrics.flatMap((m) => buckets.map((b) => `${m}${b}`)) }) }));
   return (results) => {
-    const counts = new Map<number, number>();
+    const counts = Object.fromEntries(metrics.map((m) => [m, new Map<number, number>()])) as Record<M, Map<number, number>>;
     for (const { buckets, at } of reads) {
       const values = results[at];
-      buckets.forEach((b, i) => counts.set(b, Array.isArray(values) ? Number(values[i] || 0) : 0));
+      metrics.forEach((m, j) => buckets.forEach((b, i) => counts[m].set(b, Array.isArray(values) ? Number(values[j * buckets.length + i] || 0) : 0)));
     }
     return counts;
   };
@@ -102,9 +116,9 @@ export function readBuckets(plan: Plan, scope: string, entity: string, metric: s
 export function readWindowSum(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, ts: number, windowMs: number): (results: Results) => { sum: number; start: number } {
   const at = Math.floor(ts / bucketMs);
   const width = Math.max(1, Math.round(windowMs / bucketMs));
-  const read = readBuckets(plan, scope, entity, metric, bucketMs, at - width + 1, at + width - 1);
+  const read = readBuckets(plan, scope, entity, [metric], bucketMs, at - width + 1, at + width - 1);
   return (results) => {
-    const best = maxBucketWindow(read(results), at, width);
+    const best = maxBucketWindow(read(results)[metric] ?? new Map<number, number>(), at, width);
     return { sum: best.sum, start: best.from * bucketMs };
   };
 }

@@ -1,4 +1,4 @@
-import { trackBaseline, readFirstSeen, zScore } from './baseline.js';
+import { trackBaseline, zScore } from './baseline.js';
 import type { Detector } from './types.js';
 import { round, subject } from './types.js';
 
@@ -7,12 +7,12 @@ import { round, subject } from './types.js';
  * ≥ `min_per_hour`, after `history_ms` of history, and above `peak_ratio` × its decayed peak hour
  * (so the daily or Monday-morning peak of a busy key is not a spike).
  */
-export const usageSpike: Detector = ({ event, ts, params, latenessMs }, plan) => {
+export const usageSpike: Detector = ({ event, ts, params, latenessMs, firsts }, plan) => {
   const p = params.usage_spike;
   const who = subject(event);
   if (!p.enabled || !who) return undefined;
   const baseline = trackBaseline(plan, 'k', who.keyId, 'r', ts, { latenessMs, alpha: p.alpha, peakHalfLifeMs: p.peak_half_life_ms, count: true });
-  const first = readFirstSeen(plan, 'k', who.keyId);
+  const first = firsts.read(plan, 'k', who.keyId);
   return (results) => {
     const firstSeen = first(results);
     if (firstSeen === 0 || ts - firstSeen < p.history_ms) return [];

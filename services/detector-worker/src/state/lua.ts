@@ -1,135 +1,197 @@
 /**
- * Runs events' plans (see ops.ts) in order, atomically. KEYS are the plans' keys one after the
- * other; ARGV[1] is the JSON list of `{ n: number of keys, ops }`; the result is the JSON list of
- * each plan's results. A plan's writes run only while its event is fresh (its `seen` operation
- * added it); its reads always run, unless the event is late. Several events per call: one call per
- * event cost more in call overhead than in the work itself.
+ * Runs the operations (see ops.ts) of many events on one state shard, in order, atomically. KEYS
+ * are the plans' keys one after the other (all in the shard's hash slot); ARGV[1] is the JSON list
+ * of `{ n: number of keys, ops }`; the result is the JSON list of each plan's results. A plan
+ * starts with its guard (`seen` on the message key's shard, `ap` elsewhere); its writes run only
+ * while the event is fresh there; its reads always run, unless the event is late.
+ *
+ * Work per call, not per event, wherever the result is the same: a watermark is read once per key
+ * and call, the seen/applied sets are trimmed once per key and call, and each key gets at most one
+ * EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
  */
 export const APPLY_PLAN = `
--- One EXPIRE per key and call, however many operations write to it.
 local ttl = {}
-local function touch(k, t) if (ttl[k] or 0) < t then ttl[k] = t end end
-local function run(ops, base)
-local fresh = true
-local out = {}
-for i, op in ipairs(ops) do
-  local o = op.o
-  local k = KEYS[base + op.k]
-  local r = false
-  if o == 'seen' then
+local function touch(k, t) if t > 0 and (ttl[k] or 0) < t then ttl[k] = t end end
+local wms = {}
+local trims = {}
+local function watermark(k)
+  local wm = wms[k]
+  if wm == nil then
     local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
-    local wm = tonumber(top[2])
-    if wm ~= nil and op.s < wm - op.l then return { -1 } end
-    -- Trim only when the watermark moves: the set then holds at most a lateness' worth of ids.
-    if redis.call('ZADD', k, 'NX', op.s, op.m) == 0 then fresh = false end
-    if wm ~= nil and op.s > wm then redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (op.s - op.l)) end
-    touch(k, op.t)
-    r = fresh and 1 or 0
-  elseif o == 'hincr' then
-    if fresh then redis.call('HINCRBY', k, op.f, op.n); touch(k, op.t) end
-  elseif o == 'zadd' then
-    if fresh then
-      -- The set only grows when a member is added, so only then is it trimmed.
-      if redis.call('ZADD', k, 'GT', op.s, op.m) == 1 then
-        redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. op.lo)
-        local n = redis.call('ZCARD', k)
-        if n > op.cap then redis.call('ZREMRANGEBYRANK', k, 0, n - op.cap - 1) end
-      end
-      touch(k, op.t)
-    end
-  elseif o == 'hsetnx' then
-    if fresh then redis.call('HSETNX', k, op.f, op.v); touch(k, op.t) end
-  elseif o == 'hnewer' then
-    local prev = redis.call('HGET', k, op.f)
-    r = prev
-    if fresh then
-      local prevTs = prev and tonumber(string.match(prev, '^(%d+)')) or nil
-      if prevTs == nil or prevTs < op.s then redis.call('HSET', k, op.f, op.v) end
-      touch(k, op.t)
-    end
-  elseif o == 'hmget' then
-    if #op.f > 0 then r = redis.call('HMGET', k, unpack(op.f)) else r = {} end
-  elseif o == 'zcount' then
-    r = redis.call('ZCOUNT', k, op.min, op.max)
-  elseif o == 'zrange' then
-    r = redis.call('ZRANGEBYSCORE', k, op.min, op.max, 'WITHSCORES', 'LIMIT', 0, op.lim)
-  elseif o == 'zscore' then
-    r = redis.call('ZSCORE', k, op.m)
-  elseif o == 'bcount' then
-    if fresh then
-      local m = op.m
-      redis.call('HSETNX', k, m .. ':start', op.h)
-      local last = tonumber(redis.call('HGET', k, m .. ':last'))
-      if last == nil or op.h > last then redis.call('HINCRBY', k, m .. ':h:' .. op.h, 1) end
-      touch(k, op.t)
-    end
-  elseif o == 'ewma' then
-    local m = op.m
-    local v = redis.call('HMGET', k, m .. ':mean', m .. ':var', m .. ':n', m .. ':last', m .. ':lastx', m .. ':start', m .. ':peak')
-    local mean = tonumber(v[1]) or 0
-    local var = tonumber(v[2]) or 0
-    local n = tonumber(v[3]) or 0
-    local last = tonumber(v[4])
-    local lastx = tonumber(v[5]) or 0
-    local start = tonumber(v[6])
-    local peak = tonumber(v[7]) or 0
-    if start ~= nil then
-      local from = last and (last + 1) or start
-      local steps = 0
-      local hour = from
-      while hour < op.c do
-        local field = m .. ':h:' .. hour
-        local x = tonumber(redis.call('HGET', k, field)) or 0
-        if x > 0 then redis.call('HDEL', k, field) end
-        if n == 0 then
-          mean = x
-          var = 0
-        else
-          local diff = x - mean
-          local incr = op.a * diff
-          mean = mean + incr
-          var = (1 - op.a) * (var + diff * incr)
-        end
-        peak = math.max(x, peak * op.pd)
-        n = n + 1
-        lastx = x
-        last = hour
-        steps = steps + 1
-        -- Hours without events hold no counts; past a few weeks of silence the baseline is zero anyway.
-        if steps >= 2000 then last = op.c - 1; break end
-        hour = hour + 1
-      end
-      if steps > 0 then
-        redis.call('HSET', k, m .. ':mean', tostring(mean), m .. ':var', tostring(var), m .. ':n', n, m .. ':last', last, m .. ':lastx', lastx, m .. ':peak', tostring(peak))
-        touch(k, op.t)
-      end
-    end
-    local cur = tonumber(redis.call('HGET', k, m .. ':h:' .. op.h)) or 0
-    local prev = tonumber(redis.call('HGET', k, m .. ':h:' .. (op.h - 1)))
-    if prev == nil then prev = (last == op.h - 1) and lastx or 0 end
-    r = { mean, var, n, cur, prev, peak }
+    wm = tonumber(top[2]) or false
+    wms[k] = wm
   end
-  out[i] = r
+  return wm
 end
-return out
+local function mark(k, s, m, l)
+  local wm = watermark(k)
+  local added = redis.call('ZADD', k, 'NX', s, m)
+  if wm == false or s > wm then
+    wms[k] = s
+    trims[k] = s - l
+  end
+  return added
+end
+local function zaddTrim(k, s, m, lo, cap)
+  -- The set only grows when a member is added, so only then is it trimmed.
+  if redis.call('ZADD', k, 'GT', s, m) == 1 then
+    redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. lo)
+    local n = redis.call('ZCARD', k)
+    if n > cap then redis.call('ZREMRANGEBYRANK', k, 0, n - cap - 1) end
+  end
+end
+local function base(k, op, fresh)
+  -- op: [o, k, m, h, c, a, pd, n, t]
+  local m = op[3]
+  local h = op[4]
+  local c, a, pd, t = op[5], op[6], op[7], op[9]
+  local v = redis.call('HMGET', k, m .. ':mean', m .. ':var', m .. ':n', m .. ':last', m .. ':lastx', m .. ':start', m .. ':peak', m .. ':h:' .. h, m .. ':h:' .. (h - 1))
+  local mean = tonumber(v[1]) or 0
+  local var = tonumber(v[2]) or 0
+  local n = tonumber(v[3]) or 0
+  local last = tonumber(v[4])
+  local lastx = tonumber(v[5]) or 0
+  local start = tonumber(v[6])
+  local peak = tonumber(v[7]) or 0
+  local cur = tonumber(v[8]) or 0
+  local prev = tonumber(v[9]) or 0
+  if fresh and op[8] == 1 then
+    if start == nil then
+      start = h
+      redis.call('HSET', k, m .. ':start', h)
+    end
+    if last == nil or h > last then
+      redis.call('HINCRBY', k, m .. ':h:' .. h, 1)
+      cur = cur + 1
+    end
+    touch(k, t)
+  end
+  if start ~= nil then
+    local hour = last and (last + 1) or start
+    local steps = 0
+    while hour < c do
+      local field = m .. ':h:' .. hour
+      local x = tonumber(redis.call('HGET', k, field)) or 0
+      if x > 0 then redis.call('HDEL', k, field) end
+      if n == 0 then
+        mean = x
+        var = 0
+      else
+        local diff = x - mean
+        local incr = a * diff
+        mean = mean + incr
+        var = (1 - a) * (var + diff * incr)
+      end
+      peak = math.max(x, peak * pd)
+      n = n + 1
+      lastx = x
+      last = hour
+      steps = steps + 1
+      -- Hours without events hold no counts; past a few weeks of silence the baseline is zero anyway.
+      if steps >= 2000 then last = c - 1; break end
+      hour = hour + 1
+    end
+    if steps > 0 then
+      redis.call('HSET', k, m .. ':mean', tostring(mean), m .. ':var', tostring(var), m .. ':n', n, m .. ':last', last, m .. ':lastx', lastx, m .. ':peak', tostring(peak))
+      touch(k, t)
+    end
+  end
+  -- A folded hour's field is gone: its count is lastx when it is the last folded one.
+  if last ~= nil and last >= h - 1 then prev = (last == h - 1) and lastx or 0 end
+  if last ~= nil and last >= h then cur = 0 end
+  return { mean, var, n, cur, prev, peak }
+end
+local function geo(k, kc, op, fresh)
+  -- op: [o, k, kc, country, s, v, from, lo, t]
+  local s, t = op[5], op[9]
+  local known = redis.call('ZRANGEBYSCORE', kc, op[7], '+inf', 'WITHSCORES', 'LIMIT', 0, 100)
+  local h = redis.call('HMGET', k, 'n', 'first', 'loc')
+  if fresh then
+    local prev = h[3]
+    local prevTs = prev and tonumber(string.match(prev, '^(%d+)')) or nil
+    local n = (tonumber(h[1]) or 0) + 1
+    if prevTs == nil or prevTs < s then
+      redis.call('HSET', k, 'n', n, 'loc', op[6])
+    else
+      redis.call('HSET', k, 'n', n)
+    end
+    if not h[2] then redis.call('HSET', k, 'first', s) end
+    zaddTrim(kc, s, op[4], op[8], 100)
+    touch(k, t)
+    touch(kc, t)
+  end
+  return { known, h[1], h[2], h[3] }
+end
+-- Operations arrive as arrays (see encodeOp in redis-store.ts): [o, k, ...fields in order].
+local function run(ops, base0)
+  local fresh = true
+  local out = {}
+  for i, op in ipairs(ops) do
+    local o = op[1]
+    local k = KEYS[base0 + op[2]]
+    local r = false
+    if o == 'seen' then
+      -- [o, k, m, s, l, t]
+      local wm = watermark(k)
+      if wm ~= false and op[4] < wm - op[5] then return { -1 } end
+      fresh = mark(k, op[4], op[3], op[5]) == 1
+      touch(k, op[6])
+      r = fresh and 1 or 0
+    elseif o == 'ap' then
+      -- [o, k, m, s, l, t]
+      fresh = mark(k, op[4], op[3], op[5]) == 1
+      touch(k, op[6])
+      r = fresh and 1 or 0
+    elseif o == 'hincr' then
+      -- [o, k, f, n, t]
+      if fresh then redis.call('HINCRBY', k, op[3], op[4]); touch(k, op[5]) end
+    elseif o == 'zadd' then
+      -- [o, k, m, s, t, cap, lo]
+      if fresh then zaddTrim(k, op[4], op[3], op[7], op[6]); touch(k, op[5]) end
+    elseif o == 'hsetnx' then
+      -- [o, k, f, v, t]
+      if fresh then redis.call('HSETNX', k, op[3], op[4]); touch(k, op[5]) end
+    elseif o == 'hmget' then
+      -- [o, k, fields]
+      if #op[3] > 0 then r = redis.call('HMGET', k, unpack(op[3])) else r = {} end
+    elseif o == 'zcount' then
+      -- [o, k, min, max]
+      r = redis.call('ZCOUNT', k, op[3], op[4])
+    elseif o == 'zrange' then
+      -- [o, k, min, max, lim]
+      r = redis.call('ZRANGEBYSCORE', k, op[3], op[4], 'WITHSCORES', 'LIMIT', 0, op[5])
+    elseif o == 'base' then
+      r = base(k, op, fresh)
+    elseif o == 'geo' then
+      r = geo(k, KEYS[base0 + op[3]], op, fresh)
+    end
+    out[i] = r
+  end
+  return out
 end
 local plans = cjson.decode(ARGV[1])
 local results = {}
-local base = 0
+local b = 0
 for j, plan in ipairs(plans) do
-  results[j] = run(plan.ops, base)
-  base = base + plan.n
+  -- plan: [number of keys, ops]
+  results[j] = run(plan[2], b)
+  b = b + plan[1]
 end
+-- Trimmed once per call: members below the final watermark minus the lateness could only come back late.
+for k, lo in pairs(trims) do redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. lo) end
 for k, t in pairs(ttl) do redis.call('EXPIRE', k, t) end
 return cjson.encode(results)
 `;
 
 /**
  * Finds or opens the alert of a dedup key. KEYS[1] = the dedup record. ARGV: candidate alert id,
- * event ts, suppression ms, severity rank, window start, window end, repeats (fresh signals merged into this call), detected_at
- * (wall ms), ttl seconds. A signal within the suppression window of the record's last one continues
- * that alert (its count grows by the repeats, its window and severity widen); otherwise
- * the candidate opens a new one. Result: [id, first, last, severity, published, count, wstart, wend, detected_at, created].
+ * event ts, suppression ms, severity rank, window start, window end, repeats (fresh signals merged
+ * into this call), detected_at (wall ms), ttl seconds, the id of a resolved alert to close (or
+ * empty), the claimant, wall now (ms), and how long a claim holds (ms). A signal within the suppression window of the record's last one continues that alert
+ * (its count grows by the repeats, its window and severity widen) unless the record's alert is the
+ * resolved one; otherwise the candidate opens a new one. Result: [id, first, last, severity,
+ * published, count, wstart, wend, detected_at, created, publish (this caller holds the claim to
+ * publish the rank above the published one)].
  */
 export const DEDUP = `
 local h = redis.call('HMGET', KEYS[1], 'id', 'first', 'last', 'sev', 'pub', 'count', 'ws', 'we', 'det')
@@ -140,7 +202,7 @@ local ws = tonumber(ARGV[5])
 local we = tonumber(ARGV[6])
 local created = 0
 local id, first, last, psev, pub, count, pws, pwe, det
-if h[1] and ts <= tonumber(h[3]) + supp and ts >= tonumber(h[2]) - supp then
+if h[1] and h[1] ~= ARGV[10] and ts <= tonumber(h[3]) + supp and ts >= tonumber(h[2]) - supp then
   id = h[1]
   first = math.min(tonumber(h[2]), ts)
   last = math.max(tonumber(h[3]), ts, we)
@@ -163,9 +225,19 @@ else
   det = ARGV[8]
   created = 1
 end
+-- The claim to publish a rank above the published one: the first claimant's, until it expires.
+local publish = 0
+if psev > pub then
+  local claim = redis.call('HMGET', KEYS[1], 'csev', 'cby', 'cat')
+  local now = tonumber(ARGV[12])
+  if created == 1 or claim[1] == false or tonumber(claim[1]) < psev or claim[2] == ARGV[11] or tonumber(claim[3]) < now - tonumber(ARGV[13]) then
+    publish = 1
+    redis.call('HSET', KEYS[1], 'csev', psev, 'cby', ARGV[11], 'cat', now)
+  end
+end
 redis.call('HSET', KEYS[1], 'id', id, 'first', first, 'last', last, 'sev', psev, 'pub', pub, 'count', count, 'ws', pws, 'we', pwe, 'det', det)
 redis.call('EXPIRE', KEYS[1], ARGV[9])
-return { id, tostring(first), tostring(last), psev, pub, count, tostring(pws), tostring(pwe), det, created }
+return { id, tostring(first), tostring(last), psev, pub, count, tostring(pws), tostring(pwe), det, created, publish }
 `;
 
 /** Raises a numeric hash field to ARGV[2] if it is lower (KEYS[1], field ARGV[1]). */

@@ -1,5 +1,5 @@
 import type { Op, Plan, Results } from './ops.js';
-import { dedupKeyName, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
+import { CLAIM_MS, dedupKeyName, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
 
 type Hash = Map<string, string>;
 type ZSet = Map<string, number>;
@@ -56,28 +56,12 @@ export class MemoryStore implements StateStore {
           return false;
         }
         case 'zadd': {
-          if (fresh) {
-            const z = this.zset(k);
-            const cur = z.get(op.m);
-            if (cur === undefined || op.s > cur) z.set(op.m, op.s);
-            for (const [m, s] of z) if (s < op.lo) z.delete(m);
-            const sorted = [...z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-            for (const [m] of sorted.slice(0, Math.max(0, sorted.length - op.cap))) z.delete(m);
-          }
+          if (fresh) this.zaddTrim(k, op.m, op.s, op.lo, op.cap);
           return false;
         }
         case 'hsetnx': {
           if (fresh && !this.hash(k).has(op.f)) this.hash(k).set(op.f, op.v);
           return false;
-        }
-        case 'hnewer': {
-          const h = this.hash(k);
-          const prev = h.get(op.f) ?? false;
-          if (fresh) {
-            const prevTs = prev === false ? undefined : Number(/^(\d+)/.exec(prev)?.[1]);
-            if (prevTs === undefined || prevTs < op.s) h.set(op.f, op.v);
-          }
-          return prev;
         }
         case 'hmget': {
           const h = this.hash(k);
@@ -89,30 +73,59 @@ export class MemoryStore implements StateStore {
           return this.range(k, op.min, op.max)
             .slice(0, op.lim)
             .flatMap(([m, s]) => [m, String(s)]);
-        case 'zscore': {
-          const s = this.zset(k).get(op.m);
-          return s === undefined ? false : String(s);
-        }
-        case 'bcount': {
-          if (fresh) {
-            const h = this.hash(k);
-            if (!h.has(`${op.m}:start`)) h.set(`${op.m}:start`, String(op.h));
-            const last = h.get(`${op.m}:last`);
-            if (last === undefined || op.h > Number(last)) {
-              const f = `${op.m}:h:${op.h}`;
-              h.set(f, String(Number(h.get(f) ?? 0) + 1));
-            }
-          }
-          return false;
-        }
-        case 'ewma':
-          return this.ewma(k, op);
+        case 'ap':
+          return 1;
+        case 'base':
+          return this.base(k, op, fresh);
+        case 'geo':
+          return this.geo(k, plan.keys[op.kc - 1] ?? '', op, fresh);
       }
     });
     return late ? [-1] : results;
   }
 
-  private ewma(k: string, op: Extract<Op, { o: 'ewma' }>): unknown[] {
+  private geo(k: string, kc: string, op: Extract<Op, { o: 'geo' }>, fresh: boolean): unknown[] {
+    const known = this.range(kc, op.from, Number.POSITIVE_INFINITY)
+      .slice(0, 100)
+      .flatMap(([m, s]) => [m, String(s)]);
+    const h = this.hash(k);
+    const n = h.get('n');
+    const first = h.get('first');
+    const loc = h.get('loc');
+    if (fresh) {
+      const prevTs = loc === undefined ? undefined : Number(/^(\d+)/.exec(loc)?.[1]);
+      if (prevTs === undefined || prevTs < op.s) h.set('loc', op.v);
+      h.set('n', String(Number(n ?? 0) + 1));
+      if (first === undefined) h.set('first', String(op.s));
+      this.zaddTrim(kc, op.country, op.s, op.lo, 100);
+    }
+    return [known, n ?? false, first ?? false, loc ?? false];
+  }
+
+  private zaddTrim(k: string, m: string, s: number, lo: number, cap: number): void {
+    const z = this.zset(k);
+    const cur = z.get(m);
+    if (cur === undefined || s > cur) z.set(m, s);
+    if (cur !== undefined) return;
+    for (const [member, score] of z) if (score < lo) z.delete(member);
+    const sorted = [...z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    for (const [member] of sorted.slice(0, Math.max(0, sorted.length - cap))) z.delete(member);
+  }
+
+  private base(k: string, op: Extract<Op, { o: 'base' }>, fresh: boolean): unknown[] {
+    const h = this.hash(k);
+    if (fresh && op.n === 1) {
+      if (!h.has(`${op.m}:start`)) h.set(`${op.m}:start`, String(op.h));
+      const last = h.get(`${op.m}:last`);
+      if (last === undefined || op.h > Number(last)) {
+        const f = `${op.m}:h:${op.h}`;
+        h.set(f, String(Number(h.get(f) ?? 0) + 1));
+      }
+    }
+    return this.ewma(k, op);
+  }
+
+  private ewma(k: string, op: Extract<Op, { o: 'base' }>): unknown[] {
     const h = this.hash(k);
     const get = (f: string) => h.get(`${op.m}:${f}`);
     let mean = Number(get('mean') ?? 0);
@@ -168,7 +181,7 @@ export class MemoryStore implements StateStore {
       const h = this.hash(dedupKeyName(r.dedupKey));
       const num = (f: string) => Number(h.get(f) ?? 0);
       let record: DedupRecord;
-      if (h.has('id') && r.ts <= num('last') + r.suppressionMs && r.ts >= num('first') - r.suppressionMs) {
+      if (h.has('id') && h.get('id') !== r.closing && r.ts <= num('last') + r.suppressionMs && r.ts >= num('first') - r.suppressionMs) {
         record = {
           alertId: h.get('id') ?? '',
           firstTs: Math.min(num('first'), r.ts),
@@ -180,6 +193,7 @@ export class MemoryStore implements StateStore {
           windowEnd: Math.max(num('we'), r.windowEnd),
           detectedAt: num('det'),
           created: false,
+          publish: false,
         };
       } else {
         record = {
@@ -193,7 +207,18 @@ export class MemoryStore implements StateStore {
           windowEnd: r.windowEnd,
           detectedAt: r.detectedAt,
           created: true,
+          publish: false,
         };
+      }
+      if (record.severityRank > record.publishedRank) {
+        const now = Date.now();
+        const held = h.has('csev') && Number(h.get('csev')) >= record.severityRank && h.get('cby') !== (r.claimant ?? '') && Number(h.get('cat')) >= now - CLAIM_MS;
+        if (record.created || !held) {
+          record.publish = true;
+          h.set('csev', String(record.severityRank));
+          h.set('cby', r.claimant ?? '');
+          h.set('cat', String(now));
+        }
       }
       const fields: Array<[string, string | number]> = [
         ['id', record.alertId],

@@ -1,7 +1,8 @@
+import { crc32 } from 'node:zlib';
 import type { Redis } from '@keywatch/redis';
 import { APPLY_PLAN, DEDUP, HASH_MAX } from './lua.js';
-import type { Results } from './ops.js';
-import { dedupKeyName, parseDedupRecord, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
+import type { Op } from './ops.js';
+import { CLAIM_MS, dedupEntity, dedupKeyName, parseDedupRecord, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
 
 type ScriptClient = Redis & {
   kwApply(numKeys: number, ...args: string[]): Promise<string>;
@@ -9,55 +10,264 @@ type ScriptClient = Redis & {
   kwMax(key: string, field: string, value: string): Promise<number>;
 };
 
+export interface RedisStoreOptions {
+  /** State shards (hash slots): one Lua call per shard and phase of a batch. Default 16. */
+  shards?: number;
+  /** Event plans per Lua call at most, so one call never holds Redis for long. Default 250. */
+  plansPerCall?: number;
+  /** Bounded lateness (ms), for trimming the applied-event sets of non-home shards. Default 60 000. */
+  latenessMs?: number;
+}
+
 /** Dedup records outlive their suppression window by this much (wall clock), at least a day. */
 const MIN_DEDUP_TTL_S = 86_400;
-
-/** Events per Lua call: enough to amortise the call, few enough to keep Redis responsive to others. */
-const PLANS_PER_CALL = 50;
+/** Applied-event sets live as long as the seen sets (see engine.ts). */
+const APPLIED_TTL_S = 8 * 86_400;
+/** Keys whose TTL this process refreshed, remembered at most this many (then forgotten, and refreshed again). */
+const MAX_REFRESHED = 200_000;
 
 /**
- * Detector state in Redis: every plan is one Lua call (atomic, so two instances updating one IP's
- * window never lose an update), sent as one pipeline per batch. All keys carry the client's prefix.
- * Single-node or Sentinel Redis; on Redis Cluster a plan's keys would need one hash slot.
+ * Writes that change state again when repeated (counters). The others (ZADD GT of a member and
+ * score, HSETNX) are idempotent: a part with none of these needs no applied-set guard.
  */
-export function createRedisStore(redis: Redis): StateStore {
+const COUNTING: ReadonlySet<Op['o']> = new Set(['hincr', 'geo']);
+const counts = (op: Op) => COUNTING.has(op.o) || (op.o === 'base' && op.n === 1);
+
+/** The shard of an entity: a stable hash, so every instance and every restart agrees. */
+export const shardOf = (entity: string, shards: number) => crc32(entity) % shards;
+
+/** A key's name in its shard: the `{dN}` hash tag keeps a shard's keys in one Redis Cluster slot. */
+export const shardKey = (shard: number, name: string) => `{d${shard}}:${name}`;
+
+/**
+ * An operation as the Lua script reads it: its fields in a fixed order (half the JSON of an
+ * object), with its key indexes (`k`, `kc`) and TTL (`t`) as they are in the shard's call.
+ */
+export function encodeOp(op: Op, k: number, t: number, kc = 0): unknown[] {
+  switch (op.o) {
+    case 'seen':
+    case 'ap':
+      return [op.o, k, op.m, op.s, op.l, t];
+    case 'hincr':
+      return [op.o, k, op.f, op.n, t];
+    case 'zadd':
+      return [op.o, k, op.m, op.s, t, op.cap, op.lo];
+    case 'hsetnx':
+      return [op.o, k, op.f, op.v, t];
+    case 'hmget':
+      return [op.o, k, op.f];
+    case 'zcount':
+      return [op.o, k, op.min, op.max];
+    case 'zrange':
+      return [op.o, k, op.min, op.max, op.lim];
+    case 'base':
+      return [op.o, k, op.m, op.h, op.c, op.a, op.pd, op.n, t];
+    case 'geo':
+      return [op.o, k, kc, op.country, op.s, op.v, op.from, op.lo, t];
+  }
+}
+
+/** One event's operations on one shard, with their positions in the event's plan. */
+interface Part {
+  plan: number;
+  keys: string[];
+  /** Encoded operations (encodeOp). */
+  ops: unknown[][];
+  /** Some operation counts (see COUNTING): outside the home shard, the part needs its guard. */
+  counting: boolean;
+  /** Index in the event's plan of each op (-1 for the `ap` guard the store added). */
+  at: number[];
+}
+
+/**
+ * Detector state in Redis. Keys are spread over `shards` hash-tagged shards by their entity (key
+ * id, tenant, IP, dedup key), so every Lua call touches one slot and the layout runs unchanged on
+ * Redis Cluster. A batch costs two rounds of calls, one call per touched shard in each (in
+ * chunks of `plansPerCall` events):
+ *
+ * 1. the shards of the events' message keys: the `seen` guard (fresh, duplicate or late) and the
+ *    per-key state, which lives there too (events are keyed by key id);
+ * 2. the other shards (tenants, IPs, dedup records), for events that are not late: each event's
+ *    operations there. Counting writes (HINCRBY, baselines) are guarded by an applied-event set of
+ *    that shard, so a crash between the two rounds and the redelivery that follows count each
+ *    event once per shard; the other writes (ZADD of a member and score, HSETNX) are idempotent.
+ *
+ * Every event's operations on one shard run atomically in event order, writes before reads, so
+ * whichever instance processes the last event of an IP's window (from any partition) sees all of
+ * it. EXPIRE is sent at most once per key per call, and not at all while this process refreshed
+ * the key within a quarter of its TTL.
+ */
+export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): StateStore {
   const client = redis as ScriptClient;
   client.defineCommand('kwApply', { lua: APPLY_PLAN });
   client.defineCommand('kwDedup', { lua: DEDUP, numberOfKeys: 1 });
   client.defineCommand('kwMax', { lua: HASH_MAX, numberOfKeys: 1 });
   const prefix = (redis.options.keyPrefix as string | undefined) ?? '';
+  const shards = options.shards ?? 16;
+  const plansPerCall = options.plansPerCall ?? 250;
+  const latenessMs = options.latenessMs ?? 60_000;
+  const refreshed = new Map<string, number>();
+  const dedupName = (dedupKey: string) => shardKey(shardOf(dedupEntity(dedupKey), shards), dedupKeyName(dedupKey));
 
-  async function exec<T>(build: (pipeline: ReturnType<Redis['pipeline']>) => void): Promise<T[]> {
-    const pipeline = client.pipeline();
-    build(pipeline);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, value]) => {
-      if (error) throw error;
-      return value as T;
+  /** Runs parts on one shard (in order, chunked) and returns each part's results. */
+  async function runShard(parts: readonly Part[]): Promise<unknown[][]> {
+    const calls: Array<Promise<string>> = [];
+    for (let i = 0; i < parts.length; i += plansPerCall) {
+      const chunk = parts.slice(i, i + plansPerCall);
+      const keys: string[] = [];
+      const encoded = chunk.map((part) => {
+        for (const key of part.keys) keys.push(key);
+        return [part.keys.length, part.ops];
+      });
+      calls.push(client.kwApply(keys.length, ...keys, JSON.stringify(encoded)));
+    }
+    const replies = await Promise.all(calls).catch((error: unknown) => {
+      // Nothing is known to be refreshed: the retry sends every TTL again.
+      for (const part of parts) for (const key of part.keys) refreshed.delete(key);
+      throw error;
     });
+    // cjson writes an empty list as {}: read as [].
+    return replies.flatMap((text) => (JSON.parse(text) as unknown[]).map((r) => (Array.isArray(r) ? r : [])));
+  }
+
+  async function runRound(byShard: Map<number, Part[]>, results: unknown[][], onPart?: (part: Part, out: unknown[]) => void): Promise<void> {
+    await Promise.all(
+      [...byShard.values()].map(async (parts) => {
+        const outs = await runShard(parts);
+        parts.forEach((part, i) => {
+          const out = outs[i] ?? [];
+          const target = results[part.plan];
+          if (!target) return;
+          if (onPart) onPart(part, out);
+          const { at } = part;
+          for (let j = 0; j < at.length; j += 1) {
+            const to = at[j] ?? -1;
+            if (to >= 0) target[to] = out[j] ?? false;
+          }
+        });
+      }),
+    );
+  }
+
+  /** The shard of an entity, remembered (entities repeat from event to event). */
+  const shardCache = new Map<string, number>();
+  const shardOfCached = (entity: string) => {
+    let shard = shardCache.get(entity);
+    if (shard === undefined) {
+      if (shardCache.size >= MAX_REFRESHED) shardCache.clear();
+      shard = shardOf(entity, shards);
+      shardCache.set(entity, shard);
+    }
+    return shard;
+  };
+
+  /**
+   * Whether a key's TTL must be sent with this call: not while this process refreshed it within a
+   * quarter of the TTL. Remembered when the call is built (a failed call fails the batch, whose
+   * retry sends the same writes; the next refresh comes at most a quarter TTL later anyway).
+   */
+  function ttlFor(name: string, t: number, now: number): number {
+    if (t === 0) return 0;
+    const last = refreshed.get(name);
+    if (last !== undefined && now - last < t * 250) return 0;
+    if (refreshed.size >= MAX_REFRESHED) refreshed.clear();
+    refreshed.set(name, now);
+    return t;
   }
 
   return {
     async apply(plans) {
       if (plans.length === 0) return [];
-      const replies = await exec<string>((p) => {
-        for (let i = 0; i < plans.length; i += PLANS_PER_CALL) {
-          const chunk = plans.slice(i, i + PLANS_PER_CALL);
-          const keys = chunk.flatMap((plan) => plan.keys);
-          (p as unknown as ScriptClient).kwApply(keys.length, ...keys, JSON.stringify(chunk.map((plan) => ({ n: plan.keys.length, ops: plan.ops }))));
+      const now = Date.now();
+      const home = new Map<number, Part[]>();
+      const others: Array<Map<number, Part>> = [];
+      const push = (byShard: Map<number, Part[]>, shard: number, part: Part) => {
+        const list = byShard.get(shard);
+        if (list) list.push(part);
+        else byShard.set(shard, [part]);
+      };
+      plans.forEach((plan, p) => {
+        const guard = plan.ops[0];
+        if (guard?.o !== 'seen') throw new Error('a plan must start with its seen operation');
+        const messageKey = plan.entities[guard.k - 1] ?? '';
+        const homeShard = shardOfCached(messageKey);
+        // Per key of the plan: its shard, and its index among its part's keys.
+        const keyShard = plan.entities.map(shardOfCached);
+        const keyIndex: number[] = new Array<number>(plan.keys.length).fill(0);
+        const keyTtl = new Map<number, number>();
+        const parts = new Map<number, Part>();
+        const partOf = (shard: number) => {
+          let part = parts.get(shard);
+          if (!part) parts.set(shard, (part = { plan: p, keys: [], ops: [], at: [], counting: false }));
+          return part;
+        };
+        const keyIn = (part: Part, index: number) => {
+          let found = keyIndex[index - 1] ?? 0;
+          if (found === 0) {
+            part.keys.push(shardKey(keyShard[index - 1] ?? 0, plan.keys[index - 1] ?? ''));
+            found = part.keys.length;
+            keyIndex[index - 1] = found;
+          }
+          return found;
+        };
+        // One TTL per key and plan (the longest asked for), sent only when due.
+        const ttlOf = (part: Part, index: number, t: number) => {
+          const known = keyTtl.get(index);
+          if (known !== undefined) return known >= t ? 0 : t;
+          const sent = ttlFor(part.keys[(keyIndex[index - 1] ?? 1) - 1] ?? '', t, now);
+          keyTtl.set(index, sent === 0 ? Number.POSITIVE_INFINITY : t);
+          return sent;
+        };
+        for (let at = 0; at < plan.ops.length; at += 1) {
+          const op = plan.ops[at] as Op;
+          const shard = keyShard[op.k - 1] ?? 0;
+          const part = partOf(shard);
+          const k = keyIn(part, op.k);
+          if (op.o === 'geo') {
+            if ((keyShard[op.kc - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
+            const kc = keyIn(part, op.kc);
+            part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.k, op.t), ttlOf(part, op.kc, op.t)), kc));
+          } else {
+            part.ops.push(encodeOp(op, k, 't' in op ? ttlOf(part, op.k, op.t) : 0));
+          }
+          if (counts(op)) part.counting = true;
+          part.at.push(at);
         }
+        push(home, homeShard, partOf(homeShard));
+        parts.delete(homeShard);
+        // Elsewhere the event's counting writes are guarded by that shard's applied set; idempotent
+        // writes and reads need no guard.
+        for (const [shard, part] of parts) {
+          if (part.counting) {
+            const name = shardKey(shard, `ap:${messageKey}`);
+            part.keys.push(name);
+            part.ops.unshift(['ap', part.keys.length, guard.m, guard.s, latenessMs, ttlFor(name, APPLIED_TTL_S, now)]);
+            part.at.unshift(-1);
+          }
+        }
+        others.push(parts);
       });
-      // cjson writes an empty list as {}: a plan's results are read with asArray-style care by callers.
-      return replies.flatMap((text) => (JSON.parse(text) as unknown[]).map((r): Results => (Array.isArray(r) ? r : [])));
+      const results: unknown[][] = plans.map((plan) => new Array<unknown>(plan.ops.length).fill(false));
+      const late = new Set<number>();
+      await runRound(home, results, (part, out) => {
+        if (out[0] === -1) late.add(part.plan);
+      });
+      const second = new Map<number, Part[]>();
+      others.forEach((parts, p) => {
+        if (late.has(p)) return;
+        for (const [shard, part] of parts) push(second, shard, part);
+      });
+      await runRound(second, results);
+      return results.map((r, p) => (late.has(p) ? [-1] : r));
     },
 
     async dedup(requests: readonly DedupRequest[]): Promise<DedupRecord[]> {
       if (requests.length === 0) return [];
-      const replies = await exec<unknown[]>((p) => {
-        for (const r of requests) {
+      const replies = await Promise.all(
+        requests.map((r) => {
           const ttl = Math.max(MIN_DEDUP_TTL_S, Math.ceil((r.suppressionMs * 2) / 1000));
-          (p as unknown as ScriptClient).kwDedup(
-            dedupKeyName(r.dedupKey),
+          return client.kwDedup(
+            dedupName(r.dedupKey),
             r.candidateId,
             String(r.ts),
             String(r.suppressionMs),
@@ -67,17 +277,19 @@ export function createRedisStore(redis: Redis): StateStore {
             String(r.repeats),
             String(r.detectedAt),
             String(ttl),
+            r.closing ?? '',
+            r.claimant ?? '',
+            String(Date.now()),
+            String(CLAIM_MS),
           );
-        }
-      });
+        }),
+      );
       return replies.map(parseDedupRecord);
     },
 
     async markPublished(entries) {
       if (entries.length === 0) return;
-      await exec((p) => {
-        for (const e of entries) (p as unknown as ScriptClient).kwMax(dedupKeyName(e.dedupKey), 'pub', String(e.rank));
-      });
+      await Promise.all(entries.map((e) => client.kwMax(dedupName(e.dedupKey), 'pub', String(e.rank))));
     },
 
     async size() {

@@ -13,7 +13,22 @@ export interface DedupRequest {
   /** Signals of fresh events merged into this request; a redelivered event's signal finds its alert again without counting. */
   repeats: number;
   detectedAt: number;
+  /**
+   * The id of an alert people resolved: if the record still stands for it, the candidate opens a
+   * new alert instead of continuing it (the problem came back).
+   */
+  closing?: string;
+  /**
+   * Who asks (a batch: topic, partition and first offset): a rank not yet published is claimed by
+   * the first asker, so concurrent batches of other partitions (on this instance or another) do not
+   * publish it again; the same claimant (a retried or redelivered batch) or anyone after
+   * `CLAIM_MS` may publish it.
+   */
+  claimant?: string;
 }
+
+/** How long (wall ms) a claim to publish an alert's rank holds against other claimants. */
+export const CLAIM_MS = 30_000;
 
 /** The alert a dedup key currently stands for. */
 export interface DedupRecord {
@@ -28,6 +43,8 @@ export interface DedupRecord {
   windowEnd: number;
   detectedAt: number;
   created: boolean;
+  /** This request holds the claim to publish the alert at `severityRank` (higher than `publishedRank`). */
+  publish: boolean;
 }
 
 /**
@@ -49,6 +66,15 @@ export interface StateStore {
 /** Key of a dedup record. */
 export const dedupKeyName = (dedupKey: string) => `dd:${dedupKey}`;
 
+const IP_DEDUP = 'credential_stuffing:ip:';
+
+/**
+ * The entity whose state shard holds a dedup record: the dedup key itself, except for a source
+ * IP's credential-stuffing alert, which lives with that IP's windows (every successful event from
+ * the IP reads it, in the same Lua call as those windows).
+ */
+export const dedupEntity = (dedupKey: string) => (dedupKey.startsWith(IP_DEDUP) ? dedupKey.slice(IP_DEDUP.length) : dedupKey);
+
 export function parseDedupRecord(raw: readonly unknown[]): DedupRecord {
   const n = (i: number) => Number(raw[i] ?? 0);
   return {
@@ -62,5 +88,6 @@ export function parseDedupRecord(raw: readonly unknown[]): DedupRecord {
     windowEnd: n(7),
     detectedAt: n(8),
     created: n(9) === 1,
+    publish: n(10) === 1,
   };
 }
