@@ -2,8 +2,8 @@ import { AuthEvent, decodeJson, exampleAuthEvent, topicNames, type Alert } from 
 import type { OutgoingMessage } from '@keywatch/kafka';
 import { collectMessages, expect, repoRoot, test } from '@keywatch/testkit';
 import fc from 'fast-check';
-import { createProducer, poll, startWorkerOn } from '../../services/detector-worker/src/stack.js';
-import { eventAt, fingerprint, IPS } from '../../services/detector-worker/src/testing.js';
+import { createProducer, poll, startWorkerOn } from '@keywatch/detector-worker/stack';
+import { eventAt, fingerprint, IPS } from '@keywatch/detector-worker/testing';
 import { FUZZ_SEED } from '../support/hostile.js';
 import { scrape, sumOf } from '../support/metrics.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, test } from '@keywatch/testkit';
 import { generateKey } from '@keywatch/contracts';
 import fc from 'fast-check';
-import { createTestKey, insertEvents, startTestApi, type TestEvent } from '../../services/analytics-api/src/testing.js';
-import { startTestGateway } from '../../services/gateway/src/testing.js';
-import { startTestKeyService } from '../../services/key-service/src/testing.js';
+import { createTestKey, insertEvents, startTestApi, type TestEvent } from '@keywatch/analytics-api/testing';
+import { startTestGateway } from '@keywatch/gateway/testing';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { describeExchange, isErrorBody, jsonOf, rawRequest, type RawResponse } from '../support/http.js';
 import { badCredential, forwardedFor, fuzzSettings, hostileString, SQL_FRAGMENTS, wrongJson } from '../support/hostile.js';
 

@@ -1,8 +1,8 @@
 import type { Alert, AuthEvent } from '@keywatch/contracts';
 import { collectMessages, expect, repoRoot, test } from '@keywatch/testkit';
-import { startWorkerOn } from '../../services/detector-worker/src/stack.js';
-import { eventAt, fingerprint, IPS, memoryDetector } from '../../services/detector-worker/src/testing.js';
-import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest, startProxy } from '../../services/ingest-worker/src/testing.js';
+import { startWorkerOn } from '@keywatch/detector-worker/stack';
+import { eventAt, fingerprint, IPS, memoryDetector } from '@keywatch/detector-worker/testing';
+import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest, startProxy } from '@keywatch/ingest-worker/testing';
 import { groupLag, pollFor } from '../support/processes.js';
 
 // ClickHouse unreachable mid-stream (a TCP proxy in front of the shared server is cut: connections

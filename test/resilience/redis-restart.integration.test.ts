@@ -1,7 +1,7 @@
 import type { AuthEvent } from '@keywatch/contracts';
 import { collectMessages, expect, test, type RedisFixture } from '@keywatch/testkit';
-import { startTestGateway } from '../../services/gateway/src/testing.js';
-import { startTestKeyService } from '../../services/key-service/src/testing.js';
+import { startTestGateway } from '@keywatch/gateway/testing';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollFor } from '../support/processes.js';
 import { startPrivateRedis } from '../support/redis-server.js';
 

@@ -1,8 +1,8 @@
 import { topicNames, type Alert, type AuthEvent } from '@keywatch/contracts';
 import { collectMessages, describe, expect, repoRoot, test } from '@keywatch/testkit';
-import { createProducer, prepareClickHouse, produceEvents } from '../../services/detector-worker/src/stack.js';
-import { eventAt, fingerprint, IPS } from '../../services/detector-worker/src/testing.js';
-import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest } from '../../services/ingest-worker/src/testing.js';
+import { createProducer, prepareClickHouse, produceEvents } from '@keywatch/detector-worker/stack';
+import { eventAt, fingerprint, IPS } from '@keywatch/detector-worker/testing';
+import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest } from '@keywatch/ingest-worker/testing';
 import { metricSum } from '../support/metrics.js';
 import { freePort, groupLag, pollFor, startService, type ServiceProcess } from '../support/processes.js';
 

@@ -1,6 +1,6 @@
 import { expect, test } from '@keywatch/testkit';
 import type { Browser, Page } from 'playwright-core';
-import { eventAt, IPS } from '../../detector-worker/src/testing.js';
+import { eventAt, IPS } from '@keywatch/detector-worker/testing';
 import { launchChromium } from './chromium.js';
 import { sendDemoTraffic, startSystem } from './harness.js';
 

@@ -4,10 +4,10 @@ import type { AuthEvent } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
 import type { ClickHouseFixture, KafkaFixture, RedisFixture } from '@keywatch/testkit';
 import { analyticsConfig, startAnalyticsApi } from '../../analytics-api/src/index.js';
-import { createProducer, produceEvents, startWorkerOn } from '../../detector-worker/src/stack.js';
-import { eventAt, IPS } from '../../detector-worker/src/testing.js';
+import { createProducer, produceEvents, startWorkerOn } from '@keywatch/detector-worker/stack';
+import { eventAt, IPS } from '@keywatch/detector-worker/testing';
 import { ingestConfig, startIngestWorker } from '../../ingest-worker/src/index.js';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { consoleConfig } from './config.js';
 import { startConsole } from './service.js';
 

@@ -44,7 +44,7 @@ export async function runAlertsBench(engines: { brokers: string[]; clickhouseUrl
   const runs = options.runs ?? 30;
   // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory, and
   // importing `@keywatch/notifier` (e.g. for the CLI commands) must not.
-  const { ephemeralTarget } = await import('../../detector-worker/src/stack.js');
+  const { ephemeralTarget } = await import('@keywatch/detector-worker/stack');
   const { startAlertPipeline } = await import('./e2e.js');
   const repoRoot = engines.repoRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const { target, dispose } = await ephemeralTarget({ ...engines, repoRoot }, 3);

@@ -6,7 +6,7 @@ import { createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import type { KafkaFixture, RedisFixture } from '@keywatch/testkit';
 import type { Delivery } from '@keywatch/webhooks';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { notifierConfig } from './config.js';
 import { startNotifier, type Notifier } from './service.js';
 
