@@ -28,7 +28,7 @@ export const SUITES = {
   keys: ({ config, quick, runs, progress, signal }) => benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
   ingest: ({ config, quick }) => benchIngestSuite({ config, quick }),
   analytics: ({ config, quick }) => benchAnalyticsSuite({ config, quick }),
-  detect: ({ config, quick, progress }) => benchDetect({ config, quick, progress }),
+  detect: ({ config, quick, runs, progress }) => benchDetect({ config, quick, runs, progress }),
   gateway: async ({ config, quick, runs, progress, signal }) => (await import('./gateway.js')).benchGateway({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
   alerts: async ({ config, quick, runs, progress }) => (await import('./alerts.js')).benchAlerts({ config, quick, runs, progress }),
 } satisfies Record<string, Suite>;

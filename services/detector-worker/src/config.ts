@@ -29,6 +29,12 @@ export const detectorConfig = defineConfig({
   DETECTOR_GROUP_ID: str({ default: 'keywatch-detector' }),
   /** Bounded lateness: events older than their partition's watermark minus this are dropped. Default `60s`. */
   DETECTOR_LATENESS: duration({ default: '60s' }),
+  /**
+   * How long (wall clock) a processed event stays recognisable as a duplicate however far its key's
+   * watermark moved since: a batch redelivered within this time (a retry, a rebalance, a restart)
+   * completes exactly once. Longer holds cost memory (seen sets hold this much more traffic). Default `60s`.
+   */
+  DETECTOR_REDELIVERY_HOLD: duration({ default: '60s' }),
   /** Redis key prefix of the detector state (shared by all instances of one deployment). Default `keywatch:detector:`. */
   DETECTOR_REDIS_PREFIX: str({ default: 'keywatch:detector:' }),
   /** Prometheus `/metrics` port; 0 picks a free one. Default 9465. */

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { formatDuration } from './detectors/types.js';
 import { DAY, HOUR, MINUTE } from './params.js';
 import { IPS, eventAt, fingerprint, memoryDetector } from './testing.js';
 
@@ -107,6 +108,32 @@ describe('rate_limit_violation', () => {
     await e.feed([...traffic(0, 200, 30), ...traffic(1, 200, 5), ...traffic(2, 200, 30), ...traffic(3, 10, 0)]);
     expect(e.ofType('rate_limit_violation')).toEqual([]);
   });
+
+  test('429s the gateway answered because its limiter was down (rate_limit: null) never count', async () => {
+    // A Redis outage at the gateway: every request of the key refused with rate_limit null, for
+    // three windows; the same traffic with the limit state is a violation.
+    const outage = (limitState: boolean) =>
+      [0, 1, 2].flatMap((w) => traffic(w, 80, 80).map((e) => (limitState ? e : { ...e, rate_limit: null })));
+    const d = memoryDetector();
+    await d.feed(outage(false));
+    expect(d.alerts()).toEqual([]);
+    const e = memoryDetector();
+    await e.feed(outage(true));
+    expect(e.ofType('rate_limit_violation')).toHaveLength(1);
+    // Outage rejections dilute nothing either way: 10 % real rejections of the key's requests still count.
+    const f = memoryDetector();
+    await f.feed([0, 1, 2].flatMap((w) => traffic(w, 200, 50).map((e, i) => (i < 30 ? e : i < 50 ? { ...e, rate_limit: null } : e))));
+    expect(f.ofType('rate_limit_violation')).toHaveLength(1);
+  });
+
+  test('the summary gives a window that is not whole minutes in units people read', async () => {
+    const d = memoryDetector({ settings: { rate_limit_violation: { window_ms: 5000, min_rate_limited: 3 } } });
+    const start = Date.parse('2026-03-02T10:00:00.000Z');
+    await d.feed(Array.from({ length: 12 }, (_, i) => eventAt(start + i * 1000, { ...known, outcome: 'rate_limited' })));
+    const [alert] = d.ofType('rate_limit_violation');
+    expect(alert?.summary).toContain('two consecutive windows of 5 s');
+    expect([formatDuration(5 * MINUTE), formatDuration(90 * MINUTE), formatDuration(30 * DAY), formatDuration(5000), formatDuration(1500)]).toEqual(['5 min', '1.5 h', '30 d', '5 s', '1.5 s']);
+  });
 });
 
 describe('failed_auth_spike', () => {
@@ -119,6 +146,32 @@ describe('failed_auth_spike', () => {
     const e = memoryDetector();
     await e.feed(Array.from({ length: 25 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, ip: ips[i % 4], outcome: 'ip_not_allowed' })));
     expect(e.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['medium']);
+  });
+
+  test('a new tenant whose ordinary traffic has 403s from one or two keys gets no tenant alert; a per-key spike is one low alert', async () => {
+    // Two keys of a brand-new tenant (no history: only the floor applies), 24 insufficient_scope
+    // answers between them in 30 minutes, neither reaching the per-key floor.
+    const d = memoryDetector();
+    const two = [KEY, 'key_unit00000000000000000002'];
+    await d.feed(Array.from({ length: 24 }, (_, i) => eventAt(T0 + i * MINUTE, { ...known, key_id: two[i % 2], key_fingerprint: fingerprint(i % 2), outcome: 'insufficient_scope' })));
+    expect(d.alerts()).toEqual([]);
+    // One stale key retried forever: the per-key alert only (low), not a tenant alert on top.
+    const e = memoryDetector();
+    await e.feed(Array.from({ length: 120 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, outcome: 'insufficient_scope' })));
+    expect(e.ofType('failed_auth_spike').map((a) => [a.dedup_key, a.severity])).toEqual([[`failed_auth_spike:key:${KEY}`, 'low']]);
+    // Failures across three credentials are the tenant's: medium; ten or more: high.
+    for (const [n, severity] of [
+      [3, 'medium'],
+      [10, 'high'],
+    ] as const) {
+      const f = memoryDetector();
+      await f.feed(Array.from({ length: 30 }, (_, i) => eventAt(T0 + i * MINUTE, { ...known, key_id: `key_t${i % n}`.padEnd(24, '0'), key_fingerprint: fingerprint(i % n), outcome: 'insufficient_scope' })));
+      expect(f.ofType('failed_auth_spike').map((a) => [a.dedup_key, a.severity])).toEqual([[`failed_auth_spike:tenant:${TENANT}`, severity]]);
+    }
+    // A tenant that lowers the threshold to one credential gets at most a low item for it.
+    const g = memoryDetector({ settings: { failed_auth_spike: { tenant_min_distinct: 1 } } });
+    await g.feed(Array.from({ length: 24 }, (_, i) => eventAt(T0 + i * MINUTE, { ...known, key_id: two[i % 2], key_fingerprint: fingerprint(i % 2), outcome: 'insufficient_scope' })));
+    expect(g.ofType('failed_auth_spike').map((a) => [a.dedup_key, a.severity])).toEqual([[`failed_auth_spike:tenant:${TENANT}`, 'low']]);
   });
 
   test('19 failures, or 20 spread over two hours, raise nothing', async () => {
@@ -168,6 +221,21 @@ describe('geography', () => {
     const later = T0 + DAY;
     await d.feed(Array.from({ length: 12 }, (_, i) => ok(later + i * 15 * MINUTE, i % 2 === 0 ? IPS.zurich : IPS.berlin)));
     expect(d.alerts()).toEqual([]);
+  });
+
+  test('a publishable key used from browsers around the world raises no geography alert; a secret key doing the same does', async () => {
+    const world = [IPS.berlin, IPS.sydney, IPS.saoPaulo, IPS.singapore, IPS.london, IPS.parkForest];
+    const uses = (keyType: 'publishable' | 'secret') => [
+      ...Array.from({ length: 10 }, (_, i) => eventAt(T0 + i * MINUTE, { ...known, key_type: keyType, ip: IPS.berlin, outcome: 'allowed' })),
+      ...Array.from({ length: 12 }, (_, i) => eventAt(T0 + (20 + i) * MINUTE, { ...known, key_type: keyType, ip: world[i % world.length] ?? IPS.berlin, outcome: 'allowed' })),
+    ];
+    const d = memoryDetector();
+    await d.feed(uses('publishable'));
+    expect(d.alerts()).toEqual([]);
+    const e = memoryDetector();
+    await e.feed(uses('secret'));
+    expect(e.ofType('impossible_travel')).toHaveLength(1);
+    expect(e.ofType('geo_new_country').length).toBeGreaterThan(0);
   });
 
   test('a fleet in three countries moving between them is not travel; a fourth, far country is low', async () => {

@@ -60,7 +60,7 @@ export interface EngineOptions {
 
 /**
  * How long (wall clock) an event id is remembered per message key. Only the last lateness-worth of
- * ids is kept, so this costs little; it is a week so that replaying the topic (7 days' retention)
+ * ids (plus what was processed within the redelivery hold, see lua.ts) is kept, so this costs little; it is a week so that replaying the topic (7 days' retention)
  * into the same state finds everything it already applied.
  */
 const SEEN_TTL_S = 8 * 86_400;

@@ -22,8 +22,13 @@ export const DEFAULT_PARAMS = {
     history_ms: 7 * DAY,
     /** Weight of the newest hour in the hourly EWMA. */
     alpha: 0.1,
-    /** A tenant-level alert needs failures from at least this many distinct credentials (one stale key is the per-key alert's job). */
-    tenant_min_distinct: 2,
+    /**
+     * A tenant-level alert needs failures from at least this many distinct credentials: one or two
+     * failing keys (a stale key retried, a client missing a scope) are the per-key alert's job,
+     * which raises them as low items, and are not alerted again for the tenant. Medium from 3
+     * credentials, high from 10; a spike of fewer than 3 (only with this lowered) is low.
+     */
+    tenant_min_distinct: 3,
     /** Per-key severity rises to medium from this many distinct source IPs, to high from `high_ips`. */
     medium_ips: 3,
     high_ips: 10,

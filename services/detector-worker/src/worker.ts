@@ -45,7 +45,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     logger,
   });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_REDIS_PREFIX, connectionName: 'detector-worker', commandTimeoutMs: 10_000 });
-  const store = createRedisStore(redis, { shards: config.DETECTOR_STATE_SHARDS, latenessMs: config.DETECTOR_LATENESS });
+  const store = createRedisStore(redis, { shards: config.DETECTOR_STATE_SHARDS, latenessMs: config.DETECTOR_LATENESS, redeliveryHoldMs: config.DETECTOR_REDELIVERY_HOLD });
   // The alert status hot copy lives under the deployment's base prefix, not the state prefix.
   const statusRedis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_STATUS_REDIS_PREFIX, connectionName: 'detector-worker-status', commandTimeoutMs: 10_000 });
   const metrics = createDetectorMetrics(throttled(() => store.size(), 30_000));

@@ -2,7 +2,7 @@ import { dedupEntity, dedupKeyName } from '../state/store.js';
 import { asArray, asNumber, asScored } from '../state/ops.js';
 import type { Detector, Signal } from './types.js';
 import { tally, windowsAround } from './windows.js';
-import { INVALID_CREDENTIAL, SEVERITY_RANK, ttlFor } from './types.js';
+import { INVALID_CREDENTIAL, SEVERITY_RANK, formatDuration, ttlFor } from './types.js';
 
 const ipDedupKey = (ip: string) => `credential_stuffing:ip:${ip}`;
 
@@ -126,7 +126,7 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, 
           attempts: attempts.length,
           distinct_credentials: distinct,
           distinct_credentials_recent: recentDistinct,
-          rule: high ? `>= ${p.high_attempts} attempts over >= ${p.high_distinct} distinct, <= ${p.high_max_per_credential} each, in ${p.high_window_ms / 60_000} min` : `>= ${p.medium_distinct} distinct in ${p.medium_window_ms / 60_000} min`,
+          rule: high ? `>= ${p.high_attempts} attempts over >= ${p.high_distinct} distinct, <= ${p.high_max_per_credential} each, in ${formatDuration(p.high_window_ms)}` : `>= ${p.medium_distinct} distinct in ${formatDuration(p.medium_window_ms)}`,
           max_attempts_per_credential: maxPer,
           successful_keys: successfulKeys,
         },

@@ -2,7 +2,7 @@ import { MINUTE } from '../params.js';
 import { asNumber, type Plan, type Results } from '../state/ops.js';
 import { trackBaseline, zScore, type Baseline } from './baseline.js';
 import type { Detector, EventContext, Signal } from './types.js';
-import { FAILURES, readWindowSum, round, subject, ttlFor } from './types.js';
+import { FAILURES, formatDuration, readWindowSum, round, subject, ttlFor } from './types.js';
 
 interface Scope {
   scope: 'k' | 't';
@@ -83,7 +83,7 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
           tenantId: who.tenantId,
           keyId: who.keyId,
           ip: r.distinct === 1 ? event.ip : null,
-          summary: `Key ${who.keyId} failed authentication ${r.failures} times in ${p.window_ms / 60_000} minutes from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`,
+          summary: `Key ${who.keyId} failed authentication ${r.failures} times in ${formatDuration(p.window_ms)} from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`,
           evidence: { ...b.evidence, distinct_ips: r.distinct, last_outcome: event.outcome },
         });
       }
@@ -95,12 +95,12 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
       signals.push({
         ...b,
         type: 'failed_auth_spike',
-        severity: r.distinct >= 10 ? 'high' : 'medium',
+        severity: r.distinct >= 10 ? 'high' : r.distinct >= 3 ? 'medium' : 'low',
         dedupKey: `failed_auth_spike:tenant:${tenantId}`,
         tenantId,
         keyId: null,
         ip: null,
-        summary: `Tenant ${tenantId} saw ${r.failures} failed authentications in ${p.window_ms / 60_000} minutes across ${r.distinct} credentials.`,
+        summary: `Tenant ${tenantId} saw ${r.failures} failed authentications in ${formatDuration(p.window_ms)} across ${r.distinct} credentials.`,
         evidence: { ...b.evidence, distinct_credentials: r.distinct },
       });
     }

@@ -2,7 +2,7 @@ import { areNeighbours, distanceKm } from '../geo.js';
 import { DAY } from '../params.js';
 import { asArray, asNumber, asScored, asString } from '../state/ops.js';
 import type { Detector, Signal } from './types.js';
-import { round, subject, ttlFor } from './types.js';
+import { formatDuration, round, subject, ttlFor } from './types.js';
 
 interface Seen {
   ts: number;
@@ -27,12 +27,17 @@ function parseSeen(text: string | null): Seen | null {
  * coarse country-level locations of one network do not look like flights. Both wait for the same
  * learning period: until a key's normal places are known, a fleet or a commuter cannot be told
  * from a thief.
+ *
+ * Secret keys only (and events whose key type is unknown): a publishable key is embedded in web
+ * pages and apps and used from its end users' browsers, in every country they live in, so neither
+ * a new country nor two far-apart uses in a short time say anything about who holds it. What is
+ * suspicious for a publishable key (a flood from a few IPs, failures) is the other detectors' job.
  */
 export const geography: Detector = ({ event, ts, params, location, latenessMs }, plan) => {
   const g = params.geo_new_country;
   const t = params.impossible_travel;
   const who = subject(event);
-  if ((!g.enabled && !t.enabled) || event.outcome !== 'allowed' || !who || !location) return undefined;
+  if ((!g.enabled && !t.enabled) || event.outcome !== 'allowed' || !who || !location || event.key_type === 'publishable') return undefined;
   const ttl = ttlFor(Math.max(g.lookback_ms, g.learning_ms, t.memory_ms) + DAY);
   const here = `${ts}|${location.lat}|${location.lon}|${location.radiusKm}|${location.country}|${event.ip}`;
   const at = plan.add({
@@ -68,7 +73,7 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
         windowStart: ts,
         windowEnd: ts,
         ts,
-        summary: `Key ${who.keyId} was used successfully from ${location.country}, a country not seen for it in ${Math.round(g.lookback_ms / DAY)} days.`,
+        summary: `Key ${who.keyId} was used successfully from ${location.country}, a country not seen for it in ${formatDuration(g.lookback_ms)}.`,
         evidence: { country: location.country, known_countries: [...known].sort(), successful_events_before: successes, lookback_ms: g.lookback_ms },
       });
     }

@@ -1,11 +1,16 @@
 import type { Detector } from './types.js';
-import { countInto, readBuckets, subject } from './types.js';
+import { countInto, formatDuration, readBuckets, subject } from './types.js';
 
 /**
  * A key that keeps hitting its rate limit: two consecutive windows each with ≥ `min_rate_limited`
  * rejections or ≥ `min_ratio` of its requests rejected. The count rule only grows, so it is checked
  * on open windows too; the ratio rule only on windows closed by event time (end + lateness), since
  * an early burst inside a window says nothing about its ratio.
+ *
+ * Only rejections the gateway made because the key exceeded its limit count: a `rate_limited`
+ * event with `rate_limit: null` is a request the gateway refused because its limiter (Redis) was
+ * unavailable (see services/gateway/README.md), which says nothing about the key; during an outage
+ * it would otherwise raise this alert for every active key. Such events still count as requests.
  */
 export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, plan) => {
   const p = params.rate_limit_violation;
@@ -14,7 +19,7 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   const size = p.window_ms;
   const span = size * 3;
   countInto(plan, 'k', who.keyId, 'r', size, ts, span);
-  if (event.outcome === 'rate_limited') countInto(plan, 'k', who.keyId, 'l', size, ts, span);
+  if (event.outcome === 'rate_limited' && event.rate_limit !== null) countInto(plan, 'k', who.keyId, 'l', size, ts, span);
   const b = Math.floor(ts / size);
   const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], size, b - 2, b);
   return (results) => {
@@ -42,7 +47,7 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
         windowStart: pair * size,
         windowEnd: Math.min(ts, (pair + 2) * size - 1),
         ts,
-        summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive ${size / 60_000}-minute windows.`,
+        summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive windows of ${formatDuration(size)}.`,
         evidence: { windows, window_ms: size, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
       },
     ];

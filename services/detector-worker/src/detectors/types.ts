@@ -124,3 +124,18 @@ export function readWindowSum(plan: Plan, scope: string, entity: string, metric:
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * A duration for people: `45 s`, `5 min`, `2.5 h`, `3 d` (the largest unit it reaches, at most one
+ * decimal, trailing `.0` dropped).
+ */
+export function formatDuration(ms: number): string {
+  const units: Array<[number, string]> = [
+    [24 * HOUR, 'd'],
+    [HOUR, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) if (Math.abs(ms) >= size) return `${round(ms / size)} ${unit}`;
+  return `${Math.round(ms)} ms`;
+}

@@ -1,13 +1,23 @@
 /**
  * Runs the operations (see ops.ts) of many events on one state shard, in order, atomically. KEYS
  * are the plans' keys one after the other (all in the shard's hash slot); ARGV[1] is the JSON list
- * of `{ n: number of keys, ops }`; the result is the JSON list of each plan's results. A plan
- * starts with its guard (`seen` on the message key's shard, `ap` elsewhere); its writes run only
- * while the event is fresh there; its reads always run, unless the event is late.
+ * of `{ n: number of keys, ops }`, ARGV[2] the wall clock (ms), ARGV[3] how long (wall ms) a
+ * processed event stays recognisable as a duplicate whatever the watermark did since (the
+ * redelivery hold); the result is the JSON list of each plan's results. A plan starts with its
+ * guard (`seen` on the message key's shard, `ap` elsewhere); its writes run only while the event
+ * is fresh there; its reads always run, unless the event is late.
+ *
+ * `seen` asks "already processed?" before "late?": a redelivered event is a duplicate even when its
+ * first attempt pushed the key's watermark more than the lateness past it (a batch spanning
+ * minutes of event time, or a retry after round 2 failed), so its plan goes on (reads, and round 2
+ * on the other shards, whose `ap` guard counts it once). For that, members stay in the sets until
+ * the redelivery hold has passed: the sets are trimmed to the watermark of a snapshot at least a
+ * hold old (in the companion hash `<set>:tr`, fields `w` and `t`) minus the lateness, so anything
+ * processed within the last hold is still there.
  *
  * Work per call, not per event, wherever the result is the same: a watermark is read once per key
- * and call, the seen/applied sets are trimmed once per key and call, and each key gets at most one
- * EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
+ * and call, the seen/applied sets are trimmed at most once per key and call, and each key gets at
+ * most one EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
  */
 export const APPLY_PLAN = `
 local ttl = {}
@@ -23,14 +33,19 @@ local function watermark(k)
   end
   return wm
 end
-local function mark(k, s, m, l)
+-- Adds member m (score s) to the seen/applied set k; kt is its trim record. Result: 1 added,
+-- 0 already there (a duplicate), -1 late (not added). Lateness is checked only for new members.
+local function mark(k, kt, s, m, l, late)
   local wm = watermark(k)
   local added = redis.call('ZADD', k, 'NX', s, m)
-  if wm == false or s > wm then
-    wms[k] = s
-    trims[k] = s - l
+  if added == 0 then return 0 end
+  if late and wm ~= false and s < wm - l then
+    redis.call('ZREM', k, m)
+    return -1
   end
-  return added
+  if wm == false or s > wm then wms[k] = s end
+  if trims[k] == nil then trims[k] = { kt, l } end
+  return 1
 end
 local function zaddTrim(k, s, m, lo, cap)
   -- The set only grows when a member is added, so only then is it trimmed.
@@ -130,18 +145,15 @@ local function run(ops, base0)
     local o = op[1]
     local k = KEYS[base0 + op[2]]
     local r = false
-    if o == 'seen' then
-      -- [o, k, m, s, l, t]
-      local wm = watermark(k)
-      if wm ~= false and op[4] < wm - op[5] then return { -1 } end
-      fresh = mark(k, op[4], op[3], op[5]) == 1
+    if o == 'seen' or o == 'ap' then
+      -- [o, k, m, s, l, t, kt]: seen checks the lateness, ap does not (late events never get there)
+      local kt = KEYS[base0 + op[7]]
+      local added = mark(k, kt, op[4], op[3], op[5], o == 'seen')
+      if added == -1 then return { -1 } end
+      fresh = added == 1
       touch(k, op[6])
-      r = fresh and 1 or 0
-    elseif o == 'ap' then
-      -- [o, k, m, s, l, t]
-      fresh = mark(k, op[4], op[3], op[5]) == 1
-      touch(k, op[6])
-      r = fresh and 1 or 0
+      touch(kt, op[6])
+      r = added
     elseif o == 'hincr' then
       -- [o, k, f, n, t]
       if fresh then redis.call('HINCRBY', k, op[3], op[4]); touch(k, op[5]) end
@@ -177,8 +189,21 @@ for j, plan in ipairs(plans) do
   results[j] = run(plan[2], b)
   b = b + plan[1]
 end
--- Trimmed once per call: members below the final watermark minus the lateness could only come back late.
-for k, lo in pairs(trims) do redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. lo) end
+-- Trimmed at most once per call and key, to a watermark snapshot at least a hold old (minus the
+-- lateness): every member added since that snapshot scores at least that much, so nothing
+-- processed within the hold goes, and anything older than it could only come back late.
+local now = tonumber(ARGV[2])
+local hold = tonumber(ARGV[3])
+for k, tr in pairs(trims) do
+  local kt, l = tr[1], tr[2]
+  local snap = redis.call('HMGET', kt, 'w', 't')
+  local at = tonumber(snap[2])
+  if at == nil or now - at >= hold then
+    local w = tonumber(snap[1])
+    if w ~= nil then redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. (w - l)) end
+    redis.call('HSET', kt, 'w', wms[k], 't', now)
+  end
+end
 for k, t in pairs(ttl) do redis.call('EXPIRE', k, t) end
 return cjson.encode(results)
 `;

@@ -11,6 +11,8 @@ type ZSet = Map<string, number>;
 export class MemoryStore implements StateStore {
   readonly hashes = new Map<string, Hash>();
   readonly zsets = new Map<string, ZSet>();
+  /** Highest score of each seen set (its watermark). */
+  private readonly watermarks = new Map<string, number>();
 
   private hash(key: string): Hash {
     let h = this.hashes.get(key);
@@ -36,17 +38,21 @@ export class MemoryStore implements StateStore {
       const k = plan.keys[op.k - 1] ?? '';
       switch (op.o) {
         case 'seen': {
+          // Already processed comes before late (a redelivery is a duplicate however far the
+          // watermark moved since); sets are not trimmed here (the Redis store trims after its hold).
           const z = this.zset(k);
-          const before = z.size > 0 ? Math.max(...z.values()) : undefined;
+          if (z.has(op.m)) {
+            fresh = false;
+            return 0;
+          }
+          const before = this.watermarks.get(k);
           if (before !== undefined && op.s < before - op.l) {
             late = true;
             return -1;
           }
-          if (z.has(op.m)) fresh = false;
-          else z.set(op.m, op.s);
-          const wm = Math.max(before ?? op.s, op.s);
-          for (const [m, s] of z) if (s < wm - op.l) z.delete(m);
-          return fresh ? 1 : 0;
+          z.set(op.m, op.s);
+          this.watermarks.set(k, Math.max(before ?? op.s, op.s));
+          return 1;
         }
         case 'hincr': {
           if (fresh) {

@@ -88,3 +88,71 @@ test('the first claimant of a new alert or a severity rise publishes it; a retry
     await store.close();
   }
 });
+
+test('a batch whose second round failed completes it on redelivery, exactly once, however far its own events moved the watermark', async ({ redis }) => {
+  const client = createRedis({ url: redis.url, keyPrefix: redis.prefix });
+  const store = createRedisStore(client, { shards: 8 });
+  // A Redis timeout in round 2 (calls without a `seen` guard), on the real scripts: the first
+  // round's calls run, the second round's fail, `failures` times.
+  const scripted = client as unknown as { kwApply: (...args: string[]) => Promise<string> };
+  const real = scripted.kwApply.bind(client);
+  let failures = 0;
+  scripted.kwApply = async (...args: string[]) => {
+    const plans = args.at(-3) ?? '';
+    if (failures > 0 && !plans.includes('"seen"')) {
+      failures -= 1;
+      throw new Error('Command timed out');
+    }
+    return real(...args);
+  };
+  try {
+    const keyA = ['key_a', 'key_b', 'key_c', 'key_d', 'key_e', 'key_f'].find((k) => shardOf(k, 8) !== shardOf('tenant_y', 8)) ?? 'key_a';
+    // Three minutes of one key's events in one batch (a backfill, or a lagging consumer): the
+    // first attempt moves the watermark past the first event by more than the lateness.
+    const batch = () => [plan('r1', T, keyA, 'tenant_y'), plan('r2', T + 90_000, keyA, 'tenant_y'), plan('r3', T + 180_000, keyA, 'tenant_y')];
+    failures = 2;
+    await expect(store.apply(batch())).rejects.toThrow('Command timed out');
+    // The retry fails in round 2 again (the outage lasts).
+    await expect(store.apply(batch())).rejects.toThrow('Command timed out');
+    expect(failures).toBe(0);
+    // The redelivery: duplicates, not late; the per-key counter stays (the first round counted),
+    // the tenant's counts each event once, in order.
+    const again = await store.apply(batch());
+    expect(again.map((r) => [r[0], r[4], r[5]])).toEqual([
+      [0, ['3'], ['1']],
+      [0, ['3'], ['2']],
+      [0, ['3'], ['3']],
+    ]);
+    // Once more (a redelivery after a crash before the commit): nothing changes.
+    const third = await store.apply(batch());
+    expect(third.map((r) => [r[0], r[5]])).toEqual([
+      [0, ['3']],
+      [0, ['3']],
+      [0, ['3']],
+    ]);
+    // An event never seen, beyond the lateness: still late.
+    const late = await store.apply([plan('r0', T + 60_000, keyA, 'tenant_y')]);
+    expect(late).toEqual([[-1]]);
+    const [tenantCount] = await store.apply([plan('r4', T + 181_000, keyA, 'tenant_y')]);
+    expect([tenantCount?.[0], tenantCount?.[5]]).toEqual([1, ['4']]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('past the redelivery hold, the seen sets are trimmed to the lateness again', async ({ redis }) => {
+  const client = createRedis({ url: redis.url, keyPrefix: redis.prefix });
+  const store = createRedisStore(client, { shards: 1, redeliveryHoldMs: 0 });
+  try {
+    // With no hold each call trims to the previous call's watermark minus the lateness.
+    await store.apply([plan('h1', T, 'key_h', 'tenant_h')]);
+    await store.apply([plan('h2', T + 180_000, 'key_h', 'tenant_h')]);
+    await store.apply([plan('h3', T + 181_000, 'key_h', 'tenant_h')]);
+    const members = await client.zrange('{d0}:seen:key_h', 0, -1);
+    expect(members).toEqual(['h2', 'h3']);
+    // h1 is gone: its redelivery now is late, as it would be for any event that old.
+    expect(await store.apply([plan('h1', T, 'key_h', 'tenant_h')])).toEqual([[-1]]);
+  } finally {
+    await store.close();
+  }
+});

@@ -17,6 +17,12 @@ export interface RedisStoreOptions {
   plansPerCall?: number;
   /** Bounded lateness (ms), for trimming the applied-event sets of non-home shards. Default 60 000. */
   latenessMs?: number;
+  /**
+   * How long (wall ms) a processed event stays recognisable as a duplicate, however far the
+   * watermark moved since: a batch redelivered within this time completes exactly once. Default
+   * 60 000 (see README, "Redelivery").
+   */
+  redeliveryHoldMs?: number;
 }
 
 /** Dedup records outlive their suppression window by this much (wall clock), at least a day. */
@@ -47,7 +53,8 @@ export function encodeOp(op: Op, k: number, t: number, kc = 0): unknown[] {
   switch (op.o) {
     case 'seen':
     case 'ap':
-      return [op.o, k, op.m, op.s, op.l, t];
+      // kc: the set's trim record.
+      return [op.o, k, op.m, op.s, op.l, t, kc];
     case 'hincr':
       return [op.o, k, op.f, op.n, t];
     case 'zadd':
@@ -106,11 +113,14 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
   const shards = options.shards ?? 16;
   const plansPerCall = options.plansPerCall ?? 250;
   const latenessMs = options.latenessMs ?? 60_000;
+  const holdMs = options.redeliveryHoldMs ?? 60_000;
   const refreshed = new Map<string, number>();
   const dedupName = (dedupKey: string) => shardKey(shardOf(dedupEntity(dedupKey), shards), dedupKeyName(dedupKey));
 
   /** Runs parts on one shard (in order, chunked) and returns each part's results. */
   async function runShard(parts: readonly Part[]): Promise<unknown[][]> {
+    const now = String(Date.now());
+    const hold = String(holdMs);
     const calls: Array<Promise<string>> = [];
     for (let i = 0; i < parts.length; i += plansPerCall) {
       const chunk = parts.slice(i, i + plansPerCall);
@@ -119,7 +129,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         for (const key of part.keys) keys.push(key);
         return [part.keys.length, part.ops];
       });
-      calls.push(client.kwApply(keys.length, ...keys, JSON.stringify(encoded)));
+      calls.push(client.kwApply(keys.length, ...keys, JSON.stringify(encoded), now, hold));
     }
     const replies = await Promise.all(calls).catch((error: unknown) => {
       // Nothing is known to be refreshed: the retry sends every TTL again.
@@ -227,6 +237,10 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             if ((keyShard[op.kc - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
             const kc = keyIn(part, op.kc);
             part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.k, op.t), ttlOf(part, op.kc, op.t)), kc));
+          } else if (op.o === 'seen') {
+            // The seen set's trim record, refreshed with the set.
+            part.keys.push(`${part.keys[k - 1] ?? ''}:tr`);
+            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), part.keys.length));
           } else {
             part.ops.push(encodeOp(op, k, 't' in op ? ttlOf(part, op.k, op.t) : 0));
           }
@@ -240,8 +254,8 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         for (const [shard, part] of parts) {
           if (part.counting) {
             const name = shardKey(shard, `ap:${messageKey}`);
-            part.keys.push(name);
-            part.ops.unshift(['ap', part.keys.length, guard.m, guard.s, latenessMs, ttlFor(name, APPLIED_TTL_S, now)]);
+            part.keys.push(name, `${name}:tr`);
+            part.ops.unshift(['ap', part.keys.length - 1, guard.m, guard.s, latenessMs, ttlFor(name, APPLIED_TTL_S, now), part.keys.length]);
             part.at.unshift(-1);
           }
         }
