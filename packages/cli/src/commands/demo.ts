@@ -194,6 +194,16 @@ async function runDemo(options: DemoOptions): Promise<number> {
         break;
       }
     }
+    // Alerts about unknown keys (credential stuffing with random keys) belong to no tenant: a
+    // platform destination (root only) is how the security team hears of them.
+    try {
+      const platform = await callJson<{ webhook: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/webhooks', { scope: 'platform', all_tenants: false, url: `${receiver.url}/hooks/platform`, kind: 'json' });
+      receiver.setSecret('platform', platform.secret);
+      webhookIds.push({ id: platform.webhook.id });
+      out(`  webhook ${platform.webhook.id} for the platform (alerts that belong to no tenant, e.g. credential stuffing with unknown keys)`);
+    } catch (error) {
+      out(`  ✘ could not register the platform webhook: ${error instanceof Error ? error.message : String(error)}`);
+    }
     if (!has('notifier')) out('  (no notifier running: alerts will show here, deliveries will not)');
     const team = await callJson<{ key: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/keys', {
       tenant_id: tenants[0],
