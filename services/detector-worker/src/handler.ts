@@ -1,4 +1,4 @@
-import { Alert, AuthEvent, RevocationTrigger, alertMessageKey, decodeJson, revocationTriggerMessageKey, validate, formatIssues, type TopicNames } from '@keywatch/contracts';
+import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
 import type { BatchHandler, EventProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { toAlertRow, type AlertRow } from './alert-rows.js';
@@ -40,9 +40,10 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     const started = process.hrtime.bigint();
     const events: AuthEvent[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeJson(AuthEvent, message.value);
-      // The ingest worker dead-letters invalid events; here they are only counted.
-      if (decoded.ok) events.push(decoded.value);
+      // Straight-line checks, zod only for what they refuse (the ingest worker dead-letters invalid
+      // events; here they are only counted).
+      const decoded = decodeAuthEvent(message.value);
+      if (decoded.ok) events.push(decoded.event);
       else deps.metrics.events.inc({ result: 'invalid' });
     }
     // The claimant is the batch itself: a retry or a redelivery (from the committed offset, on any

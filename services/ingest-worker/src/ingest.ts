@@ -1,9 +1,9 @@
+import { decodeAuthEvent } from '@keywatch/contracts';
 import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessage, type SourceMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { writeOnce, type EventStore } from './dedup.js';
 import type { Enricher } from './enrich.js';
 import { encodeRow, MAX_UINT32, toEnrichedRow, type EncodedRow } from './rows.js';
-import { decodeAuthEvent } from './validate.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_FUTURE_MS = DAY_MS;

@@ -1,9 +1,19 @@
 import { isIP } from 'node:net';
 import { isUtf8 } from 'node:buffer';
-import { AuthEvent, KeyEnvironment, KeyType, Outcome, decodeJson, formatIssues } from '@keywatch/contracts';
+import { AuthEvent } from './auth-event.js';
+import { KeyEnvironment, KeyType } from './keys.js';
+import { Outcome } from './outcomes.js';
+import { decodeJson, formatIssues } from './validation.js';
+
+/**
+ * The hot path's auth-event decoder, shared by every consumer of `auth-events` (the ingest worker
+ * dead-letters what it refuses; the detector counts it): straight-line checks first, the zod schema
+ * only for what they do not accept, so refusals carry the contract's own reasons.
+ * @module
+ */
 
 /** What {@link decodeAuthEvent} makes of one message body. */
-export type Decoded = { ok: true; event: AuthEvent } | { ok: false; reason: string };
+export type DecodedAuthEvent = { ok: true; event: AuthEvent } | { ok: false; reason: string };
 
 const OUTCOMES: ReadonlySet<unknown> = new Set(Outcome.options);
 const KEY_TYPES: ReadonlySet<unknown> = new Set(KeyType.options);
@@ -83,7 +93,7 @@ export function isAuthEvent(value: unknown): value is AuthEvent {
  * own {@link decodeJson}, so a refused message carries exactly the contract's reasons (and a
  * value the fast check was unsure of is still accepted when the contract accepts it).
  */
-export function decodeAuthEvent(bytes: Buffer | null): Decoded {
+export function decodeAuthEvent(bytes: Buffer | null): DecodedAuthEvent {
   if (bytes !== null && bytes.length > 0 && isUtf8(bytes)) {
     let value: unknown;
     try {

@@ -1,6 +1,8 @@
-import { AuthEvent, decodeJson, exampleAuthEvent, formatIssues } from '@keywatch/contracts';
+import { AuthEvent } from './auth-event.js';
+import { exampleAuthEvent } from './examples.js';
+import { decodeJson, formatIssues } from './validation.js';
 import { describe, expect, it } from 'vitest';
-import { decodeAuthEvent, isAuthEvent } from './validate.js';
+import { decodeAuthEvent, isAuthEvent } from './auth-event-fast.js';
 
 /** A deterministic pseudo-random stream (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
