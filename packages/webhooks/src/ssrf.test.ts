@@ -82,7 +82,13 @@ describe('checkDestinationUrl', () => {
 
   it('counts a resolver that does not answer in time as unresolvable', async () => {
     const never: Resolver = () => new Promise(() => undefined);
-    expect(await checkDestinationUrl('https://slow.example.com/', { resolve: never, resolveTimeoutMs: 50 })).toMatchObject({ ok: false, reason: 'unresolvable', message: expect.stringContaining('ETIMEOUT') });
+    expect(await checkDestinationUrl('https://slow.example.com/', { resolve: never, resolveTimeoutMs: 50 })).toMatchObject({ ok: false, reason: 'unresolvable', message: 'the host slow.example.com does not resolve' });
+  });
+
+  it('never tells the caller what a refused name resolved to (the message reaches tenants)', async () => {
+    const result = await checkDestinationUrl('https://mapped.example.com/hook', { resolve });
+    expect(result).toMatchObject({ ok: false, reason: 'forbidden_address' });
+    expect(result.ok ? '' : result.message).not.toMatch(/192\.168|ffff/);
   });
 
   it('names the range it refused', () => {

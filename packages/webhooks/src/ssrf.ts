@@ -87,8 +87,8 @@ export async function checkDestinationUrl(raw: string, options: DestinationCheck
       const timeoutMs = options.resolveTimeoutMs ?? 5000;
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), timeoutMs)));
       addresses = await Promise.race([(options.resolve ?? systemResolver)(host), timeout]);
-    } catch (error) {
-      return refuse('unresolvable', `the host ${host} does not resolve (${(error as { code?: string }).code ?? 'error'})`);
+    } catch {
+      return refuse('unresolvable', `the host ${host} does not resolve`);
     } finally {
       clearTimeout(timer);
     }
@@ -97,7 +97,10 @@ export async function checkDestinationUrl(raw: string, options: DestinationCheck
   for (const a of addresses) {
     const range = forbiddenRange(a.address, options.allowPrivate ?? false);
     if (range !== null) {
-      return refuse('forbidden_address', `the host ${host} resolves to ${a.address} (${range}); loopback, private, link-local and metadata addresses are refused${options.allowPrivate ? '' : ' unless KEYWATCH_WEBHOOK_ALLOW_PRIVATE=true'}`);
+      // A name's answer stays out of the message: it reaches the tenant (422, a delivery's
+      // last_error), and internal DNS answers would map the operator's network for them.
+      const what = ipaddr.isValid(host) ? `${host} is a ${range} address` : `the host ${host} resolves to a refused address`;
+      return refuse('forbidden_address', `${what}; loopback, private, link-local and metadata addresses are refused${options.allowPrivate ? '' : ' unless KEYWATCH_WEBHOOK_ALLOW_PRIVATE=true'}`);
     }
   }
   return { ok: true, url, address: addresses[0]! };
