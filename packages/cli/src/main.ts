@@ -25,7 +25,7 @@ registerKeys(program);
 registerSim(program);
 registerEval(program);
 registerAnalytics(program);
-registerAlerts(program);
+registerAlerts(program, process.env);
 registerWebhooks(program);
 registerBench(program);
 

@@ -27,9 +27,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /** Calls the analytics API's alert feed (`KEYWATCH_ANALYTICS_URL`) with `KEYWATCH_API_KEY` (audit:read), else `KEYWATCH_ROOT_KEY`. */
-async function callAlerts<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
-  const base = process.env.KEYWATCH_ANALYTICS_URL ?? 'http://127.0.0.1:8081';
-  const token = process.env.KEYWATCH_API_KEY ?? process.env.KEYWATCH_ROOT_KEY;
+async function callAlerts<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
+  const base = env.KEYWATCH_ANALYTICS_URL ?? 'http://127.0.0.1:8081';
+  const token = env.KEYWATCH_API_KEY ?? env.KEYWATCH_ROOT_KEY;
   if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with audit:read) or KEYWATCH_ROOT_KEY');
   let response: Response;
   try {
@@ -66,7 +66,8 @@ interface AlertView {
 const alertRow = (a: AlertView) => ({ detected_at: a.detected_at, severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', ip: a.ip ?? '-', count: a.count, status: a.status, by: a.status_actor ?? '', alert_id: a.alert_id });
 
 /** `keywatch alerts tail|list|ack|resolve`. */
-export function registerAlerts(program: Command): void {
+/** `env`: the CLI's environment, read once by its main (after `.env.local`). */
+export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
   const alerts = program.command('alerts').description('security alerts: the live topic (tail) and the feed with its lifecycle (list, ack, resolve; analytics API, KEYWATCH_ANALYTICS_URL)');
 
   alerts
@@ -85,7 +86,7 @@ export function registerAlerts(program: Command): void {
       const query = new URLSearchParams(
         Object.entries({ status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined),
       );
-      const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>('GET', `/v1/alerts?${query}`);
+      const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>(env, 'GET', `/v1/alerts?${query}`);
       if (o.json) return console.log(JSON.stringify(found, null, 2));
       console.table(found.map(alertRow));
     });
@@ -101,7 +102,7 @@ export function registerAlerts(program: Command): void {
       .option('--note <text>', 'why (kept with the status and in the audit log)')
       .option('--json', 'print the API answer as JSON')
       .action(async (id: string, o: { note?: string; json?: boolean }) => {
-        const { alert } = await callAlerts<{ alert: AlertView }>('POST', `/v1/alerts/${encodeURIComponent(id)}/${action}`, o.note !== undefined ? { note: o.note } : {});
+        const { alert } = await callAlerts<{ alert: AlertView }>(env, 'POST', `/v1/alerts/${encodeURIComponent(id)}/${action}`, o.note !== undefined ? { note: o.note } : {});
         if (o.json) return console.log(JSON.stringify(alert, null, 2));
         console.table([alertRow(alert)]);
       });
@@ -116,10 +117,10 @@ export function registerAlerts(program: Command): void {
     .option('--severity <filter>', 'only these severities: >=high, >medium, critical, or a list high,critical')
     .action(async (options: TailOptions) => {
       const keep = options.severity !== undefined ? parseSeverityFilter(options.severity) : () => true;
-      const config = parseConfig(engineConfig, process.env);
-      const logger = cliLogger(process.env);
+      const config = parseConfig(engineConfig, env);
+      const logger = cliLogger(env);
       const topic = topicNames(config.KEYWATCH_TOPIC_PREFIX).securityAlerts;
-      const color = useColor(process.stdout, process.env);
+      const color = useColor(process.stdout, env);
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-alerts-tail', logger });
       const tail = await startAlertTail({
         kafka,
