@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateKey, hashKey, keyDisplay, newKeyId } from '@keywatch/contracts';
 import { createKeyStore, type NewKey } from '@keywatch/keystore';
-import { createRedis, type Redis } from '@keywatch/redis';
+import { createRedis, deleteKeysWithPrefix, type Redis } from '@keywatch/redis';
 import { measure, repeat, type Measurement, type Summary } from './harness.js';
 import { figure, type Figure } from './report.js';
 
@@ -64,7 +64,7 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
   redis.once('ready', () => (connected = true));
   const cleanup = async () => {
     try {
-      const deleted = await deletePrefix(options.redisUrl, prefix);
+      const deleted = await deleteKeysWithPrefix(options.redisUrl, prefix);
       progress(`keys: deleted ${deleted.toLocaleString('en-US')} Redis keys under ${prefix}`);
     } catch (error) {
       throw new Error(`keys: could not delete the Redis keys under ${prefix} (delete them with redis-cli --scan --pattern '${prefix}*'): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -176,20 +176,3 @@ async function redisFacts(redis: Redis): Promise<Record<string, string | null>> 
   return { version, appendonly: await setting('appendonly'), appendfsync: await setting('appendfsync') };
 }
 
-/** Deletes every key under `prefix` (SCAN patterns ignore a client's key prefix, so no prefix here). */
-async function deletePrefix(url: string, prefix: string): Promise<number> {
-  const raw = createRedis({ url, keyPrefix: '', connectionName: 'keywatch-bench-cleanup', commandTimeoutMs: 10_000 });
-  raw.on('error', () => undefined); // reported by the failing command
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await raw.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    raw.disconnect();
-  }
-}

@@ -4,24 +4,13 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '@keywatch/testkit/free-port';
 import { repoRoot, type KafkaFixture } from '@keywatch/testkit';
 
 /** A KafkaJS admin client (typed through the testkit; kafkajs is not a dependency of the tests). */
 export type Admin = ReturnType<KafkaFixture['kafka']['admin']>;
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** A running service process; `output` keeps its last 200 stderr/stdout lines for assertion messages. */
 export interface ServiceProcess {
@@ -96,3 +85,5 @@ export async function pollFor<T>(read: () => Promise<T>, done: (value: T) => boo
   }
   return value;
 }
+
+export { freePort };

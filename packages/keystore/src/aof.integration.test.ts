@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toEventTime } from '@keywatch/contracts';
 import { createRedis, type Redis } from '@keywatch/redis';
 import { expect, test } from '@keywatch/testkit';
+import { freePort } from '@keywatch/testkit/free-port';
 import { layout } from './layout.js';
 import { createKeyStore } from './store.js';
 import { newSuccessor, newTestKey } from './testing.js';
@@ -15,17 +15,6 @@ const REDIS_SERVER = 'redis-server';
 const hasRedisServer = spawnSync(REDIS_SERVER, ['--version'], { stdio: 'ignore' }).status === 0;
 const START_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 5_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A redis-server of this test's own, AOF on with an fsync per write; resolves once it serves. */
 function startRedis(port: number, dir: string): Promise<ChildProcess> {

@@ -26,3 +26,25 @@ export function createRedis(settings: RedisSettings): Redis {
     enableOfflineQueue: true,
   });
 }
+
+/**
+ * Deletes every key whose full name starts with `prefix` (SCAN + UNLINK through a client without a
+ * key prefix: SCAN patterns ignore a client's prefix). For cleaning up after benchmarks and tests;
+ * returns how many keys went.
+ */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
+  const raw = createRedis({ url, keyPrefix: '', connectionName: 'keywatch-cleanup', commandTimeoutMs: 10_000 });
+  raw.on('error', () => undefined); // reported by the failing command
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await raw.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    raw.disconnect();
+  }
+}

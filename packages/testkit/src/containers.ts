@@ -1,5 +1,5 @@
 import type { EngineEndpoints } from './endpoints.js';
-import getPort from './free-port.js';
+import { freePort as getPort } from './free-port.js';
 
 // Keep these in step with docker-compose.yml (a test checks that they match).
 export const IMAGES = {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 
 /** A TCP port that was free a moment ago (the OS picks it). */
-export default function getPort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -19,7 +19,7 @@ import { createKafka, loadTopicDefinitions, provisionTopics } from '@keywatch/ka
 import { createKeyStore, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
 import { createLogger, type Logger } from '@keywatch/logger';
 import { createRateLimiter, type RateLimiter } from '@keywatch/ratelimit';
-import { createRedis, type Redis } from '@keywatch/redis';
+import { createRedis, deleteKeysWithPrefix, type Redis } from '@keywatch/redis';
 import { keyServiceConfig } from '../../key-service/src/config.js';
 import { startKeyService, type KeyService } from '../../key-service/src/service.js';
 
@@ -123,7 +123,7 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
       });
       await attempt('kafka admin', () => admin.disconnect());
     }
-    await attempt('redis keys', () => deletePrefix(options.redisUrl, redisPrefix));
+    await attempt('redis keys', () => deleteKeysWithPrefix(options.redisUrl, redisPrefix));
     redis.disconnect();
     if (errors.length > 0) throw new Error(`bench gateway cleanup: ${errors.join('; ')} (delete leftovers under ${redisPrefix} / ${topicPrefix}*)`);
   }
@@ -316,21 +316,4 @@ async function spawnChild(kind: 'upstream' | 'gateway', env: NodeJS.ProcessEnv):
   }
 }
 
-/** Deletes every key under `prefix` (SCAN patterns ignore a client's key prefix, so none here). */
-async function deletePrefix(url: string, prefix: string): Promise<number> {
-  const raw = createRedis({ url, keyPrefix: '', connectionName: 'keywatch-bench-cleanup', commandTimeoutMs: 10_000 });
-  raw.on('error', () => undefined);
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await raw.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    raw.disconnect();
-  }
-}
 
