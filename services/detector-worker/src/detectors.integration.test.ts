@@ -88,3 +88,78 @@ test('the real worker raises each detector on its attack and nothing on the look
   // Lint: DAY is part of the timeline's vocabulary above.
   void DAY;
 });
+
+// The corrections found by the independent scenarios (src/eval/scenarios-independent.ts), each
+// with its look-alike, through the real worker: partitions consumed concurrently, state in Redis.
+function corrections(): { events: AuthEvent[]; expected: Array<[Alert['type'], string, Alert['severity']]> } {
+  const events: AuthEvent[] = [];
+  const k = (name: string, tenant = `tenant_${name}`) => ({ key_id: key(name), tenant_id: tenant, key_fingerprint: fingerprint(name.length * 7919 + name.charCodeAt(0) * 31 + name.charCodeAt(1)) });
+  const unknownKey = (n: number, ip: string) => ({ key_id: null, tenant_id: null, ip, outcome: 'unknown_key' as const, key_fingerprint: fingerprint(n) });
+  // credential_stuffing: + 16 keys tried twice in 14 min beside a dead key retried every 20 s (high); - the retrier alone.
+  for (let i = 0; i < 16; i += 1) events.push(eventAt(T + i * 52_000, unknownKey(7000 + i, IPS.singapore)), eventAt(T + i * 52_000 + 30_000, unknownKey(7000 + i, IPS.singapore)));
+  for (let i = 0; i < 60; i += 1) events.push(eventAt(T - 2 * MINUTE + i * 20_000, unknownKey(7999, IPS.singapore)), eventAt(T + i * 20_000, unknownKey(8999, IPS.parkForest)));
+  // + a NAT attacked while five regular users work: the key new to the NAT is critical; - the regulars are not.
+  for (let u = 0; u < 5; u += 1) events.push(eventAt(T - 30 * MINUTE + u * 1000, { ...k(`natuser${u}`, 'tenant_campus'), ip: IPS.strasbourg }), eventAt(T + 6 * MINUTE + u * 1000, { ...k(`natuser${u}`, 'tenant_campus'), ip: IPS.strasbourg }));
+  for (let i = 0; i < 30; i += 1) events.push(eventAt(T + i * 10_000, unknownKey(9000 + i, IPS.strasbourg)));
+  events.push(eventAt(T + 7 * MINUTE, { ...k('natfound'), ip: IPS.strasbourg }));
+  // rate_limit_violation: + refused for 7 minutes over two windows; - a 3-minute burst across a window boundary.
+  const w0 = Math.floor(T / (5 * MINUTE)) * 5 * MINUTE;
+  for (let i = 0; i < 7 * 60; i += 1) events.push(eventAt(w0 + 90_000 + i * 1000, { ...k('sustained'), outcome: i % 4 === 0 ? 'allowed' : 'rate_limited' }));
+  for (let i = 0; i < 3 * 60; i += 1) events.push(eventAt(w0 + 210_000 + i * 1000, { ...k('burst'), outcome: i % 4 === 0 ? 'allowed' : 'rate_limited' }));
+  // failed_auth_spike: one scope refused 90 times from three offices is low; three scopes probed is medium.
+  const offices = [IPS.berlin, IPS.london, IPS.amsterdam];
+  const scopes = ['payments:write', 'keys:manage', 'audit:read'];
+  for (let i = 0; i < 90; i += 1) events.push(eventAt(T + i * 20_000, { ...k('dashboard'), ip: offices[i % 3], outcome: 'insufficient_scope', scope: 'analytics:read' }));
+  for (let i = 0; i < 30; i += 1) events.push(eventAt(T + i * 20_000, { ...k('prober'), ip: IPS.sydney, outcome: 'insufficient_scope', scope: scopes[i % 3] }));
+  // impossible_travel: - a phone hopping between carrier IPs in two German cities; + then Sydney.
+  for (let i = 0; i < 40; i += 1) events.push(eventAt(T - 3 * HOUR + i * 4 * MINUTE, { ...k('phone'), ip: i % 2 ? '91.64.0.7' : '77.0.0.7' }));
+  events.push(eventAt(T + 30 * MINUTE, { ...k('phone'), ip: IPS.sydney }));
+  // revoked_key_in_use: - three uses from the IP the key worked from are low (its own CI job); + from three IPs high.
+  events.push(eventAt(T - DAY, { ...k('cirevoked'), ip: IPS.london }));
+  for (let i = 0; i < 3; i += 1) events.push(eventAt(T + i * 5 * MINUTE, { ...k('cirevoked'), ip: IPS.london, outcome: 'revoked_key' }), eventAt(T + i * 5 * MINUTE, { ...k('leaked'), ip: [IPS.sydney, IPS.saoPaulo, IPS.recife][i], outcome: 'revoked_key' }));
+  // usage_spike: - a quiet key's dead copy retried 120 times an hour (a low failed_auth_spike item, no spike).
+  for (let h = 8 * 24; h > 0; h -= 1) events.push(eventAt(T - h * HOUR, { ...k('quiet') }));
+  for (let i = 0; i < 240; i += 1) events.push(eventAt(T + i * 30_000, { ...k('quiet'), outcome: 'inactive_key' }));
+  events.sort((a, b) => a.ts.localeCompare(b.ts));
+  return {
+    events,
+    expected: [
+      ['credential_stuffing', IPS.singapore, 'high'],
+      ['credential_stuffing', IPS.strasbourg, 'high'],
+      ['credential_stuffing', key('natfound'), 'critical'],
+      ['failed_auth_spike', key('dashboard'), 'low'],
+      ['failed_auth_spike', key('prober'), 'medium'],
+      ['failed_auth_spike', key('quiet'), 'low'],
+      ['geo_new_country', key('phone'), 'low'],
+      ['impossible_travel', key('phone'), 'medium'],
+      ['rate_limit_violation', key('sustained'), 'medium'],
+      ['revoked_key_in_use', key('cirevoked'), 'low'],
+      ['revoked_key_in_use', key('leaked'), 'high'],
+    ],
+  };
+}
+
+test('the corrected detectors on the real worker: hidden and NAT stuffing, sustained limits, permission failures, familiar places, stale clients', async ({ kafka, redis, clickhouse, logger }) => {
+  await kafka.provision();
+  const target = { brokers: kafka.brokers, kafka: kafka.kafka, topicPrefix: kafka.prefix, clickhouseUrl: clickhouse.url, database: clickhouse.database, redisUrl: redis.url, redisPrefix: redis.prefix, logger, repoRoot };
+  const ch = await prepareClickHouse(target);
+  const { events, expected } = corrections();
+  const producer = await createProducer(kafka.kafka);
+  await produceEvents(producer, kafka.topics.authEvents, events);
+  const worker = await startWorkerOn(target);
+  try {
+    expect(await poll(() => eventsSeen(worker), (n) => n >= events.length, 60_000)).toBe(events.length);
+    // A severity rise republishes an alert: wait for as many distinct alerts as expected.
+    const messages = await collectMessages<Alert>(kafka.kafka, topicNames(kafka.prefix).securityAlerts, (m) => new Set(m.map((x) => x.value?.alert_id)).size >= expected.length, 5_000);
+    // The latest version of each alert (a severity rise republishes it).
+    const latest = new Map(messages.map((m) => [m.value?.alert_id, m.value]));
+    const got = [...latest.values()].map((a) => [a?.type, a?.key_id ?? a?.ip, a?.severity]).sort((a, b) => String(a).localeCompare(String(b)));
+    expect(got).toEqual(expected);
+    const triggers = await collectMessages<{ key_id: string; requested_action: string }>(kafka.kafka, kafka.topics.keyRevocationTriggers, (m) => m.length >= 1, 3_000);
+    expect(triggers.map((t) => [t.value?.key_id, t.value?.requested_action])).toEqual([[key('natfound'), 'revoke']]);
+  } finally {
+    await worker.close();
+    await producer.close();
+    await ch.close();
+  }
+});

@@ -1,3 +1,4 @@
+import type { AuthEvent } from '@keywatch/contracts';
 import { describe, expect, test } from 'vitest';
 import { formatDuration } from './detectors/types.js';
 import { DAY, HOUR, MINUTE } from './params.js';
@@ -71,16 +72,83 @@ describe('credential_stuffing', () => {
   });
 });
 
-describe('revoked_key_in_use', () => {
-  test('three uses of a revoked key in an hour is medium; an expired key is low', async () => {
+describe('credential_stuffing: look-alikes and hidden attacks', () => {
+  const attempt = (label: number, at: number, ip: string) => eventAt(at, { key_id: null, tenant_id: null, ip, outcome: 'unknown_key', key_fingerprint: fingerprint(label) });
+  const user = (u: number, at: number, ip: string) => eventAt(at, { key_id: `key_natuser${u}`.padEnd(24, '0'), tenant_id: 'tenant_campus', key_fingerprint: fingerprint(90_000 + u), ip, outcome: 'allowed' });
+  /** 16 keys tried twice each over 14 minutes (never 10 in 5 minutes), with one dead key retried every 20 s. */
+  const hidden = (ip: string) => [
+    ...Array.from({ length: 16 }, (_, i) => [attempt(i, T0 + i * 52_000, ip), attempt(i, T0 + i * 52_000 + 30_000, ip)]).flat(),
+    ...Array.from({ length: 60 }, (_, i) => attempt(999, T0 - 2 * MINUTE + i * 20_000, ip)),
+  ];
+
+  test('an enumeration beside a stale retrier is high: the retried key does not hide it', async () => {
     const d = memoryDetector();
-    await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 10 * MINUTE, { ...known, outcome: 'revoked_key' })));
-    await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 10 * MINUTE, { ...known, key_id: 'key_other000000000000000', outcome: 'expired_key' })));
-    expect(d.ofType('revoked_key_in_use').map((a) => [a.key_id, a.severity])).toEqual([
-      [KEY, 'medium'],
-      ['key_other000000000000000', 'low'],
-    ]);
+    await d.feed(hidden(IPS.saoPaulo).sort((a, b) => a.ts.localeCompare(b.ts)));
+    expect(d.ofType('credential_stuffing').map((a) => [a.severity, a.ip])).toEqual([['high', IPS.saoPaulo]]);
+    // The stale retrier alone (one credential) is nothing.
+    const e = memoryDetector();
+    await e.feed(Array.from({ length: 60 }, (_, i) => attempt(999, T0 + i * 20_000, IPS.saoPaulo)));
+    expect(e.alerts()).toEqual([]);
   });
+
+  test('found when the retrier\'s partition is an hour ahead and processed first', async () => {
+    const d = memoryDetector();
+    const events = hidden(IPS.saoPaulo);
+    const ahead = Array.from({ length: 150 }, (_, i) => attempt(999, T0 + 20 * MINUTE + i * 20_000, IPS.saoPaulo));
+    await d.feed(ahead);
+    await d.feed(events.sort((a, b) => a.ts.localeCompare(b.ts)));
+    expect(d.ofType('credential_stuffing').map((a) => a.severity)).toEqual(['high']);
+  });
+
+  test('a NAT\'s regular users succeeding during an attack from the NAT are not critical; a key new to the NAT is, in both orders', async () => {
+    const nat = IPS.strasbourg;
+    const regulars = Array.from({ length: 5 }, (_, u) => [user(u, T0 - 30 * MINUTE + u * 1000, nat), user(u, T0 + 6 * MINUTE + u * 1000, nat)]).flat();
+    const attack = Array.from({ length: 30 }, (_, i) => attempt(500 + i, T0 + i * 10_000, nat));
+    const found = eventAt(T0 + 7 * MINUTE, { ...known, ip: nat, outcome: 'allowed' });
+    for (const order of ['attack first', 'successes first'] as const) {
+      const d = memoryDetector();
+      if (order === 'attack first') {
+        await d.feed(regulars.slice(0, 5).concat(attack));
+        await d.feed([...regulars.slice(5), found]);
+      } else {
+        await d.feed([...regulars, found]);
+        await d.feed(attack);
+      }
+      const critical = d.published.filter((a) => a.severity === 'critical');
+      expect([order, critical.map((a) => a.key_id), d.triggers.map((t) => t.key_id)]).toEqual([order, [KEY], [KEY]]);
+      expect(d.ofType('credential_stuffing').filter((a) => a.key_id === null).map((a) => a.ip)).toEqual([nat]);
+    }
+  });
+});
+
+describe('revoked_key_in_use', () => {
+  test('three uses in an hour: a revoked key medium, high from three IPs; an expired key low, medium from three IPs', async () => {
+    const ips = [IPS.sydney, IPS.saoPaulo, IPS.london];
+    const cases = [
+      ['revoked_key', 1, 'medium'],
+      ['revoked_key', 2, 'medium'],
+      ['revoked_key', 3, 'high'],
+      ['expired_key', 1, 'low'],
+      ['expired_key', 3, 'medium'],
+    ] as const;
+    for (const [outcome, spread, severity] of cases) {
+      const d = memoryDetector();
+      await d.feed([0, 1, 2].map((i) => eventAt(T0 + i * 10 * MINUTE, { ...known, ip: ips[i % spread], outcome })));
+      expect([outcome, spread, d.ofType('revoked_key_in_use').map((a) => [a.key_id, a.severity])]).toEqual([outcome, spread, [[KEY, severity]]]);
+    }
+  });
+
+  test('a CI job retrying a revoked key from the IP it used while valid is one low item; the same from a new IP is medium', async () => {
+    const retries = (ip: string) => Array.from({ length: 720 }, (_, i) => eventAt(T0 + i * 30_000, { ...known, ip, outcome: 'revoked_key' }));
+    const d = memoryDetector();
+    await d.feed([eventAt(T0 - 2 * DAY, { ...known, ip: IPS.london }), eventAt(T0 - DAY, { ...known, ip: IPS.london })]);
+    await d.feed(retries(IPS.london), { batchSize: 500 });
+    expect(d.alerts().map((a) => [a.type, a.severity, a.evidence.from_former_ip])).toEqual([['revoked_key_in_use', 'low', true]]);
+    const e = memoryDetector();
+    await e.feed([eventAt(T0 - DAY, { ...known, ip: IPS.london })]);
+    await e.feed(retries(IPS.sydney), { batchSize: 500 });
+    expect(e.alerts().map((a) => [a.type, a.severity])).toEqual([['revoked_key_in_use', 'medium']]);
+  }, 60_000);
 
   test('two uses, or uses spread over more than an hour, raise nothing', async () => {
     const d = memoryDetector();
@@ -133,6 +201,53 @@ describe('rate_limit_violation', () => {
     const [alert] = d.ofType('rate_limit_violation');
     expect(alert?.summary).toContain('two consecutive windows of 5 s');
     expect([formatDuration(5 * MINUTE), formatDuration(90 * MINUTE), formatDuration(30 * DAY), formatDuration(5000), formatDuration(1500)]).toEqual(['5 min', '1.5 h', '30 d', '5 s', '1.5 s']);
+  });
+});
+
+describe('rate_limit_violation: duration', () => {
+  const at10 = Date.parse('2026-03-02T10:00:00.000Z');
+  const burst = (from: number, minutes: number) => Array.from({ length: minutes * 60 }, (_, i) => eventAt(from + i * 1000, { ...known, outcome: i % 4 === 0 ? 'allowed' : 'rate_limited' }));
+
+  test('one 3-minute burst across a window boundary (135 refusals on each side) raises nothing', async () => {
+    const d = memoryDetector();
+    await d.feed(burst(at10 + 3.5 * MINUTE, 3));
+    expect(d.alerts()).toEqual([]);
+  });
+
+  test('the same rate kept up for 7 minutes, over two windows, raises it', async () => {
+    const d = memoryDetector();
+    await d.feed(burst(at10 + 1.5 * MINUTE, 7));
+    const alerts = d.ofType('rate_limit_violation');
+    expect(alerts).toHaveLength(1);
+    // Raised once the refusals (first to last, at a fifth of a window) outlast one window.
+    expect(alerts[0]?.evidence.lasting_ms).toBe(6 * MINUTE);
+  });
+});
+
+describe('failed_auth_spike: permission failures', () => {
+  const offices = [IPS.berlin, IPS.london, IPS.amsterdam];
+  const refused = (i: number, overrides: Partial<AuthEvent> = {}) => eventAt(T0 + i * 20_000, { ...known, ip: offices[i % 3], outcome: 'insufficient_scope', scope: 'payments:write', ...overrides });
+
+  test('one scope refused 90 times in 30 min from three office IPs is one low item, not medium', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 90 }, (_, i) => refused(i)));
+    expect(d.ofType('failed_auth_spike').map((a) => [a.severity, a.ip, a.evidence.distinct_refused_scopes])).toEqual([['low', null, 1]]);
+  });
+
+  test('refusals of three scopes (probing) are medium; ip_not_allowed from three IPs stays medium', async () => {
+    const d = memoryDetector();
+    const scopes = ['payments:write', 'keys:manage', 'audit:read'];
+    await d.feed(Array.from({ length: 30 }, (_, i) => refused(i, { scope: scopes[i % 3], ip: IPS.sydney })));
+    expect(d.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['medium']);
+    const e = memoryDetector();
+    await e.feed(Array.from({ length: 30 }, (_, i) => refused(i, { outcome: 'ip_not_allowed' })));
+    expect(e.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['medium']);
+  });
+
+  test('permission_outcomes and probe_scopes are settings: with none, office IPs raise it as before', async () => {
+    const d = memoryDetector({ settings: { failed_auth_spike: { permission_outcomes: [] } } });
+    await d.feed(Array.from({ length: 90 }, (_, i) => refused(i)));
+    expect(d.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['medium']);
   });
 });
 
@@ -248,14 +363,52 @@ describe('geography', () => {
   });
 });
 
+describe('geography: familiar places', () => {
+  const ok = (at: number, ip: string) => eventAt(at, { ...known, ip, outcome: 'allowed' });
+  // Berlin (5 km) and Ammersbek near Hamburg (20 km): 230 km apart, both DE.
+  const carriers = ['91.64.0.7', '77.0.0.7'];
+
+  test('a phone whose carrier IPs jump between German cities every 4 minutes is not travel once learnt', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 40 }, (_, i) => ok(T0 + i * 4 * MINUTE, carriers[i % 2] ?? IPS.berlin)));
+    expect(d.alerts()).toEqual([]);
+    // Without ignore_familiar, the same hops are raised (same country: no fleet, no border).
+    const e = memoryDetector({ settings: { impossible_travel: { ignore_familiar: false } } });
+    await e.feed(Array.from({ length: 40 }, (_, i) => ok(T0 + i * 4 * MINUTE, carriers[i % 2] ?? IPS.berlin)));
+    expect(e.ofType('impossible_travel').map((a) => a.severity)).toEqual(['medium']);
+  });
+
+  test('from a familiar German city to Sydney, a country the key never used, is still medium', async () => {
+    const d = memoryDetector();
+    await d.feed(Array.from({ length: 40 }, (_, i) => ok(T0 + i * 4 * MINUTE, carriers[i % 2] ?? IPS.berlin)));
+    await d.feed([ok(T0 + 200 * MINUTE, IPS.sydney)]);
+    expect(d.ofType('impossible_travel').map((a) => [a.severity, (a.evidence.to as { country: string }).country])).toEqual([['medium', 'AU']]);
+  });
+
+  test('overlapping accuracy circles are not travel: country-level US (1000 km) and Seattle (1000 km) 10 minutes apart', async () => {
+    const d = memoryDetector({ settings: { impossible_travel: { ignore_familiar: false } } });
+    await d.feed([...Array.from({ length: 10 }, (_, i) => ok(T0 + i * MINUTE, '8.8.8.7')), ok(T0 + 20 * MINUTE, '52.95.0.7')]);
+    expect(d.ofType('impossible_travel')).toEqual([]);
+  });
+});
+
 describe('usage_spike', () => {
+  test('refused requests are not usage: a quiet key whose dead copy is retried 120 times an hour raises no spike', { timeout: 60_000 }, async () => {
+    const d = memoryDetector();
+    const start = Date.parse('2026-03-01T00:00:00.000Z');
+    await d.feed(Array.from({ length: 8 * 24 * 2 }, (_, i) => eventAt(start + i * 30 * MINUTE, { ...known })), { batchSize: 1000 });
+    await d.feed(Array.from({ length: 240 }, (_, i) => eventAt(start + 8 * DAY + i * 30_000, { ...known, outcome: 'inactive_key' })), { batchSize: 100 });
+    expect(d.ofType('usage_spike')).toEqual([]);
+    expect(d.ofType('failed_auth_spike').map((a) => a.severity)).toEqual(['low']);
+  });
+
   const steady = (start: number, days: number, perHour: number) => {
     const events = [];
     for (let h = 0; h < days * 24; h += 1) for (let i = 0; i < perHour; i += 1) events.push(eventAt(start + h * HOUR + Math.floor((i * HOUR) / perHour), { ...known }));
     return events;
   };
 
-  test('after a week at 20 requests an hour, 300 in an hour is a spike', async () => {
+  test('after a week at 20 requests an hour, 300 in an hour is a spike', { timeout: 60_000 }, async () => {
     const d = memoryDetector();
     const start = Date.parse('2026-03-01T00:00:00.000Z');
     await d.feed(steady(start, 8, 20), { batchSize: 1000 });
@@ -265,7 +418,7 @@ describe('usage_spike', () => {
     expect(d.ofType('usage_spike')).toHaveLength(1);
   });
 
-  test('doubling, or a spike before a week of history, raises nothing', async () => {
+  test('doubling, or a spike before a week of history, raises nothing', { timeout: 60_000 }, async () => {
     const d = memoryDetector();
     const start = Date.parse('2026-03-01T00:00:00.000Z');
     await d.feed(steady(start, 8, 60), { batchSize: 1000 });

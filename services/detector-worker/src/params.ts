@@ -1,3 +1,4 @@
+import { Outcome } from '@keywatch/contracts';
 import { z } from 'zod';
 
 export const MINUTE = 60_000;
@@ -29,9 +30,21 @@ export const DEFAULT_PARAMS = {
      * credentials, high from 10; a spike of fewer than 3 (only with this lowered) is low.
      */
     tenant_min_distinct: 3,
-    /** Per-key severity rises to medium from this many distinct source IPs, to high from `high_ips`. */
+    /** Tenant severity is high from this many distinct failing credentials. */
+    tenant_high_distinct: 10,
+    /**
+     * Per-key severity rises to medium from this many distinct source IPs, to high from `high_ips`,
+     * counting the failures that are not permission failures.
+     */
     medium_ips: 3,
     high_ips: 10,
+    /**
+     * Failures of an authenticated key asking for something it may not do: they count towards the
+     * floor, but their source IPs do not raise the severity (one client missing a scope fails from
+     * every office it runs in); refusals of `probe_scopes` distinct scopes in the window (probing) are medium.
+     */
+    permission_outcomes: ['insufficient_scope', 'environment_mismatch'] as Outcome[],
+    probe_scopes: 3,
     suppression_ms: HOUR,
   },
   credential_stuffing: {
@@ -66,6 +79,12 @@ export const DEFAULT_PARAMS = {
     memory_ms: DAY,
     /** A key seen in this many countries (within geo_new_country.lookback_ms) is a fleet: low severity. */
     fleet_countries: 3,
+    /**
+     * Travel between two countries the key was already used from in geo_new_country.lookback_ms
+     * (or within one such country) is not raised: its familiar places. When false, only a fleet's
+     * or a border's familiar travel is ignored, as before.
+     */
+    ignore_familiar: true,
     suppression_ms: 6 * HOUR,
   },
   rate_limit_violation: {
@@ -122,8 +141,11 @@ export const ParamsOverride = z
       history_ms: z.number().nonnegative(),
       alpha: z.number().gt(0).lte(1),
       tenant_min_distinct: count,
+      tenant_high_distinct: count,
       medium_ips: count,
       high_ips: count,
+      permission_outcomes: z.array(Outcome),
+      probe_scopes: z.number().int().positive(),
       suppression_ms: positive,
     }),
     credential_stuffing: section({
@@ -140,7 +162,7 @@ export const ParamsOverride = z
       suppression_ms: positive,
     }),
     geo_new_country: section({ enabled: z.boolean(), lookback_ms: positive, learning_ms: z.number().nonnegative(), learning_events: count, suppression_ms: positive }),
-    impossible_travel: section({ enabled: z.boolean(), max_speed_kmh: positive, min_distance_km: z.number().nonnegative(), memory_ms: positive, fleet_countries: count, suppression_ms: positive }),
+    impossible_travel: section({ enabled: z.boolean(), max_speed_kmh: positive, min_distance_km: z.number().nonnegative(), memory_ms: positive, fleet_countries: count, ignore_familiar: z.boolean(), suppression_ms: positive }),
     rate_limit_violation: section({ enabled: z.boolean(), window_ms: positive, min_rate_limited: count, min_ratio: z.number().gt(0).lte(1), ratio_min_requests: count, suppression_ms: positive }),
     usage_spike: section({
       enabled: z.boolean(),

@@ -1,10 +1,19 @@
 import { dedupEntity, dedupKeyName } from '../state/store.js';
 import { asArray, asNumber, asScored } from '../state/ops.js';
+import { recordKeyIp } from './key-ips.js';
 import type { Detector, Signal } from './types.js';
 import { tally, windowsAround } from './windows.js';
-import { INVALID_CREDENTIAL, SEVERITY_RANK, formatDuration, ttlFor } from './types.js';
+import { CROSS_PARTITION_SKEW_MS, INVALID_CREDENTIAL, SEVERITY_RANK, formatDuration, ttlFor } from './types.js';
 
 const ipDedupKey = (ip: string) => `credential_stuffing:ip:${ip}`;
+
+/**
+ * Keys' first successes from an IP: member `key|tenant`, score minus the event time, so that
+ * ZADD GT keeps the earliest. Lives as long as the IP keeps succeeding (TTL refreshed by writes),
+ * at most `max_tracked` keys.
+ */
+const firstsKey = (ip: string) => `z:ipfirst:${ip}`;
+
 
 type Params = Parameters<Detector>[0]['params']['credential_stuffing'];
 type Attempt = { score: number; member: string };
@@ -15,9 +24,12 @@ type Attempt = { score: number; member: string };
  */
 function assess(p: Params, all: Attempt[], ts: number, successfulKeys: number) {
   let found: { high: boolean; items: Attempt[]; recentDistinct: number } | undefined;
-  for (const items of windowsAround(all, ts, p.high_window_ms)) {
-    const per = tally(items);
-    if (items.length >= p.high_attempts && per.size >= p.high_distinct && Math.max(0, ...per.values()) <= p.high_max_per_credential) {
+  for (const window of windowsAround(all, ts, p.high_window_ms)) {
+    // The rule's attempts are those of credentials tried at most `high_max_per_credential` times:
+    // a stale client retrying one dead key from the same source does not hide the enumeration.
+    const per = tally(window);
+    const items = window.filter((i) => (per.get(i.member) ?? 0) <= p.high_max_per_credential);
+    if (items.length >= p.high_attempts && tally(items).size >= p.high_distinct) {
       found = { high: true, items, recentDistinct: 0 };
       break;
     }
@@ -66,43 +78,54 @@ function successSignal(ip: string, keyId: string, tenantId: string, ts: number, 
 /**
  * Many distinct invalid credentials from one source IP. Medium: ≥ `medium_distinct` distinct in
  * `medium_window_ms`. High: ≥ `high_attempts` attempts over ≥ `high_distinct` distinct with at most
- * `high_max_per_credential` each in `high_window_ms`. Sources whose distinct successful keys
- * outnumber the failed credentials (a NAT with many users) are ignored. A success from a flagged
- * IP after the attack began is critical and asks for the key to be stopped; it is found in both
- * orders, since the success and the attack's events travel on different partitions.
+ * `high_max_per_credential` each in `high_window_ms` (counting the credentials tried at most that
+ * often: one dead key retried from the same source does not hide an enumeration). Sources whose
+ * distinct successful keys outnumber the failed credentials (a NAT with many users) are ignored.
+ * A success from a flagged IP after the attack began, of a key that had not succeeded from that
+ * IP before the attack began (the NAT's own users are not the attacker's finds), is critical and
+ * asks for the key to be stopped; it is found in both orders, since the success and the attack's
+ * events travel on different partitions.
  */
 export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, plan) => {
   const p = params.credential_stuffing;
-  if (!p.enabled) return undefined;
   const ip = event.ip;
+  // Where keys work from is kept whatever this detector's settings: revoked_key_in_use reads it too.
+  const firstFromHere = event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null && event.key_type !== 'publishable' ? recordKeyIp(plan, ip, event.key_id, ts) : () => ts;
+  if (!p.enabled) return undefined;
   const okKey = plan.key(`z:ipok:${ip}`, ip);
   const span = Math.max(p.high_window_ms, p.medium_window_ms);
+  // Attempts and successes of one IP come from many partitions (one per key or fingerprint).
+  const keep = Math.max(latenessMs, CROSS_PARTITION_SKEW_MS);
 
   if (event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null) {
     const keyId = event.key_id;
     const tenantId = event.tenant_id;
-    plan.add({ o: 'zadd', k: okKey, m: `${keyId}|${tenantId}`, s: ts, t: ttlFor(span), cap: p.max_tracked, lo: ts - span - latenessMs });
+    plan.add({ o: 'zadd', k: okKey, m: `${keyId}|${tenantId}`, s: ts, t: ttlFor(span + keep), cap: p.max_tracked, lo: ts - span - keep });
+    plan.add({ o: 'zadd', k: plan.key(firstsKey(ip), ip), m: `${keyId}|${tenantId}`, s: -ts, t: ttlFor(p.success_after_ms), cap: p.max_tracked, lo: Number.MIN_SAFE_INTEGER });
     const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
     const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, lim: p.max_tracked });
     const okAt = plan.add({ o: 'zcount', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER });
     return (results) => {
+      // A key that already worked from this IP before the attack began is one of its regular users (a NAT), not a find.
+      const firstHere = firstFromHere(results) || ts;
       const [first, last, sev] = asArray(results[flagAt]).map(asNumber);
       if (first && last && (sev ?? 0) >= SEVERITY_RANK.medium && ts >= first && ts <= last + p.success_after_ms) {
-        return [successSignal(ip, keyId, tenantId, ts, first, p.suppression_ms, p.success_action)];
+        return firstHere >= first - latenessMs ? [successSignal(ip, keyId, tenantId, ts, first, p.suppression_ms, p.success_action)] : [];
       }
       const attempts = asScored(results[recentAt]).map((a) => ({ score: a.score, member: a.member.slice(0, a.member.lastIndexOf('|')) }));
       const lastAttempt = attempts[attempts.length - 1];
       const verdict = lastAttempt ? assess(p, attempts, lastAttempt.score, asNumber(results[okAt])) : undefined;
-      return verdict ? [successSignal(ip, keyId, tenantId, ts, verdict.windowStart, p.suppression_ms, p.success_action)] : [];
+      return verdict && firstHere >= verdict.windowStart - latenessMs ? [successSignal(ip, keyId, tenantId, ts, verdict.windowStart, p.suppression_ms, p.success_action)] : [];
     };
   }
 
   if (!INVALID_CREDENTIAL.has(event.outcome) || event.key_fingerprint === null) return undefined;
   const failKey = plan.key(`z:ipf:${ip}`, ip);
-  plan.add({ o: 'zadd', k: failKey, m: `${event.key_fingerprint}|${event.event_id}`, s: ts, t: ttlFor(span), cap: p.max_tracked, lo: ts - span - latenessMs });
+  plan.add({ o: 'zadd', k: failKey, m: `${event.key_fingerprint}|${event.event_id}`, s: ts, t: ttlFor(span + keep), cap: p.max_tracked, lo: ts - span - keep });
   const attemptsAt = plan.add({ o: 'zrange', k: failKey, min: ts - span, max: ts + span, lim: p.max_tracked });
   const successesAt = plan.add({ o: 'zrange', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, lim: 200 });
+  const firstsAt = plan.add({ o: 'zrange', k: plan.key(firstsKey(ip), ip), min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, lim: p.max_tracked });
   return (results) => {
     const all = asScored(results[attemptsAt]).map((a) => ({ score: a.score, member: a.member.slice(0, a.member.lastIndexOf('|')) }));
     const successes = asScored(results[successesAt]);
@@ -133,8 +156,9 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, 
       },
     ];
     // Successes seen before this evaluation (another partition got there first) that followed the attack's start.
+    const firstHere = new Map(asScored(results[firstsAt]).map((f) => [f.member, -f.score]));
     for (const s of successes) {
-      if (s.score < windowStart) continue;
+      if (s.score < windowStart || (firstHere.get(s.member) ?? s.score) < windowStart - latenessMs) continue;
       const [keyId = '', tenantId = ''] = s.member.split('|');
       if (keyId && tenantId) signals.push(successSignal(ip, keyId, tenantId, s.score, windowStart, p.suppression_ms, p.success_action));
     }

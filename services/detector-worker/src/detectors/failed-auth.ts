@@ -2,27 +2,40 @@ import { MINUTE } from '../params.js';
 import { asNumber, type Plan, type Results } from '../state/ops.js';
 import { trackBaseline, zScore, type Baseline } from './baseline.js';
 import type { Detector, EventContext, Signal } from './types.js';
-import { FAILURES, formatDuration, readWindowSum, round, subject, ttlFor } from './types.js';
+import { CROSS_PARTITION_SKEW_MS, FAILURES, formatDuration, readWindowSum, round, subject, ttlFor } from './types.js';
 
 interface Scope {
   scope: 'k' | 't';
   entity: string;
-  /** What is counted as distinct for severity: source IPs for a key, credentials for a tenant. */
-  distinctMember: string;
+  /**
+   * What is counted as distinct for severity: for a key, the source IP of a failure that says
+   * something about who holds it (set 'fd') or the scope a permission failure asked for (set 'fs');
+   * for a tenant, the credential (set 'fd').
+   */
+  distinct: { set: 'fd' | 'fs'; member: string };
 }
 
 function track(ctx: EventContext, plan: Plan, s: Scope) {
   const p = ctx.params.failed_auth_spike;
   const { ts } = ctx;
   plan.add({ o: 'hincr', k: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity), f: `f${Math.floor(ts / MINUTE)}`, n: 1, t: ttlFor(p.window_ms) });
-  const dk = plan.key(`z:fd:${s.scope}:${s.entity}`, s.entity);
-  plan.add({ o: 'zadd', k: dk, m: s.distinctMember, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - ctx.latenessMs });
+  const setKey = (set: 'fd' | 'fs') => plan.key(`z:${set}:${s.scope}:${s.entity}`, s.entity);
+  // A tenant's failures come from many partitions (one per key or fingerprint); a key's from one.
+  const keep = s.scope === 't' ? Math.max(ctx.latenessMs, CROSS_PARTITION_SKEW_MS) : ctx.latenessMs;
+  plan.add({ o: 'zadd', k: setKey(s.distinct.set), m: s.distinct.member, s: ts, t: ttlFor(p.window_ms + keep), cap: 500, lo: ts - p.window_ms - keep });
   const window = (w: { sum: number; start: number }) => ({ failures: w.sum, start: w.start });
   const sum = readWindowSum(plan, s.scope, s.entity, 'f', MINUTE, ts, p.window_ms);
-  const distinctAt = plan.add({ o: 'zcount', k: dk, min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
+  const distinctAt = plan.add({ o: 'zcount', k: setKey('fd'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
+  const scopesAt = s.scope === 'k' ? plan.add({ o: 'zcount', k: setKey('fs'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER }) : undefined;
   const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, { latenessMs: ctx.latenessMs, alpha: p.alpha, peakHalfLifeMs: 7 * 24 * 60 * MINUTE, count: true });
   const first = ctx.firsts.read(plan, s.scope, s.entity);
-  return (results: Results) => ({ ...window(sum(results)), distinct: asNumber(results[distinctAt]), baseline: baseline(results), first: first(results) });
+  return (results: Results) => ({
+    ...window(sum(results)),
+    distinct: asNumber(results[distinctAt]),
+    scopes: scopesAt === undefined ? 0 : asNumber(results[scopesAt]),
+    baseline: baseline(results),
+    first: first(results),
+  });
 }
 
 /** The floor, then (with a mature baseline of at least `min_baseline`) the z-score. */
@@ -39,17 +52,28 @@ function spikes(ctx: EventContext, failures: number, baseline: Baseline, first: 
  * Failed authentication per key and per tenant: at least `floor` failures in a sliding window,
  * and, once the entity has a week of history and a baseline of at least `min_baseline` failures an
  * hour, a z-score ≥ `z` of the last hour against the hourly EWMA. Revoked and expired keys are
- * left to revoked_key_in_use at key level. Severity follows how many distinct sources (per key) or
- * credentials (per tenant) fail: one stale client retrying is one low item.
+ * left to revoked_key_in_use at key level. Severity follows how many distinct credentials (per
+ * tenant) fail, and per key what the failures say about who holds it: one stale client retrying is
+ * one low item.
+ *
+ * Per key, the failures are of two kinds. Permission failures (`permission_outcomes`, by default
+ * `insufficient_scope` and `environment_mismatch`: the key authenticated and asked for something it
+ * may not do) are what its own clients produce when one of them lacks a scope, from every office
+ * or server it runs on; they count towards the floor, but their source IPs do not raise the
+ * severity: only probing does, `probe_scopes` distinct scopes refused in the window (medium).
+ * The other failures (a key presented from a disallowed IP or origin, an inactive key) raise it by
+ * their distinct source IPs (`medium_ips`, `high_ips`).
  */
 export const failedAuthSpike: Detector = (ctx, plan) => {
   const { event, params } = ctx;
   const p = params.failed_auth_spike;
   if (!p.enabled || !FAILURES.has(event.outcome) || event.tenant_id === null) return undefined;
   const who = subject(event);
-  const perKey = who && event.outcome !== 'revoked_key' && event.outcome !== 'expired_key' ? track(ctx, plan, { scope: 'k', entity: who.keyId, distinctMember: event.ip }) : undefined;
+  const permission = (p.permission_outcomes as readonly string[]).includes(event.outcome);
+  const distinct = permission ? { set: 'fs' as const, member: event.scope ?? event.route } : { set: 'fd' as const, member: event.ip };
+  const perKey = who && event.outcome !== 'revoked_key' && event.outcome !== 'expired_key' ? track(ctx, plan, { scope: 'k', entity: who.keyId, distinct }) : undefined;
   const tenantId = event.tenant_id;
-  const perTenant = track(ctx, plan, { scope: 't', entity: tenantId, distinctMember: event.key_fingerprint ?? event.key_id ?? event.ip });
+  const perTenant = track(ctx, plan, { scope: 't', entity: tenantId, distinct: { set: 'fd', member: event.key_fingerprint ?? event.key_id ?? event.ip } });
   return (results) => {
     const signals: Signal[] = [];
     const base = (entityLabel: string, r: ReturnType<ReturnType<typeof track>>, z: number | null) => ({
@@ -73,7 +97,7 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
       const r = perKey(results);
       const verdict = spikes(ctx, r.failures, r.baseline, r.first);
       if (verdict.ok) {
-        const severity = r.distinct >= p.high_ips ? 'high' : r.distinct >= p.medium_ips ? 'medium' : 'low';
+        const severity = r.distinct >= p.high_ips ? 'high' : r.distinct >= p.medium_ips || r.scopes >= p.probe_scopes ? 'medium' : 'low';
         const b = base('key', r, verdict.z);
         signals.push({
           ...b,
@@ -82,9 +106,12 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
           dedupKey: `failed_auth_spike:key:${who.keyId}`,
           tenantId: who.tenantId,
           keyId: who.keyId,
-          ip: r.distinct === 1 ? event.ip : null,
-          summary: `Key ${who.keyId} failed authentication ${r.failures} times in ${formatDuration(p.window_ms)} from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`,
-          evidence: { ...b.evidence, distinct_ips: r.distinct, last_outcome: event.outcome },
+          ip: r.distinct === 1 && !permission ? event.ip : null,
+          summary:
+            r.distinct > 0
+              ? `Key ${who.keyId} failed authentication ${r.failures} times in ${formatDuration(p.window_ms)} from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`
+              : `Key ${who.keyId} was refused ${r.failures} times in ${formatDuration(p.window_ms)} for ${r.scopes} scope${r.scopes === 1 ? '' : 's'} it does not hold.`,
+          evidence: { ...b.evidence, distinct_ips: r.distinct, distinct_refused_scopes: r.scopes, last_outcome: event.outcome },
         });
       }
     }
@@ -95,7 +122,7 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
       signals.push({
         ...b,
         type: 'failed_auth_spike',
-        severity: r.distinct >= 10 ? 'high' : r.distinct >= 3 ? 'medium' : 'low',
+        severity: r.distinct >= p.tenant_high_distinct ? 'high' : r.distinct >= 3 ? 'medium' : 'low',
         dedupKey: `failed_auth_spike:tenant:${tenantId}`,
         tenantId,
         keyId: null,

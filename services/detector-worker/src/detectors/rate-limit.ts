@@ -1,11 +1,18 @@
 import type { Detector } from './types.js';
 import { countInto, formatDuration, readBuckets, subject } from './types.js';
 
+/** Sub-buckets per window: the resolution at which a violation's duration is measured. */
+const SUBS = 5;
+
 /**
  * A key that keeps hitting its rate limit: two consecutive windows each with ≥ `min_rate_limited`
- * rejections or ≥ `min_ratio` of its requests rejected. The count rule only grows, so it is checked
- * on open windows too; the ratio rule only on windows closed by event time (end + lateness), since
- * an early burst inside a window says nothing about its ratio.
+ * rejections or ≥ `min_ratio` of its requests rejected, and rejections that last longer than one
+ * window (first to last, at a fifth of a window's resolution). The count rule only grows, so it is
+ * checked on open windows too; the ratio rule only on windows closed by event time (end +
+ * lateness), since an early burst inside a window says nothing about its ratio. The duration rule
+ * keeps a single burst that happens to straddle a window boundary (a retry storm of two or three
+ * minutes) from counting as two windows: the issue's "two consecutive windows" is a key that stays
+ * over its limit, which a burst of less than a window is not, wherever the clock's windows fall.
  *
  * Only rejections the gateway made because the key exceeded its limit count: a `rate_limited`
  * event with `rate_limit: null` is a request the gateway refused because its limiter (Redis) was
@@ -17,21 +24,39 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   const who = subject(event);
   if (!p.enabled || !who) return undefined;
   const size = p.window_ms;
+  const sub = size / SUBS;
   const span = size * 3;
-  countInto(plan, 'k', who.keyId, 'r', size, ts, span);
-  if (event.outcome === 'rate_limited' && event.rate_limit !== null) countInto(plan, 'k', who.keyId, 'l', size, ts, span);
+  countInto(plan, 'k', who.keyId, 'r', sub, ts, span);
+  if (event.outcome === 'rate_limited' && event.rate_limit !== null) countInto(plan, 'k', who.keyId, 'l', sub, ts, span);
   const b = Math.floor(ts / size);
-  const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], size, b - 2, b);
+  const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], sub, (b - 2) * SUBS, (b + 1) * SUBS - 1);
   return (results) => {
     const { r: requests, l: limited } = read(results);
-    const stats = (w: number) => ({ requests: requests.get(w) ?? 0, rateLimited: limited.get(w) ?? 0 });
+    const sum = (series: Map<number, number>, w: number) => {
+      let n = 0;
+      for (let i = w * SUBS; i < (w + 1) * SUBS; i += 1) n += series.get(i) ?? 0;
+      return n;
+    };
+    const stats = (w: number) => ({ requests: sum(requests, w), rateLimited: sum(limited, w) });
     const violates = (w: number) => {
       const { requests: r, rateLimited: l } = stats(w);
       if (l >= p.min_rate_limited && l > 0) return true;
       const closed = ts >= (w + 1) * size + latenessMs;
       return closed && r >= p.ratio_min_requests && r > 0 && l / r >= p.min_ratio;
     };
-    const pair = violates(b - 1) && violates(b) ? b - 1 : violates(b - 2) && violates(b - 1) ? b - 2 : undefined;
+    /** Sub-buckets from the first to the last with a rejection, over windows w and w + 1. */
+    const lasting = (w: number) => {
+      let first = -1;
+      let last = -1;
+      for (let i = w * SUBS; i < (w + 2) * SUBS; i += 1) {
+        if ((limited.get(i) ?? 0) === 0) continue;
+        if (first < 0) first = i;
+        last = i;
+      }
+      return first < 0 ? 0 : last - first + 1;
+    };
+    const sustained = (w: number) => violates(w) && violates(w + 1) && lasting(w) > SUBS;
+    const pair = sustained(b - 1) ? b - 1 : sustained(b - 2) ? b - 2 : undefined;
     if (pair === undefined) return [];
     const windows = [pair, pair + 1].map((w) => ({ start: new Date(w * size).toISOString(), ...stats(w) }));
     const total = windows.reduce((a, w) => a + w.rateLimited, 0);
@@ -48,7 +73,7 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
         windowEnd: Math.min(ts, (pair + 2) * size - 1),
         ts,
         summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive windows of ${formatDuration(size)}.`,
-        evidence: { windows, window_ms: size, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
+        evidence: { windows, window_ms: size, lasting_ms: lasting(pair) * sub, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
       },
     ];
   };

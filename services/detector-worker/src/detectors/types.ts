@@ -69,6 +69,15 @@ export const FAILURES: ReadonlySet<Outcome> = new Set(
 /** Outcomes that mean the credential itself is not a working key. */
 export const INVALID_CREDENTIAL: ReadonlySet<Outcome> = new Set<Outcome>(['malformed_key', 'unknown_key', 'revoked_key', 'expired_key', 'inactive_key']);
 
+/**
+ * How far behind the newest event a set shared by several partitions (an IP's attempts, a tenant's
+ * failing credentials) keeps members, beyond its window and the lateness: those partitions are
+ * consumed at their own pace (a backfill, a rebalance, one busy partition), so one may be an hour
+ * ahead in event time of another, and its inserts must not trim what the other still needs. The
+ * sets stay bounded by their caps.
+ */
+export const CROSS_PARTITION_SKEW_MS = HOUR;
+
 /** Wall-clock TTL (seconds) for state covering `spanMs` of event time: generous, since a lagging consumer reads it later than live. */
 export const ttlFor = (spanMs: number): number => Math.ceil((spanMs * 2 + 2 * HOUR) / 1000);
 

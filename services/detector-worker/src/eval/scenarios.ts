@@ -1,4 +1,4 @@
-import type { AlertType, AuthEvent } from '@keywatch/contracts';
+import type { AlertType, AuthEvent, Severity } from '@keywatch/contracts';
 import { DAY, HOUR, MINUTE } from '../params.js';
 import { IPS, eventAt, fingerprint } from '../testing.js';
 
@@ -13,6 +13,14 @@ export interface Scenario {
   /** Event time the attack began (time-to-detect is measured from it). */
   attackStart?: number;
   events: AuthEvent[];
+  /**
+   * What the scenario owns, when more than `subject`: an alert naming one of these keys, a tenant
+   * alert (no key) of one of these tenants, or an IP alert (no tenant, no key) of one of these IPs
+   * is the scenario's. Without it, an alert is the scenario's when its key (else its IP) is `subject`.
+   */
+  scope?: { keys?: string[]; tenants?: string[]; ips?: string[] };
+  /** Benign only: this many alerts of at most this severity are not false (a stale key retried forever is one low item). */
+  tolerate?: { maxSeverity: Severity; count: number };
 }
 
 const key = (name: string) => `key_eval_${name}`.padEnd(28, '0');
