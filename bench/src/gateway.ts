@@ -17,7 +17,10 @@
  * /v1/subscriptions` with the key header, which the upstream ignores), runs interleaved (upstream,
  * gateway, …) so both see the same machine load, medians reported. The gateway runs as in
  * production: every request verified (a cache hit), rate-limited in Redis (a GCRA call) and
- * reported (one auth event to Kafka). Shown beside it: the gateway building events but not
+ * reported (one auth event to Kafka). All those requests carry one key, so the rate limiter
+ * coalesces their GCRA calls (the calls made while one is in Redis go together in the next): the
+ * same gateway with requests spread over {@link MISS_POOL} cached keys shows the cost when they
+ * rarely coalesce. Shown beside it: the gateway building events but not
  * sending them (what emission costs) and the gateway as a reverse proxy to the upstream process
  * (one more HTTP hop and process).
  * @module
@@ -167,15 +170,15 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
     };
   });
 
-  const throughput: Record<'upstream' | 'gateway' | 'discarding' | 'proxy', number[]> = { upstream: [], gateway: [], discarding: [], proxy: [] };
+  const throughput: Record<'upstream' | 'gateway' | 'manyKeys' | 'discarding' | 'proxy', number[]> = { upstream: [], gateway: [], manyKeys: [], discarding: [], proxy: [] };
   // Non-2xx answers are reported, not fatal: on a loaded machine a Redis call can exceed the
   // gateway's 250 ms timeout and be refused (fail closed); the JSON keeps the status counts.
   const failures: Array<{ target: string; run: number; non2xx: number; errors: number; statuses: Record<string, number> }> = [];
   for (let r = 0; r < runs; r += 1) {
-    for (const [name, target] of [['upstream', upstream], ['gateway', gateway], ['discarding', discarding], ['proxy', proxy]] as const) {
+    for (const [name, target] of [['upstream', upstream], ['gateway', gateway], ['manyKeys', gateway], ['discarding', discarding], ['proxy', proxy]] as const) {
       signal?.throwIfAborted();
       progress(`gateway run ${r + 1}/${runs}: autocannon ${name}, ${sizes.throughputSeconds} s at ${HTTP_CONNECTIONS} connections`);
-      const result = await cannon(target, hitLimited!, sizes.throughputSeconds);
+      const result = await cannon(target, name === 'manyKeys' ? missLimited : [hitLimited!], sizes.throughputSeconds);
       if (result.non2xx > 0 || result.errors > 0) {
         const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]));
         failures.push({ target: name, run: r + 1, non2xx: result.non2xx, errors: result.errors, statuses });
@@ -197,6 +200,7 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
 
   const upstreamRps = median(throughput.upstream);
   const gatewayRps = median(throughput.gateway);
+  const manyKeysRps = median(throughput.manyKeys);
   const discardingRps = median(throughput.discarding);
   const proxyRps = median(throughput.proxy);
   const upstreamBaseline = { name: 'upstream alone', value: upstreamRps };
@@ -206,6 +210,8 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
     figure('HTTP upstream alone (baseline)', upstreamRps, 'req/s'),
     figure('HTTP reference gateway (demo routes behind the SDK)', gatewayRps, 'req/s', { baseline: upstreamBaseline }),
     figure('gateway overhead (1 − gateway/upstream)', (1 - gatewayRps / upstreamRps) * 100, '%', { target: { below: TARGETS.overheadPct } }),
+    figure(`HTTP gateway, requests spread over ${MISS_POOL} keys (cached)`, manyKeysRps, 'req/s', { baseline: upstreamBaseline }),
+    figure(`overhead with ${MISS_POOL} keys (rate-limit calls rarely coalesce)`, (1 - manyKeysRps / upstreamRps) * 100, '%'),
     figure('HTTP gateway, auth events built but not sent', discardingRps, 'req/s', { baseline: upstreamBaseline }),
     figure('overhead without sending auth events', (1 - discardingRps / upstreamRps) * 100, '%'),
     figure('HTTP gateway as reverse proxy to the upstream', proxyRps, 'req/s', { baseline: upstreamBaseline }),
@@ -219,7 +225,7 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
       gateway: {
         prefix: rig.redisPrefix,
         sizes,
-        http: { connections: HTTP_CONNECTIONS, pipelining: 1, request: 'GET /v1/subscriptions with a rate-limited key (cache hit), auth events to Kafka', throughput_runs: throughput, failures },
+        http: { connections: HTTP_CONNECTIONS, pipelining: 1, request: 'GET /v1/subscriptions with a rate-limited key (cache hit), auth events to Kafka; manyKeys: the same over the miss pool keys, each request the next key', throughput_runs: throughput, failures },
         miss_pool: MISS_POOL,
         propagation_ms: samples,
         in_process_runs: perRun(inProcess),
@@ -282,8 +288,20 @@ async function httpMeasure(name: string, url: string, keys: BenchKey[], sizes: S
   }
 }
 
-async function cannon(target: BenchChild, key: BenchKey, seconds: number): Promise<autocannon.Result> {
-  const options = { url: new URL('/v1/subscriptions', target.url).href, connections: HTTP_CONNECTIONS, pipelining: 1, headers: { authorization: `Bearer ${key.secret}` } };
+/**
+ * autocannon against `target` for `seconds`; with several keys each request takes the next one
+ * (one counter for all connections, so concurrent requests carry different keys).
+ */
+async function cannon(target: BenchChild, keys: readonly BenchKey[], seconds: number): Promise<autocannon.Result> {
+  let next = 0;
+  const headers = (i: number) => ({ authorization: `Bearer ${keys[i % keys.length]!.secret}` });
+  const options = {
+    url: new URL('/v1/subscriptions', target.url).href,
+    connections: HTTP_CONNECTIONS,
+    pipelining: 1,
+    headers: headers(0),
+    ...(keys.length > 1 ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, ...headers((next += 1)) } }) }] } : {}),
+  };
   // A short warm-up (JIT, connection pools) that is not counted.
   await autocannon({ ...options, duration: 1 });
   return autocannon({ ...options, duration: seconds });

@@ -3,7 +3,7 @@ import { authEventMessageKey, exampleAuthEvent, type AuthEvent } from '@keywatch
 import { InMemoryProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, test } from 'vitest';
-import { createAuthEventEmitter, type AuthEventEmitterOptions, type AuthEventEmitterStats, type LossReason } from './emitter.js';
+import { authEventMessage, createAuthEventEmitter, type AuthEventEmitterOptions, type AuthEventEmitterStats, type AuthEventProducer, type LossReason } from './emitter.js';
 
 const TOPIC = 'auth-events';
 
@@ -344,6 +344,37 @@ describe('createAuthEventEmitter', () => {
     await e.flush();
     expect(requestIds(producer.sent.get(TOPIC) ?? [])).toEqual(['req_0', 'req_2']);
     expect(losses).toEqual([[1, 'unserializable']]);
+    expectBalanced(e.stats());
+    await e.close();
+  });
+
+  test('an AuthEventProducer is handed the events themselves; one it cannot encode is refused alone and counted', async () => {
+    const batches: AuthEvent[][] = [];
+    const encoded: OutgoingMessage[] = [];
+    const producer: AuthEventProducer = {
+      send: () => Promise.reject(new Error('send must not be used')),
+      async sendEvents(_topic, events) {
+        batches.push(events);
+        // What the gateway's producer thread does; a non-retriable error when an event cannot be encoded.
+        try {
+          encoded.push(...events.map(authEventMessage));
+        } catch (error) {
+          throw Object.assign(new Error(String(error)), { retriable: false });
+        }
+      },
+      close: async () => undefined,
+    };
+    const { emitter: e, losses } = emitter(producer);
+    const events = makeEvents(4);
+    e.emit(events[0]!);
+    e.emit({ ...events[1]!, latency_ms: 1n as unknown as number });
+    e.emit(events[2]!);
+    e.emit(events[3]!);
+    await e.flush();
+    expect(batches[0]![0]).toBe(events[0]);
+    expect(requestIds(encoded)).toEqual(['req_0', 'req_2', 'req_3']);
+    expect(encoded.map((m) => m.key)).toEqual([events[0]!, events[2]!, events[3]!].map(authEventMessageKey));
+    expect(losses).toEqual([[1, 'rejected']]);
     expectBalanced(e.stats());
     await e.close();
   });

@@ -11,9 +11,31 @@ import { RingBuffer } from './ring-buffer.js';
  */
 export type LossReason = 'buffer_full' | 'requeue_overflow' | 'close_timeout' | 'closed' | 'unserializable' | 'rejected';
 
+/**
+ * The Kafka message of an auth event: key {@link authEventMessageKey}, value the event's JSON.
+ * The one definition of the wire form, used by the emitter and by producers that encode elsewhere.
+ */
+export function authEventMessage(event: AuthEvent): OutgoingMessage {
+  return { key: authEventMessageKey(event), value: JSON.stringify(event) };
+}
+
+/**
+ * A producer that can also take the auth events themselves and encode them with
+ * {@link authEventMessage} where it likes (the gateway's producer thread does it off the request
+ * event loop). The emitter then hands it events instead of messages; `sendEvents` fails as `send`
+ * does (an event that cannot be encoded there: a non-retriable error, so it is eventually
+ * refused alone and counted as `rejected`).
+ */
+export interface AuthEventProducer extends EventProducer {
+  sendEvents(topic: string, events: AuthEvent[]): Promise<void>;
+}
+
 export interface AuthEventEmitterOptions {
-  /** Where batches go; the emitter never closes it (its owner does, after `close()`). */
-  producer: EventProducer;
+  /**
+   * Where batches go; the emitter never closes it (its owner does, after `close()`). An
+   * {@link AuthEventProducer} gets the events and encodes them itself.
+   */
+  producer: EventProducer | AuthEventProducer;
   /** The auth-events topic, prefix included. */
   topic: string;
   logger: Logger;
@@ -124,6 +146,7 @@ function isRetriable(error: unknown): boolean {
  */
 export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEventEmitter {
   const { producer, topic, onDrop, overflow } = options;
+  const eventProducer = 'sendEvents' in producer ? producer : null;
   const maxBatch = positive('maxBatch', options.maxBatch ?? 500, true);
   const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 50, false);
   const initialBackoffMs = positive('initialBackoffMs', options.initialBackoffMs ?? 100, false);
@@ -218,7 +241,7 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
     const messages: OutgoingMessage[] = [];
     for (const event of events) {
       try {
-        messages.push({ key: authEventMessageKey(event), value: JSON.stringify(event) });
+        messages.push(authEventMessage(event));
         sendable.push(event);
       } catch {
         depart(1);
@@ -231,11 +254,12 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
   function pump(): void {
     pumpScheduled = false;
     if (finished || inFlight || buffer.length === 0 || performance.now() < retryAt) return;
-    const { sendable, messages } = serialize(buffer.take(batchLimit));
+    // An AuthEventProducer encodes the events itself; otherwise they are encoded here.
+    const { sendable, messages } = eventProducer ? { sendable: buffer.take(batchLimit), messages: null } : serialize(buffer.take(batchLimit));
     if (sendable.length === 0) return schedulePump();
     let sending: Promise<void>;
     try {
-      sending = producer.send(topic, messages);
+      sending = eventProducer ? eventProducer.sendEvents(topic, sendable) : producer.send(topic, messages ?? []);
     } catch (error) {
       sending = Promise.reject(error);
     }

@@ -1,5 +1,7 @@
 export {
+  authEventMessage,
   createAuthEventEmitter,
+  type AuthEventProducer,
   type AuthEventEmitter,
   type AuthEventEmitterOptions,
   type AuthEventEmitterStats,

@@ -74,6 +74,18 @@ export interface Keywatch {
   readonly gatewayId: string;
 }
 
+let lastEventMs = -1;
+let lastEventTime = '';
+
+/** `toEventTime(ms)`, formatted once per millisecond: a busy gateway decides many requests in each. */
+function eventTime(ms: number): string {
+  if (ms !== lastEventMs) {
+    lastEventMs = ms;
+    lastEventTime = toEventTime(ms);
+  }
+  return lastEventTime;
+}
+
 function headerValue(value: string | string[] | undefined): string | null {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? null : first;
@@ -116,7 +128,7 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
         verification = unverifiable(base, 'verification_failed');
       }
       const headers: Record<string, string> = verification.rateLimit
-        ? { ...rateLimitHeaders(verification.rateLimit) }
+        ? rateLimitHeaders(verification.rateLimit)
         : verification.retryAfterSeconds !== null
           ? { 'Retry-After': String(verification.retryAfterSeconds) }
           : {};
@@ -149,10 +161,11 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
       // these objects for a disabled level cost measurable CPU per request.)
       if (debug) log.debug({ request_id: decision.requestId, key_id: decision.key?.id ?? null, tenant_id: decision.key?.tenant_id ?? null, key_fingerprint: decision.fingerprint, outcome: decision.outcome, status, method: decision.method, route: decision.route, ip: decision.ip, cache: decision.cache, degraded: decision.degraded, latency_ms: latency }, 'request');
       if (trace) log.trace({ request_id: decision.requestId, user_agent: decision.userAgent, origin: decision.origin, decision_ms: decision.decisionMs }, 'request details');
+      const decidedMs = decision.decidedAt.getTime();
       options.emit({
         v: 1,
-        event_id: fastEventId(decision.decidedAt.getTime()),
-        ts: toEventTime(decision.decidedAt),
+        event_id: fastEventId(decidedMs),
+        ts: eventTime(decidedMs),
         gateway_id: options.gatewayId,
         request_id: decision.requestId,
         tenant_id: decision.key?.tenant_id ?? null,

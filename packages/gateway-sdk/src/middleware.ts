@@ -90,7 +90,9 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
   const trustProxy = options.trustProxy ?? false;
   const skipPreflight = (options.preflight ?? 'skip') === 'skip';
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const config = request.routeOptions.config.keywatch;
+    // Read once: Fastify builds a new `routeOptions` object on every access.
+    const { config: routeConfig, url: template } = request.routeOptions;
+    const config = routeConfig.keywatch;
     if (config === false || (skipPreflight && isPreflight(request.method, request.headers))) return;
     reply.header('x-request-id', request.id);
     const decision = await keywatch.authorize({
@@ -99,7 +101,7 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
       headers: request.headers,
       ip: clientIp(request.headers, request.socket.remoteAddress, trustProxy),
       requestId: String(request.id),
-      route: config && request.routeOptions.url !== undefined ? { route: request.routeOptions.url, scope: config.scope, redisFailure: config.redisFailure } : undefined,
+      route: config && template !== undefined ? { route: template, scope: config.scope, redisFailure: config.redisFailure } : undefined,
     });
     request.keywatchAuth = decision;
     reply.headers(decision.headers);
@@ -107,9 +109,11 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
       return reply.code(decision.status ?? 404).send(keywatch.errorBody(decision));
     }
   });
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const decision = request.keywatchAuth;
     if (decision) keywatch.finish(decision, reply.statusCode);
+    done();
   });
 }
 

@@ -46,6 +46,9 @@ const scopeNames = new Set<string>(Scope.options);
 // rather than authorize `/v1/bundles/..%2Fpayments` as a bundles read.
 const AMBIGUOUS = /%2f|%5c|\\|^\.{1,2}$|%2e/i;
 
+/** Paths whose match is remembered (see `match`). */
+const MEMO_SIZE = 1000;
+
 function split(path: string): string[] {
   return path.split('/').slice(1);
 }
@@ -89,16 +92,29 @@ export function createRouteTable(rules: readonly RouteRule[]): RouteTable {
     return null;
   }
 
+  function lookup(method: string, path: string): RouteMatch | null {
+    if (!path.startsWith('/')) return null;
+    const parts = split(path);
+    if (parts.some((p) => AMBIGUOUS.test(p))) return null;
+    const upper = method.toUpperCase();
+    return find(byMethod.get(upper), parts) ?? (upper === 'HEAD' ? find(byMethod.get('GET'), parts) : null);
+  }
+
+  // Recent answers by method and path: most traffic repeats a few paths. Emptied when full, so
+  // paths with ids in them cost a lookup each, as before, and memory stays bounded.
+  const recent = new Map<string, RouteMatch | null>();
   return {
     rules,
     match(method, url) {
       const query = url.search(/[?#]/);
       const path = query === -1 ? url : url.slice(0, query);
-      if (!path.startsWith('/')) return null;
-      const parts = split(path);
-      if (parts.some((p) => AMBIGUOUS.test(p))) return null;
-      const upper = method.toUpperCase();
-      return find(byMethod.get(upper), parts) ?? (upper === 'HEAD' ? find(byMethod.get('GET'), parts) : null);
+      const memo = `${method} ${path}`;
+      const known = recent.get(memo);
+      if (known !== undefined) return known;
+      const found = lookup(method, path);
+      if (recent.size >= MEMO_SIZE) recent.clear();
+      recent.set(memo, found);
+      return found;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { generateKey } from '@keywatch/contracts';
+import { generateKey, keyFingerprint } from '@keywatch/contracts';
 import { KeyStoreError } from '@keywatch/keystore';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +58,23 @@ describe('verifier', () => {
     const unknown = await verifier.verify(input(valid));
     expect(unknown.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(unknown.kind).toEqual({ type: 'secret', environment: 'live' });
+  });
+
+  it('remembers what it derived from a credential (hash, fingerprint, kind) per credential, within its bound', async () => {
+    const { store, verifier, input } = setup({ credentialMemo: 1 });
+    const keys = [testKey(), testKey({ type: 'publishable', scopes: ['subscriptions:read'] })];
+    for (const key of keys) store.add(key.hash, key.record);
+    // Alternating over a memo of one entry: every answer must still be the credential's own.
+    for (let i = 0; i < 6; i += 1) {
+      const key = keys[i % 2]!;
+      const result = await verifier.verify(input(key.secret));
+      expect(result).toMatchObject({ outcome: 'allowed', fingerprint: keyFingerprint('unit-test-fingerprint-secret', key.secret), kind: { type: key.record.type, environment: 'live' } });
+      expect(result.key?.id).toBe(key.record.id);
+    }
+    expect(store.lookups).toBe(2);
+    // A malformed credential is fingerprinted each time and never remembered.
+    const malformed = `${keys[0]!.secret.slice(0, -1)}${keys[0]!.secret.endsWith('a') ? 'b' : 'a'}`;
+    for (let i = 0; i < 2; i += 1) expect(await verifier.verify(input(malformed))).toMatchObject({ outcome: 'malformed_key', fingerprint: keyFingerprint('unit-test-fingerprint-secret', malformed), kind: null });
   });
 
   it('looks a cold key up once however many requests arrive together', async () => {

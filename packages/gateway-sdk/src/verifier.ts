@@ -1,6 +1,7 @@
 import { hashKey, keyFingerprint, parseKey, type KeyEnvironment, type KeyType, type Outcome, type Scope } from '@keywatch/contracts';
 import { effectiveState, KeyStoreError, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
+import { LRUCache } from 'lru-cache';
 import type { RateLimiter, RateLimitResult } from '@keywatch/ratelimit';
 import { ipAllowed, originAllowed } from './access.js';
 import { BreakerOpenError, CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './breaker.js';
@@ -46,6 +47,12 @@ export interface VerifierOptions {
   lookupAndLimit?: LookupAndLimit;
   /** A key's `last_used_at` is written at most once per this interval per gateway (default 60 000 ms). */
   touchIntervalMs?: number;
+  /**
+   * How many recently presented well-formed credentials keep their hash, fingerprint and parsed
+   * prefix in memory (default 10 000), so a busy key is not hashed on every request. The raw
+   * credential is the lookup key of that in-process map: it is never logged or stored elsewhere.
+   */
+  credentialMemo?: number;
   /** Limit for keys without a `rate_limit` of their own; default `null` (not limited). */
   defaultRateLimit?: RateLimitPolicy | null;
   logger: Logger;
@@ -112,6 +119,13 @@ export interface Verifier {
   stats(): { lookups: number; redisFailures: number; touches: number };
 }
 
+/** What the verifier derives from a well-formed credential (see `credentialMemo`). */
+interface Credential {
+  hash: string;
+  fingerprint: string;
+  kind: { type: KeyType; environment: KeyEnvironment };
+}
+
 /** Thrown (internally) when Redis does not answer within `redisTimeoutMs`. */
 export class RedisTimeoutError extends Error {
   constructor(ms: number) {
@@ -120,12 +134,21 @@ export class RedisTimeoutError extends Error {
   }
 }
 
+/** `promise`, or a {@link RedisTimeoutError} after `ms`, whichever comes first. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(ms)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RedisTimeoutError(ms)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const REFUSALS: Record<Exclude<Outcome, 'allowed'>, { status: number; message: string }> = {
@@ -141,6 +164,11 @@ const REFUSALS: Record<Exclude<Outcome, 'allowed'>, { status: number; message: s
   origin_not_allowed: { status: 403, message: 'this API key may not be used from this origin' },
   rate_limited: { status: 429, message: 'too many requests' },
 };
+
+/** `base` refused with `outcome` (a module-level function: closures made per request cost measurable time). */
+function refuse(base: Verification, outcome: Exclude<Outcome, 'allowed'>): Verification {
+  return { ...base, outcome, ...REFUSALS[outcome] };
+}
 
 /**
  * The fail-closed refusal when a request cannot be verified: `rate_limited` (429) with a
@@ -181,6 +209,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const inflight = new Map<string, { epoch: number; promise: Promise<KeyRecord | null> }>();
   const lastTouch = new Map<string, number>();
   let lastFailureLog = -Infinity;
+  // The raw credential strings of recently presented well-formed keys, in this process's memory
+  // only (never logged or written anywhere), so that a busy key is hashed, fingerprinted and parsed
+  // once rather than on every request: those were the hit path's largest costs.
+  const credentials = new LRUCache<string, Credential>({ max: options.credentialMemo ?? 10_000 });
+
+  /** Parses, hashes and fingerprints a credential; remembers a well-formed one. `null`: malformed. */
+  function remember(credential: string): Credential | null {
+    const parsed = parseKey(credential);
+    if (!parsed.ok) return null;
+    const known: Credential = { hash: hashKey(credential, options.pepper), fingerprint: keyFingerprint(options.fingerprintSecret, credential), kind: { type: parsed.type, environment: parsed.environment } };
+    credentials.set(credential, known);
+    return known;
+  }
 
   function noteFailure(error: unknown, what: string): void {
     // Refused by the open breaker: nothing was tried (counted by the breaker).
@@ -237,17 +278,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     stats: () => ({ ...counts }),
     async verify(input) {
       const base: Verification = { outcome: 'allowed', status: null, message: 'ok', key: null, kind: null, fingerprint: null, rateLimit: null, degraded: null, retryAfterSeconds: null, cache: null };
-      const refuse = (outcome: Exclude<Outcome, 'allowed'>): Verification => ({ ...base, outcome, ...REFUSALS[outcome] });
-      const unavailable = (): Verification => unverifiable(base, 'redis_unavailable', breaker.retryAfterMs());
       const failOpen = input.redisFailure === 'open';
 
-      if (input.credential === null) return refuse('missing_key');
-      base.fingerprint = keyFingerprint(options.fingerprintSecret, input.credential);
-      const parsed = parseKey(input.credential);
-      if (!parsed.ok) return refuse('malformed_key');
-      base.kind = { type: parsed.type, environment: parsed.environment };
-
-      const hash = hashKey(input.credential, options.pepper);
+      if (input.credential === null) return refuse(base, 'missing_key');
+      const known = credentials.get(input.credential) ?? remember(input.credential);
+      if (known === null) return { ...refuse(base, 'malformed_key'), fingerprint: keyFingerprint(options.fingerprintSecret, input.credential) };
+      const { hash } = known;
+      base.fingerprint = known.fingerprint;
+      base.kind = known.kind;
       const now = clock();
       let key = cache.get(hash);
       // The rate limit already taken by a combined miss-path call (see `lookupAndLimit`).
@@ -260,32 +298,32 @@ export function createVerifier(options: VerifierOptions): Verifier {
           // A corrupt record is not an outage: fail closed whatever the route says (the caller's error path).
           if (error instanceof KeyStoreError) throw error;
           noteFailure(error, 'lookup');
-          if (!failOpen) return unavailable();
+          if (!failOpen) return unverifiable(base, 'redis_unavailable', breaker.retryAfterMs());
           // Fail open with nothing known about the key: only its format was checked.
           return { ...base, degraded: 'redis_unavailable', message: 'allowed without verification (redis unavailable; route fails open)' };
         }
       }
-      if (key === null) return refuse('unknown_key');
+      if (key === null) return refuse(base, 'unknown_key');
       base.key = key;
 
       const state = effectiveState(key, now);
-      if (state === 'revoked') return refuse('revoked_key');
-      if (state === 'expired') return refuse('expired_key');
-      if (state === 'deactivated' || state === 'suspended') return refuse('inactive_key');
-      if (key.environment !== options.environment) return refuse('environment_mismatch');
-      if (!ipAllowed(input.ip, key.allowed_ips)) return refuse('ip_not_allowed');
-      if (!originAllowed(input.origin, key.allowed_origins)) return refuse('origin_not_allowed');
-      if (input.scope !== null && !key.scopes.includes(input.scope)) return refuse('insufficient_scope');
+      if (state === 'revoked') return refuse(base, 'revoked_key');
+      if (state === 'expired') return refuse(base, 'expired_key');
+      if (state === 'deactivated' || state === 'suspended') return refuse(base, 'inactive_key');
+      if (key.environment !== options.environment) return refuse(base, 'environment_mismatch');
+      if (!ipAllowed(input.ip, key.allowed_ips)) return refuse(base, 'ip_not_allowed');
+      if (!originAllowed(input.origin, key.allowed_origins)) return refuse(base, 'origin_not_allowed');
+      if (input.scope !== null && !key.scopes.includes(input.scope)) return refuse(base, 'insufficient_scope');
 
       const policy = key.rate_limit ?? options.defaultRateLimit ?? null;
       if (policy !== null) {
         try {
           const result = taken ?? (await redisCall(() => options.limiter.limit(`key:${key.id}`, policy)));
           base.rateLimit = { ...result, window_s: policy.window_s };
-          if (!result.allowed) return { ...refuse('rate_limited'), rateLimit: base.rateLimit };
+          if (!result.allowed) return { ...refuse(base, 'rate_limited'), rateLimit: base.rateLimit };
         } catch (error) {
           noteFailure(error, 'rate_limit');
-          if (!failOpen) return unavailable();
+          if (!failOpen) return unverifiable(base, 'redis_unavailable', breaker.retryAfterMs());
           base.degraded = 'redis_unavailable';
         }
       }

@@ -25,6 +25,37 @@ describe('createRateLimiter', () => {
     }
   });
 
+  test('calls on one bucket made while one is in Redis go together in one call, answered as the same calls one after another', async ({ redis }) => {
+    const limiter = createRateLimiter({ redis: redis.client });
+    const client = redis.client as unknown as Record<'keywatchRateLimitGcra' | 'keywatchRateLimitGcraMany', (...args: unknown[]) => Promise<unknown>>;
+    const single = vi.spyOn(client, 'keywatchRateLimitGcra');
+    const many = vi.spyOn(client, 'keywatchRateLimitGcraMany');
+    const policy = { limit: 5, window_s: 100 };
+    const seen = await Promise.all(Array.from({ length: 7 }, () => limiter.limit('key_together', policy)));
+    // The first call is sent at once; the six made while it was in Redis go in one call after it.
+    expect(single).toHaveBeenCalledTimes(1);
+    expect(many).toHaveBeenCalledTimes(1);
+    expect(many.mock.calls[0]?.[3]).toBe(6);
+    // In call order: the first five allowed, counting down, the last two refused.
+    expect(seen.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false]);
+    expect(seen.map((r) => r.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0]);
+    expect(seen[0]!.resetSeconds).toBeGreaterThan(18);
+    expect(seen[0]!.resetSeconds).toBeLessThanOrEqual(20);
+    expect(seen[4]!.resetSeconds).toBeGreaterThan(98);
+    for (const refused of seen.slice(5)) {
+      expect(refused.retryAfterSeconds).toBeGreaterThan(18);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(20);
+    }
+    // The bucket holds what five single calls would have left: the next call is refused.
+    expect((await limiter.limit('key_together', policy)).allowed).toBe(false);
+    expect(single).toHaveBeenCalledTimes(2);
+    // Calls on other buckets or with another policy are not mixed in: the limit-2 call sees the
+    // bucket after the limit-5 call (20 s of its 100 s taken), not a fourth call under limit 5.
+    const [a, b, c] = await Promise.all([limiter.limit('key_other', policy), limiter.limit('key_other', { limit: 2, window_s: 100 }), limiter.limit('key_third', policy)]);
+    expect([a!.remaining, b!.remaining, b!.limit, c!.remaining]).toEqual([4, 0, 2, 4]);
+    expect(b!.allowed).toBe(true);
+  });
+
   test('remaining counts down to 0, then requests are refused with a Retry-After of about one interval', async ({ redis }) => {
     const limiter = createRateLimiter({ redis: redis.client });
     // A long window, so that a stall of the machine between calls cannot move the figures much.

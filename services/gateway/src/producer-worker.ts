@@ -5,6 +5,8 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { authEventMessage } from '@keywatch/auth-emitter';
+import type { AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger, type LoggerOptions } from '@keywatch/logger';
 
@@ -16,7 +18,11 @@ export interface ProducerWorkerData {
 }
 
 /** Requests to the worker. */
-export type ProducerRequest = { type: 'send'; id: number; topic: string; messages: OutgoingMessage[] } | { type: 'close'; id: number };
+export type ProducerRequest =
+  | { type: 'send'; id: number; topic: string; messages: OutgoingMessage[] }
+  /** Auth events, encoded here with `authEventMessage`. */
+  | { type: 'send-events'; id: number; topic: string; events: AuthEvent[] }
+  | { type: 'close'; id: number };
 /** Answers of the worker: `error` keeps KafkaJS's `retriable` flag, which the emitter acts on. */
 export type ProducerReply = { id: number; ok: true } | { id: number; ok: false; error: { name: string; message: string; retriable: boolean } };
 
@@ -43,10 +49,17 @@ function failure(error: unknown): { name: string; message: string; retriable: bo
 
 port.on('message', (request: ProducerRequest) => {
   const reply = (answer: ProducerReply) => port.postMessage(answer);
-  if (request.type === 'send') {
+  if (request.type === 'send' || request.type === 'send-events') {
     if (closed) return reply({ id: request.id, ok: false, error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false } });
+    let messages: OutgoingMessage[];
+    try {
+      messages = request.type === 'send' ? request.messages : request.events.map(authEventMessage);
+    } catch (error) {
+      // An event JSON cannot represent: the emitter splits the batch until it is refused alone.
+      return reply({ id: request.id, ok: false, error: { ...failure(error), retriable: false } });
+    }
     connect()
-      .then((producer) => producer.send(request.topic, request.messages))
+      .then((producer) => producer.send(request.topic, messages))
       .then(
         () => reply({ id: request.id, ok: true }),
         (error: unknown) => reply({ id: request.id, ok: false, error: failure(error) }),

@@ -161,10 +161,11 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     app.get('/metrics', { config: { keywatch: false } }, async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
     // Browsers call with publishable keys: answer preflights, and let pages read answers (no
     // cookies are involved; which origins a key may be used from is the key's allowed_origins).
-    app.addHook('onSend', async (request, reply) => {
+    // A callback hook, not an async one: no promise per request.
+    app.addHook('onSend', (request, reply, payload, done) => {
       const origin = request.headers.origin;
-      if (origin === undefined) return;
-      reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-expose-headers', CORS_EXPOSED);
+      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-expose-headers', CORS_EXPOSED);
+      done(null, payload);
     });
     const preflight = (reply: FastifyReply) => reply.code(204).headers({ 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': 'authorization, x-api-key, content-type', 'access-control-max-age': '600' }).send();
     if (proxy) {
