@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { declaredNodeFlags } from '@keywatch/lifecycle';
 import { freePort } from '@keywatch/testkit/free-port';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -152,7 +153,8 @@ export interface WorkerProcess {
 /** Starts `services/<service>/src/main.ts` as its own process with `env` (plus PATH and HOME). */
 export function startWorker(service: 'ingest-worker' | 'detector-worker', env: Record<string, string>, environment: NodeJS.ProcessEnv): WorkerProcess {
   const loader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
-  const child = spawn(process.execPath, ['--import', loader, path.join(repoRoot, `services/${service}/src/main.ts`)], {
+  const dir = path.join(repoRoot, 'services', service);
+  const child = spawn(process.execPath, [...declaredNodeFlags(dir), '--import', loader, path.join(dir, 'src/main.ts')], {
     cwd: repoRoot,
     env: { PATH: environment.PATH ?? '', HOME: environment.HOME ?? os.homedir(), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,3 +52,5 @@ export function shutdownOnSignals(parts: readonly Closeable[], logger: Logger, g
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
+
+export { declaredNodeFlags, missingNodeFlags } from './node-flags.js';

@@ -135,4 +135,64 @@ describe('createBatcher', () => {
     await b2.close();
     await expect(d.done).rejects.toBeInstanceOf(AbandonedError);
   });
+
+  it('releases a contribution once, only after no insert attempt holds its rows any more', async () => {
+    const released = new Map<string, number>();
+    const releaser = (name: string) => () => released.set(name, (released.get(name) ?? 0) + 1);
+    let gate!: () => void;
+    let reads: Array<string | undefined> = [];
+    const names = new Map<string, string>();
+    const store: EventStore<EnrichedRow> = {
+      existing: async () => new Set(),
+      insert: async (batch) => {
+        const held = [...new Set(batch.map((r) => names.get(r.event_id)))];
+        await new Promise<void>((resolve) => (gate = resolve));
+        // What the insert reads is still unreleased at its very end.
+        reads = held.filter((name) => released.has(name!));
+        throw Object.assign(new Error('ClickHouse unreachable'), { retryable: true });
+      },
+    };
+    const batcher = createBatcher({ ...options(new Store()), store, maxWaitMs: 1 });
+    const named = (name: string, n: number) => {
+      const batch = rows(n);
+      for (const r of batch) names.set(r.event_id, name);
+      return batcher.add(batch, releaser(name));
+    };
+    const a = named('a', 3);
+    await new Promise((r) => setTimeout(r, 20)); // a's insert is on the server
+    const abandoning = a.abandon();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(released.has('a')).toBe(false); // the attempt still holds a's rows
+    gate();
+    await abandoning;
+    expect(reads).toEqual([]);
+    expect(released.get('a')).toBe(1);
+
+    const b = named('b', 2);
+    await b.abandon(); // still waiting: released at once
+    expect(released.get('b')).toBe(1);
+
+    const c = named('c', 2);
+    await new Promise((r) => setTimeout(r, 20));
+    const closing = batcher.close();
+    gate();
+    await closing;
+    await expect(c.done).rejects.toBeInstanceOf(AbandonedError);
+    expect(reads).toEqual([]);
+    expect([...released.entries()].sort()).toEqual([['a', 1], ['b', 1], ['c', 1]]);
+  });
+
+  it('releases written contributions after their insert was acknowledged', async () => {
+    const store = new Store();
+    const batcher = createBatcher(options(store));
+    const order: string[] = [];
+    const original = store.insert.bind(store);
+    store.insert = async (batch) => {
+      await original(batch);
+      order.push('inserted');
+    };
+    await batcher.add(rows(4), () => order.push('released')).done;
+    expect(order).toEqual(['inserted', 'released']);
+    await batcher.close();
+  });
 });

@@ -56,7 +56,12 @@ export interface BatcherOptions<R extends KeyedRow = EncodedRow> {
 }
 
 export interface Batcher<R extends KeyedRow = EncodedRow> {
-  add(rows: R[]): Contribution;
+  /**
+   * Hands over rows to be written. `release` runs once, when the contribution has settled and no
+   * insert attempt holds its rows any more (written, abandoned, or given up at close): from then on
+   * the batcher never reads them again, so their storage may be reused (see row-pool.ts).
+   */
+  add(rows: R[], release?: () => void): Contribution;
   /** Rows waiting or in flight. */
   buffered(): number;
   /** Whether inserts are failing right now (back-pressure is on). */
@@ -74,6 +79,7 @@ interface Entry<R> {
   flight: Flight<R> | undefined;
   resolve: (refusals: RowRefusal[]) => void;
   reject: (error: Error) => void;
+  release: (() => void) | undefined;
 }
 
 interface Flight<R> {
@@ -106,11 +112,14 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
   let isBlocked = false;
   const wakeSleeps = new Set<() => void>();
 
+  // Every caller settles an entry while no insert attempt holds its rows (after the attempt, or
+  // before any), which is what makes releasing their storage here safe.
   const settle = (entry: Entry<R>, outcome: RowRefusal[] | Error) => {
     if (entry.settled) return;
     entry.settled = true;
     if (outcome instanceof Error) entry.reject(outcome);
     else entry.resolve(outcome);
+    entry.release?.();
   };
 
   const canLaunch = () => waiting.length > 0 && flights.size < maxInFlight && !(isBlocked && flights.size > 0);
@@ -214,7 +223,7 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
   }
 
   return {
-    add(rows) {
+    add(rows, release) {
       let resolve!: (refusals: RowRefusal[]) => void;
       let reject!: (error: Error) => void;
       const done = new Promise<RowRefusal[]>((res, rej) => {
@@ -222,7 +231,7 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
         reject = rej;
       });
       done.catch(() => undefined); // the contributor observes it; never an unhandled rejection
-      const entry: Entry<R> = { rows, addedAt: Date.now(), abandoned: false, settled: false, flight: undefined, resolve, reject };
+      const entry: Entry<R> = { rows, addedAt: Date.now(), abandoned: false, settled: false, flight: undefined, resolve, reject, release };
       if (closing) {
         settle(entry, new AbandonedError('the worker is closing'));
       } else if (rows.length === 0) {

@@ -6,6 +6,7 @@ import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contract
 import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { createEnricher, geoipLite } from './enrich.js';
+import { declaredNodeFlags } from './node-flags.js';
 import { toRow } from './rows.js';
 
 /** Options of {@link benchIngest}. */
@@ -22,11 +23,13 @@ export interface IngestBenchOptions {
   kafkaEngine?: boolean;
   /** Extra environment for the worker process (e.g. INGEST_CONSUMERS=1 to compare). */
   workerEnv?: Record<string, string>;
+  /** Extra Node/V8 flags for the worker process, in every run of it (e.g. `--max-semi-space-size=8` to compare). */
+  workerNodeArgs?: string[];
   /**
-   * V8 old-space limit (MB) of a second worker run on the same messages (0 = no second run).
-   * Default 160: the launch flag that keeps the worker under 400 MB RSS (see the README).
+   * Also run the worker without its launch flags (`nodeFlags` in its package.json), on V8's
+   * defaults, on the same messages: what the flags are worth, in the same run. Default true.
    */
-  cappedHeapMb?: number;
+  v8DefaultsRun?: boolean;
   logger: Logger;
 }
 
@@ -51,16 +54,16 @@ export interface IngestBenchResult {
   workerVsKafkaEngine: number;
   /** Peak RSS of the worker process (VmHWM), MB; 0 where /proc is missing. */
   workerRssMb: number;
-  /** The same for the run with the capped heap (0 when not run). */
-  cappedWorkerRssMb: number;
+  /** The same for the run on V8's defaults (0 when not run). */
+  defaultsWorkerRssMb: number;
   /** Its sustained rate as a share of raw consumption's (0 when not run). */
-  cappedWorkerVsRawConsumption: number;
+  defaultsWorkerVsRawConsumption: number;
 }
 
 export const FIGURES = {
   raw: 'raw KafkaJS consumption (no work)',
   worker: 'ingest worker (validate, geoip, dedup, DLQ, insert + 6 views)',
-  capped: 'ingest worker, V8 old space capped',
+  defaults: 'ingest worker without its launch flags (V8 defaults)',
   inserts: 'raw ClickHouse inserts (JSONEachRow, 10k rows, no views)',
   engine: 'ClickHouse Kafka engine → MV → MergeTree',
 } as const;
@@ -141,7 +144,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
   const figures: BenchFigure[] = [];
   const groups: string[] = [];
   let workerRssMb = 0;
-  let cappedRssMb = 0;
+  let defaultsRssMb = 0;
   try {
     await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(database)}`);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.authEvents, numPartitions: options.partitions ?? 6 }, { topic: topics.authEventsDlq, numPartitions: 1 }] });
@@ -176,14 +179,13 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       await consumer.disconnect();
     }
 
-    // The worker, in a process of its own: as `keywatch run ingest-worker` starts it, then (into a
-    // second database, so its dedup finds nothing) with the heap cap of the README.
-    const variants: Array<{ name: string; database: string; nodeArgs: string[] }> = [{ name: FIGURES.worker, database, nodeArgs: [] }];
-    const capped = options.cappedHeapMb ?? 160;
-    if (capped > 0) {
-      variants.push({ name: `${FIGURES.capped} (--max-old-space-size=${capped})`, database: `${database}_capped`, nodeArgs: [`--max-old-space-size=${capped}`] });
-      await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(`${database}_capped`)}`);
-      await runMigrations(root.withDatabase(`${database}_capped`), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: `${database}_capped`, logger: log });
+    // The worker, in a process of its own: as `keywatch run ingest-worker` starts it (with its
+    // declared Node flags), then (into a second database, so its dedup finds nothing) without them.
+    const variants: Array<{ name: string; database: string; nodeArgs: string[] }> = [{ name: FIGURES.worker, database, nodeArgs: declaredNodeFlags() }];
+    if (options.v8DefaultsRun ?? true) {
+      variants.push({ name: FIGURES.defaults, database: `${database}_defaults`, nodeArgs: [] });
+      await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(`${database}_defaults`)}`);
+      await runMigrations(root.withDatabase(`${database}_defaults`), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: `${database}_defaults`, logger: log });
     }
     for (const variant of variants) {
       const groupId = `bench-worker-${groups.length}-${stamp}`;
@@ -203,17 +205,17 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
           LOG_LEVEL: 'warn',
           ...options.workerEnv,
         },
-        variant.nodeArgs,
+        [...(options.workerNodeArgs ?? []), ...variant.nodeArgs],
       );
       try {
         const seen = await watch(countOf(target, 'auth_event_ids'), n, 300_000);
         const rss = peakRssMb(child.pid);
         if (variant.database === database) workerRssMb = rss;
-        else cappedRssMb = rss;
+        else defaultsRssMb = rss;
         figures.push(
           figure(variant.name, seen.count, (seen.last - seen.first) / 1000, {
             endToEndSeconds: round((seen.last - started) / 1000),
-            note: `peak RSS ${rss} MB${seen.count < n ? `; only ${seen.count} of ${n} within 300 s` : ''}`,
+            note: `peak RSS ${rss} MB; Node flags: ${variant.nodeArgs.join(' ') || 'none'}${seen.count < n ? `; only ${seen.count} of ${n} within 300 s` : ''}`,
           }),
         );
       } finally {
@@ -240,7 +242,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     if (options.kafkaEngine ?? true) figures.push(await kafkaEngineBaseline(ch, admin, options.kafkaBrokers, topics.authEvents, `bench-engine-${stamp}`, n, groups));
   } finally {
     await root.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);
-    await root.command(sql`DROP DATABASE IF EXISTS ${identifier(`${database}_capped`)}`).catch(() => undefined);
+    await root.command(sql`DROP DATABASE IF EXISTS ${identifier(`${database}_defaults`)}`).catch(() => undefined);
     await root.close();
     await ch.close();
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
@@ -257,8 +259,8 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     workerVsRawConsumption: ratio(rate(FIGURES.worker), rate(FIGURES.raw)),
     workerVsKafkaEngine: ratio(rate(FIGURES.worker), engineRate),
     workerRssMb,
-    cappedWorkerRssMb: cappedRssMb,
-    cappedWorkerVsRawConsumption: ratio(rate(FIGURES.capped), rate(FIGURES.raw)),
+    defaultsWorkerRssMb: defaultsRssMb,
+    defaultsWorkerVsRawConsumption: ratio(rate(FIGURES.defaults), rate(FIGURES.raw)),
   };
 }
 

@@ -24,6 +24,12 @@ export const ingestConfig = defineConfig({
   INGEST_RETRY_MAX_DELAY: duration({ default: '5s' }),
   /** Partitions of auth-events one consumer handles at once (auth-events has 12). Default 12. */
   INGEST_PARTITIONS_CONCURRENTLY: int({ default: 12, min: 1, max: 64 }),
+  /**
+   * How far V8 lets the old generation grow past its live size before the next full collection, in
+   * percent (V8's `--heap-growing-percent`, applied by the worker at start; 0 leaves V8's own
+   * heuristics, which allow up to 4×). Default 60: see the README's memory section.
+   */
+  INGEST_HEAP_GROWING_PERCENT: int({ default: 60, min: 0, max: 300 }),
   /** Entries of the per-IP geo cache. Default 50 000. */
   INGEST_GEO_CACHE_SIZE: int({ default: 50_000, min: 0 }),
   /** Prometheus `/metrics` port (0 = any free port; -1 = none). Default 9464. */

@@ -1,8 +1,9 @@
 import { toDeadLetter, type createKafka, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import type { Batcher } from './batcher.js';
-import { prepareMessages, type PrepareOptions } from './ingest.js';
+import { prepareMessages, sourceAt, type PrepareOptions } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
+import type { RowPool } from './row-pool.js';
 
 type Kafka = ReturnType<typeof createKafka>;
 type Consumer = ReturnType<Kafka['consumer']>;
@@ -45,6 +46,8 @@ export interface IngestConsumerOptions extends PrepareOptions {
   dlqTopic: string;
   producer: EventProducer;
   batcher: Batcher;
+  /** Where the rows' bytes wait for their insert (see row-pool.ts). */
+  rowPool: RowPool;
   metrics: IngestMetrics;
   logger: Logger;
   /**
@@ -107,11 +110,11 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const { topic, partition } = batch;
     options.metrics.eventsIn.inc(batch.messages.length);
-    const prepared = prepareMessages(
-      batch.messages.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers })),
-      options,
-    );
-    const contribution = options.batcher.add(prepared.rows);
+    // Straight from KafkaJS's batch: rows go to the pool, and a refused row's message is found
+    // again by its index, so nothing per message is copied.
+    const writer = options.rowPool.writer();
+    const prepared = prepareMessages(batch, options, writer);
+    const contribution = options.batcher.add(prepared.rows, () => writer.release());
     let refusals = 0;
     const durable = Promise.all([
       contribution.done.then(async (refused) => {
@@ -120,7 +123,7 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
         await sendInChunks(
           options.producer,
           options.dlqTopic,
-          refused.map(({ index, reason }) => toDeadLetter(prepared.sources[index]!, reason)),
+          refused.map(({ index, reason }) => toDeadLetter(sourceAt(batch, prepared.origins[index]!), reason)),
         );
       }),
       sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters),

@@ -123,7 +123,7 @@ export interface DedupTables {
 
 /**
  * The ClickHouse {@link EventStore}: lookups in `auth_event_ids` with the batch's ids as an
- * external table, inserts of the rows' ready JSONEachRow lines into `auth_events_ingest`.
+ * external table, inserts of the rows' ready JSONEachRow bytes into `auth_events_ingest`.
  */
 export function createDedupStore(http: { insertLines: LineInserter; lookupIds: IdLookup }, tables: DedupTables = {}): EventStore {
   const events = tables.events ?? 'auth_events_ingest';
@@ -131,6 +131,6 @@ export function createDedupStore(http: { insertLines: LineInserter; lookupIds: I
   return {
     lookupChunk: 100_000,
     existing: (candidates, from, to) => http.lookupIds(ids, candidates, from, to),
-    insert: (rows) => http.insertLines(events, rows.map((r) => r.line)),
+    insert: (rows) => http.insertLines(events, rows.map((r) => r.bytes)),
   };
 }

@@ -1,7 +1,8 @@
 import { ClickHouseRequestError, identifier } from '@keywatch/clickhouse';
+import { coalesce } from './row-pool.js';
 
-/** Inserts ready JSONEachRow lines (without newlines) into a table; resolves once ClickHouse acknowledged them. */
-export type LineInserter = (table: string, lines: readonly string[]) => Promise<void>;
+/** Inserts ready JSONEachRow lines (UTF-8, each with its newline) into a table; resolves once ClickHouse acknowledged them. */
+export type LineInserter = (table: string, lines: readonly Uint8Array[]) => Promise<void>;
 
 /** Which of `ids` (event ids, `ts` within `[from, to]`, `YYYY-MM-DD hh:mm:ss` UTC) a table of `(event_id, ts)` holds. */
 export type IdLookup = (table: string, ids: readonly string[], from: string, to: string) => Promise<Set<string>>;
@@ -17,29 +18,12 @@ export interface LineInserterOptions {
   requestTimeoutMs?: number;
 }
 
-// Lines are sent in pieces of about this size, so no batch is ever joined into one big string.
-const CHUNK_CHARS = 256 * 1024;
-
-function* chunks(lines: readonly string[]): Generator<string> {
-  let piece: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    piece.push(line);
-    size += line.length + 1;
-    if (size >= CHUNK_CHARS) {
-      yield `${piece.join('\n')}\n`;
-      piece = [];
-      size = 0;
-    }
-  }
-  if (piece.length > 0) yield `${piece.join('\n')}\n`;
-}
-
 /**
  * JSONEachRow inserts of rows serialised in advance, straight over ClickHouse's HTTP interface
  * (HTTP basic authentication, which 18.16 and current servers accept). The client library takes
  * row objects only and stringifies them itself, joining a batch into one string: on the hot path
- * that doubled the worker's garbage. Failures are {@link ClickHouseRequestError}s, classified as
+ * that doubled the worker's garbage. Here the rows' bytes are streamed as they are, neighbours in
+ * the same chunk of the row pool joined into one piece ({@link coalesce}). Failures are {@link ClickHouseRequestError}s, classified as
  * the client's are (server code, retryable), and never quote the rows.
  */
 export function createLineInserter(options: LineInserterOptions): LineInserter {
@@ -56,7 +40,7 @@ export function createLineInserter(options: LineInserterOptions): LineInserter {
       response = await fetch(url, {
         method: 'POST',
         headers: { authorization, 'content-type': 'text/plain; charset=utf-8' },
-        body: ReadableStream.from(chunks(lines)).pipeThrough(new TextEncoderStream()),
+        body: ReadableStream.from(coalesce(lines)),
         duplex: 'half',
         signal: AbortSignal.timeout(timeoutMs),
       } as RequestInit);

@@ -1,4 +1,4 @@
-export { createIngestHandler, prepareMessages, type IngestDependencies, type PrepareOptions, type Prepared } from './ingest.js';
+export { createIngestHandler, prepareMessages, sourceAt, type ConsumedMessage, type IngestDependencies, type MessagesAt, type PrepareOptions, type Prepared } from './ingest.js';
 export { toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
 export { ingestConfig } from './config.js';
 export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';

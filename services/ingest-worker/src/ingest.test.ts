@@ -25,7 +25,7 @@ class InMemorySink implements EventStore<EncodedRow> {
 
   async insert(encoded: readonly EncodedRow[]): Promise<void> {
     if (this.failWith) throw this.failWith;
-    const rows = encoded.map((r) => JSON.parse(r.line) as EnrichedRow);
+    const rows = encoded.map((r) => JSON.parse(Buffer.from(r.bytes).toString('utf8')) as EnrichedRow);
     this.inserts.push({ rows });
     for (const row of rows) this.stored.add(row.event_id);
   }
@@ -105,7 +105,7 @@ describe('createIngestHandler', () => {
     const now = Date.parse('2025-03-01T00:00:00.000Z');
     const old = exampleAuthEvent({ ts: '2025-01-15T00:00:00.000Z' });
     const recent = exampleAuthEvent({ ts: '2025-02-20T00:00:00.000Z' });
-    const prepared = prepareMessages(batchOf([JSON.stringify(old), JSON.stringify(recent)]).messages, { enricher, rawRetentionDays: 30, now: () => now });
+    const prepared = prepareMessages(batchOf([JSON.stringify(old), JSON.stringify(recent)]), { enricher, rawRetentionDays: 30, now: () => now });
     expect(prepared.rows.map((r) => r.event_id)).toEqual([recent.event_id]);
     expect(prepared.kinds).toEqual(['too_old']);
     expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toMatch(/^ts: older than the raw-event retention \(30 days\)/);
@@ -116,9 +116,10 @@ describe('createIngestHandler', () => {
     const ahead = exampleAuthEvent({ ts: '2200-01-01T00:00:00.000Z' });
     const huge = exampleAuthEvent({ ts: '2025-02-28T00:00:00.000Z', rate_limit: { limit: 5_000_000_000, remaining: 0, window_s: 60 } });
     const fine = exampleAuthEvent({ ts: '2025-03-01T00:30:00.000Z' });
-    const prepared = prepareMessages(batchOf([ahead, huge, fine].map((e) => JSON.stringify(e))).messages, { enricher, now: () => now, maxFutureMs: 3_600_000 });
+    const batch = batchOf([ahead, huge, fine].map((e) => JSON.stringify(e)));
+    const prepared = prepareMessages(batch, { enricher, now: () => now, maxFutureMs: 3_600_000 });
     expect(prepared.rows.map((r) => r.event_id)).toEqual([fine.event_id]);
-    expect(prepared.sources.map((m) => m.offset)).toEqual(['102']);
+    expect(prepared.origins.map((i) => batch.messages[i]?.offset)).toEqual(['102']);
     expect(prepared.kinds).toEqual(['too_new', 'unstorable']);
     expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toBe("ts: more than 60 minutes ahead of the ingest worker's clock; not ingested");
     expect(header(prepared.deadLetters[1]?.headers, DLQ_HEADERS.reason)).toMatch(/^rate_limit: values above 4294967295/);

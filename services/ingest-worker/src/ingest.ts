@@ -3,6 +3,7 @@ import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessa
 import type { Logger } from '@keywatch/logger';
 import { writeOnce, type EventStore } from './dedup.js';
 import type { Enricher } from './enrich.js';
+import type { RowWriter } from './row-pool.js';
 import { encodeRow, MAX_UINT32, toEnrichedRow, type EncodedRow } from './rows.js';
 
 const DAY_MS = 86_400_000;
@@ -28,11 +29,31 @@ export interface PrepareOptions {
 /** Why a message became a dead letter (the `reason` label of the DLQ metric). */
 export type DeadLetterKind = 'invalid' | 'too_old' | 'too_new' | 'unstorable' | 'refused';
 
-/** The rows of a batch, their source messages, and the dead letters with their reason class. */
+/** A consumed message without its position (KafkaJS's message objects are such). */
+export type ConsumedMessage = Pick<SourceMessage, 'offset' | 'key' | 'value' | 'headers'>;
+
+/** One partition's messages: a KafkaJS batch, or a `ConsumedBatch` of `@keywatch/kafka`. */
+export interface MessagesAt {
+  topic: string;
+  partition: number;
+  messages: readonly ConsumedMessage[];
+}
+
+/** Message `index` of `batch` as a {@link SourceMessage} (for {@link toDeadLetter}). */
+export function sourceAt(batch: MessagesAt, index: number): SourceMessage {
+  const { offset, key, value, headers } = batch.messages[index]!;
+  return { topic: batch.topic, partition: batch.partition, offset, key, value, headers };
+}
+
+/** The rows of a batch, where each came from, and the dead letters with their reason class. */
 export interface Prepared {
   rows: EncodedRow[];
-  /** The message each row came from (same index), to dead-letter a row ClickHouse refuses. */
-  sources: SourceMessage[];
+  /**
+   * The index in the batch's messages of each row's message (same index as the row), to
+   * dead-letter a row ClickHouse refuses ({@link sourceAt}). Indexes, not copies: the worker keeps
+   * nothing per message beyond what KafkaJS holds anyway.
+   */
+  origins: number[];
   deadLetters: OutgoingMessage[];
   /** Per dead letter: `invalid` (the contract refused it), `too_old`, `too_new` or `unstorable`. */
   kinds: DeadLetterKind[];
@@ -42,37 +63,39 @@ export interface Prepared {
  * Validates, enriches and converts messages; the ones that cannot be ingested become dead letters
  * with the reason: refused by the contract, outside the time window the store keeps exactly
  * (older than the raw retention, further ahead than `maxFutureMs`), or holding a value the
- * columns cannot (a rate limit above 2^32 - 1, which ClickHouse would wrap silently).
+ * columns cannot (a rate limit above 2^32 - 1, which ClickHouse would wrap silently). Rows are
+ * written into `writer`'s pooled chunks when one is given (the worker), else into bytes of their own.
  */
-export function prepareMessages(messages: readonly SourceMessage[], options: PrepareOptions): Prepared {
+export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writer?: RowWriter): Prepared {
   const now = options.now?.() ?? Date.now();
   const retentionDays = options.rawRetentionDays ?? 30;
   const oldest = now - retentionDays * DAY_MS;
   const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const newest = now + maxFutureMs;
   const { enricher } = options;
-  const prepared: Prepared = { rows: [], sources: [], deadLetters: [], kinds: [] };
-  const refuse = (message: SourceMessage, kind: DeadLetterKind, reason: string) => {
-    prepared.deadLetters.push(toDeadLetter(message, reason));
+  const prepared: Prepared = { rows: [], origins: [], deadLetters: [], kinds: [] };
+  const refuse = (index: number, kind: DeadLetterKind, reason: string) => {
+    prepared.deadLetters.push(toDeadLetter(sourceAt(batch, index), reason));
     prepared.kinds.push(kind);
   };
-  for (const message of messages) {
-    const decoded = decodeAuthEvent(message.value);
+  const { messages } = batch;
+  for (let index = 0; index < messages.length; index++) {
+    const decoded = decodeAuthEvent(messages[index]!.value);
     if (!decoded.ok) {
-      refuse(message, 'invalid', decoded.reason);
+      refuse(index, 'invalid', decoded.reason);
       continue;
     }
     const event = decoded.event;
     const at = Date.parse(event.ts);
     if (at < oldest) {
-      refuse(message, 'too_old', `ts: older than the raw-event retention (${retentionDays} days); not ingested so that counts stay exact`);
+      refuse(index, 'too_old', `ts: older than the raw-event retention (${retentionDays} days); not ingested so that counts stay exact`);
     } else if (at > newest) {
-      refuse(message, 'too_new', `ts: more than ${Math.round(maxFutureMs / 60_000)} minutes ahead of the ingest worker's clock; not ingested`);
+      refuse(index, 'too_new', `ts: more than ${Math.round(maxFutureMs / 60_000)} minutes ahead of the ingest worker's clock; not ingested`);
     } else if (event.rate_limit && (event.rate_limit.limit > MAX_UINT32 || event.rate_limit.remaining > MAX_UINT32 || event.rate_limit.window_s > MAX_UINT32)) {
-      refuse(message, 'unstorable', `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`);
+      refuse(index, 'unstorable', `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`);
     } else {
-      prepared.rows.push(encodeRow(toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? ''))));
-      prepared.sources.push(message);
+      prepared.rows.push(encodeRow(toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? '')), writer));
+      prepared.origins.push(index);
     }
   }
   return prepared;
@@ -96,13 +119,13 @@ export interface IngestDependencies extends PrepareOptions {
  */
 export function createIngestHandler(deps: IngestDependencies): BatchHandler {
   return async (batch) => {
-    const { rows, sources, deadLetters } = prepareMessages(batch.messages, deps);
+    const { rows, origins, deadLetters } = prepareMessages(batch, deps);
     const [written] = await Promise.all([writeOnce(deps.store, rows), deps.producer.send(deps.dlqTopic, deadLetters)]);
     if (written.refused.length > 0) {
       const at = new Map(rows.map((row, i) => [row, i]));
       await deps.producer.send(
         deps.dlqTopic,
-        written.refused.map(({ row, reason }) => toDeadLetter(sources[at.get(row)!]!, reason)),
+        written.refused.map(({ row, reason }) => toDeadLetter(sourceAt(batch, origins[at.get(row)!]!), reason)),
       );
     }
     if (deadLetters.length + written.refused.length > 0) {

@@ -21,6 +21,7 @@ export function createIngestMetrics() {
     lag: new Gauge({ name: 'keywatch_ingest_consumer_lag', help: 'Messages behind the high watermark, per partition, after the last committed batch', labelNames: ['partition'] as const, registers }),
     blocked: new Gauge({ name: 'keywatch_ingest_clickhouse_blocked', help: '1 while inserts fail and consumption is paused', registers }),
     buffered: new Gauge({ name: 'keywatch_ingest_buffered_rows', help: 'Rows waiting for or in an insert', registers }),
+    rowPoolBytes: new Gauge({ name: 'keywatch_ingest_row_pool_bytes', help: 'Bytes of the row pool (rows waiting for or in an insert, plus free chunks kept for reuse)', registers }),
     geoCache: new Counter({ name: 'keywatch_ingest_geo_cache_total', help: 'Geo lookups by cache result', labelNames: ['result'] as const, registers }),
   };
 }

@@ -1,4 +1,5 @@
 import type { AuthEvent } from '@keywatch/contracts';
+import type { RowWriter } from './row-pool.js';
 
 /** One row of the `auth_events` table (0001_auth_events.sql), before enrichment. */
 export interface AuthEventRow {
@@ -43,21 +44,23 @@ export interface Enrichment {
 export type EnrichedRow = AuthEventRow & Enrichment;
 
 /**
- * A row ready for the insert: its JSONEachRow line, plus the two fields the dedup step reads. The
- * worker keeps rows in this form between preparation and insert: one flat string per row is a
- * fraction of the heap an object with thirty fields takes, and nothing is serialised twice.
+ * A row ready for the insert: its JSONEachRow line as UTF-8 bytes, plus the two fields the dedup
+ * step reads. The worker keeps rows in this form between preparation and insert, the bytes in a
+ * {@link RowWriter}'s chunks outside the JavaScript heap (see row-pool.ts); nothing is serialised
+ * twice.
  */
 export interface EncodedRow {
   event_id: string;
   /** `YYYY-MM-DD hh:mm:ss` (UTC), as in the row. */
   ts: string;
-  /** The row as one line of JSONEachRow, without the newline. */
-  line: string;
+  /** The row as one line of JSONEachRow, UTF-8, newline included. */
+  bytes: Uint8Array;
 }
 
-/** Serialises a row for the insert. */
-export function encodeRow(row: EnrichedRow): EncodedRow {
-  return { event_id: row.event_id, ts: row.ts, line: JSON.stringify(row) };
+/** Serialises a row for the insert, into `writer`'s chunks when given (else bytes of its own). */
+export function encodeRow(row: EnrichedRow, writer?: RowWriter): EncodedRow {
+  const line = JSON.stringify(row);
+  return { event_id: row.event_id, ts: row.ts, bytes: writer ? writer.write(line) : Buffer.from(`${line}\n`) };
 }
 
 /** The largest value of the UInt32 rate-limit columns; the contract itself sets no upper bound. */

@@ -12,6 +12,7 @@ import { createEnricher, geoipLite, type GeoLookup } from './enrich.js';
 import { createIdLookup, createLineInserter } from './http-insert.js';
 import { createIngestMetrics, serveMetrics, type IngestMetrics } from './metrics.js';
 import { applyRetention } from './retention.js';
+import { createRowPool } from './row-pool.js';
 
 export interface IngestWorker extends Closeable {
   /** The parts in shutdown order: stop consuming (batches in hand are written and committed, or abandoned), then the clients. */
@@ -69,6 +70,7 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     },
   });
   const producer = await createProducer(kafka);
+  const rowPool = createRowPool();
   const consumer = createIngestConsumer({
     kafka,
     groupId: config.INGEST_GROUP_ID,
@@ -76,6 +78,7 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     dlqTopic: topics.authEventsDlq,
     producer,
     batcher,
+    rowPool,
     metrics,
     logger,
     enricher,
@@ -106,6 +109,7 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     config.INGEST_METRICS_PORT >= 0
       ? await serveMetrics(metrics.registry, config.INGEST_METRICS_HOST, config.INGEST_METRICS_PORT, () => {
           metrics.buffered.set(batcher.buffered());
+          metrics.rowPoolBytes.set(rowPool.stats().bytes);
           const { hits, misses } = enricher.stats;
           metrics.geoCache.reset();
           metrics.geoCache.inc({ result: 'hit' }, hits);

@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { declaredNodeFlags } from '@keywatch/lifecycle';
 import type { Command } from 'commander';
 import { repoRoot } from '../repo.js';
 
 export const tsxLoader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
 
-/** Runs a TypeScript entry point in a child Node process, forwarding SIGINT/SIGTERM; resolves with its exit code. */
-export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Runs a TypeScript entry point in a child Node process with `nodeFlags` (a service's declared
+ * launch flags, see `declaredNodeFlags`), forwarding SIGINT/SIGTERM; resolves with its exit code.
+ */
+export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', tsxLoader, entry, ...args], { stdio: 'inherit', env });
+    const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, '--import', tsxLoader, entry, ...args], { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
@@ -35,6 +39,7 @@ export function registerRun(program: Command): void {
       if (!services().includes(service)) {
         throw new Error(`unknown service "${service}"; known: ${services().join(', ')}`);
       }
-      process.exitCode = await runNode(path.join(repoRoot, 'services', service, 'src/main.ts'));
+      const dir = path.join(repoRoot, 'services', service);
+      process.exitCode = await runNode(path.join(dir, 'src/main.ts'), [], process.env, declaredNodeFlags(dir));
     });
 }

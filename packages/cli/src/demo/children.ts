@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { declaredNodeFlags } from '@keywatch/lifecycle';
 import { repoRoot } from '../repo.js';
 import { tsxLoader } from '../commands/run.js';
 
@@ -64,7 +65,8 @@ export class Supervisor {
   start(name: string, env: NodeJS.ProcessEnv = {}): ChildService {
     const log = path.join(this.logDir, `${name}.log`);
     const fd = openSync(log, 'w');
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', tsxLoader, path.join(repoRoot, 'services', name, 'src/main.ts')], {
+    const dir = path.join(repoRoot, 'services', name);
+    const child = spawn(process.execPath, ['--enable-source-maps', ...declaredNodeFlags(dir), '--import', tsxLoader, path.join(dir, 'src/main.ts')], {
       cwd: repoRoot,
       env: { ...this.env, ...env },
       stdio: ['ignore', fd, fd],
