@@ -11,12 +11,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /**
  * `keywatch bench detect`: the detector worker (its own process) draining a backlog (events/s,
- * against a bare consumer reading the same backlog), Redis commands per event, and produce→alert
- * latency at an offered rate with attacks mixed in, the load coming from another process (issue 6
- * targets: 10 000 events/s, p99 < 1 s), with the CPU split of that phase. Runs on throwaway
- * topics, database and Redis prefix. `runs` whole runs (default 3, 1 with `quick`), one after
- * another: each figure is the median of the runs' figures (the baseline too, measured in each
- * run), and every run is kept in the notes.
+ * against a bare consumer reading the same backlog; Redis commands, Redis script time and worker
+ * CPU per event), and produce→alert latency at an offered rate with attacks mixed in, the load
+ * coming from another process (issue 6 targets: 10 000 events/s, p99 < 1 s), with the CPU split of
+ * that phase and the worker's batches in it (events and handler time per batch; per-stage means in
+ * the notes). Runs on throwaway topics, database and Redis prefix. `runs` whole runs (default 3, 1
+ * with `quick`), one after another: each figure is the median of the runs' figures (the baseline
+ * too, measured in each run), and every run is kept in the notes.
  */
 export async function benchDetect(options: { config: EngineConfig; quick: boolean; runs?: number; progress: (line: string) => void }): Promise<SuiteResult> {
   // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory.
@@ -42,9 +43,13 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
     figures: [
       figure('detector drain, 1 worker', of((r) => r.drainEventsPerSecond), 'events/s', { baseline: raw, target: { atLeast: 10_000 } }),
       figure('detector Redis commands per event', of((r) => r.redisCommandsPerEvent), 'commands'),
+      figure('detector worker CPU per event (draining)', of((r) => r.drainWorkerCpuUsPerEvent), 'µs'),
+      figure('Redis time in scripts per event (draining, all clients)', of((r) => r.redisScriptUsPerEvent), 'µs'),
       figure(`produce→alert p50 at ${settings.rate}/s offered`, of((r) => r.latency.p50Ms), 'ms'),
       figure(`produce→alert p99 at ${settings.rate}/s offered`, of((r) => r.latency.p99Ms), 'ms', { target: { below: 1000 } }),
       figure('offered rate achieved', of((r) => r.latency.achievedRate), 'events/s'),
+      figure('live phase: events per batch (mean)', of((r) => r.batches.meanEvents), 'events'),
+      figure('live phase: handler time per batch (mean, commit excluded)', of((r) => r.batches.meanMs), 'ms'),
       figure('live phase CPU: worker', of((r) => r.cpu.worker), 's'),
       figure('live phase CPU: Redis (all clients)', of((r) => r.cpu.redis), 's'),
       figure('live phase CPU: whole machine', of((r) => r.cpu.machine), 's'),

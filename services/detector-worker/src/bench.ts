@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { newEventId, type Alert } from '@keywatch/contracts';
 import { createRedis } from '@keywatch/redis';
 import { ordinaryEvent } from './bench-events.js';
-import { createProducer, ephemeralTarget, eventsSeen, poll, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
+import { createProducer, ephemeralTarget, eventsSeen, poll, scrapeMetrics, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
 
 export interface BenchReport {
   /** Events/s one worker drained from a backlog (state, alerts and commits included). */
@@ -15,6 +15,10 @@ export interface BenchReport {
   backlog: number;
   /** Same-run baseline: a bare KafkaJS consumer reading and JSON-parsing the same backlog. */
   rawConsumeEventsPerSecond: number;
+  /** Time Redis spent in scripts (EVALSHA, every client's) per event while draining, µs. */
+  redisScriptUsPerEvent: number;
+  /** Worker CPU (user + system) per event while draining the backlog, µs. */
+  drainWorkerCpuUsPerEvent: number;
   /** Redis commands per event while draining (INFO commandstats, every client of the server: others' load included). */
   redisCommandsPerEvent: number;
   /** Lua calls (EVALSHA) per event while draining. */
@@ -24,6 +28,10 @@ export interface BenchReport {
   /** CPU seconds during the live phase: the worker process, Redis (all its clients), the load generator, and the whole machine (n cores = n s per s). */
   cpu: { wallSeconds: number; worker: number; redis: number; load: number; machine: number };
   loadAverage: { before: number[]; after: number[] };
+  /** The worker's batches during the live phase: how many, mean events and wall ms per batch, and mean ms per stage (see metrics.ts). */
+  /** The worker process's peak RSS over both phases, MB. */
+  workerPeakRssMb: number;
+  batches: { count: number; meanEvents: number; meanMs: number; stagesMs: Record<string, number> };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,6 +51,17 @@ function processCpu(pid: number | undefined): number {
   }
 }
 
+/** Peak resident set size of a process so far (VmHWM), MB (Linux). */
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Math.round(Number(kb ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
 /** Busy CPU seconds of the whole machine (all cores), Linux. */
 function machineCpu(): number {
   try {
@@ -52,6 +71,37 @@ function machineCpu(): number {
   } catch {
     return 0;
   }
+}
+
+/** Sums and counts of the worker's batch histograms (per stage, events per batch, whole batch), from its `/metrics`. */
+async function batchHistograms(metricsUrl: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await scrapeMetrics({ metricsUrl });
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^keywatch_detector_(batch_stage_seconds|batch_events|batch_seconds)_(sum|count)(?:\{stage="([a-z]+)"\})? ([\d.e+-]+)$/gm)) {
+    const name = m[3] ?? m[1] ?? '';
+    const entry = out.get(name) ?? { sum: 0, count: 0 };
+    entry[m[2] === 'sum' ? 'sum' : 'count'] = Number(m[4]);
+    out.set(name, entry);
+  }
+  return out;
+}
+
+/** Per-batch means over a phase: the difference of two `batchHistograms` readings. */
+function batchBreakdown(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): BenchReport['batches'] {
+  const mean = (name: string) => {
+    const a = after.get(name);
+    const b = before.get(name) ?? { sum: 0, count: 0 };
+    const n = (a?.count ?? 0) - b.count;
+    return n > 0 ? ((a?.sum ?? 0) - b.sum) / n : 0;
+  };
+  const ms = (name: string) => Math.round(mean(name) * 10_000) / 10;
+  const batches = (after.get('batch_seconds')?.count ?? 0) - (before.get('batch_seconds')?.count ?? 0);
+  return {
+    count: batches,
+    meanEvents: Math.round(mean('batch_events')),
+    meanMs: ms('batch_seconds'),
+    stagesMs: Object.fromEntries(['decode', 'plan', 'state', 'dedup', 'publish', 'mark'].map((stage) => [stage, ms(stage)])),
+  };
 }
 
 interface Child {
@@ -135,18 +185,22 @@ async function rawConsume(target: StackTarget, topic: string, count: number): Pr
   return rate;
 }
 
-async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ commands: number; scripts: number; cpu: number }> {
+async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ commands: number; scripts: number; scriptUsec: number; cpu: number }> {
   const stats = await redis.info('commandstats');
   let commands = 0;
   let scripts = 0;
-  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+  let scriptUsec = 0;
+  for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
     const calls = Number(m[2]);
     commands += calls;
-    if (m[1] === 'evalsha' || m[1] === 'eval') scripts += calls;
+    if (m[1] === 'evalsha' || m[1] === 'eval') {
+      scripts += calls;
+      scriptUsec += Number(m[3]);
+    }
   }
   const cpu = await redis.info('cpu');
   const num = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
-  return { commands, scripts, cpu: num('used_cpu_user') + num('used_cpu_sys') };
+  return { commands, scripts, scriptUsec, cpu: num('used_cpu_user') + num('used_cpu_sys') };
 }
 
 /**
@@ -170,7 +224,7 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
     const topic = `${target.topicPrefix}auth-events`;
     const base = Date.now() - 2 * 3_600_000;
     const events = Array.from({ length: backlog }, (_, i) => ordinaryEvent(base + Math.floor((i * 3_600_000) / backlog), i));
-    print(`producing a backlog of ${backlog} events`);
+    print(`producing a backlog of ${backlog} events (topics ${target.topicPrefix}*, database ${target.database}, Redis prefix ${target.redisPrefix})`);
     await produceEvents(producer, topic, events);
     await producer.close();
     const rawConsumeEventsPerSecond = await rawConsume(target, topic, backlog);
@@ -181,6 +235,7 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
     children.push(worker);
     const handle = { metricsUrl };
     const r0 = await redisStats(redis);
+    const drainCpu0 = processCpu(worker.pid);
     // Timed from a tenth of the backlog on, so joining the group and the first fetches do not count.
     const t0 = Date.now();
     let tenthAt = 0;
@@ -199,18 +254,27 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
     if (tenth >= backlog) [tenthAt, tenth] = [t0, 0];
     const drainSeconds = (Date.now() - tenthAt) / 1000;
     const r1 = await redisStats(redis);
+    // Whole backlog (joining included): CPU per event is less sensitive to other load than events/s.
+    const redisScriptUsPerEvent = Math.round(((r1.scriptUsec - r0.scriptUsec) / backlog) * 10) / 10;
+    const drainWorkerCpuUsPerEvent = Math.round(((processCpu(worker.pid) - drainCpu0) / backlog) * 1e6);
     const drainEventsPerSecond = Math.round((backlog - tenth) / Math.max(0.05, drainSeconds));
     const redisCommandsPerEvent = Math.round(((r1.commands - r0.commands) / backlog) * 10) / 10;
     const redisScriptCallsPerEvent = Math.round(((r1.scripts - r0.scripts) / backlog) * 1000) / 1000;
-    print(`drained ${backlog - tenth} events in ${drainSeconds.toFixed(1)} s (after the first tenth): ${drainEventsPerSecond} events/s; Redis: ${redisCommandsPerEvent} commands and ${redisScriptCallsPerEvent} Lua calls per event`);
+    print(`drained ${backlog - tenth} events in ${drainSeconds.toFixed(1)} s (after the first tenth): ${drainEventsPerSecond} events/s; Redis: ${redisCommandsPerEvent} commands and ${redisScriptCallsPerEvent} Lua calls per event (${redisScriptUsPerEvent} µs in scripts); worker CPU ${drainWorkerCpuUsPerEvent} µs per event`);
 
     // Phase 2: live traffic at `rate`, attacks mixed in; latency = alert arrival - the raising event's time (set when produced).
+    // Each alert once, at its first publication, from its first event (`first_seen`): an escalation
+    // republishes the alert with the same first_seen, which is not when the escalating event came.
     const latencies: number[] = [];
+    const arrived = new Set<string>();
     const liveFrom = Date.now();
     const reader = await tail<Alert>(target, `${target.topicPrefix}security-alerts`, (alert, receivedAt) => {
+      if (arrived.has(alert.alert_id)) return;
+      arrived.add(alert.alert_id);
       const raisedBy = Date.parse(String(alert.evidence.first_seen));
       if (Number.isFinite(raisedBy) && raisedBy > liveFrom) latencies.push(receivedAt - raisedBy);
     });
+    const h0 = await batchHistograms(metricsUrl);
     const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
     const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(rate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(backlog) });
     children.push(load);
@@ -233,6 +297,8 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
       100,
     );
     const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+    const batches = batchBreakdown(h0, await batchHistograms(metricsUrl));
+    const workerPeakRssMb = peakRssMb(worker.pid);
     await new Promise((r) => setTimeout(r, 1000));
     await reader.close();
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -241,7 +307,9 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
     const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu), machine: round(cpu1.machine - cpu0.machine) };
     print(`offered ${rate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
     print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
-    return { drainEventsPerSecond, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, cpu, loadAverage: { before: loadBefore, after: loadavg() } };
+    print(`worker peak RSS ${workerPeakRssMb} MB`);
+    print(`live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(batches.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    return { drainEventsPerSecond, drainWorkerCpuUsPerEvent, redisScriptUsPerEvent, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, cpu, loadAverage: { before: loadBefore, after: loadavg() }, batches, workerPeakRssMb };
   } finally {
     for (const child of children.reverse()) await child.close();
     redis.disconnect();

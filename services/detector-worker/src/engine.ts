@@ -39,6 +39,8 @@ export interface BatchOutcome {
   /** The highest event time in the batch (for the lag metric). */
   watermark: number;
   stats: { processed: number; duplicates: number; late: number; signals: number };
+  /** Wall seconds of the engine's stages: building the plans, applying them, opening or continuing alerts. */
+  timings: { plan: number; state: number; dedup: number };
 }
 
 export interface EngineOptions {
@@ -107,6 +109,7 @@ export function createEngine(options: EngineOptions) {
    * batch has the same claimant and publishes again.
    */
   async function processBatch(events: readonly AuthEvent[], claimant = ''): Promise<BatchOutcome> {
+    const t0 = performance.now();
     let watermark = 0;
     const plans: Plan[] = [];
     const evaluators: Array<{ evaluate: Evaluate[]; ts: number }> = [];
@@ -129,7 +132,9 @@ export function createEngine(options: EngineOptions) {
       plans.push(plan);
       evaluators.push({ evaluate, ts });
     }
+    const t1 = performance.now();
     const results = await store.apply(plans);
+    const t2 = performance.now();
     firsts.applied(new Set(plans.filter((_, i) => results[i]?.[0] === -1)));
     const merged = new Map<string, Merged>();
     results.forEach((result, i) => {
@@ -176,7 +181,8 @@ export function createEngine(options: EngineOptions) {
     });
     const records = await store.dedup(entries.map(request));
     const closed = await reopenResolved(entries, records, request);
-    const outcome: BatchOutcome = { publish: [], triggers: [], touched: [], published: [], watermark, stats };
+    const timings = { plan: (t1 - t0) / 1000, state: (t2 - t1) / 1000, dedup: (performance.now() - t2) / 1000 };
+    const outcome: BatchOutcome = { publish: [], triggers: [], touched: [], published: [], watermark, stats, timings };
     // A resolved alert's last version: the repeats from before its resolution.
     for (const { m, record } of closed) outcome.touched.push(toAlertState(m.signal, record));
     entries.forEach((m, i) => {

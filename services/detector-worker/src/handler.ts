@@ -48,6 +48,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     }
     // The claimant is the batch itself: a retry or a redelivery (from the committed offset, on any
     // instance) starts at the same offset and may publish again; other partitions' batches may not.
+    const decoded = process.hrtime.bigint();
     const outcome = await deps.engine.processBatch(events, `${batch.topic}:${batch.partition}:${batch.messages[0]?.offset ?? ''}`);
     const now = new Date();
     const base = now.getTime() * 1000;
@@ -60,6 +61,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       const checked = validate(RevocationTrigger, trigger);
       if (!checked.ok) throw new Error(`detector built an invalid trigger: ${formatIssues(checked.issues)}`);
     }
+    const detected = process.hrtime.bigint();
     await Promise.all([
       deps.producer.send(
         deps.topics.securityAlerts,
@@ -71,7 +73,9 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       ),
       rows.length > 0 ? deps.sink.insert(table, rows) : undefined,
     ]);
+    const durable = process.hrtime.bigint();
     await deps.store.markPublished(outcome.published);
+    const marked = process.hrtime.bigint();
 
     const { stats } = outcome;
     const m = deps.metrics;
@@ -89,6 +93,13 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     for (const t of outcome.triggers) m.triggers.inc({ action: t.requested_action });
     if (outcome.watermark > 0) m.watermarkLag.set({ partition: String(batch.partition) }, Math.max(0, wall - outcome.watermark) / 1000);
     m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    m.batchEvents.observe(batch.messages.length);
+    m.stageSeconds.observe({ stage: 'decode' }, Number(decoded - started) / 1e9);
+    m.stageSeconds.observe({ stage: 'plan' }, outcome.timings.plan);
+    m.stageSeconds.observe({ stage: 'state' }, outcome.timings.state);
+    m.stageSeconds.observe({ stage: 'dedup' }, outcome.timings.dedup);
+    m.stageSeconds.observe({ stage: 'publish' }, Number(durable - detected) / 1e9);
+    m.stageSeconds.observe({ stage: 'mark' }, Number(marked - durable) / 1e9);
     if (outcome.publish.length > 0) {
       deps.logger.info({ partition: batch.partition, alerts: outcome.publish.map((a) => ({ alert_id: a.alert_id, type: a.type, severity: a.severity, key_id: a.key_id, tenant_id: a.tenant_id })) }, 'alerts published');
     }

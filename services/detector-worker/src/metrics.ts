@@ -22,6 +22,14 @@ export function createDetectorMetrics(stateSize?: () => Promise<number>) {
       registers,
     }),
     batchSeconds: new Histogram({ name: 'keywatch_detector_batch_seconds', help: 'Processing of one batch, state to commit', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers }),
+    stageSeconds: new Histogram({
+      name: 'keywatch_detector_batch_stage_seconds',
+      help: 'Wall time of one stage of a batch: decode, plan (building the events\' plans), state (both rounds of state calls), dedup (alert records and statuses), publish (alerts, triggers and alert rows made durable), mark (published ranks recorded)',
+      labelNames: ['stage'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    batchEvents: new Histogram({ name: 'keywatch_detector_batch_events', help: 'Events per batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers }),
     watermarkLag: new Gauge({ name: 'keywatch_detector_watermark_lag_seconds', help: 'Wall clock minus the partition watermark', labelNames: ['partition'] as const, registers }),
     stateKeys: new Gauge({
       name: 'keywatch_detector_state_keys',

@@ -63,9 +63,23 @@ export async function produceEvents(producer: EventProducer, topic: string, even
 
 export { createProducer };
 
+/**
+ * The worker's `/metrics` text. A reused keep-alive connection the server closed at that moment
+ * fails with ECONNRESET (seen on a loaded machine): asked again, up to three times.
+ */
+export async function scrapeMetrics(worker: Pick<DetectorWorker, 'metricsUrl'>): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
 /** Sum of `keywatch_detector_events_total` (every result) as the worker's `/metrics` reports it. */
 export async function eventsSeen(worker: Pick<DetectorWorker, 'metricsUrl'>): Promise<number> {
-  const text = await (await fetch(`${worker.metricsUrl}/metrics`)).text();
+  const text = await scrapeMetrics(worker);
   let total = 0;
   for (const line of text.split('\n')) if (line.startsWith('keywatch_detector_events_total{')) total += Number(line.split(' ').pop());
   return total;

@@ -1,7 +1,9 @@
 /**
  * Runs the operations (see ops.ts) of many events on one state shard, in order, atomically. KEYS
- * are the plans' keys one after the other (all in the shard's hash slot); ARGV[1] is the JSON list
- * of `{ n: number of keys, ops }`, ARGV[2] the wall clock (ms), ARGV[3] how long (wall ms) a
+ * are the distinct keys the plans name (all in the shard's hash slot), each once however many
+ * plans name it; ARGV[1] is the JSON list of `[key map, ops]`, one per plan, where the plan's
+ * operations name their keys by plan-local index i and `key map[i]` is that key's index in KEYS;
+ * ARGV[2] the wall clock (ms), ARGV[3] how long (wall ms) a
  * processed event stays recognisable as a duplicate whatever the watermark did since (the
  * redelivery hold); the result is the JSON list of each plan's results. A plan starts with its
  * guard (`seen` on the message key's shard, `ap` elsewhere); its writes run only while the event
@@ -138,16 +140,16 @@ local function geo(k, kc, op, fresh)
   return { known, h[1], h[2], h[3] }
 end
 -- Operations arrive as arrays (see encodeOp in redis-store.ts): [o, k, ...fields in order].
-local function run(ops, base0)
+local function run(ops, map)
   local fresh = true
   local out = {}
   for i, op in ipairs(ops) do
     local o = op[1]
-    local k = KEYS[base0 + op[2]]
+    local k = KEYS[map[op[2]]]
     local r = false
     if o == 'seen' or o == 'ap' then
       -- [o, k, m, s, l, t, kt]: seen checks the lateness, ap does not (late events never get there)
-      local kt = KEYS[base0 + op[7]]
+      local kt = KEYS[map[op[7]]]
       local added = mark(k, kt, op[4], op[3], op[5], o == 'seen')
       if added == -1 then return { -1 } end
       fresh = added == 1
@@ -175,7 +177,7 @@ local function run(ops, base0)
     elseif o == 'base' then
       r = base(k, op, fresh)
     elseif o == 'geo' then
-      r = geo(k, KEYS[base0 + op[3]], op, fresh)
+      r = geo(k, KEYS[map[op[3]]], op, fresh)
     end
     out[i] = r
   end
@@ -183,11 +185,9 @@ local function run(ops, base0)
 end
 local plans = cjson.decode(ARGV[1])
 local results = {}
-local b = 0
 for j, plan in ipairs(plans) do
-  -- plan: [number of keys, ops]
-  results[j] = run(plan[2], b)
-  b = b + plan[1]
+  -- plan: [key map, ops]
+  results[j] = run(plan[2], plan[1])
 end
 -- Trimmed at most once per call and key, to a watermark snapshot at least a hold old (minus the
 -- lateness): every member added since that snapshot scores at least that much, so nothing

@@ -123,12 +123,26 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     const hold = String(holdMs);
     const calls: Array<Promise<string>> = [];
     for (let i = 0; i < parts.length; i += plansPerCall) {
-      const chunk = parts.slice(i, i + plansPerCall);
+      // Each key once per call (a key id's, a tenant's, an IP's keys recur from event to event);
+      // each part maps its own key indexes to the call's.
       const keys: string[] = [];
-      const encoded = chunk.map((part) => {
-        for (const key of part.keys) keys.push(key);
-        return [part.keys.length, part.ops];
-      });
+      const index = new Map<string, number>();
+      const encoded: unknown[] = [];
+      for (let j = i; j < Math.min(parts.length, i + plansPerCall); j += 1) {
+        const part = parts[j] as Part;
+        const map = new Array<number>(part.keys.length);
+        for (let x = 0; x < part.keys.length; x += 1) {
+          const name = part.keys[x] as string;
+          let at = index.get(name);
+          if (at === undefined) {
+            keys.push(name);
+            at = keys.length;
+            index.set(name, at);
+          }
+          map[x] = at;
+        }
+        encoded.push([map, part.ops]);
+      }
       calls.push(client.kwApply(keys.length, ...keys, JSON.stringify(encoded), now, hold));
     }
     const replies = await Promise.all(calls).catch((error: unknown) => {
