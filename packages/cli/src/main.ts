@@ -16,18 +16,18 @@ import { loadEnvFile } from './env-file.js';
 const program = new Command('keywatch')
   .description('Keywatch: API keys, gateways, usage analytics and security monitoring')
   .showHelpAfterError();
-registerStack(program);
-registerMigrate(program);
-registerRun(program);
-registerDemo(program);
-registerTest(program);
-registerKeys(program);
-registerSim(program);
-registerEval(program);
+registerStack(program, process.env);
+registerMigrate(program, process.env);
+registerRun(program, process.env);
+registerDemo(program, process.env);
+registerTest(program, process.env);
+registerKeys(program, process.env);
+registerSim(program, process.env);
+registerEval(program, process.env);
 registerAnalytics(program);
 registerAlerts(program, process.env);
 registerWebhooks(program);
-registerBench(program);
+registerBench(program, process.env);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.
 loadEnvFile(process.env);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { newEventId, type Alert } from '@keywatch/contracts';
 import { createRedis } from '@keywatch/redis';
 import { ordinaryEvent } from './bench-events.js';
-import { createProducer, ephemeralTarget, eventsSeen, poll, scrapeMetrics, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
+import { createProducer, ephemeralTarget, eventsSeen, poll, scrapeMetrics, prepareClickHouse, produceEvents, tail, workerEnvironment, type Engines, type StackTarget } from './stack.js';
 
 export interface BenchReport {
   /** Events/s one worker drained from a backlog (state, alerts and commits included). */
@@ -149,16 +149,7 @@ function spawnChild(kind: 'worker' | 'load', env: NodeJS.ProcessEnv): Child {
 async function startWorkerChild(target: StackTarget, env: Record<string, string>): Promise<{ child: Child; metricsUrl: string }> {
   await (await prepareClickHouse(target)).close();
   const child = spawnChild('worker', {
-    KAFKA_BROKERS: target.brokers.join(','),
-    CLICKHOUSE_URL: target.clickhouseUrl,
-    CLICKHOUSE_DATABASE: target.database,
-    REDIS_URL: target.redisUrl,
-    KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
-    DETECTOR_REDIS_PREFIX: target.redisPrefix,
-    DETECTOR_STATUS_REDIS_PREFIX: target.redisPrefix,
-    DETECTOR_GROUP_ID: `detector-bench-${newEventId()}`,
-    DETECTOR_METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
+    ...workerEnvironment(target, 'detector-bench'),
     ...env,
   });
   const first = await Promise.race([child.line, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000))]);

@@ -31,10 +31,9 @@ export async function prepareClickHouse(target: StackTarget): Promise<ClickHouse
   return ch;
 }
 
-/** Starts a detector worker on the target (migrations applied first); `env` adds or overrides variables (e.g. DETECTOR_SETTINGS). */
-export async function startWorkerOn(target: StackTarget, env: Record<string, string> = {}): Promise<DetectorWorker> {
-  await (await prepareClickHouse(target)).close();
-  const config = parseConfig(detectorConfig, {
+/** A detector worker's environment on the target, in a consumer group of its own (`<groupPrefix>-<random>`). */
+export function workerEnvironment(target: StackTarget, groupPrefix = 'detector'): Record<string, string> {
+  return {
     KAFKA_BROKERS: target.brokers.join(','),
     CLICKHOUSE_URL: target.clickhouseUrl,
     CLICKHOUSE_DATABASE: target.database,
@@ -43,11 +42,16 @@ export async function startWorkerOn(target: StackTarget, env: Record<string, str
     DETECTOR_REDIS_PREFIX: target.redisPrefix,
     // Alert statuses under the run's own prefix too: a test or a benchmark never reads the deployment's.
     DETECTOR_STATUS_REDIS_PREFIX: target.redisPrefix,
-    DETECTOR_GROUP_ID: `detector-${newEventId()}`,
+    DETECTOR_GROUP_ID: `${groupPrefix}-${newEventId()}`,
     DETECTOR_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
-    ...env,
-  });
+  };
+}
+
+/** Starts a detector worker on the target (migrations applied first); `env` adds or overrides variables (e.g. DETECTOR_SETTINGS). */
+export async function startWorkerOn(target: StackTarget, env: Record<string, string> = {}): Promise<DetectorWorker> {
+  await (await prepareClickHouse(target)).close();
+  const config = parseConfig(detectorConfig, { ...workerEnvironment(target), ...env });
   return startDetectorWorker(config, target.logger);
 }
 

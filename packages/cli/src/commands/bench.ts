@@ -9,7 +9,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-export function registerBench(program: Command): void {
+export function registerBench(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('bench')
     .argument('[suite]', 'keys, gateway, ingest, analytics, detect, alerts, all (every suite), soak or scaling', 'all')
@@ -25,6 +25,6 @@ export function registerBench(program: Command): void {
       // variables through the config package), so the figures share no heap or event loop with the CLI.
       // command.args: the suite and the options commander does not know; the known ones go back on.
       const args = [...command.args, ...(options.quick ? ['--quick'] : []), ...(options.runs !== undefined ? ['--runs', String(options.runs)] : [])];
-      process.exitCode = await runNode(path.join(repoRoot, 'bench/src/main.ts'), args);
+      process.exitCode = await runNode(path.join(repoRoot, 'bench/src/main.ts'), args, env);
     });
 }

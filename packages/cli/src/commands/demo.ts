@@ -77,7 +77,7 @@ async function callJson<T>(base: string, token: string, method: string, pathAndQ
 }
 
 /** Registers `keywatch demo`: the whole system on one machine, live, then a summary. */
-export function registerDemo(program: Command): void {
+export function registerDemo(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('demo')
     .description(
@@ -90,14 +90,14 @@ export function registerDemo(program: Command): void {
     .option('--tenants <n>', 'demo tenants (3 keys each, plus a publishable key)', positiveInt, 3)
     .option('--seed <n>', 'random seed of the traffic (default: a new one per run)', positiveInt)
     .action(async (options: DemoOptions) => {
-      process.exitCode = await runDemo(options);
+      process.exitCode = await runDemo(options, env);
     });
 }
 
-async function runDemo(options: DemoOptions): Promise<number> {
-  const logger = cliLogger(process.env);
+async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<number> {
+  const logger = cliLogger(env);
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  const color = useColor(process.stdout, process.env);
+  const color = useColor(process.stdout, env);
   const stop = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -122,18 +122,18 @@ async function runDemo(options: DemoOptions): Promise<number> {
   };
   try {
     out('━━ 1. local stack');
-    printStatus(await stackUp(resolveStackSettings(process.env, repoRoot), (line) => console.error(`  … ${line}`)));
+    printStatus(await stackUp(resolveStackSettings(env, repoRoot), (line) => console.error(`  … ${line}`)));
 
     checkpoint();
     out('\n━━ 2. migrations and topics');
-    await migrate(process.env, logger);
+    await migrate(env, logger);
     checkpoint();
 
     out('\n━━ 3. local secrets');
-    const generated = ensureLocalSecrets(process.env);
+    const generated = ensureLocalSecrets(env);
     out(generated.length > 0 ? `  generated ${generated.join(', ')} into .env.local (mode 600; \`keywatch keys bootstrap --force\` replaces them)` : '  using KEYWATCH_ROOT_KEY, KEYWATCH_FINGERPRINT_SECRET and KEYWATCH_SECRETS_KEY from the environment / .env.local');
-    rootKey = process.env.KEYWATCH_ROOT_KEY!;
-    const engines = parseConfig(engineConfig, process.env);
+    rootKey = env.KEYWATCH_ROOT_KEY!;
+    const engines = parseConfig(engineConfig, env);
     const topics = topicNames(engines.KEYWATCH_TOPIC_PREFIX);
 
     out(`\n━━ 4. services (logs in ${path.relative(process.cwd(), logDir) || logDir}/)`);
@@ -148,13 +148,13 @@ async function runDemo(options: DemoOptions): Promise<number> {
     const analyticsUrl = urlOf('analytics-api');
     const gatewayUrl = urlOf('gateway');
     supervisor = new Supervisor(logDir, {
-      ...process.env,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'true',
       KEYWATCH_KEY_SERVICE_URL: ksUrl,
       KEYWATCH_ANALYTICS_URL: analyticsUrl,
-      GATEWAY_TRUSTED_PROXIES: process.env.GATEWAY_TRUSTED_PROXIES ?? '127.0.0.1',
-      DETECTOR_SETTINGS: process.env.DETECTOR_SETTINGS ?? detectorSettings.json,
+      GATEWAY_TRUSTED_PROXIES: env.GATEWAY_TRUSTED_PROXIES ?? '127.0.0.1',
+      DETECTOR_SETTINGS: env.DETECTOR_SETTINGS ?? detectorSettings.json,
       ...Object.fromEntries(SERVICES.map((s) => [s.portVar, String(ports[s.name])])),
     });
     const started: Array<{ child: ChildService; url: string; what: string }> = [];
@@ -235,7 +235,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     out(`\n━━ 6. traffic through the gateway for ${seconds(durationMs)} (${options.rate} req/s at peak, seed ${seed})`);
     if (schedule.length > 0) {
       out(`  ${seconds(warmupMs)} of normal traffic, then one attack after another, ${seconds(schedule[0]!.endMs - schedule[0]!.startMs)} each: ${schedule.map((w) => w.attack).join(' → ')}`);
-      if (process.env.DETECTOR_SETTINGS === undefined) out(`  (for the demo the detector's rate-limit windows are ${seconds(detectorSettings.windowMs)} with 20 rejections, not 5 min with 50)`);
+      if (env.DETECTOR_SETTINGS === undefined) out(`  (for the demo the detector's rate-limit windows are ${seconds(detectorSettings.windowMs)} with 20 rejections, not 5 min with 50)`);
       out('  (usage_spike needs 7 days of history of a key: volume_spike will not raise it here)');
     }
     const ingestMetrics = `${urlOf('ingest-worker')}/metrics`;

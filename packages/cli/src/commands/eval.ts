@@ -5,7 +5,7 @@ import { repoRoot } from '../repo.js';
 
 const SETS = ['all', 'own', 'independent'] as const;
 
-export function registerEval(program: Command): void {
+export function registerEval(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('eval')
     .argument('<what>', 'detect: the labelled attack and benign scenarios through the real detector')
@@ -14,10 +14,10 @@ export function registerEval(program: Command): void {
     .action(async (what: string, options: { set: string }) => {
       if (what !== 'detect') throw new Error(`unknown evaluation "${what}"; known: detect`);
       if (!(SETS as readonly string[]).includes(options.set)) throw new Error(`unknown set "${options.set}"; known: ${SETS.join(', ')}`);
-      const config = parseConfig(engineConfig, process.env);
+      const config = parseConfig(engineConfig, env);
       // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory.
       const { runEvaluation } = await import('@keywatch/detector-worker');
-      const engines = { brokers: config.KAFKA_BROKERS, clickhouseUrl: config.CLICKHOUSE_URL, redisUrl: config.REDIS_URL, logger: cliLogger(process.env), repoRoot };
+      const engines = { brokers: config.KAFKA_BROKERS, clickhouseUrl: config.CLICKHOUSE_URL, redisUrl: config.REDIS_URL, logger: cliLogger(env), repoRoot };
       const sets = (['own', 'independent'] as const).filter((s) => options.set === 'all' || options.set === s);
       let ok = true;
       for (const [i, set] of sets.entries()) {

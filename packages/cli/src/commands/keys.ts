@@ -23,16 +23,15 @@ interface KeyView {
 
 const SECRET_WARNING = 'Store this secret now (a secret manager, not a file in a repo): Keywatch keeps only its hash and will never show it again.';
 
-function endpoint(): { url: string; token: string } {
-  const url = process.env.KEYWATCH_KEY_SERVICE_URL ?? 'http://127.0.0.1:8080';
-  const token = process.env.KEYWATCH_API_KEY ?? process.env.KEYWATCH_ROOT_KEY;
+function endpoint(env: NodeJS.ProcessEnv): { url: string; token: string } {
+  const url = env.KEYWATCH_KEY_SERVICE_URL ?? 'http://127.0.0.1:8080';
+  const token = env.KEYWATCH_API_KEY ?? env.KEYWATCH_ROOT_KEY;
   if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with keys:manage) or KEYWATCH_ROOT_KEY, or run `keywatch keys bootstrap`');
   return { url, token };
 }
 
 /** Calls the key service's admin API; its error body becomes the CLI's error message. */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const { url, token } = endpoint();
+async function call<T>({ url, token }: { url: string; token: string }, method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(new URL(path, url), {
@@ -87,7 +86,9 @@ export function ensureLocalSecrets(env: NodeJS.ProcessEnv, file = envFile): stri
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
-export function registerKeys(program: Command): void {
+export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
+  /** The admin API at the endpoint `env` names (read when a command runs). */
+  const api = <T>(method: string, path: string, body?: unknown): Promise<T> => call<T>(endpoint(env), method, path, body);
   const keys = program.command('keys').description('the key lifecycle, over the key service admin API (KEYWATCH_KEY_SERVICE_URL)');
   const json = (cmd: Command) => cmd.option('--json', 'print JSON instead of tables');
 
@@ -128,7 +129,7 @@ export function registerKeys(program: Command): void {
   ).action(async (o: { name: string; tenant?: string; type: string; environment: string; scopes?: string[]; expiresAt?: string; allowedIps?: string[]; allowedOrigins?: string[]; rateLimit?: string; json?: boolean }) => {
     const rate = o.rateLimit ? /^(\d+)\/(\d+)$/.exec(o.rateLimit) : null;
     if (o.rateLimit && !rate) throw new Error('--rate-limit must look like 100/60 (requests/seconds)');
-    const result = await call<{ key: KeyView; secret: string }>('POST', '/v1/keys', {
+    const result = await api<{ key: KeyView; secret: string }>('POST', '/v1/keys', {
       tenant_id: o.tenant,
       type: o.type,
       environment: o.environment,
@@ -147,21 +148,21 @@ export function registerKeys(program: Command): void {
   json(keys.command('list').description('list keys (no secrets)').option('--status <state>').option('--environment <env>').option('--tenant <id>')).action(
     async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
       const query = new URLSearchParams(Object.entries({ status: o.status, environment: o.environment, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined));
-      const { keys: found } = await call<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
+      const { keys: found } = await api<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
       if (o.json) return console.log(JSON.stringify(found, null, 2));
       printKeys(found);
     },
   );
 
   json(keys.command('show').argument('<id>').description('one key record')).action(async (id: string, o: { json?: boolean }) => {
-    const { key } = await call<{ key: KeyView }>('GET', `/v1/keys/${encodeURIComponent(id)}`);
+    const { key } = await api<{ key: KeyView }>('GET', `/v1/keys/${encodeURIComponent(id)}`);
     console.log(JSON.stringify(key, null, 2));
     if (!o.json) return;
   });
 
   json(keys.command('rotate').argument('<id>').description('rotate: new secret now, old key valid for the grace period').option('--grace <seconds>', 'grace period (0 = expire the old key now)', '86400')).action(
     async (id: string, o: { grace: string; json?: boolean }) => {
-      const result = await call<{ key: KeyView; secret: string; previous: { id: string; expires_at: string | null } }>('POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, { grace_period_s: Number(o.grace) });
+      const result = await api<{ key: KeyView; secret: string; previous: { id: string; expires_at: string | null } }>('POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, { grace_period_s: Number(o.grace) });
       if (o.json) return console.log(JSON.stringify(result, null, 2));
       printKeys([result.key]);
       console.log(`previous key ${result.previous.id} stops working at ${result.previous.expires_at}`);
@@ -171,7 +172,7 @@ export function registerKeys(program: Command): void {
 
   for (const action of ['deactivate', 'reactivate', 'revoke'] as const) {
     json(keys.command(action).argument('<id>').description(`${action} a key${action === 'revoke' ? ' (final)' : ''}`).option('--reason <text>')).action(async (id: string, o: { reason?: string; json?: boolean }) => {
-      const { key } = await call<{ key: KeyView }>('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, o.reason ? { reason: o.reason } : {});
+      const { key } = await api<{ key: KeyView }>('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, o.reason ? { reason: o.reason } : {});
       if (o.json) return console.log(JSON.stringify(key, null, 2));
       printKeys([key]);
     });

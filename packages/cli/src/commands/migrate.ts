@@ -33,9 +33,9 @@ export async function migrate(env: NodeJS.ProcessEnv, logger: Logger): Promise<v
   }
 }
 
-export function registerMigrate(program: Command): void {
+export function registerMigrate(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('migrate')
     .description('apply the ClickHouse migrations and create or update the Kafka topics (idempotent)')
-    .action(async () => migrate(process.env, cliLogger(process.env)));
+    .action(async () => migrate(env, cliLogger(env)));
 }

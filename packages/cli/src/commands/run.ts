@@ -11,7 +11,7 @@ export const tsxLoader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/lo
  * Runs a TypeScript entry point in a child Node process with `nodeFlags` (a service's declared
  * launch flags, see `declaredNodeFlags`), forwarding SIGINT/SIGTERM; resolves with its exit code.
  */
-export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): Promise<number> {
+export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, '--import', tsxLoader, entry, ...args], { stdio: 'inherit', env });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
@@ -30,7 +30,7 @@ export function services(): string[] {
   return readdirSync(dir).filter((name) => existsSync(path.join(dir, name, 'src/main.ts')));
 }
 
-export function registerRun(program: Command): void {
+export function registerRun(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('run')
     .argument('<service>', 'a folder name under services/')
@@ -40,6 +40,6 @@ export function registerRun(program: Command): void {
         throw new Error(`unknown service "${service}"; known: ${services().join(', ')}`);
       }
       const dir = path.join(repoRoot, 'services', service);
-      process.exitCode = await runNode(path.join(dir, 'src/main.ts'), [], process.env, declaredNodeFlags(dir));
+      process.exitCode = await runNode(path.join(dir, 'src/main.ts'), [], env, declaredNodeFlags(dir));
     });
 }

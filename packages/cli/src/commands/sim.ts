@@ -24,7 +24,7 @@ interface SimOptions {
   seed?: string;
 }
 
-export function registerSim(program: Command): void {
+export function registerSim(program: Command, environment: NodeJS.ProcessEnv): void {
   program
     .command('sim')
     .argument('[mode]', 'http (requests through the gateway) or kafka (auth events straight to Kafka)', 'http')
@@ -43,7 +43,7 @@ export function registerSim(program: Command): void {
     .option('--seed <n>', 'random seed (default 1)', positiveInt)
     .action(async (mode: string, options: SimOptions) => {
       const all = 'enumeration,brute_force,secret_in_browser,impossible_travel,revoked_key,rate_limit,volume_spike';
-      const env: NodeJS.ProcessEnv = { ...process.env, SIM_MODE: mode };
+      const env: NodeJS.ProcessEnv = { ...environment, SIM_MODE: mode };
       const set = (name: string, value: string | undefined) => {
         if (value !== undefined) env[name] = value;
       };

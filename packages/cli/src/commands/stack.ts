@@ -11,26 +11,26 @@ export function printStatus(statuses: EngineStatus[]): void {
   }
 }
 
-export function registerStack(program: Command): void {
+export function registerStack(program: Command, env: NodeJS.ProcessEnv): void {
   const stack = program.command('stack').description('the local engines: Kafka (KRaft), ClickHouse, Redis');
   stack
     .command('up')
     .description('start what is not answering (installs ClickHouse, fetches Kafka on first use); idempotent')
     .action(async () => {
       const started = Date.now();
-      const statuses = await stackUp(resolveStackSettings(process.env, repoRoot), progress);
+      const statuses = await stackUp(resolveStackSettings(env, repoRoot), progress);
       printStatus(statuses);
       console.error(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
   stack
     .command('down')
     .description('stop only the servers this stack started')
-    .action(async () => printStatus(await stackDown(resolveStackSettings(process.env, repoRoot), progress)));
+    .action(async () => printStatus(await stackDown(resolveStackSettings(env, repoRoot), progress)));
   stack
     .command('status')
     .description('what each engine is, where, and who runs it')
     .action(async () => {
-      const statuses = await stackStatus(resolveStackSettings(process.env, repoRoot));
+      const statuses = await stackStatus(resolveStackSettings(env, repoRoot));
       printStatus(statuses);
       if (statuses.some((s) => s.state === 'down')) process.exitCode = 3;
     });

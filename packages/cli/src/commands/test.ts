@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { repoRoot } from '../repo.js';
 import { printStatus } from './stack.js';
 
-function step(title: string, command: string, args: string[]): Promise<boolean> {
+function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   console.log(`\n━━ ${title}: ${command} ${args.join(' ')}`);
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env: process.env });
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env });
     child.once('error', (error) => {
       console.error(`${title}: ${error.message}`);
       resolve(false);
@@ -18,7 +18,7 @@ function step(title: string, command: string, args: string[]): Promise<boolean> 
   });
 }
 
-export function registerTest(program: Command): void {
+export function registerTest(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('test')
     .description('start the local stack, then lint, typecheck, check import cycles and run every test')
@@ -27,9 +27,9 @@ export function registerTest(program: Command): void {
       const started = Date.now();
       rmSync(path.join(repoRoot, '.keywatch', 'last-test-summary'), { force: true });
       console.log('━━ local stack');
-      printStatus(await stackUp(resolveStackSettings(process.env, repoRoot), (line) => console.error(`  … ${line}`)));
-      const checks = filters.length > 0 ? true : await step('static checks', 'pnpm', ['run', '--silent', 'check']);
-      const tests = await step('tests', 'pnpm', ['exec', 'vitest', 'run', ...filters]);
+      printStatus(await stackUp(resolveStackSettings(env, repoRoot), (line) => console.error(`  … ${line}`)));
+      const checks = filters.length > 0 ? true : await step('static checks', 'pnpm', ['run', '--silent', 'check'], env);
+      const tests = await step('tests', 'pnpm', ['exec', 'vitest', 'run', ...filters], env);
       console.log(`\n━━ static checks ${checks ? 'passed' : 'FAILED'}, tests ${tests ? 'passed' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       // The runner's plain summary line closes the output, where CI tooling looks for it.
       const summary = path.join(repoRoot, '.keywatch', 'last-test-summary');
