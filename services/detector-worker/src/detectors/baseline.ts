@@ -19,15 +19,18 @@ const BASELINE_TTL_S = ttlFor(14 * 24 * HOUR);
 /** Key of an entity's baseline hash; it also keeps `first`, the entity's first event time. */
 export const baselineKey = (scope: string, entity: string) => `b:${scope}:${entity}`;
 
-/** How long this process trusts what it learnt of an entity's first event time (wall ms). */
+/** How long this process trusts what it learnt of a write-once time (wall ms). */
 const FIRST_SEEN_MEMO_MS = 10 * 60_000;
 const FIRST_SEEN_MEMO_MAX = 200_000;
 
 /**
- * An entity's first event time is written once (HSETNX) and never changes while its baseline
- * lives, so a process that has written or read it need not do so again for every event: this memo
- * skips the write once it is known to be done and answers the read once it is known. Entries are
- * forgotten after a few minutes (the hash may expire after weeks of silence and start again).
+ * Write-once times (an entity's first event time; a key's first success from an IP) are written
+ * once (HSETNX) and never change while their hash lives, and earliest times (a key's first success
+ * from an IP among an IP's keys: ZADD GT of minus the time) only move back, so a process that has
+ * written or read one need not do so again for every event: this memo skips the write once it is
+ * known to be done (or an earlier time is known stored) and answers the read once it is known. Entries are forgotten after a few minutes (the hash may expire
+ * after a long silence and start again; the writes it skipped refreshed its TTL, and the next one
+ * after the memo forgot does again, long before the TTL).
  */
 export class FirstSeenMemo {
   private readonly known = new Map<string, { value: number; at: number }>();
@@ -49,32 +52,58 @@ export class FirstSeenMemo {
     this.known.set(id, { value: value > 0 ? value : (prior?.value ?? 0), at: prior?.at ?? this.now() });
   }
 
+  private setEarliest(id: string, ts: number): void {
+    const prior = this.get(id);
+    if (prior && prior.value > 0 && prior.value <= ts) return;
+    if (this.known.size >= FIRST_SEEN_MEMO_MAX) this.known.clear();
+    this.known.set(id, { value: ts, at: prior?.at ?? this.now() });
+  }
+
   /** A batch's view: marks become known only once the batch's state was applied ({@link FirstSeenBatch.applied}). */
   batch(): FirstSeenBatch {
-    const pending: Array<{ plan: Plan; id: string }> = [];
+    const pending: Array<{ plan: Plan; id: string; earliest?: number }> = [];
     const marked = new Set<string>();
+    const memoId = (name: string, field: string) => `${name}#${field}`;
+    const mark = (plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number) => {
+      const id = memoId(name, field);
+      // One HSETNX per hash and batch: the batch's first event to run on its shard writes it.
+      if (marked.has(id) || this.get(id)) return;
+      marked.add(id);
+      plan.add({ o: 'hsetnx', k: plan.key(name, entity), f: field, v: String(value), t: ttlS });
+      pending.push({ plan, id });
+    };
+    const read = (plan: Plan, name: string, entity: string, field: string) => {
+      const id = memoId(name, field);
+      const found = this.get(id);
+      if (found && found.value > 0) return () => found.value;
+      const at = plan.add({ o: 'hmget', k: plan.key(name, entity), f: [field] });
+      return (results: Results) => {
+        const value = asNumber(asArray(results[at])[0]);
+        if (value > 0) this.set(id, value);
+        return value;
+      };
+    };
     return {
-      mark: (plan, scope, entity, ts) => {
-        const id = baselineKey(scope, entity);
-        // One HSETNX per entity and batch: its earliest event in the batch is the first to run.
-        if (marked.has(id) || this.get(id)) return;
-        marked.add(id);
-        plan.add({ o: 'hsetnx', k: plan.key(id, entity), f: 'first', v: String(ts), t: BASELINE_TTL_S });
-        pending.push({ plan, id });
+      mark: (plan, scope, entity, ts) => mark(plan, baselineKey(scope, entity), entity, 'first', ts, BASELINE_TTL_S),
+      read: (plan, scope, entity) => read(plan, baselineKey(scope, entity), entity, 'first'),
+      once: (plan, name, entity, field, value, ttlS) => {
+        mark(plan, name, entity, field, value, ttlS);
+        return read(plan, name, entity, field);
       },
-      read: (plan, scope, entity) => {
-        const id = baselineKey(scope, entity);
+      readOnce: read,
+      earliest: (plan, name, entity, member, ts, ttlS, cap) => {
+        const id = memoId(name, member);
         const found = this.get(id);
-        if (found && found.value > 0) return () => found.value;
-        const at = plan.add({ o: 'hmget', k: plan.key(id, entity), f: ['first'] });
-        return (results) => {
-          const value = asNumber(asArray(results[at])[0]);
-          if (value > 0) this.set(id, value);
-          return value;
-        };
+        if (found && found.value > 0 && found.value <= ts) return;
+        plan.add({ o: 'zadd', k: plan.key(name, entity), m: member, s: -ts, t: ttlS, cap, lo: Number.MIN_SAFE_INTEGER });
+        pending.push({ plan, id, earliest: ts });
       },
       applied: (late) => {
-        for (const { plan, id } of pending) if (!late.has(plan)) this.set(id, 0);
+        for (const { plan, id, earliest } of pending) {
+          if (late.has(plan)) continue;
+          if (earliest === undefined) this.set(id, 0);
+          else this.setEarliest(id, earliest);
+        }
       },
     };
   }

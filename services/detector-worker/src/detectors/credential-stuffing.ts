@@ -86,11 +86,11 @@ function successSignal(ip: string, keyId: string, tenantId: string, ts: number, 
  * asks for the key to be stopped; it is found in both orders, since the success and the attack's
  * events travel on different partitions.
  */
-export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, plan) => {
+export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, firsts }, plan) => {
   const p = params.credential_stuffing;
   const ip = event.ip;
   // Where keys work from is kept whatever this detector's settings: revoked_key_in_use reads it too.
-  const firstFromHere = event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null && event.key_type !== 'publishable' ? recordKeyIp(plan, ip, event.key_id, ts) : () => ts;
+  const firstFromHere = event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null && event.key_type !== 'publishable' ? recordKeyIp(plan, firsts, ip, event.key_id, ts) : () => ts;
   if (!p.enabled) return undefined;
   const okKey = plan.key(`z:ipok:${ip}`, ip);
   const span = Math.max(p.high_window_ms, p.medium_window_ms);
@@ -101,7 +101,7 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs }, 
     const keyId = event.key_id;
     const tenantId = event.tenant_id;
     plan.add({ o: 'zadd', k: okKey, m: `${keyId}|${tenantId}`, s: ts, t: ttlFor(span + keep), cap: p.max_tracked, lo: ts - span - keep });
-    plan.add({ o: 'zadd', k: plan.key(firstsKey(ip), ip), m: `${keyId}|${tenantId}`, s: -ts, t: ttlFor(p.success_after_ms), cap: p.max_tracked, lo: Number.MIN_SAFE_INTEGER });
+    firsts.earliest(plan, firstsKey(ip), ip, `${keyId}|${tenantId}`, ts, ttlFor(p.success_after_ms), p.max_tracked);
     const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
     const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, lim: p.max_tracked });

@@ -31,13 +31,8 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   const b = Math.floor(ts / size);
   const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], sub, (b - 2) * SUBS, (b + 1) * SUBS - 1);
   return (results) => {
-    const { r: requests, l: limited } = read(results);
-    const sum = (series: Map<number, number>, w: number) => {
-      let n = 0;
-      for (let i = w * SUBS; i < (w + 1) * SUBS; i += 1) n += series.get(i) ?? 0;
-      return n;
-    };
-    const stats = (w: number) => ({ requests: sum(requests, w), rateLimited: sum(limited, w) });
+    const counts = read(results);
+    const stats = (w: number) => ({ requests: counts.sum('r', w * SUBS, (w + 1) * SUBS - 1), rateLimited: counts.sum('l', w * SUBS, (w + 1) * SUBS - 1) });
     const violates = (w: number) => {
       const { requests: r, rateLimited: l } = stats(w);
       if (l >= p.min_rate_limited && l > 0) return true;
@@ -49,7 +44,7 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
       let first = -1;
       let last = -1;
       for (let i = w * SUBS; i < (w + 2) * SUBS; i += 1) {
-        if ((limited.get(i) ?? 0) === 0) continue;
+        if (counts.get('l', i) === 0) continue;
         if (first < 0) first = i;
         last = i;
       }

@@ -10,7 +10,7 @@ import { subject, ttlFor } from './types.js';
  * worked from while it was valid (see key-ips.ts), it is the owner's own forgotten client (a CI
  * job, a cron) retrying forever, which is one low item.
  */
-export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs }, plan) => {
+export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs, firsts }, plan) => {
   const p = params.revoked_key_in_use;
   if (!p.enabled || (event.outcome !== 'revoked_key' && event.outcome !== 'expired_key')) return undefined;
   const who = subject(event);
@@ -19,7 +19,7 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs }, pla
   const k = plan.key(`z:rv:${id}`, id);
   plan.add({ o: 'zadd', k, m: `${event.ip}|${event.event_id}`, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - latenessMs });
   const at = plan.add({ o: 'zrange', k, min: ts - p.window_ms, max: ts, lim: 500 });
-  const workedHere = who ? readKeyIp(plan, event.ip, who.keyId) : () => 0;
+  const workedHere = who ? readKeyIp(plan, firsts, event.ip, who.keyId) : () => 0;
   const outcome = event.outcome;
   return (results) => {
     const uses = asScored(results[at]);

@@ -29,6 +29,18 @@ export interface FirstSeenBatch {
   mark(plan: Plan, scope: string, entity: string, ts: number): void;
   /** Reads the entity's first event time (0 when unknown). */
   read(plan: Plan, scope: string, entity: string): (results: Results) => number;
+  /**
+   * Any write-once time: field `field` of hash `name` (in `entity`'s shard), written with HSETNX
+   * (TTL `ttlS`) unless known written, and read unless known. Returns the reader (0 when unset).
+   */
+  once(plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number): (results: Results) => number;
+  /** Reads a write-once time (0 when unset), unless known. */
+  readOnce(plan: Plan, name: string, entity: string, field: string): (results: Results) => number;
+  /**
+   * Keeps `member`'s earliest time in the sorted set `name` (score minus the time, so ZADD GT keeps
+   * the earliest; at most `cap` members), unless this process knows an earlier or equal one is there.
+   */
+  earliest(plan: Plan, name: string, entity: string, member: string, ts: number, ttlS: number, cap: number): void;
   /** The batch's plans were applied; `late` ones changed nothing. */
   applied(late: ReadonlySet<Plan>): void;
 }
@@ -96,24 +108,56 @@ export function countInto(plan: Plan, scope: string, entity: string, metric: str
   plan.add({ o: 'hincr', k: plan.key(pageKey(scope, entity, bucketMs, bucket), entity), f: `${metric}${bucket}`, n: 1, t: ttlFor(spanMs) });
 }
 
-/**
- * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity (one HMGET
- * per page for all of them); the reader gives each metric's count per bucket.
- */
-export function readBuckets<M extends string>(plan: Plan, scope: string, entity: string, metrics: readonly M[], bucketMs: number, from: number, to: number): (results: Results) => Record<M, Map<number, number>> {
-  const pages = new Map<string, number[]>();
-  for (let b = from; b <= to; b += 1) {
-    const key = pageKey(scope, entity, bucketMs, b);
-    pages.set(key, [...(pages.get(key) ?? []), b]);
+/** Counts per bucket of a few metrics over a range of buckets, as {@link readBuckets} read them. */
+export class BucketCounts<M extends string> {
+  constructor(
+    private readonly metrics: readonly M[],
+    /** First bucket of the range. */
+    readonly from: number,
+    /** Last bucket of the range (inclusive). */
+    readonly to: number,
+    /** Metric by metric, bucket by bucket. */
+    private readonly values: Float64Array,
+  ) {}
+
+  /** The count of `metric` in `bucket` (0 outside the range). */
+  get(metric: M, bucket: number): number {
+    if (bucket < this.from || bucket > this.to) return 0;
+    return this.values[this.metrics.indexOf(metric) * (this.to - this.from + 1) + bucket - this.from] ?? 0;
   }
-  const reads = [...pages.entries()].map(([key, buckets]) => ({ buckets, at: plan.add({ o: 'hmget', k: plan.key(key, entity), f: metrics.flatMap((m) => buckets.map((b) => `${m}${b}`)) }) }));
+
+  /** The sum of `metric` over buckets `from..to` (inclusive). */
+  sum(metric: M, from: number, to: number): number {
+    let n = 0;
+    for (let b = from; b <= to; b += 1) n += this.get(metric, b);
+    return n;
+  }
+}
+
+/**
+ * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity: one `hwin`
+ * read per page (a page holds a contiguous run of buckets) for all of them.
+ */
+export function readBuckets<M extends string>(plan: Plan, scope: string, entity: string, metrics: readonly M[], bucketMs: number, from: number, to: number): (results: Results) => BucketCounts<M> {
+  const per = perPage(bucketMs);
+  const reads: Array<{ a: number; b: number; at: number }> = [];
+  for (let a = from; a <= to; ) {
+    const b = Math.min(to, (Math.floor(a / per) + 1) * per - 1);
+    reads.push({ a, b, at: plan.add({ o: 'hwin', k: plan.key(pageKey(scope, entity, bucketMs, a), entity), m: metrics as M[], a, b }) });
+    a = b + 1;
+  }
+  const width = to - from + 1;
   return (results) => {
-    const counts = Object.fromEntries(metrics.map((m) => [m, new Map<number, number>()])) as Record<M, Map<number, number>>;
-    for (const { buckets, at } of reads) {
-      const values = results[at];
-      metrics.forEach((m, j) => buckets.forEach((b, i) => counts[m].set(b, Array.isArray(values) ? Number(values[j * buckets.length + i] || 0) : 0)));
+    const values = new Float64Array(metrics.length * width);
+    for (const { a, b, at } of reads) {
+      const got = results[at];
+      if (!Array.isArray(got)) continue;
+      const n = b - a + 1;
+      for (let j = 0; j < metrics.length; j += 1) {
+        for (let i = 0; i < n; i += 1) values[j * width + a - from + i] = Number(got[j * n + i]) || 0;
+      }
     }
-    return counts;
+    return new BucketCounts(metrics, from, to, values);
   };
 }
 
@@ -127,7 +171,8 @@ export function readWindowSum(plan: Plan, scope: string, entity: string, metric:
   const width = Math.max(1, Math.round(windowMs / bucketMs));
   const read = readBuckets(plan, scope, entity, [metric], bucketMs, at - width + 1, at + width - 1);
   return (results) => {
-    const best = maxBucketWindow(read(results)[metric] ?? new Map<number, number>(), at, width);
+    const counts = read(results);
+    const best = maxBucketWindow((b) => counts.get(metric, b), at, width);
     return { sum: best.sum, start: best.from * bucketMs };
   };
 }

@@ -26,11 +26,11 @@ export function tally(items: readonly Item[]): Map<string, number> {
 }
 
 /** The largest sum of `width` consecutive buckets among the windows that contain bucket `at`. */
-export function maxBucketWindow(counts: ReadonlyMap<number, number>, at: number, width: number): { sum: number; from: number } {
+export function maxBucketWindow(count: (bucket: number) => number, at: number, width: number): { sum: number; from: number } {
   let best = { sum: 0, from: at - width + 1 };
   for (let from = at - width + 1; from <= at; from += 1) {
     let sum = 0;
-    for (let b = from; b < from + width; b += 1) sum += counts.get(b) ?? 0;
+    for (let b = from; b < from + width; b += 1) sum += count(b);
     if (sum > best.sum) best = { sum, from };
   }
   return best;

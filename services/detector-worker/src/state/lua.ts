@@ -18,10 +18,29 @@
  * processed within the last hold is still there.
  *
  * Work per call, not per event, wherever the result is the same: a watermark is read once per key
- * and call, the seen/applied sets are trimmed at most once per key and call, and each key gets at
- * most one EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
+ * and call, the seen/applied sets are trimmed at most once per key and call (and only when the
+ * caller asks, about once per hold: see trimDue in redis-store.ts), and each key gets at most one
+ * EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
  */
 export const APPLY_PLAN = `
+-- Lua's number-to-string conversion (sprintf, for a concatenation, a redis.call argument or a
+-- number in cjson's output) costs several times a concatenation. So numbers the script only passes
+-- on arrive as strings (see encodeOp), values read are returned as Redis gave them where the
+-- script did not change them, and a bucket number becomes text as its hundreds (converted once
+-- per call and value) followed by two digits from a table, as JavaScript writes it.
+local TWO = {}
+for i = 0, 99 do TWO[i] = string.format('%02d', i) end
+local HUNDREDS = {}
+local function bucketName(b)
+  if b < 100 then return tostring(b) end
+  local hi = math.floor(b / 100)
+  local text = HUNDREDS[hi]
+  if text == nil then
+    text = tostring(hi)
+    HUNDREDS[hi] = text
+  end
+  return text .. TWO[b - hi * 100]
+end
 local ttl = {}
 local function touch(k, t) if t > 0 and (ttl[k] or 0) < t then ttl[k] = t end end
 local wms = {}
@@ -29,24 +48,25 @@ local trims = {}
 local function watermark(k)
   local wm = wms[k]
   if wm == nil then
-    local top = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+    local top = redis.call('ZRANGE', k, '-1', '-1', 'WITHSCORES')
     wm = tonumber(top[2]) or false
     wms[k] = wm
   end
   return wm
 end
--- Adds member m (score s) to the seen/applied set k; kt is its trim record. Result: 1 added,
+-- Adds member m (score s) to the seen/applied set k; kt is its trim record (false: no trim asked this call). Result: 1 added,
 -- 0 already there (a duplicate), -1 late (not added). Lateness is checked only for new members.
 local function mark(k, kt, s, m, l, late)
   local wm = watermark(k)
   local added = redis.call('ZADD', k, 'NX', s, m)
   if added == 0 then return 0 end
-  if late and wm ~= false and s < wm - l then
+  local sn = tonumber(s)
+  if late and wm ~= false and sn < wm - l then
     redis.call('ZREM', k, m)
     return -1
   end
-  if wm == false or s > wm then wms[k] = s end
-  if trims[k] == nil then trims[k] = { kt, l } end
+  if wm == false or sn > wm then wms[k] = sn end
+  if kt and trims[k] == nil then trims[k] = { kt, l } end
   return 1
 end
 local function zaddTrim(k, s, m, lo, cap)
@@ -62,7 +82,8 @@ local function base(k, op, fresh)
   local m = op[3]
   local h = op[4]
   local c, a, pd, t = op[5], op[6], op[7], op[9]
-  local v = redis.call('HMGET', k, m .. ':mean', m .. ':var', m .. ':n', m .. ':last', m .. ':lastx', m .. ':start', m .. ':peak', m .. ':h:' .. h, m .. ':h:' .. (h - 1))
+  local hf = m .. ':h:' .. bucketName(h)
+  local v = redis.call('HMGET', k, m .. ':mean', m .. ':var', m .. ':n', m .. ':last', m .. ':lastx', m .. ':start', m .. ':peak', hf, m .. ':h:' .. bucketName(h - 1))
   local mean = tonumber(v[1]) or 0
   local var = tonumber(v[2]) or 0
   local n = tonumber(v[3]) or 0
@@ -72,22 +93,24 @@ local function base(k, op, fresh)
   local peak = tonumber(v[7]) or 0
   local cur = tonumber(v[8]) or 0
   local prev = tonumber(v[9]) or 0
+  local counted = false
+  local steps = 0
   if fresh and op[8] == 1 then
     if start == nil then
       start = h
       redis.call('HSET', k, m .. ':start', h)
     end
     if last == nil or h > last then
-      redis.call('HINCRBY', k, m .. ':h:' .. h, 1)
+      redis.call('HINCRBY', k, hf, '1')
       cur = cur + 1
+      counted = true
     end
     touch(k, t)
   end
   if start ~= nil then
     local hour = last and (last + 1) or start
-    local steps = 0
     while hour < c do
-      local field = m .. ':h:' .. hour
+      local field = m .. ':h:' .. bucketName(hour)
       local x = tonumber(redis.call('HGET', k, field)) or 0
       if x > 0 then redis.call('HDEL', k, field) end
       if n == 0 then
@@ -113,21 +136,27 @@ local function base(k, op, fresh)
       touch(k, t)
     end
   end
-  -- A folded hour's field is gone: its count is lastx when it is the last folded one.
-  if last ~= nil and last >= h - 1 then prev = (last == h - 1) and lastx or 0 end
-  if last ~= nil and last >= h then cur = 0 end
-  return { mean, var, n, cur, prev, peak }
+  -- A folded hour's field is gone: its count is lastx when it is the last folded one. Without a
+  -- fold (nearly always), values come back as read (text, false when missing: the caller reads 0).
+  local outPrev = v[9] or false
+  if last ~= nil and last >= h - 1 then
+    if last ~= h - 1 then outPrev = false elseif steps > 0 then outPrev = lastx else outPrev = v[5] or false end
+  end
+  local outCur = v[8] or false
+  if last ~= nil and last >= h then outCur = false elseif counted then outCur = cur end
+  if steps > 0 then return { mean, var, n, outCur, outPrev, peak } end
+  return { v[1] or false, v[2] or false, v[3] or false, outCur, outPrev, v[7] or false }
 end
 local function geo(k, kc, op, fresh)
   -- op: [o, k, kc, country, s, v, from, lo, t]
   local s, t = op[5], op[9]
-  local known = redis.call('ZRANGEBYSCORE', kc, op[7], '+inf', 'WITHSCORES', 'LIMIT', 0, 100)
+  local known = redis.call('ZRANGEBYSCORE', kc, op[7], '+inf', 'WITHSCORES', 'LIMIT', '0', '100')
   local h = redis.call('HMGET', k, 'n', 'first', 'loc')
   if fresh then
     local prev = h[3]
     local prevTs = prev and tonumber(string.match(prev, '^(%d+)')) or nil
     local n = (tonumber(h[1]) or 0) + 1
-    if prevTs == nil or prevTs < s then
+    if prevTs == nil or prevTs < tonumber(s) then
       redis.call('HSET', k, 'n', n, 'loc', op[6])
     else
       redis.call('HSET', k, 'n', n)
@@ -148,13 +177,14 @@ local function run(ops, map)
     local k = KEYS[map[op[2]]]
     local r = false
     if o == 'seen' or o == 'ap' then
-      -- [o, k, m, s, l, t, kt]: seen checks the lateness, ap does not (late events never get there)
-      local kt = KEYS[map[op[7]]]
+      -- [o, k, m, s, l, t, kt]: seen checks the lateness, ap does not (late events never get there);
+      -- kt is 0 when the caller does not ask for a trim this time
+      local kt = op[7] > 0 and KEYS[map[op[7]]] or false
       local added = mark(k, kt, op[4], op[3], op[5], o == 'seen')
       if added == -1 then return { -1 } end
       fresh = added == 1
       touch(k, op[6])
-      touch(kt, op[6])
+      if kt then touch(kt, op[6]) end
       r = added
     elseif o == 'hincr' then
       -- [o, k, f, n, t]
@@ -168,12 +198,19 @@ local function run(ops, map)
     elseif o == 'hmget' then
       -- [o, k, fields]
       if #op[3] > 0 then r = redis.call('HMGET', k, unpack(op[3])) else r = {} end
+    elseif o == 'hwin' then
+      -- [o, k, metrics, from, to]
+      local f = {}
+      for _, m in ipairs(op[3]) do
+        for b = op[4], op[5] do f[#f + 1] = m .. bucketName(b) end
+      end
+      if #f > 0 then r = redis.call('HMGET', k, unpack(f)) else r = {} end
     elseif o == 'zcount' then
       -- [o, k, min, max]
       r = redis.call('ZCOUNT', k, op[3], op[4])
     elseif o == 'zrange' then
       -- [o, k, min, max, lim]
-      r = redis.call('ZRANGEBYSCORE', k, op[3], op[4], 'WITHSCORES', 'LIMIT', 0, op[5])
+      r = redis.call('ZRANGEBYSCORE', k, op[3], op[4], 'WITHSCORES', 'LIMIT', '0', op[5])
     elseif o == 'base' then
       r = base(k, op, fresh)
     elseif o == 'geo' then

@@ -73,6 +73,12 @@ export class MemoryStore implements StateStore {
           const h = this.hash(k);
           return op.f.map((f) => h.get(f) ?? false);
         }
+        case 'hwin': {
+          const h = this.hash(k);
+          const out: Array<string | false> = [];
+          for (const m of op.m) for (let b = op.a; b <= op.b; b += 1) out.push(h.get(`${m}${b}`) ?? false);
+          return out;
+        }
         case 'zcount':
           return this.range(k, op.min, op.max).length;
         case 'zrange':

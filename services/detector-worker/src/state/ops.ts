@@ -33,6 +33,12 @@ export type Op =
   | { o: 'hsetnx'; k: number; f: string; v: string; t: number }
   /** HMGET. Result: values (null where missing). */
   | { o: 'hmget'; k: number; f: string[] }
+  /**
+   * A window of counter buckets: HMGET of the fields `<metric><bucket>` for each metric of `m`
+   * and each bucket `a..b` (inclusive), metric by metric. Result: as `hmget`'s. The same read, in
+   * a few bytes instead of one field name per bucket.
+   */
+  | { o: 'hwin'; k: number; m: string[]; a: number; b: number }
   /** ZCOUNT by score. */
   | { o: 'zcount'; k: number; min: number; max: number }
   /** ZRANGEBYSCORE with scores, at most `lim` members. Result: [member, score, member, score, …]. */

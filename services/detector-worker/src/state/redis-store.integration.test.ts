@@ -1,5 +1,6 @@
 import { createRedis } from '@keywatch/redis';
 import { expect, test } from '@keywatch/testkit';
+import { MemoryStore } from './memory-store.js';
 import { Plan } from './ops.js';
 import { createRedisStore, shardOf } from './redis-store.js';
 
@@ -60,6 +61,38 @@ test('a redelivered batch counts nothing twice on any shard, late events change 
     for (const key of keys) expect(key.slice(redis.prefix.length)).toMatch(/^\{d[0-7]\}:/);
     // Every written key has a TTL.
     for (const key of keys) expect(await redis.client.ttl(key.slice(redis.prefix.length))).toBeGreaterThan(0);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a window read (hwin) gives what HMGET of the same field names gives, on Redis and in memory', async ({ redis }) => {
+  const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }), { shards: 8 });
+  try {
+    // Buckets around hundreds boundaries (the Lua writes a bucket as its hundreds and two digits), below 100, and far beyond 2^31.
+    const buckets = [7, 99, 29_931_098, 29_931_099, 29_931_100, 29_931_101, 1_795_864_058_255];
+    const p = new Plan();
+    p.add({ o: 'seen', k: p.key('seen:key_w', 'key_w'), m: 'w1', s: T, l: 60_000, t: 3600 });
+    const k = p.key('s:k:key_w', 'key_w');
+    buckets.forEach((b, i) => p.add({ o: 'hincr', k, f: `r${b}`, n: i + 1, t: 3600 }));
+    p.add({ o: 'hincr', k, f: 'l29931100', n: 5, t: 3600 });
+    p.add({ o: 'hwin', k, m: ['r', 'l'], a: 29_931_097, b: 29_931_101 });
+    p.add({ o: 'hwin', k, m: ['r'], a: 5, b: 7 });
+    p.add({ o: 'hwin', k, m: ['r'], a: 99, b: 99 });
+    p.add({ o: 'hwin', k, m: ['r'], a: 1_795_864_058_255, b: 1_795_864_058_255 });
+    p.add({ o: 'hmget', k, f: ['r29931097', 'r29931098', 'r29931099', 'r29931100', 'r29931101'] });
+    const expected = [
+      [false, '3', '4', '5', '6', false, false, false, '5', false],
+      [false, false, '1'],
+      ['2'],
+      ['7'],
+    ];
+    const [onRedis] = await store.apply([p]);
+    const [inMemory] = await new MemoryStore().apply([p]);
+    const n = buckets.length + 2;
+    expect(onRedis?.slice(n, n + 4)).toEqual(expected);
+    expect(inMemory?.slice(n, n + 4)).toEqual(expected);
+    expect(onRedis?.[n + 4]).toEqual([false, '3', '4', '5', '6']);
   } finally {
     await store.close();
   }

@@ -50,27 +50,30 @@ export const shardKey = (shard: number, name: string) => `{d${shard}}:${name}`;
  * object), with its key indexes (`k`, `kc`) and TTL (`t`) as they are in the shard's call.
  */
 export function encodeOp(op: Op, k: number, t: number, kc = 0): unknown[] {
+  // Numbers the script only hands on to Redis go as text (see "number-to-string" in lua.ts).
   switch (op.o) {
     case 'seen':
     case 'ap':
-      // kc: the set's trim record.
-      return [op.o, k, op.m, op.s, op.l, t, kc];
+      // kc: the set's trim record, 0 when no trim is due (see trimDue).
+      return [op.o, k, op.m, String(op.s), op.l, t, kc];
     case 'hincr':
-      return [op.o, k, op.f, op.n, t];
+      return [op.o, k, op.f, String(op.n), t];
     case 'zadd':
-      return [op.o, k, op.m, op.s, t, op.cap, op.lo];
+      return [op.o, k, op.m, String(op.s), t, op.cap, String(op.lo)];
     case 'hsetnx':
       return [op.o, k, op.f, op.v, t];
     case 'hmget':
       return [op.o, k, op.f];
+    case 'hwin':
+      return [op.o, k, op.m, op.a, op.b];
     case 'zcount':
-      return [op.o, k, op.min, op.max];
+      return [op.o, k, String(op.min), String(op.max)];
     case 'zrange':
-      return [op.o, k, op.min, op.max, op.lim];
+      return [op.o, k, String(op.min), String(op.max), String(op.lim)];
     case 'base':
       return [op.o, k, op.m, op.h, op.c, op.a, op.pd, op.n, t];
     case 'geo':
-      return [op.o, k, kc, op.country, op.s, op.v, op.from, op.lo, t];
+      return [op.o, k, kc, op.country, String(op.s), op.v, String(op.from), String(op.lo), t];
   }
 }
 
@@ -199,6 +202,21 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     return t;
   }
 
+  /**
+   * Whether this call should let the Lua check a seen or applied set's trim (see lua.ts): at most
+   * once per redelivery hold per set and process. A trim can only happen once the set's snapshot
+   * is a hold old, so asking more often would read the trim record for nothing (one HMGET per
+   * event); asking less often only keeps a few more members a little longer.
+   */
+  const trimAsked = new Map<string, number>();
+  function trimDue(name: string, now: number): boolean {
+    const last = trimAsked.get(name);
+    if (last !== undefined && now - last < holdMs) return false;
+    if (trimAsked.size >= MAX_REFRESHED) trimAsked.clear();
+    trimAsked.set(name, now);
+    return true;
+  }
+
   return {
     async apply(plans) {
       if (plans.length === 0) return [];
@@ -252,9 +270,14 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             const kc = keyIn(part, op.kc);
             part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.k, op.t), ttlOf(part, op.kc, op.t)), kc));
           } else if (op.o === 'seen') {
-            // The seen set's trim record, refreshed with the set.
-            part.keys.push(`${part.keys[k - 1] ?? ''}:tr`);
-            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), part.keys.length));
+            // The seen set's trim record, refreshed with the set, when a trim is due (0: none).
+            const name = part.keys[k - 1] ?? '';
+            let kt = 0;
+            if (trimDue(name, now)) {
+              part.keys.push(`${name}:tr`);
+              kt = part.keys.length;
+            }
+            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), kt));
           } else {
             part.ops.push(encodeOp(op, k, 't' in op ? ttlOf(part, op.k, op.t) : 0));
           }
@@ -268,8 +291,14 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         for (const [shard, part] of parts) {
           if (part.counting) {
             const name = shardKey(shard, `ap:${messageKey}`);
-            part.keys.push(name, `${name}:tr`);
-            part.ops.unshift(['ap', part.keys.length - 1, guard.m, guard.s, latenessMs, ttlFor(name, APPLIED_TTL_S, now), part.keys.length]);
+            part.keys.push(name);
+            const k = part.keys.length;
+            let kt = 0;
+            if (trimDue(name, now)) {
+              part.keys.push(`${name}:tr`);
+              kt = part.keys.length;
+            }
+            part.ops.unshift(['ap', k, guard.m, String(guard.s), latenessMs, ttlFor(name, APPLIED_TTL_S, now), kt]);
             part.at.unshift(-1);
           }
         }
