@@ -54,6 +54,14 @@ export async function benchIngestSuite(options: { config: EngineConfig; quick: b
   figures.push(figure('ingest worker peak RSS (its own process, with its launch flags)', median(runs.map((r) => r.workerRssMb)), 'MB', { target: { below: 400 } }));
   figures.push(figure('ingest worker peak RSS (its own process, V8 defaults)', median(runs.map((r) => r.defaultsWorkerRssMb)), 'MB'));
   figures.push(figure('ingest worker on V8 defaults vs raw consumption (median of per-run ratios)', median(runs.map((r) => r.defaultsWorkerVsRawConsumption)), '×'));
+  // What the launch flags cost or bring, judged within each run: medians of the two rates taken
+  // separately can pair one run's quiet minute with another's busy one.
+  const flagsVsDefaults = runs.map((r) => {
+    const rate = (name: string) => r.figures.find((f) => f.name === name)?.eventsPerSecond ?? 0;
+    const [flags, defaults] = [rate(FIGURES.worker), rate(FIGURES.defaults)];
+    return defaults > 0 ? Math.round((flags / defaults) * 100) / 100 : Number.NaN;
+  });
+  if (flagsVsDefaults.some(Number.isFinite)) figures.push(figure('ingest worker with its launch flags vs on V8 defaults (median of per-run ratios)', median(flagsVsDefaults.filter(Number.isFinite)), '×'));
   return { figures, notes: { ingest: runs } };
 }
 

@@ -26,7 +26,7 @@ export type Suite = (context: SuiteContext) => Promise<SuiteResult>;
 /** Every suite by name, in the order `all` runs them. */
 export const SUITES = {
   keys: ({ config, quick, runs, progress, signal }) => benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
-  ingest: ({ config, quick }) => benchIngestSuite({ config, quick }),
+  ingest: ({ config, quick, runs }) => benchIngestSuite({ config, quick, runs }),
   analytics: ({ config, quick }) => benchAnalyticsSuite({ config, quick }),
   detect: ({ config, quick, runs, progress }) => benchDetect({ config, quick, runs, progress }),
   gateway: async ({ config, quick, runs, progress, signal }) => (await import('./gateway.js')).benchGateway({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),

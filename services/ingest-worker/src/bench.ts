@@ -30,7 +30,20 @@ export interface IngestBenchOptions {
    * defaults, on the same messages: what the flags are worth, in the same run. Default true.
    */
   v8DefaultsRun?: boolean;
+  /**
+   * The worker runs to measure instead, in this order, each into a database of its own on the same
+   * messages (e.g. several `--max-semi-space-size` values to compare). Default: the worker with its
+   * launch flags, then (`v8DefaultsRun`) on V8's defaults.
+   */
+  workerVariants?: WorkerVariant[];
   logger: Logger;
+}
+
+/** One run of the worker process: its figure's name, its Node/V8 flags and extra environment. */
+export interface WorkerVariant {
+  name: string;
+  nodeArgs: string[];
+  env?: Record<string, string>;
 }
 
 /** One measured figure. */
@@ -42,6 +55,10 @@ export interface BenchFigure {
   eventsPerSecond: number;
   /** From the start of consumption (group join, process start included) to the last event. */
   endToEndSeconds?: number;
+  /** Peak RSS (VmHWM) of the process measured, MB (worker runs only). */
+  peakRssMb?: number;
+  /** CPU time (user + system) of the process measured, start-up included, s (worker runs only). */
+  cpuSeconds?: number;
   note?: string;
 }
 
@@ -105,6 +122,17 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/** User + system CPU time of a process so far, s; 0 where /proc is missing. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name in parentheses; Linux's USER_HZ is 100.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return round((Number(fields[11]) + Number(fields[12])) / 100);
+  } catch {
+    return 0;
+  }
+}
+
 /** Starts the worker's own `main.ts` in a child process, the way `keywatch run ingest-worker` does, so its RSS is its own. */
 function spawnWorker(repoRoot: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const main = path.join(repoRoot, 'services/ingest-worker/src/main.ts');
@@ -145,6 +173,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
   const groups: string[] = [];
   let workerRssMb = 0;
   let defaultsRssMb = 0;
+  const extraDatabases: string[] = [];
   try {
     await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(database)}`);
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.authEvents, numPartitions: options.partitions ?? 6 }, { topic: topics.authEventsDlq, numPartitions: 1 }] });
@@ -180,42 +209,47 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     }
 
     // The worker, in a process of its own: as `keywatch run ingest-worker` starts it (with its
-    // declared Node flags), then (into a second database, so its dedup finds nothing) without them.
-    const variants: Array<{ name: string; database: string; nodeArgs: string[] }> = [{ name: FIGURES.worker, database, nodeArgs: declaredNodeFlags() }];
-    if (options.v8DefaultsRun ?? true) {
-      variants.push({ name: FIGURES.defaults, database: `${database}_defaults`, nodeArgs: [] });
-      await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(`${database}_defaults`)}`);
-      await runMigrations(root.withDatabase(`${database}_defaults`), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: `${database}_defaults`, logger: log });
-    }
-    for (const variant of variants) {
+    // declared Node flags), then (into another database, so its dedup finds nothing) without them.
+    const variants = options.workerVariants ?? [{ name: FIGURES.worker, nodeArgs: declaredNodeFlags() }, ...((options.v8DefaultsRun ?? true) ? [{ name: FIGURES.defaults, nodeArgs: [] }] : [])];
+    for (const [i, variant] of variants.entries()) {
+      const variantDatabase = i === 0 ? database : `${database}_w${i}`;
+      if (i > 0) {
+        extraDatabases.push(variantDatabase);
+        await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(variantDatabase)}`);
+        await runMigrations(root.withDatabase(variantDatabase), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: variantDatabase, logger: log });
+      }
       const groupId = `bench-worker-${groups.length}-${stamp}`;
       groups.push(groupId);
-      const target = root.withDatabase(variant.database);
+      const target = root.withDatabase(variantDatabase);
       const started = performance.now();
       const child = spawnWorker(
         options.repoRoot,
         {
           KAFKA_BROKERS: options.kafkaBrokers.join(','),
           CLICKHOUSE_URL: options.clickhouseUrl,
-          CLICKHOUSE_DATABASE: variant.database,
+          CLICKHOUSE_DATABASE: variantDatabase,
           KEYWATCH_TOPIC_PREFIX: prefix,
           INGEST_GROUP_ID: groupId,
           INGEST_METRICS_PORT: '-1',
           INGEST_RETENTION_INTERVAL: '0',
           LOG_LEVEL: 'warn',
           ...options.workerEnv,
+          ...variant.env,
         },
         [...(options.workerNodeArgs ?? []), ...variant.nodeArgs],
       );
       try {
         const seen = await watch(countOf(target, 'auth_event_ids'), n, 300_000);
         const rss = peakRssMb(child.pid);
-        if (variant.database === database) workerRssMb = rss;
-        else defaultsRssMb = rss;
+        const cpu = cpuSeconds(child.pid);
+        if (variant.name === FIGURES.worker) workerRssMb = rss;
+        else if (variant.name === FIGURES.defaults) defaultsRssMb = rss;
         figures.push(
           figure(variant.name, seen.count, (seen.last - seen.first) / 1000, {
             endToEndSeconds: round((seen.last - started) / 1000),
-            note: `peak RSS ${rss} MB; Node flags: ${variant.nodeArgs.join(' ') || 'none'}${seen.count < n ? `; only ${seen.count} of ${n} within 300 s` : ''}`,
+            peakRssMb: rss,
+            cpuSeconds: cpu,
+            note: `peak RSS ${rss} MB; CPU ${cpu} s; Node flags: ${variant.nodeArgs.join(' ') || 'none'}${seen.count < n ? `; only ${seen.count} of ${n} within 300 s` : ''}`,
           }),
         );
       } finally {
@@ -242,7 +276,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     if (options.kafkaEngine ?? true) figures.push(await kafkaEngineBaseline(ch, admin, options.kafkaBrokers, topics.authEvents, `bench-engine-${stamp}`, n, groups));
   } finally {
     await root.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);
-    await root.command(sql`DROP DATABASE IF EXISTS ${identifier(`${database}_defaults`)}`).catch(() => undefined);
+    for (const extra of extraDatabases) await root.command(sql`DROP DATABASE IF EXISTS ${identifier(extra)}`).catch(() => undefined);
     await root.close();
     await ch.close();
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
