@@ -37,9 +37,9 @@ export class FirstSeenMemo {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  private get(id: string): { value: number; at: number } | undefined {
+  private get(id: string, now = this.now()): { value: number; at: number } | undefined {
     const found = this.known.get(id);
-    if (found && this.now() - found.at > FIRST_SEEN_MEMO_MS) {
+    if (found && now - found.at > FIRST_SEEN_MEMO_MS) {
       this.known.delete(id);
       return undefined;
     }
@@ -64,17 +64,19 @@ export class FirstSeenMemo {
     const pending: Array<{ plan: Plan; id: string; earliest?: number }> = [];
     const marked = new Set<string>();
     const memoId = (name: string, field: string) => `${name}#${field}`;
+    // One clock reading per batch: the batch is planned in one go.
+    const now = this.now();
     const mark = (plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number) => {
       const id = memoId(name, field);
       // One HSETNX per hash and batch: the batch's first event to run on its shard writes it.
-      if (marked.has(id) || this.get(id)) return;
+      if (marked.has(id) || this.get(id, now)) return;
       marked.add(id);
       plan.add({ o: 'hsetnx', k: plan.key(name, entity), f: field, v: String(value), t: ttlS });
       pending.push({ plan, id });
     };
     const read = (plan: Plan, name: string, entity: string, field: string) => {
       const id = memoId(name, field);
-      const found = this.get(id);
+      const found = this.get(id, now);
       if (found && found.value > 0) return () => found.value;
       const at = plan.add({ o: 'hmget', k: plan.key(name, entity), f: [field] });
       return (results: Results) => {
@@ -93,7 +95,7 @@ export class FirstSeenMemo {
       readOnce: read,
       earliest: (plan, name, entity, member, ts, ttlS, cap) => {
         const id = memoId(name, member);
-        const found = this.get(id);
+        const found = this.get(id, now);
         if (found && found.value > 0 && found.value <= ts) return;
         plan.add({ o: 'zadd', k: plan.key(name, entity), m: member, s: -ts, t: ttlS, cap, lo: Number.MIN_SAFE_INTEGER });
         pending.push({ plan, id, earliest: ts });

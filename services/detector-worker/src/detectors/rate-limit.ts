@@ -1,8 +1,43 @@
 import type { Detector } from './types.js';
-import { countInto, formatDuration, readBuckets, subject } from './types.js';
+import { countInto, formatDuration, readBuckets, subject, type BucketCounts } from './types.js';
 
 /** Sub-buckets per window: the resolution at which a violation's duration is measured. */
 const SUBS = 5;
+
+type Params = Parameters<Detector>[0]['params']['rate_limit_violation'];
+
+// The rule's steps, as plain functions: evaluated for every event of every key, where closures
+// per event cost allocations (and a name each, under tsx).
+
+/** Requests and rejections of window `w` (in sub-buckets). */
+function windowStats(counts: BucketCounts<'r' | 'l'>, w: number) {
+  return { requests: counts.sum('r', w * SUBS, (w + 1) * SUBS - 1), rateLimited: counts.sum('l', w * SUBS, (w + 1) * SUBS - 1) };
+}
+
+/** Window `w` breaks a rule: the count rule at any time, the ratio rule once the window closed in event time. */
+function violates(counts: BucketCounts<'r' | 'l'>, p: Params, ts: number, latenessMs: number, w: number): boolean {
+  const l = counts.sum('l', w * SUBS, (w + 1) * SUBS - 1);
+  if (l >= p.min_rate_limited && l > 0) return true;
+  if (l === 0 || ts < (w + 1) * p.window_ms + latenessMs) return false;
+  const r = counts.sum('r', w * SUBS, (w + 1) * SUBS - 1);
+  return r >= p.ratio_min_requests && r > 0 && l / r >= p.min_ratio;
+}
+
+/** Sub-buckets from the first to the last with a rejection, over windows w and w + 1. */
+function lasting(counts: BucketCounts<'r' | 'l'>, w: number): number {
+  let first = -1;
+  let last = -1;
+  for (let i = w * SUBS; i < (w + 2) * SUBS; i += 1) {
+    if (counts.get('l', i) === 0) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  return first < 0 ? 0 : last - first + 1;
+}
+
+function sustained(counts: BucketCounts<'r' | 'l'>, p: Params, ts: number, latenessMs: number, w: number): boolean {
+  return violates(counts, p, ts, latenessMs, w) && violates(counts, p, ts, latenessMs, w + 1) && lasting(counts, w) > SUBS;
+}
 
 /**
  * A key that keeps hitting its rate limit: two consecutive windows each with ≥ `min_rate_limited`
@@ -32,28 +67,9 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], sub, (b - 2) * SUBS, (b + 1) * SUBS - 1);
   return (results) => {
     const counts = read(results);
-    const stats = (w: number) => ({ requests: counts.sum('r', w * SUBS, (w + 1) * SUBS - 1), rateLimited: counts.sum('l', w * SUBS, (w + 1) * SUBS - 1) });
-    const violates = (w: number) => {
-      const { requests: r, rateLimited: l } = stats(w);
-      if (l >= p.min_rate_limited && l > 0) return true;
-      const closed = ts >= (w + 1) * size + latenessMs;
-      return closed && r >= p.ratio_min_requests && r > 0 && l / r >= p.min_ratio;
-    };
-    /** Sub-buckets from the first to the last with a rejection, over windows w and w + 1. */
-    const lasting = (w: number) => {
-      let first = -1;
-      let last = -1;
-      for (let i = w * SUBS; i < (w + 2) * SUBS; i += 1) {
-        if (counts.get('l', i) === 0) continue;
-        if (first < 0) first = i;
-        last = i;
-      }
-      return first < 0 ? 0 : last - first + 1;
-    };
-    const sustained = (w: number) => violates(w) && violates(w + 1) && lasting(w) > SUBS;
-    const pair = sustained(b - 1) ? b - 1 : sustained(b - 2) ? b - 2 : undefined;
+    const pair = sustained(counts, p, ts, latenessMs, b - 1) ? b - 1 : sustained(counts, p, ts, latenessMs, b - 2) ? b - 2 : undefined;
     if (pair === undefined) return [];
-    const windows = [pair, pair + 1].map((w) => ({ start: new Date(w * size).toISOString(), ...stats(w) }));
+    const windows = [pair, pair + 1].map((w) => ({ start: new Date(w * size).toISOString(), ...windowStats(counts, w) }));
     const total = windows.reduce((a, w) => a + w.rateLimited, 0);
     return [
       {
@@ -68,7 +84,7 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
         windowEnd: Math.min(ts, (pair + 2) * size - 1),
         ts,
         summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive windows of ${formatDuration(size)}.`,
-        evidence: { windows, window_ms: size, lasting_ms: lasting(pair) * sub, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
+        evidence: { windows, window_ms: size, lasting_ms: lasting(counts, pair) * sub, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
       },
     ];
   };
