@@ -29,7 +29,7 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
     logger: createLogger({ name: 'bench-detect', level: 'warn' }),
     repoRoot,
   };
-  const settings = options.quick ? { backlog: 2_000, rate: 500, seconds: 3 } : { backlog: 50_000, rate: 10_000, seconds: 20 };
+  const settings = options.quick ? { backlog: 2_000, rate: 500, seconds: 3 } : { backlog: 150_000, rate: 10_000, seconds: 20 };
   const runs = options.runs ?? (options.quick ? 1 : 3);
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
   const reports: BenchReport[] = [];
