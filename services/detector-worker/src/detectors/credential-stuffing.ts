@@ -105,7 +105,8 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
     const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
     const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, lim: p.max_tracked });
-    const okAt = plan.add({ o: 'zcount', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER });
+    // The IP's successful keys matter only when it has recent failed attempts (nearly never).
+    const okAt = plan.add({ o: 'zcount', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, ifAny: true });
     return (results) => {
       // A key that already worked from this IP before the attack began is one of its regular users (a NAT), not a find.
       const firstHere = firstFromHere(results) || ts;

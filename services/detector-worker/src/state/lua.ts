@@ -206,8 +206,8 @@ local function run(ops, map)
       end
       if #f > 0 then r = redis.call('HMGET', k, unpack(f)) else r = {} end
     elseif o == 'zcount' then
-      -- [o, k, min, max]
-      r = redis.call('ZCOUNT', k, op[3], op[4])
+      -- [o, k, min, max, ifAny]: with ifAny (1), only when the operation before returned members
+      if op[5] ~= 1 or (type(out[i - 1]) == 'table' and #out[i - 1] > 0) then r = redis.call('ZCOUNT', k, op[3], op[4]) end
     elseif o == 'zrange' then
       -- [o, k, min, max, lim]
       r = redis.call('ZRANGEBYSCORE', k, op[3], op[4], 'WITHSCORES', 'LIMIT', '0', op[5])

@@ -33,7 +33,8 @@ export class MemoryStore implements StateStore {
   private run(plan: Plan): Results {
     let fresh = true;
     let late = false;
-    const results = plan.ops.map((op: Op) => {
+    const results: unknown[] = [];
+    const step = (op: Op, i: number): unknown => {
       if (late) return false;
       const k = plan.keys[op.k - 1] ?? '';
       switch (op.o) {
@@ -79,8 +80,11 @@ export class MemoryStore implements StateStore {
           for (const m of op.m) for (let b = op.a; b <= op.b; b += 1) out.push(h.get(`${m}${b}`) ?? false);
           return out;
         }
-        case 'zcount':
+        case 'zcount': {
+          const before: unknown = i > 0 ? results[i - 1] : undefined;
+          if (op.ifAny && !(Array.isArray(before) && before.length > 0)) return false;
           return this.range(k, op.min, op.max).length;
+        }
         case 'zrange':
           return this.range(k, op.min, op.max)
             .slice(0, op.lim)
@@ -92,7 +96,8 @@ export class MemoryStore implements StateStore {
         case 'geo':
           return this.geo(k, plan.keys[op.kc - 1] ?? '', op, fresh);
       }
-    });
+    };
+    plan.ops.forEach((op, i) => results.push(step(op, i)));
     return late ? [-1] : results;
   }
 

@@ -39,8 +39,11 @@ export type Op =
    * a few bytes instead of one field name per bucket.
    */
   | { o: 'hwin'; k: number; m: string[]; a: number; b: number }
-  /** ZCOUNT by score. */
-  | { o: 'zcount'; k: number; min: number; max: number }
+  /**
+   * ZCOUNT by score. With `ifAny`, only when the operation right before it (on the same entity)
+   * returned members: otherwise skipped, result false (read as 0).
+   */
+  | { o: 'zcount'; k: number; min: number; max: number; ifAny?: boolean }
   /** ZRANGEBYSCORE with scores, at most `lim` members. Result: [member, score, member, score, …]. */
   | { o: 'zrange'; k: number; min: number; max: number; lim: number }
   /**

@@ -67,7 +67,7 @@ export function encodeOp(op: Op, k: number, t: number, kc = 0): unknown[] {
     case 'hwin':
       return [op.o, k, op.m, op.a, op.b];
     case 'zcount':
-      return [op.o, k, String(op.min), String(op.max)];
+      return [op.o, k, String(op.min), String(op.max), op.ifAny ? 1 : 0];
     case 'zrange':
       return [op.o, k, String(op.min), String(op.max), String(op.lim)];
     case 'base':
@@ -269,6 +269,8 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             if ((keyShard[op.kc - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
             const kc = keyIn(part, op.kc);
             part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.k, op.t), ttlOf(part, op.kc, op.t)), kc));
+          } else if (op.o === 'zcount' && op.ifAny && (at === 0 || (keyShard[(plan.ops[at - 1] as Op).k - 1] ?? 0) !== shard)) {
+            throw new Error('a conditional zcount must follow an operation on its own shard');
           } else if (op.o === 'seen') {
             // The seen set's trim record, refreshed with the set, when a trim is due (0: none).
             const name = part.keys[k - 1] ?? '';
