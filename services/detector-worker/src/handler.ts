@@ -1,5 +1,5 @@
 import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
-import type { BatchHandler, EventProducer } from '@keywatch/kafka';
+import type { BatchHandler, ConsumedBatch, EventProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { toAlertRow, type AlertRow } from './alert-rows.js';
 import type { DetectorEngine } from './engine.js';
@@ -21,6 +21,10 @@ export interface HandlerDependencies {
   logger: Logger;
   /** Default `security_alerts`. */
   table?: string;
+  /** Backoff between attempts to write alert rows while ClickHouse is away (default 200 ms doubling to 5 s). */
+  retry?: { minDelayMs: number; maxDelayMs: number };
+  /** True once the worker is closing: a write that fails then is not retried (the batch is redelivered). */
+  closing?: () => boolean;
 }
 
 /**
@@ -35,7 +39,33 @@ export interface HandlerDependencies {
  */
 export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
   const table = deps.table ?? 'security_alerts';
+  const retry = deps.retry ?? { minDelayMs: 200, maxDelayMs: 5_000 };
   let sequence = 0;
+
+  /**
+   * Writes the batch's alert rows, retrying while ClickHouse is away, heartbeating between
+   * attempts so the member keeps its partitions: the batch resumes where it was as soon as
+   * ClickHouse is back. Failing the batch instead left its retries to KafkaJS, whose backoff
+   * sends no heartbeats: after the session timeout the member was evicted, and the rejoin and
+   * redelivery that followed cost tens of seconds more than the outage. A heartbeat that fails
+   * (the group is rebalancing) ends the batch, which is then redelivered.
+   */
+  async function writeRows(batch: ConsumedBatch, rows: readonly AlertRow[]): Promise<void> {
+    let delay = retry.minDelayMs;
+    for (let failures = 1; ; failures += 1) {
+      try {
+        await deps.sink.insert(table, rows);
+        return;
+      } catch (error) {
+        if (deps.closing?.()) throw error;
+        deps.logger[failures <= 3 ? 'warn' : 'error']({ err: error, partition: batch.partition, rows: rows.length, failures, retry_in_ms: delay }, 'alert rows not written to ClickHouse; retrying (offsets stay uncommitted)');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        await batch.heartbeat();
+        delay = Math.min(delay * 2, retry.maxDelayMs);
+      }
+    }
+  }
+
   return async (batch) => {
     const started = process.hrtime.bigint();
     const events: AuthEvent[] = [];
@@ -71,7 +101,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
         deps.topics.keyRevocationTriggers,
         outcome.triggers.map((t) => ({ key: revocationTriggerMessageKey(t), value: JSON.stringify(t) })),
       ),
-      rows.length > 0 ? deps.sink.insert(table, rows) : undefined,
+      rows.length > 0 ? writeRows(batch, rows) : undefined,
     ]);
     const durable = process.hrtime.bigint();
     await deps.store.markPublished(outcome.published);

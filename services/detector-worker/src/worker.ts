@@ -57,6 +57,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     statuses: createAlertStatusStore({ redis: statusRedis }),
   });
   const producer = await createProducer(kafka);
+  let closing: Promise<void> | undefined;
   const runner = createConsumerRunner({
     kafka,
     groupId: config.DETECTOR_GROUP_ID,
@@ -66,7 +67,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     maxWaitTimeMs: 100,
     minBytes: config.DETECTOR_FETCH_MIN_BYTES,
     partitionsConsumedConcurrently: config.DETECTOR_PARTITIONS_CONCURRENTLY,
-    handler: createDetectorHandler({ engine, store, producer, sink: clickhouse, topics, metrics, logger: log }),
+    handler: createDetectorHandler({ engine, store, producer, sink: clickhouse, topics, metrics, logger: log, closing: () => closing !== undefined }),
   });
   const server = await serveMetrics(metrics.registry, config.DETECTOR_METRICS_HOST, config.DETECTOR_METRICS_PORT);
   const parts: Closeable[] = [
@@ -79,6 +80,5 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
   ];
   await runner.start();
   log.info({ topic: topics.authEvents, group: config.DETECTOR_GROUP_ID, metrics: server.url, lateness_ms: config.DETECTOR_LATENESS }, 'detector worker consuming');
-  let closing: Promise<void> | undefined;
   return { name: 'detector-worker', parts, metricsUrl: server.url, close: () => (closing ??= closeAll(parts, logger)) };
 }

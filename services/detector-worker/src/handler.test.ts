@@ -1,0 +1,79 @@
+import { createLogger } from '@keywatch/logger';
+import { describe, expect, test } from 'vitest';
+import type { AlertRow } from './alert-rows.js';
+import { createEngine } from './engine.js';
+import { createGeoLookup } from './geo.js';
+import { createDetectorHandler, type AlertSink } from './handler.js';
+import { createDetectorMetrics } from './metrics.js';
+import { createParamsResolver } from './params.js';
+import { MemoryStore } from './state/memory-store.js';
+import { eventAt } from './testing.js';
+
+const topics = { securityAlerts: 'security-alerts', keyRevocationTriggers: 'key-revocation-triggers' };
+
+/** A handler over the in-memory store whose ClickHouse refuses the first `failures` writes. */
+function handlerWithFlakySink(failures: number, closing = () => false) {
+  const store = new MemoryStore();
+  const engine = createEngine({ store, params: createParamsResolver({}), geo: createGeoLookup() });
+  const written: AlertRow[][] = [];
+  let attempts = 0;
+  const sink: AlertSink = {
+    async insert(_table, rows) {
+      attempts += 1;
+      if (attempts <= failures) throw new Error('ClickHouse insert failed: connect ECONNREFUSED');
+      written.push([...rows]);
+    },
+  };
+  const sent: string[] = [];
+  const producer = { send: async (topic: string) => void sent.push(topic), close: async () => undefined };
+  const handler = createDetectorHandler({
+    engine,
+    store,
+    producer,
+    sink,
+    topics,
+    metrics: createDetectorMetrics(),
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    retry: { minDelayMs: 1, maxDelayMs: 4 },
+    closing,
+  });
+  return { handler, written, sent, attempts: () => attempts };
+}
+
+/** A batch with one secret key used from a browser: one alert, one alert row. */
+function batchWithAnAlert(heartbeats: { n: number }) {
+  const event = eventAt(Date.parse('2026-03-09T10:00:00Z'), { key_id: 'key_handlertest00000000000', tenant_id: 'tenant_h', key_type: 'secret', origin: 'https://shop.example' });
+  return {
+    topic: 'auth-events',
+    partition: 0,
+    messages: [{ topic: 'auth-events', partition: 0, offset: '0', key: null, value: Buffer.from(JSON.stringify(event)), headers: {} }],
+    heartbeat: async () => {
+      heartbeats.n += 1;
+    },
+  };
+}
+
+describe('detector handler while ClickHouse is away', () => {
+  test('retries the alert rows in place, heartbeating between attempts, and completes the batch once they are written', async () => {
+    const { handler, written, attempts } = handlerWithFlakySink(3);
+    const heartbeats = { n: 0 };
+    await handler(batchWithAnAlert(heartbeats));
+    expect(attempts()).toBe(4);
+    expect(heartbeats.n).toBe(3);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.map((r) => r.type)).toEqual(['secret_key_client_side']);
+  });
+
+  test('a heartbeat refused (the group is rebalancing) ends the batch with that error, for redelivery', async () => {
+    const { handler, written } = handlerWithFlakySink(10);
+    const batch = batchWithAnAlert({ n: 0 });
+    await expect(handler({ ...batch, heartbeat: () => Promise.reject(new Error('The group is rebalancing, so a rejoin is needed')) })).rejects.toThrow(/rebalancing/);
+    expect(written).toHaveLength(0);
+  });
+
+  test('while the worker closes, a failed write fails the batch instead of waiting for ClickHouse', async () => {
+    const { handler, attempts } = handlerWithFlakySink(10, () => true);
+    await expect(handler(batchWithAnAlert({ n: 0 }))).rejects.toThrow(/ECONNREFUSED/);
+    expect(attempts()).toBe(1);
+  });
+});
