@@ -12,7 +12,7 @@ import { eventAt } from './testing.js';
 const topics = { securityAlerts: 'security-alerts', keyRevocationTriggers: 'key-revocation-triggers' };
 
 /** A handler over the in-memory store whose ClickHouse refuses the first `failures` writes. */
-function handlerWithFlakySink(failures: number, closing = () => false) {
+function handlerWithFlakySink(failures: number, closing = () => false, sendFails = false) {
   const store = new MemoryStore();
   const engine = createEngine({ store, params: createParamsResolver({}), geo: createGeoLookup() });
   const written: AlertRow[][] = [];
@@ -25,7 +25,13 @@ function handlerWithFlakySink(failures: number, closing = () => false) {
     },
   };
   const sent: string[] = [];
-  const producer = { send: async (topic: string) => void sent.push(topic), close: async () => undefined };
+  const producer = {
+    send: async (topic: string) => {
+      if (sendFails) throw new Error('Kafka send failed');
+      sent.push(topic);
+    },
+    close: async () => undefined,
+  };
   const handler = createDetectorHandler({
     engine,
     store,
@@ -69,6 +75,15 @@ describe('detector handler while ClickHouse is away', () => {
     const batch = batchWithAnAlert({ n: 0 });
     await expect(handler({ ...batch, heartbeat: () => Promise.reject(new Error('The group is rebalancing, so a rejoin is needed')) })).rejects.toThrow(/rebalancing/);
     expect(written).toHaveLength(0);
+  });
+
+  test('when the alerts cannot be sent either, the batch fails and its row writes stop retrying', async () => {
+    const { handler, attempts } = handlerWithFlakySink(1_000, () => false, true);
+    const heartbeats = { n: 0 };
+    await expect(handler(batchWithAnAlert(heartbeats))).rejects.toThrow(/Kafka send failed/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(attempts()).toBeLessThanOrEqual(2);
+    expect(heartbeats.n).toBe(0);
   });
 
   test('while the worker closes, a failed write fails the batch instead of waiting for ClickHouse', async () => {

@@ -50,16 +50,19 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
    * redelivery that followed cost tens of seconds more than the outage. A heartbeat that fails
    * (the group is rebalancing) ends the batch, which is then redelivered.
    */
-  async function writeRows(batch: ConsumedBatch, rows: readonly AlertRow[]): Promise<void> {
+  async function writeRows(batch: ConsumedBatch, rows: readonly AlertRow[], abandoned: () => boolean): Promise<void> {
     let delay = retry.minDelayMs;
     for (let failures = 1; ; failures += 1) {
       try {
         await deps.sink.insert(table, rows);
         return;
       } catch (error) {
-        if (deps.closing?.()) throw error;
+        // Closing, or the batch already failed (its alerts or triggers were not sent): no retry
+        // outliving the batch.
+        if (deps.closing?.() || abandoned()) throw error;
         deps.logger[failures <= 3 ? 'warn' : 'error']({ err: error, partition: batch.partition, rows: rows.length, failures, retry_in_ms: delay }, 'alert rows not written to ClickHouse; retrying (offsets stay uncommitted)');
         await new Promise((resolve) => setTimeout(resolve, delay));
+        if (abandoned()) throw error;
         await batch.heartbeat();
         delay = Math.min(delay * 2, retry.maxDelayMs);
       }
@@ -92,16 +95,26 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       if (!checked.ok) throw new Error(`detector built an invalid trigger: ${formatIssues(checked.issues)}`);
     }
     const detected = process.hrtime.bigint();
+    let failed = false;
+    const watched = (sending: Promise<void>) =>
+      sending.catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
     await Promise.all([
-      deps.producer.send(
-        deps.topics.securityAlerts,
-        outcome.publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
+      watched(
+        deps.producer.send(
+          deps.topics.securityAlerts,
+          outcome.publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
+        ),
       ),
-      deps.producer.send(
-        deps.topics.keyRevocationTriggers,
-        outcome.triggers.map((t) => ({ key: revocationTriggerMessageKey(t), value: JSON.stringify(t) })),
+      watched(
+        deps.producer.send(
+          deps.topics.keyRevocationTriggers,
+          outcome.triggers.map((t) => ({ key: revocationTriggerMessageKey(t), value: JSON.stringify(t) })),
+        ),
       ),
-      rows.length > 0 ? writeRows(batch, rows) : undefined,
+      rows.length > 0 ? writeRows(batch, rows, () => failed) : undefined,
     ]);
     const durable = process.hrtime.bigint();
     await deps.store.markPublished(outcome.published);

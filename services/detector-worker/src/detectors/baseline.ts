@@ -62,15 +62,15 @@ export class FirstSeenMemo {
   /** A batch's view: marks become known only once the batch's state was applied ({@link FirstSeenBatch.applied}). */
   batch(): FirstSeenBatch {
     const pending: Array<{ plan: Plan; id: string; earliest?: number }> = [];
-    const marked = new Set<string>();
     const memoId = (name: string, field: string) => `${name}#${field}`;
     // One clock reading per batch: the batch is planned in one go.
     const now = this.now();
     const mark = (plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number) => {
       const id = memoId(name, field);
-      // One HSETNX per hash and batch: the batch's first event to run on its shard writes it.
-      if (marked.has(id) || this.get(id, now)) return;
-      marked.add(id);
+      // Every event of the batch writes it until the memo knows it is written: deduplicating within
+      // the batch left it unwritten when the batch's first such event turned out late (its plan
+      // stops before any write). HSETNX again is harmless, and only the first batch pays.
+      if (this.get(id, now)) return;
       plan.add({ o: 'hsetnx', k: plan.key(name, entity), f: field, v: String(value), t: ttlS });
       pending.push({ plan, id });
     };

@@ -177,14 +177,14 @@ local function run(ops, map)
     local k = KEYS[map[op[2]]]
     local r = false
     if o == 'seen' or o == 'ap' then
-      -- [o, k, m, s, l, t, kt]: seen checks the lateness, ap does not (late events never get there);
-      -- kt is 0 when the caller does not ask for a trim this time
+      -- [o, k, m, s, l, t, kt, ktt]: seen checks the lateness, ap does not (late events never get
+      -- there); kt is 0 when the caller does not ask for a trim this time, ktt the trim record's TTL
       local kt = op[7] > 0 and KEYS[map[op[7]]] or false
       local added = mark(k, kt, op[4], op[3], op[5], o == 'seen')
       if added == -1 then return { -1 } end
       fresh = added == 1
       touch(k, op[6])
-      if kt then touch(kt, op[6]) end
+      if kt then touch(kt, op[8]) end
       r = added
     elseif o == 'hincr' then
       -- [o, k, f, n, t]

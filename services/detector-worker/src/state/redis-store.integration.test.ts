@@ -213,3 +213,18 @@ test('past the redelivery hold, the seen sets are trimmed to the lateness again'
     await store.close();
   }
 });
+
+test('a trim record gets a TTL whenever it is sent, also when it is created again after expiring', async ({ redis }) => {
+  const client = createRedis({ url: redis.url, keyPrefix: redis.prefix });
+  const store = createRedisStore(client, { shards: 1, redeliveryHoldMs: 0 });
+  try {
+    await store.apply([plan('t1', T, 'key_t', 'tenant_t')]);
+    // As if it expired (eight days without a refresh); the set's own TTL is not due again for days.
+    await client.del('{d0}:seen:key_t:tr');
+    await store.apply([plan('t2', T + 1_000, 'key_t', 'tenant_t')]);
+    expect(await client.hget('{d0}:seen:key_t:tr', 'w')).not.toBeNull();
+    expect(await client.ttl('{d0}:seen:key_t:tr')).toBeGreaterThan(0);
+  } finally {
+    await store.close();
+  }
+});

@@ -49,13 +49,13 @@ export const shardKey = (shard: number, name: string) => `{d${shard}}:${name}`;
  * An operation as the Lua script reads it: its fields in a fixed order (half the JSON of an
  * object), with its key indexes (`k`, `kc`) and TTL (`t`) as they are in the shard's call.
  */
-export function encodeOp(op: Op, k: number, t: number, kc = 0): unknown[] {
+export function encodeOp(op: Op, k: number, t: number, kc = 0, kcTtl = 0): unknown[] {
   // Numbers the script only hands on to Redis go as text (see "number-to-string" in lua.ts).
   switch (op.o) {
     case 'seen':
     case 'ap':
-      // kc: the set's trim record, 0 when no trim is due (see trimDue).
-      return [op.o, k, op.m, String(op.s), op.l, t, kc];
+      // kc: the set's trim record, 0 when no trim is due (see trimDue); kcTtl: the record's TTL.
+      return [op.o, k, op.m, String(op.s), op.l, t, kc, kcTtl];
     case 'hincr':
       return [op.o, k, op.f, String(op.n), t];
     case 'zadd':
@@ -279,7 +279,9 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
               part.keys.push(`${name}:tr`);
               kt = part.keys.length;
             }
-            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), kt));
+            // The trim record gets its own TTL whenever it is sent (the set's is sent a few times a
+            // week: the two rarely coincide, and a record recreated after expiring kept none).
+            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), kt, kt > 0 ? op.t : 0));
           } else {
             part.ops.push(encodeOp(op, k, 't' in op ? ttlOf(part, op.k, op.t) : 0));
           }
@@ -300,7 +302,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
               part.keys.push(`${name}:tr`);
               kt = part.keys.length;
             }
-            part.ops.unshift(['ap', k, guard.m, String(guard.s), latenessMs, ttlFor(name, APPLIED_TTL_S, now), kt]);
+            part.ops.unshift(['ap', k, guard.m, String(guard.s), latenessMs, ttlFor(name, APPLIED_TTL_S, now), kt, kt > 0 ? APPLIED_TTL_S : 0]);
             part.at.unshift(-1);
           }
         }
