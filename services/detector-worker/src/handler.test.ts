@@ -1,7 +1,9 @@
 import { createLogger } from '@keywatch/logger';
+import type { Alert } from '@keywatch/contracts';
+import type { OutgoingMessage } from '@keywatch/kafka';
 import { describe, expect, test } from 'vitest';
 import type { AlertRow } from './alert-rows.js';
-import { createEngine } from './engine.js';
+import { createEngine, type BatchOutcome, type DetectorEngine } from './engine.js';
 import { createGeoLookup } from './geo.js';
 import { createDetectorHandler, type AlertSink } from './handler.js';
 import { createDetectorMetrics } from './metrics.js';
@@ -90,5 +92,44 @@ describe('detector handler while ClickHouse is away', () => {
     const { handler, attempts } = handlerWithFlakySink(10, () => true);
     await expect(handler(batchWithAnAlert({ n: 0 }))).rejects.toThrow(/ECONNREFUSED/);
     expect(attempts()).toBe(1);
+  });
+});
+
+describe('detector handler publishing', () => {
+  test('a version of an alert below a severity this process already sent is stale and not sent', async () => {
+    // A real alert (secret key from a browser, high), then versions of it as two batches could finish.
+    const real: Alert[] = [];
+    const capture = createDetectorHandler({
+      engine: createEngine({ store: new MemoryStore(), params: createParamsResolver({}), geo: createGeoLookup() }),
+      store: new MemoryStore(),
+      producer: {
+        send: async (topic: string, messages: OutgoingMessage[]) => {
+          if (topic === topics.securityAlerts) real.push(...messages.map((m) => JSON.parse(String(m.value)) as Alert));
+        },
+        close: async () => undefined,
+      },
+      sink: { insert: async () => undefined },
+      topics,
+      metrics: createDetectorMetrics(),
+      logger: createLogger({ name: 'test', level: 'silent' }),
+    });
+    await capture(batchWithAnAlert({ n: 0 }));
+    const high = real[0] as Alert;
+    expect(high.severity).toBe('high');
+    const medium: Alert = { ...high, severity: 'medium' };
+    const critical: Alert = { ...high, severity: 'critical' };
+    const outcomes = [[high], [medium], [critical]];
+    const outcome = (publish: Alert[]): BatchOutcome => ({ publish, triggers: [], touched: [], published: [], watermark: 0, stats: { processed: 1, duplicates: 0, late: 0, signals: 1 }, timings: { plan: 0, state: 0, dedup: 0 } });
+    const engine = { processBatch: async () => outcome(outcomes.shift() ?? []), latenessMs: 60_000 } as unknown as DetectorEngine;
+    const sentAlerts: string[] = [];
+    const producer = {
+      send: async (topic: string, messages: OutgoingMessage[]) => {
+        if (topic === topics.securityAlerts) for (const m of messages) sentAlerts.push((JSON.parse(String(m.value)) as Alert).severity);
+      },
+      close: async () => undefined,
+    };
+    const handler = createDetectorHandler({ engine, store: new MemoryStore(), producer, sink: { insert: async () => undefined }, topics, metrics: createDetectorMetrics(), logger: createLogger({ name: 'test', level: 'silent' }) });
+    for (let i = 0; i < 3; i += 1) await handler(batchWithAnAlert({ n: 0 }));
+    expect(sentAlerts).toEqual(['high', 'critical']);
   });
 });

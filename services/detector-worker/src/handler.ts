@@ -3,6 +3,7 @@ import type { BatchHandler, ConsumedBatch, EventProducer } from '@keywatch/kafka
 import type { Logger } from '@keywatch/logger';
 import { toAlertRow, type AlertRow } from './alert-rows.js';
 import type { DetectorEngine } from './engine.js';
+import { SEVERITY_RANK } from './detectors/types.js';
 import type { DetectorMetrics } from './metrics.js';
 import type { StateStore } from './state/store.js';
 
@@ -41,6 +42,24 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
   const table = deps.table ?? 'security_alerts';
   const retry = deps.retry ?? { minDelayMs: 200, maxDelayMs: 5_000 };
   let sequence = 0;
+  /**
+   * The highest severity this process sent per alert id. Two partitions' batches can continue one
+   * alert concurrently: A opens it at medium, B raises it to high and sends first, A sends its
+   * medium version after, and the topic's latest version of the alert went back to medium (seen
+   * in the detector's integration test, about one run in eight). Severity only rises within an
+   * alert, so a lower one is a stale version: not sent. The check and the send happen in the same
+   * tick on the process's one producer, which keeps send order per partition. Two instances can
+   * still interleave this way (documented in the README).
+   */
+  const sentRank = new Map<string, number>();
+  const current = (alerts: readonly Alert[]) =>
+    alerts.filter((a) => {
+      const rank = SEVERITY_RANK[a.severity];
+      if (rank < (sentRank.get(a.alert_id) ?? 0)) return false;
+      if (sentRank.size >= 100_000) sentRank.clear();
+      sentRank.set(a.alert_id, rank);
+      return true;
+    });
 
   /**
    * Writes the batch's alert rows, retrying while ClickHouse is away, heartbeating between
@@ -95,6 +114,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       if (!checked.ok) throw new Error(`detector built an invalid trigger: ${formatIssues(checked.issues)}`);
     }
     const detected = process.hrtime.bigint();
+    const publish = current(outcome.publish);
     let failed = false;
     const watched = (sending: Promise<void>) =>
       sending.catch((error: unknown) => {
@@ -105,7 +125,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
       watched(
         deps.producer.send(
           deps.topics.securityAlerts,
-          outcome.publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
+          publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
         ),
       ),
       watched(
@@ -126,12 +146,12 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     m.events.inc({ result: 'duplicate' }, stats.duplicates);
     m.events.inc({ result: 'late' }, stats.late);
     const wall = Date.now();
-    for (const alert of outcome.publish) {
+    for (const alert of publish) {
       m.alerts.inc({ type: alert.type, severity: alert.severity });
       const raisedBy = Date.parse(String(alert.evidence.last_seen ?? alert.window_end));
       if (Number.isFinite(raisedBy)) m.detectionLatency.observe(Math.max(0, wall - raisedBy) / 1000);
     }
-    const published = new Set(outcome.publish.map((a) => a.alert_id));
+    const published = new Set(publish.map((a) => a.alert_id));
     for (const state of outcome.touched) if (!published.has(state.alert.alert_id)) m.updates.inc({ type: state.alert.type });
     for (const t of outcome.triggers) m.triggers.inc({ action: t.requested_action });
     if (outcome.watermark > 0) m.watermarkLag.set({ partition: String(batch.partition) }, Math.max(0, wall - outcome.watermark) / 1000);
@@ -143,8 +163,8 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     m.stageSeconds.observe({ stage: 'dedup' }, outcome.timings.dedup);
     m.stageSeconds.observe({ stage: 'publish' }, Number(durable - detected) / 1e9);
     m.stageSeconds.observe({ stage: 'mark' }, Number(marked - durable) / 1e9);
-    if (outcome.publish.length > 0) {
-      deps.logger.info({ partition: batch.partition, alerts: outcome.publish.map((a) => ({ alert_id: a.alert_id, type: a.type, severity: a.severity, key_id: a.key_id, tenant_id: a.tenant_id })) }, 'alerts published');
+    if (publish.length > 0) {
+      deps.logger.info({ partition: batch.partition, alerts: publish.map((a) => ({ alert_id: a.alert_id, type: a.type, severity: a.severity, key_id: a.key_id, tenant_id: a.tenant_id })) }, 'alerts published');
     }
     if (stats.late > 0) deps.logger.warn({ partition: batch.partition, late: stats.late }, 'events beyond the allowed lateness dropped');
   };
