@@ -72,6 +72,23 @@ describe('detector handler while ClickHouse is away', () => {
     expect(written[0]?.map((r) => r.type)).toEqual(['secret_key_client_side']);
   });
 
+  test('heartbeats while a write hangs (a dead connection until the client times out)', async () => {
+    const store = new MemoryStore();
+    const heartbeats = { n: 0 };
+    const handler = createDetectorHandler({
+      engine: createEngine({ store, params: createParamsResolver({}), geo: createGeoLookup() }),
+      store,
+      producer: { send: async () => undefined, close: async () => undefined },
+      sink: { insert: () => new Promise((resolve) => setTimeout(resolve, 120)) },
+      topics,
+      metrics: createDetectorMetrics(),
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      retry: { minDelayMs: 1, maxDelayMs: 4, heartbeatEveryMs: 20 },
+    });
+    await handler(batchWithAnAlert(heartbeats));
+    expect(heartbeats.n).toBeGreaterThanOrEqual(3);
+  });
+
   test('a heartbeat refused (the group is rebalancing) ends the batch with that error, for redelivery', async () => {
     const { handler, written } = handlerWithFlakySink(10);
     const batch = batchWithAnAlert({ n: 0 });

@@ -22,8 +22,11 @@ export interface HandlerDependencies {
   logger: Logger;
   /** Default `security_alerts`. */
   table?: string;
-  /** Backoff between attempts to write alert rows while ClickHouse is away (default 200 ms doubling to 5 s). */
-  retry?: { minDelayMs: number; maxDelayMs: number };
+  /**
+   * Backoff between attempts to write alert rows while ClickHouse is away (default 200 ms doubling
+   * to 5 s), and how often the batch heartbeats while one attempt is in flight (default 2 s).
+   */
+  retry?: { minDelayMs: number; maxDelayMs: number; heartbeatEveryMs?: number };
   /** True once the worker is closing: a write that fails then is not retried (the batch is redelivered). */
   closing?: () => boolean;
 }
@@ -72,6 +75,10 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
   async function writeRows(batch: ConsumedBatch, rows: readonly AlertRow[], abandoned: () => boolean): Promise<void> {
     let delay = retry.minDelayMs;
     for (let failures = 1; ; failures += 1) {
+      // An attempt can also hang (a connection ClickHouse's return left dead) until the client's
+      // timeout: heartbeats meanwhile too (KafkaJS sends one at most every heartbeat interval;
+      // a refused one surfaces at the next explicit heartbeat or at the commit).
+      const beating = setInterval(() => void batch.heartbeat().catch(() => undefined), retry.heartbeatEveryMs ?? 2_000);
       try {
         await deps.sink.insert(table, rows);
         return;
@@ -84,6 +91,8 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
         if (abandoned()) throw error;
         await batch.heartbeat();
         delay = Math.min(delay * 2, retry.maxDelayMs);
+      } finally {
+        clearInterval(beating);
       }
     }
   }
