@@ -217,6 +217,13 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     return true;
   }
 
+  /** Adds the trim record of the set `name` to the part's keys when a trim is due; its index, or 0. */
+  function trimRecord(part: Part, name: string, now: number): number {
+    if (!trimDue(name, now)) return 0;
+    part.keys.push(`${name}:tr`);
+    return part.keys.length;
+  }
+
   return {
     async apply(plans) {
       if (plans.length === 0) return [];
@@ -273,12 +280,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             throw new Error('a conditional zcount must follow an operation on its own shard');
           } else if (op.o === 'seen') {
             // The seen set's trim record, refreshed with the set, when a trim is due (0: none).
-            const name = part.keys[k - 1] ?? '';
-            let kt = 0;
-            if (trimDue(name, now)) {
-              part.keys.push(`${name}:tr`);
-              kt = part.keys.length;
-            }
+            const kt = trimRecord(part, part.keys[k - 1] ?? '', now);
             // The trim record gets its own TTL whenever it is sent (the set's is sent a few times a
             // week: the two rarely coincide, and a record recreated after expiring kept none).
             part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), kt, kt > 0 ? op.t : 0));
@@ -297,11 +299,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             const name = shardKey(shard, `ap:${messageKey}`);
             part.keys.push(name);
             const k = part.keys.length;
-            let kt = 0;
-            if (trimDue(name, now)) {
-              part.keys.push(`${name}:tr`);
-              kt = part.keys.length;
-            }
+            const kt = trimRecord(part, name, now);
             part.ops.unshift(['ap', k, guard.m, String(guard.s), latenessMs, ttlFor(name, APPLIED_TTL_S, now), kt, kt > 0 ? APPLIED_TTL_S : 0]);
             part.at.unshift(-1);
           }
