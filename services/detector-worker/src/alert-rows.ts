@@ -22,7 +22,26 @@ export interface AlertRow {
 
 const seconds = (rfc3339: string) => rfc3339.slice(0, 19).replace('T', ' ');
 
-/** The row for an alert's current state; `version` orders the versions of one alert. */
+/**
+ * Above every version written before severity came first in it (wall-clock microseconds, below
+ * 2e15 until 2033), so an alert continued across the upgrade still takes its newest row.
+ */
+const VERSION_BASE = 2e15;
+
+/**
+ * The version of an alert's row (`security_alerts` is a ReplacingMergeTree on it, and the feed takes
+ * each alert's fields from its highest version): the severity first, then the writer's clock
+ * (`clockMs`, plus a sequence number 0–9 that keeps one process's versions of one millisecond
+ * apart). Severity only rises within an alert, but two batches continuing one alert at once (two
+ * partitions of one instance, or two instances) can finish in either order: the one holding the
+ * older, lower severity may write last. With the severity leading, its row does not win. Stays
+ * below 2^53 (exact as a JavaScript number) for every rank (1–4) until the year 2500.
+ */
+export function alertRowVersion(severityRank: number, clockMs: number, sequence: number): number {
+  return VERSION_BASE + severityRank * 1e15 + clockMs * 10 + (sequence % 10);
+}
+
+/** The row for an alert's current state; `version` ({@link alertRowVersion}) orders the versions of one alert. */
 export function toAlertRow(state: AlertState, version: number, updatedAt: Date): AlertRow {
   const a = state.alert;
   return {

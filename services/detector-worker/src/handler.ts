@@ -1,7 +1,7 @@
 import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
 import type { BatchHandler, ConsumedBatch, EventProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import { toAlertRow, type AlertRow } from './alert-rows.js';
+import { alertRowVersion, toAlertRow, type AlertRow } from './alert-rows.js';
 import type { DetectorEngine } from './engine.js';
 import { SEVERITY_RANK } from './detectors/types.js';
 import type { DetectorMetrics } from './metrics.js';
@@ -112,8 +112,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     const decoded = process.hrtime.bigint();
     const outcome = await deps.engine.processBatch(events, `${batch.topic}:${batch.partition}:${batch.messages[0]?.offset ?? ''}`);
     const now = new Date();
-    const base = now.getTime() * 1000;
-    const rows = outcome.touched.map((state) => toAlertRow(state, base + (sequence++ % 1000), now));
+    const rows = outcome.touched.map((state) => toAlertRow(state, alertRowVersion(SEVERITY_RANK[state.alert.severity], now.getTime(), sequence++), now));
     for (const alert of outcome.publish) {
       const checked = validate(Alert, alert);
       if (!checked.ok) throw new Error(`detector built an invalid alert (${alert.type}): ${formatIssues(checked.issues)}`);
