@@ -70,6 +70,11 @@ export interface GatewayBenchRig {
   /** The demo upstream in a child process. */
   startUpstream(): Promise<BenchChild>;
   /**
+   * The demo upstream plus one Redis round trip per request and, with `kafka`, one auth-events
+   * message per request: the least a gateway of the contract does (bench-child.ts, `startFloor`).
+   */
+  startFloor(kafka: boolean): Promise<BenchChild>;
+  /**
    * A reference gateway in a child process, proxying to `upstreamUrl`, or serving the demo routes
    * itself when it is `null` (its default); `env` adds gateway variables.
    */
@@ -90,6 +95,9 @@ export interface GatewayBenchRigOptions {
   /** Default: warnings only. */
   logger?: Logger;
 }
+
+/** The processes the rig starts (bench-child.ts). */
+type ChildKind = 'upstream' | 'gateway' | 'floor';
 
 /** Sets up the rig: topics `kwbench-<hex>.*`, Redis prefix `kwbench:<hex>:`, a key service. */
 export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Promise<GatewayBenchRig> {
@@ -144,7 +152,7 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
     const limiter = createRateLimiter({ redis });
     const lookupAndLimit = createLookupAndLimit({ redis });
 
-    const startChild = async (kind: 'upstream' | 'gateway', childEnv: Record<string, string>): Promise<BenchChild> => {
+    const startChild = async (kind: ChildKind, childEnv: Record<string, string>): Promise<BenchChild> => {
       const child = await spawnChild(kind, { ...process.env, ...env, ...childEnv });
       children.add(child);
       return { url: child.url, close: () => child.close().finally(() => children.delete(child)) };
@@ -181,6 +189,7 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
       },
       verifier: (overrides = {}) => createVerifier({ store, limiter, lookupAndLimit, environment: 'live', fingerprintSecret: BENCH_FINGERPRINT_SECRET, logger: createLogger({ name: 'bench-verifier', level: 'silent' }), ...overrides }),
       startUpstream: () => startChild('upstream', {}),
+      startFloor: (kafka) => startChild('floor', { KW_BENCH_REDIS_PREFIX: redisPrefix, ...(kafka ? { KW_BENCH_FLOOR_KAFKA: 'true' } : {}) }),
       startGateway(upstreamUrl, gatewayEnv = {}) {
         gatewayCount.n += 1;
         return startChild('gateway', { ...(upstreamUrl ? { GATEWAY_UPSTREAM_URL: upstreamUrl } : {}), GATEWAY_PORT: '0', GATEWAY_ID: `bench-${id}-${gatewayCount.n}`, KW_BENCH_REDIS_PREFIX: redisPrefix, ...gatewayEnv });
@@ -283,7 +292,7 @@ interface Spawned {
 }
 
 /** Starts `bench-child.ts <kind>` under tsx and waits (60 s at most) for its `{"url"}` line. */
-async function spawnChild(kind: 'upstream' | 'gateway', env: NodeJS.ProcessEnv): Promise<Spawned> {
+async function spawnChild(kind: ChildKind, env: NodeJS.ProcessEnv): Promise<Spawned> {
   const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'bench-child.ts'), kind], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
