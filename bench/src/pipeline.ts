@@ -4,6 +4,7 @@ import type { EngineConfig } from '@keywatch/config';
 import { createLogger } from '@keywatch/logger';
 import type { SuiteResult } from './keys.js';
 import { median } from './harness.js';
+import { engineCpuSeconds } from './procs.js';
 import { figure, type Figure } from './report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -11,7 +12,8 @@ const logger = () => createLogger({ name: 'bench', level: 'warn' });
 
 /**
  * `keywatch bench ingest` (issue 5): the ingest worker's sustained events/s (in a process of its
- * own) next to raw KafkaJS consumption, raw ClickHouse inserts and ClickHouse's Kafka engine, on
+ * own) next to raw KafkaJS consumption, raw ClickHouse inserts, the floor (ClickHouse alone taking
+ * the ready rows into the worker's table and views) and ClickHouse's Kafka engine, on
  * the same messages in the same run; the worker's peak RSS. Three runs (one with `quick`), medians
  * reported: the machine is shared, and ratios within a run say more than absolute rates.
  */
@@ -28,6 +30,7 @@ export async function benchIngestSuite(options: { config: EngineConfig; quick: b
         logger: logger(),
         events: options.quick ? 5_000 : 200_000,
         kafkaEngine: !options.quick,
+        cpuProbe: engineCpuSeconds,
       }),
     );
   }
@@ -51,6 +54,20 @@ export async function benchIngestSuite(options: { config: EngineConfig; quick: b
   if (Number.isFinite(engine)) figures.push(figure(`${FIGURES.engine}, from the view's creation`, Math.round(engine), 'events/s'));
   figures.push(figure('ingest worker vs raw consumption (median of per-run ratios)', median(runs.map((r) => r.workerVsRawConsumption)), '×', { target: { atLeast: 0.6 } }));
   if (Number.isFinite(engine)) figures.push(figure('ingest worker vs Kafka engine (median of per-run ratios)', median(runs.map((r) => r.workerVsKafkaEngine)), '×', { target: { atLeast: 1 } }));
+  // The floor (ClickHouse alone taking the ready rows into the worker's table and views, no Kafka)
+  // bounds every design's ratio to raw consumption on this machine; worker/floor is what the rest
+  // (consumption, validation, enrichment, dedup, commits) costs on top.
+  const floor = rateOf(FIGURES.floor);
+  if (Number.isFinite(floor)) {
+    figures.push(figure(`${FIGURES.floor}, sustained`, floor, 'events/s', { baseline: { name: FIGURES.raw, value: raw } }));
+    figures.push(figure('floor vs raw consumption (median of per-run ratios): the bound on any design', median(runs.map((r) => r.floorVsRawConsumption)), '×'));
+    figures.push(figure('ingest worker vs the floor (median of per-run ratios)', median(runs.map((r) => r.workerVsFloor)), '×'));
+    const perEvent = (name: string, part: 'bench' | 'clickhouse' | 'kafka' | 'machine') => median(runs.map((r) => r.figures.find((f) => f.name === name)?.cpuPerEventUs?.[part] ?? Number.NaN).filter(Number.isFinite));
+    figures.push(figure('CPU per event: ClickHouse taking a row into the table and views (floor)', perEvent(FIGURES.floor, 'clickhouse'), 'µs'));
+    figures.push(figure('CPU per event: raw consumption, consumer + Kafka broker', perEvent(FIGURES.raw, 'bench') + perEvent(FIGURES.raw, 'kafka'), 'µs'));
+    const bound = median(runs.map((r) => r.cpuBoundEventsPerSecond).filter((b) => b > 0));
+    figures.push(figure('the machine\'s bound on any design: cores ÷ those CPU costs per event', bound, 'events/s', { baseline: { name: FIGURES.raw, value: raw } }));
+  }
   figures.push(figure('ingest worker peak RSS (its own process, with its launch flags)', median(runs.map((r) => r.workerRssMb)), 'MB', { target: { below: 400 } }));
   figures.push(figure('ingest worker peak RSS (its own process, V8 defaults)', median(runs.map((r) => r.defaultsWorkerRssMb)), 'MB'));
   figures.push(figure('ingest worker on V8 defaults vs raw consumption (median of per-run ratios)', median(runs.map((r) => r.defaultsWorkerVsRawConsumption)), '×'));

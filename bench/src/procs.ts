@@ -110,6 +110,19 @@ export function pidsNamed(name: string): number[] {
   }
 }
 
+/** The shared engines' server processes on this machine (ClickHouse, the Kafka JVM), if local. */
+export function enginePids(): { clickhouse: number[]; kafka: number[] } {
+  const java = pidsNamed('java').filter((pid) => processLabel(pid) === 'kafka');
+  return { clickhouse: pidsNamed('clickhouse-serv').concat(pidsNamed('clickhouse-server')), kafka: java };
+}
+
+/** CPU seconds so far of the local ClickHouse and Kafka servers (0 where not local) and of the whole machine. */
+export function engineCpuSeconds(): { clickhouse: number; kafka: number; machine: number } {
+  const { clickhouse, kafka } = enginePids();
+  const total = (pids: number[]) => pids.map(cpuSeconds).reduce((sum, s) => sum + (Number.isFinite(s) ? s : 0), 0);
+  return { clickhouse: total(clickhouse), kafka: total(kafka), machine: machineCpuSeconds() };
+}
+
 /**
  * Samples the resident memory of this process and every process under it every `everyMs`, keeping
  * each label's peak. In-process workers show as `bench (this process)`; child workers by service.

@@ -16,7 +16,7 @@ import { newEventId, type AuthEvent } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
 import { ordinaryEvent } from '@keywatch/detector-worker/bench-events';
 import { createProducer, ephemeralTarget, prepareClickHouse, produceEvents } from '@keywatch/detector-worker/stack';
-import { cpuSeconds, machineCpuSeconds, pidsNamed, processLabel, repoRoot, startWorker, type WorkerProcess } from './procs.js';
+import { cpuSeconds, enginePids, machineCpuSeconds, repoRoot, startWorker, type WorkerProcess } from './procs.js';
 import { figure, type Figure } from './report.js';
 import { groupLag } from './soak.js';
 
@@ -40,12 +40,6 @@ export interface ScalingCell {
   cpu: { workers: number[]; clickhouse: number; kafka: number; machine: number };
   /** The process with the most CPU while draining. */
   busiest: string;
-}
-
-/** The shared engines' server processes on this machine (ClickHouse, the Kafka JVM), if local. */
-function enginePids(): { clickhouse: number[]; kafka: number[] } {
-  const java = pidsNamed('java').filter((pid) => processLabel(pid) === 'kafka');
-  return { clickhouse: pidsNamed('clickhouse-serv').concat(pidsNamed('clickhouse-server')), kafka: java };
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createClickHouse, identifier, runMigrations, sql, type ClickHouse } from '@keywatch/clickhouse';
 import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contracts';
@@ -7,7 +8,8 @@ import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { createEnricher, geoipLite } from './enrich.js';
 import { declaredNodeFlags } from './node-flags.js';
-import { toRow } from './rows.js';
+import { createLineInserter } from './http-insert.js';
+import { encodeRow, toRow, type EnrichedRow } from './rows.js';
 
 /** Options of {@link benchIngest}. */
 export interface IngestBenchOptions {
@@ -21,6 +23,13 @@ export interface IngestBenchOptions {
   partitions?: number;
   /** Also measure ClickHouse's own Kafka table engine (the server must reach the brokers). Default true. */
   kafkaEngine?: boolean;
+  /** Also measure the floor: inserts of the ready rows into the worker's table and views, no Kafka. Default true. */
+  floor?: boolean;
+  /**
+   * CPU seconds so far of the local ClickHouse and Kafka servers and of the machine: with it, raw
+   * consumption and the floor report their CPU per event, and the result the machine's bound.
+   */
+  cpuProbe?: () => EngineCpu;
   /** Extra environment for the worker process (e.g. INGEST_CONSUMERS=1 to compare). */
   workerEnv?: Record<string, string>;
   /** Extra Node/V8 flags for the worker process, in every run of it (e.g. `--max-semi-space-size=8` to compare). */
@@ -46,6 +55,13 @@ export interface WorkerVariant {
   env?: Record<string, string>;
 }
 
+/** CPU seconds of the engines' servers and of the whole machine (see `cpuProbe`). */
+export interface EngineCpu {
+  clickhouse: number;
+  kafka: number;
+  machine: number;
+}
+
 /** One measured figure. */
 export interface BenchFigure {
   name: string;
@@ -59,6 +75,8 @@ export interface BenchFigure {
   peakRssMb?: number;
   /** CPU time (user + system) of the process measured, start-up included, s (worker runs only). */
   cpuSeconds?: number;
+  /** CPU µs per event of this process (`bench`), the engines' servers and the machine during the figure (with `cpuProbe`). */
+  cpuPerEventUs?: { bench: number } & EngineCpu;
   note?: string;
 }
 
@@ -69,6 +87,16 @@ export interface IngestBenchResult {
   workerVsRawConsumption: number;
   /** Worker's sustained rate as a share of the Kafka engine's end-to-end rate (0 when not measured). */
   workerVsKafkaEngine: number;
+  /** The floor's sustained rate as a share of raw consumption's (0 when not measured). */
+  floorVsRawConsumption: number;
+  /** Worker's sustained rate as a share of the floor's (0 when not measured). */
+  workerVsFloor: number;
+  /**
+   * The most events/s any design could reach on this machine: its cores divided by the CPU per
+   * event that cannot be avoided, ClickHouse's in the floor plus the consumer's and the broker's in
+   * raw consumption (0 without `cpuProbe` or the floor).
+   */
+  cpuBoundEventsPerSecond: number;
   /** Peak RSS of the worker process (VmHWM), MB; 0 where /proc is missing. */
   workerRssMb: number;
   /** The same for the run on V8's defaults (0 when not run). */
@@ -83,6 +111,7 @@ export const FIGURES = {
   defaults: 'ingest worker without its launch flags (V8 defaults)',
   inserts: 'raw ClickHouse inserts (JSONEachRow, 10k rows, no views)',
   engine: 'ClickHouse Kafka engine → MV → MergeTree',
+  floor: 'floor: ClickHouse alone, inserts of ready rows into the worker\'s table and 6 views',
 } as const;
 
 const IPS = ['81.2.69.142', '8.8.8.8', '203.0.113.7', '2001:4860:4860::8888', '1.1.1.1', '185.60.216.35', '10.0.0.1'];
@@ -153,9 +182,11 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 /**
  * `keywatch bench ingest`: sustained events/s from Kafka into ClickHouse through the worker
  * (validation, enrichment, dedup, dead letters, rollups), running as its own process, next to
- * three baselines on the same messages in the same run: raw KafkaJS consumption doing nothing,
- * raw JSONEachRow inserts of the same rows into a table without views, and ClickHouse's Kafka
- * table engine feeding a MergeTree through one materialized view.
+ * four baselines on the same messages in the same run: raw KafkaJS consumption doing nothing,
+ * raw JSONEachRow inserts of the same rows into a table without views, the floor (the ready rows
+ * inserted into the worker's own table and views, no Kafka: ClickHouse's side of any worker
+ * writing these events) and ClickHouse's Kafka table engine feeding a MergeTree through one
+ * materialized view.
  */
 export async function benchIngest(options: IngestBenchOptions): Promise<IngestBenchResult> {
   const n = options.events ?? 200_000;
@@ -193,6 +224,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       let seen = 0;
       let first = 0;
       const started = performance.now();
+      const cpu = cpuMeter(options.cpuProbe);
       await new Promise<void>((resolve) => {
         void consumer.run({
           partitionsConsumedConcurrently: options.partitions ?? 6,
@@ -204,7 +236,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
         });
       });
       const done = performance.now();
-      figures.push(figure(FIGURES.raw, n, (done - first) / 1000, { endToEndSeconds: round((done - started) / 1000) }));
+      figures.push(figure(FIGURES.raw, n, (done - first) / 1000, { endToEndSeconds: round((done - started) / 1000), ...cpu.perEvent(n) }));
       await consumer.disconnect();
     }
 
@@ -258,20 +290,34 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       }
     }
 
+    // The worker's rows of these events (validated, enriched), for the baselines that insert them.
+    const enricher = createEnricher(geoipLite, 50_000);
+    const rows = all.map((e) => {
+      const row = toRow(e);
+      return { ...row, ...enricher.enrich(row.ip, row.user_agent) };
+    });
+
     // Baseline 2: the same rows inserted straight into a table without views.
     {
       await ch.command(sql`CREATE TABLE ${identifier('raw_copy')} AS ${identifier('auth_events_ingest')} ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (tenant_id, key_id, ts, event_id)`);
-      const enricher = createEnricher(geoipLite, 50_000);
-      const rows = all.map((e) => {
-        const row = toRow(e);
-        return { ...row, ...enricher.enrich(row.ip, row.user_agent) };
-      });
       const started = performance.now();
       for (let i = 0; i < rows.length; i += 10_000) await ch.insert('raw_copy', rows.slice(i, i + 10_000));
       figures.push(figure(FIGURES.inserts, n, (performance.now() - started) / 1000));
     }
 
-    // Baseline 3: ClickHouse's Kafka engine → materialized view → MergeTree: no validation, no
+    // Baseline 3, the floor: ClickHouse's side of any worker writing these events to its tables.
+    if (options.floor ?? true) {
+      const floorDatabase = `${database}_floor`;
+      extraDatabases.push(floorDatabase);
+      await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(floorDatabase)}`);
+      await runMigrations(root.withDatabase(floorDatabase), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: floorDatabase, logger: log });
+      figures.push(await floorBaseline(options.clickhouseUrl, floorDatabase, rows, options.cpuProbe));
+      // Dropped at once: its tables' background merges would otherwise load the next measurement.
+      await root.command(sql`DROP DATABASE IF EXISTS ${identifier(floorDatabase)}`);
+      extraDatabases.pop();
+    }
+
+    // Baseline 4: ClickHouse's Kafka engine → materialized view → MergeTree: no validation, no
     // enrichment, no dead letters, no dedup, one view instead of six.
     if (options.kafkaEngine ?? true) figures.push(await kafkaEngineBaseline(ch, admin, options.kafkaBrokers, topics.authEvents, `bench-engine-${stamp}`, n, groups));
   } finally {
@@ -284,7 +330,8 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     await admin.deleteGroups(groups).catch(() => undefined);
     await admin.disconnect();
   }
-  const rate = (name: string) => figures.find((f) => f.name.startsWith(name) && f.events >= n)?.eventsPerSecond ?? 0;
+  // The floor's figure counts the rows after its first insert (see floorBaseline); the others count all n.
+  const rate = (name: string) => figures.find((f) => f.name.startsWith(name) && f.events >= (name === FIGURES.floor ? 1 : n))?.eventsPerSecond ?? 0;
   const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 100) / 100);
   const engine = figures.find((f) => f.name === FIGURES.engine && f.events >= n);
   const engineRate = engine?.endToEndSeconds ? engine.events / engine.endToEndSeconds : 0;
@@ -292,9 +339,74 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     figures,
     workerVsRawConsumption: ratio(rate(FIGURES.worker), rate(FIGURES.raw)),
     workerVsKafkaEngine: ratio(rate(FIGURES.worker), engineRate),
+    floorVsRawConsumption: ratio(rate(FIGURES.floor), rate(FIGURES.raw)),
+    workerVsFloor: ratio(rate(FIGURES.worker), rate(FIGURES.floor)),
+    cpuBoundEventsPerSecond: cpuBound(figures),
     workerRssMb,
     defaultsWorkerRssMb: defaultsRssMb,
     defaultsWorkerVsRawConsumption: ratio(rate(FIGURES.defaults), rate(FIGURES.raw)),
+  };
+}
+
+/** See {@link IngestBenchResult.cpuBoundEventsPerSecond}. */
+function cpuBound(figures: readonly BenchFigure[]): number {
+  const raw = figures.find((f) => f.name === FIGURES.raw)?.cpuPerEventUs;
+  const floor = figures.find((f) => f.name === FIGURES.floor)?.cpuPerEventUs;
+  if (!raw || !floor) return 0;
+  const unavoidableUs = floor.clickhouse + raw.bench + raw.kafka;
+  return unavoidableUs > 0 ? Math.round((availableParallelism() * 1e6) / unavoidableUs) : 0;
+}
+
+/**
+ * The floor of any worker that writes these events into the worker's tables: ClickHouse's side
+ * alone. The rows, validated, enriched and encoded in advance (their JSONEachRow lines, as the
+ * worker sends them), are inserted with the worker's own line inserter into `auth_events_ingest`,
+ * whose six views fire, 20 000 rows per insert (the worker's default batch) and two inserts in
+ * flight (the worker's two group members). No Kafka, no preparation, no dedup: no worker that
+ * consumes and inserts these events can be faster than this on the same machine.
+ */
+async function floorBaseline(clickhouseUrl: string, database: string, rows: readonly EnrichedRow[], cpuProbe: (() => EngineCpu) | undefined): Promise<BenchFigure> {
+  const insert = createLineInserter({ url: clickhouseUrl, database });
+  const lines = rows.map((row) => encodeRow(row).bytes);
+  const batches: Uint8Array[][] = [];
+  for (let i = 0; i < lines.length; i += 20_000) batches.push(lines.slice(i, i + 20_000));
+  const cpu = cpuMeter(cpuProbe);
+  // Like the worker's rate (first row counted to the last): from the first insert acknowledged to
+  // the last, counting the rows acknowledged after the first.
+  let next = 0;
+  let first: { at: number; rows: number } | undefined;
+  const member = async () => {
+    for (let batch = batches[next++]; batch; batch = batches[next++]) {
+      await insert('auth_events_ingest', batch);
+      first ??= { at: performance.now(), rows: batch.length };
+    }
+  };
+  await Promise.all([member(), member()]);
+  const done = performance.now();
+  if (!first || rows.length <= first.rows) return figure(FIGURES.floor, 0, 0, { note: 'too few rows for more than one insert' });
+  // CPU per event over every insert: ClickHouse's cost of taking a row, first insert included.
+  return figure(FIGURES.floor, rows.length - first.rows, (done - first.at) / 1000, cpu.perEvent(rows.length));
+}
+
+/** CPU used from its creation on by this process (`bench`), the engines' servers and the machine, per event. */
+function cpuMeter(probe: (() => EngineCpu) | undefined): { perEvent(events: number): Pick<BenchFigure, 'cpuPerEventUs'> } {
+  const before = probe?.();
+  const own = process.cpuUsage();
+  return {
+    perEvent(events) {
+      if (!probe || !before) return {};
+      const after = probe();
+      const ownUs = process.cpuUsage(own);
+      const us = (seconds: number) => Math.round((seconds * 1e6) / events * 100) / 100;
+      return {
+        cpuPerEventUs: {
+          bench: Math.round(((ownUs.user + ownUs.system) / events) * 100) / 100,
+          clickhouse: us(after.clickhouse - before.clickhouse),
+          kafka: us(after.kafka - before.kafka),
+          machine: us(after.machine - before.machine),
+        },
+      };
+    },
   };
 }
 
