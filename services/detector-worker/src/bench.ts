@@ -9,6 +9,17 @@ import { createRedis } from '@keywatch/redis';
 import { ordinaryEvent } from './bench-events.js';
 import { createProducer, ephemeralTarget, eventsSeen, poll, scrapeMetrics, prepareClickHouse, produceEvents, tail, workerEnvironment, type Engines, type StackTarget } from './stack.js';
 
+/** Produce→alert latency of one live phase. */
+export interface Latency {
+  rate: number;
+  achievedRate: number;
+  seconds: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface BenchReport {
   /** Events/s one worker drained from a backlog (state, alerts and commits included). */
   drainEventsPerSecond: number;
@@ -24,7 +35,12 @@ export interface BenchReport {
   /** Lua calls (EVALSHA) per event while draining. */
   redisScriptCallsPerEvent: number;
   /** Produce→alert latency at the offered rate, from alerts raised by attack events mixed into the traffic. */
-  latency: { rate: number; achievedRate: number; seconds: number; samples: number; p50Ms: number; p99Ms: number; maxMs: number };
+  latency: Latency;
+  /**
+   * The same at each of the `extraRates`, measured after the main live phase on the same worker:
+   * how latency depends on the load, with the share of the machine's CPU that was busy (0–1).
+   */
+  latencyAt: Array<Latency & { machineBusy: number }>;
   /** CPU seconds during the live phase: the worker process, Redis (all its clients), the load generator, and the whole machine (n cores = n s per s). */
   cpu: { wallSeconds: number; worker: number; redis: number; load: number; machine: number };
   loadAverage: { before: number[]; after: number[] };
@@ -199,9 +215,10 @@ async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ comm
  * measuring): (0) a bare consumer reads a backlog of `backlog` events (the baseline); (1) one
  * worker drains the same backlog: events/s, Redis commands per event; (2) live traffic at `rate`
  * events/s for `seconds` with attacks mixed in (10 a second): produce→alert latency p50/p99 over
- * the alerts they raise, and where the CPU went. Throwaway topics, database and Redis prefix.
+ * the alerts they raise, and where the CPU went; (3) the same at each of `extraRates`, latency and
+ * the machine's busy share only. Throwaway topics, database and Redis prefix.
  */
-export async function runDetectBench(engines: Engines, options: { backlog?: number; rate?: number; seconds?: number; env?: Record<string, string>; print?: (line: string) => void } = {}): Promise<BenchReport> {
+export async function runDetectBench(engines: Engines, options: { backlog?: number; rate?: number; seconds?: number; extraRates?: number[]; env?: Record<string, string>; print?: (line: string) => void } = {}): Promise<BenchReport> {
   const print = options.print ?? (() => undefined);
   const backlog = options.backlog ?? 100_000;
   const rate = options.rate ?? 10_000;
@@ -256,51 +273,65 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
     // Phase 2: live traffic at `rate`, attacks mixed in; latency = alert arrival - the raising event's time (set when produced).
     // Each alert once, at its first publication, from its first event (`first_seen`): an escalation
     // republishes the alert with the same first_seen, which is not when the escalating event came.
-    const latencies: number[] = [];
+    let latencies: number[] = [];
     const arrived = new Set<string>();
-    const liveFrom = Date.now();
+    let liveFrom = Date.now();
     const reader = await tail<Alert>(target, `${target.topicPrefix}security-alerts`, (alert, receivedAt) => {
       if (arrived.has(alert.alert_id)) return;
       arrived.add(alert.alert_id);
       const raisedBy = Date.parse(String(alert.evidence.first_seen));
       if (Number.isFinite(raisedBy) && raisedBy > liveFrom) latencies.push(receivedAt - raisedBy);
     });
-    const h0 = await batchHistograms(metricsUrl);
-    const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
-    const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(rate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(backlog) });
-    children.push(load);
-    const done = await load.line;
-    const sent = Number(done.sent);
-    print(`load generator done: ${sent} events in ${String(done.seconds)} s`);
-    const achievedRate = Math.round(sent / Number(done.seconds));
-    const loadCpu = processCpu(load.pid);
-    let lastPrint = Date.now();
-    await poll(
-      () => eventsSeen(handle),
-      (n) => {
-        if (Date.now() - lastPrint > 10_000) {
-          lastPrint = Date.now();
-          print(`… the worker is at ${n - backlog} of ${sent} live events`);
-        }
-        return n >= backlog + sent;
-      },
-      300_000,
-      100,
-    );
-    const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
-    const batches = batchBreakdown(h0, await batchHistograms(metricsUrl));
+    let offset = backlog;
+    /** One live phase at `phaseRate`, to the last of its events processed and its alerts read. */
+    const live = async (phaseRate: number) => {
+      latencies = [];
+      liveFrom = Date.now();
+      const h0 = await batchHistograms(metricsUrl);
+      const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+      const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(phaseRate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(offset) });
+      children.push(load);
+      const done = await load.line;
+      const sent = Number(done.sent);
+      print(`load generator done: ${sent} events in ${String(done.seconds)} s`);
+      const achievedRate = Math.round(sent / Number(done.seconds));
+      const loadCpu = processCpu(load.pid);
+      let lastPrint = Date.now();
+      await poll(
+        () => eventsSeen(handle),
+        (n) => {
+          if (Date.now() - lastPrint > 10_000) {
+            lastPrint = Date.now();
+            print(`… the worker is at ${n - offset} of ${sent} live events`);
+          }
+          return n >= offset + sent;
+        },
+        300_000,
+        100,
+      );
+      offset += sent;
+      const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+      const batches = batchBreakdown(h0, await batchHistograms(metricsUrl));
+      await new Promise((r) => setTimeout(r, 1000));
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const latency: Latency = { rate: phaseRate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
+      const round = (n: number) => Math.round(n * 10) / 10;
+      const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu), machine: round(cpu1.machine - cpu0.machine) };
+      print(`offered ${phaseRate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
+      print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
+      print(`live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(batches.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      return { latency, cpu, batches };
+    };
+    const { latency, cpu, batches } = await live(rate);
     const workerPeakRssMb = peakRssMb(worker.pid);
-    await new Promise((r) => setTimeout(r, 1000));
-    await reader.close();
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const latency = { rate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
-    const round = (n: number) => Math.round(n * 10) / 10;
-    const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu), machine: round(cpu1.machine - cpu0.machine) };
-    print(`offered ${rate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
-    print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
     print(`worker peak RSS ${workerPeakRssMb} MB`);
-    print(`live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(batches.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    return { drainEventsPerSecond, drainWorkerCpuUsPerEvent, redisScriptUsPerEvent, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, cpu, loadAverage: { before: loadBefore, after: loadavg() }, batches, workerPeakRssMb };
+    const latencyAt: BenchReport['latencyAt'] = [];
+    for (const extra of options.extraRates ?? []) {
+      const phase = await live(extra);
+      latencyAt.push({ ...phase.latency, machineBusy: Math.round((phase.cpu.machine / Math.max(0.001, phase.cpu.wallSeconds * cpus().length)) * 100) / 100 });
+    }
+    await reader.close();
+    return { drainEventsPerSecond, drainWorkerCpuUsPerEvent, redisScriptUsPerEvent, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, latencyAt, cpu, loadAverage: { before: loadBefore, after: loadavg() }, batches, workerPeakRssMb };
   } finally {
     for (const child of children.reverse()) await child.close();
     redis.disconnect();
