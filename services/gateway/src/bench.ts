@@ -70,10 +70,10 @@ export interface GatewayBenchRig {
   /** The demo upstream in a child process. */
   startUpstream(): Promise<BenchChild>;
   /**
-   * The demo upstream plus one Redis round trip per request and, with `kafka`, one auth-events
-   * message per request: the least a gateway of the contract does (bench-child.ts, `startFloor`).
+   * The demo upstream plus, per request, one Redis round trip (`redis`) and one auth-events message
+   * (`kafka`): what a gateway of the contract cannot avoid (bench-child.ts, `startFloor`).
    */
-  startFloor(kafka: boolean): Promise<BenchChild>;
+  startFloor(what: { redis: boolean; kafka: boolean }): Promise<BenchChild>;
   /**
    * A reference gateway in a child process, proxying to `upstreamUrl`, or serving the demo routes
    * itself when it is `null` (its default); `env` adds gateway variables.
@@ -189,7 +189,7 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
       },
       verifier: (overrides = {}) => createVerifier({ store, limiter, lookupAndLimit, environment: 'live', fingerprintSecret: BENCH_FINGERPRINT_SECRET, logger: createLogger({ name: 'bench-verifier', level: 'silent' }), ...overrides }),
       startUpstream: () => startChild('upstream', {}),
-      startFloor: (kafka) => startChild('floor', { KW_BENCH_REDIS_PREFIX: redisPrefix, ...(kafka ? { KW_BENCH_FLOOR_KAFKA: 'true' } : {}) }),
+      startFloor: ({ redis: withRedis, kafka }) => startChild('floor', { KW_BENCH_REDIS_PREFIX: redisPrefix, KW_BENCH_FLOOR_REDIS: String(withRedis), KW_BENCH_FLOOR_KAFKA: String(kafka) }),
       startGateway(upstreamUrl, gatewayEnv = {}) {
         gatewayCount.n += 1;
         return startChild('gateway', { ...(upstreamUrl ? { GATEWAY_UPSTREAM_URL: upstreamUrl } : {}), GATEWAY_PORT: '0', GATEWAY_ID: `bench-${id}-${gatewayCount.n}`, KW_BENCH_REDIS_PREFIX: redisPrefix, ...gatewayEnv });
