@@ -8,6 +8,7 @@ export function createNotifierMetrics(sample: { queueDepth: () => Promise<number
     registry,
     alerts: new Counter({ name: 'keywatch_notifier_alerts_total', help: 'Alerts consumed, by result: routed (jobs added), unrouted (no matching destination), invalid', labelNames: ['result'] as const, registers }),
     jobs: new Counter({ name: 'keywatch_notifier_jobs_added_total', help: 'Delivery jobs handed to the queue (a job id already present is not added twice)', registers }),
+    superseded: new Counter({ name: 'keywatch_notifier_jobs_superseded_total', help: 'Deliveries not queued: a higher severity of the same alert was already queued for that destination (a stale version)', registers }),
     deliveries: new Counter({
       name: 'keywatch_notifier_deliveries_total',
       help: 'Delivery attempts by result: delivered, retry (failed, will retry), dead_letter (failed for good), suppressed (alert acknowledged/resolved, destination gone), rate_limited (postponed)',

@@ -13,7 +13,15 @@ const hook = (overrides: Partial<Webhook>): Webhook => ({ id: 'wh_AAAAAAAAAAAAAA
 
 function harness(hooks: Webhook[], now = Date.now()) {
   const added: Array<{ name: string; data: { delivery_id: string; webhook_id: string; tenant_id: string | null }; opts: { jobId?: string; attempts?: number } }> = [];
-  const queue = { addBulk: async (jobs: typeof added) => void added.push(...jobs) } as unknown as DeliveryQueue;
+  // Like BullMQ: a job added stays findable by its id (completed jobs are kept).
+  const ids = new Set<string>();
+  const queue = {
+    addBulk: async (jobs: typeof added) => {
+      added.push(...jobs);
+      for (const job of jobs) ids.add(job.opts.jobId ?? '');
+    },
+    getJob: async (id: string) => (ids.has(id) ? { id } : undefined),
+  } as unknown as DeliveryQueue;
   const handler = createAlertRouter({
     webhooks: { list: async (tenant) => hooks.filter((h) => h.tenant_id === tenant), listPlatform: async () => hooks.filter((h) => h.tenant_id === null) },
     queue,
@@ -51,6 +59,28 @@ describe('routing', () => {
     expect(added.every((j) => j.opts.attempts === 5 && j.data.delivery_id === j.opts.jobId)).toBe(true);
     expect(deliveryId('x', 'y', 'high')).toMatch(/^dlv_[0-9a-f]{32}$/);
     expect(deliveryId('x', 'y', 'high')).not.toBe(deliveryId('x', 'y', 'critical'));
+  });
+
+  it('does not queue a version below a severity already queued for the destination; an escalation in order is queued', async () => {
+    const a = hook({ id: 'wh_aaaaaaaaaaaaaaaaaaaa' });
+    const { added, run } = harness([a]);
+    // Out of order across batches (two detector instances): high, then the stale medium.
+    const first = testAlert('t1', { severity: 'high' });
+    await run([first]);
+    await run([{ ...first, severity: 'medium' }]);
+    // Out of order within a batch.
+    const second = testAlert('t1', { severity: 'critical' });
+    await run([second, { ...second, severity: 'low' }]);
+    // In order: medium, then high, both delivered.
+    const third = testAlert('t1', { severity: 'medium' });
+    await run([third]);
+    await run([{ ...third, severity: 'high' }]);
+    expect(added.map((j) => j.opts.jobId)).toEqual([
+      deliveryId(first.alert_id, a.id, 'high'),
+      deliveryId(second.alert_id, a.id, 'critical'),
+      deliveryId(third.alert_id, a.id, 'medium'),
+      deliveryId(third.alert_id, a.id, 'high'),
+    ]);
   });
 
   it('sends tenantless alerts to platform destinations only, and tenant alerts to platform destinations with all_tenants', async () => {

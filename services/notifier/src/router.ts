@@ -37,6 +37,19 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
   const log = deps.logger.child({ component: 'router' });
   const maxAgeMs = deps.maxAgeMs ?? 86_400_000;
   const now = deps.now ?? Date.now;
+  /**
+   * Severity only rises within an alert, but two detector instances can publish an alert's versions
+   * out of order (services/detector-worker/README.md): a version below a severity already queued
+   * for the same destination is stale, and the security team would hear "medium" after "high".
+   * Jobs are kept unless a job of a higher severity of their alert exists for their destination
+   * (queued, delivered or dead-lettered: completed jobs are kept 30 days). An escalation in order
+   * (medium, then high) delivers both, as before.
+   */
+  async function withoutSuperseded<J extends { above: string[] }>(candidates: J[]): Promise<J[]> {
+    const found = await Promise.all(candidates.map(async (job) => (await Promise.all(job.above.map((id) => deps.queue.getJob(id)))).some((existing) => existing !== undefined && existing !== null)));
+    return candidates.filter((_, i) => !found[i]);
+  }
+
   return async (batch) => {
     const alerts: Alert[] = [];
     for (const message of batch.messages) {
@@ -51,7 +64,9 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
     // Destinations are read once per batch: each tenant's when one of its alerts is in it, the platform's once.
     const destinations = new Map<string, Webhook[]>();
     let platform: Webhook[] | undefined;
-    const jobs: Array<{ name: string; data: DeliveryJobData; opts: JobsOptions }> = [];
+    const jobs: Array<{ name: string; data: DeliveryJobData; opts: JobsOptions; above: string[] }> = [];
+    // The highest severity queued so far in this batch per alert and destination.
+    const queuedRank = new Map<string, number>();
     for (const alert of alerts) {
       if (now() - Date.parse(alert.detected_at) > maxAgeMs) {
         deps.metrics.alerts.inc({ result: 'stale' });
@@ -65,14 +80,24 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
       platform ??= await deps.webhooks.listPlatform();
       const matching = [...hooks, ...platform].filter((hook) => receivesAlertsOf(hook, alert.tenant_id) && routes(hook, alert));
       deps.metrics.alerts.inc({ result: matching.length > 0 ? 'routed' : 'unrouted' });
+      const r = rank(alert.severity);
       for (const hook of matching) {
+        const pair = `${alert.alert_id}|${hook.id}`;
+        if (r < (queuedRank.get(pair) ?? -1)) {
+          deps.metrics.superseded.inc();
+          continue;
+        }
+        queuedRank.set(pair, r);
         const id = deliveryId(alert.alert_id, hook.id, alert.severity);
-        jobs.push({ name: alert.type, data: { delivery_id: id, webhook_id: hook.id, tenant_id: alert.tenant_id, alert }, opts: { ...deps.jobOptions, jobId: id } });
+        const above = SEVERITY_ORDER.slice(r + 1).map((higher) => deliveryId(alert.alert_id, hook.id, higher));
+        jobs.push({ name: alert.type, data: { delivery_id: id, webhook_id: hook.id, tenant_id: alert.tenant_id, alert }, opts: { ...deps.jobOptions, jobId: id }, above });
       }
     }
-    if (jobs.length === 0) return;
-    await deps.queue.addBulk(jobs);
-    deps.metrics.jobs.inc(jobs.length);
-    log.debug({ partition: batch.partition, jobs: jobs.length }, 'delivery jobs added');
+    const current = await withoutSuperseded(jobs);
+    deps.metrics.superseded.inc(jobs.length - current.length);
+    if (current.length === 0) return;
+    await deps.queue.addBulk(current.map(({ name, data, opts }) => ({ name, data, opts })));
+    deps.metrics.jobs.inc(current.length);
+    log.debug({ partition: batch.partition, jobs: current.length }, 'delivery jobs added');
   };
 }
