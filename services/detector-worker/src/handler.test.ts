@@ -148,5 +148,24 @@ describe('detector handler publishing', () => {
     const handler = createDetectorHandler({ engine, store: new MemoryStore(), producer, sink: { insert: async () => undefined }, topics, metrics: createDetectorMetrics(), logger: createLogger({ name: 'test', level: 'silent' }) });
     for (let i = 0; i < 3; i += 1) await handler(batchWithAnAlert({ n: 0 }));
     expect(sentAlerts).toEqual(['high', 'critical']);
+
+    // Two batches at once: the first's send is slow, the second's fast. The versions reach the
+    // topic in the order they passed the check (medium, then high), never high then medium.
+    const versions = [[medium], [{ ...high, alert_id: `${high.alert_id}x` }]];
+    const landed: string[] = [];
+    let calls = 0;
+    const slowFirst = {
+      send: async (topic: string, messages: OutgoingMessage[]) => {
+        if (topic !== topics.securityAlerts || messages.length === 0) return;
+        const delay = calls++ === 0 ? 50 : 0;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        for (const m of messages) landed.push((JSON.parse(String(m.value)) as Alert).severity);
+      },
+      close: async () => undefined,
+    };
+    const concurrentEngine = { processBatch: async () => outcome(versions.shift() ?? []), latenessMs: 60_000 } as unknown as DetectorEngine;
+    const concurrent = createDetectorHandler({ engine: concurrentEngine, store: new MemoryStore(), producer: slowFirst, sink: { insert: async () => undefined }, topics, metrics: createDetectorMetrics(), logger: createLogger({ name: 'test', level: 'silent' }) });
+    await Promise.all([concurrent(batchWithAnAlert({ n: 0 })), concurrent(batchWithAnAlert({ n: 0 }))]);
+    expect(landed).toEqual(['medium', 'high']);
   });
 });

@@ -1,5 +1,5 @@
 import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
-import type { BatchHandler, ConsumedBatch, EventProducer } from '@keywatch/kafka';
+import type { BatchHandler, ConsumedBatch, EventProducer, OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { alertRowVersion, toAlertRow, type AlertRow } from './alert-rows.js';
 import type { DetectorEngine } from './engine.js';
@@ -55,6 +55,20 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
    * still interleave this way (documented in the README).
    */
   const sentRank = new Map<string, number>();
+  /**
+   * Alert sends go out one after another, in the order of their checks above. Two concurrent
+   * producer.send calls can reach the broker in either order (KafkaJS awaits metadata and the
+   * connection before it builds a request), so a version that passed the check first could land
+   * after a higher one that passed it later: CI saw an alert's latest version on the topic go back
+   * from high to medium with the check alone. Alerts are few, so the queue costs nothing measurable.
+   */
+  let alertSends: Promise<unknown> = Promise.resolve();
+  const sendAlertsInOrder = (messages: OutgoingMessage[]): Promise<void> => {
+    if (messages.length === 0) return Promise.resolve();
+    const sending = alertSends.then(() => deps.producer.send(deps.topics.securityAlerts, messages));
+    alertSends = sending.catch(() => undefined);
+    return sending;
+  };
   const current = (alerts: readonly Alert[]) =>
     alerts.filter((a) => {
       const rank = SEVERITY_RANK[a.severity];
@@ -130,12 +144,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
         throw error;
       });
     await Promise.all([
-      watched(
-        deps.producer.send(
-          deps.topics.securityAlerts,
-          publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
-        ),
-      ),
+      watched(sendAlertsInOrder(publish.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })))),
       watched(
         deps.producer.send(
           deps.topics.keyRevocationTriggers,
