@@ -156,7 +156,10 @@ test('the corrected detectors on the real worker: hidden and NAT stuffing, susta
     const latest = (messages: ReadonlyArray<{ value: Alert | null }>) =>
       [...new Map(messages.map((m) => [m.value?.alert_id, m.value])).values()].map((a) => [a?.type, a?.key_id ?? a?.ip, a?.severity]).sort((a, b) => String(a).localeCompare(String(b)));
     const messages = await collectMessages<Alert>(kafka.kafka, topicNames(kafka.prefix).securityAlerts, (m) => JSON.stringify(latest(m)) === JSON.stringify(expected), 10_000);
-    expect(latest(messages)).toEqual(expected);
+    // On a mismatch, every version of every alert in topic order (with partition and offset) says
+    // whether a severity was never reached or was overtaken by an older version.
+    const history = messages.map((m) => `${m.value?.type}/${m.value?.key_id ?? m.value?.ip}: ${m.value?.severity} (count ${String(m.value?.evidence.count)}) @${m.partition}:${m.offset}`);
+    expect(latest(messages), history.join('\n')).toEqual(expected);
     const triggers = await collectMessages<{ key_id: string; requested_action: string }>(kafka.kafka, kafka.topics.keyRevocationTriggers, (m) => m.length >= 1, 3_000);
     expect(triggers.map((t) => [t.value?.key_id, t.value?.requested_action])).toEqual([[key('natfound'), 'revoke']]);
   } finally {
