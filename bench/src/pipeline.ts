@@ -67,6 +67,13 @@ export async function benchIngestSuite(options: { config: EngineConfig; quick: b
     figures.push(figure('CPU per event: raw consumption, consumer + Kafka broker', perEvent(FIGURES.raw, 'bench') + perEvent(FIGURES.raw, 'kafka'), 'µs'));
     const bound = median(runs.map((r) => r.cpuBoundEventsPerSecond).filter((b) => b > 0));
     figures.push(figure('the machine\'s bound on any design: cores ÷ those CPU costs per event', bound, 'events/s', { baseline: { name: FIGURES.raw, value: raw } }));
+    // A worker in JavaScript reads each message and writes each row at least: with only that added.
+    const parseUs = median(runs.map((r) => r.jsParseStringifyUs).filter((us) => us > 0));
+    if (Number.isFinite(parseUs)) {
+      figures.push(figure('CPU per event: JSON.parse of the message + JSON.stringify of its row (bench process)', parseUs, 'µs'));
+      const jsBound = median(runs.map((r) => r.cpuBoundJsEventsPerSecond).filter((b) => b > 0));
+      figures.push(figure("the machine's bound on a JavaScript worker: cores ÷ (those costs + parse and stringify)", jsBound, 'events/s', { baseline: { name: FIGURES.raw, value: raw } }));
+    }
   }
   figures.push(figure('ingest worker peak RSS (its own process, with its launch flags)', median(runs.map((r) => r.workerRssMb)), 'MB', { target: { below: 400 } }));
   figures.push(figure('ingest worker peak RSS (its own process, V8 defaults)', median(runs.map((r) => r.defaultsWorkerRssMb)), 'MB'));

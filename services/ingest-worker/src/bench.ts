@@ -97,6 +97,14 @@ export interface IngestBenchResult {
    * raw consumption (0 without `cpuProbe` or the floor).
    */
   cpuBoundEventsPerSecond: number;
+  /**
+   * CPU µs per event of the least a worker written in JavaScript does besides: `JSON.parse` of the
+   * message's bytes and `JSON.stringify` of its row, measured in this process on the same
+   * messages (median of three passes).
+   */
+  jsParseStringifyUs: number;
+  /** {@link cpuBoundEventsPerSecond} with {@link jsParseStringifyUs} added to the unavoidable CPU (0 when that is 0). */
+  cpuBoundJsEventsPerSecond: number;
   /** Peak RSS of the worker process (VmHWM), MB; 0 where /proc is missing. */
   workerRssMb: number;
   /** The same for the run on V8's defaults (0 when not run). */
@@ -204,6 +212,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
   const groups: string[] = [];
   let workerRssMb = 0;
   let defaultsRssMb = 0;
+  let jsParseStringifyUs = 0;
   const extraDatabases: string[] = [];
   try {
     await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(database)}`);
@@ -320,6 +329,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     // Baseline 4: ClickHouse's Kafka engine → materialized view → MergeTree: no validation, no
     // enrichment, no dead letters, no dedup, one view instead of six.
     if (options.kafkaEngine ?? true) figures.push(await kafkaEngineBaseline(ch, admin, options.kafkaBrokers, topics.authEvents, `bench-engine-${stamp}`, n, groups));
+    jsParseStringifyUs = parseStringifyUs(all);
   } finally {
     await root.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);
     for (const extra of extraDatabases) await root.command(sql`DROP DATABASE IF EXISTS ${identifier(extra)}`).catch(() => undefined);
@@ -342,19 +352,40 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     floorVsRawConsumption: ratio(rate(FIGURES.floor), rate(FIGURES.raw)),
     workerVsFloor: ratio(rate(FIGURES.worker), rate(FIGURES.floor)),
     cpuBoundEventsPerSecond: cpuBound(figures),
+    jsParseStringifyUs,
+    cpuBoundJsEventsPerSecond: jsParseStringifyUs > 0 ? cpuBound(figures, jsParseStringifyUs) : 0,
     workerRssMb,
     defaultsWorkerRssMb: defaultsRssMb,
     defaultsWorkerVsRawConsumption: ratio(rate(FIGURES.defaults), rate(FIGURES.raw)),
   };
 }
 
-/** See {@link IngestBenchResult.cpuBoundEventsPerSecond}. */
-function cpuBound(figures: readonly BenchFigure[]): number {
+/** See {@link IngestBenchResult.cpuBoundEventsPerSecond}; `extraUs`: CPU per event added to the unavoidable. */
+function cpuBound(figures: readonly BenchFigure[], extraUs = 0): number {
   const raw = figures.find((f) => f.name === FIGURES.raw)?.cpuPerEventUs;
   const floor = figures.find((f) => f.name === FIGURES.floor)?.cpuPerEventUs;
   if (!raw || !floor) return 0;
-  const unavoidableUs = floor.clickhouse + raw.bench + raw.kafka;
+  const unavoidableUs = floor.clickhouse + raw.bench + raw.kafka + extraUs;
   return unavoidableUs > 0 ? Math.round((availableParallelism() * 1e6) / unavoidableUs) : 0;
+}
+
+/**
+ * See {@link IngestBenchResult.jsParseStringifyUs}: `JSON.parse` of each message as the worker
+ * receives it (bytes) and `JSON.stringify` of its row, CPU µs per event, median of three passes.
+ * Run after the engines are idle again, in this process, on one core.
+ */
+function parseStringifyUs(events: readonly AuthEvent[]): number {
+  const messages = events.map((e) => Buffer.from(JSON.stringify(e)));
+  const passes: number[] = [];
+  let length = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    const started = process.cpuUsage();
+    for (const message of messages) length += JSON.stringify(toRow(JSON.parse(message.toString('utf8')) as AuthEvent)).length;
+    const used = process.cpuUsage(started);
+    passes.push((used.user + used.system) / messages.length);
+  }
+  // `length` keeps the work from being optimised away.
+  return length > 0 ? Math.round(passes.sort((a, b) => a - b)[1]! * 100) / 100 : 0;
 }
 
 /**
