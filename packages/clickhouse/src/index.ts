@@ -3,3 +3,4 @@ export { sql, identifier, join, literal, formatDateTime, type Sql, type SqlValue
 export { runMigrations, type MigrationOptions, type MigrationResult, type MigrationStatus } from './migrations.js';
 export { ClickHouseRequestError, MigrationError, type ClickHouseOperation, type MigrationErrorCode } from './errors.js';
 export { FEATURES, parseServerVersion, versionAtLeast, type ServerVersion } from './version.js';
+export { groupInserts, type GroupInsertsOptions, type RowInserter } from './group-inserts.js';

@@ -1,5 +1,5 @@
 import { createAlertStatusStore } from '@keywatch/alerts';
-import { createClickHouse } from '@keywatch/clickhouse';
+import { createClickHouse, groupInserts } from '@keywatch/clickhouse';
 import { topicNames } from '@keywatch/contracts';
 import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
@@ -67,7 +67,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     maxWaitTimeMs: 100,
     minBytes: config.DETECTOR_FETCH_MIN_BYTES,
     partitionsConsumedConcurrently: config.DETECTOR_PARTITIONS_CONCURRENTLY,
-    handler: createDetectorHandler({ engine, store, producer, sink: clickhouse, topics, metrics, logger: log, closing: () => closing !== undefined }),
+    handler: createDetectorHandler({ engine, store, producer, sink: groupInserts(clickhouse), topics, metrics, logger: log, closing: () => closing !== undefined }),
   });
   const server = await serveMetrics(metrics.registry, config.DETECTOR_METRICS_HOST, config.DETECTOR_METRICS_PORT);
   const parts: Closeable[] = [

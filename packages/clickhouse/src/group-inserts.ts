@@ -1,0 +1,82 @@
+/** Anything that inserts rows into a table and resolves once ClickHouse acknowledged them. */
+export interface RowInserter<R = object> {
+  insert(table: string, rows: readonly R[]): Promise<void>;
+}
+
+/** Sizes of {@link groupInserts}. */
+export interface GroupInsertsOptions {
+  /** Rows per grouped insert at most; callers beyond it wait for the next one (a caller's rows are never split). Default 50 000. */
+  maxRows?: number;
+}
+
+interface Waiting<R> {
+  rows: readonly R[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for small inserts: at most one insert per table in flight, and the rows of every
+ * call that arrives meanwhile go out together in the next one. Each call still resolves only once
+ * its own rows are acknowledged, and rejects when they were not.
+ *
+ * Every INSERT makes a part that ClickHouse merges later (its guidance: about one insert per
+ * second per table). The detector writes a few alert rows per batch, with several partitions'
+ * batches at once: one insert per batch was dozens per second, and the merges competed for the
+ * CPU with detection itself. Idle, a call goes out at once (after the current tick, so the calls
+ * of one tick share an insert); under load the inserts are as frequent as ClickHouse answers them.
+ *
+ * When a grouped insert fails, each of its calls is tried again on its own, so rows ClickHouse
+ * refuses fail only their own caller (who decides whether to retry) and an outage fails them all.
+ */
+export function groupInserts<R>(target: RowInserter<R>, options: GroupInsertsOptions = {}): RowInserter<R> {
+  const maxRows = options.maxRows ?? 50_000;
+  const queues = new Map<string, Array<Waiting<R>>>();
+
+  const settleAlone = (table: string, call: Waiting<R>) => target.insert(table, call.rows).then(call.resolve, call.reject);
+
+  async function flush(table: string): Promise<void> {
+    const waiting = queues.get(table);
+    if (!waiting) return;
+    try {
+      while (waiting.length > 0) {
+        const group: Array<Waiting<R>> = [];
+        let count = 0;
+        while (waiting.length > 0 && (group.length === 0 || count + waiting[0]!.rows.length <= maxRows)) {
+          const call = waiting.shift()!;
+          group.push(call);
+          count += call.rows.length;
+        }
+        if (group.length === 1) {
+          await settleAlone(table, group[0]!);
+          continue;
+        }
+        try {
+          await target.insert(table, group.flatMap((call) => call.rows));
+          for (const call of group) call.resolve();
+        } catch {
+          await Promise.all(group.map((call) => settleAlone(table, call)));
+        }
+      }
+    } finally {
+      // Nothing waits (no await since the loop's check): the next call starts a new queue.
+      queues.delete(table);
+    }
+  }
+
+  return {
+    insert(table, rows) {
+      if (rows.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        let waiting = queues.get(table);
+        if (!waiting) {
+          waiting = [];
+          queues.set(table, waiting);
+          // After this tick: the calls made in it share the first insert.
+          queueMicrotask(() => void flush(table));
+        }
+        waiting.push({ rows, resolve, reject });
+      });
+    },
+  };
+}
