@@ -5,6 +5,7 @@ import { createLogger } from '@keywatch/logger';
 import type { BenchReport } from '@keywatch/detector-worker';
 import type { SuiteResult } from './keys.js';
 import { median } from './harness.js';
+import { engineCpuSeconds } from './procs.js';
 import { figure } from './report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,7 +38,7 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
   const reports: BenchReport[] = [];
   for (let r = 0; r < runs; r += 1) {
     if (runs > 1) options.progress(`detect run ${r + 1}/${runs}`);
-    reports.push(await runDetectBench(engines, { ...settings, print: options.progress }));
+    reports.push(await runDetectBench(engines, { ...settings, print: options.progress, cpuProbe: engineCpuSeconds }));
   }
   const of = (pick: (report: BenchReport) => number) => median(reports.map(pick));
   const raw = { name: 'bare consumer, same backlog', value: of((r) => r.rawConsumeEventsPerSecond) };
@@ -59,6 +60,8 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
       figure('live phase: handler time per batch (mean, commit excluded)', of((r) => r.batches.meanMs), 'ms'),
       figure('live phase CPU: worker', of((r) => r.cpu.worker), 's'),
       figure('live phase CPU: Redis (all clients)', of((r) => r.cpu.redis), 's'),
+      figure('live phase CPU: ClickHouse', of((r) => r.cpu.clickhouse), 's'),
+      figure('live phase CPU: Kafka broker', of((r) => r.cpu.kafka), 's'),
       figure('live phase CPU: whole machine', of((r) => r.cpu.machine), 's'),
     ],
     notes: { detect: { ...settings, runs, reports } },

@@ -41,8 +41,12 @@ export interface BenchReport {
    * how latency depends on the load, with the share of the machine's CPU that was busy (0–1).
    */
   latencyAt: Array<Latency & { machineBusy: number }>;
-  /** CPU seconds during the live phase: the worker process, Redis (all its clients), the load generator, and the whole machine (n cores = n s per s). */
-  cpu: { wallSeconds: number; worker: number; redis: number; load: number; machine: number };
+  /**
+   * CPU seconds during the live phase: the worker process, Redis (all its clients), the load
+   * generator, ClickHouse's and Kafka's servers (with `cpuProbe`, else 0), and the whole machine
+   * (n cores = n s per s).
+   */
+  cpu: { wallSeconds: number; worker: number; redis: number; load: number; clickhouse: number; kafka: number; machine: number };
   loadAverage: { before: number[]; after: number[] };
   /** The worker's batches during the live phase: how many, mean events and wall ms per batch, and mean ms per stage (see metrics.ts). */
   /** The worker process's peak RSS over both phases, MB. */
@@ -218,7 +222,19 @@ async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ comm
  * the alerts they raise, and where the CPU went; (3) the same at each of `extraRates`, latency and
  * the machine's busy share only. Throwaway topics, database and Redis prefix.
  */
-export async function runDetectBench(engines: Engines, options: { backlog?: number; rate?: number; seconds?: number; extraRates?: number[]; env?: Record<string, string>; print?: (line: string) => void } = {}): Promise<BenchReport> {
+export async function runDetectBench(
+  engines: Engines,
+  options: {
+    backlog?: number;
+    rate?: number;
+    seconds?: number;
+    extraRates?: number[];
+    env?: Record<string, string>;
+    print?: (line: string) => void;
+    /** CPU seconds so far of the ClickHouse and Kafka servers (the bench package reads /proc). */
+    cpuProbe?: () => { clickhouse: number; kafka: number };
+  } = {},
+): Promise<BenchReport> {
   const print = options.print ?? (() => undefined);
   const backlog = options.backlog ?? 100_000;
   const rate = options.rate ?? 10_000;
@@ -288,6 +304,7 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
       latencies = [];
       liveFrom = Date.now();
       const h0 = await batchHistograms(metricsUrl);
+      const engines0 = options.cpuProbe?.() ?? { clickhouse: 0, kafka: 0 };
       const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
       const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(phaseRate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(offset) });
       children.push(load);
@@ -311,14 +328,19 @@ export async function runDetectBench(engines: Engines, options: { backlog?: numb
       );
       offset += sent;
       const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+      const engines1 = options.cpuProbe?.() ?? { clickhouse: 0, kafka: 0 };
       const batches = batchBreakdown(h0, await batchHistograms(metricsUrl));
       await new Promise((r) => setTimeout(r, 1000));
       const sorted = [...latencies].sort((a, b) => a - b);
       const latency: Latency = { rate: phaseRate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
       const round = (n: number) => Math.round(n * 10) / 10;
-      const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu), machine: round(cpu1.machine - cpu0.machine) };
+      const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu),
+        clickhouse: round(engines1.clickhouse - engines0.clickhouse),
+        kafka: round(engines1.kafka - engines0.kafka),
+        machine: round(cpu1.machine - cpu0.machine),
+      };
       print(`offered ${phaseRate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
-      print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
+      print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s${options.cpuProbe ? `, ClickHouse ${cpu.clickhouse} s, Kafka ${cpu.kafka} s` : ''}, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
       print(`live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(batches.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       return { latency, cpu, batches };
     };
