@@ -52,8 +52,11 @@ export const detectorConfig = defineConfig({
    * batch costs a fixed number of Redis calls and commits. Default 256 KiB.
    */
   DETECTOR_FETCH_MIN_BYTES: int({ default: 256 * 1024, min: 1 }),
-  /** Partitions' batches processed at once by one instance (each still commits only after its own work). Default 4. */
-  DETECTOR_PARTITIONS_CONCURRENTLY: int({ default: 4, min: 1, max: 64 }),
+  /**
+   * Partitions' batches processed at once by one instance (each still commits only after its own
+   * work). Default 12, all of auth-events' partitions: one wave of batches per fetch (see README).
+   */
+  DETECTOR_PARTITIONS_CONCURRENTLY: int({ default: 12, min: 1, max: 64 }),
   /**
    * State shards: Redis hash slots the state is spread over (one Lua call per shard and round of a
    * batch). Changing it moves every key: only on a fresh state prefix. Default 16.
