@@ -107,6 +107,23 @@ describe('groupInserts', () => {
     expect(seen).toEqual([[1, 2], [1], [2], [3]]);
   });
 
+  it('rejects the calls, and goes on, when the target throws instead of rejecting', async () => {
+    let throwing = true;
+    const grouped = groupInserts<Row>({
+      insert: (_table, batch) => {
+        if (throwing) throw new Error(`cannot send ${batch.length}`);
+        return Promise.resolve();
+      },
+    });
+    const results = await Promise.allSettled([grouped.insert('t', rows(1)), grouped.insert('t', rows(2, 3))]);
+    expect(results).toEqual([
+      { status: 'rejected', reason: new Error('cannot send 1') },
+      { status: 'rejected', reason: new Error('cannot send 2') },
+    ]);
+    throwing = false;
+    await expect(grouped.insert('t', rows(4))).resolves.toBeUndefined();
+  });
+
   it('puts at most maxRows rows in one insert, never splitting a call', async () => {
     const { target, inserts, release, tick } = recorder();
     const grouped = groupInserts(target, { maxRows: 3 });

@@ -26,14 +26,24 @@ interface Waiting<R> {
  * CPU with detection itself. Idle, a call goes out at once (after the current tick, so the calls
  * of one tick share an insert); under load the inserts are as frequent as ClickHouse answers them.
  *
- * When a grouped insert fails, each of its calls is tried again on its own, so rows ClickHouse
- * refuses fail only their own caller (who decides whether to retry) and an outage fails them all.
+ * When a grouped insert fails, each of its calls is tried again on its own (those inserts run at
+ * once), so rows ClickHouse refuses fail only their own caller (who decides whether to retry) and
+ * an outage fails them all. The price of grouping: a slow insert delays every caller queued behind
+ * it, where each used to wait for its own.
  */
 export function groupInserts<R>(target: RowInserter<R>, options: GroupInsertsOptions = {}): RowInserter<R> {
   const maxRows = options.maxRows ?? 50_000;
   const queues = new Map<string, Array<Waiting<R>>>();
 
-  const settleAlone = (table: string, call: Waiting<R>) => target.insert(table, call.rows).then(call.resolve, call.reject);
+  // Never throws, even when the target throws instead of rejecting: the call is settled either way.
+  const settleAlone = async (table: string, call: Waiting<R>): Promise<void> => {
+    try {
+      await target.insert(table, call.rows);
+      call.resolve();
+    } catch (error) {
+      call.reject(error);
+    }
+  };
 
   async function flush(table: string): Promise<void> {
     const waiting = queues.get(table);
