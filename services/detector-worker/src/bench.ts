@@ -334,7 +334,11 @@ export async function runDetectBench(
       const sorted = [...latencies].sort((a, b) => a - b);
       const latency: Latency = { rate: phaseRate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
       const round = (n: number) => Math.round(n * 10) / 10;
-      const cpu = { wallSeconds: round((cpu1.at - cpu0.at) / 1000), worker: round(cpu1.worker - cpu0.worker), redis: round(cpu1.redis - cpu0.redis), load: round(loadCpu),
+      const cpu = {
+        wallSeconds: round((cpu1.at - cpu0.at) / 1000),
+        worker: round(cpu1.worker - cpu0.worker),
+        redis: round(cpu1.redis - cpu0.redis),
+        load: round(loadCpu),
         clickhouse: round(engines1.clickhouse - engines0.clickhouse),
         kafka: round(engines1.kafka - engines0.kafka),
         machine: round(cpu1.machine - cpu0.machine),

@@ -1,5 +1,6 @@
 import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
 import type { BatchHandler, ConsumedBatch, EventProducer, OutgoingMessage } from '@keywatch/kafka';
+import type { RowInserter } from '@keywatch/clickhouse';
 import type { Logger } from '@keywatch/logger';
 import { alertRowVersion, toAlertRow, type AlertRow } from './alert-rows.js';
 import type { DetectorEngine } from './engine.js';
@@ -7,10 +8,8 @@ import { SEVERITY_RANK } from './detectors/types.js';
 import type { DetectorMetrics } from './metrics.js';
 import type { StateStore } from './state/store.js';
 
-/** Where alert rows go: ClickHouse in production. */
-export interface AlertSink {
-  insert(table: string, rows: readonly AlertRow[]): Promise<void>;
-}
+/** Where alert rows go: ClickHouse in production (through `groupInserts`). */
+export type AlertSink = RowInserter<AlertRow>;
 
 export interface HandlerDependencies {
   engine: DetectorEngine;
