@@ -81,7 +81,7 @@ const code = (values: readonly string[]) => values.map((v) => `\`${v}\``).join('
 
 const TOPIC_ROWS: Readonly<Record<keyof typeof TOPICS, { key: string; carries: string }>> = {
   authEvents: { key: '`key_id`, else `key_fingerprint`, else `ip`', carries: 'one [auth event](#auth-event) per request a gateway decided' },
-  authEventsDlq: { key: 'as consumed', carries: 'auth-event messages that did not validate, reason in the `keywatch-dlq-reason` header' },
+  authEventsDlq: { key: 'the original key', carries: 'auth-event messages that did not validate, body and headers as consumed, the reason in the `keywatch-dlq-reason` header' },
   securityAlerts: { key: '`dedup_key`', carries: '[alerts](#alert): new, and again when the severity rises' },
   keyRevocationTriggers: { key: '`key_id`', carries: "[revocation triggers](#revocation-trigger): a detector's request to suspend or revoke" },
   keyLifecycle: { key: '`key_id`', carries: '[key lifecycle events](#key-lifecycle-event): gateways drop cached keys, the audit log follows' },
@@ -205,7 +205,7 @@ const KEY_STATES: Meanings<KeyState> = {
   deactivated: 'switched off by a person; reversible',
   suspended: 'switched off by an automatic trigger; reversible',
   revoked: 'final',
-  expired: 'past `expires_at` or past its rotation grace period; final',
+  expired: 'past `expires_at` or past its rotation grace period; can only be revoked',
 };
 
 const LIFECYCLE_TYPES: Meanings<KeyLifecycleType> = {
