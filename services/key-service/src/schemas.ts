@@ -96,7 +96,7 @@ export const AuditQuery = z.strictObject({
 
 export const PolicyQuery = z.strictObject({ tenant_id: TenantId.optional() });
 
-/** `PUT /v1/policy`: how this tenant's keys respond to revocation triggers (extension of section 8). */
+/** `PUT /v1/policy`: how this tenant's keys respond to revocation triggers (docs/contracts.md#key-service). */
 export const PolicyBody = z.strictObject({
   tenant_id: TenantId.optional(),
   mode: z.enum(['notify_only', 'suspend', 'revoke']),
