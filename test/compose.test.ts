@@ -45,7 +45,7 @@ describe('docker-compose.yml', () => {
     expect(command).toContain('--maxmemory-policy noeviction');
   });
 
-  it('publishes the default ports of CONTRACTS.md section 9', () => {
+  it('publishes the default ports of docs/contracts.md#environment', () => {
     expect(services.kafka?.ports).toContain('9092:9092');
     expect(services.clickhouse?.ports).toContain('8123:8123');
     expect(services.redis?.ports).toContain('6379:6379');

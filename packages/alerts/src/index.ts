@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 
 /**
- * The people's side of an alert (CONTRACTS.md section 4 has no status field): open until someone
+ * The people's side of an alert (docs/contracts.md#alert has no status field): open until someone
  * acknowledges or resolves it through `POST /v1/alerts/:id/ack|resolve` on the analytics API.
  *
  * Two stores, two readers:

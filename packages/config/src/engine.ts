@@ -14,7 +14,7 @@ function hostPort(item: string): string | undefined {
 
 /**
  * Where the engines are and how loudly to log: the variables every service, the CLI and the tests
- * share (CONTRACTS section 9). Defaults point at the local stack.
+ * share (docs/contracts.md#environment). Defaults point at the local stack.
  */
 export const engineConfig = z.object({
   /** Kafka bootstrap servers, `host:port` comma-separated. Default `127.0.0.1:9092`. */

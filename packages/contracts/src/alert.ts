@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ContractVersion, IpAddress, NonEmptyString } from './fields.js';
 import { Rfc3339, parseEventTime } from './time.js';
 
-/** What a detector found (CONTRACTS section 4). */
+/** What a detector found (docs/contracts.md#alert-types). */
 export const AlertType = z.enum([
   'failed_auth_spike',
   'credential_stuffing',
@@ -24,7 +24,7 @@ export const AlertAction = z.enum(['none', 'suspend_requested', 'revoke_requeste
 export type AlertAction = z.infer<typeof AlertAction>;
 
 /**
- * A security alert (topic `security-alerts`, CONTRACTS section 4). Cross-field rules (window order,
+ * A security alert (topic `security-alerts`, docs/contracts.md#alert). Cross-field rules (window order,
  * a tenant for every key, a key for every action) are checked once every field is valid on its own.
  */
 export const Alert = z

@@ -20,7 +20,7 @@ export const RouteTemplate = z
   // A query string is never part of a template and may carry ids or credentials.
   .refine((route) => !/[?#\s]/.test(route), 'must be a route template without query, fragment or spaces');
 
-/** One request seen by a gateway (topic `auth-events`, CONTRACTS section 2). */
+/** One request seen by a gateway (topic `auth-events`, docs/contracts.md#auth-event). */
 export const AuthEvent = z.object({
   v: ContractVersion,
   event_id: EventId,

@@ -23,7 +23,7 @@ export const KeyLifecycleType = z.enum([
 ]);
 export type KeyLifecycleType = z.infer<typeof KeyLifecycleType>;
 
-/** A change to a key (topic `key-lifecycle`, CONTRACTS section 6); gateways drop cached keys on it. */
+/** A change to a key (topic `key-lifecycle`, docs/contracts.md#key-lifecycle-event); gateways drop cached keys on it. */
 export const KeyLifecycleEvent = z.object({
   v: ContractVersion,
   event_id: EventId,

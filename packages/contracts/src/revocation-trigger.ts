@@ -7,7 +7,7 @@ import { EventTime } from './time.js';
 export const RequestedAction = z.enum(['suspend', 'revoke']);
 export type RequestedAction = z.infer<typeof RequestedAction>;
 
-/** A detector's request to act on a key (topic `key-revocation-triggers`, CONTRACTS section 5). */
+/** A detector's request to act on a key (topic `key-revocation-triggers`, docs/contracts.md#revocation-trigger). */
 export const RevocationTrigger = z.object({
   v: ContractVersion,
   trigger_id: NonEmptyString,

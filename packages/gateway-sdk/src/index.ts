@@ -16,5 +16,5 @@ export { createLookupAndLimit, type LookupAndLimit, type LookupAndLimitOptions, 
 export { createRouteTable, type RedisFailurePolicy, type RouteMatch, type RouteRule, type RouteTable } from './routes.js';
 export { createDiskSpool, type DiskSpool, type DiskSpoolOptions } from './spool.js';
 export { createVerifier, RedisTimeoutError, unverifiable, type Degradation, type KeyLookup, type Verification, type Verifier, type VerifierOptions, type VerifyInput } from './verifier.js';
-// For receivers of Keywatch's alert webhooks: verify `Keywatch-Signature` (CONTRACTS.md section 8).
+// For receivers of Keywatch's alert webhooks: verify `Keywatch-Signature` (docs/contracts.md#webhook-signature).
 export { SIGNATURE_HEADER, signPayload, verifyWebhookSignature, type VerifyFailure, type VerifyOptions, type VerifyResult } from '@keywatch/webhooks/signature';

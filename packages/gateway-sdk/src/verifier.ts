@@ -81,7 +81,7 @@ export interface VerifyInput {
 export type Degradation = 'redis_unavailable' | 'verification_failed';
 
 /**
- * The verifier's answer: always a CONTRACTS.md section 2 outcome. A request that a fail-closed
+ * The verifier's answer: always an outcome of docs/contracts.md#outcomes. A request that a fail-closed
  * route refuses because Redis cannot answer is `rate_limited` (429 with `Retry-After`, no
  * `rate_limit` state) with `degraded` set: the one contract refusal that tells the client its
  * credential was not judged and to come back later (see the README, "Redis outages").

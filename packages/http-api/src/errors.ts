@@ -1,6 +1,6 @@
 import type { Issue } from '@keywatch/contracts';
 
-/** The statuses CONTRACTS.md section 8 allows for errors (shared by every Keywatch HTTP API). */
+/** The statuses docs/contracts.md#errors allows for errors (shared by every Keywatch HTTP API). */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429;
 
 /**

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { ApiError, type ErrorBody, type RefusalStatus } from './errors.js';
 
 /**
- * The Fastify side of CONTRACTS.md section 8's error shape `{ error: { code, message, field? } }`:
+ * The Fastify side of the error shape of docs/contracts.md#errors `{ error: { code, message, field? } }`:
  * every refusal — by a handler, by Fastify (body, content type, URL), by Node's HTTP parser (bad
  * header bytes, headers too large, unknown method), by a CONNECT — answers in that shape, with a
  * fixed message (never the URL, a header or the body echoed back: they may hold a secret) and a

@@ -13,7 +13,7 @@
  * | `{ks}:tenant:<tenant>` | zset | the tenant's key ids by created_at ms |
  * | `{ks}:tenants` | set | tenants with keys or audit entries |
  * | `{ks}:audit:<tenant>` | stream | the tenant's audit entries; ids carry the caller's clock; never trimmed |
- * | `{ks}:outbox` | stream | lifecycle events (`event` = CONTRACTS.md section 6 JSON), group `relay`; entries deleted once acknowledged |
+ * | `{ks}:outbox` | stream | lifecycle events (`event` = docs/contracts.md#key-lifecycle-event JSON), group `relay`; entries deleted once acknowledged |
  * | `{ks}:expiries` | zset | ids of `active`/`rotating` keys by expires_at ms |
  * | `{ks}:policy:<tenant>` | hash | the tenant's trigger policy |
  * | `{ks}:actions:<tenant>:<yyyymmddhh>` | string | automatic actions in that UTC hour; TTL 2 h |

@@ -98,7 +98,7 @@ local function audit(tenant, now, fields)
   return redis.call('XADD', key, ms .. '-*', unpack(fields))
 end
 
--- The lifecycle event (CONTRACTS.md section 6) for the relay to publish.
+-- The lifecycle event (docs/contracts.md#key-lifecycle-event) for the relay to publish.
 local function announce(event_id, ts, tenant, key_id, kind, actor, reason)
   local event = {v = 1, event_id = event_id, ts = ts, tenant_id = tenant, key_id = key_id, type = kind, actor = actor, reason = reason or cjson.null}
   redis.call('XADD', base .. 'outbox', '*', 'event', cjson.encode(event))

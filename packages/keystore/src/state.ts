@@ -14,7 +14,7 @@ export interface TransitionRule {
 }
 
 /**
- * The key state machine (CONTRACTS.md section 1). On top of `from`: `reactivate` is refused for a
+ * The key state machine (docs/contracts.md#key-states). On top of `from`: `reactivate` is refused for a
  * key that was rotated (its successor is the live key) or whose expires_at has passed.
  */
 export const TRANSITIONS: Readonly<Record<Transition, TransitionRule>> = {

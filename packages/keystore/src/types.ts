@@ -7,7 +7,7 @@ export interface RateLimitPolicy {
 }
 
 /**
- * A key record as stored (CONTRACTS.md section 1): never the key itself, only its hash (kept out
+ * A key record as stored (docs/contracts.md#key-format): never the key itself, only its hash (kept out
  * of this type: it is an index, not a field anyone reads back), prefix and last 4 characters.
  * Times are RFC 3339 UTC strings with milliseconds.
  */
@@ -80,7 +80,7 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
-/** The per-tenant policy for revocation triggers (CONTRACTS.md section 5). */
+/** The per-tenant policy for revocation triggers (docs/contracts.md#revocation-trigger). */
 export interface TriggerPolicy {
   mode: 'notify_only' | 'suspend' | 'revoke';
   /** Live keys are never auto-revoked (only suspended) unless this is true. Default false. */

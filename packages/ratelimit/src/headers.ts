@@ -1,7 +1,7 @@
 import type { RateLimitResult } from './limiter.js';
 
 /**
- * The rate-limit response headers of CONTRACTS.md section 8, values as strings. A type alias, not
+ * The rate-limit response headers of docs/contracts.md#errors, values as strings. A type alias, not
  * an interface, so it can be passed where a `Record<string, string>` of headers is expected.
  */
 export type RateLimitHeaders = {

@@ -11,7 +11,7 @@ export const DELIVERY_QUEUE = 'webhook-deliveries';
  */
 export const DEFAULT_QUEUE_PREFIX = '{keywatch:notifier}';
 
-/** The alert fields the notifier needs (the job carries the whole alert, CONTRACTS.md section 4). */
+/** The alert fields the notifier needs (the job carries the whole alert, docs/contracts.md#alert). */
 export interface AlertPayload {
   alert_id: string;
   type: string;

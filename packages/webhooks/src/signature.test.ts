@@ -6,7 +6,7 @@ const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const secret = fc.string({ minLength: 1, maxLength: 64 });
 
 describe('Keywatch-Signature', () => {
-  it('has the shape of CONTRACTS.md section 8 and the documented HMAC', async () => {
+  it('has the shape of docs/contracts.md#webhook-signature and the documented HMAC', async () => {
     const { createHmac } = await import('node:crypto');
     const header = signPayload(['whsec_a'], '{"x":1}', NOW);
     const t = Math.floor(NOW / 1000);

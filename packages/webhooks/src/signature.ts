@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header every webhook request carries (CONTRACTS.md section 8). */
+/** The header every webhook request carries (docs/contracts.md#webhook-signature). */
 export const SIGNATURE_HEADER = 'Keywatch-Signature';
 
 /** The signature's hex digest: HMAC-SHA256(secret, "<t>.<raw body>"). */

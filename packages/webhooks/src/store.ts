@@ -9,7 +9,7 @@ export const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'cr
 /**
  * A destination as the API shows it (never a secret). A tenant's destination (`tenant_id` set)
  * receives that tenant's alerts only. A platform destination (`tenant_id: null`, created by the
- * root key) receives the alerts without a tenant (CONTRACTS.md section 4: unknown keys, e.g.
+ * root key) receives the alerts without a tenant (docs/contracts.md#alert: unknown keys, e.g.
  * credential stuffing) and, when `all_tenants`, every tenant's alerts too.
  */
 export interface Webhook {

@@ -25,7 +25,7 @@ const Time = z.string().refine((text) => parseEventTime(text) !== null, 'must be
 
 export const AlertsQuery = z.strictObject({
   status: AlertStatusEnum.optional().describe('open, acknowledged or resolved'),
-  type: AlertType.optional().describe('one alert type of CONTRACTS.md section 4'),
+  type: AlertType.optional().describe('one alert type of docs/contracts.md#alert-types'),
   severity: Severity.optional().describe('low, medium, high or critical (exact)'),
   key_id: z.string().refine(isKeyId, 'must be a key id (key_ followed by 20+ url-safe characters)').optional().describe('alerts about this key'),
   from: Time.optional().describe('detected at or after, RFC 3339'),
@@ -43,7 +43,7 @@ export const AlertIdParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-
 
 export const AlertNoteBody = z.strictObject({ note: z.string().max(2000, 'must be at most 2000 characters').optional().describe('why (kept with the status and in the audit)') }).optional();
 
-/** An alert as the feed answers it: CONTRACTS.md section 4 plus count, updated_at and the status fields. */
+/** An alert as the feed answers it: docs/contracts.md#alert plus count, updated_at and the status fields. */
 export interface AlertView {
   v: 1;
   alert_id: string;

@@ -31,7 +31,7 @@ function tenantOf(caller: Caller, requested: string | undefined): string {
   return requested;
 }
 
-/** The analytics HTTP API of CONTRACTS.md section 8 (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
+/** The analytics HTTP API of docs/contracts.md#analytics-api (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false }));
   const log = deps.logger;
@@ -116,7 +116,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch analytics API',
     description:
-      'Usage analytics per key and tenant, and the alert feed with its lifecycle (CONTRACTS.md section 8). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is CONTRACTS.md section 4 plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
+      'Usage analytics per key and tenant, and the alert feed with its lifecycle (docs/contracts.md#analytics-api). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is docs/contracts.md#alert plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
     bearer: 'a secret key with analytics:read (analytics) or audit:read (alerts)',
     errors: [
       ['400', 'invalid parameter or body (`field` names it), or a range too large for the interval (`range_too_large`)'],

@@ -45,7 +45,7 @@ async function startFloor(logger: Logger): Promise<{ url: string; close(): Promi
     producer = await createProducer(createKafka({ brokers: env('KAFKA_BROKERS').split(','), clientId: 'keywatch-bench-floor', logger }));
   }
   const topic = topicNames(process.env.KEYWATCH_TOPIC_PREFIX).authEvents;
-  // A real auth event (CONTRACTS.md section 2), encoded once and sent as is every time.
+  // A real auth event (docs/contracts.md#auth-event), encoded once and sent as is every time.
   const event: AuthEvent = { v: 1, event_id: newEventId(), ts: toEventTime(Date.now()), gateway_id: 'bench-floor', request_id: 'req_bench_floor', tenant_id: 'tenant_bench_floor', key_id: 'key_0123456789abcdef0123', key_type: 'secret', environment: 'live', key_fingerprint: '0123456789abcdef', outcome: 'allowed', scope: 'subscriptions:read', method: 'GET', route: '/v1/subscriptions', status: 200, latency_ms: 0.4, ip: '198.51.100.7', user_agent: 'autocannon', origin: null, rate_limit: { limit: 1000, remaining: 999, window_s: 1 } };
   const message = authEventMessage(AuthEvent.parse(event));
   const flush = () => {

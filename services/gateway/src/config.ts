@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bool, list, defineConfig, duration, enumOf, int, optional, str, url } from '@keywatch/config';
 
-/** The route table shipped with the service: CONTRACTS.md section 8's demo routes and a few more. */
+/** The route table shipped with the service: the demo routes of docs/contracts.md#reference-gateway and a few more. */
 export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../routes.json', import.meta.url));
 
 /** The reference gateway's settings; documented in the README. */
@@ -12,7 +12,7 @@ export const gatewayConfig = defineConfig({
   GATEWAY_PORT: int({ default: 8088, min: 0, max: 65_535 }),
   /** The environment this gateway serves: keys of the other one get `environment_mismatch`. Default `live`. */
   GATEWAY_ENVIRONMENT: enumOf(['dev', 'live'] as const, { default: 'live' }),
-  /** Where allowed requests go. Unset: the gateway serves the demo routes (CONTRACTS.md section 8) itself. */
+  /** Where allowed requests go. Unset: the gateway serves the demo routes (docs/contracts.md#reference-gateway) itself. */
   GATEWAY_UPSTREAM_URL: optional(url({ protocols: ['http', 'https'] })),
   /** JSON route → scope table. Default: `services/gateway/routes.json`. */
   GATEWAY_ROUTES_FILE: str({ default: DEFAULT_ROUTES_FILE }),

@@ -15,7 +15,7 @@ interface Sent {
 }
 
 describe('reference gateway outcomes', () => {
-  test('every outcome of CONTRACTS.md section 2 from a real request, each with its auth event on Kafka', async ({ kafka, redis, logger }) => {
+  test('every outcome of docs/contracts.md#outcomes from a real request, each with its auth event on Kafka', async ({ kafka, redis, logger }) => {
     const ks = await startTestKeyService({ kafka, redis, logger });
     const gateway = await startTestGateway({ kafka, redis, logger }, { GATEWAY_ENVIRONMENT: 'live' });
     const sent: Sent[] = [];

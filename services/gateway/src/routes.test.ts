@@ -7,7 +7,7 @@ import { DEFAULT_ROUTES_FILE, gatewayConfig } from './config.js';
 import { loadRouteTable } from './routes.js';
 
 describe('gateway route table file', () => {
-  it('ships the CONTRACTS.md section 8 routes with their scopes', () => {
+  it('ships the docs/contracts.md#reference-gateway routes with their scopes', () => {
     const table = loadRouteTable(DEFAULT_ROUTES_FILE);
     expect(table.match('GET', '/v1/bundles')).toMatchObject({ scope: 'bundles:read', redisFailure: 'open' });
     expect(table.match('GET', '/v1/subscriptions')).toMatchObject({ scope: 'subscriptions:read', redisFailure: 'closed' });

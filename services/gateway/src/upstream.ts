@@ -22,7 +22,7 @@ function body(input: unknown): Record<string, unknown> {
 }
 
 /**
- * A stand-in for the subscription platform's API (CONTRACTS.md section 8): `GET /v1/bundles`,
+ * A stand-in for the subscription platform's API (docs/contracts.md#reference-gateway): `GET /v1/bundles`,
  * `GET|POST /v1/subscriptions`, `GET /v1/customers/:id` (404 for ids starting with `missing`),
  * `POST /v1/customers`, `POST /v1/payments` (400 without a positive integer `amount`: realistic
  * 4xx for the traffic simulator), `POST /v1/campaigns`, `GET /v1/analytics/summary`, as routes

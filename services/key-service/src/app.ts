@@ -51,7 +51,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 
 const BODY_LIMIT = 64 * 1024;
 
-/** The admin HTTP API of CONTRACTS.md section 8 (key service table), plus `/v1/policy` and `/openapi.json`. */
+/** The admin HTTP API of docs/contracts.md#key-service, plus `/v1/policy` and `/openapi.json`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const gatewayId = deps.gatewayId ?? `key-service-${hostname()}-${process.pid}`;
   const app = Fastify(fastifyOptions({
@@ -182,7 +182,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
 
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch key service',
-    description: 'The key lifecycle of CONTRACTS.md section 8. Secrets appear only in the create and rotate responses.',
+    description: 'The key lifecycle of docs/contracts.md#key-service. Secrets appear only in the create and rotate responses.',
     bearer: 'a secret key (sk_…) or the platform root key',
     errors: [
       ['400', 'invalid input; `field` names it'],

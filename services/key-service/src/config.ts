@@ -12,7 +12,7 @@ export const keyServiceConfig = defineConfig({
   KEY_SERVICE_HOST: str({ default: '127.0.0.1' }),
   /** Listen port. Default 8080. */
   KEY_SERVICE_PORT: int({ default: 8080, min: 0, max: 65_535 }),
-  /** The platform root key (CONTRACTS.md section 8): acts on every tenant. Required. */
+  /** The platform root key (docs/contracts.md#http-apis): acts on every tenant. Required. */
   KEYWATCH_ROOT_KEY: secretKey,
   /** Deployment secret for fingerprints of presented credentials (HMAC). Required, 16+ characters. */
   KEYWATCH_FINGERPRINT_SECRET: str({}).refine((v) => v.length >= 16, 'must be at least 16 characters'),

@@ -41,7 +41,7 @@ const RateLimit = z.strictObject({
 });
 const FutureTime = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time, e.g. 2027-01-31T12:00:00Z' });
 
-/** `POST /v1/keys` (CONTRACTS.md section 8). Unknown fields are refused by name. */
+/** `POST /v1/keys` (docs/contracts.md#key-service). Unknown fields are refused by name. */
 export const CreateKeyBody = z.strictObject({
   tenant_id: TenantId.optional(),
   type: KeyType,
@@ -96,7 +96,7 @@ export const AuditQuery = z.strictObject({
 
 export const PolicyQuery = z.strictObject({ tenant_id: TenantId.optional() });
 
-/** `PUT /v1/policy`: how this tenant's keys respond to revocation triggers (extension of section 8). */
+/** `PUT /v1/policy`: how this tenant's keys respond to revocation triggers (docs/contracts.md#key-service). */
 export const PolicyBody = z.strictObject({
   tenant_id: TenantId.optional(),
   mode: z.enum(['notify_only', 'suspend', 'revoke']),

@@ -9,7 +9,7 @@ export type TriggerDecision =
   | { action: 'refused' | 'noop'; reason: string };
 
 /**
- * Applies revocation triggers (CONTRACTS.md section 5) by the tenant's policy: `notify_only`
+ * Applies revocation triggers (docs/contracts.md#revocation-trigger) by the tenant's policy: `notify_only`
  * (default) records and does nothing; `suspend` suspends; `revoke` revokes — except live keys,
  * which are only suspended unless the tenant allowed live revocation. Never more than the detector
  * asked for, never more than the tenant's hourly cap, every decision audited with its reason.

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { actorOf, type Caller } from './admin.js';
 import { TenantId } from './schemas.js';
 
-// `/v1/webhooks` (CONTRACTS.md section 8): alert destinations per tenant, their signing secrets,
+// `/v1/webhooks` (docs/contracts.md#key-service): alert destinations per tenant, their signing secrets,
 // and their deliveries (dead letters and replay). The notifier reads the same Redis records.
 //
 // Platform destinations (`"scope": "platform"`, root key only) have no tenant: they receive the

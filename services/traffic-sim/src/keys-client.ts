@@ -7,7 +7,7 @@ export interface SimKey {
   scopes: string[];
 }
 
-/** The few admin calls the simulator makes (CONTRACTS.md section 8), as the root key. */
+/** The few admin calls the simulator makes (docs/contracts.md#key-service), as the root key. */
 export interface KeyServiceClient {
   create(body: Record<string, unknown>): Promise<SimKey>;
   transition(id: string, action: 'revoke' | 'deactivate'): Promise<void>;

@@ -72,7 +72,7 @@ export const raise = (severity: Severity): Severity => SEVERITIES[Math.min(3, SE
 
 /**
  * Outcomes that mean the request failed authentication or authorization: exactly those the
- * contract answers with 401 or 403 (section 2), derived so a new outcome is classified once.
+ * contract answers with 401 or 403 (docs/contracts.md#outcomes), derived so a new outcome is classified once.
  */
 export const FAILURES: ReadonlySet<Outcome> = new Set(
   (Object.entries(OUTCOME_STATUS) as Array<[Outcome, number | null]>).filter(([, status]) => status === 401 || status === 403).map(([outcome]) => outcome),

@@ -4,7 +4,7 @@ import { DAY, HOUR, MINUTE } from '../params.js';
 import { eventAt } from '../testing.js';
 import type { Scenario } from './scenarios.js';
 
-// A second labelled set, written against the table and CONTRACTS.md rather than against
+// A second labelled set, written against the table and docs/contracts.md rather than against
 // the detectors: other parameters, other places, other times of day, and the look-alikes real
 // traffic has (carrier IPs that jump between cities, coarse country-level geolocation, a NAT that
 // is attacked while its users work, a CI job with a dead key, a dashboard missing a scope). Every
