@@ -5,7 +5,8 @@
  * Express), and keep its cache honest with {@link createCacheInvalidator} on `key-lifecycle`.
  * @module
  */
-export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from './access.js';
+// Reading the credential and the client address is key-auth's; re-exported as the SDK's surface.
+export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from '@keywatch/key-auth';
 export { BreakerOpenError, CircuitBreaker, type BreakerState, type BreakerStats, type CircuitBreakerOptions } from './breaker.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { newEventId, toEventTime, type AuthEvent, type Scope } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders } from '@keywatch/ratelimit';
-import { presentedCredential } from './access.js';
+import { presentedCredential } from '@keywatch/key-auth';
 import { createRouteTable, type RedisFailurePolicy, type RouteRule, type RouteTable } from './routes.js';
 import { createVerifier, unverifiable, type Verification, type Verifier, type VerifierOptions } from './verifier.js';
 
