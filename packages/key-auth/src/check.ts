@@ -2,7 +2,7 @@ import type { KeyEnvironment, Outcome, Scope } from '@keywatch/contracts';
 import { effectiveState, type KeyRecord } from '@keywatch/keystore';
 import { ipAllowed, originAllowed } from './access.js';
 
-/** Every refusal of a presented key (CONTRACTS.md section 2 outcomes other than `allowed`). */
+/** Every refusal of a presented key: the auth-event outcomes other than `allowed`. */
 export type Refusal = Exclude<Outcome, 'allowed'>;
 
 /** What a known key can be refused for, by {@link keyRefusal}. */
