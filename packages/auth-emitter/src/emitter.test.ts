@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { authEventMessageKey, exampleAuthEvent, type AuthEvent } from '@keywatch/contracts';
+import { authEventMessage, authEventMessageKey, exampleAuthEvent, type AuthEvent } from '@keywatch/contracts';
 import { InMemoryProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, test } from 'vitest';
-import { authEventMessage, createAuthEventEmitter, type AuthEventEmitterOptions, type AuthEventEmitterStats, type AuthEventProducer, type LossReason } from './emitter.js';
+import { createAuthEventEmitter, type AuthEventEmitterOptions, type AuthEventEmitterStats, type AuthEventProducer, type LossReason } from './emitter.js';
 
 const TOPIC = 'auth-events';
 

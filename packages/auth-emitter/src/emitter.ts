@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { authEventMessageKey, type AuthEvent } from '@keywatch/contracts';
+import { authEventMessage, type AuthEvent } from '@keywatch/contracts';
 import type { EventProducer, OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { RingBuffer } from './ring-buffer.js';
@@ -10,14 +10,6 @@ import { RingBuffer } from './ring-buffer.js';
  * refused the event itself with a non-retriable error (e.g. larger than the topic's message size).
  */
 export type LossReason = 'buffer_full' | 'requeue_overflow' | 'close_timeout' | 'closed' | 'unserializable' | 'rejected';
-
-/**
- * The Kafka message of an auth event: key {@link authEventMessageKey}, value the event's JSON.
- * The one definition of the wire form, used by the emitter and by producers that encode elsewhere.
- */
-export function authEventMessage(event: AuthEvent): OutgoingMessage {
-  return { key: authEventMessageKey(event), value: JSON.stringify(event) };
-}
 
 /**
  * A producer that can also take the auth events themselves and encode them with
@@ -133,7 +125,7 @@ function isRetriable(error: unknown): boolean {
 
 /**
  * The gateway's off-request-path auth event emitter: `emit` appends to a bounded ring buffer, and
- * a background loop sends it in batches (message key `authEventMessageKey`, value the JSON),
+ * a background loop sends it in batches (encoded by the contracts' `authEventMessage`),
  * one send at a time so batches reach Kafka in order. A failed batch goes back to the front of
  * the buffer and the loop backs off exponentially; a Kafka outage therefore costs only what
  * exceeds the buffer, and every lost event is counted (`stats`, `onDrop`) and logged (counts

@@ -1,6 +1,6 @@
 export * from './alert.js';
 export * from './auth-event.js';
-export * from './auth-event-fast.js';
+export * from './auth-event-wire.js';
 export * from './examples.js';
 export * from './fields.js';
 export * from './ids.js';

@@ -5,12 +5,14 @@
  * Express), and keep its cache honest with {@link createCacheInvalidator} on `key-lifecycle`.
  * @module
  */
-export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from './access.js';
+// Reading the credential and the client address is key-auth's; re-exported as the SDK's surface.
+export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from '@keywatch/key-auth';
 export { BreakerOpenError, CircuitBreaker, type BreakerState, type BreakerStats, type CircuitBreakerOptions } from './breaker.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';
-export { fastEventId, newRequestId } from './ids.js';
+// Request ids come from the contracts' one UUIDv7 generator; re-exported for the gateway service.
+export { newRequestId } from '@keywatch/contracts';
 export { installKeywatch, isPreflight, keywatchFastify, keywatchMiddleware, type KeywatchIncomingMessage, type KeywatchRouteConfig, type MiddlewareOptions } from './middleware.js';
 export { createLookupAndLimit, type LookupAndLimit, type LookupAndLimitOptions, type LookupAndLimitRequest, type LookupAndLimitResult } from './miss-path.js';
 export { createRouteTable, type RedisFailurePolicy, type RouteMatch, type RouteRule, type RouteTable } from './routes.js';

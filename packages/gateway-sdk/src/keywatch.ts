@@ -1,10 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { toEventTime, type AuthEvent, type Scope } from '@keywatch/contracts';
+import { newEventId, toEventTime, type AuthEvent, type Scope } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders } from '@keywatch/ratelimit';
-import { presentedCredential } from './access.js';
-import { fastEventId } from './ids.js';
+import { presentedCredential } from '@keywatch/key-auth';
 import { createRouteTable, type RedisFailurePolicy, type RouteRule, type RouteTable } from './routes.js';
 import { createVerifier, unverifiable, type Verification, type Verifier, type VerifierOptions } from './verifier.js';
 
@@ -164,7 +163,7 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
       const decidedMs = decision.decidedAt.getTime();
       options.emit({
         v: 1,
-        event_id: fastEventId(decidedMs),
+        event_id: newEventId(decidedMs),
         ts: eventTime(decidedMs),
         gateway_id: options.gatewayId,
         request_id: decision.requestId,

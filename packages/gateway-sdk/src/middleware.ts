@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Scope } from '@keywatch/contracts';
+import { newRequestId, type Scope } from '@keywatch/contracts';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { clientIp, type TrustProxy } from './access.js';
-import { newRequestId } from './ids.js';
+import { clientIp, type TrustProxy } from '@keywatch/key-auth';
 import type { Decision, Keywatch } from './keywatch.js';
 import type { RedisFailurePolicy } from './routes.js';
 

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AuthEvent } from '@keywatch/contracts';
+import { encodeAuthEvent, type AuthEvent } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
 
 /** Options of {@link createDiskSpool}. */
@@ -48,7 +48,7 @@ export function createDiskSpool(options: DiskSpoolOptions): DiskSpool {
   return {
     overflow(events) {
       if (closed) throw new Error('the spool is closed');
-      const text = events.map((event) => `${JSON.stringify(event)}\n`).join('');
+      const text = events.map((event) => `${encodeAuthEvent(event)}\n`).join('');
       const size = Buffer.byteLength(text);
       if (bytes + size > maxBytes) throw new Error(`the spool is full (${maxBytes} bytes)`);
       bytes += size;

@@ -1,9 +1,9 @@
 import { hashKey, keyFingerprint, parseKey, type KeyEnvironment, type KeyType, type Outcome, type Scope } from '@keywatch/contracts';
-import { effectiveState, KeyStoreError, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
+import { KeyStoreError, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
+import { keyRefusal, REFUSAL_STATUS, type Refusal } from '@keywatch/key-auth';
 import type { Logger } from '@keywatch/logger';
 import { LRUCache } from 'lru-cache';
 import type { RateLimiter, RateLimitResult } from '@keywatch/ratelimit';
-import { ipAllowed, originAllowed } from './access.js';
 import { BreakerOpenError, CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './breaker.js';
 import { KeyCache, type KeyCacheOptions } from './cache.js';
 import type { LookupAndLimit, LookupAndLimitRequest } from './miss-path.js';
@@ -151,23 +151,23 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-const REFUSALS: Record<Exclude<Outcome, 'allowed'>, { status: number; message: string }> = {
-  missing_key: { status: 401, message: 'send an API key as Authorization: Bearer <key> or X-Api-Key' },
-  malformed_key: { status: 401, message: 'the API key is malformed' },
-  unknown_key: { status: 401, message: 'unknown API key' },
-  revoked_key: { status: 401, message: 'this API key was revoked' },
-  expired_key: { status: 401, message: 'this API key has expired' },
-  inactive_key: { status: 401, message: 'this API key is not active' },
-  environment_mismatch: { status: 403, message: 'this API key belongs to another environment' },
-  insufficient_scope: { status: 403, message: 'this API key lacks the scope this call needs' },
-  ip_not_allowed: { status: 403, message: 'this API key may not be used from this address' },
-  origin_not_allowed: { status: 403, message: 'this API key may not be used from this origin' },
-  rate_limited: { status: 429, message: 'too many requests' },
+const MESSAGES: Record<Refusal, string> = {
+  missing_key: 'send an API key as Authorization: Bearer <key> or X-Api-Key',
+  malformed_key: 'the API key is malformed',
+  unknown_key: 'unknown API key',
+  revoked_key: 'this API key was revoked',
+  expired_key: 'this API key has expired',
+  inactive_key: 'this API key is not active',
+  environment_mismatch: 'this API key belongs to another environment',
+  insufficient_scope: 'this API key lacks the scope this call needs',
+  ip_not_allowed: 'this API key may not be used from this address',
+  origin_not_allowed: 'this API key may not be used from this origin',
+  rate_limited: 'too many requests',
 };
 
 /** `base` refused with `outcome` (a module-level function: closures made per request cost measurable time). */
-function refuse(base: Verification, outcome: Exclude<Outcome, 'allowed'>): Verification {
-  return { ...base, outcome, ...REFUSALS[outcome] };
+function refuse(base: Verification, outcome: Refusal): Verification {
+  return { ...base, outcome, status: REFUSAL_STATUS[outcome], message: MESSAGES[outcome] };
 }
 
 /**
@@ -306,14 +306,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (key === null) return refuse(base, 'unknown_key');
       base.key = key;
 
-      const state = effectiveState(key, now);
-      if (state === 'revoked') return refuse(base, 'revoked_key');
-      if (state === 'expired') return refuse(base, 'expired_key');
-      if (state === 'deactivated' || state === 'suspended') return refuse(base, 'inactive_key');
-      if (key.environment !== options.environment) return refuse(base, 'environment_mismatch');
-      if (!ipAllowed(input.ip, key.allowed_ips)) return refuse(base, 'ip_not_allowed');
-      if (!originAllowed(input.origin, key.allowed_origins)) return refuse(base, 'origin_not_allowed');
-      if (input.scope !== null && !key.scopes.includes(input.scope)) return refuse(base, 'insufficient_scope');
+      const refusal = keyRefusal(key, { now, environment: options.environment, ip: input.ip, origin: input.origin, scope: input.scope });
+      if (refusal !== null) return refuse(base, refusal);
 
       const policy = key.rate_limit ?? options.defaultRateLimit ?? null;
       if (policy !== null) {

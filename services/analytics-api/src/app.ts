@@ -1,5 +1,5 @@
 import type { ClickHouse } from '@keywatch/clickhouse';
-import { newEventId } from '@keywatch/contracts';
+import { newRequestId } from '@keywatch/contracts';
 import type { KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -33,7 +33,7 @@ function tenantOf(caller: Caller, requested: string | undefined): string {
 
 /** The analytics HTTP API of docs/contracts.md#analytics-api (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: () => `req_${newEventId().replaceAll('-', '')}`, requestIdHeader: false }));
+  const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false }));
   const log = deps.logger;
   const now = deps.now ?? Date.now;
 

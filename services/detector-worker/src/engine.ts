@@ -10,7 +10,7 @@ import { revokedKeyInUse } from './detectors/revoked-key.js';
 import { secretKeyClientSide } from './detectors/secret-key.js';
 import { usageSpike } from './detectors/usage-spike.js';
 import { SEVERITIES, SEVERITY_RANK, type Detector, type Evaluate, type EventContext, type Signal } from './detectors/types.js';
-import type { GeoLookup } from './geo.js';
+import type { LocationLookup } from './geo.js';
 import type { DetectorParams } from './params.js';
 import { Plan } from './state/ops.js';
 import type { DedupRecord, DedupRequest, StateStore } from './state/store.js';
@@ -46,7 +46,7 @@ export interface BatchOutcome {
 export interface EngineOptions {
   store: StateStore;
   params: (tenantId: string | null) => DetectorParams;
-  geo: GeoLookup;
+  geo: LocationLookup;
   /** Bounded lateness in ms (default 60 000). */
   latenessMs?: number;
   /** Wall clock, for `detected_at` (default `Date.now`). */

@@ -1,28 +1,29 @@
-import geoip from 'geoip-lite';
+import { geoipLite, type GeoLookup } from '@keywatch/geo';
 
-/** Where an IP is, as far as the bundled GeoLite data knows. */
+/** Where an IP is, as the detectors use it: a point with its accuracy radius. */
 export interface Location {
   /** ISO 3166-1 alpha-2. */
   country: string;
   lat: number;
   lon: number;
-  /** Accuracy radius in km (geoip-lite's `area`); 0 when the data has no coordinates. */
+  /** Accuracy radius in km; 0 when the data has no coordinates. */
   radiusKm: number;
 }
 
-/** Looks an IP up; `null` when the data has no country (private ranges, some anycast and EU-wide blocks). */
-export type GeoLookup = (ip: string) => Location | null;
+/** Locates an IP; `null` when the data has no country (private ranges, some anycast and EU-wide blocks). */
+export type LocationLookup = (ip: string) => Location | null;
 
-/** geoip-lite behind a small bounded cache (busy IPs repeat). */
-export function createGeoLookup(cacheSize = 50_000): GeoLookup {
+/** A {@link GeoLookup} (default geoip-lite) behind a small bounded cache (busy IPs repeat). */
+export function createGeoLookup(cacheSize = 50_000, lookup: GeoLookup = geoipLite): LocationLookup {
   const cache = new Map<string, Location | null>();
   return (ip) => {
     const hit = cache.get(ip);
     if (hit !== undefined) return hit;
-    const found = geoip.lookup(ip);
+    const found = lookup(ip);
+    // In geoip-lite's city data a range with a country always has coordinates and a radius.
     const location: Location | null =
       found && found.country
-        ? { country: found.country, lat: found.ll[0], lon: found.ll[1], radiusKm: found.area ?? 0 }
+        ? { country: found.country, lat: found.lat ?? 0, lon: found.lon ?? 0, radiusKm: found.radiusKm ?? 0 }
         : null;
     if (cache.size >= cacheSize) cache.clear();
     cache.set(ip, location);

@@ -2,7 +2,7 @@ export { detectorConfig, type DetectorConfig } from './config.js';
 export { startDetectorWorker, type DetectorWorker } from './worker.js';
 export { createEngine, candidateAlertId, triggerId, DETECTORS, type AlertState, type BatchOutcome, type DetectorEngine, type EngineOptions } from './engine.js';
 export { DEFAULT_PARAMS, ParamsOverride, TenantOverrides, createParamsResolver, mergeParams, type DetectorParams } from './params.js';
-export { createGeoLookup, distanceKm, areNeighbours, type GeoLookup, type Location } from './geo.js';
+export { createGeoLookup, distanceKm, areNeighbours, type Location, type LocationLookup } from './geo.js';
 export { MemoryStore } from './state/memory-store.js';
 export { createRedisStore } from './state/redis-store.js';
 export type { StateStore } from './state/store.js';

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createEnricher, geoipLite, userAgentClass } from './enrich.js';
+import { geoipLite } from '@keywatch/geo';
+import { createEnricher, userAgentClass } from './enrich.js';
 
 describe('createEnricher', () => {
   it('looks an address up once and answers repeats from the cache', () => {
     let calls = 0;
     const enricher = createEnricher(() => {
       calls += 1;
-      return { country: 'DE', region: 'BE', city: 'Berlin', lat: 52.5, lon: 13.4, area: 10 };
+      return { country: 'DE', region: 'BE', city: 'Berlin', lat: 52.5, lon: 13.4, radiusKm: 10 };
     }, 2);
     for (let i = 0; i < 5; i++) enricher.enrich('198.51.100.1', 'curl/8.0');
     expect(calls).toBe(1);
@@ -19,12 +20,19 @@ describe('createEnricher', () => {
     expect(enricher.enrich('10.1.2.3', '')).toEqual({ country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
   });
 
-  it('finds country, city, coordinates and accuracy radius with geoip-lite', () => {
-    const geo = geoipLite('81.2.69.142');
-    expect(geo?.country).toBe('GB');
-    expect(geo?.lat).toBeTypeOf('number');
-    expect(geo?.area).toBeGreaterThan(0);
-    expect(geoipLite('2001:4860:4860::8888')?.country).toBe('US');
+  it('stores country, city, coordinates and accuracy radius from geoip-lite', () => {
+    const geo = createEnricher(geoipLite, 10).geo('81.2.69.142');
+    expect(geo.country).toBe('GB');
+    expect(geo.lat).toBeTypeOf('number');
+    expect(geo.area).toBeGreaterThan(0);
+    expect(createEnricher(geoipLite, 10).geo('2001:4860:4860::8888').country).toBe('US');
+  });
+
+  it('keeps what the data gives, and an accuracy radius only when it fits the UInt16 column', () => {
+    const enricher = createEnricher((ip) => ({ country: '', region: '', city: '', lat: ip === 'v6' ? 0 : null, lon: ip === 'v6' ? 0 : null, radiusKm: ip === 'far' ? 70_000 : null }), 10);
+    expect(enricher.geo('v6')).toEqual({ country: '', region: '', city: '', lat: 0, lon: 0, area: null });
+    expect(enricher.geo('v4')).toEqual({ country: '', region: '', city: '', lat: null, lon: null, area: null });
+    expect(enricher.geo('far').area).toBeNull();
   });
 });
 

@@ -1,37 +1,17 @@
-import geoip from 'geoip-lite';
+import type { GeoLocation, GeoLookup } from '@keywatch/geo';
 import { LRUCache } from 'lru-cache';
 import type { Enrichment } from './rows.js';
 
-/** Geography of one address; `null` when the database has no entry (private ranges, unknown). */
-export interface GeoEntry {
-  country: string;
-  region: string;
-  city: string;
-  lat: number | null;
-  lon: number | null;
-  /** Accuracy radius in km. */
-  area: number | null;
-}
-
-/** Looks up one address. */
-export type GeoLookup = (ip: string) => GeoEntry | null;
-
-/** geoip-lite's bundled GeoLite data (loaded once, on first import: about 150 MB in memory). */
-export const geoipLite: GeoLookup = (ip) => {
-  const found = geoip.lookup(ip);
-  if (!found) return null;
-  const [lat, lon] = found.ll;
-  return {
-    country: found.country,
-    region: found.region,
-    city: found.city,
-    lat: Number.isFinite(lat) ? lat : null,
-    lon: Number.isFinite(lon) ? lon : null,
-    area: Number.isInteger(found.area) && found.area >= 0 && found.area <= 65_535 ? found.area : null,
-  };
-};
+// Re-exported for the ingest bench (moving out of src); new code imports @keywatch/geo.
+export { geoipLite, type GeoLookup } from '@keywatch/geo';
 
 const NO_GEO: Omit<Enrichment, 'ua_class'> = { country: '', region: '', city: '', lat: null, lon: null, area: null };
+
+/** The row's geography; `area` is a UInt16 column, so a larger radius is stored as unknown. */
+function rowGeo(found: GeoLocation): Omit<Enrichment, 'ua_class'> {
+  const radius = found.radiusKm;
+  return { country: found.country, region: found.region, city: found.city, lat: found.lat, lon: found.lon, area: radius !== null && Number.isInteger(radius) && radius >= 0 && radius <= 65_535 ? radius : null };
+}
 
 /**
  * A coarse user-agent class: `browser`, `bot`, `cli`, `sdk`, `other`, or '' without a user agent.
@@ -68,7 +48,8 @@ export function createEnricher(lookup: GeoLookup, cacheSize: number): Enricher {
       return cached;
     }
     stats.misses += 1;
-    const entry = lookup(ip) ?? NO_GEO;
+    const found = lookup(ip);
+    const entry = found ? rowGeo(found) : NO_GEO;
     cache?.set(ip, entry);
     return entry;
   };

@@ -10,7 +10,7 @@ import { toRow, type EncodedRow, type EnrichedRow } from './rows.js';
 const logger = createLogger({ name: 'test', level: 'silent' });
 const dlqTopic = 'staging.auth-events-dlq';
 
-const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20 }), 10);
+const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, radiusKm: 20 }), 10);
 const enriched = (e: AuthEvent): EnrichedRow => ({ ...toRow(e), country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20, ua_class: 'sdk' });
 
 /** Keeps every insert and knows what it stored; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */

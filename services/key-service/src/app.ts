@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { newEventId, toEventTime, validate, type AuthEvent, type Outcome, type Scope } from '@keywatch/contracts';
+import { newEventId, newRequestId, toEventTime, validate, type AuthEvent, type Outcome, type Scope } from '@keywatch/contracts';
 import type { KeyRecord, KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders, type RateLimiter } from '@keywatch/ratelimit';
@@ -59,7 +59,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     // Only the named proxies: trusting every hop would let a caller choose its own address.
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: BODY_LIMIT,
-    genReqId: () => `req_${newEventId().replaceAll('-', '')}`,
+    genReqId: newRequestId,
     requestIdHeader: false,
   }));
   const log = deps.logger;

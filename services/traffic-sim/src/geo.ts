@@ -1,4 +1,4 @@
-import geoip from 'geoip-lite';
+import { geoipLite } from '@keywatch/geo';
 import type { Random } from './random.js';
 
 function isPublic(a: number, b: number): boolean {
@@ -23,7 +23,7 @@ export function countryPools(countries: readonly string[], perCountry: number, r
     const b = Math.floor(random() * 256);
     if (!isPublic(a, b)) continue;
     const ip = `${a}.${b}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`;
-    const country = geoip.lookup(ip)?.country;
+    const country = geoipLite(ip)?.country;
     const pool = country === undefined ? undefined : pools.get(country);
     if (!pool || pool.length >= perCountry) continue;
     pool.push(ip);

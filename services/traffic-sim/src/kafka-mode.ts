@@ -1,4 +1,4 @@
-import { keyFingerprint, newEventId, newKeyId, toEventTime, type AuthEvent, type Outcome, authEventMessageKey } from '@keywatch/contracts';
+import { authEventMessage, keyFingerprint, newEventId, newKeyId, toEventTime, type AuthEvent, type Outcome } from '@keywatch/contracts';
 import type { EventProducer } from '@keywatch/kafka';
 import { countryPools } from './geo.js';
 import { pick, seeded, weighted } from './random.js';
@@ -89,7 +89,7 @@ export async function produceSyntheticEvents(options: SyntheticEventsOptions): P
         origin: null,
         rate_limit: known ? { limit: 1000, remaining: Math.floor(random() * 1000), window_s: 60 } : null,
       };
-      messages.push({ key: authEventMessageKey(event), value: JSON.stringify(event) });
+      messages.push(authEventMessage(event));
     }
     await options.producer.send(options.topic, messages);
     sent += n;

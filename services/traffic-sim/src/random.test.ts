@@ -1,4 +1,4 @@
-import geoip from 'geoip-lite';
+import { geoipLite } from '@keywatch/geo';
 import { describe, expect, it } from 'vitest';
 import { countryPools } from './geo.js';
 import { diurnalFactor, seeded, weighted } from './random.js';
@@ -28,7 +28,7 @@ describe('simulator randomness', () => {
     const pools = countryPools(['US', 'DE', 'JP'], 5, seeded(1));
     for (const [country, ips] of pools) {
       expect(ips).toHaveLength(5);
-      for (const ip of ips) expect(geoip.lookup(ip)?.country).toBe(country);
+      for (const ip of ips) expect(geoipLite(ip)?.country).toBe(country);
     }
   });
 });

@@ -1,16 +1,29 @@
 import { isIP } from 'node:net';
 import { isUtf8 } from 'node:buffer';
-import { AuthEvent } from './auth-event.js';
+import { AuthEvent, authEventMessageKey } from './auth-event.js';
 import { KeyEnvironment, KeyType } from './keys.js';
 import { Outcome } from './outcomes.js';
 import { decodeJson, formatIssues } from './validation.js';
 
 /**
- * The hot path's auth-event decoder, shared by every consumer of `auth-events` (the ingest worker
- * dead-letters what it refuses; the detector counts it): straight-line checks first, the zod schema
- * only for what they do not accept, so refusals carry the contract's own reasons.
+ * The wire form of `auth-events`: {@link authEventMessage} encodes (every producer), and
+ * {@link decodeAuthEvent} decodes on the consumers' hot path (straight-line checks first, the zod
+ * schema only for what they do not accept, so refusals carry the contract's own reasons).
  * @module
  */
+
+/**
+ * One auth event's message value: its JSON, fields in the object's own order. Producers build
+ * events in the contract's field order, so the decoder's parsed objects share one shape.
+ */
+export function encodeAuthEvent(event: AuthEvent): string {
+  return JSON.stringify(event);
+}
+
+/** The Kafka message of an auth event: key {@link authEventMessageKey}, value {@link encodeAuthEvent}. */
+export function authEventMessage(event: AuthEvent): { key: string; value: string } {
+  return { key: authEventMessageKey(event), value: encodeAuthEvent(event) };
+}
 
 /** What {@link decodeAuthEvent} makes of one message body. */
 export type DecodedAuthEvent = { ok: true; event: AuthEvent } | { ok: false; reason: string };

@@ -1,8 +1,10 @@
-import { AuthEvent } from './auth-event.js';
+import fc from 'fast-check';
+import { AuthEvent, authEventMessageKey } from './auth-event.js';
+import { authEventArb } from './testing.js';
 import { exampleAuthEvent } from './examples.js';
 import { decodeJson, formatIssues } from './validation.js';
 import { describe, expect, it } from 'vitest';
-import { decodeAuthEvent, isAuthEvent } from './auth-event-fast.js';
+import { authEventMessage, decodeAuthEvent, encodeAuthEvent, isAuthEvent } from './auth-event-wire.js';
 
 /** A deterministic pseudo-random stream (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
@@ -72,5 +74,24 @@ describe('decodeAuthEvent', () => {
     expect(decodeAuthEvent(Buffer.from(JSON.stringify(event)))).toEqual({ ok: true, event });
     // A byte-order mark is not JSON.parse's business; the contract's decoder drops it and accepts.
     expect(decodeAuthEvent(Buffer.from(`\ufeff${JSON.stringify(event)}`))).toEqual({ ok: true, event });
+  });
+});
+
+describe('encodeAuthEvent / authEventMessage', () => {
+  it('round-trips through decodeAuthEvent, fields in the contract order', () => {
+    fc.assert(
+      fc.property(authEventArb, (event) => {
+        const message = authEventMessage(event);
+        expect(message.key).toBe(authEventMessageKey(event));
+        expect(message.value).toBe(encodeAuthEvent(event));
+        expect(decodeAuthEvent(Buffer.from(message.value))).toEqual({ ok: true, event });
+      }),
+    );
+  });
+
+  it('writes the JSON of the event as built, byte for byte', () => {
+    const event = exampleAuthEvent();
+    expect(encodeAuthEvent(event)).toBe(JSON.stringify(event));
+    expect(Object.keys(JSON.parse(encodeAuthEvent(event)) as object)).toEqual(Object.keys(AuthEvent.shape));
   });
 });

@@ -1,11 +1,13 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
+
+/** Request headers as node:http and Fastify give them. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /**
  * The credential a client presented: `Authorization: Bearer <key>` (an Authorization header in
  * another scheme is returned whole, so it is answered `malformed_key`), else `X-Api-Key`, else null.
  */
-export function presentedCredential(headers: IncomingHttpHeaders): string | null {
+export function presentedCredential(headers: RequestHeaders): string | null {
   const authorization = headers.authorization;
   if (typeof authorization === 'string' && authorization.trim() !== '') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -30,7 +32,7 @@ export function normalizeIp(ip: string): string {
 export type TrustProxy = boolean | readonly string[];
 
 /** The client address, by the {@link TrustProxy} rule; the socket's peer when the header is absent, invalid or not believed. */
-export function clientIp(headers: IncomingHttpHeaders, socketAddress: string | undefined, trustProxy: TrustProxy): string {
+export function clientIp(headers: RequestHeaders, socketAddress: string | undefined, trustProxy: TrustProxy): string {
   const peer = normalizeIp(socketAddress ?? '0.0.0.0');
   if (trustProxy === false || (Array.isArray(trustProxy) && trustProxy.length === 0)) return peer;
   const header = headers['x-forwarded-for'];
