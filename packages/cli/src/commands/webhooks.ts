@@ -95,15 +95,15 @@ export function registerWebhookCommands(
     .action(async (url: string, options: Options) => {
       // Option strings go as they are: the API checks them and names a bad field.
       const request = {
-          url,
-          kind: options.kind ?? 'json',
-          ...(options.minSeverity ? { min_severity: options.minSeverity } : {}),
-          ...(options.types ? { types: options.types.split(',').map((t) => t.trim()) } : {}),
-          ...(options.tenant ? { tenant_id: options.tenant } : {}),
-          ...(options.platform ? { scope: 'platform' } : {}),
-          // Sent whenever asked for, so that the API names the field if --platform is missing.
-          ...(options.platform || options.allTenants === false ? { all_tenants: options.allTenants !== false } : {}),
-        } as CreateWebhookRequest;
+        url,
+        kind: options.kind ?? 'json',
+        ...(options.minSeverity ? { min_severity: options.minSeverity } : {}),
+        ...(options.types ? { types: options.types.split(',').map((t) => t.trim()) } : {}),
+        ...(options.tenant ? { tenant_id: options.tenant } : {}),
+        ...(options.platform ? { scope: 'platform' } : {}),
+        // Sent whenever asked for, so that the API names the field if --platform is missing.
+        ...(options.platform || options.allTenants === false ? { all_tenants: options.allTenants !== false } : {}),
+      } as CreateWebhookRequest;
       const body = { ...(await api().createWebhook(request)) };
       warn('The signing secret is shown once: store it with the receiver now.');
       print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
