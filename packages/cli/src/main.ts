@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { errorMessage } from './api.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAnalytics } from './commands/analytics.js';
 import { registerBench } from './commands/bench.js';
@@ -24,9 +25,9 @@ registerTest(program, process.env);
 registerKeys(program, process.env);
 registerSim(program, process.env);
 registerEval(program, process.env);
-registerAnalytics(program);
+registerAnalytics(program, process.env);
 registerAlerts(program, process.env);
-registerWebhooks(program);
+registerWebhooks(program, process.env);
 registerBench(program, process.env);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.
@@ -35,6 +36,6 @@ loadEnvFile(process.env);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  console.error(`keywatch: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`keywatch: ${errorMessage(error)}`);
   process.exitCode = 1;
 }

@@ -1,3 +1,5 @@
+import { KeywatchUnavailableError, sendRaw, type ApiName } from '@keywatch/api-client';
+
 /** The two public APIs the console reads. */
 export type UpstreamName = 'keys' | 'analytics';
 
@@ -17,31 +19,27 @@ export class UpstreamUnavailable extends Error {
   }
 }
 
+const API: Record<UpstreamName, ApiName> = { keys: 'key service', analytics: 'analytics API' };
+
 /**
- * Real HTTP calls. Only the key travels: none of the browser's headers (Origin, User-Agent,
- * cookies) is forwarded, so the upstream sees a server-side client, as it is.
+ * Real HTTP calls through the API client. Only the key travels: none of the browser's headers
+ * (Origin, User-Agent, cookies) is forwarded, so the upstream sees a server-side client, as it is.
  */
 export function createHttpUpstream(options: { keyServiceUrl: string; analyticsUrl: string; timeoutMs?: number }): Upstream {
   const base: Record<UpstreamName, string> = { keys: options.keyServiceUrl, analytics: options.analyticsUrl };
   const timeoutMs = options.timeoutMs ?? 15_000;
   return {
     async call(target, { method, path, key, body }) {
-      let response: Response;
+      let response;
       try {
-        response = await fetch(new URL(path, base[target]), {
-          method,
-          headers: { authorization: `Bearer ${key}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        response = await sendRaw(API[target], { baseUrl: base[target], apiKey: key, timeoutMs }, { method, path, body });
       } catch (error) {
-        throw new UpstreamUnavailable(target, error);
+        throw new UpstreamUnavailable(target, error instanceof KeywatchUnavailableError ? error.cause : error);
       }
-      const text = await response.text();
       let parsed: unknown = null;
-      if (text !== '') {
+      if (response.text !== '') {
         try {
-          parsed = JSON.parse(text);
+          parsed = JSON.parse(response.text);
         } catch {
           parsed = { error: { code: 'bad_upstream_answer', message: `the ${target} API answered ${response.status} with a body that is not JSON` } };
         }

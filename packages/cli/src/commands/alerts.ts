@@ -1,9 +1,11 @@
 import { engineConfig, parseConfig } from '@keywatch/config';
 import { topicNames } from '@keywatch/contracts';
 import { createKafka } from '@keywatch/kafka';
+import type { AlertsQuery, ApiAlert } from '@keywatch/api-client';
 import type { Command } from 'commander';
 import { formatAlert, parseSeverityFilter, useColor } from '../alerts-format.js';
 import { startAlertTail } from '../alerts-tail.js';
+import { analyticsFromEnv } from '../api.js';
 import { cliLogger } from '../logger.js';
 
 interface TailOptions {
@@ -26,44 +28,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** Calls the analytics API's alert feed (`KEYWATCH_ANALYTICS_URL`) with `KEYWATCH_API_KEY` (audit:read), else `KEYWATCH_ROOT_KEY`. */
-async function callAlerts<T>(env: NodeJS.ProcessEnv, method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
-  const base = env.KEYWATCH_ANALYTICS_URL ?? 'http://127.0.0.1:8081';
-  const token = env.KEYWATCH_API_KEY ?? env.KEYWATCH_ROOT_KEY;
-  if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with audit:read) or KEYWATCH_ROOT_KEY');
-  let response: Response;
-  try {
-    response = await fetch(new URL(pathAndQuery, base), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-  } catch (error) {
-    throw new Error(`the analytics API does not answer at ${base} (${error instanceof Error ? error.message : String(error)}); start it with \`keywatch run analytics-api\``);
-  }
-  const payload = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string; field?: string } };
-  if (!response.ok) {
-    const e = payload.error;
-    throw new Error(`${response.status} ${e?.code ?? ''}: ${e?.message ?? response.statusText}${e?.field ? ` (field ${e.field})` : ''}`);
-  }
-  return payload;
-}
-
-interface AlertView {
-  alert_id: string;
-  severity: string;
-  type: string;
-  tenant_id: string | null;
-  key_id: string | null;
-  ip: string | null;
-  count: number;
-  status: string;
-  status_actor: string | null;
-  detected_at: string;
-  summary: string;
-}
-
-const alertRow = (a: AlertView) => ({ detected_at: a.detected_at, severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', ip: a.ip ?? '-', count: a.count, status: a.status, by: a.status_actor ?? '', alert_id: a.alert_id });
+const alertRow = (a: ApiAlert) => ({ detected_at: a.detected_at, severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', ip: a.ip ?? '-', count: a.count, status: a.status, by: a.status_actor ?? '', alert_id: a.alert_id });
 
 /** `keywatch alerts tail|list|ack|resolve`. */
 /** `env`: the CLI's environment, read once by its main (after `.env.local`). */
@@ -83,10 +48,9 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
     .option('--tenant <id>', 'root key only: one tenant')
     .option('--json', 'print the API answer as JSON')
     .action(async (o: { status?: string; type?: string; severity?: string; key?: string; from?: string; to?: string; limit?: string; tenant?: string; json?: boolean }) => {
-      const query = new URLSearchParams(
-        Object.entries({ status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined),
-      );
-      const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>(env, 'GET', `/v1/alerts?${query}`);
+      // Option strings go as they are: the API checks them and names a bad field.
+      const query = { status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant } as AlertsQuery;
+      const { alerts: found } = await analyticsFromEnv(env, 'audit:read').listAlerts(query);
       if (o.json) return console.log(JSON.stringify(found, null, 2));
       console.table(found.map(alertRow));
     });
@@ -102,7 +66,7 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       .option('--note <text>', 'why (kept with the status and in the audit log)')
       .option('--json', 'print the API answer as JSON')
       .action(async (id: string, o: { note?: string; json?: boolean }) => {
-        const { alert } = await callAlerts<{ alert: AlertView }>(env, 'POST', `/v1/alerts/${encodeURIComponent(id)}/${action}`, o.note !== undefined ? { note: o.note } : {});
+        const { alert } = await analyticsFromEnv(env, 'audit:read').transitionAlert(id, action, o.note !== undefined ? { note: o.note } : {});
         if (o.json) return console.log(JSON.stringify(alert, null, 2));
         console.table([alertRow(alert)]);
       });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createAnalyticsClient, createKeyServiceClient as createAdminClient, type KeyServiceClient as AdminClient } from '@keywatch/api-client';
 import { engineConfig, parseConfig, parseDuration } from '@keywatch/config';
 import { topicNames, type Alert } from '@keywatch/contracts';
 import { createKafka } from '@keywatch/kafka';
@@ -62,20 +63,6 @@ function positiveInt(value: string): number {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A JSON call as the root key; the error body becomes the message. */
-async function callJson<T>(base: string, token: string, method: string, pathAndQuery: string, body?: unknown): Promise<T> {
-  const response = await fetch(new URL(pathAndQuery, base), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  const json = (text ? JSON.parse(text) : {}) as T & { error?: { code: string; message: string } };
-  if (!response.ok) throw new Error(`${method} ${pathAndQuery}: ${response.status} ${json.error?.code ?? ''} ${json.error?.message ?? ''}`.trim());
-  return json;
-}
-
 /** Registers `keywatch demo`: the whole system on one machine, live, then a summary. */
 export function registerDemo(program: Command, env: NodeJS.ProcessEnv): void {
   program
@@ -114,8 +101,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
   let receiver: WebhookReceiver | undefined;
   let tail: AlertTail | undefined;
   const webhookIds: Array<{ id: string }> = [];
-  let ksUrl = '';
-  let rootKey = '';
+  let admin: AdminClient | undefined;
   let ok = true;
   const checkpoint = () => {
     if (stop.signal.aborted) throw new Error('interrupted');
@@ -132,7 +118,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     out('\n━━ 3. local secrets');
     const generated = ensureLocalSecrets(env);
     out(generated.length > 0 ? `  generated ${generated.join(', ')} into .env.local (mode 600; \`keywatch keys bootstrap --force\` replaces them)` : '  using KEYWATCH_ROOT_KEY, KEYWATCH_FINGERPRINT_SECRET and KEYWATCH_SECRETS_KEY from the environment / .env.local');
-    rootKey = env.KEYWATCH_ROOT_KEY!;
+    const rootKey = env.KEYWATCH_ROOT_KEY!;
     const engines = parseConfig(engineConfig, env);
     const topics = topicNames(engines.KEYWATCH_TOPIC_PREFIX);
 
@@ -144,7 +130,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     const ports: Record<string, number> = {};
     for (const s of SERVICES) ports[s.name] = await freePort(s.port);
     const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
-    ksUrl = urlOf('key-service');
+    const ksUrl = urlOf('key-service');
     const analyticsUrl = urlOf('analytics-api');
     const gatewayUrl = urlOf('gateway');
     supervisor = new Supervisor(logDir, {
@@ -171,6 +157,8 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       out(`  ✔ ${child.name.padEnd(16)} ${url.padEnd(24)} ${what.padEnd(26)} pid ${child.pid}, healthy after ${seconds(tookMs)}`);
     }
     const has = (name: string) => started.some((s) => s.child.name === name);
+    admin = createAdminClient({ baseUrl: ksUrl, apiKey: rootKey, timeoutMs: 15_000 });
+    const analytics = createAnalyticsClient({ baseUrl: analyticsUrl, apiKey: rootKey, timeoutMs: 15_000 });
     checkpoint();
 
     out('\n━━ 5. webhook receiver and demo tenants');
@@ -185,7 +173,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     out(`  receiver ${receiver.url}/hooks/<tenant> verifies Keywatch-Signature with @keywatch/webhooks' verifyWebhookSignature`);
     for (const tenant of tenants) {
       try {
-        const created = await callJson<{ webhook: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/webhooks', { tenant_id: tenant, url: `${receiver.url}/hooks/${tenant}`, kind: 'json' });
+        const created = await admin.createWebhook({ tenant_id: tenant, url: `${receiver.url}/hooks/${tenant}`, kind: 'json' });
         receiver.setSecret(tenant, created.secret);
         webhookIds.push({ id: created.webhook.id });
         out(`  webhook ${created.webhook.id} for ${tenant} (every severity, every type)`);
@@ -197,7 +185,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     // Alerts about unknown keys (credential stuffing with random keys) belong to no tenant: a
     // platform destination (root only) is how the security team hears of them.
     try {
-      const platform = await callJson<{ webhook: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/webhooks', { scope: 'platform', all_tenants: false, url: `${receiver.url}/hooks/platform`, kind: 'json' });
+      const platform = await admin.createWebhook({ scope: 'platform', all_tenants: false, url: `${receiver.url}/hooks/platform`, kind: 'json' });
       receiver.setSecret('platform', platform.secret);
       webhookIds.push({ id: platform.webhook.id });
       out(`  webhook ${platform.webhook.id} for the platform (alerts that belong to no tenant, e.g. credential stuffing with unknown keys)`);
@@ -205,7 +193,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       out(`  ✘ could not register the platform webhook: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!has('notifier')) out('  (no notifier running: alerts will show here, deliveries will not)');
-    const team = await callJson<{ key: { id: string }; secret: string }>(ksUrl, rootKey, 'POST', '/v1/keys', {
+    const team = await admin.createKey({
       tenant_id: tenants[0],
       type: 'secret',
       environment: 'live',
@@ -304,13 +292,13 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       const from = new Date(simStarted - 60_000).toISOString();
       const rows: Array<Record<string, string | number>> = [];
       for (const tenant of tenants) {
-        const top = await callJson<{ keys: Array<{ key_id: string; requests: number; errors: number; error_rate: number; rate_limited: number }> }>(analyticsUrl, rootKey, 'GET', `/v1/analytics/keys?tenant_id=${tenant}&from=${from}&sort=requests&limit=10`);
+        const top = await analytics.topKeys({ tenant_id: tenant, from, sort: 'requests', limit: 10 });
         for (const k of top.keys) rows.push({ tenant, key_id: k.key_id, requests: k.requests, errors: k.errors, error_rate: `${(k.error_rate * 100).toFixed(1)} %`, rate_limited: k.rate_limited });
       }
       console.table(rows);
 
       out('━━ 9. the alert feed (GET /v1/alerts)');
-      const feed = await callJson<{ alerts: Array<{ alert_id: string; severity: string; type: string; tenant_id: string | null; key_id: string | null; count: number; status: string }> }>(analyticsUrl, rootKey, 'GET', `/v1/alerts?from=${from}&limit=50`);
+      const feed = await analytics.listAlerts({ from, limit: 50 });
       console.table(feed.alerts.map((a) => ({ severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', count: a.count, status: a.status, alert_id: a.alert_id })));
       if (options.attacks) {
         const types = new Set(feed.alerts.map((a) => a.type));
@@ -339,7 +327,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     out('\n━━ stopping');
     await tail?.close().catch(() => undefined);
     // The demo's destinations point at a receiver that is about to close.
-    for (const { id } of webhookIds) await callJson(ksUrl, rootKey, 'DELETE', `/v1/webhooks/${id}`).catch(() => undefined);
+    for (const { id } of webhookIds) await admin?.deleteWebhook(id).catch(() => undefined);
     await receiver?.close();
     if (supervisor) {
       await supervisor.stopAll(15_000, (line) => out(`  ${line}`));

@@ -1,56 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKey } from '@keywatch/contracts';
+import type { ApiKey, KeyEnvironment, KeyState, KeyType } from '@keywatch/api-client';
 import type { Command } from 'commander';
+import { keyServiceFromEnv } from '../api.js';
 import { envFile } from '../env-file.js';
-
-interface KeyView {
-  id: string;
-  tenant_id: string;
-  type: string;
-  environment: string;
-  name: string;
-  state: string;
-  scopes: string[];
-  prefix: string;
-  last4: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  rotated_from: string | null;
-  rotated_to: string | null;
-}
 
 const SECRET_WARNING = 'Store this secret now (a secret manager, not a file in a repo): Keywatch keeps only its hash and will never show it again.';
 
-function endpoint(env: NodeJS.ProcessEnv): { url: string; token: string } {
-  const url = env.KEYWATCH_KEY_SERVICE_URL ?? 'http://127.0.0.1:8080';
-  const token = env.KEYWATCH_API_KEY ?? env.KEYWATCH_ROOT_KEY;
-  if (!token) throw new Error('set KEYWATCH_API_KEY (a secret key with keys:manage) or KEYWATCH_ROOT_KEY, or run `keywatch keys bootstrap`');
-  return { url, token };
-}
-
-/** Calls the key service's admin API; its error body becomes the CLI's error message. */
-async function call<T>({ url, token }: { url: string; token: string }, method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, url), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-  } catch (error) {
-    throw new Error(`the key service does not answer at ${url} (${error instanceof Error ? error.message : String(error)}); start it with \`keywatch run key-service\``);
-  }
-  const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; field?: string } };
-  if (!response.ok) {
-    const e = payload.error;
-    throw new Error(`${response.status} ${e?.code ?? ''}: ${e?.message ?? response.statusText}${e?.field ? ` (field ${e.field})` : ''}`);
-  }
-  return payload as T;
-}
-
-function printKeys(keys: KeyView[]): void {
+function printKeys(keys: ApiKey[]): void {
   console.table(keys.map((k) => ({ id: k.id, tenant: k.tenant_id, key: `${k.prefix}…${k.last4}`, name: k.name, state: k.state, scopes: k.scopes.join(' '), expires: k.expires_at ?? '', last_used: k.last_used_at ?? '' })));
 }
 
@@ -88,7 +46,7 @@ const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boo
 
 export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   /** The admin API at the endpoint `env` names (read when a command runs). */
-  const api = <T>(method: string, path: string, body?: unknown): Promise<T> => call<T>(endpoint(env), method, path, body);
+  const api = () => keyServiceFromEnv(env, 'keys:manage', ', or run `keywatch keys bootstrap`');
   const keys = program.command('keys').description('the key lifecycle, over the key service admin API (KEYWATCH_KEY_SERVICE_URL)');
   const json = (cmd: Command) => cmd.option('--json', 'print JSON instead of tables');
 
@@ -129,10 +87,11 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   ).action(async (o: { name: string; tenant?: string; type: string; environment: string; scopes?: string[]; expiresAt?: string; allowedIps?: string[]; allowedOrigins?: string[]; rateLimit?: string; json?: boolean }) => {
     const rate = o.rateLimit ? /^(\d+)\/(\d+)$/.exec(o.rateLimit) : null;
     if (o.rateLimit && !rate) throw new Error('--rate-limit must look like 100/60 (requests/seconds)');
-    const result = await api<{ key: KeyView; secret: string }>('POST', '/v1/keys', {
+    // Option strings go as they are: the API checks them and names a bad field.
+    const result = await api().createKey({
       tenant_id: o.tenant,
-      type: o.type,
-      environment: o.environment,
+      type: o.type as KeyType,
+      environment: o.environment as KeyEnvironment,
       name: o.name,
       scopes: o.scopes,
       expires_at: o.expiresAt,
@@ -147,22 +106,21 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
 
   json(keys.command('list').description('list keys (no secrets)').option('--status <state>').option('--environment <env>').option('--tenant <id>')).action(
     async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
-      const query = new URLSearchParams(Object.entries({ status: o.status, environment: o.environment, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined));
-      const { keys: found } = await api<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
+      const { keys: found } = await api().listKeys({ status: o.status as KeyState | undefined, environment: o.environment as KeyEnvironment | undefined, tenant_id: o.tenant });
       if (o.json) return console.log(JSON.stringify(found, null, 2));
       printKeys(found);
     },
   );
 
   json(keys.command('show').argument('<id>').description('one key record')).action(async (id: string, o: { json?: boolean }) => {
-    const { key } = await api<{ key: KeyView }>('GET', `/v1/keys/${encodeURIComponent(id)}`);
+    const { key } = await api().getKey(id);
     console.log(JSON.stringify(key, null, 2));
     if (!o.json) return;
   });
 
   json(keys.command('rotate').argument('<id>').description('rotate: new secret now, old key valid for the grace period').option('--grace <seconds>', 'grace period (0 = expire the old key now)', '86400')).action(
     async (id: string, o: { grace: string; json?: boolean }) => {
-      const result = await api<{ key: KeyView; secret: string; previous: { id: string; expires_at: string | null } }>('POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, { grace_period_s: Number(o.grace) });
+      const result = await api().rotateKey(id, { grace_period_s: Number(o.grace) });
       if (o.json) return console.log(JSON.stringify(result, null, 2));
       printKeys([result.key]);
       console.log(`previous key ${result.previous.id} stops working at ${result.previous.expires_at}`);
@@ -172,7 +130,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
 
   for (const action of ['deactivate', 'reactivate', 'revoke'] as const) {
     json(keys.command(action).argument('<id>').description(`${action} a key${action === 'revoke' ? ' (final)' : ''}`).option('--reason <text>')).action(async (id: string, o: { reason?: string; json?: boolean }) => {
-      const { key } = await api<{ key: KeyView }>('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, o.reason ? { reason: o.reason } : {});
+      const { key } = await api().transitionKey(id, action, o.reason ? { reason: o.reason } : {});
       if (o.json) return console.log(JSON.stringify(key, null, 2));
       printKeys([key]);
     });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@keywatch/testkit';
-import { registerWebhookCommands, type CommandLike } from './cli.js';
-import { pollUntil, startWebhookStack, testAlert } from './testing.js';
+import { registerWebhookCommands, type CommandLike } from './webhooks.js';
+import { pollUntil, startWebhookStack, testAlert } from '@keywatch/notifier/testing';
 
 type Action = (...args: unknown[]) => Promise<void>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyticsTable } from './cli.js';
+import { analyticsTable } from './analytics.js';
 
 describe('analyticsTable', () => {
   it('turns a usage answer into one row per bucket', () => {

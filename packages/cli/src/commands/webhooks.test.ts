@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { webhookRows } from './cli.js';
+import { webhookRows } from './webhooks.js';
 
 describe('webhooks list rows', () => {
   it('show what a platform destination receives instead of a tenant', () => {
