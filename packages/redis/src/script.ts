@@ -69,7 +69,7 @@ export function hasScriptCommand<N extends string>(redis: Redis, name: N): redis
  * first use (files are found from the TypeScript source, so nothing is read at import time).
  * Calls send the key count first, so one script serves a fixed or a varying number of keys.
  */
-export function defineScript<Keys extends readonly string[], Args extends readonly ScriptArg[], Result>(definition: ScriptDefinition<Result>): Script<Keys, Args, Result> {
+export function defineScript<Keys extends readonly string[], Args extends readonly ScriptArg[], Result = unknown>(definition: ScriptDefinition<Result>): Script<Keys, Args, Result> {
   const { name, reply } = definition;
   const read = reader(definition.file);
   let lua: string | undefined;
