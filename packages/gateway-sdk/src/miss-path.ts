@@ -1,7 +1,7 @@
 import type { KeyEnvironment, Scope } from '@keywatch/contracts';
 import { KeyStoreError, layout, type KeyRecord } from '@keywatch/keystore';
-import { GCRA_LUA_FUNCTION, toRateLimitResult, type GcraReply, type RateLimitResult } from '@keywatch/ratelimit';
-import type { Redis } from '@keywatch/redis';
+import { GCRA_FUNCTIONS, gcraReply, toRateLimitResult, type GcraReply, type RateLimitResult } from '@keywatch/ratelimit';
+import { defineScript, type Redis } from '@keywatch/redis';
 // The keystore's own decoder, so a record read here is validated exactly as `getByHash` does.
 import { decodeRecord, pairsToObject } from '@keywatch/keystore';
 
@@ -52,46 +52,22 @@ export interface LookupAndLimitOptions {
   rateLimitKeyPrefix?: string;
 }
 
-/**
- * KEYS[1] the hash index. ARGV: base (`<client prefix>{ks}:`), bucket prefix (`<client prefix><limiter prefix>`),
- * environment, scope or '', has origin '1'|'0', now ms. Reply: false, or { id, HGETALL, gcra reply | false }.
- */
-const LOOKUP_AND_LIMIT = `${GCRA_LUA_FUNCTION}
-local id = redis.call('GET', KEYS[1])
-if not id then return false end
-local flat = redis.call('HGETALL', ARGV[1] .. 'rec:' .. id)
-local f = {}
-for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
-local function passes()
-  if f.state ~= 'active' and f.state ~= 'rotating' then return false end
-  if f.expires_at and tonumber(f.expires_at) <= tonumber(ARGV[6]) then return false end
-  if f.environment ~= ARGV[3] then return false end
-  if f.allowed_ips ~= '[]' then return false end
-  if f.allowed_origins ~= '[]' and ARGV[5] == '1' then return false end
-  if not f.rate_limit then return false end
-  if ARGV[4] ~= '' then
-    local held = false
-    for _, scope in ipairs(cjson.decode(f.scopes)) do
-      if scope == ARGV[4] then held = true end
-    end
-    if not held then return false end
-  end
-  return true
-end
-local limited = false
-if passes() then
-  local policy = cjson.decode(f.rate_limit)
-  local limit = tonumber(policy.limit)
-  if limit and limit > 0 then
-    limited = gcra(ARGV[2] .. '{rl:key:' .. id .. '}', limit, tonumber(policy.window_s) * 1000, 1)
-  end
-end
-return { id, flat, limited }
-`;
+type Reply = null | [id: string, flat: unknown, gcra: GcraReply | null];
 
-const COMMAND = 'keywatchLookupAndLimit';
-type Reply = null | [id: string, flat: string[], gcra: GcraReply | null];
-type WithScript = Record<typeof COMMAND, (hashKey: string, base: string, bucketPrefix: string, environment: string, scope: string, hasOrigin: string, now: number) => Promise<Reply>>;
+/**
+ * The lookup and the limit in one script. ARGV: base (`<client prefix>{ks}:`), bucket prefix
+ * (`<client prefix><limiter prefix>`), environment, scope or '', has origin '1'|'0', now ms.
+ */
+const LOOKUP_AND_LIMIT = defineScript<[hashKey: string], [base: string, bucketPrefix: string, environment: string, scope: string, hasOrigin: '1' | '0', now: number], Reply>({
+  name: 'keywatchLookupAndLimit',
+  file: new URL('./lookup-and-limit.lua', import.meta.url),
+  includes: [GCRA_FUNCTIONS],
+  reply: (raw) => {
+    if (raw === null) return null;
+    if (!Array.isArray(raw) || typeof raw[0] !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
+    return [raw[0], raw[1], raw[2] === null ? null : gcraReply(raw[2])];
+  },
+});
 
 /** See {@link LookupAndLimit}. */
 export function createLookupAndLimit(options: LookupAndLimitOptions): LookupAndLimit {
@@ -99,11 +75,10 @@ export function createLookupAndLimit(options: LookupAndLimitOptions): LookupAndL
   const base = `${clientPrefix}${layout.hash('').slice(0, -'hash:'.length)}`;
   // The script builds `bucketKey('key:<id>', rateLimitKeyPrefix)` after the client's prefix.
   const bucketPrefix = `${clientPrefix}${options.rateLimitKeyPrefix ?? ''}`;
-  options.redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: LOOKUP_AND_LIMIT });
-  const redis = options.redis as unknown as WithScript;
+  const lookupAndLimit = LOOKUP_AND_LIMIT.on(options.redis);
   return {
     async run(hash, request) {
-      const reply = await redis[COMMAND](layout.hash(hash), base, bucketPrefix, request.environment, request.scope ?? '', request.hasOrigin ? '1' : '0', request.now.getTime());
+      const reply = await lookupAndLimit([layout.hash(hash)], [base, bucketPrefix, request.environment, request.scope ?? '', request.hasOrigin ? '1' : '0', request.now.getTime()]);
       if (reply === null) return { record: null, limit: null };
       const [id, flat, gcra] = reply;
       const raw = pairsToObject(flat);

@@ -6,7 +6,7 @@
  * production settings: AOF on, `maxmemory-policy noeviction`).
  * @module
  */
-export type { Actor, AuditEntry, AuditFilter, KeyPatch, KeyRecord, KeyStore, ListFilter, NewKey, PendingLifecycleEvent, RateLimitPolicy, Transition, TriggerPolicy } from './types.js';
+export type { Actor, AuditEntry, AuditFilter, AuditLog, KeyPatch, KeyRecord, KeyRecords, KeyStore, LifecycleOutbox, ListFilter, NewKey, PendingLifecycleEvent, RateLimitPolicy, Transition, TriggerPolicies, TriggerPolicy } from './types.js';
 export { KeyStoreError, type KeyStoreErrorCode } from './errors.js';
 export { effectiveState, TRANSITIONS, type TransitionRule } from './state.js';
 export { createKeyStore, DEFAULT_TRIGGER_POLICY, type KeyStoreOptions } from './store.js';

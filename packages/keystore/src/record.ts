@@ -31,7 +31,7 @@ export const RateLimitPolicySchema: z.ZodType<RateLimitPolicy> = z.strictObject(
   window_s: z.number().int().positive(),
 });
 
-/** What {@link KeyStore.create} accepts; times may carry any RFC 3339 offset (stored normalised to UTC). */
+/** What {@link KeyRecords.create} accepts; times may carry any RFC 3339 offset (stored normalised to UTC). */
 export const NewKeySchema: z.ZodType<NewKey> = z.strictObject({
   id: KeyId,
   hash: Sha256Hex,
@@ -56,7 +56,7 @@ export const SuccessorSchema: z.ZodType<Pick<NewKey, 'id' | 'hash' | 'prefix' | 
   last4: NonEmptyString,
 });
 
-/** What {@link KeyStore.update} accepts. */
+/** What {@link KeyRecords.update} accepts. */
 export const KeyPatchSchema: z.ZodType<KeyPatch> = z.strictObject({
   name: z.string().optional(),
   scopes: Scopes.optional(),

@@ -3,7 +3,7 @@ import { describe, expect, test } from '@keywatch/testkit';
 import type { Redis } from '@keywatch/redis';
 import { KeyStoreError } from './errors.js';
 import { layout } from './layout.js';
-import { LUA_PRELUDE } from './scripts.js';
+import { PRELUDE } from './scripts.js';
 import { TRANSITIONS } from './state.js';
 import { createKeyStore } from './store.js';
 import { newSuccessor, newTestKey } from './testing.js';
@@ -527,7 +527,7 @@ describe('expiry index', () => {
 test('the Lua iso() formats Unix milliseconds exactly as toEventTime does', async ({ redis }) => {
   const samples = [0, 951_782_400_000, 951_868_799_999, 4_107_542_399_999, 253_402_300_799_999, T0, T0 - 1];
   for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 253_402_300_799_999));
-  const lua = `${LUA_PRELUDE}\nlocal out = {}\nfor i = 2, #ARGV do out[#out + 1] = iso(ARGV[i]) end\nreturn out`;
+  const lua = `${PRELUDE.source}\nlocal out = {}\nfor i = 2, #ARGV do out[#out + 1] = iso(ARGV[i]) end\nreturn out`;
   const formatted = (await redis.client.eval(lua, 0, 'unused', ...samples.map(String))) as string[];
   expect(formatted).toEqual(samples.map((ms) => toEventTime(ms)));
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { KeyStoreError, scriptRefusal } from './errors.js';
 import { layout, OUTBOX_GROUP, TAG } from './layout.js';
 import { checkInput, decodeRecord, encodePatchField, encodeRecord, KeyPatchSchema, NewKeySchema, pairsToObject, SuccessorSchema, toMillis, TriggerPolicySchema, type StoredRecord } from './record.js';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { BY_HASH, CREATE, ENSURE_GROUP, RECORD_AUDIT, ROTATE, SET_POLICY, TAKE_ACTION, TOUCH, TRANSITION, UPDATE } from './scripts.js';
 import { effectiveState, TRANSITIONS } from './state.js';
 import type { Actor, AuditEntry, AuditFilter, KeyPatch, KeyRecord, KeyStore, ListFilter, NewKey, PendingLifecycleEvent, Transition, TriggerPolicy } from './types.js';
 
@@ -47,8 +47,6 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   return new RedisKeyStore(options);
 }
 
-type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
-
 const AuditFields = z.object({
   ts: EventTime,
   actor: NonEmptyString,
@@ -88,6 +86,7 @@ class RedisKeyStore implements KeyStore {
   private readonly claimIdleMs: number;
   /** The client prefix plus `{ks}:`: what the scripts build derived key names from. */
   private readonly base: string;
+  private readonly scripts: ReturnType<typeof bindScripts>;
   private group: Promise<void> | undefined;
   private claimCursor = '0-0';
 
@@ -96,7 +95,7 @@ class RedisKeyStore implements KeyStore {
     this.clock = options.clock ?? (() => new Date());
     this.claimIdleMs = options.outboxClaimIdleMs ?? 30_000;
     this.base = `${options.redis.options.keyPrefix ?? ''}${TAG}:`;
-    for (const [name, definition] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, definition);
+    this.scripts = bindScripts(options.redis);
   }
 
   async create(key: NewKey, actor: Actor, now?: Date): Promise<KeyRecord> {
@@ -141,7 +140,7 @@ class RedisKeyStore implements KeyStore {
       rate_limit: record.rate_limit,
     };
     const fields = Object.entries(encodeRecord({ record, hash: input.hash })).flat();
-    const reply = await this.run('keystoreCreate', layout.record(record.id), this.base, record.id, input.hash, record.tenant_id, at.getTime(), ts, newEventId(at.getTime()), actor, expiresMs ?? '', JSON.stringify(details), ...fields);
+    const reply = await this.scripts.create([layout.record(record.id)], [this.base, record.id, input.hash, record.tenant_id, at.getTime(), ts, newEventId(at.getTime()), actor, expiresMs ?? '', JSON.stringify(details), ...fields]);
     const [stored] = ok(reply, 1);
     return decode(stored, record.id).record;
   }
@@ -152,7 +151,7 @@ class RedisKeyStore implements KeyStore {
   }
 
   async getByHash(hash: string): Promise<KeyRecord | null> {
-    const reply = await this.run('keystoreByHash', layout.hash(hash), this.base);
+    const reply = await this.scripts.byHash([layout.hash(hash)], [this.base]);
     if (reply === null) return null;
     if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
     const id = reply[0];
@@ -211,7 +210,7 @@ class RedisKeyStore implements KeyStore {
       if (!current) throw scriptRefusal('not_found', { key_id: id });
       return current;
     }
-    const reply = await this.run('keystoreUpdate', layout.record(id), this.base, id, at.getTime(), toEventTime(at), newEventId(at.getTime()), actor, JSON.stringify(after), sets.length / 2, ...sets, ...deletes);
+    const reply = await this.scripts.update([layout.record(id)], [this.base, id, at.getTime(), toEventTime(at), newEventId(at.getTime()), actor, JSON.stringify(after), sets.length / 2, ...sets, ...deletes]);
     const [stored] = ok(reply, 1);
     return decode(stored, id).record;
   }
@@ -222,21 +221,9 @@ class RedisKeyStore implements KeyStore {
     checkActor(actor);
     checkReason(reason);
     const at = this.at(now);
-    const reply = await this.run(
-      'keystoreTransition',
-      layout.record(id),
-      this.base,
-      id,
-      at.getTime(),
-      toEventTime(at),
-      newEventId(at.getTime()),
-      actor,
-      JSON.stringify(reason),
-      transition,
-      rule.to,
-      rule.event,
-      rule.from.join(','),
-      detailsJson(details),
+    const reply = await this.scripts.transition(
+      [layout.record(id)],
+      [this.base, id, at.getTime(), toEventTime(at), newEventId(at.getTime()), actor, JSON.stringify(reason), transition, rule.to, rule.event, rule.from.join(','), detailsJson(details)],
     );
     const [stored] = ok(reply, 1);
     return decode(stored, id).record;
@@ -248,30 +235,16 @@ class RedisKeyStore implements KeyStore {
     checkActor(actor);
     const at = this.at(now);
     const ms = at.getTime();
-    const reply = await this.run(
-      'keystoreRotate',
-      layout.record(id),
-      layout.record(next.id),
-      this.base,
-      id,
-      next.id,
-      next.hash,
-      next.prefix,
-      next.last4,
-      ms,
-      toEventTime(at),
-      ms + Math.round(graceSeconds * 1000),
-      graceSeconds,
-      newEventId(ms),
-      newEventId(ms),
-      actor,
+    const reply = await this.scripts.rotate(
+      [layout.record(id), layout.record(next.id)],
+      [this.base, id, next.id, next.hash, next.prefix, next.last4, ms, toEventTime(at), ms + Math.round(graceSeconds * 1000), graceSeconds, newEventId(ms), newEventId(ms), actor],
     );
     const [previous, created] = ok(reply, 2);
     return { previous: decode(previous, id).record, next: decode(created, next.id).record };
   }
 
   async touch(id: string, at: Date): Promise<void> {
-    await this.run('keystoreTouch', layout.record(id), this.at(at).getTime());
+    await this.scripts.touch([layout.record(id)], [this.at(at).getTime()]);
   }
 
   async audit(tenantId: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
@@ -306,18 +279,9 @@ class RedisKeyStore implements KeyStore {
     const input = checkInput(NewAuditEntry, entry, 'audit entry');
     const at = this.at(now);
     const ts = toEventTime(at);
-    const id = await this.run(
-      'keystoreRecordAudit',
-      layout.audit(input.tenant_id),
-      this.base,
-      input.tenant_id,
-      at.getTime(),
-      ts,
-      input.key_id ?? '',
-      input.actor,
-      input.action,
-      JSON.stringify(input.reason),
-      detailsJson(input.details),
+    const id = await this.scripts.recordAudit(
+      [layout.audit(input.tenant_id)],
+      [this.base, input.tenant_id, at.getTime(), ts, input.key_id ?? '', input.actor, input.action, JSON.stringify(input.reason), detailsJson(input.details)],
     );
     if (typeof id !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to an audit write');
     return { id, ts, ...input };
@@ -336,7 +300,7 @@ class RedisKeyStore implements KeyStore {
     checkTenant(tenantId);
     checkActor(actor);
     const at = this.at(now);
-    await this.run('keystoreSetPolicy', layout.policy(tenantId), this.base, tenantId, at.getTime(), toEventTime(at), actor, input.mode, String(input.allow_live_revoke), input.max_actions_per_hour);
+    await this.scripts.setPolicy([layout.policy(tenantId)], [this.base, tenantId, at.getTime(), toEventTime(at), actor, input.mode, input.allow_live_revoke ? 'true' : 'false', input.max_actions_per_hour]);
     return input;
   }
 
@@ -344,7 +308,7 @@ class RedisKeyStore implements KeyStore {
     if (!Number.isInteger(cap) || cap < 0) throw new KeyStoreError('invalid_argument', 'cap must be an integer ≥ 0', { field: 'cap' });
     checkTenant(tenantId);
     const hour = toEventTime(this.at(now)).slice(0, 13).replace(/[-T]/g, '');
-    return (await this.run('keystoreTakeAction', layout.actions(tenantId, hour), cap, ACTION_BUCKET_TTL_S)) === 1;
+    return (await this.scripts.takeAction([layout.actions(tenantId, hour)], [cap, ACTION_BUCKET_TTL_S])) === 1;
   }
 
   async claimTrigger(triggerId: string): Promise<boolean> {
@@ -411,7 +375,7 @@ class RedisKeyStore implements KeyStore {
   }
 
   private ensureGroup(): Promise<void> {
-    this.group ??= this.run('keystoreEnsureGroup', layout.outbox, OUTBOX_GROUP).then(
+    this.group ??= this.scripts.ensureGroup([layout.outbox], [OUTBOX_GROUP]).then(
       () => undefined,
       (error: unknown) => {
         this.group = undefined;
@@ -421,16 +385,27 @@ class RedisKeyStore implements KeyStore {
     return this.group;
   }
 
-  private run(name: ScriptName, ...args: Array<string | number>): Promise<unknown> {
-    const call = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name];
-    return call.apply(this.redis, args);
-  }
-
   private at(now: Date | undefined): Date {
     const at = now ?? this.clock();
     if (Number.isNaN(at.getTime())) throw new KeyStoreError('invalid_argument', 'now must be a valid date', { field: 'now' });
     return at;
   }
+}
+
+/** The keystore's scripts, registered on one client. */
+function bindScripts(redis: Redis) {
+  return {
+    create: CREATE.on(redis),
+    transition: TRANSITION.on(redis),
+    rotate: ROTATE.on(redis),
+    update: UPDATE.on(redis),
+    byHash: BY_HASH.on(redis),
+    recordAudit: RECORD_AUDIT.on(redis),
+    setPolicy: SET_POLICY.on(redis),
+    touch: TOUCH.on(redis),
+    takeAction: TAKE_ACTION.on(redis),
+    ensureGroup: ENSURE_GROUP.on(redis),
+  };
 }
 
 /** The payload of a script's `{ 'ok', … }` reply, or its refusal thrown as a {@link KeyStoreError}. */

@@ -95,7 +95,7 @@ export interface PendingLifecycleEvent {
   event: KeyLifecycleEvent;
 }
 
-/** Filter of {@link KeyStore.list}. */
+/** Filter of {@link KeyRecords.list}. */
 export interface ListFilter {
   /** Keys whose *effective* state ({@link effectiveState} at the store's clock) is this one. */
   state?: KeyState;
@@ -104,7 +104,7 @@ export interface ListFilter {
   limit?: number;
 }
 
-/** Filter of {@link KeyStore.audit}. Both bounds are inclusive, to the millisecond. */
+/** Filter of {@link AuditLog.audit}. Both bounds are inclusive, to the millisecond. */
 export interface AuditFilter {
   keyId?: string;
   from?: Date;
@@ -116,11 +116,11 @@ export interface AuditFilter {
 }
 
 /**
- * The system of record for keys. Every mutation is one Lua script: the record, its indexes, the
- * tenant's audit stream and the lifecycle outbox change together or not at all. Every method that
- * takes `now` uses the store's clock when it is omitted.
+ * Key records: the system of record for keys. Every mutation is one Lua script: the record, its
+ * indexes, the tenant's audit stream and the lifecycle outbox change together or not at all.
+ * Every method that takes `now` uses the store's clock when it is omitted.
  */
-export interface KeyStore {
+export interface KeyRecords {
   /** @throws KeyStoreError `conflict` (`details.field` = `id` or `hash`) or `invalid_argument`. */
   create(key: NewKey, actor: Actor, now?: Date): Promise<KeyRecord>;
   getById(id: string): Promise<KeyRecord | null>;
@@ -136,7 +136,7 @@ export interface KeyStore {
   update(id: string, patch: KeyPatch, actor: Actor, now?: Date): Promise<KeyRecord>;
   /**
    * Applies a state change (rules in {@link TRANSITIONS}). A refusal writes nothing; callers that
-   * must audit refusals do so with {@link KeyStore.recordAudit}.
+   * must audit refusals do so with {@link AuditLog.recordAudit}.
    * @param details - extra facts for the audit entry (e.g. `trigger_id`, `alert_id`).
    * @throws KeyStoreError `invalid_transition` (`from`/`to` in details) or `not_found`.
    */
@@ -156,12 +156,25 @@ export interface KeyStore {
    * version bump (caches keyed on `version` must not churn on every request). Unknown ids are ignored.
    */
   touch(id: string, at: Date): Promise<void>;
+  /**
+   * Ids of keys stored `active` or `rotating` whose expires_at is at or before `now`, soonest
+   * first: exactly the keys `transition(id, 'expire')` accepts.
+   */
+  dueExpiries(now: Date, limit: number): Promise<string[]>;
+}
+
+/** The audit log: one stream per tenant, never trimmed. */
+export interface AuditLog {
   /** Audit entries of a tenant, optionally for one key and a time range. */
   audit(tenantId: string, filter?: AuditFilter): Promise<AuditEntry[]>;
   /** Tenants that have an audit log (for the root key's view), sorted. */
   tenants(): Promise<string[]>;
   /** An audit entry without a state change (a refused trigger, a policy change). */
   recordAudit(entry: Omit<AuditEntry, 'id' | 'ts'>, now?: Date): Promise<AuditEntry>;
+}
+
+/** What revocation triggers need: each tenant's policy, its hourly cap, and trigger idempotency. */
+export interface TriggerPolicies {
   /** The tenant's policy, or the default (`notify_only`, no live revocation, 10 per hour). */
   getPolicy(tenantId: string): Promise<TriggerPolicy>;
   /** Stores the policy and audits the change (`policy_updated`, before and after) atomically. */
@@ -173,13 +186,12 @@ export interface KeyStore {
   takeAutomaticAction(tenantId: string, cap: number, now?: Date): Promise<boolean>;
   /** Marks a trigger id as handled; false if it was already (idempotency for 30 days). */
   claimTrigger(triggerId: string): Promise<boolean>;
-  /** True when {@link KeyStore.claimTrigger} has marked this trigger id (within 30 days). */
+  /** True when {@link TriggerPolicies.claimTrigger} has marked this trigger id (within 30 days). */
   isTriggerClaimed(triggerId: string): Promise<boolean>;
-  /**
-   * Ids of keys stored `active` or `rotating` whose expires_at is at or before `now`, soonest
-   * first: exactly the keys `transition(id, 'expire')` accepts.
-   */
-  dueExpiries(now: Date, limit: number): Promise<string[]>;
+}
+
+/** The lifecycle outbox: events the mutations wrote, for the relay to publish. */
+export interface LifecycleOutbox {
   /**
    * Lifecycle events not yet acknowledged by any relay (consumer group `relay` on the outbox
    * stream): first entries another consumer left unacknowledged for longer than the store's
@@ -191,3 +203,6 @@ export interface KeyStore {
   /** Acknowledges and deletes published outbox entries. */
   ackOutbox(outboxIds: string[]): Promise<void>;
 }
+
+/** The whole keystore, for code that wires it (the Redis store, a service's composition root). */
+export interface KeyStore extends KeyRecords, AuditLog, TriggerPolicies, LifecycleOutbox {}

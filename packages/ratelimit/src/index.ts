@@ -1,2 +1,3 @@
-export { bucketKey, createRateLimiter, GCRA_LUA_FUNCTION, toRateLimitResult, type GcraReply, type RateLimiter, type RateLimiterOptions, type RateLimitPolicy, type RateLimitResult } from './limiter.js';
+export { bucketKey, createRateLimiter, toRateLimitResult, type RateLimiter, type RateLimiterOptions, type RateLimitPolicy, type RateLimitResult } from './limiter.js';
+export { GCRA_FUNCTIONS, gcraReply, type GcraReply } from './gcra.js';
 export { rateLimitHeaders, type RateLimitHeaders } from './headers.js';

@@ -48,3 +48,5 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
     raw.disconnect();
   }
 }
+
+export { anyReply, defineScript, hasScriptCommand, integerReply, luaFragment, stringReply, type LuaFragment, type Script, type ScriptArg, type ScriptCall, type ScriptCommand, type ScriptDefinition } from './script.js';

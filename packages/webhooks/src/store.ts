@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { defineScript, integerReply, type Redis } from '@keywatch/redis';
 import type { SecretBox } from './secrets.js';
 
 export type WebhookKind = 'json' | 'slack';
@@ -100,7 +100,11 @@ export function receivesAlertsOf(webhook: Pick<Webhook, 'tenant_id' | 'all_tenan
   return webhook.tenant_id === alertTenantId;
 }
 
-const CAS_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
+const COMPARE_AND_SET = defineScript<[key: string], [expected: string, next: string], number>({
+  name: 'webhooksCompareAndSet',
+  file: new URL('./compare-and-set.lua', import.meta.url),
+  reply: integerReply,
+});
 
 /** `wh_` and 20 url-safe characters. */
 export const newWebhookId = () => `wh_${randomBytes(15).toString('base64url')}`;
@@ -113,6 +117,7 @@ function publicView(stored: StoredWebhook): Webhook {
 /** The Redis webhook store; `redis` carries the deployment's key prefix. */
 export function createWebhookStore(options: { redis: Redis; box: SecretBox }): WebhookStore {
   const { redis, box } = options;
+  const compareAndSet = COMPARE_AND_SET.on(redis);
 
   async function load(id: string): Promise<StoredWebhook | null> {
     const text = await redis.get(webhookLayout.hook(id));
@@ -185,7 +190,7 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
         ];
         const next: StoredWebhook = { ...stored, secrets, updated_at: at };
         // Compare-and-set: the connection is shared, so WATCH (per connection) would not be safe.
-        if ((await redis.eval(CAS_LUA, 1, key, before, JSON.stringify(next))) === 1) return publicView(next);
+        if ((await compareAndSet([key], [before, JSON.stringify(next)])) === 1) return publicView(next);
       }
       throw new Error(`webhook ${id} changed concurrently ten times; try again`);
     },

@@ -121,7 +121,7 @@ export function createEngine(options: EngineOptions) {
       const ctx: EventContext = { event, ts, params: options.params(event.tenant_id), location: options.geo(event.ip), latenessMs, firsts };
       const plan = new Plan();
       const messageKey = authEventMessageKey(event);
-      plan.add({ o: 'seen', k: plan.key(`seen:${messageKey}`, messageKey), m: event.event_id, s: ts, l: latenessMs, t: SEEN_TTL_S });
+      plan.add({ kind: 'seen', key: plan.key(`seen:${messageKey}`, messageKey), eventId: event.event_id, ts, latenessMs, ttlS: SEEN_TTL_S });
       if (event.key_id !== null && event.tenant_id !== null) firsts.mark(plan, 'k', event.key_id, ts);
       if (event.tenant_id !== null) firsts.mark(plan, 't', event.tenant_id, ts);
       const evaluate: Evaluate[] = [];

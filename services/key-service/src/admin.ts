@@ -1,5 +1,5 @@
 import { DEFAULT_SECRET_SCOPES, generateKey, hashKey, isPublicScope, keyDisplay, newKeyId, PUBLIC_SCOPES, SCOPE_GROUPS, type Scope } from '@keywatch/contracts';
-import { effectiveState, KeyStoreError, type AuditEntry, type KeyRecord, type KeyStore, type Transition, type TriggerPolicy } from '@keywatch/keystore';
+import { effectiveState, KeyStoreError, type AuditEntry, type AuditLog, type KeyRecord, type KeyRecords, type Transition, type TriggerPolicies, type TriggerPolicy } from '@keywatch/keystore';
 import type { z } from 'zod';
 import { badRequest, conflict, forbidden, notFound } from '@keywatch/http-api';
 import type { AuditQuery, CreateKeyBody, ListKeysQuery, PatchKeyBody, PolicyBody } from './schemas.js';
@@ -22,7 +22,7 @@ const ADMIN_SCOPES: readonly string[] = SCOPE_GROUPS.admin;
  */
 export class KeyAdmin {
   constructor(
-    private readonly store: KeyStore,
+    private readonly store: KeyRecords & AuditLog & TriggerPolicies,
     private readonly options: { pepper?: string; now?: () => Date } = {},
   ) {}
 

@@ -1,6 +1,6 @@
 import { keyLifecycleMessageKey } from '@keywatch/contracts';
 import type { EventProducer } from '@keywatch/kafka';
-import { KeyStoreError, type KeyStore } from '@keywatch/keystore';
+import { KeyStoreError, type KeyRecords, type LifecycleOutbox } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 
 /**
@@ -8,7 +8,7 @@ import type { Logger } from '@keywatch/logger';
  * same Lua script as the state change, and acknowledged only after Kafka acknowledged the event:
  * a crash in between republishes it (consumers are idempotent on event_id), nothing is lost.
  */
-export function createLifecycleRelay(deps: { store: KeyStore; producer: EventProducer; topic: string; consumer: string; logger: Logger }) {
+export function createLifecycleRelay(deps: { store: LifecycleOutbox; producer: EventProducer; topic: string; consumer: string; logger: Logger }) {
   let running = false;
   let loop: Promise<void> | undefined;
   async function run(): Promise<void> {
@@ -50,7 +50,7 @@ export function createLifecycleRelay(deps: { store: KeyStore; producer: EventPro
 }
 
 /** Marks keys whose expiry passed as `expired`, which announces it on `key-lifecycle`. */
-export function createExpirySweeper(deps: { store: KeyStore; intervalMs: number; logger: Logger }) {
+export function createExpirySweeper(deps: { store: KeyRecords; intervalMs: number; logger: Logger }) {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   async function sweep(): Promise<void> {

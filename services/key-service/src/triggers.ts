@@ -1,6 +1,6 @@
 import { decodeJson, formatIssues, RevocationTrigger } from '@keywatch/contracts';
 import type { BatchHandler } from '@keywatch/kafka';
-import { effectiveState, KeyStoreError, TRANSITIONS, type KeyStore, type Transition } from '@keywatch/keystore';
+import { effectiveState, KeyStoreError, TRANSITIONS, type AuditLog, type KeyRecords, type Transition, type TriggerPolicies } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 
 /** What the key service did with one trigger, and why (also the audit entry's action). */
@@ -14,7 +14,7 @@ export type TriggerDecision =
  * which are only suspended unless the tenant allowed live revocation. Never more than the detector
  * asked for, never more than the tenant's hourly cap, every decision audited with its reason.
  */
-export function createTriggerHandler(deps: { store: KeyStore; logger: Logger; now?: () => Date }): BatchHandler {
+export function createTriggerHandler(deps: { store: KeyRecords & AuditLog & TriggerPolicies; logger: Logger; now?: () => Date }): BatchHandler {
   const { store, logger } = deps;
 
   async function decide(trigger: RevocationTrigger): Promise<TriggerDecision> {

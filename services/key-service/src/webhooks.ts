@@ -1,6 +1,6 @@
 import { AlertType, Severity } from '@keywatch/contracts';
 import { ApiError, badRequest, conflict, forbidden, notFound, type RouteSpec } from '@keywatch/http-api';
-import type { KeyStore } from '@keywatch/keystore';
+import type { AuditLog } from '@keywatch/keystore';
 import {
   checkDestinationUrl,
   DELIVERY_STATUSES,
@@ -75,7 +75,7 @@ export interface WebhookAdminOptions {
   deliveries: DeliveryLog;
   /** The notifier's delivery queue (for replays). */
   queue: DeliveryQueue | null;
-  keys: Pick<KeyStore, 'recordAudit'>;
+  keys: Pick<AuditLog, 'recordAudit'>;
   /** `KEYWATCH_WEBHOOK_ALLOW_PRIVATE`. */
   allowPrivate: boolean;
   resolve?: Resolver;

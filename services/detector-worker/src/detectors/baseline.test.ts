@@ -8,7 +8,7 @@ const T = Date.parse('2026-03-09T10:00:00Z');
 /** A plan for an event of message key `key_k` at `ts`: its guard, then `add`'s operations. */
 function eventPlan(id: string, ts: number, add: (plan: Plan) => void = () => undefined): Plan {
   const plan = new Plan();
-  plan.add({ o: 'seen', k: plan.key('seen:key_k', 'key_k'), m: id, s: ts, l: 60_000, t: 3600 });
+  plan.add({ kind: 'seen', key: plan.key('seen:key_k', 'key_k'), eventId: id, ts, latenessMs: 60_000, ttlS: 3600 });
   add(plan);
   return plan;
 }
@@ -44,9 +44,9 @@ test('once known, a write-once value costs no operation; an earliest time is wri
     second.earliest(plan, 'z:ipfirst:1.2.3.4', '1.2.3.4', 'key_k|t', T + 1_000, 3600, 100);
   });
   // Only the guard: the value is known (read from the first batch's result) and T + 1 s is not earlier than T.
-  expect(later.ops.map((op) => op.o)).toEqual(['seen', 'hmget']);
+  expect(later.ops.map((op) => op.kind)).toEqual(['seen', 'hmget']);
   const earlier = eventPlan('e3', T - 1_000, (plan) => second.earliest(plan, 'z:ipfirst:1.2.3.4', '1.2.3.4', 'key_k|t', T - 1_000, 3600, 100));
-  expect(earlier.ops.map((op) => op.o)).toEqual(['seen', 'zadd']);
+  expect(earlier.ops.map((op) => op.kind)).toEqual(['seen', 'zadd']);
   const r2 = await store.apply([later]);
   expect(read?.(r2[0] ?? [])).toBe(T);
 });

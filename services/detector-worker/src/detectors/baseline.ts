@@ -71,14 +71,14 @@ export class FirstSeenMemo {
       // the batch left it unwritten when the batch's first such event turned out late (its plan
       // stops before any write). HSETNX again is harmless, and only the first batch pays.
       if (this.get(id, now)) return;
-      plan.add({ o: 'hsetnx', k: plan.key(name, entity), f: field, v: String(value), t: ttlS });
+      plan.add({ kind: 'hsetnx', key: plan.key(name, entity), field, value: String(value), ttlS });
       pending.push({ plan, id });
     };
     const read = (plan: Plan, name: string, entity: string, field: string) => {
       const id = memoId(name, field);
       const found = this.get(id, now);
       if (found && found.value > 0) return () => found.value;
-      const at = plan.add({ o: 'hmget', k: plan.key(name, entity), f: [field] });
+      const at = plan.add({ kind: 'hmget', key: plan.key(name, entity), fields: [field] });
       return (results: Results) => {
         const value = asNumber(asArray(results[at])[0]);
         if (value > 0) this.set(id, value);
@@ -97,7 +97,7 @@ export class FirstSeenMemo {
         const id = memoId(name, member);
         const found = this.get(id, now);
         if (found && found.value > 0 && found.value <= ts) return;
-        plan.add({ o: 'zadd', k: plan.key(name, entity), m: member, s: -ts, t: ttlS, cap, lo: Number.MIN_SAFE_INTEGER });
+        plan.add({ kind: 'zadd', key: plan.key(name, entity), member, score: -ts, ttlS, cap, minScore: Number.MIN_SAFE_INTEGER });
         pending.push({ plan, id, earliest: ts });
       },
       applied: (late) => {
@@ -116,11 +116,11 @@ export class FirstSeenMemo {
  * into the EWMA once closed in event time (their end plus the lateness has passed).
  */
 export function trackBaseline(plan: Plan, scope: string, entity: string, metric: string, ts: number, options: { latenessMs: number; alpha: number; peakHalfLifeMs: number; count: boolean }): (results: Results) => Baseline {
-  const k = plan.key(baselineKey(scope, entity), entity);
+  const key = plan.key(baselineKey(scope, entity), entity);
   const hour = Math.floor(ts / HOUR);
-  const close = Math.floor((ts - options.latenessMs) / HOUR);
-  const decay = 0.5 ** (HOUR / options.peakHalfLifeMs);
-  const at = plan.add({ o: 'base', k, m: metric, h: hour, c: close, a: options.alpha, pd: decay, n: options.count ? 1 : 0, t: BASELINE_TTL_S });
+  const foldBefore = Math.floor((ts - options.latenessMs) / HOUR);
+  const peakDecay = 0.5 ** (HOUR / options.peakHalfLifeMs);
+  const at = plan.add({ kind: 'baseline', key, metric, hour, foldBefore, alpha: options.alpha, peakDecay, count: options.count, ttlS: BASELINE_TTL_S });
   const elapsed = (ts - hour * HOUR) / HOUR;
   return (results) => {
     const [mean, variance, hours, current, previous, peak] = asArray(results[at]).map(asNumber);

@@ -100,13 +100,13 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
   if (event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null) {
     const keyId = event.key_id;
     const tenantId = event.tenant_id;
-    plan.add({ o: 'zadd', k: okKey, m: `${keyId}|${tenantId}`, s: ts, t: ttlFor(span + keep), cap: p.max_tracked, lo: ts - span - keep });
+    plan.add({ kind: 'zadd', key: okKey, member: `${keyId}|${tenantId}`, score: ts, ttlS: ttlFor(span + keep), cap: p.max_tracked, minScore: ts - span - keep });
     firsts.earliest(plan, firstsKey(ip), ip, `${keyId}|${tenantId}`, ts, ttlFor(p.success_after_ms), p.max_tracked);
-    const flagAt = plan.add({ o: 'hmget', k: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), f: ['first', 'last', 'sev'] });
+    const flagAt = plan.add({ kind: 'hmget', key: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), fields: ['first', 'last', 'sev'] });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
-    const recentAt = plan.add({ o: 'zrange', k: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, lim: p.max_tracked });
+    const recentAt = plan.add({ kind: 'zrange', key: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, limit: p.max_tracked });
     // The IP's successful keys matter only when it has recent failed attempts (nearly never).
-    const okAt = plan.add({ o: 'zcount', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, ifAny: true });
+    const okAt = plan.add({ kind: 'zcount', key: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, ifAny: true });
     return (results) => {
       // A key that already worked from this IP before the attack began is one of its regular users (a NAT), not a find.
       const firstHere = firstFromHere(results) || ts;
@@ -123,10 +123,10 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
 
   if (!INVALID_CREDENTIAL.has(event.outcome) || event.key_fingerprint === null) return undefined;
   const failKey = plan.key(`z:ipf:${ip}`, ip);
-  plan.add({ o: 'zadd', k: failKey, m: `${event.key_fingerprint}|${event.event_id}`, s: ts, t: ttlFor(span + keep), cap: p.max_tracked, lo: ts - span - keep });
-  const attemptsAt = plan.add({ o: 'zrange', k: failKey, min: ts - span, max: ts + span, lim: p.max_tracked });
-  const successesAt = plan.add({ o: 'zrange', k: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, lim: 200 });
-  const firstsAt = plan.add({ o: 'zrange', k: plan.key(firstsKey(ip), ip), min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, lim: p.max_tracked });
+  plan.add({ kind: 'zadd', key: failKey, member: `${event.key_fingerprint}|${event.event_id}`, score: ts, ttlS: ttlFor(span + keep), cap: p.max_tracked, minScore: ts - span - keep });
+  const attemptsAt = plan.add({ kind: 'zrange', key: failKey, min: ts - span, max: ts + span, limit: p.max_tracked });
+  const successesAt = plan.add({ kind: 'zrange', key: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, limit: 200 });
+  const firstsAt = plan.add({ kind: 'zrange', key: plan.key(firstsKey(ip), ip), min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, limit: p.max_tracked });
   return (results) => {
     const all = asScored(results[attemptsAt]).map((a) => ({ score: a.score, member: a.member.slice(0, a.member.lastIndexOf('|')) }));
     const successes = asScored(results[successesAt]);

@@ -18,15 +18,15 @@ interface Scope {
 function track(ctx: EventContext, plan: Plan, s: Scope) {
   const p = ctx.params.failed_auth_spike;
   const { ts } = ctx;
-  plan.add({ o: 'hincr', k: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity), f: `f${Math.floor(ts / MINUTE)}`, n: 1, t: ttlFor(p.window_ms) });
+  plan.add({ kind: 'hincr', key: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity), field: `f${Math.floor(ts / MINUTE)}`, by: 1, ttlS: ttlFor(p.window_ms) });
   const setKey = (set: 'fd' | 'fs') => plan.key(`z:${set}:${s.scope}:${s.entity}`, s.entity);
   // A tenant's failures come from many partitions (one per key or fingerprint); a key's from one.
   const keep = s.scope === 't' ? Math.max(ctx.latenessMs, CROSS_PARTITION_SKEW_MS) : ctx.latenessMs;
-  plan.add({ o: 'zadd', k: setKey(s.distinct.set), m: s.distinct.member, s: ts, t: ttlFor(p.window_ms + keep), cap: 500, lo: ts - p.window_ms - keep });
+  plan.add({ kind: 'zadd', key: setKey(s.distinct.set), member: s.distinct.member, score: ts, ttlS: ttlFor(p.window_ms + keep), cap: 500, minScore: ts - p.window_ms - keep });
   const window = (w: { sum: number; start: number }) => ({ failures: w.sum, start: w.start });
   const sum = readWindowSum(plan, s.scope, s.entity, 'f', MINUTE, ts, p.window_ms);
-  const distinctAt = plan.add({ o: 'zcount', k: setKey('fd'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
-  const scopesAt = s.scope === 'k' ? plan.add({ o: 'zcount', k: setKey('fs'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER }) : undefined;
+  const distinctAt = plan.add({ kind: 'zcount', key: setKey('fd'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
+  const scopesAt = s.scope === 'k' ? plan.add({ kind: 'zcount', key: setKey('fs'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER }) : undefined;
   const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, { latenessMs: ctx.latenessMs, alpha: p.alpha, peakHalfLifeMs: 7 * 24 * 60 * MINUTE, count: true });
   const first = ctx.firsts.read(plan, s.scope, s.entity);
   return (results: Results) => ({

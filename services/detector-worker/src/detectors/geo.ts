@@ -43,15 +43,15 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
   const ttl = ttlFor(Math.max(g.lookback_ms, g.learning_ms, t.memory_ms) + DAY);
   const here = `${ts}|${location.lat}|${location.lon}|${location.radiusKm}|${location.country}|${event.ip}`;
   const at = plan.add({
-    o: 'geo',
-    k: plan.key(`g:${who.keyId}`, who.keyId),
-    kc: plan.key(`z:kc:${who.keyId}`, who.keyId),
+    kind: 'geo',
+    key: plan.key(`g:${who.keyId}`, who.keyId),
+    countriesKey: plan.key(`z:kc:${who.keyId}`, who.keyId),
     country: location.country,
-    s: ts,
-    v: here,
-    from: ts - g.lookback_ms,
-    lo: ts - g.lookback_ms - latenessMs,
-    t: ttl,
+    ts,
+    location: here,
+    since: ts - g.lookback_ms,
+    minScore: ts - g.lookback_ms - latenessMs,
+    ttlS: ttl,
   });
 
   return (results) => {

@@ -17,8 +17,8 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs, first
   const id = who?.keyId ?? event.key_fingerprint;
   if (id === null) return undefined;
   const k = plan.key(`z:rv:${id}`, id);
-  plan.add({ o: 'zadd', k, m: `${event.ip}|${event.event_id}`, s: ts, t: ttlFor(p.window_ms), cap: 500, lo: ts - p.window_ms - latenessMs });
-  const at = plan.add({ o: 'zrange', k, min: ts - p.window_ms, max: ts, lim: 500 });
+  plan.add({ kind: 'zadd', key: k, member: `${event.ip}|${event.event_id}`, score: ts, ttlS: ttlFor(p.window_ms), cap: 500, minScore: ts - p.window_ms - latenessMs });
+  const at = plan.add({ kind: 'zrange', key: k, min: ts - p.window_ms, max: ts, limit: 500 });
   const workedHere = who ? readKeyIp(plan, firsts, event.ip, who.keyId) : () => 0;
   const outcome = event.outcome;
   return (results) => {

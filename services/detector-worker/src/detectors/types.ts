@@ -105,7 +105,7 @@ const pageKey = (scope: string, entity: string, bucketMs: number, bucket: number
 /** Counts one event into the bucket of `ts` of a counter series. */
 export function countInto(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, ts: number, spanMs: number): void {
   const bucket = Math.floor(ts / bucketMs);
-  plan.add({ o: 'hincr', k: plan.key(pageKey(scope, entity, bucketMs, bucket), entity), f: `${metric}${bucket}`, n: 1, t: ttlFor(spanMs) });
+  plan.add({ kind: 'hincr', key: plan.key(pageKey(scope, entity, bucketMs, bucket), entity), field: `${metric}${bucket}`, by: 1, ttlS: ttlFor(spanMs) });
 }
 
 /** Counts per bucket of a few metrics over a range of buckets, as {@link readBuckets} read them. */
@@ -135,7 +135,7 @@ export class BucketCounts<M extends string> {
 }
 
 /**
- * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity: one `hwin`
+ * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity: one `window`
  * read per page (a page holds a contiguous run of buckets) for all of them.
  */
 export function readBuckets<M extends string>(plan: Plan, scope: string, entity: string, metrics: readonly M[], bucketMs: number, from: number, to: number): (results: Results) => BucketCounts<M> {
@@ -143,7 +143,7 @@ export function readBuckets<M extends string>(plan: Plan, scope: string, entity:
   const reads: Array<{ a: number; b: number; at: number }> = [];
   for (let a = from; a <= to; ) {
     const b = Math.min(to, (Math.floor(a / per) + 1) * per - 1);
-    reads.push({ a, b, at: plan.add({ o: 'hwin', k: plan.key(pageKey(scope, entity, bucketMs, a), entity), m: metrics as M[], a, b }) });
+    reads.push({ a, b, at: plan.add({ kind: 'window', key: plan.key(pageKey(scope, entity, bucketMs, a), entity), metrics: [...metrics], fromBucket: a, toBucket: b }) });
     a = b + 1;
   }
   const width = to - from + 1;

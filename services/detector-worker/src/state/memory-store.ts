@@ -1,4 +1,4 @@
-import type { Op, Plan, Results } from './ops.js';
+import type { BaselineOp, GeoOp, Op, Plan, Results } from './ops.js';
 import { CLAIM_MS, dedupKeyName, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
 
 type Hash = Map<string, string>;
@@ -36,48 +36,48 @@ export class MemoryStore implements StateStore {
     const results: unknown[] = [];
     const step = (op: Op, i: number): unknown => {
       if (late) return false;
-      const k = plan.keys[op.k - 1] ?? '';
-      switch (op.o) {
+      const k = plan.keys[op.key - 1] ?? '';
+      switch (op.kind) {
         case 'seen': {
           // Already processed comes before late (a redelivery is a duplicate however far the
           // watermark moved since); sets are not trimmed here (the Redis store trims after its hold).
           const z = this.zset(k);
-          if (z.has(op.m)) {
+          if (z.has(op.eventId)) {
             fresh = false;
             return 0;
           }
           const before = this.watermarks.get(k);
-          if (before !== undefined && op.s < before - op.l) {
+          if (before !== undefined && op.ts < before - op.latenessMs) {
             late = true;
             return -1;
           }
-          z.set(op.m, op.s);
-          this.watermarks.set(k, Math.max(before ?? op.s, op.s));
+          z.set(op.eventId, op.ts);
+          this.watermarks.set(k, Math.max(before ?? op.ts, op.ts));
           return 1;
         }
         case 'hincr': {
           if (fresh) {
             const h = this.hash(k);
-            h.set(op.f, String(Number(h.get(op.f) ?? 0) + op.n));
+            h.set(op.field, String(Number(h.get(op.field) ?? 0) + op.by));
           }
           return false;
         }
         case 'zadd': {
-          if (fresh) this.zaddTrim(k, op.m, op.s, op.lo, op.cap);
+          if (fresh) this.zaddTrim(k, op.member, op.score, op.minScore, op.cap);
           return false;
         }
         case 'hsetnx': {
-          if (fresh && !this.hash(k).has(op.f)) this.hash(k).set(op.f, op.v);
+          if (fresh && !this.hash(k).has(op.field)) this.hash(k).set(op.field, op.value);
           return false;
         }
         case 'hmget': {
           const h = this.hash(k);
-          return op.f.map((f) => h.get(f) ?? false);
+          return op.fields.map((f) => h.get(f) ?? false);
         }
-        case 'hwin': {
+        case 'window': {
           const h = this.hash(k);
           const out: Array<string | false> = [];
-          for (const m of op.m) for (let b = op.a; b <= op.b; b += 1) out.push(h.get(`${m}${b}`) ?? false);
+          for (const m of op.metrics) for (let b = op.fromBucket; b <= op.toBucket; b += 1) out.push(h.get(`${m}${b}`) ?? false);
           return out;
         }
         case 'zcount': {
@@ -87,22 +87,20 @@ export class MemoryStore implements StateStore {
         }
         case 'zrange':
           return this.range(k, op.min, op.max)
-            .slice(0, op.lim)
+            .slice(0, op.limit)
             .flatMap(([m, s]) => [m, String(s)]);
-        case 'ap':
-          return 1;
-        case 'base':
+        case 'baseline':
           return this.base(k, op, fresh);
         case 'geo':
-          return this.geo(k, plan.keys[op.kc - 1] ?? '', op, fresh);
+          return this.geo(k, plan.keys[op.countriesKey - 1] ?? '', op, fresh);
       }
     };
     plan.ops.forEach((op, i) => results.push(step(op, i)));
     return late ? [-1] : results;
   }
 
-  private geo(k: string, kc: string, op: Extract<Op, { o: 'geo' }>, fresh: boolean): unknown[] {
-    const known = this.range(kc, op.from, Number.POSITIVE_INFINITY)
+  private geo(k: string, kc: string, op: GeoOp, fresh: boolean): unknown[] {
+    const known = this.range(kc, op.since, Number.POSITIVE_INFINITY)
       .slice(0, 100)
       .flatMap(([m, s]) => [m, String(s)]);
     const h = this.hash(k);
@@ -111,10 +109,10 @@ export class MemoryStore implements StateStore {
     const loc = h.get('loc');
     if (fresh) {
       const prevTs = loc === undefined ? undefined : Number(/^(\d+)/.exec(loc)?.[1]);
-      if (prevTs === undefined || prevTs < op.s) h.set('loc', op.v);
+      if (prevTs === undefined || prevTs < op.ts) h.set('loc', op.location);
       h.set('n', String(Number(n ?? 0) + 1));
-      if (first === undefined) h.set('first', String(op.s));
-      this.zaddTrim(kc, op.country, op.s, op.lo, 100);
+      if (first === undefined) h.set('first', String(op.ts));
+      this.zaddTrim(kc, op.country, op.ts, op.minScore, 100);
     }
     return [known, n ?? false, first ?? false, loc ?? false];
   }
@@ -129,22 +127,22 @@ export class MemoryStore implements StateStore {
     for (const [member] of sorted.slice(0, Math.max(0, sorted.length - cap))) z.delete(member);
   }
 
-  private base(k: string, op: Extract<Op, { o: 'base' }>, fresh: boolean): unknown[] {
+  private base(k: string, op: BaselineOp, fresh: boolean): unknown[] {
     const h = this.hash(k);
-    if (fresh && op.n === 1) {
-      if (!h.has(`${op.m}:start`)) h.set(`${op.m}:start`, String(op.h));
-      const last = h.get(`${op.m}:last`);
-      if (last === undefined || op.h > Number(last)) {
-        const f = `${op.m}:h:${op.h}`;
+    if (fresh && op.count) {
+      if (!h.has(`${op.metric}:start`)) h.set(`${op.metric}:start`, String(op.hour));
+      const last = h.get(`${op.metric}:last`);
+      if (last === undefined || op.hour > Number(last)) {
+        const f = `${op.metric}:h:${op.hour}`;
         h.set(f, String(Number(h.get(f) ?? 0) + 1));
       }
     }
     return this.ewma(k, op);
   }
 
-  private ewma(k: string, op: Extract<Op, { o: 'base' }>): unknown[] {
+  private ewma(k: string, op: BaselineOp): unknown[] {
     const h = this.hash(k);
-    const get = (f: string) => h.get(`${op.m}:${f}`);
+    const get = (f: string) => h.get(`${op.metric}:${f}`);
     let mean = Number(get('mean') ?? 0);
     let variance = Number(get('var') ?? 0);
     let n = Number(get('n') ?? 0);
@@ -155,8 +153,8 @@ export class MemoryStore implements StateStore {
     if (start !== undefined) {
       let hour = last === undefined ? Number(start) : last + 1;
       let steps = 0;
-      while (hour < op.c) {
-        const field = `${op.m}:h:${hour}`;
+      while (hour < op.foldBefore) {
+        const field = `${op.metric}:h:${hour}`;
         const x = Number(h.get(field) ?? 0);
         h.delete(field);
         if (n === 0) {
@@ -164,28 +162,28 @@ export class MemoryStore implements StateStore {
           variance = 0;
         } else {
           const diff = x - mean;
-          const incr = op.a * diff;
+          const incr = op.alpha * diff;
           mean += incr;
-          variance = (1 - op.a) * (variance + diff * incr);
+          variance = (1 - op.alpha) * (variance + diff * incr);
         }
-        peak = Math.max(x, peak * op.pd);
+        peak = Math.max(x, peak * op.peakDecay);
         n += 1;
         lastx = x;
         last = hour;
         steps += 1;
         if (steps >= 2000) {
-          last = op.c - 1;
+          last = op.foldBefore - 1;
           break;
         }
         hour += 1;
       }
       if (steps > 0) {
-        for (const [f, v] of [['mean', mean], ['var', variance], ['n', n], ['last', last], ['lastx', lastx], ['peak', peak]] as const) h.set(`${op.m}:${f}`, String(v));
+        for (const [f, v] of [['mean', mean], ['var', variance], ['n', n], ['last', last], ['lastx', lastx], ['peak', peak]] as const) h.set(`${op.metric}:${f}`, String(v));
       }
     }
-    const cur = Number(h.get(`${op.m}:h:${op.h}`) ?? 0);
-    const prevField = h.get(`${op.m}:h:${op.h - 1}`);
-    const prev = prevField !== undefined ? Number(prevField) : last === op.h - 1 ? lastx : 0;
+    const cur = Number(h.get(`${op.metric}:h:${op.hour}`) ?? 0);
+    const prevField = h.get(`${op.metric}:h:${op.hour - 1}`);
+    const prev = prevField !== undefined ? Number(prevField) : last === op.hour - 1 ? lastx : 0;
     return [mean, variance, n, cur, prev, peak];
   }
 

@@ -8,60 +8,132 @@
  * already applied to a shard (a redelivery) changes nothing there, while its reads still run, so a
  * redelivered batch evaluates the same state again and re-raises what it had raised.
  *
- * Numbers are event-time milliseconds unless named otherwise; `t` is a key's TTL in wall seconds
- * (0: the store knows it was refreshed recently and skips the EXPIRE).
+ * `key` fields are indexes into the plan's keys ({@link Plan.key}). Numbers are event-time
+ * milliseconds unless named otherwise; `ttlS` is a key's TTL in wall seconds. The Redis store
+ * sends these in a compact encoding (see apply-plan.ts); the memory store runs them as they are.
  */
-export type Op =
-  /**
-   * Must come first. Marks `m` (the event id) seen, with score `s` (its time), in the set of its
-   * message key, whose highest score is that key's watermark. An event more than `l` ms behind the
-   * watermark is late: the plan stops there (nothing written, nothing read). Members older than the
-   * lateness are dropped, since their redelivery would be late anyway. Result: 1 fresh, 0 duplicate, -1 late.
-   */
-  | { o: 'seen'; k: number; m: string; s: number; l: number; t: number }
-  /**
-   * Added by the Redis store at the start of an event's operations on a shard other than its
-   * message key's: marks `m` applied on that shard (same trimming as `seen`, no lateness check:
-   * late events never get this far). Result: 1 first application, 0 already applied.
-   */
-  | { o: 'ap'; k: number; m: string; s: number; l: number; t: number }
-  /** HINCRBY (write). */
-  | { o: 'hincr'; k: number; f: string; n: number; t: number }
-  /** ZADD GT (write): member `m` keeps its highest score; members below `lo` go, then the lowest beyond `cap`. */
-  | { o: 'zadd'; k: number; m: string; s: number; t: number; cap: number; lo: number }
-  /** HSETNX (write). */
-  | { o: 'hsetnx'; k: number; f: string; v: string; t: number }
-  /** HMGET. Result: values (null where missing). */
-  | { o: 'hmget'; k: number; f: string[] }
-  /**
-   * A window of counter buckets: HMGET of the fields `<metric><bucket>` for each metric of `m`
-   * and each bucket `a..b` (inclusive), metric by metric. Result: as `hmget`'s. The same read, in
-   * a few bytes instead of one field name per bucket.
-   */
-  | { o: 'hwin'; k: number; m: string[]; a: number; b: number }
-  /**
-   * ZCOUNT by score. With `ifAny`, only when the operation right before it (on the same entity)
-   * returned members: otherwise skipped, result false (read as 0).
-   */
-  | { o: 'zcount'; k: number; min: number; max: number; ifAny?: boolean }
-  /** ZRANGEBYSCORE with scores, at most `lim` members. Result: [member, score, member, score, …]. */
-  | { o: 'zrange'; k: number; min: number; max: number; lim: number }
-  /**
-   * An hourly baseline of metric `m` in one hash: counts this event into hour `h` (when `n` is 1
-   * and the hour is not folded yet; write), folds every hour before hour `c` into the EWMA
-   * (weight `a`; the peak decays by `pd` per hour) and returns
-   * [mean, var, hours folded, hour `h`'s count, hour `h - 1`'s count, peak]. One HMGET and one
-   * HINCRBY per event; the fold (once per closed hour) reads and deletes the closed hours.
-   */
-  | { o: 'base'; k: number; m: string; h: number; c: number; a: number; pd: number; n: 0 | 1; t: number }
-  /**
-   * A key's geography of successful uses. Reads the countries of `kc` seen at or after `from` (at
-   * most 100) and the fields `n` (successful uses), `first` and `loc` of `k`; then (write) stores
-   * `v` (which starts with its time `s` and `|`) as `loc` unless the stored one is newer, counts
-   * the use, sets `first` once, and records `country` at `s` in `kc` (members below `lo` go, then
-   * the oldest beyond 100). Result: [[country, score, …], n, first, previous loc].
-   */
-  | { o: 'geo'; k: number; kc: number; country: string; s: number; v: string; from: number; lo: number; t: number };
+export type Op = SeenOp | HincrOp | ZaddOp | HsetnxOp | HmgetOp | WindowOp | ZcountOp | ZrangeOp | BaselineOp | GeoOp;
+
+/**
+ * Must come first. Marks `eventId` seen, scored by its time, in the set of its message key, whose
+ * highest score is that key's watermark. An event more than `latenessMs` behind the watermark is
+ * late: the plan stops there (nothing written, nothing read). Result: 1 fresh, 0 duplicate, -1 late.
+ */
+export interface SeenOp {
+  kind: 'seen';
+  key: number;
+  eventId: string;
+  ts: number;
+  latenessMs: number;
+  ttlS: number;
+}
+
+/** HINCRBY (write). */
+export interface HincrOp {
+  kind: 'hincr';
+  key: number;
+  field: string;
+  by: number;
+  ttlS: number;
+}
+
+/** ZADD GT (write): `member` keeps its highest score; members below `minScore` go, then the lowest beyond `cap`. */
+export interface ZaddOp {
+  kind: 'zadd';
+  key: number;
+  member: string;
+  score: number;
+  ttlS: number;
+  cap: number;
+  minScore: number;
+}
+
+/** HSETNX (write). */
+export interface HsetnxOp {
+  kind: 'hsetnx';
+  key: number;
+  field: string;
+  value: string;
+  ttlS: number;
+}
+
+/** HMGET. Result: values (null where missing). */
+export interface HmgetOp {
+  kind: 'hmget';
+  key: number;
+  fields: string[];
+}
+
+/**
+ * A window of counter buckets: HMGET of the fields `<metric><bucket>` for each of `metrics` and
+ * each bucket `fromBucket..toBucket` (inclusive), metric by metric. Result: as `hmget`'s.
+ */
+export interface WindowOp {
+  kind: 'window';
+  key: number;
+  metrics: string[];
+  fromBucket: number;
+  toBucket: number;
+}
+
+/**
+ * ZCOUNT by score. With `ifAny`, only when the operation right before it (on the same entity)
+ * returned members: otherwise skipped, result false (read as 0).
+ */
+export interface ZcountOp {
+  kind: 'zcount';
+  key: number;
+  min: number;
+  max: number;
+  ifAny?: boolean;
+}
+
+/** ZRANGEBYSCORE with scores, at most `limit` members. Result: [member, score, member, score, …]. */
+export interface ZrangeOp {
+  kind: 'zrange';
+  key: number;
+  min: number;
+  max: number;
+  limit: number;
+}
+
+/**
+ * An hourly baseline of `metric` in one hash: counts this event into `hour` (when `count` and the
+ * hour is not folded yet; write), folds every hour before `foldBefore` into the EWMA (weight
+ * `alpha`; the peak decays by `peakDecay` per hour) and returns [mean, var, hours folded, this
+ * hour's count, the previous hour's count, peak].
+ */
+export interface BaselineOp {
+  kind: 'baseline';
+  key: number;
+  metric: string;
+  hour: number;
+  foldBefore: number;
+  alpha: number;
+  peakDecay: number;
+  count: boolean;
+  ttlS: number;
+}
+
+/**
+ * A key's geography of successful uses. Reads the countries of `countriesKey` seen at or after
+ * `since` (at most 100) and the fields `n` (successful uses), `first` and `loc` of `key`; then
+ * (write) stores `location` (which starts with its time `ts` and `|`) as `loc` unless the stored
+ * one is newer, counts the use, sets `first` once, and records `country` at `ts` in
+ * `countriesKey` (members below `minScore` go, then the oldest beyond 100). Result:
+ * [[country, score, …], n, first, previous loc].
+ */
+export interface GeoOp {
+  kind: 'geo';
+  key: number;
+  countriesKey: number;
+  country: string;
+  ts: number;
+  location: string;
+  since: number;
+  minScore: number;
+  ttlS: number;
+}
 
 /** One event's operations and the keys they name (1-based indexes into `keys`, as Lua's KEYS). */
 export class Plan {

@@ -1,4 +1,4 @@
-import { createRedis } from '@keywatch/redis';
+import { createRedis, hasScriptCommand } from '@keywatch/redis';
 import { expect, test } from '@keywatch/testkit';
 import { MemoryStore } from './memory-store.js';
 import { Plan } from './ops.js';
@@ -9,12 +9,12 @@ const T = Date.parse('2026-03-09T10:02:30.000Z');
 /** An event's plan: its guard, a per-key counter (home shard) and a per-tenant counter (another shard), then reads of both. */
 function plan(eventId: string, ts: number, keyId: string, tenantId: string): Plan {
   const p = new Plan();
-  p.add({ o: 'seen', k: p.key(`seen:${keyId}`, keyId), m: eventId, s: ts, l: 60_000, t: 3600 });
-  p.add({ o: 'hincr', k: p.key(`c:${keyId}`, keyId), f: 'n', n: 1, t: 3600 });
-  p.add({ o: 'hincr', k: p.key(`c:${tenantId}`, tenantId), f: 'n', n: 1, t: 3600 });
-  p.add({ o: 'zadd', k: p.key(`z:${tenantId}`, tenantId), m: eventId, s: ts, t: 3600, cap: 100, lo: 0 });
-  p.add({ o: 'hmget', k: p.key(`c:${keyId}`, keyId), f: ['n'] });
-  p.add({ o: 'hmget', k: p.key(`c:${tenantId}`, tenantId), f: ['n'] });
+  p.add({ kind: 'seen', key: p.key(`seen:${keyId}`, keyId), eventId, ts, latenessMs: 60_000, ttlS: 3600 });
+  p.add({ kind: 'hincr', key: p.key(`c:${keyId}`, keyId), field: 'n', by: 1, ttlS: 3600 });
+  p.add({ kind: 'hincr', key: p.key(`c:${tenantId}`, tenantId), field: 'n', by: 1, ttlS: 3600 });
+  p.add({ kind: 'zadd', key: p.key(`z:${tenantId}`, tenantId), member: eventId, score: ts, ttlS: 3600, cap: 100, minScore: 0 });
+  p.add({ kind: 'hmget', key: p.key(`c:${keyId}`, keyId), fields: ['n'] });
+  p.add({ kind: 'hmget', key: p.key(`c:${tenantId}`, tenantId), fields: ['n'] });
   return p;
 }
 
@@ -40,8 +40,8 @@ test('a redelivered batch counts nothing twice on any shard, late events change 
     // tenant's. Its redelivery is a duplicate at home and counts once on the tenant's shard.
     const keyC = ['key_c', 'key_d', 'key_e', 'key_f', 'key_g'].find((k) => shardOf(k, 8) !== shardOf('tenant_x', 8)) ?? 'key_c';
     const homeOnly = new Plan();
-    homeOnly.add({ o: 'seen', k: homeOnly.key(`seen:${keyC}`, keyC), m: 'e9', s: T + 3000, l: 60_000, t: 3600 });
-    homeOnly.add({ o: 'hincr', k: homeOnly.key(`c:${keyC}`, keyC), f: 'n', n: 1, t: 3600 });
+    homeOnly.add({ kind: 'seen', key: homeOnly.key(`seen:${keyC}`, keyC), eventId: 'e9', ts: T + 3000, latenessMs: 60_000, ttlS: 3600 });
+    homeOnly.add({ kind: 'hincr', key: homeOnly.key(`c:${keyC}`, keyC), field: 'n', by: 1, ttlS: 3600 });
     await store.apply([homeOnly]);
     for (let i = 0; i < 2; i += 1) {
       const [redelivered] = await store.apply([plan('e9', T + 3000, keyC, 'tenant_x')]);
@@ -66,21 +66,21 @@ test('a redelivered batch counts nothing twice on any shard, late events change 
   }
 });
 
-test('a window read (hwin) gives what HMGET of the same field names gives, on Redis and in memory', async ({ redis }) => {
+test('a window read gives what HMGET of the same field names gives, on Redis and in memory', async ({ redis }) => {
   const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }), { shards: 8 });
   try {
     // Buckets around hundreds boundaries (the Lua writes a bucket as its hundreds and two digits), below 100, and far beyond 2^31.
     const buckets = [7, 99, 29_931_098, 29_931_099, 29_931_100, 29_931_101, 1_795_864_058_255];
     const p = new Plan();
-    p.add({ o: 'seen', k: p.key('seen:key_w', 'key_w'), m: 'w1', s: T, l: 60_000, t: 3600 });
+    p.add({ kind: 'seen', key: p.key('seen:key_w', 'key_w'), eventId: 'w1', ts: T, latenessMs: 60_000, ttlS: 3600 });
     const k = p.key('s:k:key_w', 'key_w');
-    buckets.forEach((b, i) => p.add({ o: 'hincr', k, f: `r${b}`, n: i + 1, t: 3600 }));
-    p.add({ o: 'hincr', k, f: 'l29931100', n: 5, t: 3600 });
-    p.add({ o: 'hwin', k, m: ['r', 'l'], a: 29_931_097, b: 29_931_101 });
-    p.add({ o: 'hwin', k, m: ['r'], a: 5, b: 7 });
-    p.add({ o: 'hwin', k, m: ['r'], a: 99, b: 99 });
-    p.add({ o: 'hwin', k, m: ['r'], a: 1_795_864_058_255, b: 1_795_864_058_255 });
-    p.add({ o: 'hmget', k, f: ['r29931097', 'r29931098', 'r29931099', 'r29931100', 'r29931101'] });
+    buckets.forEach((b, i) => p.add({ kind: 'hincr', key: k, field: `r${b}`, by: i + 1, ttlS: 3600 }));
+    p.add({ kind: 'hincr', key: k, field: 'l29931100', by: 5, ttlS: 3600 });
+    p.add({ kind: 'window', key: k, metrics: ['r', 'l'], fromBucket: 29_931_097, toBucket: 29_931_101 });
+    p.add({ kind: 'window', key: k, metrics: ['r'], fromBucket: 5, toBucket: 7 });
+    p.add({ kind: 'window', key: k, metrics: ['r'], fromBucket: 99, toBucket: 99 });
+    p.add({ kind: 'window', key: k, metrics: ['r'], fromBucket: 1_795_864_058_255, toBucket: 1_795_864_058_255 });
+    p.add({ kind: 'hmget', key: k, fields: ['r29931097', 'r29931098', 'r29931099', 'r29931100', 'r29931101'] });
     const expected = [
       [false, '3', '4', '5', '6', false, false, false, '5', false],
       [false, false, '1'],
@@ -102,15 +102,15 @@ test('a conditional ZCOUNT runs only after an operation that returned members, o
   const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }), { shards: 8 });
   try {
     const p = new Plan();
-    p.add({ o: 'seen', k: p.key('seen:1.2.3.4', '1.2.3.4'), m: 'c1', s: T, l: 60_000, t: 3600 });
+    p.add({ kind: 'seen', key: p.key('seen:1.2.3.4', '1.2.3.4'), eventId: 'c1', ts: T, latenessMs: 60_000, ttlS: 3600 });
     const ok = p.key('z:ipok:1.2.3.4', '1.2.3.4');
     const fail = p.key('z:ipf:1.2.3.4', '1.2.3.4');
-    p.add({ o: 'zadd', k: ok, m: 'key_a|t', s: T, t: 3600, cap: 10, lo: 0 });
-    p.add({ o: 'zrange', k: fail, min: 0, max: T, lim: 10 });
-    p.add({ o: 'zcount', k: ok, min: 0, max: T, ifAny: true });
-    p.add({ o: 'zrange', k: ok, min: 0, max: T, lim: 10 });
-    p.add({ o: 'zcount', k: ok, min: 0, max: T, ifAny: true });
-    p.add({ o: 'zcount', k: ok, min: 0, max: T });
+    p.add({ kind: 'zadd', key: ok, member: 'key_a|t', score: T, ttlS: 3600, cap: 10, minScore: 0 });
+    p.add({ kind: 'zrange', key: fail, min: 0, max: T, limit: 10 });
+    p.add({ kind: 'zcount', key: ok, min: 0, max: T, ifAny: true });
+    p.add({ kind: 'zrange', key: ok, min: 0, max: T, limit: 10 });
+    p.add({ kind: 'zcount', key: ok, min: 0, max: T, ifAny: true });
+    p.add({ kind: 'zcount', key: ok, min: 0, max: T });
     const expected = [[], false, ['key_a|t', String(T)], 1, 1];
     const [onRedis] = await store.apply([p]);
     const [inMemory] = await new MemoryStore().apply([p]);
@@ -151,11 +151,11 @@ test('a batch whose second round failed completes it on redelivery, exactly once
   const store = createRedisStore(client, { shards: 8 });
   // A Redis timeout in round 2 (calls without a `seen` guard), on the real scripts: the first
   // round's calls run, the second round's fail, `failures` times.
-  const scripted = client as unknown as { kwApply: (...args: string[]) => Promise<string> };
-  const real = scripted.kwApply.bind(client);
+  if (!hasScriptCommand(client, 'kwApply')) throw new Error('the store registers its scripts');
+  const real = client.kwApply.bind(client);
   let failures = 0;
-  scripted.kwApply = async (...args: string[]) => {
-    const plans = args.at(-3) ?? '';
+  client.kwApply = async (...args) => {
+    const plans = String(args.at(-3) ?? '');
     if (failures > 0 && !plans.includes('"seen"')) {
       failures -= 1;
       throw new Error('Command timed out');

@@ -1,14 +1,8 @@
 import { crc32 } from 'node:zlib';
 import type { Redis } from '@keywatch/redis';
-import { APPLY_PLAN, DEDUP, HASH_MAX } from './lua.js';
+import { APPLY_PLAN, DEDUP, encodeApplied, encodeOp, HASH_MAX, type WireOp } from './apply-plan.js';
 import type { Op } from './ops.js';
 import { CLAIM_MS, dedupEntity, dedupKeyName, parseDedupRecord, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
-
-type ScriptClient = Redis & {
-  kwApply(numKeys: number, ...args: string[]): Promise<string>;
-  kwDedup(key: string, ...args: string[]): Promise<unknown[]>;
-  kwMax(key: string, field: string, value: string): Promise<number>;
-};
 
 export interface RedisStoreOptions {
   /** State shards (hash slots): one Lua call per shard and phase of a batch. Default 16. */
@@ -36,8 +30,7 @@ const MAX_REFRESHED = 200_000;
  * Writes that change state again when repeated (counters). The others (ZADD GT of a member and
  * score, HSETNX) are idempotent: a part with none of these needs no applied-set guard.
  */
-const COUNTING: ReadonlySet<Op['o']> = new Set(['hincr', 'geo']);
-const counts = (op: Op) => COUNTING.has(op.o) || (op.o === 'base' && op.n === 1);
+const counts = (op: Op) => op.kind === 'hincr' || op.kind === 'geo' || (op.kind === 'baseline' && op.count);
 
 /** The shard of an entity: a stable hash, so every instance and every restart agrees. */
 export const shardOf = (entity: string, shards: number) => crc32(entity) % shards;
@@ -45,44 +38,12 @@ export const shardOf = (entity: string, shards: number) => crc32(entity) % shard
 /** A key's name in its shard: the `{dN}` hash tag keeps a shard's keys in one Redis Cluster slot. */
 export const shardKey = (shard: number, name: string) => `{d${shard}}:${name}`;
 
-/**
- * An operation as the Lua script reads it: its fields in a fixed order (half the JSON of an
- * object), with its key indexes (`k`, `kc`) and TTL (`t`) as they are in the shard's call.
- */
-export function encodeOp(op: Op, k: number, t: number, kc = 0, kcTtl = 0): unknown[] {
-  // Numbers the script only hands on to Redis go as text (see "number-to-string" in lua.ts).
-  switch (op.o) {
-    case 'seen':
-    case 'ap':
-      // kc: the set's trim record, 0 when no trim is due (see trimDue); kcTtl: the record's TTL.
-      return [op.o, k, op.m, String(op.s), op.l, t, kc, kcTtl];
-    case 'hincr':
-      return [op.o, k, op.f, String(op.n), t];
-    case 'zadd':
-      return [op.o, k, op.m, String(op.s), t, op.cap, String(op.lo)];
-    case 'hsetnx':
-      return [op.o, k, op.f, op.v, t];
-    case 'hmget':
-      return [op.o, k, op.f];
-    case 'hwin':
-      return [op.o, k, op.m, op.a, op.b];
-    case 'zcount':
-      return [op.o, k, String(op.min), String(op.max), op.ifAny ? 1 : 0];
-    case 'zrange':
-      return [op.o, k, String(op.min), String(op.max), String(op.lim)];
-    case 'base':
-      return [op.o, k, op.m, op.h, op.c, op.a, op.pd, op.n, t];
-    case 'geo':
-      return [op.o, k, kc, op.country, String(op.s), op.v, String(op.from), String(op.lo), t];
-  }
-}
-
 /** One event's operations on one shard, with their positions in the event's plan. */
 interface Part {
   plan: number;
   keys: string[];
   /** Encoded operations (encodeOp). */
-  ops: unknown[][];
+  ops: WireOp[];
   /** Some operation counts (see COUNTING): outside the home shard, the part needs its guard. */
   counting: boolean;
   /** Index in the event's plan of each op (-1 for the `ap` guard the store added). */
@@ -108,11 +69,10 @@ interface Part {
  * the key within a quarter of its TTL.
  */
 export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): StateStore {
-  const client = redis as ScriptClient;
-  client.defineCommand('kwApply', { lua: APPLY_PLAN });
-  client.defineCommand('kwDedup', { lua: DEDUP, numberOfKeys: 1 });
-  client.defineCommand('kwMax', { lua: HASH_MAX, numberOfKeys: 1 });
-  const prefix = (redis.options.keyPrefix as string | undefined) ?? '';
+  const applyPlan = APPLY_PLAN.on(redis);
+  const dedup = DEDUP.on(redis);
+  const hashMax = HASH_MAX.on(redis);
+  const prefix = redis.options.keyPrefix ?? '';
   const shards = options.shards ?? 16;
   const plansPerCall = options.plansPerCall ?? 250;
   const latenessMs = options.latenessMs ?? 60_000;
@@ -146,7 +106,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         }
         encoded.push([map, part.ops]);
       }
-      calls.push(client.kwApply(keys.length, ...keys, JSON.stringify(encoded), now, hold));
+      calls.push(applyPlan(keys, [JSON.stringify(encoded), now, hold]));
     }
     const replies = await Promise.all(calls).catch((error: unknown) => {
       // Nothing is known to be refreshed: the retry sends every TTL again.
@@ -203,7 +163,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
   }
 
   /**
-   * Whether this call should let the Lua check a seen or applied set's trim (see lua.ts): at most
+   * Whether this call should let the Lua check a seen or applied set's trim (see apply-plan.ts): at most
    * once per redelivery hold per set and process. A trim can only happen once the set's snapshot
    * is a hold old, so asking more often would read the trim record for nothing (one HMGET per
    * event); asking less often only keeps a few more members a little longer.
@@ -237,8 +197,8 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       };
       plans.forEach((plan, p) => {
         const guard = plan.ops[0];
-        if (guard?.o !== 'seen') throw new Error('a plan must start with its seen operation');
-        const messageKey = plan.entities[guard.k - 1] ?? '';
+        if (guard?.kind !== 'seen') throw new Error('a plan must start with its seen operation');
+        const messageKey = plan.entities[guard.key - 1] ?? '';
         const homeShard = shardOfCached(messageKey);
         // Per key of the plan: its shard, and its index among its part's keys.
         const keyShard = plan.entities.map(shardOfCached);
@@ -269,23 +229,23 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
         };
         for (let at = 0; at < plan.ops.length; at += 1) {
           const op = plan.ops[at] as Op;
-          const shard = keyShard[op.k - 1] ?? 0;
+          const shard = keyShard[op.key - 1] ?? 0;
           const part = partOf(shard);
-          const k = keyIn(part, op.k);
-          if (op.o === 'geo') {
-            if ((keyShard[op.kc - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
-            const kc = keyIn(part, op.kc);
-            part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.k, op.t), ttlOf(part, op.kc, op.t)), kc));
-          } else if (op.o === 'zcount' && op.ifAny && (at === 0 || (keyShard[(plan.ops[at - 1] as Op).k - 1] ?? 0) !== shard)) {
+          const k = keyIn(part, op.key);
+          if (op.kind === 'geo') {
+            if ((keyShard[op.countriesKey - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
+            const kc = keyIn(part, op.countriesKey);
+            part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.key, op.ttlS), ttlOf(part, op.countriesKey, op.ttlS)), kc));
+          } else if (op.kind === 'zcount' && op.ifAny && (at === 0 || (keyShard[(plan.ops[at - 1] as Op).key - 1] ?? 0) !== shard)) {
             throw new Error('a conditional zcount must follow an operation on its own shard');
-          } else if (op.o === 'seen') {
+          } else if (op.kind === 'seen') {
             // The seen set's trim record, refreshed with the set, when a trim is due (0: none).
             const kt = trimRecord(part, part.keys[k - 1] ?? '', now);
             // The trim record gets its own TTL whenever it is sent (the set's is sent a few times a
             // week: the two rarely coincide, and a record recreated after expiring kept none).
-            part.ops.push(encodeOp(op, k, ttlOf(part, op.k, op.t), kt, kt > 0 ? op.t : 0));
+            part.ops.push(encodeOp(op, k, ttlOf(part, op.key, op.ttlS), kt, kt > 0 ? op.ttlS : 0));
           } else {
-            part.ops.push(encodeOp(op, k, 't' in op ? ttlOf(part, op.k, op.t) : 0));
+            part.ops.push(encodeOp(op, k, 'ttlS' in op ? ttlOf(part, op.key, op.ttlS) : 0));
           }
           if (counts(op)) part.counting = true;
           part.at.push(at);
@@ -300,7 +260,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             part.keys.push(name);
             const k = part.keys.length;
             const kt = trimRecord(part, name, now);
-            part.ops.unshift(['ap', k, guard.m, String(guard.s), latenessMs, ttlFor(name, APPLIED_TTL_S, now), kt, kt > 0 ? APPLIED_TTL_S : 0]);
+            part.ops.unshift(encodeApplied(guard, k, ttlFor(name, APPLIED_TTL_S, now), latenessMs, kt, kt > 0 ? APPLIED_TTL_S : 0));
             part.at.unshift(-1);
           }
         }
@@ -325,21 +285,23 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       const replies = await Promise.all(
         requests.map((r) => {
           const ttl = Math.max(MIN_DEDUP_TTL_S, Math.ceil((r.suppressionMs * 2) / 1000));
-          return client.kwDedup(
-            dedupName(r.dedupKey),
-            r.candidateId,
-            String(r.ts),
-            String(r.suppressionMs),
-            String(r.severityRank),
-            String(r.windowStart),
-            String(r.windowEnd),
-            String(r.repeats),
-            String(r.detectedAt),
-            String(ttl),
-            r.closing ?? '',
-            r.claimant ?? '',
-            String(Date.now()),
-            String(CLAIM_MS),
+          return dedup(
+            [dedupName(r.dedupKey)],
+            [
+              r.candidateId,
+              String(r.ts),
+              String(r.suppressionMs),
+              String(r.severityRank),
+              String(r.windowStart),
+              String(r.windowEnd),
+              String(r.repeats),
+              String(r.detectedAt),
+              String(ttl),
+              r.closing ?? '',
+              r.claimant ?? '',
+              String(Date.now()),
+              String(CLAIM_MS),
+            ],
           );
         }),
       );
@@ -348,7 +310,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
 
     async markPublished(entries) {
       if (entries.length === 0) return;
-      await Promise.all(entries.map((e) => client.kwMax(dedupName(e.dedupKey), 'pub', String(e.rank))));
+      await Promise.all(entries.map((e) => hashMax([dedupName(e.dedupKey)], ['pub', String(e.rank)])));
     },
 
     async size() {
@@ -357,7 +319,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       let count = 0;
       let rounds = 0;
       do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
         count += keys.length;
         cursor = next;
         rounds += 1;
@@ -366,7 +328,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
     },
 
     async close() {
-      client.disconnect();
+      redis.disconnect();
     },
   };
 }

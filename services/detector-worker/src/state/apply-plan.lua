@@ -1,28 +1,4 @@
-/**
- * Runs the operations (see ops.ts) of many events on one state shard, in order, atomically. KEYS
- * are the distinct keys the plans name (all in the shard's hash slot), each once however many
- * plans name it; ARGV[1] is the JSON list of `[key map, ops]`, one per plan, where the plan's
- * operations name their keys by plan-local index i and `key map[i]` is that key's index in KEYS;
- * ARGV[2] the wall clock (ms), ARGV[3] how long (wall ms) a
- * processed event stays recognisable as a duplicate whatever the watermark did since (the
- * redelivery hold); the result is the JSON list of each plan's results. A plan starts with its
- * guard (`seen` on the message key's shard, `ap` elsewhere); its writes run only while the event
- * is fresh there; its reads always run, unless the event is late.
- *
- * `seen` asks "already processed?" before "late?": a redelivered event is a duplicate even when its
- * first attempt pushed the key's watermark more than the lateness past it (a batch spanning
- * minutes of event time, or a retry after round 2 failed), so its plan goes on (reads, and round 2
- * on the other shards, whose `ap` guard counts it once). For that, members stay in the sets until
- * the redelivery hold has passed: the sets are trimmed to the watermark of a snapshot at least a
- * hold old (in the companion hash `<set>:tr`, fields `w` and `t`) minus the lateness, so anything
- * processed within the last hold is still there.
- *
- * Work per call, not per event, wherever the result is the same: a watermark is read once per key
- * and call, the seen/applied sets are trimmed at most once per key and call (and only when the
- * caller asks, about once per hold: see trimDue in redis-store.ts), and each key gets at most one
- * EXPIRE (none when the caller knows it was refreshed recently: `t` = 0).
- */
-export const APPLY_PLAN = `
+-- Runs many events' plans on one state shard; see apply-plan.ts for KEYS, ARGV and the reply.
 -- Lua's number-to-string conversion (sprintf, for a concatenation, a redis.call argument or a
 -- number in cjson's output) costs several times a concatenation. So numbers the script only passes
 -- on arrive as strings (see encodeOp), values read are returned as Redis gave them where the
@@ -168,7 +144,7 @@ local function geo(k, kc, op, fresh)
   end
   return { known, h[1], h[2], h[3] }
 end
--- Operations arrive as arrays (see encodeOp in redis-store.ts): [o, k, ...fields in order].
+-- Operations arrive as arrays (see encodeOp in apply-plan.ts): [o, k, ...fields in order].
 local function run(ops, map)
   local fresh = true
   local out = {}
@@ -243,69 +219,3 @@ for k, tr in pairs(trims) do
 end
 for k, t in pairs(ttl) do redis.call('EXPIRE', k, t) end
 return cjson.encode(results)
-`;
-
-/**
- * Finds or opens the alert of a dedup key. KEYS[1] = the dedup record. ARGV: candidate alert id,
- * event ts, suppression ms, severity rank, window start, window end, repeats (fresh signals merged
- * into this call), detected_at (wall ms), ttl seconds, the id of a resolved alert to close (or
- * empty), the claimant, wall now (ms), and how long a claim holds (ms). A signal within the suppression window of the record's last one continues that alert
- * (its count grows by the repeats, its window and severity widen) unless the record's alert is the
- * resolved one; otherwise the candidate opens a new one. Result: [id, first, last, severity,
- * published, count, wstart, wend, detected_at, created, publish (this caller holds the claim to
- * publish the rank above the published one)].
- */
-export const DEDUP = `
-local h = redis.call('HMGET', KEYS[1], 'id', 'first', 'last', 'sev', 'pub', 'count', 'ws', 'we', 'det')
-local ts = tonumber(ARGV[2])
-local supp = tonumber(ARGV[3])
-local sev = tonumber(ARGV[4])
-local ws = tonumber(ARGV[5])
-local we = tonumber(ARGV[6])
-local created = 0
-local id, first, last, psev, pub, count, pws, pwe, det
-if h[1] and h[1] ~= ARGV[10] and ts <= tonumber(h[3]) + supp and ts >= tonumber(h[2]) - supp then
-  id = h[1]
-  first = math.min(tonumber(h[2]), ts)
-  last = math.max(tonumber(h[3]), ts, we)
-  psev = math.max(tonumber(h[4]), sev)
-  pub = tonumber(h[5]) or 0
-  count = tonumber(h[6]) or 1
-  count = count + tonumber(ARGV[7])
-  pws = math.min(tonumber(h[7]), ws)
-  pwe = math.max(tonumber(h[8]), we)
-  det = h[9]
-else
-  id = ARGV[1]
-  first = ts
-  last = math.max(ts, we)
-  psev = sev
-  pub = 0
-  count = math.max(1, tonumber(ARGV[7]))
-  pws = ws
-  pwe = we
-  det = ARGV[8]
-  created = 1
-end
--- The claim to publish a rank above the published one: the first claimant's, until it expires.
-local publish = 0
-if psev > pub then
-  local claim = redis.call('HMGET', KEYS[1], 'csev', 'cby', 'cat')
-  local now = tonumber(ARGV[12])
-  if created == 1 or claim[1] == false or tonumber(claim[1]) < psev or claim[2] == ARGV[11] or tonumber(claim[3]) < now - tonumber(ARGV[13]) then
-    publish = 1
-    redis.call('HSET', KEYS[1], 'csev', psev, 'cby', ARGV[11], 'cat', now)
-  end
-end
-redis.call('HSET', KEYS[1], 'id', id, 'first', first, 'last', last, 'sev', psev, 'pub', pub, 'count', count, 'ws', pws, 'we', pwe, 'det', det)
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-return { id, tostring(first), tostring(last), psev, pub, count, tostring(pws), tostring(pwe), det, created, publish }
-`;
-
-/** Raises a numeric hash field to ARGV[2] if it is lower (KEYS[1], field ARGV[1]). */
-export const HASH_MAX = `
-local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
-local v = tonumber(ARGV[2])
-if cur == nil or cur < v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 1
-`;

@@ -1,0 +1,2 @@
+-- KEYS[1] the bucket; ARGV limit, window in ms, cost.
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
