@@ -2,7 +2,7 @@ import type { AlertStatus, AlertStatusRecord, AlertStatusStore } from '@keywatch
 import { formatDateTime, sql, type ClickHouse, type Sql } from '@keywatch/clickhouse';
 import { AlertType, isKeyId, parseEventTime, Severity } from '@keywatch/contracts';
 import { ApiError } from '@keywatch/http-api';
-import type { KeyStore } from '@keywatch/keystore';
+import type { AuditLog } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import { z } from 'zod';
 import type { Caller } from './auth.js';
@@ -200,8 +200,8 @@ function feedQuery(f: Filter): Sql {
 export interface AlertFeedDependencies {
   clickhouse: ClickHouse;
   statuses: AlertStatusStore;
-  /** The keystore, for the tenant's audit stream. */
-  store: KeyStore;
+  /** The tenant's audit stream. */
+  store: Pick<AuditLog, 'recordAudit'>;
   logger: Logger;
   now?: () => number;
 }
