@@ -166,7 +166,7 @@ async function redisFacts(redis: Redis): Promise<Record<string, string | null>> 
   const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? null;
   const setting = async (name: string) => {
     try {
-      const reply = (await redis.config('GET', name)) as unknown;
+      const reply = await redis.config('GET', name);
       return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
     } catch {
       // CONFIG is often disabled on managed Redis; the figures stand without it.

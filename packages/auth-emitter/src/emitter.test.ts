@@ -14,7 +14,7 @@ function makeEvents(n: number, from = 0): AuthEvent[] {
     return exampleAuthEvent({
       request_id: `req_${i}`,
       key_id: i % 3 === 0 ? `key_${String(i % 7).padStart(20, '0')}` : null,
-      key_fingerprint: i % 3 === 1 ? `${String(i % 5).padStart(16, '0')}` : null,
+      key_fingerprint: i % 3 === 1 ? String(i % 5).padStart(16, '0') : null,
       ip: `198.51.100.${i % 250}`,
     });
   });

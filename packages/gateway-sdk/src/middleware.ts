@@ -48,7 +48,7 @@ export function keywatchMiddleware(options: MiddlewareOptions): (req: KeywatchIn
   const trustProxy = options.trustProxy ?? false;
   const skipPreflight = (options.preflight ?? 'skip') === 'skip';
   return (req, res, next) => {
-    if (skipPreflight && isPreflight(req.method, req.headers)) return next();
+    if (skipPreflight && isPreflight(req.method, req.headers)) { next(); return; }
     const requestId = newRequestId();
     res.setHeader('x-request-id', requestId);
     keywatch
@@ -57,7 +57,7 @@ export function keywatchMiddleware(options: MiddlewareOptions): (req: KeywatchIn
         req.keywatchAuth = decision;
         for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
         res.once('close', () => keywatch.finish(decision, res.statusCode));
-        if (decision.outcome !== 'allowed' || decision.unmatched) return refuse(res, keywatch, decision);
+        if (decision.outcome !== 'allowed' || decision.unmatched) { refuse(res, keywatch, decision); return; }
         next();
       })
       .catch(next);

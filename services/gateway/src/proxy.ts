@@ -50,7 +50,7 @@ export function createProxy(upstreamUrl: string, logger: Logger, options: { conn
       const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
       try {
         const response = await pool.request({
-          method: request.method as 'GET',
+          method: request.method,
           path: basePath + request.url,
           headers: forwardedHeaders(request.headers, decision, decision?.ip ?? request.ip),
           body,

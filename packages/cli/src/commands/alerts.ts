@@ -87,7 +87,7 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
         Object.entries({ status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined),
       );
       const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>(env, 'GET', `/v1/alerts?${query}`);
-      if (o.json) return console.log(JSON.stringify(found, null, 2));
+      if (o.json) { console.log(JSON.stringify(found, null, 2)); return; }
       console.table(found.map(alertRow));
     });
 
@@ -103,7 +103,7 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       .option('--json', 'print the API answer as JSON')
       .action(async (id: string, o: { note?: string; json?: boolean }) => {
         const { alert } = await callAlerts<{ alert: AlertView }>(env, 'POST', `/v1/alerts/${encodeURIComponent(id)}/${action}`, o.note !== undefined ? { note: o.note } : {});
-        if (o.json) return console.log(JSON.stringify(alert, null, 2));
+        if (o.json) { console.log(JSON.stringify(alert, null, 2)); return; }
         console.table([alertRow(alert)]);
       });
   }

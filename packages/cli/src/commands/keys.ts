@@ -140,7 +140,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
       allowed_origins: o.allowedOrigins,
       rate_limit: rate ? { limit: Number(rate[1]), window_s: Number(rate[2]) } : undefined,
     });
-    if (o.json) return console.log(JSON.stringify(result, null, 2));
+    if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
     printKeys([result.key]);
     printSecret(result.secret);
   });
@@ -149,7 +149,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
     async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
       const query = new URLSearchParams(Object.entries({ status: o.status, environment: o.environment, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined));
       const { keys: found } = await api<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
-      if (o.json) return console.log(JSON.stringify(found, null, 2));
+      if (o.json) { console.log(JSON.stringify(found, null, 2)); return; }
       printKeys(found);
     },
   );
@@ -163,7 +163,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   json(keys.command('rotate').argument('<id>').description('rotate: new secret now, old key valid for the grace period').option('--grace <seconds>', 'grace period (0 = expire the old key now)', '86400')).action(
     async (id: string, o: { grace: string; json?: boolean }) => {
       const result = await api<{ key: KeyView; secret: string; previous: { id: string; expires_at: string | null } }>('POST', `/v1/keys/${encodeURIComponent(id)}/rotate`, { grace_period_s: Number(o.grace) });
-      if (o.json) return console.log(JSON.stringify(result, null, 2));
+      if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
       printKeys([result.key]);
       console.log(`previous key ${result.previous.id} stops working at ${result.previous.expires_at}`);
       printSecret(result.secret);
@@ -173,7 +173,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   for (const action of ['deactivate', 'reactivate', 'revoke'] as const) {
     json(keys.command(action).argument('<id>').description(`${action} a key${action === 'revoke' ? ' (final)' : ''}`).option('--reason <text>')).action(async (id: string, o: { reason?: string; json?: boolean }) => {
       const { key } = await api<{ key: KeyView }>('POST', `/v1/keys/${encodeURIComponent(id)}/${action}`, o.reason ? { reason: o.reason } : {});
-      if (o.json) return console.log(JSON.stringify(key, null, 2));
+      if (o.json) { console.log(JSON.stringify(key, null, 2)); return; }
       printKeys([key]);
     });
   }

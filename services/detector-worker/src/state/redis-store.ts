@@ -112,7 +112,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
   client.defineCommand('kwApply', { lua: APPLY_PLAN });
   client.defineCommand('kwDedup', { lua: DEDUP, numberOfKeys: 1 });
   client.defineCommand('kwMax', { lua: HASH_MAX, numberOfKeys: 1 });
-  const prefix = (redis.options.keyPrefix as string | undefined) ?? '';
+  const prefix = redis.options.keyPrefix ?? '';
   const shards = options.shards ?? 16;
   const plansPerCall = options.plansPerCall ?? 250;
   const latenessMs = options.latenessMs ?? 60_000;
