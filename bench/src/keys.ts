@@ -60,7 +60,7 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
   // Unheard, ioredis prints every reconnect failure with its stack; the failing command reports it once.
   let connectionError: Error | undefined;
   redis.on('error', (error: Error) => (connectionError = error));
-  let connected = false;
+  let connected = false as boolean; // set by the ready handler
   redis.once('ready', () => (connected = true));
   const cleanup = async () => {
     try {

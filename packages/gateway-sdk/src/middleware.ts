@@ -100,6 +100,7 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
       url: request.url,
       headers: request.headers,
       ip: clientIp(request.headers, request.socket.remoteAddress, trustProxy),
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a custom genReqId may answer a number
       requestId: String(request.id),
       route: config && template !== undefined ? { route: template, scope: config.scope, redisFailure: config.redisFailure } : undefined,
     });

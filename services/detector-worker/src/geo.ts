@@ -22,6 +22,7 @@ export function createGeoLookup(cacheSize = 50_000): GeoLookup {
     const found = geoip.lookup(ip);
     const location: Location | null =
       found && found.country
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- older geoip-lite data has no area
         ? { country: found.country, lat: found.ll[0], lon: found.ll[1], radiusKm: found.area ?? 0 }
         : null;
     if (cache.size >= cacheSize) cache.clear();
