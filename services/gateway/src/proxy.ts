@@ -59,6 +59,7 @@ export function createProxy(upstreamUrl: string, logger: Logger, options: { conn
         for (const [name, value] of Object.entries(response.headers)) {
           if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
         }
+        // eslint-disable-next-line @typescript-eslint/return-await -- a FastifyReply is thenable; awaiting it would wait for the response to be sent
         return reply.code(response.statusCode).headers(headers).send(response.body);
       } catch (error) {
         const timedOut = error instanceof Error && /timeout/i.test(error.name + error.message);

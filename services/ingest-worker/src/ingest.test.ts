@@ -98,7 +98,7 @@ describe('createIngestHandler', () => {
     const other = JSON.stringify(exampleAuthEvent());
     await handler(batchOf([event, event, other]));
     await handler(batchOf([other, event]));
-    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([JSON.parse(event).event_id, JSON.parse(other).event_id].sort());
+    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([(JSON.parse(event) as { event_id: string }).event_id, (JSON.parse(other) as { event_id: string }).event_id].sort());
   });
 
   it('dead-letters events older than the raw retention instead of ingesting them', () => {

@@ -86,7 +86,7 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       const query = new URLSearchParams(
         Object.entries({ status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined),
       );
-      const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>(env, 'GET', `/v1/alerts?${query}`);
+      const { alerts: found } = await callAlerts<{ alerts: AlertView[] }>(env, 'GET', `/v1/alerts?${query.toString()}`);
       if (o.json) { console.log(JSON.stringify(found, null, 2)); return; }
       console.table(found.map(alertRow));
     });

@@ -148,7 +148,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   json(keys.command('list').description('list keys (no secrets)').option('--status <state>').option('--environment <env>').option('--tenant <id>')).action(
     async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
       const query = new URLSearchParams(Object.entries({ status: o.status, environment: o.environment, tenant_id: o.tenant }).filter((e): e is [string, string] => e[1] !== undefined));
-      const { keys: found } = await api<{ keys: KeyView[] }>('GET', `/v1/keys?${query}`);
+      const { keys: found } = await api<{ keys: KeyView[] }>('GET', `/v1/keys?${query.toString()}`);
       if (o.json) { console.log(JSON.stringify(found, null, 2)); return; }
       printKeys(found);
     },
