@@ -12,8 +12,9 @@ export const FUZZ_SEED = 20_261_128;
 
 /** Settings for `fc.assert`: the fixed seed, `numRuns` runs, no shrinking time bomb on a loaded machine. */
 export function fuzzSettings(numRuns: number): fc.Parameters<unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-deprecated -- moving to the interruptAfterTimeLimit plugin is a change of its own
+  /* eslint-disable @typescript-eslint/no-deprecated -- moving to the interruptAfterTimeLimit plugin is a change of its own */
   return { seed: FUZZ_SEED, numRuns, endOnFailure: false, interruptAfterTimeLimit: 90_000, markInterruptAsFailure: false };
+  /* eslint-enable @typescript-eslint/no-deprecated */
 }
 
 /** SQL fragments aimed at a string spliced into ClickHouse SQL, and other classic breakers. */

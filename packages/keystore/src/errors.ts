@@ -46,7 +46,8 @@ export function scriptRefusal(code: string, details: Record<string, unknown>): K
       return new KeyStoreError(known, `cannot ${String(details.transition)} key ${id}: it is ${String(details.from)}${why}`, details);
     }
     default:
-      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- script replies carry strings; String() only guards a corrupt one
+      /* eslint-disable @typescript-eslint/no-base-to-string -- script replies carry strings; String() only guards a corrupt one */
       return new KeyStoreError(known, `${String(details.field ?? 'argument')}: ${String(details.message ?? 'invalid')}`, details);
+      /* eslint-enable @typescript-eslint/no-base-to-string */
   }
 }

@@ -218,8 +218,9 @@ class RedisKeyStore implements KeyStore {
 
   async transition(id: string, transition: Transition, actor: Actor, reason: string | null, now?: Date, details: Record<string, unknown> = {}): Promise<KeyRecord> {
     const rule = Object.hasOwn(TRANSITIONS, transition) ? TRANSITIONS[transition] : undefined;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- guards JavaScript callers; the transition may not be a string
+    /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion -- guards JavaScript callers; the transition may not be a string */
     if (!rule) throw new KeyStoreError('invalid_argument', `unknown transition "${String(transition)}"`, { field: 'transition' });
+    /* eslint-enable @typescript-eslint/no-unnecessary-type-conversion */
     checkActor(actor);
     checkReason(reason);
     const at = this.at(now);
