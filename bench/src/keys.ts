@@ -60,7 +60,7 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
   // Unheard, ioredis prints every reconnect failure with its stack; the failing command reports it once.
   let connectionError: Error | undefined;
   redis.on('error', (error: Error) => (connectionError = error));
-  let connected = false;
+  let connected = false as boolean; // set by the ready handler
   redis.once('ready', () => (connected = true));
   const cleanup = async () => {
     try {
@@ -166,7 +166,7 @@ async function redisFacts(redis: Redis): Promise<Record<string, string | null>> 
   const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? null;
   const setting = async (name: string) => {
     try {
-      const reply = (await redis.config('GET', name)) as unknown;
+      const reply = await redis.config('GET', name);
       return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
     } catch {
       // CONFIG is often disabled on managed Redis; the figures stand without it.

@@ -178,8 +178,8 @@ export function startWorker(service: 'ingest-worker' | 'detector-worker', env: R
     output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     if (output.length > 50) output.splice(0, output.length - 50);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     name: service,

@@ -83,7 +83,10 @@ export async function groupLag(admin: Admin, groupId: string, topic: string): Pr
 const round = (v: number, digits = 1) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : Number.NaN);
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
   const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  signal?.addEventListener('abort', () => {
+    clearTimeout(timer);
+    resolve();
+  }, { once: true });
 });
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
@@ -117,8 +120,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let alertsSeen = 0;
   let drained = false;
   let alertTail: { close(): Promise<void> } | undefined;
-  let stop = false;
-  let pollingDone = false;
+  let stop = false as boolean; // set by the workers and the poller
+  let pollingDone = false as boolean;
   try {
     workers.push(startWorker('ingest-worker', { ...common, INGEST_GROUP_ID: groups.ingest, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' }, options.environment));
     workers.push(startWorker('detector-worker', { ...common, DETECTOR_GROUP_ID: groups.detector, DETECTOR_REDIS_PREFIX: target.redisPrefix, DETECTOR_STATUS_REDIS_PREFIX: `${target.redisPrefix}status:`, DETECTOR_METRICS_PORT: String(await freePort()) }, options.environment));

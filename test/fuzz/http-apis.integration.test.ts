@@ -319,7 +319,7 @@ describe('analytics API under hostile query parameters', () => {
       expect(health.status).toBe(200);
       const tables = await api.ch.query<{ n: string }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'auth_events'");
       expect(Number(tables[0]?.n)).toBe(1); // nothing dropped
-      const own = await api.get<{ keys: Array<{ key_id: string; requests: number }> }>(`/v1/analytics/keys?from=${new Date(now - 7_200_000).toISOString()}`, a.secret);
+      const own = await api.get<{ keys: Array<{ key_id: string; requests: number | string }> }>(`/v1/analytics/keys?from=${new Date(now - 7_200_000).toISOString()}`, a.secret);
       expect(own.status).toBe(200);
       expect(own.body.keys.map((k) => [k.key_id, Number(k.requests)])).toEqual([[a.id, 30]]);
     } finally {

@@ -64,8 +64,8 @@ export async function startPrivateKafka(options: { heapMb?: number } = {}): Prom
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const append = (chunk: Buffer) => writeFileSync(logFile, chunk, { flag: 'a' });
-    proc.stdout?.on('data', append);
-    proc.stderr?.on('data', append);
+    proc.stdout.on('data', append);
+    proc.stderr.on('data', append);
     const deadline = Date.now() + 90_000;
     for (;;) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(before) : '';

@@ -14,7 +14,7 @@ function makeEvents(n: number, from = 0): AuthEvent[] {
     return exampleAuthEvent({
       request_id: `req_${i}`,
       key_id: i % 3 === 0 ? `key_${String(i % 7).padStart(20, '0')}` : null,
-      key_fingerprint: i % 3 === 1 ? `${String(i % 5).padStart(16, '0')}` : null,
+      key_fingerprint: i % 3 === 1 ? String(i % 5).padStart(16, '0') : null,
       ip: `198.51.100.${i % 250}`,
     });
   });
@@ -110,7 +110,7 @@ describe('createAuthEventEmitter', () => {
     const sent = producer.sent.get(TOPIC) ?? [];
     expect(requestIds(sent)).toEqual(ids(events));
     expect(sent.map((m) => m.key)).toEqual(events.map(authEventMessageKey));
-    expect(sent.map((m) => JSON.parse(String(m.value)))).toEqual(events);
+    expect(sent.map((m) => JSON.parse(String(m.value)) as unknown)).toEqual(events);
     expect(e.stats()).toEqual({ emitted: 1_234, sent: 1_234, dropped: 0, overflowed: 0, buffered: 0, inFlight: 0, failedBatches: 0 });
     await e.close();
   });

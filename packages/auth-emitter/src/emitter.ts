@@ -248,7 +248,7 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
     if (finished || inFlight || buffer.length === 0 || performance.now() < retryAt) return;
     // An AuthEventProducer encodes the events itself; otherwise they are encoded here.
     const { sendable, messages } = eventProducer ? { sendable: buffer.take(batchLimit), messages: null } : serialize(buffer.take(batchLimit));
-    if (sendable.length === 0) return schedulePump();
+    if (sendable.length === 0) { schedulePump(); return; }
     let sending: Promise<void>;
     try {
       sending = eventProducer ? eventProducer.sendEvents(topic, sendable) : producer.send(topic, messages ?? []);
@@ -281,7 +281,7 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
       return;
     }
     counts.failedBatches += 1;
-    if (!isRetriable(error)) return refused(batch.events, error);
+    if (!isRetriable(error)) { refused(batch.events, error); return; }
     consecutiveFailures += 1;
     const backoffMs = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (consecutiveFailures - 1));
     retryAt = performance.now() + backoffMs;
@@ -345,8 +345,8 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
   return {
     emit(event) {
       counts.emitted += 1;
-      if (closing) return lose([event], 'closed');
-      if (!buffer.push(event)) return lose([event], 'buffer_full');
+      if (closing) { lose([event], 'closed'); return; }
+      if (!buffer.push(event)) { lose([event], 'buffer_full'); return; }
       if (buffer.length >= batchLimit && !inFlight) schedulePump();
     },
     flush() {

@@ -72,6 +72,7 @@ const time = (rfc3339: string) => {
  */
 export function formatAlert(alert: Alert, options: FormatOptions): string {
   const paint = (style: string, text: string) => (options.color ? `${style}${text}${ANSI.reset}` : text);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- alerts come off the wire; an unknown severity prints plain
   const severity = paint(SEVERITY_STYLE[alert.severity] ?? '', alert.severity.toUpperCase().padEnd(8));
   const marker = options.update ? paint(ANSI.dim, 'updated ') : '';
   const fields = [

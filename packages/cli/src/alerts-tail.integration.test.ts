@@ -33,13 +33,13 @@ function runTail(args: string[], env: Record<string, string>): { child: ChildPro
   const stdout: string[] = [];
   let out = '';
   let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     const lines = out.split('\n');
     out = lines.pop() ?? '';
     stdout.push(...lines);
   });
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, stdout, stderr: () => err, exited };
 }

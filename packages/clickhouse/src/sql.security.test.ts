@@ -22,7 +22,7 @@ function readLiteral(text: string): { value: string; length: number } {
       }
       continue;
     }
-    value += c;
+    value += c!;
     i += 1;
   }
   throw new Error('unterminated literal');

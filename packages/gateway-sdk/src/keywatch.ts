@@ -96,7 +96,7 @@ function headerValue(value: string | string[] | undefined): string | null {
  * `keywatchMiddleware` (node:http / Express).
  */
 export function createKeywatch(options: KeywatchOptions): Keywatch {
-  const routes = 'match' in options.routes ? options.routes : createRouteTable(options.routes as readonly RouteRule[]);
+  const routes = 'match' in options.routes ? options.routes : createRouteTable(options.routes);
   const verifier = createVerifier(options);
   const log: Logger = options.logger.child({ component: 'keywatch', gateway_id: options.gatewayId });
   const finished = new WeakSet<Decision>();

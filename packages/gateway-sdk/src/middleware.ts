@@ -47,7 +47,7 @@ export function keywatchMiddleware(options: MiddlewareOptions): (req: KeywatchIn
   const trustProxy = options.trustProxy ?? false;
   const skipPreflight = (options.preflight ?? 'skip') === 'skip';
   return (req, res, next) => {
-    if (skipPreflight && isPreflight(req.method, req.headers)) return next();
+    if (skipPreflight && isPreflight(req.method, req.headers)) { next(); return; }
     const requestId = newRequestId();
     res.setHeader('x-request-id', requestId);
     keywatch
@@ -56,7 +56,7 @@ export function keywatchMiddleware(options: MiddlewareOptions): (req: KeywatchIn
         req.keywatchAuth = decision;
         for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
         res.once('close', () => keywatch.finish(decision, res.statusCode));
-        if (decision.outcome !== 'allowed' || decision.unmatched) return refuse(res, keywatch, decision);
+        if (decision.outcome !== 'allowed' || decision.unmatched) { refuse(res, keywatch, decision); return; }
         next();
       })
       .catch(next);
@@ -99,6 +99,7 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
       url: request.url,
       headers: request.headers,
       ip: clientIp(request.headers, request.socket.remoteAddress, trustProxy),
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a custom genReqId may answer a number
       requestId: String(request.id),
       route: config && template !== undefined ? { route: template, scope: config.scope, redisFailure: config.redisFailure } : undefined,
     });

@@ -64,7 +64,10 @@ export function createRouteTable(rules: readonly RouteRule[]): RouteTable {
     const where = `route ${index} (${rule.method} ${rule.route})`;
     if (!/^[A-Z]+$/.test(rule.method)) throw new RangeError(`${where}: method must be upper-case letters`);
     if (!rule.route.startsWith('/') || /[?#\s*]/.test(rule.route)) throw new RangeError(`${where}: route must start with / and hold no ?, #, * or spaces`);
+    /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion -- rules come from routes.json; the scope may not be a string */
     if (rule.scope !== null && !scopeNames.has(rule.scope)) throw new RangeError(`${where}: unknown scope ${String(rule.scope)}`);
+    /* eslint-enable @typescript-eslint/no-unnecessary-type-conversion */
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- rules come from routes.json, not only from typed callers
     if (rule.redisFailure !== undefined && rule.redisFailure !== 'closed' && rule.redisFailure !== 'open') throw new RangeError(`${where}: redisFailure must be closed or open`);
     const segments = split(rule.route).map((s) => (s.startsWith(':') ? null : s));
     const shape = `${rule.method} /${segments.map((s) => s ?? ':').join('/')}`;

@@ -35,8 +35,8 @@ function startRedis(port: number, dir: string): Promise<ChildProcess> {
         resolve(child);
       }
     };
-    child.stdout?.on('data', onOutput);
-    child.stderr?.on('data', onOutput);
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
     child.once('error', (error) => fail(`redis-server could not start: ${error.message}`));
     child.once('exit', (code, signal) => fail(`redis-server exited (${code ?? signal})`));
   });

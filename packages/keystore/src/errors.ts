@@ -32,6 +32,7 @@ const CODES: ReadonlySet<string> = new Set<KeyStoreErrorCode>(['not_found', 'inv
 export function scriptRefusal(code: string, details: Record<string, unknown>): KeyStoreError {
   if (!CODES.has(code)) return new KeyStoreError('corrupt_record', `unexpected keystore script reply "${code}"`, details);
   const known = code as KeyStoreErrorCode;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- script replies carry strings; String() only guards a corrupt one
   const id = String(details.key_id ?? '');
   switch (known) {
     case 'not_found':
@@ -45,6 +46,8 @@ export function scriptRefusal(code: string, details: Record<string, unknown>): K
       return new KeyStoreError(known, `cannot ${String(details.transition)} key ${id}: it is ${String(details.from)}${why}`, details);
     }
     default:
+      /* eslint-disable @typescript-eslint/no-base-to-string -- script replies carry strings; String() only guards a corrupt one */
       return new KeyStoreError(known, `${String(details.field ?? 'argument')}: ${String(details.message ?? 'invalid')}`, details);
+      /* eslint-enable @typescript-eslint/no-base-to-string */
   }
 }

@@ -217,7 +217,9 @@ class RedisKeyStore implements KeyStore {
 
   async transition(id: string, transition: Transition, actor: Actor, reason: string | null, now?: Date, details: Record<string, unknown> = {}): Promise<KeyRecord> {
     const rule = Object.hasOwn(TRANSITIONS, transition) ? TRANSITIONS[transition] : undefined;
+    /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion -- guards JavaScript callers; the transition may not be a string */
     if (!rule) throw new KeyStoreError('invalid_argument', `unknown transition "${String(transition)}"`, { field: 'transition' });
+    /* eslint-enable @typescript-eslint/no-unnecessary-type-conversion */
     checkActor(actor);
     checkReason(reason);
     const at = this.at(now);
@@ -447,6 +449,7 @@ function decodeOutboxEntry([outboxId, fields]: [string, string[]]): PendingLifec
 
 function detailsJson(details: Record<string, unknown>): string {
   const text = JSON.stringify(details);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- guards JavaScript callers and decoded JSON
   if (typeof details !== 'object' || details === null || Array.isArray(details) || !text.startsWith('{')) {
     throw new KeyStoreError('invalid_argument', 'details must be a JSON object', { field: 'details' });
   }

@@ -10,7 +10,7 @@ export interface ResolvedAddress {
 /** Resolves a host name to every address it has (default: the system resolver, `dns.lookup` with `all`). */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, order: 'verbatim' })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 
 export interface DestinationCheckOptions {
   /**

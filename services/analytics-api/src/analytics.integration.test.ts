@@ -41,7 +41,7 @@ test('usage, errors, geo, features and top keys answer exactly what was ingested
     const day = await ctx.get<{ points: Array<Record<string, unknown>> }>(`/v1/analytics/keys/${keyA.id}/usage?from=2026-11-19T00:00:00Z&to=2026-11-22T00:00:00Z&interval=day`, reader.secret);
     expect(day.body.points.map((p) => p.requests)).toEqual([0, 24, 0]);
 
-    const errors = await ctx.get<Record<string, unknown>>(`/v1/analytics/keys/${keyA.id}/errors?${range}`, reader.secret);
+    const errors = await ctx.get(`/v1/analytics/keys/${keyA.id}/errors?${range}`, reader.secret);
     expect(errors.body).toMatchObject({ requests: 24, errors: 10, rate_limited: 3 });
     expect(errors.body.by_outcome).toEqual([
       { outcome: 'allowed', requests: 16, share: 0.6667 },
@@ -55,9 +55,9 @@ test('usage, errors, geo, features and top keys answer exactly what was ingested
     ]);
 
     // A range that is not hour-aligned mixes minute and hour rollups and still counts exactly.
-    const partial = await ctx.get<Record<string, unknown>>(`/v1/analytics/keys/${keyA.id}/errors?from=2026-11-20T10:00:30Z&to=2026-11-20T11:00:01Z`, reader.secret);
+    const partial = await ctx.get(`/v1/analytics/keys/${keyA.id}/errors?from=2026-11-20T10:00:30Z&to=2026-11-20T11:00:01Z`, reader.secret);
     expect(partial.body).toMatchObject({ from: '2026-11-20T10:00:00.000Z', to: '2026-11-20T11:01:00.000Z', requests: 24 });
-    const narrow = await ctx.get<Record<string, unknown>>(`/v1/analytics/keys/${keyA.id}/errors?from=2026-11-20T10:01:00Z&to=2026-11-20T11:00:00Z`, reader.secret);
+    const narrow = await ctx.get(`/v1/analytics/keys/${keyA.id}/errors?from=2026-11-20T10:01:00Z&to=2026-11-20T11:00:00Z`, reader.secret);
     expect(narrow.body).toMatchObject({ requests: 5, errors: 5 });
 
     const geo = await ctx.get<{ countries: unknown[] }>(`/v1/analytics/keys/${keyA.id}/geo?${range}`, reader.secret);

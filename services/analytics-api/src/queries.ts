@@ -84,6 +84,7 @@ export async function errorBreakdown(ch: ClickHouse, tenantId: string, keyId: st
   let rateLimited = 0;
   for (const r of rows) {
     const n = Number(r.n);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- ClickHouse JSON may quote integers
     const status = Number(r.status);
     requests += n;
     if (status >= 400) errors += n;

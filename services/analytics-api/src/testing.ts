@@ -151,12 +151,14 @@ export async function startTestApi(fixtures: { clickhouse: ClickHouseFixture; re
   });
   const api = await startAnalyticsApi(config, logger, { redisKeyPrefix: redis.prefix });
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
   async function get<T = Record<string, unknown>>(pathAndQuery: string, token: string | null): Promise<{ status: number; body: T }> {
     const response = await fetch(new URL(pathAndQuery, api.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
   async function post<T = Record<string, unknown>>(pathAndQuery: string, token: string | null, body?: unknown): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -103,7 +103,7 @@ describe('sign-in', () => {
     ];
     for (const [key, status, code] of cases) {
       const response = await signIn(app, key);
-      expect([response.statusCode, response.json().error.code]).toEqual([status, code]);
+      expect([response.statusCode, response.json<{ error: { code: string } }>().error.code]).toEqual([status, code]);
       expect(response.cookies).toEqual([]);
     }
   });
@@ -120,7 +120,7 @@ describe('CSRF', () => {
   test('unsafe requests need the console origin in Origin and a JSON body', async () => {
     const { app, fake } = setup();
     const missing = await app.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload: { key: GOOD_KEY } });
-    expect([missing.statusCode, missing.json().error.code]).toEqual([403, 'cross_site_request']);
+    expect([missing.statusCode, missing.json<{ error: { code: string } }>().error.code]).toEqual([403, 'cross_site_request']);
     expect((await signIn(app, GOOD_KEY, 'https://evil.example')).statusCode).toBe(403);
     const form = await app.inject({ method: 'POST', url: '/session', headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: `key=${GOOD_KEY}` });
     expect(form.statusCode).toBe(403);
@@ -183,7 +183,7 @@ describe('proxy', () => {
     const cookie = cookieOf(await signIn(app, READ_ONLY_KEY));
     const before = fake.calls.length;
     const response = await app.inject({ method: 'GET', url: '/api/audit', headers: { cookie } });
-    expect([response.statusCode, response.json().error.message]).toEqual([403, 'this needs a key with audit:read']);
+    expect([response.statusCode, response.json<{ error: { message: string } }>().error.message]).toEqual([403, 'this needs a key with audit:read']);
     expect(fake.calls.length).toBe(before);
   });
 
@@ -202,7 +202,7 @@ describe('proxy', () => {
     const cookie = cookieOf(await signIn(app));
     fake.revoked.add(GOOD_KEY);
     const response = await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie } });
-    expect([response.statusCode, response.json().error.code]).toEqual([401, 'signed_out']);
+    expect([response.statusCode, response.json<{ error: { code: string } }>().error.code]).toEqual([401, 'signed_out']);
     fake.revoked.delete(GOOD_KEY);
     expect((await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie } })).statusCode).toBe(401);
   });
@@ -214,7 +214,7 @@ describe('session lifetime', () => {
     const cookie = cookieOf(await signIn(app));
     for (let i = 0; i < 3; i += 1) {
       advance(50_000);
-      expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json().session).not.toBeNull();
+      expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json<{ session: unknown }>().session).not.toBeNull();
     }
     advance(61_000);
     expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json()).toEqual({ session: null });

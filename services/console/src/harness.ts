@@ -86,6 +86,7 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
       partner: await create('partner-sync'),
     };
     /** A GET of the analytics API with a key, body parsed. */
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
     const analyticsGet = async <T>(pathAndQuery: string, key: string): Promise<{ status: number; body: T }> => {
       const response = await fetch(new URL(pathAndQuery, analytics.url), { headers: { authorization: `Bearer ${key}` } });
       return { status: response.status, body: (await response.json()) as T };

@@ -85,8 +85,6 @@ test('the real worker raises each detector on its attack and nothing on the look
     await producer.close();
     await ch.close();
   }
-  // Lint: DAY is part of the timeline's vocabulary above.
-  void DAY;
 });
 
 // The corrections found by the independent scenarios (src/eval/scenarios-independent.ts), each

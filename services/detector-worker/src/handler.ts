@@ -164,6 +164,7 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     const wall = Date.now();
     for (const alert of publish) {
       m.alerts.inc({ type: alert.type, severity: alert.severity });
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last_seen is an ISO string; a malformed one parses to NaN below
       const raisedBy = Date.parse(String(alert.evidence.last_seen ?? alert.window_end));
       if (Number.isFinite(raisedBy)) m.detectionLatency.observe(Math.max(0, wall - raisedBy) / 1000);
     }

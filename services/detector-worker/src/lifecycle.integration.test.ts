@@ -41,7 +41,7 @@ for (const status of ['resolved', 'acknowledged'] as const) {
       await produceEvents(producer, kafka.topics.authEvents, [eventAt(T + MINUTE, KEY), eventAt(T + 5 * MINUTE, KEY), eventAt(T + 6 * MINUTE, KEY)]);
       await poll(() => eventsSeen(worker), (n) => n >= 5, 30_000);
       const rows = await poll(
-        () => ch.query<{ alert_id: string; count: number }>('SELECT alert_id, count FROM alerts_feed ORDER BY detected_at, alert_id'),
+        () => ch.query<{ alert_id: string; count: number | string }>('SELECT alert_id, count FROM alerts_feed ORDER BY detected_at, alert_id'),
         (r) => r.reduce((n, row) => n + Number(row.count), 0) >= 5,
         30_000,
       );

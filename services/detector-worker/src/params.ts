@@ -190,6 +190,7 @@ export function mergeParams(base: DetectorParams, override: ParamsOverride | und
   if (!override) return base;
   const merged = { ...base } as Record<string, object>;
   for (const [name, values] of Object.entries(override)) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the override is parsed JSON from the environment
     if (values) merged[name] = { ...(merged[name] ?? {}), ...values };
   }
   return merged as DetectorParams;

@@ -154,6 +154,7 @@ export async function ephemeralTarget(engines: Engines, partitions = 12): Promis
 }
 
 /** Reads a topic from the start into `sink` until `close()`; each message with its arrival time. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect on the topic
 export async function tail<T>(target: StackTarget, topic: string, sink: (value: T, receivedAt: number) => void): Promise<{ close(): Promise<void> }> {
   const consumer = target.kafka.consumer({ groupId: `detector-tail-${newEventId()}`, maxWaitTimeInMs: 50 });
   await consumer.connect();

@@ -5,7 +5,7 @@ import type { AuthEventProducer } from '@keywatch/auth-emitter';
 import type { AuthEvent } from '@keywatch/contracts';
 import type { OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import type { ProducerReply, ProducerRequest, ProducerWorkerData } from './producer-worker.js';
+import type { ProducerReply, ProducerWorkerData } from './producer-worker.js';
 
 /** An error from the producer thread, with KafkaJS's `retriable` flag (the emitter reads it). */
 class ProducerThreadError extends Error {
@@ -69,7 +69,7 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
       pending.set(id, { resolve, reject });
       worker ??= start();
       try {
-        worker.postMessage({ ...request, id } as ProducerRequest);
+        worker.postMessage({ ...request, id });
       } catch (error) {
         // Not cloneable (a bug in an event): no retry can cure it.
         pending.delete(id);

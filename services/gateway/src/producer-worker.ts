@@ -50,13 +50,13 @@ function failure(error: unknown): { name: string; message: string; retriable: bo
 port.on('message', (request: ProducerRequest) => {
   const reply = (answer: ProducerReply) => port.postMessage(answer);
   if (request.type === 'send' || request.type === 'send-events') {
-    if (closed) return reply({ id: request.id, ok: false, error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false } });
+    if (closed) { reply({ id: request.id, ok: false, error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false } }); return; }
     let messages: OutgoingMessage[];
     try {
       messages = request.type === 'send' ? request.messages : request.events.map(authEventMessage);
     } catch (error) {
       // An event JSON cannot represent: the emitter splits the batch until it is refused alone.
-      return reply({ id: request.id, ok: false, error: { ...failure(error), retriable: false } });
+      reply({ id: request.id, ok: false, error: { ...failure(error), retriable: false } }); return;
     }
     connect()
       .then((producer) => producer.send(request.topic, messages))

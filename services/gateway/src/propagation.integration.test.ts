@@ -32,6 +32,7 @@ describe('revocation propagation', () => {
       for (const ms of seenAfterMs) expect(ms).toBeLessThan(5000);
       for (const gateway of gateways) expect(gateway.keywatch.verifier.cache.stats().invalidations).toBeGreaterThanOrEqual(1);
     } finally {
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- Closeable.close() may return a promise
       await Promise.all(gateways.map((g) => g.close()));
       await ks.close();
     }

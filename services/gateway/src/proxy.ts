@@ -50,7 +50,7 @@ export function createProxy(upstreamUrl: string, logger: Logger, options: { conn
       const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
       try {
         const response = await pool.request({
-          method: request.method as 'GET',
+          method: request.method,
           path: basePath + request.url,
           headers: forwardedHeaders(request.headers, decision, decision?.ip ?? request.ip),
           body,
@@ -59,6 +59,7 @@ export function createProxy(upstreamUrl: string, logger: Logger, options: { conn
         for (const [name, value] of Object.entries(response.headers)) {
           if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
         }
+        // eslint-disable-next-line @typescript-eslint/return-await -- a FastifyReply is thenable; awaiting it would wait for the response to be sent
         return reply.code(response.statusCode).headers(headers).send(response.body);
       } catch (error) {
         const timedOut = error instanceof Error && /timeout/i.test(error.name + error.message);

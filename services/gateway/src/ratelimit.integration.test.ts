@@ -31,6 +31,7 @@ describe('rate limit across gateway instances', () => {
       // Every remaining count from 0 to limit-1 was handed out exactly once: no double spend.
       expect(allowed.map((r) => Number(r.remaining)).sort((a, b) => a - b)).toEqual(Array.from({ length: limit }, (_, i) => i));
     } finally {
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- Closeable.close() may return a promise
       await Promise.all(gateways.map((g) => g.close()));
       await ks.close();
     }

@@ -183,7 +183,7 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       { name: 'producer', close: () => producer?.close() },
       { name: 'spool', close: () => spool?.close() },
       { name: 'proxy', close: () => proxy?.close() },
-      { name: 'redis', close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
+      { name: 'redis', close: async () => { await redis.quit().catch(() => redis.disconnect()); } },
     );
     // Kafka is not needed to serve: events wait in the emitter (or the spool) and the cache's TTL
     // bounds staleness until the lifecycle consumer is in, so a gateway restarted during a Kafka

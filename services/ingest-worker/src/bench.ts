@@ -175,7 +175,7 @@ function spawnWorker(repoRoot: string, env: Record<string, string>, nodeArgs: st
   const main = path.join(repoRoot, 'services/ingest-worker/src/main.ts');
   // process.execArgv carries the TypeScript loader this process runs under.
   const child = spawn(process.execPath, [...process.execArgv, ...nodeArgs, main], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.resume();
+  child.stderr.resume();
   return child;
 }
 
@@ -184,6 +184,7 @@ async function stopWorker(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the child may have exited during the race
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 

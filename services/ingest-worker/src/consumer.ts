@@ -129,7 +129,7 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters),
     ]);
     durable.catch(() => undefined);
-    let settled = false;
+    let settled = false as boolean; // set by the callbacks below
     void durable.then(
       () => (settled = true),
       () => (settled = true),
@@ -137,6 +137,7 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     while (!settled) {
       await Promise.race([durable.catch(() => undefined), new Promise((r) => setTimeout(r, heartbeatEveryMs))]);
       setPaused(options.batcher.blocked());
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- settled by the callbacks during the race
       if (settled) break;
       try {
         await heartbeat();

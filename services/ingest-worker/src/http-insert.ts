@@ -43,7 +43,7 @@ export function createLineInserter(options: LineInserterOptions): LineInserter {
         body: ReadableStream.from(coalesce(lines)),
         duplex: 'half',
         signal: AbortSignal.timeout(timeoutMs),
-      } as RequestInit);
+      });
     } catch (error) {
       throw new ClickHouseRequestError('insert', error, query);
     }

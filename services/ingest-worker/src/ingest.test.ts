@@ -14,7 +14,7 @@ const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Ams
 const enriched = (e: AuthEvent): EnrichedRow => ({ ...toRow(e), country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20, ua_class: 'sdk' });
 
 /** Keeps every insert and knows what it stored; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
-class InMemorySink implements EventStore<EncodedRow> {
+class InMemorySink implements EventStore {
   readonly inserts: Array<{ rows: readonly EnrichedRow[] }> = [];
   readonly stored = new Set<string>();
   failWith: Error | undefined;
@@ -98,7 +98,7 @@ describe('createIngestHandler', () => {
     const other = JSON.stringify(exampleAuthEvent());
     await handler(batchOf([event, event, other]));
     await handler(batchOf([other, event]));
-    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([JSON.parse(event).event_id, JSON.parse(other).event_id].sort());
+    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([(JSON.parse(event) as { event_id: string }).event_id, (JSON.parse(other) as { event_id: string }).event_id].sort());
   });
 
   it('dead-letters events older than the raw retention instead of ingesting them', () => {
@@ -129,7 +129,7 @@ describe('createIngestHandler', () => {
     const { sink, producer, deadLetters } = setup();
     const poisoned = exampleAuthEvent({ user_agent: 'bad \ud800' });
     const good = [exampleAuthEvent(), exampleAuthEvent()];
-    const refusing: EventStore<EncodedRow> = {
+    const refusing: EventStore = {
       existing: (ids) => sink.existing(ids),
       insert: async (rows) => {
         if (rows.some((r) => r.event_id === poisoned.event_id)) throw Object.assign(new Error('ClickHouse insert failed: Cannot parse escape sequence (code 25)'), { serverCode: 25 });

@@ -102,7 +102,7 @@ export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writ
 }
 
 export interface IngestDependencies extends PrepareOptions {
-  store: EventStore<EncodedRow>;
+  store: EventStore;
   producer: EventProducer;
   /** The dead-letter topic (with the deployment prefix). */
   dlqTopic: string;

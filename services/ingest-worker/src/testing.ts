@@ -134,6 +134,7 @@ export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: C
     startWorker,
     produce,
     async close() {
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- Closeable.close() may return a promise
       await Promise.allSettled(workers.map((w) => w.close()));
       await producer.close();
       await ch.close();

@@ -22,6 +22,7 @@ export function createLifecycleRelay(deps: { store: LifecycleOutbox; producer: E
         }
         backoff = 100;
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() clears it while the loop awaits
         if (!running) break;
         deps.logger.error({ err: error, retry_in_ms: backoff }, 'lifecycle relay failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, backoff));

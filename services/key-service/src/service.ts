@@ -32,7 +32,7 @@ export async function startKeyService(config: z.output<typeof keyServiceConfig>,
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   // Parts are registered as they are created, in shutdown order, so a failed start closes what exists.
   const parts: Closeable[] = [];
-  const register = (name: string, close: () => Promise<unknown> | void) => parts.unshift({ name, close: async () => void (await close()) });
+  const register = (name: string, close: () => unknown) => parts.unshift({ name, close: async () => { await close(); } });
   try {
     const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'key-service' });
     // The outbox relay blocks on XREADGROUP; it gets a connection of its own.

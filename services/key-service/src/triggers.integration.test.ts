@@ -42,26 +42,26 @@ describe('revocation triggers', () => {
         await ks.createKey({ tenant_id: 'tenant_suspend', type: 'secret', environment: 'dev', name: 'k2' }),
         await ks.createKey({ tenant_id: 'tenant_suspend', type: 'secret', environment: 'dev', name: 'k3' }),
       ];
-      const t2 = trigger('tenant_suspend', k1!.id, 'revoke');
+      const t2 = trigger('tenant_suspend', k1.id, 'revoke');
       await send(t2);
       await send(t2);
       // Triggers for different keys travel on different partitions; send the next only once the
       // previous one is done, so which one meets the cap is certain.
-      await waitFor(() => state(k1!.id), (s) => s === 'suspended');
-      await send(trigger('tenant_suspend', k2!.id, 'suspend'));
-      await waitFor(() => state(k2!.id), (s) => s === 'suspended');
-      await send(trigger('tenant_suspend', k3!.id, 'suspend')); // third in the hour: over the cap of 2
-      const e2 = await waitFor(() => audit('tenant_suspend'), (e) => e.some((x) => x.key_id === k3!.id && x.action === 'trigger_refused'));
-      expect(await state(k1!.id)).toBe('suspended');
-      expect(await state(k2!.id)).toBe('suspended');
-      expect(await state(k3!.id)).toBe('active');
+      await waitFor(() => state(k1.id), (s) => s === 'suspended');
+      await send(trigger('tenant_suspend', k2.id, 'suspend'));
+      await waitFor(() => state(k2.id), (s) => s === 'suspended');
+      await send(trigger('tenant_suspend', k3.id, 'suspend')); // third in the hour: over the cap of 2
+      const e2 = await waitFor(() => audit('tenant_suspend'), (e) => e.some((x) => x.key_id === k3.id && x.action === 'trigger_refused'));
+      expect(await state(k1.id)).toBe('suspended');
+      expect(await state(k2.id)).toBe('suspended');
+      expect(await state(k3.id)).toBe('active');
       // The duplicate of t2 was recognised, not merely found to change nothing.
       expect(e2.filter((x) => x.details.trigger_id === t2.trigger_id)).toHaveLength(1);
-      expect(e2.filter((x) => x.action === 'suspended' && x.key_id === k1!.id)).toHaveLength(1);
-      expect(e2.filter((x) => x.key_id === k1!.id && x.action === 'trigger_noop')).toHaveLength(0);
-      expect(e2.find((x) => x.key_id === k3!.id && x.action === 'trigger_refused')?.reason).toBe('hourly cap of 2 automatic actions reached');
+      expect(e2.filter((x) => x.action === 'suspended' && x.key_id === k1.id)).toHaveLength(1);
+      expect(e2.filter((x) => x.key_id === k1.id && x.action === 'trigger_noop')).toHaveLength(0);
+      expect(e2.find((x) => x.key_id === k3.id && x.action === 'trigger_refused')?.reason).toBe('hourly cap of 2 automatic actions reached');
       // A person can reactivate a suspended key.
-      expect((await ks.call<{ key: { state: string } }>('POST', `/v1/keys/${k1!.id}/reactivate`, ks.rootKey, {})).body.key.state).toBe('active');
+      expect((await ks.call<{ key: { state: string } }>('POST', `/v1/keys/${k1.id}/reactivate`, ks.rootKey, {})).body.key.state).toBe('active');
 
       // revoke policy: dev keys are revoked; live keys only suspended unless allowed.
       await ks.call('PUT', '/v1/policy', ks.rootKey, { tenant_id: 'tenant_revoke', mode: 'revoke' });

@@ -30,7 +30,7 @@ export async function startNotifier(config: NotifierConfig, logger: Logger, opti
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const parts: Closeable[] = [];
   // Registered as created, in shutdown order, so a failed start closes what exists.
-  const register = (name: string, close: () => Promise<unknown> | void) => parts.unshift({ name, close: async () => void (await close()) });
+  const register = (name: string, close: () => unknown) => parts.unshift({ name, close: async () => { await close(); } });
   try {
     const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.NOTIFIER_REDIS_PREFIX, connectionName: 'notifier', commandTimeoutMs: 5000 });
     // BullMQ: its own prefix (no ioredis keyPrefix), and workers need maxRetriesPerRequest null.

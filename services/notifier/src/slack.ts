@@ -10,6 +10,7 @@ const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '
  * with the alert's fields. Consumers that need every field use `kind: "json"`.
  */
 export function slackMessage(alert: AlertPayload): { text: string; blocks: unknown[] } {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- alert fields are JSON scalars; String() is the intended fallback
   const str = (v: unknown) => (v === null || v === undefined ? '—' : escape(String(v)));
   const text = `${ICON[alert.severity] ?? ''} [${alert.severity.toUpperCase()}] ${escape(alert.type)}: ${str(alert.summary)}`.trim();
   const fields = [

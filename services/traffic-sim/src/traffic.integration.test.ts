@@ -37,7 +37,7 @@ describe('traffic simulator', () => {
       const before = Date.now();
       const result = await produceSyntheticEvents({ producer, topic: kafka.topics.authEvents, rate: 2000, count: 1000, backfillMs: 3_600_000 });
       expect(result.sent).toBe(1000);
-      const messages = await collectMessages<unknown>(kafka.kafka, kafka.topics.authEvents, (all) => all.length >= 1000);
+      const messages = await collectMessages(kafka.kafka, kafka.topics.authEvents, (all) => all.length >= 1000);
       expect(messages).toHaveLength(1000);
       const times = messages.map((m) => {
         const parsed = validate(AuthEvent, m.value);

@@ -51,7 +51,10 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       // Option strings go as they are: the API checks them and names a bad field.
       const query = { status: o.status, type: o.type, severity: o.severity, key_id: o.key, from: o.from, to: o.to, limit: o.limit, tenant_id: o.tenant } as AlertsQuery;
       const { alerts: found } = await analyticsFromEnv(env, 'audit:read').listAlerts(query);
-      if (o.json) return console.log(JSON.stringify(found, null, 2));
+      if (o.json) {
+        console.log(JSON.stringify(found, null, 2));
+        return;
+      }
       console.table(found.map(alertRow));
     });
 
@@ -67,7 +70,10 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       .option('--json', 'print the API answer as JSON')
       .action(async (id: string, o: { note?: string; json?: boolean }) => {
         const { alert } = await analyticsFromEnv(env, 'audit:read').transitionAlert(id, action, o.note !== undefined ? { note: o.note } : {});
-        if (o.json) return console.log(JSON.stringify(alert, null, 2));
+        if (o.json) {
+        console.log(JSON.stringify(alert, null, 2));
+        return;
+      }
         console.table([alertRow(alert)]);
       });
   }

@@ -86,7 +86,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const color = useColor(process.stdout, env);
   const stop = new AbortController();
-  let interrupted = false;
+  let interrupted = false as boolean; // set by the SIGINT handler
   const onSignal = () => {
     if (interrupted) return;
     interrupted = true;
@@ -274,6 +274,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       let stableSince = Date.now();
       let previous = -1;
       // Done when the ingest worker has no lag and nothing new arrived (alerts, deliveries) for 5 s.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted by the SIGINT handler meanwhile
       while (Date.now() - drainStarted < 60_000 && !stop.signal.aborted) {
         const now = await counters();
         const signature = now.ingested + alertCount * 1e9 + receiver.deliveries.length * 1e12;
@@ -315,6 +316,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       out(`  keys           KEYWATCH_KEY_SERVICE_URL=${ksUrl} ./bin/keywatch keys list --tenant ${tenants[0]}`);
       out(`  audit          curl -H "Authorization: Bearer ${keyRef}" ${ksUrl}/v1/audit`);
 
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted by the SIGINT handler meanwhile
       if (options.keepRunning && !stop.signal.aborted) {
         out('\n  every service keeps running; Ctrl-C stops them');
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -99,7 +99,7 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
       allowed_origins: o.allowedOrigins,
       rate_limit: rate ? { limit: Number(rate[1]), window_s: Number(rate[2]) } : undefined,
     });
-    if (o.json) return console.log(JSON.stringify(result, null, 2));
+    if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
     printKeys([result.key]);
     printSecret(result.secret);
   });
@@ -107,7 +107,10 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   json(keys.command('list').description('list keys (no secrets)').option('--status <state>').option('--environment <env>').option('--tenant <id>')).action(
     async (o: { status?: string; environment?: string; tenant?: string; json?: boolean }) => {
       const { keys: found } = await api().listKeys({ status: o.status as KeyState | undefined, environment: o.environment as KeyEnvironment | undefined, tenant_id: o.tenant });
-      if (o.json) return console.log(JSON.stringify(found, null, 2));
+      if (o.json) {
+        console.log(JSON.stringify(found, null, 2));
+        return;
+      }
       printKeys(found);
     },
   );
@@ -121,7 +124,10 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   json(keys.command('rotate').argument('<id>').description('rotate: new secret now, old key valid for the grace period').option('--grace <seconds>', 'grace period (0 = expire the old key now)', '86400')).action(
     async (id: string, o: { grace: string; json?: boolean }) => {
       const result = await api().rotateKey(id, { grace_period_s: Number(o.grace) });
-      if (o.json) return console.log(JSON.stringify(result, null, 2));
+      if (o.json) {
+        console.log(JSON.stringify(result, null, 2));
+        return;
+      }
       printKeys([result.key]);
       console.log(`previous key ${result.previous.id} stops working at ${result.previous.expires_at}`);
       printSecret(result.secret);
@@ -131,7 +137,10 @@ export function registerKeys(program: Command, env: NodeJS.ProcessEnv): void {
   for (const action of ['deactivate', 'reactivate', 'revoke'] as const) {
     json(keys.command(action).argument('<id>').description(`${action} a key${action === 'revoke' ? ' (final)' : ''}`).option('--reason <text>')).action(async (id: string, o: { reason?: string; json?: boolean }) => {
       const { key } = await api().transitionKey(id, action, o.reason ? { reason: o.reason } : {});
-      if (o.json) return console.log(JSON.stringify(key, null, 2));
+      if (o.json) {
+        console.log(JSON.stringify(key, null, 2));
+        return;
+      }
       printKeys([key]);
     });
   }

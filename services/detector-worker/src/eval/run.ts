@@ -50,7 +50,9 @@ export function score(scenarios: readonly Scenario[], alerts: readonly Alert[]):
   return scenarios.map((s) => {
     const mine = latest.filter((a) => owns(s, a));
     const hit = s.expect ? mine.filter((a) => a.type === s.expect && about(s, a)) : [];
+    /* eslint-disable @typescript-eslint/no-base-to-string -- first_seen is an ISO string when present */
     const firstSeen = hit.map((a) => Date.parse(String(a.evidence.first_seen ?? a.window_end))).sort((x, y) => x - y)[0];
+    /* eslint-enable @typescript-eslint/no-base-to-string */
     const unexpected = mine.filter((a) => s.label === 'benign' || a.type !== s.expect).filter((a) => !(s.label === 'attack' && a.type !== s.expect && RELATED[s.expect ?? '']?.includes(a.type)));
     const tolerated = s.tolerate ? unexpected.filter((a) => SEVERITY_ORDER.indexOf(a.severity) <= SEVERITY_ORDER.indexOf(s.tolerate?.maxSeverity ?? 'low')).slice(0, s.tolerate.count) : [];
     return {

@@ -16,13 +16,13 @@ export class MemoryStore implements StateStore {
 
   private hash(key: string): Hash {
     let h = this.hashes.get(key);
-    if (!h) this.hashes.set(key, (h = new Map()));
+    if (!h) this.hashes.set(key, (h = new Map<string, string>()));
     return h;
   }
 
   private zset(key: string): ZSet {
     let z = this.zsets.get(key);
-    if (!z) this.zsets.set(key, (z = new Map()));
+    if (!z) this.zsets.set(key, (z = new Map<string, number>()));
     return z;
   }
 
@@ -32,7 +32,7 @@ export class MemoryStore implements StateStore {
 
   private run(plan: Plan): Results {
     let fresh = true;
-    let late = false;
+    let late = false as boolean; // set inside step()
     const results: unknown[] = [];
     const step = (op: Op, i: number): unknown => {
       if (late) return false;

@@ -114,7 +114,7 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       throw error;
     });
     // cjson writes an empty list as {}: read as [].
-    return replies.flatMap((text) => (JSON.parse(text) as unknown[]).map((r) => (Array.isArray(r) ? r : [])));
+    return replies.flatMap((text) => (JSON.parse(text) as unknown[]).map((r) => (Array.isArray(r) ? (r as unknown[]) : [])));
   }
 
   async function runRound(byShard: Map<number, Part[]>, results: unknown[][], onPart?: (part: Part, out: unknown[]) => void): Promise<void> {

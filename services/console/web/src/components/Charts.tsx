@@ -14,7 +14,9 @@ export function UsageChart({ points, rangeMs, title }: { points: UsagePoint[]; r
             <XAxis dataKey="ts" tickFormatter={(t: string) => tick(t, rangeMs)} minTickGap={24} />
             <YAxis yAxisId="requests" allowDecimals={false} width={56} label={{ value: 'requests', angle: -90, position: 'insideLeft' }} />
             <YAxis yAxisId="rate" orientation="right" unit=" %" domain={[0, 100]} width={56} />
+            {/* eslint-disable @typescript-eslint/no-base-to-string -- the label is the ISO time of the point */}
             <Tooltip labelFormatter={(t) => utc(String(t))} formatter={(value, name) => (name === 'error rate' ? `${String(value)} %` : count(Number(value)))} />
+            {/* eslint-enable @typescript-eslint/no-base-to-string */}
             <Legend />
             <Bar yAxisId="requests" dataKey="requests" name="requests" fill="#3b6fd8" isAnimationActive={false} />
             <Line yAxisId="rate" dataKey="errorRate" name="error rate" stroke="#d8453b" dot={false} isAnimationActive={false} />

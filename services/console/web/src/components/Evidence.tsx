@@ -4,7 +4,9 @@ import { CountBars } from './Charts';
 import { countryName, WorldMap, type MapPoint } from './WorldMap';
 
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+/* eslint-disable @typescript-eslint/no-base-to-string -- objects are JSON.stringify-ed; only scalars reach String() */
 const text = (value: unknown): string => (value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+/* eslint-enable @typescript-eslint/no-base-to-string */
 
 interface Place {
   ip?: string;

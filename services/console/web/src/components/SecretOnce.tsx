@@ -15,7 +15,7 @@ export function SecretOnce({ secret, onDone }: { secret: string; onDone: () => v
           type="button"
           className="primary"
           onClick={() =>
-            navigator.clipboard.writeText(secret).then(
+            void navigator.clipboard.writeText(secret).then(
               () => setCopied('yes'),
               () => setCopied('failed'),
             )

@@ -9,7 +9,9 @@ import { useApi, type Loaded } from '../useApi';
 const fromField = (value: string) => (value ? `${value}:00Z` : undefined);
 
 function Details({ entry }: { entry: AuditEntry }) {
+  /* eslint-disable @typescript-eslint/no-base-to-string -- objects are JSON.stringify-ed; only scalars reach String() */
   const parts = Object.entries(entry.details).map(([k, v]) => `${label(k)}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  /* eslint-enable @typescript-eslint/no-base-to-string */
   return <>{parts.join(' · ') || '—'}</>;
 }
 
