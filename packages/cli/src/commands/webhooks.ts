@@ -106,7 +106,7 @@ export function registerWebhookCommands(
       } as CreateWebhookRequest;
       const body = { ...(await api().createWebhook(request)) };
       warn('The signing secret is shown once: store it with the receiver now.');
-      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: body.secret }], options.json === true);
     });
   group
     .command('delete <webhook_id>')
@@ -123,7 +123,7 @@ export function registerWebhookCommands(
     .action(async (id: string, options: Options) => {
       const body = { ...(await api().rotateWebhookSecret(id, options.grace ? { grace_period_s: Number(options.grace) } : {})) };
       warn('The new signing secret is shown once: store it with the receiver now.');
-      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: body.secret }], options.json === true);
     });
   group
     .command('deliveries <webhook_id>')

@@ -62,7 +62,7 @@ export const DEDUP = defineScript<
   file: new URL('./dedup.lua', import.meta.url),
   reply: (raw) => {
     if (!Array.isArray(raw)) throw new TypeError('unexpected reply from the dedup script');
-    return raw;
+    return raw as unknown[];
   },
 });
 
