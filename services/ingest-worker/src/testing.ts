@@ -83,15 +83,7 @@ export async function rollupTotal(ch: ClickHouse): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
+export { poll } from '@keywatch/testkit/support';
 
 /** Migrated database, a producer and a way to start workers on the test's own topics and database. */
 export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: ClickHouseFixture; logger: Logger }, options: { maxPartitions?: number } = {}) {

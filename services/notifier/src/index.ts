@@ -5,4 +5,3 @@ export { createDeliveryWorker, type DeliveryOutcome } from './worker.js';
 export { slackMessage } from './slack.js';
 export { postPinned } from './deliver.js';
 export { registerWebhookCommands, type CommandLike } from './cli.js';
-export { runAlertsBench, type AlertsBenchReport } from './bench.js';

@@ -15,9 +15,7 @@ import { createKafka, createProducer, type EventProducer, type OutgoingMessage }
 import { closeAll } from '@keywatch/lifecycle';
 import { createLogger, type Logger } from '@keywatch/logger';
 import { createRedis } from '@keywatch/redis';
-import { gatewayConfig } from './config.js';
-import { startGateway } from './service.js';
-import { buildDemoUpstream, startDemoUpstream } from './upstream.js';
+import { buildDemoUpstream, gatewayConfig, startDemoUpstream, startGateway } from '@keywatch/gateway';
 
 /**
  * The floor of the gateway overhead: the demo upstream plus, per request, one Redis round trip
