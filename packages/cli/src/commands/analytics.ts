@@ -1,3 +1,4 @@
+// eslint-disable-next-line no-restricted-imports -- moved to packages/cli in the typed-client change
 import { registerAnalyticsCommands } from '@keywatch/analytics-api/cli';
 import type { Command } from 'commander';
 

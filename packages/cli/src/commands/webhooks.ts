@@ -1,3 +1,4 @@
+// eslint-disable-next-line no-restricted-imports -- moved to packages/cli in the typed-client change
 import { registerWebhookCommands } from '@keywatch/notifier/cli';
 import type { Command } from 'commander';
 
