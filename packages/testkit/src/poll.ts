@@ -8,3 +8,8 @@ export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolea
   }
   return value;
 }
+
+/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did. */
+export function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  return poll(async () => check(), (ok) => ok, timeoutMs, intervalMs);
+}

@@ -2,7 +2,7 @@
 // everything of the testkit but the fixtures.
 export { repoRoot } from './engines.js';
 export { freePort } from './free-port.js';
-export { poll } from './poll.js';
+export { poll, pollUntil } from './poll.js';
 export { collectMessages, type Collected } from './collect.js';
 export { scrape, sumOf, metricSum } from './metrics.js';
 export { createProducer, ephemeralTarget, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
