@@ -1,7 +1,7 @@
 import type { Alert, AuthEvent } from '@keywatch/contracts';
-import { collectMessages, expect, groupLag, poll, repoRoot, test } from '@keywatch/testkit';
+import { collectMessages, expect, groupLag, poll, repoRoot, startProxy, test } from '@keywatch/testkit';
 import { eventAt, fingerprint, IPS, memoryDetector, startWorkerOn } from '@keywatch/detector-worker/testing';
-import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest, startProxy } from '@keywatch/ingest-worker/testing';
+import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest } from '@keywatch/ingest-worker/testing';
 
 // ClickHouse unreachable mid-stream (a TCP proxy in front of the shared server is cut: connections
 // reset, new ones refused) while the ingest worker AND the detector worker consume the same topic;

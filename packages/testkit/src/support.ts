@@ -9,3 +9,4 @@ export { createProducer, ephemeralTarget, prepareClickHouse, produceEvents, tail
 export { groupLag, rssMb, startService, type Admin, type ServiceName, type ServiceProcess } from './processes.js';
 export { startPrivateKafka, KAFKA_LIBS, type PrivateKafka } from './kafka-broker.js';
 export { startPrivateRedis, type PrivateRedis } from './redis-server.js';
+export { startProxy } from './tcp-proxy.js';
