@@ -10,11 +10,8 @@ import { startTestKeyService } from '@keywatch/key-service/testing';
 import type { ClickHouseFixture, KafkaFixture, RedisFixture } from '@keywatch/testkit';
 import { createProducer, produceEvents, repoRoot } from '@keywatch/testkit/support';
 
-// The console's end-to-end test and the screenshot tool run on it: the
-// whole system on real engines — key service, analytics API, ingest and detector workers, console —
-// over one set of topics, database and Redis prefix, and traffic sent through the real pipeline.
-// It starts the services through their exported starters, not their vitest helpers, so that the
-// screenshot script can run it outside vitest.
+// The whole system on real engines (key service, analytics API, ingest and detector workers, console)
+// for the console's end-to-end test and the screenshot tool; no vitest helpers, so it runs outside vitest.
 
 export interface Fixtures {
   kafka: KafkaFixture;
