@@ -7,7 +7,7 @@ import path from 'node:path';
 import madge from 'madge';
 
 const root = path.resolve(import.meta.dirname, '..');
-const folders = ['packages', 'services'].flatMap((dir) => readdirSync(path.join(root, dir)).map((name) => path.join(dir, name))).concat(['infra/local', 'bench', 'test']);
+const folders = ['packages', 'services'].flatMap((dir) => readdirSync(path.join(root, dir)).map((name) => path.join(dir, name))).concat(['infra/local', 'bench', 'test'], readdirSync(path.join(root, 'tools')).map((name) => path.join('tools', name)));
 const paths = {};
 for (const folder of folders) {
   const manifest = path.join(root, folder, 'package.json');
@@ -18,7 +18,7 @@ for (const folder of folders) {
 const tsConfig = path.join(mkdtempSync(path.join(tmpdir(), 'kw-cycles-')), 'tsconfig.json');
 writeFileSync(tsConfig, JSON.stringify({ compilerOptions: { baseUrl: root, paths, module: 'NodeNext', moduleResolution: 'NodeNext' } }));
 
-const result = await madge(['packages', 'services', 'infra', 'test', 'bench'].map((d) => path.join(root, d)), {
+const result = await madge(['packages', 'services', 'infra', 'test', 'bench', 'tools'].map((d) => path.join(root, d)), {
   fileExtensions: ['ts'],
   tsConfig,
   excludeRegExp: [/node_modules/],

@@ -11,7 +11,7 @@ import type { SuiteResult } from './keys.js';
 import { figure } from './report.js';
 
 export async function benchAlerts(options: { config: EngineConfig; quick: boolean; runs?: number; progress: (line: string) => void }): Promise<SuiteResult> {
-  const { runAlertsBench } = await import('@keywatch/notifier/bench');
+  const { runAlertsBench } = await import('./alerts/run.js');
   // Attacks run one after another; each run is one sample (with --quick a few, to check the path).
   const samples = options.quick ? 3 : 30 * (options.runs ?? 1);
   const report = await runAlertsBench(

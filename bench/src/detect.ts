@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '@keywatch/config';
 import { createLogger } from '@keywatch/logger';
-import type { BenchReport } from '@keywatch/detector-worker';
+import type { BenchReport } from './detect/run.js';
 import type { SuiteResult } from './keys.js';
 import { median } from './harness.js';
 import { engineCpuSeconds } from './procs.js';
@@ -23,7 +23,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  */
 export async function benchDetect(options: { config: EngineConfig; quick: boolean; runs?: number; progress: (line: string) => void }): Promise<SuiteResult> {
   // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory.
-  const { runDetectBench } = await import('@keywatch/detector-worker');
+  const { runDetectBench } = await import('./detect/run.js');
   const engines = {
     brokers: options.config.KAFKA_BROKERS,
     clickhouseUrl: options.config.CLICKHOUSE_URL,

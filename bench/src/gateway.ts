@@ -25,7 +25,7 @@
  * (one more HTTP hop and process).
  *
  * The floors: the same upstream plus, per request, one Redis round trip, one auth-events message,
- * or both (`startFloor` in services/gateway/src/bench-child.ts: nothing else, not even an event
+ * or both (`startFloor` in bench/src/gateway/child.ts: nothing else, not even an event
  * built per request). An event per request is a Kafka message per request in any design, so the
  * Kafka floor's overhead bounds what any implementation can reach against this upstream on this
  * machine; a limit exact across instances adds a Redis call per request unless concurrent
@@ -35,7 +35,7 @@
 import http from 'node:http';
 import { createRedis } from '@keywatch/redis';
 import autocannon from 'autocannon';
-import { startGatewayBenchRig, startPrivateRedis, type BenchChild, type BenchKey, type GatewayBenchRig } from '@keywatch/gateway/bench';
+import { startGatewayBenchRig, startPrivateRedis, type BenchChild, type BenchKey, type GatewayBenchRig } from './gateway/rig.js';
 import { measure, median, percentile, repeat, type Measurement, type Summary } from './harness.js';
 import type { SuiteResult } from './keys.js';
 import { figure, type Figure } from './report.js';
@@ -125,7 +125,7 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
   const missLimited = await rig.createKeys(MISS_POOL, UNREACHED_LIMIT);
   const missUnlimited = await rig.createKeys(MISS_POOL, null);
   const upstream = await rig.startUpstream();
-  // The floor of any gateway's overhead on this machine (see startFloor in bench-child.ts).
+  // The floor of any gateway's overhead on this machine (see startFloor in gateway/child.ts).
   const [floorRedis, floorKafka, floor] = await Promise.all([rig.startFloor({ redis: true, kafka: false }), rig.startFloor({ redis: false, kafka: true }), rig.startFloor({ redis: true, kafka: true })]);
   const [gateway, proxy, discarding, gatewayMiss] = await Promise.all([
     // The reference gateway as `keywatch run gateway` starts it: the demo routes behind the SDK.

@@ -19,7 +19,7 @@ const logger = () => createLogger({ name: 'bench', level: 'warn' });
  */
 export async function benchIngestSuite(options: { config: EngineConfig; quick: boolean; runs?: number }): Promise<SuiteResult> {
   // Loaded on demand: the bench brings geoip-lite's data into memory for the raw-insert baseline.
-  const { benchIngest, FIGURES } = await import('@keywatch/ingest-worker/bench');
+  const { benchIngest, FIGURES } = await import('./ingest/run.js');
   const runs: Array<Awaited<ReturnType<typeof benchIngest>>> = [];
   for (let i = 0; i < (options.runs ?? (options.quick ? 1 : 3)); i++) {
     runs.push(
@@ -91,7 +91,7 @@ export async function benchIngestSuite(options: { config: EngineConfig; quick: b
 
 /** `keywatch bench analytics` (issue 5): a per-key 24 h minute series over N events, p95 (target < 300 ms on 10 M). */
 export async function benchAnalyticsSuite(options: { config: EngineConfig; quick: boolean }): Promise<SuiteResult> {
-  const { benchAnalytics } = await import('@keywatch/analytics-api/bench');
+  const { benchAnalytics } = await import('./analytics/run.js');
   const events = options.quick ? 20_000 : 10_000_000;
   const result = await benchAnalytics({ clickhouseUrl: options.config.CLICKHOUSE_URL, repoRoot, logger: logger(), events });
   return {

@@ -14,11 +14,10 @@ import os from 'node:os';
 import type { EngineConfig } from '@keywatch/config';
 import { newEventId, type AuthEvent } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
-import { ordinaryEvent } from '@keywatch/detector-worker/bench-events';
-import { createProducer, ephemeralTarget, prepareClickHouse, produceEvents } from '@keywatch/detector-worker/stack';
-import { cpuSeconds, enginePids, machineCpuSeconds, repoRoot, startWorker, type WorkerProcess } from './procs.js';
+import { createProducer, ephemeralTarget, groupLag, prepareClickHouse, produceEvents, repoRoot, startService, type ServiceProcess } from '@keywatch/testkit/support';
+import { ordinaryEvent } from './detect/events.js';
+import { cpuSeconds, enginePids, machineCpuSeconds } from './procs.js';
 import { figure, type Figure } from './report.js';
-import { groupLag } from './soak.js';
 
 export interface ScalingOptions {
   config: EngineConfig;
@@ -73,7 +72,7 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
         await (await prepareClickHouse({ ...target, database })).close();
         const groupId = `scaling-${newEventId().slice(-8)}`;
         const env = { KAFKA_BROKERS: config.KAFKA_BROKERS.join(','), CLICKHOUSE_URL: config.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: database, KEYWATCH_TOPIC_PREFIX: target.topicPrefix, INGEST_GROUP_ID: groupId, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' };
-        const workers: WorkerProcess[] = Array.from({ length: instances }, () => startWorker('ingest-worker', env, options.environment));
+        const workers: ServiceProcess[] = Array.from({ length: instances }, () => startService('ingest-worker', env, options.environment));
         try {
           // Wait for the first commit (the workers have started and joined), then time the rest.
           const deadline = Date.now() + 180_000;

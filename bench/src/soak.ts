@@ -20,10 +20,10 @@ import path from 'node:path';
 import type { EngineConfig } from '@keywatch/config';
 import { newEventId, type Alert, type AuthEvent } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
-import { attackEvent, ordinaryEvent } from '@keywatch/detector-worker/bench-events';
-import { createProducer, ephemeralTarget, prepareClickHouse, produceEvents, tail } from '@keywatch/detector-worker/stack';
+import { createProducer, ephemeralTarget, freePort, groupLag, prepareClickHouse, produceEvents, repoRoot, rssMb, startService, tail, type ServiceProcess } from '@keywatch/testkit/support';
+import { attackEvent, ordinaryEvent } from './detect/events.js';
 import { percentile } from './harness.js';
-import { cpuSeconds, freePort, repoRoot, rssMb, startWorker, type WorkerProcess } from './procs.js';
+import { cpuSeconds } from './procs.js';
 import { lineChart, type Series } from './svg.js';
 
 export interface SoakOptions {
@@ -66,20 +66,6 @@ export interface SoakResult {
   files: string[];
 }
 
-type Admin = ReturnType<Awaited<ReturnType<typeof ephemeralTarget>>['target']['kafka']['admin']>;
-
-/** Messages of `topic` not yet committed by `groupId`. */
-export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  let lag = 0;
-  for (const p of ends) {
-    const at = done.get(p.partition) ?? -1;
-    lag += Number(p.high) - (at >= 0 ? at : Number(p.low));
-  }
-  return lag;
-}
-
 const round = (v: number, digits = 1) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : Number.NaN);
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
   const timer = setTimeout(resolve, ms);
@@ -105,7 +91,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const id = newEventId().slice(-8);
   const groups = { ingest: `soak-ingest-${id}`, detector: `soak-detector-${id}` };
   const common = { KAFKA_BROKERS: config.KAFKA_BROKERS.join(','), CLICKHOUSE_URL: config.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: target.database, REDIS_URL: config.REDIS_URL, KEYWATCH_TOPIC_PREFIX: target.topicPrefix };
-  const workers: WorkerProcess[] = [];
+  const workers: ServiceProcess[] = [];
   const loadBefore = os.loadavg();
   const startedAt = new Date();
   const samples: SoakSample[] = [];
@@ -123,9 +109,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let stop = false as boolean; // set by the workers and the poller
   let pollingDone = false as boolean;
   try {
-    workers.push(startWorker('ingest-worker', { ...common, INGEST_GROUP_ID: groups.ingest, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' }, options.environment));
-    workers.push(startWorker('detector-worker', { ...common, DETECTOR_GROUP_ID: groups.detector, DETECTOR_REDIS_PREFIX: target.redisPrefix, DETECTOR_STATUS_REDIS_PREFIX: `${target.redisPrefix}status:`, DETECTOR_METRICS_PORT: String(await freePort()) }, options.environment));
-    const [ingest, detector] = workers as [WorkerProcess, WorkerProcess];
+    workers.push(startService('ingest-worker', { ...common, INGEST_GROUP_ID: groups.ingest, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' }, options.environment));
+    workers.push(startService('detector-worker', { ...common, DETECTOR_GROUP_ID: groups.detector, DETECTOR_REDIS_PREFIX: target.redisPrefix, DETECTOR_STATUS_REDIS_PREFIX: `${target.redisPrefix}status:`, DETECTOR_METRICS_PORT: String(await freePort()) }, options.environment));
+    const [ingest, detector] = workers as [ServiceProcess, ServiceProcess];
     alertTail = await tail<Alert>(target, alertsTopic, (alert, at) => {
       alertsSeen += 1;
       const sent = alert.key_id === null ? undefined : attackSent.get(alert.key_id);

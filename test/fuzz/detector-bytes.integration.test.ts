@@ -1,11 +1,9 @@
 import { AuthEvent, decodeJson, exampleAuthEvent, topicNames, type Alert } from '@keywatch/contracts';
 import type { OutgoingMessage } from '@keywatch/kafka';
-import { collectMessages, expect, repoRoot, test } from '@keywatch/testkit';
+import { collectMessages, createProducer, expect, poll, repoRoot, scrape, sumOf, test } from '@keywatch/testkit';
 import fc from 'fast-check';
-import { createProducer, poll, startWorkerOn } from '@keywatch/detector-worker/stack';
-import { eventAt, fingerprint, IPS } from '@keywatch/detector-worker/testing';
+import { eventAt, fingerprint, IPS, startWorkerOn } from '@keywatch/detector-worker/testing';
 import { FUZZ_SEED } from '../support/hostile.js';
-import { scrape, sumOf } from '../support/metrics.js';
 
 // The event topic with random bytes, for the detector (the ingest worker's side is
 // services/ingest-worker/src/dlq-fuzz.integration.test.ts): every malformed message is counted as

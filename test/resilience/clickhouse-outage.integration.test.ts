@@ -1,9 +1,7 @@
 import type { Alert, AuthEvent } from '@keywatch/contracts';
-import { collectMessages, expect, repoRoot, test } from '@keywatch/testkit';
-import { startWorkerOn } from '@keywatch/detector-worker/stack';
-import { eventAt, fingerprint, IPS, memoryDetector } from '@keywatch/detector-worker/testing';
-import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest, startProxy } from '@keywatch/ingest-worker/testing';
-import { groupLag, pollFor } from '../support/processes.js';
+import { collectMessages, expect, groupLag, poll, repoRoot, startProxy, test } from '@keywatch/testkit';
+import { eventAt, fingerprint, IPS, memoryDetector, startWorkerOn } from '@keywatch/detector-worker/testing';
+import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest } from '@keywatch/ingest-worker/testing';
 
 // ClickHouse unreachable mid-stream (a TCP proxy in front of the shared server is cut: connections
 // reset, new ones refused) while the ingest worker AND the detector worker consume the same topic;
@@ -43,7 +41,7 @@ test('ClickHouse away and back under ingest + detector: every event counted once
   try {
     await ctx.startWorker({ CLICKHOUSE_URL: proxy.url, INGEST_BATCH_MAX_ROWS: '500', INGEST_RETRY_MIN_DELAY: '100ms' });
     await produce(all.slice(0, 2_002));
-    await pollFor(() => rollupTotal(ctx.ch), (n) => n >= 1_000, 30_000);
+    await poll(() => rollupTotal(ctx.ch), (n) => n >= 1_000, 30_000);
 
     await proxy.cut();
     await produce(all.slice(2_002));
@@ -53,8 +51,8 @@ test('ClickHouse away and back under ingest + detector: every event counted once
     await proxy.restore();
 
     const lags = async () => ({ ingest: await groupLag(admin, ctx.groupId, kafka.topics.authEvents), detector: await groupLag(admin, detectorGroup, kafka.topics.authEvents) });
-    expect(await pollFor(lags, (l) => l.ingest === 0 && l.detector === 0, 60_000, 500)).toEqual({ ingest: 0, detector: 0 });
-    const counted = await pollFor(() => rollupTotal(ctx.ch), (n) => n >= all.length, 15_000);
+    expect(await poll(lags, (l) => l.ingest === 0 && l.detector === 0, 60_000, 500)).toEqual({ ingest: 0, detector: 0 });
+    const counted = await poll(() => rollupTotal(ctx.ch), (n) => n >= all.length, 15_000);
     expect(counted).toBe(all.length);
     // Per key, outcome, country and route (the unknown-key attempts have no key: counted in the total above).
     const expected = expectedCounts(all.filter((e) => e.key_id !== null));
@@ -64,7 +62,7 @@ test('ClickHouse away and back under ingest + detector: every event counted once
     const alerts = await collectMessages<Alert>(kafka.kafka, kafka.topics.securityAlerts, (m) => new Set(m.map((a) => a.value?.alert_id)).size >= expectedAlerts.length, 15_000);
     const byId = new Map(alerts.map((m) => [m.value?.alert_id, m.value]));
     expect([...byId.values()].map((a) => `${a?.type} ${a?.key_id ?? a?.ip}`).sort()).toEqual([...expectedAlerts].sort());
-    const rows = await pollFor(() => ctx.ch.query<{ alert_id: string; n: string }>('SELECT alert_id, count() AS n FROM alerts_feed GROUP BY alert_id'), (r) => r.length >= expectedAlerts.length, 15_000);
+    const rows = await poll(() => ctx.ch.query<{ alert_id: string; n: string }>('SELECT alert_id, count() AS n FROM alerts_feed GROUP BY alert_id'), (r) => r.length >= expectedAlerts.length, 15_000);
     expect(rows.map((r) => [r.alert_id, Number(r.n)]).sort()).toEqual([...byId.keys()].map((id) => [id, 1]).sort());
   } finally {
     await detector.close();

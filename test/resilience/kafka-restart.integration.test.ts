@@ -1,12 +1,9 @@
 import path from 'node:path';
 import { topicNames, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, loadTopicDefinitions, provisionTopics } from '@keywatch/kafka';
-import { collectMessages, expect, repoRoot, test, type KafkaFixture } from '@keywatch/testkit';
+import { collectMessages, expect, type KafkaFixture, metricSum, poll, repoRoot, startPrivateKafka, test } from '@keywatch/testkit';
 import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
-import { startPrivateKafka } from '../support/kafka-broker.js';
-import { metricSum } from '../support/metrics.js';
-import { pollFor } from '../support/processes.js';
 
 // The Kafka broker killed (SIGKILL, a PRIVATE broker on its own ports and data dir) and restarted
 // while two gateways serve and emit. The emitter's documented policy (packages/auth-emitter): the
@@ -68,13 +65,13 @@ test('Kafka broker killed and restarted under gateway load: every request answer
     };
     const load = [loop('roomy'), loop('roomy'), loop('tight'), loop('tight')];
     const count = (p: Answer['phase'], g: Answer['gateway']) => answers.filter((a) => a.phase === p && a.gateway === g).length;
-    await pollFor(async () => Math.min(count('up', 'roomy'), count('up', 'tight')), (n) => n >= 200, 30_000, 50);
+    await poll(async () => Math.min(count('up', 'roomy'), count('up', 'tight')), (n) => n >= 200, 30_000, 50);
     phase = 'down';
     await broker.kill();
-    await pollFor(async () => Math.min(count('down', 'roomy'), count('down', 'tight')), (n) => n >= 400, 60_000, 50);
+    await poll(async () => Math.min(count('down', 'roomy'), count('down', 'tight')), (n) => n >= 400, 60_000, 50);
     await broker.start();
     phase = 'back';
-    await pollFor(async () => Math.min(count('back', 'roomy'), count('back', 'tight')), (n) => n >= 200, 60_000, 50);
+    await poll(async () => Math.min(count('back', 'roomy'), count('back', 'tight')), (n) => n >= 200, 60_000, 50);
     running = false;
     await Promise.all(load);
 
@@ -92,7 +89,7 @@ test('Kafka broker killed and restarted under gateway load: every request answer
       const dropped = async () => metricSum(gateway.url, 'keywatch_gateway_auth_events_dropped_total');
       const buffered = async () => metricSum(gateway.url, 'keywatch_gateway_auth_events_buffered');
       // The buffer drains once the broker is back.
-      expect(await pollFor(buffered, (n) => n === 0, 60_000, 250)).toBe(0);
+      expect(await poll(buffered, (n) => n === 0, 60_000, 250)).toBe(0);
       const lost = await dropped();
       const events = await collectMessages<AuthEvent>(client, kafka.topics.authEvents, (m) => m.filter((e) => e.value?.gateway_id === gateway.gatewayId).length >= mine.length - lost, 90_000);
       const sent = events.filter((e) => e.value?.gateway_id === gateway.gatewayId).map((e) => e.value!.request_id);

@@ -1,9 +1,7 @@
 import type { AuthEvent } from '@keywatch/contracts';
-import { collectMessages, expect, test, type RedisFixture } from '@keywatch/testkit';
+import { collectMessages, expect, poll, type RedisFixture, startPrivateRedis, test } from '@keywatch/testkit';
 import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
-import { pollFor } from '../support/processes.js';
-import { startPrivateRedis } from '../support/redis-server.js';
 
 // Redis killed (SIGKILL, a private redis-server) under gateway load and started again. The
 // gateway's documented policy (services/gateway, packages/gateway-sdk): fail closed by default —
@@ -42,13 +40,13 @@ test('Redis killed and restarted under gateway load: fail closed (429) and open 
     const load = [loop('/v1/subscriptions', limited.secret), loop('/v1/subscriptions', limited.secret), loop('/v1/bundles', web.secret), loop('/v1/bundles', web.secret)];
     const count = (p: Answer['phase']) => answers.filter((a) => a.phase === p).length;
 
-    await pollFor(async () => count('up'), (n) => n >= 200, 30_000, 50);
+    await poll(async () => count('up'), (n) => n >= 200, 30_000, 50);
     phase = 'down';
     await redis.kill();
-    await pollFor(async () => answers.filter((a) => a.phase === 'down' && a.status === 429).length, (n) => n >= 50, 30_000, 50);
+    await poll(async () => answers.filter((a) => a.phase === 'down' && a.status === 429).length, (n) => n >= 50, 30_000, 50);
     await redis.start();
     phase = 'back';
-    const recovered = await pollFor(async () => answers.filter((a) => a.phase === 'back' && a.route === '/v1/subscriptions').slice(-20), (last) => last.length === 20 && last.every((a) => a.status === 200), 30_000, 100);
+    const recovered = await poll(async () => answers.filter((a) => a.phase === 'back' && a.route === '/v1/subscriptions').slice(-20), (last) => last.length === 20 && last.every((a) => a.status === 200), 30_000, 100);
     running = false;
     await Promise.all(load);
 

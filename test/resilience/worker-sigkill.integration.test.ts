@@ -1,10 +1,7 @@
 import { topicNames, type Alert, type AuthEvent } from '@keywatch/contracts';
-import { collectMessages, describe, expect, repoRoot, test } from '@keywatch/testkit';
-import { createProducer, prepareClickHouse, produceEvents } from '@keywatch/detector-worker/stack';
+import { collectMessages, createProducer, describe, expect, freePort, groupLag, metricSum, poll, prepareClickHouse, produceEvents, repoRoot, type ServiceProcess, startService, test } from '@keywatch/testkit';
 import { eventAt, fingerprint, IPS } from '@keywatch/detector-worker/testing';
 import { countsIn, expectedCounts, knownEvents, rollupTotal, setupIngest } from '@keywatch/ingest-worker/testing';
-import { metricSum } from '../support/metrics.js';
-import { freePort, groupLag, pollFor, startService, type ServiceProcess } from '../support/processes.js';
 
 // A worker killed with SIGKILL in the middle of its batches, as a child process, then restarted:
 // every event counted once in ClickHouse, every attack alert raised once.
@@ -35,7 +32,7 @@ describe('worker killed with SIGKILL mid-stream and restarted', () => {
     try {
       await produce(events.slice(0, 15_000));
       worker = startService('ingest-worker', env);
-      const before = await pollFor(() => rollupTotal(ctx.ch), (n) => n >= 1_500, 60_000);
+      const before = await poll(() => rollupTotal(ctx.ch), (n) => n >= 1_500, 60_000);
       expect(before, worker.output.join('\n')).toBeGreaterThanOrEqual(1_500);
       expect(await worker.kill('SIGKILL')).toBe('SIGKILL');
       const atKill = await rollupTotal(ctx.ch);
@@ -43,7 +40,7 @@ describe('worker killed with SIGKILL mid-stream and restarted', () => {
       // The rest arrives while no worker runs; then a new process takes over the same group.
       await produce(events.slice(15_000));
       worker = startService('ingest-worker', env);
-      const lag = await pollFor(() => groupLag(admin, ctx.groupId, kafka.topics.authEvents), (n) => n === 0, 90_000, 500);
+      const lag = await poll(() => groupLag(admin, ctx.groupId, kafka.topics.authEvents), (n) => n === 0, 90_000, 500);
       expect(lag, worker.output.join('\n')).toBe(0);
       const expected = expectedCounts(events);
       expect(await rollupTotal(ctx.ch)).toBe(events.length);
@@ -86,18 +83,18 @@ describe('worker killed with SIGKILL mid-stream and restarted', () => {
       worker = startService('detector-worker', env);
       const metricsUrl = `http://127.0.0.1:${port}`;
       const seen = () => metricSum(metricsUrl, 'keywatch_detector_events_total').catch(() => 0);
-      const before = await pollFor(seen, (n) => n >= 1_500, 60_000);
+      const before = await poll(seen, (n) => n >= 1_500, 60_000);
       expect(before, worker.output.join('\n')).toBeGreaterThanOrEqual(1_500);
       expect(await worker.kill('SIGKILL')).toBe('SIGKILL');
       await produceEvents(producer, kafka.topics.authEvents, events.slice(half));
       worker = startService('detector-worker', env);
-      const lag = await pollFor(() => groupLag(admin, groupId, kafka.topics.authEvents), (n) => n === 0, 90_000, 500);
+      const lag = await poll(() => groupLag(admin, groupId, kafka.topics.authEvents), (n) => n === 0, 90_000, 500);
       expect(lag, worker.output.join('\n')).toBe(0);
 
       const alerts = await collectMessages<Alert>(kafka.kafka, topicNames(kafka.prefix).securityAlerts, (m) => new Set(m.map((a) => a.value?.alert_id)).size >= expected.length, 15_000);
       const byId = new Map(alerts.map((m) => [m.value?.alert_id, m.value]));
       expect([...byId.values()].map((a) => `${a?.type} ${a?.key_id ?? a?.ip}`).sort()).toEqual([...expected].sort());
-      const rows = await pollFor(() => ch.query<{ alert_id: string; n: string }>('SELECT alert_id, count() AS n FROM alerts_feed GROUP BY alert_id'), (r) => r.length >= expected.length, 15_000);
+      const rows = await poll(() => ch.query<{ alert_id: string; n: string }>('SELECT alert_id, count() AS n FROM alerts_feed GROUP BY alert_id'), (r) => r.length >= expected.length, 15_000);
       expect(rows.map((r) => [r.alert_id, Number(r.n)]).sort()).toEqual([...byId.keys()].map((id) => [id, 1]).sort());
       logger.info({ killedAfter: before, events: events.length, redelivered: alerts.length - byId.size }, 'detector killed mid-stream and restarted');
     } finally {

@@ -1,9 +1,8 @@
 import { topicNames, type Alert, type AuthEvent } from '@keywatch/contracts';
-import { collectMessages, expect, repoRoot, test } from '@keywatch/testkit';
+import { collectMessages, createProducer, expect, poll, prepareClickHouse, produceEvents, repoRoot, test } from '@keywatch/testkit';
 import { createGeoLookup } from './geo.js';
 import { DAY, HOUR, MINUTE } from './params.js';
-import { createProducer, eventsSeen, poll, prepareClickHouse, produceEvents, startWorkerOn } from './stack.js';
-import { IPS, eventAt, fingerprint } from './testing.js';
+import { IPS, eventAt, eventsSeen, fingerprint, startWorkerOn } from './testing.js';
 
 // One timeline for every scenario, as live traffic has: history over eight days, then the
 // attacks and their benign look-alikes around T, each on its own key, IP and tenant.
@@ -87,7 +86,7 @@ test('the real worker raises each detector on its attack and nothing on the look
   }
 });
 
-// The corrections found by the independent scenarios (src/eval/scenarios-independent.ts), each
+// The corrections found by the independent scenarios (bench/src/eval/scenarios-independent.ts), each
 // with its look-alike, through the real worker: partitions consumed concurrently, state in Redis.
 function corrections(): { events: AuthEvent[]; expected: Array<[Alert['type'], string, Alert['severity']]> } {
   const events: AuthEvent[] = [];

@@ -1,9 +1,8 @@
 import { createAlertStatusStore } from '@keywatch/alerts';
 import { type Alert } from '@keywatch/contracts';
-import { collectMessages, expect, repoRoot, test, type Fixtures } from '@keywatch/testkit';
+import { collectMessages, createProducer, expect, poll, prepareClickHouse, produceEvents, repoRoot, test, type Fixtures, type StackTarget } from '@keywatch/testkit';
 import { MINUTE } from './params.js';
-import { createProducer, eventsSeen, poll, prepareClickHouse, produceEvents, startWorkerOn, type StackTarget } from './stack.js';
-import { eventAt } from './testing.js';
+import { eventAt, eventsSeen, startWorkerOn } from './testing.js';
 
 // The detector's side of the alert lifecycle: people acknowledge or resolve an alert through the
 // analytics API, which writes the hot copy (`@keywatch/alerts`) the detector reads per batch.
@@ -26,7 +25,7 @@ for (const status of ['resolved', 'acknowledged'] as const) {
     const target = targetOf(fixtures);
     const ch = await prepareClickHouse(target);
     const producer = await createProducer(kafka.kafka);
-    // The worker's status client uses the run's prefix (stack.ts), as the API's would the deployment's.
+    // The worker's status client uses the run's prefix (workerEnvironment in testing.ts), as the API's would the deployment's.
     const statuses = createAlertStatusStore({ redis: redis.client });
     const worker = await startWorkerOn(target);
     try {

@@ -1,8 +1,7 @@
 import { type Alert, type AuthEvent } from '@keywatch/contracts';
-import { collectMessages, expect, repoRoot, test, type Fixtures } from '@keywatch/testkit';
+import { collectMessages, createProducer, expect, poll, prepareClickHouse, produceEvents, repoRoot, test, type Fixtures, type StackTarget } from '@keywatch/testkit';
 import { MINUTE } from './params.js';
-import { createProducer, eventsSeen, poll, prepareClickHouse, produceEvents, startWorkerOn, type StackTarget } from './stack.js';
-import { IPS, eventAt, fingerprint } from './testing.js';
+import { IPS, eventAt, eventsSeen, fingerprint, startWorkerOn } from './testing.js';
 
 const T = Date.parse('2026-03-09T10:02:30.000Z');
 const KEY = { key_id: 'key_props0000000000000000', tenant_id: 'tenant_props', key_fingerprint: 'bbbbbbbbbbbbbbbb' } as const;

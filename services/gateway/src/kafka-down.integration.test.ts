@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseConfig } from '@keywatch/config';
 import type { AuthEvent } from '@keywatch/contracts';
 import { describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { gatewayConfig } from './config.js';
 import { startGateway } from './service.js';
 import { TEST_FINGERPRINT_SECRET } from './testing.js';

@@ -1,7 +1,7 @@
 import { generateKey } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollUntil, startTestGateway } from './testing.js';
 
 describe('gateway logs', () => {

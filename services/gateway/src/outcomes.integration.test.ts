@@ -1,6 +1,6 @@
 import { generateKey, OUTCOME_STATUS, type AuthEvent, type Outcome } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollUntil, startTestGateway } from './testing.js';
 
 const TENANT = 'tenant_gw_outcomes';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthEvent } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollUntil, startTestGateway } from './testing.js';
 
 interface Seen {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { startTestGateway } from './testing.js';
 
 describe('rate limit across gateway instances', () => {

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AuthEvent } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollUntil, startTestGateway } from './testing.js';
 
 /**

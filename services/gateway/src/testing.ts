@@ -42,12 +42,4 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, message: string)
   }
 }
 
-/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 10): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (performance.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { pollUntil } from '@keywatch/testkit/support';

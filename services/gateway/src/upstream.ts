@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
-
-/** The built-in demo upstream: a running server and its address. */
-export interface DemoUpstream {
-  app: FastifyInstance;
-  /** e.g. http://127.0.0.1:41234 */
-  url: string;
-  close(): Promise<void>;
-}
+import type { FastifyInstance } from 'fastify';
 
 const BUNDLES = [
   { id: 'bundle_basic', name: 'Basic', price: { amount: 900, currency: 'EUR', interval: 'month' } },
@@ -54,18 +46,3 @@ export function demoRoutes(app: FastifyInstance): void {
 
 /** 404 answer of the demo upstream (and of the gateway serving it). */
 export const NOT_FOUND = { error: { code: 'not_found', message: 'no such route' } };
-
-/** The demo upstream as a server of its own: {@link demoRoutes} on a fresh Fastify instance. */
-export function buildDemoUpstream(): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  demoRoutes(app);
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
-  return app;
-}
-
-/** Starts the demo upstream on `host:port` (port 0: a free one). */
-export async function startDemoUpstream(options: { host?: string; port?: number } = {}): Promise<DemoUpstream> {
-  const app = buildDemoUpstream();
-  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  return { app, url, close: () => app.close() };
-}

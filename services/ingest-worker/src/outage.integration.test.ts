@@ -1,5 +1,5 @@
-import { expect, test } from '@keywatch/testkit';
-import { countsIn, expectedCounts, knownEvents, poll, rollupTotal, setupIngest, startProxy } from './testing.js';
+import { expect, startProxy, test } from '@keywatch/testkit';
+import { countsIn, expectedCounts, knownEvents, poll, rollupTotal, setupIngest } from './testing.js';
 
 test('while ClickHouse is unreachable the worker pauses and keeps its offsets, then resumes: nothing lost, nothing doubled', async ({ kafka, clickhouse, logger }) => {
   const ctx = await setupIngest({ kafka, clickhouse, logger });

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import { createClickHouse, identifier, runMigrations, sql, type ClickHouse } from '@keywatch/clickhouse';
 import { parseConfig } from '@keywatch/config';
@@ -83,15 +82,7 @@ export async function rollupTotal(ch: ClickHouse): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
+export { poll } from '@keywatch/testkit/support';
 
 /** Migrated database, a producer and a way to start workers on the test's own topics and database. */
 export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: ClickHouseFixture; logger: Logger }, options: { maxPartitions?: number } = {}) {
@@ -138,47 +129,6 @@ export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: C
       await Promise.allSettled(workers.map((w) => w.close()));
       await producer.close();
       await ch.close();
-    },
-  };
-}
-
-/** A TCP proxy on a free local port that can be cut (refusing and dropping connections) and restored on the same port. */
-export async function startProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on('close', () => sockets.delete(sock));
-          sock.on('error', () => sock.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as net.AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    async cut() {
-      const s = server;
-      server = undefined;
-      for (const sock of sockets) sock.destroy();
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    },
-    restore: listen,
-    close() {
-      return this.cut();
     },
   };
 }

@@ -9,7 +9,6 @@ import {
   type Delivery,
   type DeliveryLog,
   type DeliveryQueue,
-  type Resolver,
   type Webhook,
   type WebhookStore,
 } from '@keywatch/webhooks';
@@ -78,7 +77,6 @@ export interface WebhookAdminOptions {
   keys: Pick<AuditLog, 'recordAudit'>;
   /** `KEYWATCH_WEBHOOK_ALLOW_PRIVATE`. */
   allowPrivate: boolean;
-  resolve?: Resolver;
 }
 
 /** The origin of a destination URL: what audit entries show (Slack-style URLs carry a secret in the path). */
@@ -147,7 +145,7 @@ export class WebhookAdmin {
   async create(caller: Caller, body: z.infer<typeof CreateWebhookBody>): Promise<{ webhook: Webhook; secret: string }> {
     const tenant = this.ownerOfNew(caller, body);
     const store = this.store;
-    const check = await checkDestinationUrl(body.url, { allowPrivate: this.options.allowPrivate, resolve: this.options.resolve });
+    const check = await checkDestinationUrl(body.url, { allowPrivate: this.options.allowPrivate });
     if (!check.ok) throw new ApiError(check.reason === 'invalid_url' ? 400 : 422, check.reason, check.message, 'url');
     const secret = generateWebhookSecret();
     const webhook = await store.create({ tenant_id: tenant, all_tenants: body.all_tenants, url: check.url.href, kind: body.kind, min_severity: body.min_severity, types: body.types }, secret);

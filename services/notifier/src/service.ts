@@ -6,7 +6,7 @@ import type { Logger } from '@keywatch/logger';
 import { serveMetrics } from '@keywatch/metrics';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
-import { createDeliveryLog, createSecretBox, createWebhookStore, DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue, type Resolver } from '@keywatch/webhooks';
+import { createDeliveryLog, createSecretBox, createWebhookStore, DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue } from '@keywatch/webhooks';
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { NotifierConfig } from './config.js';
@@ -25,7 +25,7 @@ export interface Notifier extends Closeable {
 const KEEP_COMPLETED_S = 30 * 86_400;
 
 /** Builds the notifier from its parsed config and starts consuming `security-alerts` and delivering. */
-export async function startNotifier(config: NotifierConfig, logger: Logger, options: { resolve?: Resolver } = {}): Promise<Notifier> {
+export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<Notifier> {
   const log = logger.child({ component: 'notifier' });
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const parts: Closeable[] = [];
@@ -65,7 +65,6 @@ export async function startNotifier(config: NotifierConfig, logger: Logger, opti
       timeoutMs: config.NOTIFIER_TIMEOUT,
       concurrency: config.NOTIFIER_CONCURRENCY,
       ratePerMinute: config.NOTIFIER_RATE_LIMIT,
-      resolve: options.resolve,
     });
     // close() waits for the jobs in flight to finish (their results are recorded) before returning.
     register('worker', () => worker.close());

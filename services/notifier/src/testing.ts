@@ -132,15 +132,7 @@ export function testAlert(tenantId: string, overrides: Partial<Alert> = {}): Ale
   };
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes; returns whether it became true. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { pollUntil } from '@keywatch/testkit/support';
 
 /**
  * Key service + a receiver + a destination (of `tenant`, for the receiver) + notifier + a producer

@@ -1,7 +1,7 @@
 import type { AlertStatusStore } from '@keywatch/alerts';
 import type { Logger } from '@keywatch/logger';
 import type { RateLimiter } from '@keywatch/ratelimit';
-import { checkDestinationUrl, receivesAlertsOf, SIGNATURE_HEADER, signPayload, type Delivery, type DeliveryJobData, type DeliveryLog, type Resolver, type WebhookStore } from '@keywatch/webhooks';
+import { checkDestinationUrl, receivesAlertsOf, SIGNATURE_HEADER, signPayload, type Delivery, type DeliveryJobData, type DeliveryLog, type WebhookStore } from '@keywatch/webhooks';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { postPinned, type PostResult } from './deliver.js';
@@ -24,9 +24,6 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   /** Requests per destination per minute. */
   ratePerMinute: number;
-  resolve?: Resolver;
-  /** Replaces the HTTP POST (unit tests). */
-  post?: typeof postPinned;
 }
 
 /** What a job returned: kept on the completed job. */
@@ -43,7 +40,6 @@ export type DeliveryOutcome = 'delivered' | 'suppressed';
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJobData, DeliveryOutcome> {
   const log = options.logger.child({ component: 'delivery' });
-  const post = options.post ?? postPinned;
   const { metrics } = options;
 
   async function process(job: Job<DeliveryJobData, DeliveryOutcome>, token?: string): Promise<DeliveryOutcome> {
@@ -98,7 +94,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
     };
 
     // Again at delivery: the host's DNS may point elsewhere since the destination was configured.
-    const check = await checkDestinationUrl(webhook.url, { allowPrivate: options.allowPrivate, resolve: options.resolve });
+    const check = await checkDestinationUrl(webhook.url, { allowPrivate: options.allowPrivate });
     if (!check.ok) return fail(`${check.reason}: ${check.message}`, null, check.reason !== 'unresolvable' || last);
 
     const secrets = await options.webhooks.signingSecrets(webhookId);
@@ -111,7 +107,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
       'keywatch-delivery-id': id,
     };
     const timer = metrics.requestSeconds.startTimer();
-    const result: PostResult = await post({ url: check.url, address: check.address, body, headers, timeoutMs: options.timeoutMs });
+    const result: PostResult = await postPinned({ url: check.url, address: check.address, body, headers, timeoutMs: options.timeoutMs });
     timer();
     if (!result.ok) return fail(result.error, result.status, last);
     const at = new Date();

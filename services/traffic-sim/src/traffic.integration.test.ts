@@ -1,8 +1,8 @@
 import { AuthEvent, validate } from '@keywatch/contracts';
 import { createProducer } from '@keywatch/kafka';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { startTestGateway } from '../../gateway/src/testing.js';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestGateway } from '@keywatch/gateway/testing';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { produceSyntheticEvents } from './kafka-mode.js';
 import { createKeyServiceClient } from './keys-client.js';
 import { ATTACKS, runHttpSimulation } from './traffic.js';

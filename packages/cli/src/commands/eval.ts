@@ -16,7 +16,7 @@ export function registerEval(program: Command, env: NodeJS.ProcessEnv): void {
       if (!(SETS as readonly string[]).includes(options.set)) throw new Error(`unknown set "${options.set}"; known: ${SETS.join(', ')}`);
       const config = parseConfig(engineConfig, env);
       // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory.
-      const { runEvaluation } = await import('@keywatch/detector-worker');
+      const { runEvaluation } = await import('@keywatch/bench/eval');
       const engines = { brokers: config.KAFKA_BROKERS, clickhouseUrl: config.CLICKHOUSE_URL, redisUrl: config.REDIS_URL, logger: cliLogger(env), repoRoot };
       const sets = (['own', 'independent'] as const).filter((s) => options.set === 'all' || options.set === s);
       let ok = true;

@@ -1,5 +1,5 @@
 import { describe, expect, repoRoot, test } from '@keywatch/testkit';
-import { startAlertPipeline } from './e2e.js';
+import { startAlertPipeline } from '../support/alert-pipeline.js';
 
 describe('alert path end to end', () => {
   test('a secret key sent from a browser through the reference gateway arrives at the webhook as a signed secret_key_client_side alert', async ({ kafka, redis, clickhouse, logger }) => {

@@ -1,5 +1,5 @@
 import { newEventId, type AuthEvent } from '@keywatch/contracts';
-import { IPS, eventAt, fingerprint } from './testing.js';
+import { IPS, eventAt, fingerprint } from '@keywatch/detector-worker/testing';
 
 const ips = [IPS.berlin, IPS.amsterdam, IPS.london, IPS.parkForest, IPS.singapore, IPS.zurich];
 

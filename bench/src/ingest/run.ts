@@ -6,10 +6,8 @@ import { createClickHouse, identifier, runMigrations, sql, type ClickHouse } fro
 import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import { createEnricher, geoipLite } from './enrich.js';
-import { declaredNodeFlags } from './node-flags.js';
-import { createLineInserter } from './http-insert.js';
-import { encodeRow, toRow, type EnrichedRow } from './rows.js';
+import { createEnricher, createLineInserter, encodeRow, geoipLite, toRow, type EnrichedRow } from '@keywatch/ingest-worker';
+import { declaredNodeFlags } from '@keywatch/lifecycle';
 
 /** Options of {@link benchIngest}. */
 export interface IngestBenchOptions {
@@ -252,7 +250,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
 
     // The worker, in a process of its own: as `keywatch run ingest-worker` starts it (with its
     // declared Node flags), then (into another database, so its dedup finds nothing) without them.
-    const variants = options.workerVariants ?? [{ name: FIGURES.worker, nodeArgs: declaredNodeFlags() }, ...((options.v8DefaultsRun ?? true) ? [{ name: FIGURES.defaults, nodeArgs: [] }] : [])];
+    const variants = options.workerVariants ?? [{ name: FIGURES.worker, nodeArgs: declaredNodeFlags(path.join(options.repoRoot, 'services/ingest-worker')) }, ...((options.v8DefaultsRun ?? true) ? [{ name: FIGURES.defaults, nodeArgs: [] }] : [])];
     for (const [i, variant] of variants.entries()) {
       const variantDatabase = i === 0 ? database : `${database}_w${i}`;
       if (i > 0) {

@@ -1,8 +1,8 @@
 import { expect, test } from '@keywatch/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { eventAt, IPS } from '@keywatch/detector-worker/testing';
-import { launchChromium } from './chromium.js';
-import { sendDemoTraffic, startSystem } from './harness.js';
+import { launchChromium } from '../support/chromium.js';
+import { sendDemoTraffic, startSystem } from '../support/system.js';
 
 let browser: Browser | undefined;
 

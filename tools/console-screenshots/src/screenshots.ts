@@ -7,8 +7,8 @@ import { createKafka, loadTopicDefinitions, provisionTopics } from '@keywatch/ka
 import { createLogger, type Logger } from '@keywatch/logger';
 import { createRedis } from '@keywatch/redis';
 import type { Page } from 'playwright-core';
-import { launchChromium } from './chromium.js';
-import { sendDemoTraffic, startSystem, type Fixtures } from './harness.js';
+import { launchChromium } from '@keywatch/e2e/chromium';
+import { sendDemoTraffic, startSystem, type Fixtures } from '@keywatch/e2e/system';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 

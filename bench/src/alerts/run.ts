@@ -2,7 +2,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topicNames } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
+import { startAlertPipeline } from '@keywatch/e2e/alert-pipeline';
 import { createRedis } from '@keywatch/redis';
+import { ephemeralTarget } from '@keywatch/testkit/support';
 
 export interface LatencySummary {
   samples: number;
@@ -42,10 +44,6 @@ function summarise(values: number[]): LatencySummary {
 export async function runAlertsBench(engines: { brokers: string[]; clickhouseUrl: string; redisUrl: string; logger: Logger; repoRoot?: string }, options: { runs?: number; print?: (line: string) => void } = {}): Promise<AlertsBenchReport> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const runs = options.runs ?? 30;
-  // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory, and
-  // importing `@keywatch/notifier` (e.g. for the CLI commands) must not.
-  const { ephemeralTarget } = await import('@keywatch/detector-worker/stack');
-  const { startAlertPipeline } = await import('./e2e.js');
   const repoRoot = engines.repoRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const { target, dispose } = await ephemeralTarget({ ...engines, repoRoot }, 3);
   const redis = createRedis({ url: engines.redisUrl, keyPrefix: target.redisPrefix, connectionName: 'bench-alerts' });

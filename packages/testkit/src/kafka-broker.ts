@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '@keywatch/testkit';
-import { freePort } from './processes.js';
+import { repoRoot } from './engines.js';
+import { freePort } from './free-port.js';
 
 /** Where `keywatch stack up` keeps the Kafka jars (fetched once from Maven Central). */
 export const KAFKA_LIBS = path.join(os.homedir(), '.cache/keywatch/kafka-4.1.1/libs');

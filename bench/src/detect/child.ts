@@ -11,10 +11,9 @@
 import { parseConfig } from '@keywatch/config';
 import { createKafka, createProducer } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
-import { attackEvent, ordinaryEvent } from './bench-events.js';
-import { detectorConfig } from './config.js';
-import { produceEvents } from './stack.js';
-import { startDetectorWorker } from './worker.js';
+import { detectorConfig, startDetectorWorker } from '@keywatch/detector-worker';
+import { produceEvents } from '@keywatch/testkit/support';
+import { attackEvent, ordinaryEvent } from './events.js';
 
 async function worker(): Promise<void> {
   const config = parseConfig(detectorConfig, process.env);

@@ -1,7 +1,7 @@
+import { DAY, HOUR, MINUTE } from '@keywatch/detector-worker';
 import { createHash } from 'node:crypto';
 import type { AuthEvent, Outcome } from '@keywatch/contracts';
-import { DAY, HOUR, MINUTE } from '../params.js';
-import { eventAt } from '../testing.js';
+import { eventAt } from '@keywatch/detector-worker/testing';
 import type { Scenario } from './scenarios.js';
 
 // A second labelled set, written against the table and docs/contracts.md rather than against

@@ -1,6 +1,6 @@
+import { createGeoLookup } from '@keywatch/detector-worker';
 import { expect, test } from 'vitest';
-import { createGeoLookup } from '../geo.js';
-import { memoryDetector } from '../testing.js';
+import { memoryDetector } from '@keywatch/detector-worker/testing';
 import { score, summarise } from './run.js';
 import { independentScenarios } from './scenarios-independent.js';
 import { evaluationScenarios, type Scenario } from './scenarios.js';

@@ -1,5 +1,6 @@
 import type { Alert, AlertType } from '@keywatch/contracts';
-import { createProducer, eventsSeen, ephemeralTarget, poll, produceEvents, startWorkerOn, tail, type Engines } from '../stack.js';
+import { eventsSeen, startWorkerOn } from '@keywatch/detector-worker/testing';
+import { createProducer, ephemeralTarget, poll, produceEvents, tail, type Engines } from '@keywatch/testkit/support';
 import { independentScenarios } from './scenarios-independent.js';
 import { evaluationScenarios, type Scenario } from './scenarios.js';
 
@@ -100,7 +101,7 @@ export function summarise(results: readonly ScenarioResult[]): EvaluationReport[
  */
 export async function runEvaluation(engines: Engines, options: { scenarios?: Scenario[]; set?: keyof typeof LABELLED_SETS; print?: (line: string) => void } = {}): Promise<EvaluationReport> {
   const print = options.print ?? (() => undefined);
-  if (options.set) print(`== ${options.set} labelled set (services/detector-worker/src/eval/${options.set === 'own' ? 'scenarios.ts' : 'scenarios-independent.ts'})`);
+  if (options.set) print(`== ${options.set} labelled set (bench/src/eval/${options.set === 'own' ? 'scenarios.ts' : 'scenarios-independent.ts'})`);
   const scenarios = options.scenarios ?? LABELLED_SETS[options.set ?? 'own']();
   const events = scenarios.flatMap((s) => s.events).sort((a, b) => a.ts.localeCompare(b.ts));
   const { target, dispose } = await ephemeralTarget(engines);

@@ -1,6 +1,6 @@
+import { DAY, HOUR, MINUTE } from '@keywatch/detector-worker';
 import type { AlertType, AuthEvent, Severity } from '@keywatch/contracts';
-import { DAY, HOUR, MINUTE } from '../params.js';
-import { IPS, eventAt, fingerprint } from '../testing.js';
+import { IPS, eventAt, fingerprint } from '@keywatch/detector-worker/testing';
 
 /** One labelled scenario: its events, and what a right detector says about its subject. */
 export interface Scenario {

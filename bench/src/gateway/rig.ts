@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +19,8 @@ import { createKeyStore, type KeyStore, type RateLimitPolicy } from '@keywatch/k
 import { createLogger, type Logger } from '@keywatch/logger';
 import { createRateLimiter, type RateLimiter } from '@keywatch/ratelimit';
 import { createRedis, deleteKeysWithPrefix, type Redis } from '@keywatch/redis';
-import { keyServiceConfig } from '../../key-service/src/config.js';
-import { startKeyService, type KeyService } from '../../key-service/src/service.js';
+import { keyServiceConfig, startKeyService, type KeyService } from '@keywatch/key-service';
+import { startPrivateRedis as startRedisServer } from '@keywatch/testkit/support';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -71,7 +70,7 @@ export interface GatewayBenchRig {
   startUpstream(): Promise<BenchChild>;
   /**
    * The demo upstream plus, per request, one Redis round trip (`redis`) and one auth-events message
-   * (`kafka`): what a gateway of the contract cannot avoid (bench-child.ts, `startFloor`).
+   * (`kafka`): what a gateway of the contract cannot avoid (child.ts, `startFloor`).
    */
   startFloor(what: { redis: boolean; kafka: boolean }): Promise<BenchChild>;
   /**
@@ -96,7 +95,7 @@ export interface GatewayBenchRigOptions {
   logger?: Logger;
 }
 
-/** The processes the rig starts (bench-child.ts). */
+/** The processes the rig starts (child.ts). */
 type ChildKind = 'upstream' | 'gateway' | 'floor';
 
 /** Sets up the rig: topics `kwbench-<hex>.*`, Redis prefix `kwbench:<hex>:`, a key service. */
@@ -240,38 +239,20 @@ export interface PrivateRedis {
  * scripts of 0.4–0.8 ms each were measured), which would be measured instead of the gateway.
  */
 export async function startPrivateRedis(): Promise<PrivateRedis | null> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  let child: ChildProcess;
+  let server: Awaited<ReturnType<typeof startRedisServer>>;
   try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-  } catch {
-    return null;
+    server = await startRedisServer({ durable: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `redis://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  const client = createRedis({ url, keyPrefix: '', connectionName: 'keywatch-bench-probe', commandTimeoutMs: 1000 });
+  const client = createRedis({ url: server.url, keyPrefix: '', connectionName: 'keywatch-bench-probe', commandTimeoutMs: 1000 });
   client.on('error', () => undefined);
   try {
-    await pollFor(async () => (await client.ping().catch(() => null)) === 'PONG', 15_000, `redis-server on port ${port} did not answer`, 50);
     const info = await client.info('server');
-    return { url, version: /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown', close };
+    return { url: server.url, version: /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown', close: () => server.close() };
   } catch (error) {
-    await close();
+    await server.close();
     throw error;
   } finally {
     client.disconnect();
@@ -291,9 +272,9 @@ interface Spawned {
   close(): Promise<void>;
 }
 
-/** Starts `bench-child.ts <kind>` under tsx and waits (60 s at most) for its `{"url"}` line. */
+/** Starts `child.ts <kind>` under tsx and waits (60 s at most) for its `{"url"}` line. */
 async function spawnChild(kind: ChildKind, env: NodeJS.ProcessEnv): Promise<Spawned> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'bench-child.ts'), kind], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -2,20 +2,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { parseConfig } from '@keywatch/config';
 import type { AuthEvent } from '@keywatch/contracts';
 import type { Logger } from '@keywatch/logger';
-import type { ClickHouseFixture, KafkaFixture, RedisFixture } from '@keywatch/testkit';
-import { analyticsConfig, startAnalyticsApi } from '../../analytics-api/src/index.js';
-import { createProducer, produceEvents, startWorkerOn } from '@keywatch/detector-worker/stack';
-import { eventAt, IPS } from '@keywatch/detector-worker/testing';
-import { ingestConfig, startIngestWorker } from '../../ingest-worker/src/index.js';
+import { analyticsConfig, startAnalyticsApi } from '@keywatch/analytics-api';
+import { consoleConfig, startConsole } from '@keywatch/console';
+import { eventAt, IPS, startWorkerOn } from '@keywatch/detector-worker/testing';
+import { ingestConfig, startIngestWorker } from '@keywatch/ingest-worker';
 import { startTestKeyService } from '@keywatch/key-service/testing';
-import { consoleConfig } from './config.js';
-import { startConsole } from './service.js';
+import type { ClickHouseFixture, KafkaFixture, RedisFixture } from '@keywatch/testkit';
+import { createProducer, produceEvents, repoRoot } from '@keywatch/testkit/support';
 
-// Test support (the end-to-end test and the screenshot script), not used by the service: the
-// whole system on real engines — key service, analytics API, ingest and detector workers, console —
-// over one set of topics, database and Redis prefix, and traffic sent through the real pipeline.
-// It starts the services through their exported starters, not their vitest helpers, so that the
-// screenshot script can run it outside vitest.
+// The whole system on real engines (key service, analytics API, ingest and detector workers, console)
+// for the console's end-to-end test and the screenshot tool; no vitest helpers, so it runs outside vitest.
 
 export interface Fixtures {
   kafka: KafkaFixture;
@@ -50,7 +46,7 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
       redisUrl: redis.url,
       redisPrefix: `${redis.prefix}detector:`,
       logger,
-      repoRoot: new URL('../../../', import.meta.url).pathname,
+      repoRoot,
     });
     closers.push(() => detector.close());
     const engines = { KAFKA_BROKERS: kafka.brokers.join(','), CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_DATABASE: clickhouse.database, REDIS_URL: redis.url, KEYWATCH_TOPIC_PREFIX: kafka.prefix, LOG_LEVEL: 'warn' };

@@ -13,9 +13,19 @@ export function sumOf(text: string, name: string, labels: Record<string, string>
   return total;
 }
 
-/** One scrape of `<metricsUrl>/metrics` (read several figures from one scrape so they agree). */
+/**
+ * One scrape of `<metricsUrl>/metrics` (read several figures from one scrape so they agree). A reused
+ * keep-alive connection the server closed at that moment fails with ECONNRESET (seen on a loaded
+ * machine): asked again, up to three times.
+ */
 export async function scrape(metricsUrl: string): Promise<string> {
-  return (await fetch(`${metricsUrl}/metrics`)).text();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await (await fetch(`${metricsUrl}/metrics`)).text();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Sum of every sample of `name` whose labels include all of `labels` (e.g. `{ result: 'invalid' }`), from a fresh scrape. */

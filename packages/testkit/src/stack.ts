@@ -1,15 +1,12 @@
 import path from 'node:path';
 import { createClickHouse, runMigrations, type ClickHouse } from '@keywatch/clickhouse';
-import { parseConfig } from '@keywatch/config';
 import { authEventMessageKey, newEventId, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, loadTopicDefinitions, provisionTopics, type EventProducer } from '@keywatch/kafka';
 import { createRedis } from '@keywatch/redis';
 import type { Logger } from '@keywatch/logger';
-import { detectorConfig } from './config.js';
-import { startDetectorWorker, type DetectorWorker } from './worker.js';
 
-// Support for running the real worker on real engines: integration tests, the evaluation suite and
-// the benchmark. Not used by the service itself.
+// Running real workers on real engines outside the per-test fixtures too: throwaway targets, event
+// production keyed as gateways key it, and reading a topic. Used by tests, the evaluation and benches.
 
 /** The engines and names one run uses (the testkit fixtures provide them in tests). */
 export interface StackTarget {
@@ -31,30 +28,6 @@ export async function prepareClickHouse(target: StackTarget): Promise<ClickHouse
   return ch;
 }
 
-/** A detector worker's environment on the target, in a consumer group of its own (`<groupPrefix>-<random>`). */
-export function workerEnvironment(target: StackTarget, groupPrefix = 'detector'): Record<string, string> {
-  return {
-    KAFKA_BROKERS: target.brokers.join(','),
-    CLICKHOUSE_URL: target.clickhouseUrl,
-    CLICKHOUSE_DATABASE: target.database,
-    REDIS_URL: target.redisUrl,
-    KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
-    DETECTOR_REDIS_PREFIX: target.redisPrefix,
-    // Alert statuses under the run's own prefix too: a test or a benchmark never reads the deployment's.
-    DETECTOR_STATUS_REDIS_PREFIX: target.redisPrefix,
-    DETECTOR_GROUP_ID: `${groupPrefix}-${newEventId()}`,
-    DETECTOR_METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-  };
-}
-
-/** Starts a detector worker on the target (migrations applied first); `env` adds or overrides variables (e.g. DETECTOR_SETTINGS). */
-export async function startWorkerOn(target: StackTarget, env: Record<string, string> = {}): Promise<DetectorWorker> {
-  await (await prepareClickHouse(target)).close();
-  const config = parseConfig(detectorConfig, { ...workerEnvironment(target), ...env });
-  return startDetectorWorker(config, target.logger);
-}
-
 /** Produces events keyed as gateways key them, in chunks, in the given order. */
 export async function produceEvents(producer: EventProducer, topic: string, events: readonly AuthEvent[], chunk = 500): Promise<void> {
   for (let i = 0; i < events.length; i += chunk) {
@@ -66,39 +39,6 @@ export async function produceEvents(producer: EventProducer, topic: string, even
 }
 
 export { createProducer };
-
-/**
- * The worker's `/metrics` text. A reused keep-alive connection the server closed at that moment
- * fails with ECONNRESET (seen on a loaded machine): asked again, up to three times.
- */
-export async function scrapeMetrics(worker: Pick<DetectorWorker, 'metricsUrl'>): Promise<string> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await (await fetch(`${worker.metricsUrl}/metrics`)).text();
-    } catch (error) {
-      if (attempt >= 3) throw error;
-    }
-  }
-}
-
-/** Sum of `keywatch_detector_events_total` (every result) as the worker's `/metrics` reports it. */
-export async function eventsSeen(worker: Pick<DetectorWorker, 'metricsUrl'>): Promise<number> {
-  const text = await scrapeMetrics(worker);
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('keywatch_detector_events_total{')) total += Number(line.split(' ').pop());
-  return total;
-}
-
-/** Polls `read` until `done` holds or `timeoutMs` passes; returns the last value. */
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    value = await read();
-  }
-  return value;
-}
 
 /** Where the engines are, for a run outside the test fixtures (the evaluation, the benchmark). */
 export interface Engines {

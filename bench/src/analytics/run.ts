@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { createClickHouse, identifier, runMigrations, sql } from '@keywatch/clickhouse';
 import type { Logger } from '@keywatch/logger';
-import { seriesRange } from './params.js';
-import { usageSeries } from './queries.js';
+import { seriesRange, usageSeries } from '@keywatch/analytics-api';
 
 /** Options of {@link benchAnalytics}. */
 export interface AnalyticsBenchOptions {

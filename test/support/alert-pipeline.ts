@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@keywatch/logger';
 import type { KafkaFixture, RedisFixture } from '@keywatch/testkit';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '@keywatch/webhooks';
-import { startWorkerOn } from '@keywatch/detector-worker/stack';
+import { startWorkerOn } from '@keywatch/detector-worker/testing';
 import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { alertMessageKey } from '@keywatch/contracts';
 import { createProducer } from '@keywatch/kafka';
-import { sharedWebhookEnv, startTestNotifier, startTestReceiver, testAlert, type ReceivedRequest } from './testing.js';
+import { sharedWebhookEnv, startTestNotifier, startTestReceiver, testAlert, type ReceivedRequest } from '@keywatch/notifier/testing';
 
 // The whole alert path on real engines: reference gateway → auth-events → detector →
 // security-alerts → notifier → a local receiver. Used by the end-to-end test and `bench alerts`.

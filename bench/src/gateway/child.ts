@@ -15,9 +15,16 @@ import { createKafka, createProducer, type EventProducer, type OutgoingMessage }
 import { closeAll } from '@keywatch/lifecycle';
 import { createLogger, type Logger } from '@keywatch/logger';
 import { createRedis } from '@keywatch/redis';
-import { gatewayConfig } from './config.js';
-import { startGateway } from './service.js';
-import { buildDemoUpstream, startDemoUpstream } from './upstream.js';
+import { demoRoutes, gatewayConfig, NOT_FOUND, startGateway } from '@keywatch/gateway';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+/** The gateway's demo routes as a server of their own: the upstream the gateway is measured against. */
+function buildDemoUpstream(): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  demoRoutes(app);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
+  return app;
+}
 
 /**
  * The floor of the gateway overhead: the demo upstream plus, per request, one Redis round trip
@@ -84,9 +91,10 @@ async function startFloor(logger: Logger): Promise<{ url: string; close(): Promi
 async function main(kind: string | undefined): Promise<void> {
   const logger = createLogger({ name: `bench-${kind ?? 'child'}`, level: 'warn' });
   if (kind === 'upstream') {
-    const upstream = await startDemoUpstream();
+    const upstream = buildDemoUpstream();
+    const url = await upstream.listen({ host: '127.0.0.1', port: 0 });
     process.once('SIGTERM', () => void upstream.close().finally(() => process.exit(0)));
-    process.stdout.write(`${JSON.stringify({ url: upstream.url })}\n`);
+    process.stdout.write(`${JSON.stringify({ url })}\n`);
     return;
   }
   if (kind === 'floor') {

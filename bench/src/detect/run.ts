@@ -6,8 +6,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newEventId, type Alert } from '@keywatch/contracts';
 import { createRedis } from '@keywatch/redis';
-import { ordinaryEvent } from './bench-events.js';
-import { createProducer, ephemeralTarget, eventsSeen, poll, scrapeMetrics, prepareClickHouse, produceEvents, tail, workerEnvironment, type Engines, type StackTarget } from './stack.js';
+import { eventsSeen, workerEnvironment } from '@keywatch/detector-worker/testing';
+import { createProducer, ephemeralTarget, poll, prepareClickHouse, produceEvents, scrape, tail, type Engines, type StackTarget } from '@keywatch/testkit/support';
+import { ordinaryEvent } from './events.js';
 
 /** Produce→alert latency of one live phase. */
 export interface Latency {
@@ -95,7 +96,7 @@ function machineCpu(): number {
 
 /** Sums and counts of the worker's batch histograms (per stage, events per batch, whole batch), from its `/metrics`. */
 async function batchHistograms(metricsUrl: string): Promise<Map<string, { sum: number; count: number }>> {
-  const text = await scrapeMetrics({ metricsUrl });
+  const text = await scrape(metricsUrl);
   const out = new Map<string, { sum: number; count: number }>();
   for (const m of text.matchAll(/^keywatch_detector_(batch_stage_seconds|batch_events|batch_seconds)_(sum|count)(?:\{stage="([a-z]+)"\})? ([\d.e+-]+)$/gm)) {
     const name = m[3] ?? m[1] ?? '';
@@ -130,9 +131,9 @@ interface Child {
   close(): Promise<void>;
 }
 
-/** Starts `bench-child.ts <kind>` under tsx; `line` is its report (the stdout line marked `BENCH`), parsed. */
+/** Starts `child.ts <kind>` under tsx; `line` is its report (the stdout line marked `BENCH`), parsed. */
 function spawnChild(kind: 'worker' | 'load', env: NodeJS.ProcessEnv): Child {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'bench-child.ts'), kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = new Promise<Record<string, unknown>>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout ?? process.stdin });
