@@ -50,8 +50,8 @@ export function startService(service: ServiceName, env: Record<string, string>, 
     output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     if (output.length > 200) output.splice(0, output.length - 200);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   const running = () => child.exitCode === null && child.signalCode === null;
   return {

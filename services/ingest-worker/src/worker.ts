@@ -8,7 +8,7 @@ import { createBatcher } from './batcher.js';
 import type { ingestConfig } from './config.js';
 import { createIngestConsumer } from './consumer.js';
 import { createDedupStore } from './dedup.js';
-import { geoipLite, type GeoLookup } from '@keywatch/geo';
+import { geoipLite } from '@keywatch/geo';
 import { createEnricher } from './enrich.js';
 import { createIdLookup, createLineInserter } from './http-insert.js';
 import { createIngestMetrics, serveMetrics, type IngestMetrics } from './metrics.js';
