@@ -9,7 +9,7 @@
  * @module
  */
 import { parseConfig } from '@keywatch/config';
-import { authEventMessage } from '@keywatch/auth-emitter';
+import { authEventMessage } from '@keywatch/contracts';
 import { AuthEvent, newEventId, toEventTime, topicNames } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { closeAll } from '@keywatch/lifecycle';

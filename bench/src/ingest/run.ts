@@ -6,7 +6,8 @@ import { createClickHouse, identifier, runMigrations, sql, type ClickHouse } fro
 import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import { createEnricher, createLineInserter, encodeRow, geoipLite, toRow, type EnrichedRow } from '@keywatch/ingest-worker';
+import { geoipLite } from '@keywatch/geo';
+import { createEnricher, createLineInserter, encodeRow, toRow, type EnrichedRow } from '@keywatch/ingest-worker';
 import { declaredNodeFlags } from '@keywatch/lifecycle';
 
 /** Options of {@link benchIngest}. */

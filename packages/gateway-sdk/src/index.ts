@@ -12,7 +12,6 @@ export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';
 // Request ids come from the contracts' one UUIDv7 generator; re-exported for the gateway service.
-export { newRequestId } from '@keywatch/contracts';
 export { installKeywatch, isPreflight, keywatchFastify, keywatchMiddleware, type KeywatchIncomingMessage, type KeywatchRouteConfig, type MiddlewareOptions } from './middleware.js';
 export { createLookupAndLimit, type LookupAndLimit, type LookupAndLimitOptions, type LookupAndLimitRequest, type LookupAndLimitResult } from './miss-path.js';
 export { createRouteTable, type RedisFailurePolicy, type RouteMatch, type RouteRule, type RouteTable } from './routes.js';

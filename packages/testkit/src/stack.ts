@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createClickHouse, runMigrations, type ClickHouse } from '@keywatch/clickhouse';
-import { authEventMessageKey, newEventId, type AuthEvent } from '@keywatch/contracts';
+import { authEventMessage, newEventId, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, loadTopicDefinitions, provisionTopics, type EventProducer } from '@keywatch/kafka';
 import { createRedis } from '@keywatch/redis';
 import type { Logger } from '@keywatch/logger';
@@ -33,7 +33,7 @@ export async function produceEvents(producer: EventProducer, topic: string, even
   for (let i = 0; i < events.length; i += chunk) {
     await producer.send(
       topic,
-      events.slice(i, i + chunk).map((e) => ({ key: authEventMessageKey(e), value: JSON.stringify(e) })),
+      events.slice(i, i + chunk).map(authEventMessage),
     );
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { authEventMessage } from '@keywatch/auth-emitter';
+import { authEventMessage } from '@keywatch/contracts';
 import type { AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger, type LoggerOptions } from '@keywatch/logger';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
-import { topicNames } from '@keywatch/contracts';
-import { createCacheInvalidator, createDiskSpool, createKeywatch, createLookupAndLimit, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
+import { newRequestId, topicNames } from '@keywatch/contracts';
+import { createCacheInvalidator, createDiskSpool, createKeywatch, createLookupAndLimit, installKeywatch, isPreflight, KeyCache, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';

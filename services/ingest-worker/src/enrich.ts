@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache';
 import type { Enrichment } from './rows.js';
 
 // Re-exported for the ingest bench (moving out of src); new code imports @keywatch/geo.
-export { geoipLite, type GeoLookup } from '@keywatch/geo';
 
 const NO_GEO: Omit<Enrichment, 'ua_class'> = { country: '', region: '', city: '', lat: null, lon: null, area: null };
 

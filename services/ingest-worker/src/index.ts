@@ -3,6 +3,6 @@ export { encodeRow, toRow, type AuthEventRow, type EnrichedRow, type Enrichment 
 export { ingestConfig } from './config.js';
 export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';
 export { createDedupStore, writeOnce, type EventStore, type WriteResult } from './dedup.js';
-export { createEnricher, geoipLite, userAgentClass, type Enricher, type GeoLookup } from './enrich.js';
+export { createEnricher, userAgentClass, type Enricher } from './enrich.js';
 export { applyRetention, expiredPartitions, type RetentionPolicy } from './retention.js';
 export { createLineInserter } from './http-insert.js';
