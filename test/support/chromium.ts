@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 /** Debian's Chromium; no test tool may download a browser of its own on these machines. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Flags that make Chromium run as root, headless, and quiet on a closed network (MACHINE.md). */
+/** Flags that make Chromium run as root, headless, and quiet on a closed network. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function run(command: string, args: string[]): Promise<void> {
