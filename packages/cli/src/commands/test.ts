@@ -21,7 +21,7 @@ function step(title: string, command: string, args: string[], env: NodeJS.Proces
 export function registerTest(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('test')
-    .description('start the local stack, then lint, typecheck, check import cycles and run every test')
+    .description('start the local stack, then check formatting, lint, typecheck, check import cycles and run every test')
     .argument('[filters...]', 'vitest file filters (default: the whole suite)')
     .action(async (filters: string[]) => {
       const started = Date.now();
