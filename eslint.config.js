@@ -7,25 +7,56 @@ import globals from 'globals';
 const SERVICES = '(analytics-api|console|detector-worker|gateway|ingest-worker|key-service|notifier|traffic-sim)';
 const crossService = {
   regex: '^(\\.\\./){2,}(services/)?[\\w-]+/src(/|$)',
-  message: "Services never import each other's src by relative path: use the package name (@keywatch/<service> or @keywatch/<service>/testing).",
+  message:
+    "Services never import each other's src by relative path: use the package name (@keywatch/<service> or @keywatch/<service>/testing).",
 };
 const toolingOnly = [
   {
-    group: ['@keywatch/bench', '@keywatch/bench/*', '@keywatch/testkit', '@keywatch/testkit/*', '@keywatch/e2e', '@keywatch/e2e/*', '@keywatch/console-screenshots', '@keywatch/console-screenshots/*'],
+    group: [
+      '@keywatch/bench',
+      '@keywatch/bench/*',
+      '@keywatch/testkit',
+      '@keywatch/testkit/*',
+      '@keywatch/e2e',
+      '@keywatch/e2e/*',
+      '@keywatch/console-screenshots',
+      '@keywatch/console-screenshots/*',
+    ],
     message: 'Runtime code never imports benchmarks or test support (only tests and testing.ts do).',
   },
-  { regex: '^(\\.\\./)+(bench|test|tools|testkit|packages/testkit)(/|$)', message: 'Runtime code never imports benchmarks, tests or test support.' },
+  {
+    regex: '^(\\.\\./)+(bench|test|tools|testkit|packages/testkit)(/|$)',
+    message: 'Runtime code never imports benchmarks, tests or test support.',
+  },
 ];
 const runtimeIgnores = ['**/*.test.ts', '**/testing.ts'];
 const boundaries = [
   { files: ['services/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [crossService] }] } },
-  { files: ['services/*/src/**/*.ts'], ignores: runtimeIgnores, rules: { 'no-restricted-imports': ['error', { patterns: [crossService, ...toolingOnly] }] } },
-  { files: ['packages/*/src/**/*.ts'], ignores: [...runtimeIgnores, 'packages/testkit/**', 'packages/cli/**'], rules: { 'no-restricted-imports': ['error', { patterns: toolingOnly }] } },
+  {
+    files: ['services/*/src/**/*.ts'],
+    ignores: runtimeIgnores,
+    rules: { 'no-restricted-imports': ['error', { patterns: [crossService, ...toolingOnly] }] },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: [...runtimeIgnores, 'packages/testkit/**', 'packages/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: toolingOnly }] },
+  },
   {
     // The CLI uses services' runtime entries (and `testing` in its tests), never their internals.
     files: ['packages/cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: `^@keywatch/${SERVICES}/(?!testing$)`, message: "packages/cli may import a service's runtime entry or its testing entry, never its internals." }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^@keywatch/${SERVICES}/(?!testing$)`,
+              message: "packages/cli may import a service's runtime entry or its testing entry, never its internals.",
+            },
+          ],
+        },
+      ],
     },
   },
 ];
@@ -69,7 +100,10 @@ export default tseslint.config(
     files: ['packages/*/src/**/*.ts'],
     ignores: ['packages/testkit/**', 'packages/cli/**', '**/*.test.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Packages never read process.env; take it as a parameter.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Packages never read process.env; take it as a parameter.' },
+      ],
     },
   },
   {

@@ -7,7 +7,13 @@ import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { alertMessageKey } from '@keywatch/contracts';
 import { createProducer } from '@keywatch/kafka';
-import { sharedWebhookEnv, startTestNotifier, startTestReceiver, testAlert, type ReceivedRequest } from '@keywatch/notifier/testing';
+import {
+  sharedWebhookEnv,
+  startTestNotifier,
+  startTestReceiver,
+  testAlert,
+  type ReceivedRequest,
+} from '@keywatch/notifier/testing';
 
 // The whole alert path on real engines: reference gateway → auth-events → detector →
 // security-alerts → notifier → a local receiver. Used by the end-to-end test and `bench alerts`.
@@ -34,11 +40,17 @@ export interface AttackResult {
  * `Origin` (a fresh origin each time, so each is a new alert) through the gateway and resolves
  * when the signed alert for it reached the receiver.
  */
-export async function startAlertPipeline(target: PipelineTarget, options: { tenant?: string; notifierEnv?: Record<string, string> } = {}) {
+export async function startAlertPipeline(
+  target: PipelineTarget,
+  options: { tenant?: string; notifierEnv?: Record<string, string> } = {},
+) {
   const tenant = options.tenant ?? 'tenant_e2e_alerts';
   const closers: Array<() => unknown> = [];
   const close = async () => {
-    for (const c of closers) await Promise.resolve().then(c).catch(() => undefined);
+    for (const c of closers)
+      await Promise.resolve()
+        .then(c)
+        .catch(() => undefined);
   };
   try {
     const fixtures = { kafka: target.kafka, redis: target.redis, logger: target.logger };
@@ -46,9 +58,20 @@ export async function startAlertPipeline(target: PipelineTarget, options: { tena
     closers.unshift(() => ks.close());
     const receiver = await startTestReceiver();
     closers.unshift(() => receiver.close());
-    const hook = await ks.call<{ webhook: { id: string }; secret: string }>('POST', '/v1/webhooks', ks.rootKey, { tenant_id: tenant, url: receiver.url, kind: 'json', types: ['secret_key_client_side'] });
+    const hook = await ks.call<{ webhook: { id: string }; secret: string }>('POST', '/v1/webhooks', ks.rootKey, {
+      tenant_id: tenant,
+      url: receiver.url,
+      kind: 'json',
+      types: ['secret_key_client_side'],
+    });
     if (hook.status !== 201) throw new Error(`webhook create failed: ${hook.status} ${JSON.stringify(hook.body)}`);
-    const key = await ks.createKey({ tenant_id: tenant, type: 'secret', environment: 'live', name: 'leaky backend key', scopes: ['bundles:read'] });
+    const key = await ks.createKey({
+      tenant_id: tenant,
+      type: 'secret',
+      environment: 'live',
+      name: 'leaky backend key',
+      scopes: ['bundles:read'],
+    });
     const gateway = await startTestGateway(fixtures);
     closers.unshift(() => gateway.close());
     const detector = await startWorkerOn({
@@ -84,11 +107,22 @@ export async function startAlertPipeline(target: PipelineTarget, options: { tena
         const what = await trigger();
         const request = await Promise.race([
           arrived,
-          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no alert for ${origin} within ${timeoutMs} ms (${what})`)), timeoutMs))),
+          new Promise<never>(
+            (_, reject) =>
+              (timer = setTimeout(
+                () => reject(new Error(`no alert for ${origin} within ${timeoutMs} ms (${what})`)),
+                timeoutMs,
+              )),
+          ),
         ]);
         const alert = JSON.parse(request.rawBody) as Record<string, unknown>;
         const header = request.headers[SIGNATURE_HEADER.toLowerCase()];
-        return { latencyMs: request.at - started, alert, request, signatureValid: verifyWebhookSignature({ header, rawBody: request.rawBody, secrets: hook.body.secret }).ok };
+        return {
+          latencyMs: request.at - started,
+          alert,
+          request,
+          signatureValid: verifyWebhookSignature({ header, rawBody: request.rawBody, secrets: hook.body.secret }).ok,
+        };
       } finally {
         clearTimeout(timer);
         stop();
@@ -101,7 +135,9 @@ export async function startAlertPipeline(target: PipelineTarget, options: { tena
       return measure(
         origin,
         async () => {
-          const response = await fetch(new URL('/v1/bundles', gateway.url), { headers: { authorization: `Bearer ${key.secret}`, origin } });
+          const response = await fetch(new URL('/v1/bundles', gateway.url), {
+            headers: { authorization: `Bearer ${key.secret}`, origin },
+          });
           await response.arrayBuffer();
           return `gateway answered ${response.status}`;
         },
@@ -112,11 +148,17 @@ export async function startAlertPipeline(target: PipelineTarget, options: { tena
     /** Baseline: an alert produced straight to security-alerts (notifier and delivery only). */
     function direct(n: number, timeoutMs = 60_000): Promise<AttackResult> {
       const origin = `https://direct-${nonce}-${n}.example`;
-      const alert = testAlert(tenant, { key_id: key.id, evidence: { origin }, dedup_key: `secret_key_client_side:${key.id}:${origin}` });
+      const alert = testAlert(tenant, {
+        key_id: key.id,
+        evidence: { origin },
+        dedup_key: `secret_key_client_side:${key.id}:${origin}`,
+      });
       return measure(
         origin,
         async () => {
-          await producer.send(target.kafka.topics.securityAlerts, [{ key: alertMessageKey(alert), value: JSON.stringify(alert) }]);
+          await producer.send(target.kafka.topics.securityAlerts, [
+            { key: alertMessageKey(alert), value: JSON.stringify(alert) },
+          ]);
           return 'alert produced';
         },
         timeoutMs,

@@ -32,7 +32,10 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
   const tenantId = options.tenantId ?? 'tenant_acme';
   const closers: Array<() => unknown> = [];
   const close = async () => {
-    for (const c of closers.reverse()) await Promise.resolve().then(c).catch((error: unknown) => logger.warn({ err: error }, 'closing part of the test system failed'));
+    for (const c of closers.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch((error: unknown) => logger.warn({ err: error }, 'closing part of the test system failed'));
   };
   try {
     await kafka.provision({ maxPartitions: 3 });
@@ -49,9 +52,21 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
       repoRoot,
     });
     closers.push(() => detector.close());
-    const engines = { KAFKA_BROKERS: kafka.brokers.join(','), CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_DATABASE: clickhouse.database, REDIS_URL: redis.url, KEYWATCH_TOPIC_PREFIX: kafka.prefix, LOG_LEVEL: 'warn' };
+    const engines = {
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_DATABASE: clickhouse.database,
+      REDIS_URL: redis.url,
+      KEYWATCH_TOPIC_PREFIX: kafka.prefix,
+      LOG_LEVEL: 'warn',
+    };
     const ingest = await startIngestWorker(
-      parseConfig(ingestConfig, { ...engines, INGEST_GROUP_ID: `ingest-${randomBytes(6).toString('hex')}`, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' }),
+      parseConfig(ingestConfig, {
+        ...engines,
+        INGEST_GROUP_ID: `ingest-${randomBytes(6).toString('hex')}`,
+        INGEST_METRICS_PORT: '-1',
+        INGEST_RETENTION_INTERVAL: '0',
+      }),
       logger,
     );
     closers.push(() => ingest.close());
@@ -59,16 +74,31 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
     closers.push(() => producer.close());
     const keyService = await startTestKeyService({ kafka, redis, logger });
     closers.push(() => keyService.close());
-    const analytics = await startAnalyticsApi(parseConfig(analyticsConfig, { ...engines, ANALYTICS_API_PORT: '0' }), logger, { redisKeyPrefix: redis.prefix });
+    const analytics = await startAnalyticsApi(
+      parseConfig(analyticsConfig, { ...engines, ANALYTICS_API_PORT: '0' }),
+      logger,
+      { redisKeyPrefix: redis.prefix },
+    );
     closers.push(() => analytics.close());
     const consoleServer = await startConsole(
-      parseConfig(consoleConfig, { CONSOLE_PORT: '0', KEYWATCH_KEY_SERVICE_URL: keyService.url, KEYWATCH_ANALYTICS_URL: analytics.url, LOG_LEVEL: 'warn' }),
+      parseConfig(consoleConfig, {
+        CONSOLE_PORT: '0',
+        KEYWATCH_KEY_SERVICE_URL: keyService.url,
+        KEYWATCH_ANALYTICS_URL: analytics.url,
+        LOG_LEVEL: 'warn',
+      }),
       logger,
     );
     closers.push(() => consoleServer.close());
 
     const create = async (name: string, scopes?: string[]): Promise<DemoKey> => {
-      const key = await keyService.createKey({ tenant_id: tenantId, type: 'secret', environment: 'live', name, ...(scopes ? { scopes } : {}) });
+      const key = await keyService.createKey({
+        tenant_id: tenantId,
+        type: 'secret',
+        environment: 'live',
+        name,
+        ...(scopes ? { scopes } : {}),
+      });
       return { id: key.id, secret: key.secret, name };
     };
     const keys = {
@@ -84,11 +114,22 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
     /** A GET of the analytics API with a key, body parsed. */
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
     const analyticsGet = async <T>(pathAndQuery: string, key: string): Promise<{ status: number; body: T }> => {
-      const response = await fetch(new URL(pathAndQuery, analytics.url), { headers: { authorization: `Bearer ${key}` } });
+      const response = await fetch(new URL(pathAndQuery, analytics.url), {
+        headers: { authorization: `Bearer ${key}` },
+      });
       return { status: response.status, body: (await response.json()) as T };
     };
     const produce = (events: readonly AuthEvent[]) => produceEvents(producer, kafka.topics.authEvents, events);
-    return { tenantId, keys, produce, analyticsGet, keyService, console: consoleServer, consoleUrl: consoleServer.url, close };
+    return {
+      tenantId,
+      keys,
+      produce,
+      analyticsGet,
+      keyService,
+      console: consoleServer,
+      consoleUrl: consoleServer.url,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -107,7 +148,13 @@ export function demoTraffic(system: Pick<System, 'tenantId' | 'keys'>, now = Dat
   const { tenantId, keys } = system;
   // One credential per key: the same fingerprint on every event of a key, as a gateway reports it.
   const fingerprint = (key: DemoKey) => createHash('sha256').update(key.id).digest('hex').slice(0, 16);
-  const as = (key: DemoKey) => ({ tenant_id: tenantId, key_id: key.id, key_type: 'secret' as const, environment: 'live' as const, key_fingerprint: fingerprint(key) });
+  const as = (key: DemoKey) => ({
+    tenant_id: tenantId,
+    key_id: key.id,
+    key_type: 'secret' as const,
+    environment: 'live' as const,
+    key_fingerprint: fingerprint(key),
+  });
   const events: AuthEvent[] = [];
   const homes = [IPS.london, IPS.parkForest, IPS.amsterdam];
   const routes = [
@@ -129,9 +176,26 @@ export function demoTraffic(system: Pick<System, 'tenantId' | 'keys'>, now = Dat
       }),
     );
   }
-  events.push(eventAt(now - 9 * 60_000, { ...as(keys.checkout), ip: IPS.london, origin: 'https://shop.example', user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0' }));
-  for (let i = 0; i < 12; i += 1) events.push(eventAt(now - 100 * 60_000 + i * 2 * 60_000, { ...as(keys.mobile), ip: IPS.berlin, route: '/v1/bundles', scope: 'bundles:read' }));
-  events.push(eventAt(now - 12 * 60_000, { ...as(keys.mobile), ip: IPS.sydney, route: '/v1/bundles', scope: 'bundles:read' }));
+  events.push(
+    eventAt(now - 9 * 60_000, {
+      ...as(keys.checkout),
+      ip: IPS.london,
+      origin: 'https://shop.example',
+      user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0',
+    }),
+  );
+  for (let i = 0; i < 12; i += 1)
+    events.push(
+      eventAt(now - 100 * 60_000 + i * 2 * 60_000, {
+        ...as(keys.mobile),
+        ip: IPS.berlin,
+        route: '/v1/bundles',
+        scope: 'bundles:read',
+      }),
+    );
+  events.push(
+    eventAt(now - 12 * 60_000, { ...as(keys.mobile), ip: IPS.sydney, route: '/v1/bundles', scope: 'bundles:read' }),
+  );
   for (let i = 0; i < 40; i += 1) {
     const refused = i >= 15;
     events.push(
@@ -149,11 +213,19 @@ export function demoTraffic(system: Pick<System, 'tenantId' | 'keys'>, now = Dat
 }
 
 /** Polls `read` until `done` holds or the deadline passes; returns the last value. */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value).slice(0, 500)}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
     value = await read();
   }
@@ -168,7 +240,10 @@ export async function sendDemoTraffic(system: System, timeoutMs = 120_000): Prom
   const from = new Date(Date.now() - 3 * 3_600_000).toISOString();
   await waitFor(
     async () => {
-      const answer = await system.analyticsGet<{ keys?: Array<{ requests: number }> }>(`/v1/analytics/keys?limit=100&from=${from}`, admin);
+      const answer = await system.analyticsGet<{ keys?: Array<{ requests: number }> }>(
+        `/v1/analytics/keys?limit=100&from=${from}`,
+        admin,
+      );
       return (answer.body.keys ?? []).reduce((sum, k) => sum + k.requests, 0);
     },
     (n) => n >= events.length,
@@ -176,7 +251,10 @@ export async function sendDemoTraffic(system: System, timeoutMs = 120_000): Prom
     `${events.length} events in the analytics API`,
   );
   await waitFor(
-    async () => (await system.analyticsGet<{ alerts?: Array<{ type: string }> }>('/v1/alerts?limit=100', admin)).body.alerts?.map((a) => a.type) ?? [],
+    async () =>
+      (await system.analyticsGet<{ alerts?: Array<{ type: string }> }>('/v1/alerts?limit=100', admin)).body.alerts?.map(
+        (a) => a.type,
+      ) ?? [],
     (types) => ['secret_key_client_side', 'impossible_travel', 'failed_auth_spike'].every((t) => types.includes(t)),
     timeoutMs,
     'the alerts of the demo traffic in the alert feed',

@@ -25,11 +25,17 @@ export interface AlertsBenchReport {
   badSignatures: number;
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 function summarise(values: number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
-  return { samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted.at(-1) ?? 0 };
+  return {
+    samples: sorted.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? 0,
+  };
 }
 
 /**
@@ -41,23 +47,35 @@ function summarise(values: number[]): LatencySummary {
  * default 60/min, deliveries beyond a burst of 60 wait ~1 s each). Throwaway topics, ClickHouse
  * database and Redis prefix.
  */
-export async function runAlertsBench(engines: { brokers: string[]; clickhouseUrl: string; redisUrl: string; logger: Logger; repoRoot?: string }, options: { runs?: number; print?: (line: string) => void } = {}): Promise<AlertsBenchReport> {
+export async function runAlertsBench(
+  engines: { brokers: string[]; clickhouseUrl: string; redisUrl: string; logger: Logger; repoRoot?: string },
+  options: { runs?: number; print?: (line: string) => void } = {},
+): Promise<AlertsBenchReport> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const runs = options.runs ?? 30;
   const repoRoot = engines.repoRoot ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const { target, dispose } = await ephemeralTarget({ ...engines, repoRoot }, 3);
   const redis = createRedis({ url: engines.redisUrl, keyPrefix: target.redisPrefix, connectionName: 'bench-alerts' });
   try {
-    const pipeline = await startAlertPipeline({
-      kafka: { brokers: target.brokers, kafka: target.kafka, prefix: target.topicPrefix, topics: topicNames(target.topicPrefix), provision: async () => undefined },
-      redis: { url: engines.redisUrl, prefix: target.redisPrefix, client: redis },
-      clickhouse: { url: engines.clickhouseUrl, database: target.database },
-      logger: engines.logger,
-      repoRoot,
-    }, {
-      // The per-destination limit (default 60/min) is a deliberate throttle; this measures the path.
-      notifierEnv: { NOTIFIER_RATE_LIMIT: '100000' },
-    });
+    const pipeline = await startAlertPipeline(
+      {
+        kafka: {
+          brokers: target.brokers,
+          kafka: target.kafka,
+          prefix: target.topicPrefix,
+          topics: topicNames(target.topicPrefix),
+          provision: async () => undefined,
+        },
+        redis: { url: engines.redisUrl, prefix: target.redisPrefix, client: redis },
+        clickhouse: { url: engines.clickhouseUrl, database: target.database },
+        logger: engines.logger,
+        repoRoot,
+      },
+      {
+        // The per-destination limit (default 60/min) is a deliberate throttle; this measures the path.
+        notifierEnv: { NOTIFIER_RATE_LIMIT: '100000' },
+      },
+    );
     try {
       // Warm-up: first connections, consumer joins, JIT.
       await pipeline.attack(0, 120_000);
@@ -73,11 +91,21 @@ export async function runAlertsBench(engines: { brokers: string[]; clickhouseUrl
         if (!a.signatureValid || !d.signatureValid) badSignatures += 1;
         if (i % 10 === 0) print(`  ${i}/${runs} runs`);
       }
-      const report: AlertsBenchReport = { runs, endToEnd: summarise(endToEnd), notifierOnly: summarise(direct), p50Ratio: 0, badSignatures };
+      const report: AlertsBenchReport = {
+        runs,
+        endToEnd: summarise(endToEnd),
+        notifierOnly: summarise(direct),
+        p50Ratio: 0,
+        badSignatures,
+      };
       report.p50Ratio = Math.round((report.endToEnd.p50Ms / Math.max(1, report.notifierOnly.p50Ms)) * 100) / 100;
       print(`alerts: ${runs} attacks, one at a time`);
-      print(`  end to end (gateway request → signed webhook received): p50 ${report.endToEnd.p50Ms} ms, p99 ${report.endToEnd.p99Ms} ms, max ${report.endToEnd.maxMs} ms (target p99 < 3000 ms)`);
-      print(`  baseline (alert produced → webhook received):         p50 ${report.notifierOnly.p50Ms} ms, p99 ${report.notifierOnly.p99Ms} ms, max ${report.notifierOnly.maxMs} ms`);
+      print(
+        `  end to end (gateway request → signed webhook received): p50 ${report.endToEnd.p50Ms} ms, p99 ${report.endToEnd.p99Ms} ms, max ${report.endToEnd.maxMs} ms (target p99 < 3000 ms)`,
+      );
+      print(
+        `  baseline (alert produced → webhook received):         p50 ${report.notifierOnly.p50Ms} ms, p99 ${report.notifierOnly.p99Ms} ms, max ${report.notifierOnly.maxMs} ms`,
+      );
       print(`  end-to-end / baseline p50: ${report.p50Ratio}×; bad signatures: ${badSignatures}`);
       return report;
     } finally {

@@ -36,9 +36,18 @@ export async function benchAnalytics(options: AnalyticsBenchOptions): Promise<An
   const n = options.events ?? 10_000_000;
   const keys = options.keys ?? 1_000;
   const database = `kwbench_analytics_${Date.now()}`;
-  const ch = createClickHouse({ url: options.clickhouseUrl, database, logger: options.logger, requestTimeoutMs: 600_000 });
+  const ch = createClickHouse({
+    url: options.clickhouseUrl,
+    database,
+    logger: options.logger,
+    requestTimeoutMs: 600_000,
+  });
   try {
-    await runMigrations(ch, { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database, logger: options.logger });
+    await runMigrations(ch, {
+      directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'),
+      database,
+      logger: options.logger,
+    });
     const end = Math.floor(Date.now() / 60_000) * 60_000;
     const start = new Date(end - 86_400_000);
     const loadStarted = performance.now();
@@ -57,7 +66,9 @@ export async function benchAnalytics(options: AnalyticsBenchOptions): Promise<An
         FROM numbers(${offset}, ${size})`);
     }
     const loadSeconds = (performance.now() - loadStarted) / 1000;
-    const rollupRows = Number((await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${identifier('auth_rollup_1m')}`))[0]?.n ?? 0);
+    const rollupRows = Number(
+      (await ch.query<{ n: string }>(sql`SELECT count() AS n FROM ${identifier('auth_rollup_1m')}`))[0]?.n ?? 0,
+    );
     const range = seriesRange({ from: start.toISOString(), to: new Date(end).toISOString() }, 'minute', end);
     const timings: number[] = [];
     const count = options.queries ?? 50;
@@ -68,8 +79,17 @@ export async function benchAnalytics(options: AnalyticsBenchOptions): Promise<An
       if (points.length !== 1440) throw new Error(`expected 1440 points, got ${points.length}`);
     }
     timings.sort((a, b) => a - b);
-    const at = (q: number) => Math.round(timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]! * 10) / 10;
-    return { events: n, loadSeconds: Math.round(loadSeconds * 10) / 10, queries: count, p50Ms: at(0.5), p95Ms: at(0.95), maxMs: at(1), rollupRows };
+    const at = (q: number) =>
+      Math.round(timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]! * 10) / 10;
+    return {
+      events: n,
+      loadSeconds: Math.round(loadSeconds * 10) / 10,
+      queries: count,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      maxMs: at(1),
+      rollupRows,
+    };
   } finally {
     await ch.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);
     await ch.close();

@@ -31,7 +31,11 @@ async function load(): Promise<void> {
   const seconds = Number(env.BENCH_SECONDS ?? 20);
   const offset = Number(env.BENCH_OFFSET ?? 0);
   const logger = createLogger({ name: 'bench-detect-load', level: 'warn' });
-  const kafka = createKafka({ brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), clientId: 'bench-detect-load', logger });
+  const kafka = createKafka({
+    brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    clientId: 'bench-detect-load',
+    logger,
+  });
   const producer = await createProducer(kafka);
   const topic = env.BENCH_TOPIC ?? '';
   // Every 50 ms, what is due by then (one send at a time: the idempotent producer keeps its
@@ -55,7 +59,12 @@ async function load(): Promise<void> {
 }
 
 const kind = process.argv[2];
-(kind === 'worker' ? worker() : kind === 'load' ? load() : Promise.reject(new Error(`unknown bench child ${kind ?? ''}`))).catch((error: unknown) => {
+(kind === 'worker'
+  ? worker()
+  : kind === 'load'
+    ? load()
+    : Promise.reject(new Error(`unknown bench child ${kind ?? ''}`))
+).catch((error: unknown) => {
   process.stderr.write(`bench-child ${kind ?? ''}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

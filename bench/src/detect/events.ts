@@ -19,6 +19,17 @@ export function ordinaryEvent(at: number, i: number): AuthEvent {
 /** An attack event: a secret key from a browser (raises at once) or a stuffing attempt. */
 export function attackEvent(at: number, i: number): AuthEvent {
   return i % 2 === 0
-    ? eventAt(at, { key_id: `key_leak${newEventId().slice(-16)}`, tenant_id: 'tenant_bench_leaks', key_type: 'secret', origin: 'https://evil.example' })
-    : eventAt(at, { key_id: null, tenant_id: null, ip: IPS.saoPaulo, outcome: 'unknown_key', key_fingerprint: fingerprint(1_000_000 + i) });
+    ? eventAt(at, {
+        key_id: `key_leak${newEventId().slice(-16)}`,
+        tenant_id: 'tenant_bench_leaks',
+        key_type: 'secret',
+        origin: 'https://evil.example',
+      })
+    : eventAt(at, {
+        key_id: null,
+        tenant_id: null,
+        ip: IPS.saoPaulo,
+        outcome: 'unknown_key',
+        key_fingerprint: fingerprint(1_000_000 + i),
+      });
 }

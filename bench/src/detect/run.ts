@@ -7,7 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { newEventId, type Alert } from '@keywatch/contracts';
 import { createRedis } from '@keywatch/redis';
 import { eventsSeen, workerEnvironment } from '@keywatch/detector-worker/testing';
-import { createProducer, ephemeralTarget, poll, prepareClickHouse, produceEvents, scrape, tail, type Engines, type StackTarget } from '@keywatch/testkit/support';
+import {
+  createProducer,
+  ephemeralTarget,
+  poll,
+  prepareClickHouse,
+  produceEvents,
+  scrape,
+  tail,
+  type Engines,
+  type StackTarget,
+} from '@keywatch/testkit/support';
 import { ordinaryEvent } from './events.js';
 
 /** Produce→alert latency of one live phase. */
@@ -47,7 +57,15 @@ export interface BenchReport {
    * generator, ClickHouse's and Kafka's servers (with `cpuProbe`, else 0), and the whole machine
    * (n cores = n s per s).
    */
-  cpu: { wallSeconds: number; worker: number; redis: number; load: number; clickhouse: number; kafka: number; machine: number };
+  cpu: {
+    wallSeconds: number;
+    worker: number;
+    redis: number;
+    load: number;
+    clickhouse: number;
+    kafka: number;
+    machine: number;
+  };
   loadAverage: { before: number[]; after: number[] };
   /** The worker's batches during the live phase: how many, mean events and wall ms per batch, and mean ms per stage (see metrics.ts). */
   /** The worker process's peak RSS over both phases, MB. */
@@ -59,7 +77,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const tsxLoader = `file://${path.resolve(here, '../../../node_modules/tsx/dist/loader.mjs')}`;
 const TICKS = 100;
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
 /** utime + stime of a process, seconds (Linux). */
 function processCpu(pid: number | undefined): number {
@@ -98,7 +117,9 @@ function machineCpu(): number {
 async function batchHistograms(metricsUrl: string): Promise<Map<string, { sum: number; count: number }>> {
   const text = await scrape(metricsUrl);
   const out = new Map<string, { sum: number; count: number }>();
-  for (const m of text.matchAll(/^keywatch_detector_(batch_stage_seconds|batch_events|batch_seconds)_(sum|count)(?:\{stage="([a-z]+)"\})? ([\d.e+-]+)$/gm)) {
+  for (const m of text.matchAll(
+    /^keywatch_detector_(batch_stage_seconds|batch_events|batch_seconds)_(sum|count)(?:\{stage="([a-z]+)"\})? ([\d.e+-]+)$/gm,
+  )) {
     const name = m[3] ?? m[1] ?? '';
     const entry = out.get(name) ?? { sum: 0, count: 0 };
     entry[m[2] === 'sum' ? 'sum' : 'count'] = Number(m[4]);
@@ -108,7 +129,10 @@ async function batchHistograms(metricsUrl: string): Promise<Map<string, { sum: n
 }
 
 /** Per-batch means over a phase: the difference of two `batchHistograms` readings. */
-function batchBreakdown(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): BenchReport['batches'] {
+function batchBreakdown(
+  before: Map<string, { sum: number; count: number }>,
+  after: Map<string, { sum: number; count: number }>,
+): BenchReport['batches'] {
   const mean = (name: string) => {
     const a = after.get(name);
     const b = before.get(name) ?? { sum: 0, count: 0 };
@@ -121,7 +145,9 @@ function batchBreakdown(before: Map<string, { sum: number; count: number }>, aft
     count: batches,
     meanEvents: Math.round(mean('batch_events')),
     meanMs: ms('batch_seconds'),
-    stagesMs: Object.fromEntries(['decode', 'plan', 'state', 'dedup', 'publish', 'mark'].map((stage) => [stage, ms(stage)])),
+    stagesMs: Object.fromEntries(
+      ['decode', 'plan', 'state', 'dedup', 'publish', 'mark'].map((stage) => [stage, ms(stage)]),
+    ),
   };
 }
 
@@ -133,7 +159,10 @@ interface Child {
 
 /** Starts `child.ts <kind>` under tsx; `line` is its report (the stdout line marked `BENCH`), parsed. */
 function spawnChild(kind: 'worker' | 'load', env: NodeJS.ProcessEnv): Child {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = new Promise<Record<string, unknown>>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout ?? process.stdin });
@@ -167,13 +196,21 @@ function spawnChild(kind: 'worker' | 'load', env: NodeJS.ProcessEnv): Child {
   };
 }
 
-async function startWorkerChild(target: StackTarget, env: Record<string, string>): Promise<{ child: Child; metricsUrl: string }> {
+async function startWorkerChild(
+  target: StackTarget,
+  env: Record<string, string>,
+): Promise<{ child: Child; metricsUrl: string }> {
   await (await prepareClickHouse(target)).close();
   const child = spawnChild('worker', {
     ...workerEnvironment(target, 'detector-bench'),
     ...env,
   });
-  const first = await Promise.race([child.line, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000))]);
+  const first = await Promise.race([
+    child.line,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('bench worker did not start within 60 s')), 60_000),
+    ),
+  ]);
   return { child, metricsUrl: String(first.url) };
 }
 
@@ -191,13 +228,20 @@ async function rawConsume(target: StackTarget, topic: string, count: number): Pr
       seen += batch.messages.length;
     },
   });
-  await poll(async () => seen, (n) => n >= count, 300_000, 50);
+  await poll(
+    async () => seen,
+    (n) => n >= count,
+    300_000,
+    50,
+  );
   const rate = Math.round(seen / Math.max(0.001, (Date.now() - started) / 1000));
   await consumer.disconnect();
   return rate;
 }
 
-async function redisStats(redis: ReturnType<typeof createRedis>): Promise<{ commands: number; scripts: number; scriptUsec: number; cpu: number }> {
+async function redisStats(
+  redis: ReturnType<typeof createRedis>,
+): Promise<{ commands: number; scripts: number; scriptUsec: number; cpu: number }> {
   const stats = await redis.info('commandstats');
   let commands = 0;
   let scripts = 0;
@@ -248,8 +292,12 @@ export async function runDetectBench(
     const producer = await createProducer(target.kafka);
     const topic = `${target.topicPrefix}auth-events`;
     const base = Date.now() - 2 * 3_600_000;
-    const events = Array.from({ length: backlog }, (_, i) => ordinaryEvent(base + Math.floor((i * 3_600_000) / backlog), i));
-    print(`producing a backlog of ${backlog} events (topics ${target.topicPrefix}*, database ${target.database}, Redis prefix ${target.redisPrefix})`);
+    const events = Array.from({ length: backlog }, (_, i) =>
+      ordinaryEvent(base + Math.floor((i * 3_600_000) / backlog), i),
+    );
+    print(
+      `producing a backlog of ${backlog} events (topics ${target.topicPrefix}*, database ${target.database}, Redis prefix ${target.redisPrefix})`,
+    );
     await produceEvents(producer, topic, events);
     await producer.close();
     const rawConsumeEventsPerSecond = await rawConsume(target, topic, backlog);
@@ -285,7 +333,9 @@ export async function runDetectBench(
     const drainEventsPerSecond = Math.round((backlog - tenth) / Math.max(0.05, drainSeconds));
     const redisCommandsPerEvent = Math.round(((r1.commands - r0.commands) / backlog) * 10) / 10;
     const redisScriptCallsPerEvent = Math.round(((r1.scripts - r0.scripts) / backlog) * 1000) / 1000;
-    print(`drained ${backlog - tenth} events in ${drainSeconds.toFixed(1)} s (after the first tenth): ${drainEventsPerSecond} events/s; Redis: ${redisCommandsPerEvent} commands and ${redisScriptCallsPerEvent} Lua calls per event (${redisScriptUsPerEvent} µs in scripts); worker CPU ${drainWorkerCpuUsPerEvent} µs per event`);
+    print(
+      `drained ${backlog - tenth} events in ${drainSeconds.toFixed(1)} s (after the first tenth): ${drainEventsPerSecond} events/s; Redis: ${redisCommandsPerEvent} commands and ${redisScriptCallsPerEvent} Lua calls per event (${redisScriptUsPerEvent} µs in scripts); worker CPU ${drainWorkerCpuUsPerEvent} µs per event`,
+    );
 
     // Phase 2: live traffic at `rate`, attacks mixed in; latency = alert arrival - the raising event's time (set when produced).
     // Each alert once, at its first publication, from its first event (`first_seen`): an escalation
@@ -306,8 +356,19 @@ export async function runDetectBench(
       liveFrom = Date.now();
       const h0 = await batchHistograms(metricsUrl);
       const engines0 = options.cpuProbe?.() ?? { clickhouse: 0, kafka: 0 };
-      const cpu0 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
-      const load = spawnChild('load', { KAFKA_BROKERS: target.brokers.join(','), BENCH_TOPIC: topic, BENCH_RATE: String(phaseRate), BENCH_SECONDS: String(seconds), BENCH_OFFSET: String(offset) });
+      const cpu0 = {
+        worker: processCpu(worker.pid),
+        redis: (await redisStats(redis)).cpu,
+        machine: machineCpu(),
+        at: Date.now(),
+      };
+      const load = spawnChild('load', {
+        KAFKA_BROKERS: target.brokers.join(','),
+        BENCH_TOPIC: topic,
+        BENCH_RATE: String(phaseRate),
+        BENCH_SECONDS: String(seconds),
+        BENCH_OFFSET: String(offset),
+      });
       children.push(load);
       const done = await load.line;
       const sent = Number(done.sent);
@@ -328,12 +389,25 @@ export async function runDetectBench(
         100,
       );
       offset += sent;
-      const cpu1 = { worker: processCpu(worker.pid), redis: (await redisStats(redis)).cpu, machine: machineCpu(), at: Date.now() };
+      const cpu1 = {
+        worker: processCpu(worker.pid),
+        redis: (await redisStats(redis)).cpu,
+        machine: machineCpu(),
+        at: Date.now(),
+      };
       const engines1 = options.cpuProbe?.() ?? { clickhouse: 0, kafka: 0 };
       const batches = batchBreakdown(h0, await batchHistograms(metricsUrl));
       await new Promise((r) => setTimeout(r, 1000));
       const sorted = [...latencies].sort((a, b) => a - b);
-      const latency: Latency = { rate: phaseRate, achievedRate, seconds, samples: sorted.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), maxMs: sorted[sorted.length - 1] ?? 0 };
+      const latency: Latency = {
+        rate: phaseRate,
+        achievedRate,
+        seconds,
+        samples: sorted.length,
+        p50Ms: percentile(sorted, 0.5),
+        p99Ms: percentile(sorted, 0.99),
+        maxMs: sorted[sorted.length - 1] ?? 0,
+      };
       const round = (n: number) => Math.round(n * 10) / 10;
       const cpu = {
         wallSeconds: round((cpu1.at - cpu0.at) / 1000),
@@ -344,9 +418,19 @@ export async function runDetectBench(
         kafka: round(engines1.kafka - engines0.kafka),
         machine: round(cpu1.machine - cpu0.machine),
       };
-      print(`offered ${phaseRate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`);
-      print(`CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s${options.cpuProbe ? `, ClickHouse ${cpu.clickhouse} s, Kafka ${cpu.kafka} s` : ''}, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`);
-      print(`live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(batches.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      print(
+        `offered ${phaseRate} events/s for ${seconds} s (achieved ${achievedRate}/s, ${String(done.attacks)} attack events): produce→alert p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms over ${latency.samples} alerts`,
+      );
+      print(
+        `CPU over ${cpu.wallSeconds} s of the live phase: worker ${cpu.worker} s, Redis ${cpu.redis} s (all clients), load generator ${cpu.load} s${options.cpuProbe ? `, ClickHouse ${cpu.clickhouse} s, Kafka ${cpu.kafka} s` : ''}, whole machine ${cpu.machine} s of ${round(cpu.wallSeconds * cpus().length)}`,
+      );
+      print(
+        `live phase batches: ${batches.count}, mean ${batches.meanEvents} events and ${batches.meanMs} ms each; mean ms per stage: ${Object.entries(
+          batches.stagesMs,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
       return { latency, cpu, batches };
     };
     const { latency, cpu, batches } = await live(rate);
@@ -355,10 +439,28 @@ export async function runDetectBench(
     const latencyAt: BenchReport['latencyAt'] = [];
     for (const extra of options.extraRates ?? []) {
       const phase = await live(extra);
-      latencyAt.push({ ...phase.latency, machineBusy: Math.round((phase.cpu.machine / Math.max(0.001, phase.cpu.wallSeconds * cpus().length)) * 100) / 100 });
+      latencyAt.push({
+        ...phase.latency,
+        machineBusy:
+          Math.round((phase.cpu.machine / Math.max(0.001, phase.cpu.wallSeconds * cpus().length)) * 100) / 100,
+      });
     }
     await reader.close();
-    return { drainEventsPerSecond, drainWorkerCpuUsPerEvent, redisScriptUsPerEvent, backlog, rawConsumeEventsPerSecond, redisCommandsPerEvent, redisScriptCallsPerEvent, latency, latencyAt, cpu, loadAverage: { before: loadBefore, after: loadavg() }, batches, workerPeakRssMb };
+    return {
+      drainEventsPerSecond,
+      drainWorkerCpuUsPerEvent,
+      redisScriptUsPerEvent,
+      backlog,
+      rawConsumeEventsPerSecond,
+      redisCommandsPerEvent,
+      redisScriptCallsPerEvent,
+      latency,
+      latencyAt,
+      cpu,
+      loadAverage: { before: loadBefore, after: loadavg() },
+      batches,
+      workerPeakRssMb,
+    };
   } finally {
     for (const child of children.reverse()) await child.close();
     redis.disconnect();

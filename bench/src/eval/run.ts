@@ -23,7 +23,14 @@ export interface ScenarioResult {
 
 export interface EvaluationReport {
   results: ScenarioResult[];
-  byType: Array<{ type: AlertType; attacks: number; caught: number; recall: number; falseAlerts: number; medianTimeToDetectS: number | null }>;
+  byType: Array<{
+    type: AlertType;
+    attacks: number;
+    caught: number;
+    recall: number;
+    falseAlerts: number;
+    medianTimeToDetectS: number | null;
+  }>;
   benignFalseAlerts: number;
   events: number;
   wallMs: number;
@@ -42,7 +49,10 @@ function owns(s: Scenario, a: Alert): boolean {
 }
 
 /** Whether an alert is about the scenario's subject (a key, a tenant or a source IP). */
-const about = (s: Scenario, a: Alert) => (s.scope ? a.key_id === s.subject || a.tenant_id === s.subject || (a.key_id === null && a.ip === s.subject) : subjectOf(a).includes(s.subject));
+const about = (s: Scenario, a: Alert) =>
+  s.scope
+    ? a.key_id === s.subject || a.tenant_id === s.subject || (a.key_id === null && a.ip === s.subject)
+    : subjectOf(a).includes(s.subject);
 
 /** Scores alerts against labelled scenarios. */
 export function score(scenarios: readonly Scenario[], alerts: readonly Alert[]): ScenarioResult[] {
@@ -52,17 +62,28 @@ export function score(scenarios: readonly Scenario[], alerts: readonly Alert[]):
     const mine = latest.filter((a) => owns(s, a));
     const hit = s.expect ? mine.filter((a) => a.type === s.expect && about(s, a)) : [];
     /* eslint-disable @typescript-eslint/no-base-to-string -- first_seen is an ISO string when present */
-    const firstSeen = hit.map((a) => Date.parse(String(a.evidence.first_seen ?? a.window_end))).sort((x, y) => x - y)[0];
+    const firstSeen = hit
+      .map((a) => Date.parse(String(a.evidence.first_seen ?? a.window_end)))
+      .sort((x, y) => x - y)[0];
     /* eslint-enable @typescript-eslint/no-base-to-string */
-    const unexpected = mine.filter((a) => s.label === 'benign' || a.type !== s.expect).filter((a) => !(s.label === 'attack' && a.type !== s.expect && RELATED[s.expect ?? '']?.includes(a.type)));
-    const tolerated = s.tolerate ? unexpected.filter((a) => SEVERITY_ORDER.indexOf(a.severity) <= SEVERITY_ORDER.indexOf(s.tolerate?.maxSeverity ?? 'low')).slice(0, s.tolerate.count) : [];
+    const unexpected = mine
+      .filter((a) => s.label === 'benign' || a.type !== s.expect)
+      .filter((a) => !(s.label === 'attack' && a.type !== s.expect && RELATED[s.expect ?? '']?.includes(a.type)));
+    const tolerated = s.tolerate
+      ? unexpected
+          .filter((a) => SEVERITY_ORDER.indexOf(a.severity) <= SEVERITY_ORDER.indexOf(s.tolerate?.maxSeverity ?? 'low'))
+          .slice(0, s.tolerate.count)
+      : [];
     return {
       name: s.name,
       label: s.label,
       expect: s.expect ?? null,
       caught: hit.length > 0,
-      timeToDetectMs: firstSeen !== undefined && s.attackStart !== undefined ? Math.max(0, firstSeen - s.attackStart) : null,
-      falseAlerts: unexpected.filter((a) => !tolerated.includes(a)).map((a) => ({ type: a.type, severity: a.severity })),
+      timeToDetectMs:
+        firstSeen !== undefined && s.attackStart !== undefined ? Math.max(0, firstSeen - s.attackStart) : null,
+      falseAlerts: unexpected
+        .filter((a) => !tolerated.includes(a))
+        .map((a) => ({ type: a.type, severity: a.severity })),
       tolerated: tolerated.map((a) => ({ type: a.type, severity: a.severity })),
     };
   });
@@ -99,9 +120,15 @@ export function summarise(results: readonly ScenarioResult[]): EvaluationReport[
  * Runs the labelled scenarios through the real detector worker on real engines (throwaway topics,
  * database and Redis prefix), in one event-time timeline, and scores the alerts.
  */
-export async function runEvaluation(engines: Engines, options: { scenarios?: Scenario[]; set?: keyof typeof LABELLED_SETS; print?: (line: string) => void } = {}): Promise<EvaluationReport> {
+export async function runEvaluation(
+  engines: Engines,
+  options: { scenarios?: Scenario[]; set?: keyof typeof LABELLED_SETS; print?: (line: string) => void } = {},
+): Promise<EvaluationReport> {
   const print = options.print ?? (() => undefined);
-  if (options.set) print(`== ${options.set} labelled set (bench/src/eval/${options.set === 'own' ? 'scenarios.ts' : 'scenarios-independent.ts'})`);
+  if (options.set)
+    print(
+      `== ${options.set} labelled set (bench/src/eval/${options.set === 'own' ? 'scenarios.ts' : 'scenarios-independent.ts'})`,
+    );
   const scenarios = options.scenarios ?? LABELLED_SETS[options.set ?? 'own']();
   const events = scenarios.flatMap((s) => s.events).sort((a, b) => a.ts.localeCompare(b.ts));
   const { target, dispose } = await ephemeralTarget(engines);
@@ -115,7 +142,12 @@ export async function runEvaluation(engines: Engines, options: { scenarios?: Sce
     const reader = await tail<Alert>(target, target.topicPrefix + 'security-alerts', (a) => alerts.push(a));
     const worker = await startWorkerOn(target);
     try {
-      await poll(() => eventsSeen(worker), (n) => n >= events.length, 300_000, 250);
+      await poll(
+        () => eventsSeen(worker),
+        (n) => n >= events.length,
+        300_000,
+        250,
+      );
       await new Promise((r) => setTimeout(r, 1500));
     } finally {
       await worker.close();
@@ -125,14 +157,28 @@ export async function runEvaluation(engines: Engines, options: { scenarios?: Sce
     await dispose();
   }
   const results = score(scenarios, alerts);
-  const report: EvaluationReport = { results, byType: summarise(results), benignFalseAlerts: results.filter((r) => r.label === 'benign').reduce((n, r) => n + r.falseAlerts.length, 0), events: events.length, wallMs: Date.now() - started };
+  const report: EvaluationReport = {
+    results,
+    byType: summarise(results),
+    benignFalseAlerts: results.filter((r) => r.label === 'benign').reduce((n, r) => n + r.falseAlerts.length, 0),
+    events: events.length,
+    wallMs: Date.now() - started,
+  };
   for (const r of results) {
-    const verdict = r.label === 'attack' ? (r.caught ? 'caught' : 'MISSED') : r.falseAlerts.length === 0 ? 'quiet' : 'FALSE ALERT';
-    print(`${verdict.padEnd(11)} ${r.label.padEnd(6)} ${r.name}${r.timeToDetectMs !== null ? ` (detected after ${Math.round(r.timeToDetectMs / 1000)} s of event time)` : ''}${r.falseAlerts.length ? ` — unexpected: ${r.falseAlerts.map((f) => `${f.type}/${f.severity}`).join(', ')}` : ''}${r.tolerated.length ? ` (tolerated: ${r.tolerated.map((f) => `${f.type}/${f.severity}`).join(', ')})` : ''}`);
+    const verdict =
+      r.label === 'attack' ? (r.caught ? 'caught' : 'MISSED') : r.falseAlerts.length === 0 ? 'quiet' : 'FALSE ALERT';
+    print(
+      `${verdict.padEnd(11)} ${r.label.padEnd(6)} ${r.name}${r.timeToDetectMs !== null ? ` (detected after ${Math.round(r.timeToDetectMs / 1000)} s of event time)` : ''}${r.falseAlerts.length ? ` — unexpected: ${r.falseAlerts.map((f) => `${f.type}/${f.severity}`).join(', ')}` : ''}${r.tolerated.length ? ` (tolerated: ${r.tolerated.map((f) => `${f.type}/${f.severity}`).join(', ')})` : ''}`,
+    );
   }
   print('');
   print('type                     attacks  caught  recall  false alerts  median time-to-detect');
-  for (const t of report.byType) print(`${t.type.padEnd(24)} ${String(t.attacks).padStart(7)} ${String(t.caught).padStart(7)} ${`${Math.round(t.recall * 100)}%`.padStart(7)} ${String(t.falseAlerts).padStart(13)}  ${t.medianTimeToDetectS === null ? '-' : `${t.medianTimeToDetectS} s`}`);
-  print(`benign scenarios: ${results.filter((r) => r.label === 'benign').length}, false alerts on them: ${report.benignFalseAlerts}; ${events.length} events in ${(report.wallMs / 1000).toFixed(1)} s`);
+  for (const t of report.byType)
+    print(
+      `${t.type.padEnd(24)} ${String(t.attacks).padStart(7)} ${String(t.caught).padStart(7)} ${`${Math.round(t.recall * 100)}%`.padStart(7)} ${String(t.falseAlerts).padStart(13)}  ${t.medianTimeToDetectS === null ? '-' : `${t.medianTimeToDetectS} s`}`,
+    );
+  print(
+    `benign scenarios: ${results.filter((r) => r.label === 'benign').length}, false alerts on them: ${report.benignFalseAlerts}; ${events.length} events in ${(report.wallMs / 1000).toFixed(1)} s`,
+  );
   return report;
 }

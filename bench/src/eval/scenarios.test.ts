@@ -33,7 +33,21 @@ test('the independent scenarios: every attack caught with the right type, the lo
 test('the independent scenarios place their IPs where they mean to (geoip-lite answers)', () => {
   const geo = createGeoLookup();
   const where = (ip: string) => [geo(ip)?.country, geo(ip)?.radiusKm];
-  expect(['91.64.0.71', '77.0.0.92', '5.5.5.92', '178.0.0.91', '31.151.0.91', '93.0.0.91', '13.32.0.93', '27.0.0.71', '8.8.8.91', '52.95.0.111', '1.1.1.91'].map(where)).toEqual([
+  expect(
+    [
+      '91.64.0.71',
+      '77.0.0.92',
+      '5.5.5.92',
+      '178.0.0.91',
+      '31.151.0.91',
+      '93.0.0.91',
+      '13.32.0.93',
+      '27.0.0.71',
+      '8.8.8.91',
+      '52.95.0.111',
+      '1.1.1.91',
+    ].map(where),
+  ).toEqual([
     ['DE', 5],
     ['DE', 20],
     ['DE', 200],

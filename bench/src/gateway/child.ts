@@ -39,9 +39,17 @@ function buildDemoUpstream(): FastifyInstance {
  * one key's).
  */
 async function startFloor(logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
-  const env = (name: string) => process.env[name] ?? (() => { throw new Error(`bench-child floor: ${name} is not set`); })();
+  const env = (name: string) =>
+    process.env[name] ??
+    (() => {
+      throw new Error(`bench-child floor: ${name} is not set`);
+    })();
   const app = buildDemoUpstream();
-  const redis = createRedis({ url: env('REDIS_URL'), keyPrefix: env('KW_BENCH_REDIS_PREFIX'), connectionName: 'keywatch-bench-floor' });
+  const redis = createRedis({
+    url: env('REDIS_URL'),
+    keyPrefix: env('KW_BENCH_REDIS_PREFIX'),
+    connectionName: 'keywatch-bench-floor',
+  });
   redis.options.enableAutoPipelining = true;
   await redis.set('floor', 'x'.repeat(64));
   let producer: EventProducer | null = null;
@@ -49,11 +57,34 @@ async function startFloor(logger: Logger): Promise<{ url: string; close(): Promi
   let sending = false;
   let timer: NodeJS.Timeout | undefined;
   if (process.env.KW_BENCH_FLOOR_KAFKA === 'true') {
-    producer = await createProducer(createKafka({ brokers: env('KAFKA_BROKERS').split(','), clientId: 'keywatch-bench-floor', logger }));
+    producer = await createProducer(
+      createKafka({ brokers: env('KAFKA_BROKERS').split(','), clientId: 'keywatch-bench-floor', logger }),
+    );
   }
   const topic = topicNames(process.env.KEYWATCH_TOPIC_PREFIX).authEvents;
   // A real auth event (docs/contracts.md#auth-event), encoded once and sent as is every time.
-  const event: AuthEvent = { v: 1, event_id: newEventId(), ts: toEventTime(Date.now()), gateway_id: 'bench-floor', request_id: 'req_bench_floor', tenant_id: 'tenant_bench_floor', key_id: 'key_0123456789abcdef0123', key_type: 'secret', environment: 'live', key_fingerprint: '0123456789abcdef', outcome: 'allowed', scope: 'subscriptions:read', method: 'GET', route: '/v1/subscriptions', status: 200, latency_ms: 0.4, ip: '198.51.100.7', user_agent: 'autocannon', origin: null, rate_limit: { limit: 1000, remaining: 999, window_s: 1 } };
+  const event: AuthEvent = {
+    v: 1,
+    event_id: newEventId(),
+    ts: toEventTime(Date.now()),
+    gateway_id: 'bench-floor',
+    request_id: 'req_bench_floor',
+    tenant_id: 'tenant_bench_floor',
+    key_id: 'key_0123456789abcdef0123',
+    key_type: 'secret',
+    environment: 'live',
+    key_fingerprint: '0123456789abcdef',
+    outcome: 'allowed',
+    scope: 'subscriptions:read',
+    method: 'GET',
+    route: '/v1/subscriptions',
+    status: 200,
+    latency_ms: 0.4,
+    ip: '198.51.100.7',
+    user_agent: 'autocannon',
+    origin: null,
+    rate_limit: { limit: 1000, remaining: 999, window_s: 1 },
+  };
   const message = authEventMessage(AuthEvent.parse(event));
   const flush = () => {
     timer = undefined;
@@ -105,7 +136,10 @@ async function main(kind: string | undefined): Promise<void> {
   }
   if (kind !== 'gateway') throw new Error(`usage: bench-child upstream|gateway|floor (got ${String(kind)})`);
   const config = parseConfig(gatewayConfig, process.env);
-  const gateway = await startGateway(config, logger, { redisKeyPrefix: process.env.KW_BENCH_REDIS_PREFIX, discardEvents: process.env.KW_BENCH_DISCARD_EVENTS === 'true' });
+  const gateway = await startGateway(config, logger, {
+    redisKeyPrefix: process.env.KW_BENCH_REDIS_PREFIX,
+    discardEvents: process.env.KW_BENCH_DISCARD_EVENTS === 'true',
+  });
   process.once('SIGTERM', () => void closeAll(gateway.parts, logger).finally(() => process.exit(0)));
   await gateway.invalidator.ready();
   process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);

@@ -106,7 +106,11 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
   const topicPrefix = `kwbench-${id}.`;
   const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: `bench-gateway-${id}`, logger });
   const admin = kafka.admin();
-  const redis = createRedis({ url: options.redisUrl, keyPrefix: redisPrefix, connectionName: 'keywatch-bench-gateway' });
+  const redis = createRedis({
+    url: options.redisUrl,
+    keyPrefix: redisPrefix,
+    connectionName: 'keywatch-bench-gateway',
+  });
   redis.on('error', () => undefined); // the failing command reports it
   const children = new Set<BenchChild>();
   let keyService: KeyService | undefined;
@@ -132,18 +136,35 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
     }
     await attempt('redis keys', () => deleteKeysWithPrefix(options.redisUrl, redisPrefix));
     redis.disconnect();
-    if (errors.length > 0) throw new Error(`bench gateway cleanup: ${errors.join('; ')} (delete leftovers under ${redisPrefix} / ${topicPrefix}*)`);
+    if (errors.length > 0)
+      throw new Error(
+        `bench gateway cleanup: ${errors.join('; ')} (delete leftovers under ${redisPrefix} / ${topicPrefix}*)`,
+      );
   }
 
   try {
     await admin.connect();
     adminConnected = true;
-    const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({ ...d, partitions: Math.min(d.partitions, 3) }));
+    const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({
+      ...d,
+      partitions: Math.min(d.partitions, 3),
+    }));
     await provisionTopics(admin, definitions, { prefix: topicPrefix });
     const rootKey = generateKey({ type: 'secret', environment: 'live' });
-    const env = { KAFKA_BROKERS: options.kafkaBrokers.join(','), REDIS_URL: options.redisUrl, KEYWATCH_TOPIC_PREFIX: topicPrefix, KEYWATCH_FINGERPRINT_SECRET: BENCH_FINGERPRINT_SECRET, LOG_LEVEL: 'warn' };
+    const env = {
+      KAFKA_BROKERS: options.kafkaBrokers.join(','),
+      REDIS_URL: options.redisUrl,
+      KEYWATCH_TOPIC_PREFIX: topicPrefix,
+      KEYWATCH_FINGERPRINT_SECRET: BENCH_FINGERPRINT_SECRET,
+      LOG_LEVEL: 'warn',
+    };
     keyService = await startKeyService(
-      parseConfig(keyServiceConfig, { ...env, KEYWATCH_ROOT_KEY: rootKey, KEY_SERVICE_PORT: '0', KEY_SERVICE_GROUP_ID: `bench-key-service-${id}` }),
+      parseConfig(keyServiceConfig, {
+        ...env,
+        KEYWATCH_ROOT_KEY: rootKey,
+        KEY_SERVICE_PORT: '0',
+        KEY_SERVICE_GROUP_ID: `bench-key-service-${id}`,
+      }),
       logger,
       { redisKeyPrefix: redisPrefix },
     );
@@ -162,7 +183,9 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
       return Number(/^keywatch_gateway_lifecycle_events_total (\d+)/m.exec(text)?.[1] ?? 0);
     };
     const status = async (gateway: BenchChild, key: BenchKey): Promise<{ status: number; code: string | null }> => {
-      const response = await fetch(new URL('/v1/subscriptions', gateway.url), { headers: { authorization: `Bearer ${key.secret}` } });
+      const response = await fetch(new URL('/v1/subscriptions', gateway.url), {
+        headers: { authorization: `Bearer ${key.secret}` },
+      });
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string } };
       return { status: response.status, code: body.error?.code ?? null };
     };
@@ -179,39 +202,90 @@ export async function startGatewayBenchRig(options: GatewayBenchRigOptions): Pro
           const secret = generateKey({ type: 'secret', environment: 'live' });
           const hash = hashKey(secret);
           const created = await store.create(
-            { id: newKeyId(), hash, tenant_id: `tenant_bench_${i % 20}`, environment: 'live', type: 'secret', name: 'bench key', scopes: [BENCH_SCOPE], ...keyDisplay(secret), expires_at: null, allowed_ips: [], allowed_origins: [], rate_limit: rateLimit },
+            {
+              id: newKeyId(),
+              hash,
+              tenant_id: `tenant_bench_${i % 20}`,
+              environment: 'live',
+              type: 'secret',
+              name: 'bench key',
+              scopes: [BENCH_SCOPE],
+              ...keyDisplay(secret),
+              expires_at: null,
+              allowed_ips: [],
+              allowed_origins: [],
+              rate_limit: rateLimit,
+            },
             'root',
           );
           keys.push({ id: created.id, secret, hash });
         }
         return keys;
       },
-      verifier: (overrides = {}) => createVerifier({ store, limiter, lookupAndLimit, environment: 'live', fingerprintSecret: BENCH_FINGERPRINT_SECRET, logger: createLogger({ name: 'bench-verifier', level: 'silent' }), ...overrides }),
+      verifier: (overrides = {}) =>
+        createVerifier({
+          store,
+          limiter,
+          lookupAndLimit,
+          environment: 'live',
+          fingerprintSecret: BENCH_FINGERPRINT_SECRET,
+          logger: createLogger({ name: 'bench-verifier', level: 'silent' }),
+          ...overrides,
+        }),
       startUpstream: () => startChild('upstream', {}),
-      startFloor: ({ redis: withRedis, kafka }) => startChild('floor', { KW_BENCH_REDIS_PREFIX: redisPrefix, KW_BENCH_FLOOR_REDIS: String(withRedis), KW_BENCH_FLOOR_KAFKA: String(kafka) }),
+      startFloor: ({ redis: withRedis, kafka }) =>
+        startChild('floor', {
+          KW_BENCH_REDIS_PREFIX: redisPrefix,
+          KW_BENCH_FLOOR_REDIS: String(withRedis),
+          KW_BENCH_FLOOR_KAFKA: String(kafka),
+        }),
       startGateway(upstreamUrl, gatewayEnv = {}) {
         gatewayCount.n += 1;
-        return startChild('gateway', { ...(upstreamUrl ? { GATEWAY_UPSTREAM_URL: upstreamUrl } : {}), GATEWAY_PORT: '0', GATEWAY_ID: `bench-${id}-${gatewayCount.n}`, KW_BENCH_REDIS_PREFIX: redisPrefix, ...gatewayEnv });
+        return startChild('gateway', {
+          ...(upstreamUrl ? { GATEWAY_UPSTREAM_URL: upstreamUrl } : {}),
+          GATEWAY_PORT: '0',
+          GATEWAY_ID: `bench-${id}-${gatewayCount.n}`,
+          KW_BENCH_REDIS_PREFIX: redisPrefix,
+          ...gatewayEnv,
+        });
       },
       async propagation(gateways, pollMs = 2) {
         const seen = await Promise.all(gateways.map(lifecycleEvents));
         const [key] = await rig.createKeys(1, null);
         // The key's `created` event drops nothing but could land after the warm-up; let it pass.
-        await Promise.all(gateways.map((gateway, i) => pollFor(async () => (await lifecycleEvents(gateway)) > seen[i]!, 15_000, 'a gateway did not see the created event')));
+        await Promise.all(
+          gateways.map((gateway, i) =>
+            pollFor(
+              async () => (await lifecycleEvents(gateway)) > seen[i]!,
+              15_000,
+              'a gateway did not see the created event',
+            ),
+          ),
+        );
         for (const gateway of gateways) {
           for (let i = 0; i < 2; i += 1) {
             const answer = await status(gateway, key!);
-            if (answer.status !== 200) throw new Error(`warm-up: gateway answered ${answer.status} ${answer.code ?? ''}`);
+            if (answer.status !== 200)
+              throw new Error(`warm-up: gateway answered ${answer.status} ${answer.code ?? ''}`);
           }
         }
         const started = performance.now();
-        const revoked = fetch(new URL(`/v1/keys/${key!.id}/revoke`, keyService!.url), { method: 'POST', headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'bench' }) }).then(async (response) => {
+        const revoked = fetch(new URL(`/v1/keys/${key!.id}/revoke`, keyService!.url), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason: 'bench' }),
+        }).then(async (response) => {
           if (response.status !== 200) throw new Error(`revoke answered ${response.status}: ${await response.text()}`);
           return performance.now() - started;
         });
         const gatewayMs = await Promise.all(
           gateways.map(async (gateway) => {
-            await pollFor(async () => (await status(gateway, key!)).code === 'revoked_key', 15_000, 'a gateway still accepted a revoked key after 15 s', pollMs);
+            await pollFor(
+              async () => (await status(gateway, key!)).code === 'revoked_key',
+              15_000,
+              'a gateway still accepted a revoked key after 15 s',
+              pollMs,
+            );
             return performance.now() - started;
           }),
         );
@@ -246,11 +320,20 @@ export async function startPrivateRedis(): Promise<PrivateRedis | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  const client = createRedis({ url: server.url, keyPrefix: '', connectionName: 'keywatch-bench-probe', commandTimeoutMs: 1000 });
+  const client = createRedis({
+    url: server.url,
+    keyPrefix: '',
+    connectionName: 'keywatch-bench-probe',
+    commandTimeoutMs: 1000,
+  });
   client.on('error', () => undefined);
   try {
     const info = await client.info('server');
-    return { url: server.url, version: /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown', close: () => server.close() };
+    return {
+      url: server.url,
+      version: /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown',
+      close: () => server.close(),
+    };
   } catch (error) {
     await server.close();
     throw error;
@@ -259,7 +342,12 @@ export async function startPrivateRedis(): Promise<PrivateRedis | null> {
   }
 }
 
-async function pollFor(check: () => Promise<boolean>, timeoutMs: number, message: string, intervalMs = 10): Promise<void> {
+async function pollFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  message: string,
+  intervalMs = 10,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(message);
@@ -274,7 +362,10 @@ interface Spawned {
 
 /** Starts `child.ts <kind>` under tsx and waits (60 s at most) for its `{"url"}` line. */
 async function spawnChild(kind: ChildKind, env: NodeJS.ProcessEnv): Promise<Spawned> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'child.ts'), kind], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -305,5 +396,3 @@ async function spawnChild(kind: ChildKind, env: NodeJS.ProcessEnv): Promise<Spaw
     throw error;
   }
 }
-
-

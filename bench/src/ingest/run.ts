@@ -118,7 +118,7 @@ export const FIGURES = {
   defaults: 'ingest worker without its launch flags (V8 defaults)',
   inserts: 'raw ClickHouse inserts (JSONEachRow, 10k rows, no views)',
   engine: 'ClickHouse Kafka engine → MV → MergeTree',
-  floor: 'floor: ClickHouse alone, inserts of ready rows into the worker\'s table and 6 views',
+  floor: "floor: ClickHouse alone, inserts of ready rows into the worker's table and 6 views",
 } as const;
 
 const IPS = ['81.2.69.142', '8.8.8.8', '203.0.113.7', '2001:4860:4860::8888', '1.1.1.1', '185.60.216.35', '10.0.0.1'];
@@ -126,16 +126,32 @@ const IPS = ['81.2.69.142', '8.8.8.8', '203.0.113.7', '2001:4860:4860::8888', '1
 function events(n: number): AuthEvent[] {
   const now = Date.now();
   return Array.from({ length: n }, (_, i) =>
-    exampleAuthEvent({ key_id: `key_bench${String(i % 500).padStart(16, '0')}`, tenant_id: `tenant_${i % 20}`, ip: IPS[i % IPS.length], ts: new Date(now - ((n - i) % 3_600_000)).toISOString() }),
+    exampleAuthEvent({
+      key_id: `key_bench${String(i % 500).padStart(16, '0')}`,
+      tenant_id: `tenant_${i % 20}`,
+      ip: IPS[i % IPS.length],
+      ts: new Date(now - ((n - i) % 3_600_000)).toISOString(),
+    }),
   );
 }
 
 const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
-const figure = (name: string, count: number, seconds: number, extra: Partial<BenchFigure> = {}): BenchFigure => ({ name, events: count, seconds: round(seconds), eventsPerSecond: Math.round(count / Math.max(seconds, 0.001)), ...extra });
+const figure = (name: string, count: number, seconds: number, extra: Partial<BenchFigure> = {}): BenchFigure => ({
+  name,
+  events: count,
+  seconds: round(seconds),
+  eventsPerSecond: Math.round(count / Math.max(seconds, 0.001)),
+  ...extra,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `count` until it reaches `n`; the times (performance.now) of the first non-zero and the final reading. */
-async function watch(count: () => Promise<number>, n: number, timeoutMs: number, everyMs = 25): Promise<{ first: number; last: number; count: number }> {
+async function watch(
+  count: () => Promise<number>,
+  n: number,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<{ first: number; last: number; count: number }> {
   const deadline = Date.now() + timeoutMs;
   let first = 0;
   let seen = 0;
@@ -147,7 +163,8 @@ async function watch(count: () => Promise<number>, n: number, timeoutMs: number,
   return { first, last: performance.now(), count: seen };
 }
 
-const countOf = (ch: ClickHouse, table: string) => async () => Number((await ch.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
+const countOf = (ch: ClickHouse, table: string) => async () =>
+  Number((await ch.query<{ n: string }>(`SELECT count() AS n FROM ${table}`))[0]?.n ?? 0);
 
 function peakRssMb(pid: number | undefined): number {
   try {
@@ -162,7 +179,9 @@ function peakRssMb(pid: number | undefined): number {
 function cpuSeconds(pid: number | undefined): number {
   try {
     // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name in parentheses; Linux's USER_HZ is 100.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return round((Number(fields[11]) + Number(fields[12])) / 100);
   } catch {
     return 0;
@@ -173,7 +192,10 @@ function cpuSeconds(pid: number | undefined): number {
 function spawnWorker(repoRoot: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const main = path.join(repoRoot, 'services/ingest-worker/src/main.ts');
   // process.execArgv carries the TypeScript loader this process runs under.
-  const child = spawn(process.execPath, [...process.execArgv, ...nodeArgs, main], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, ...nodeArgs, main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr.resume();
   return child;
 }
@@ -216,11 +238,25 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
   const extraDatabases: string[] = [];
   try {
     await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(database)}`);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.authEvents, numPartitions: options.partitions ?? 6 }, { topic: topics.authEventsDlq, numPartitions: 1 }] });
-    await runMigrations(ch, { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database, logger: log });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.authEvents, numPartitions: options.partitions ?? 6 },
+        { topic: topics.authEventsDlq, numPartitions: 1 },
+      ],
+    });
+    await runMigrations(ch, {
+      directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'),
+      database,
+      logger: log,
+    });
     const all = events(n);
     const producer = await createProducer(kafka);
-    for (let i = 0; i < n; i += 5_000) await producer.send(topics.authEvents, all.slice(i, i + 5_000).map((e) => ({ key: e.key_id, value: JSON.stringify(e) })));
+    for (let i = 0; i < n; i += 5_000)
+      await producer.send(
+        topics.authEvents,
+        all.slice(i, i + 5_000).map((e) => ({ key: e.key_id, value: JSON.stringify(e) })),
+      );
     await producer.close();
 
     // Baseline 1: raw consumption, no work.
@@ -245,19 +281,31 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
         });
       });
       const done = performance.now();
-      figures.push(figure(FIGURES.raw, n, (done - first) / 1000, { endToEndSeconds: round((done - started) / 1000), ...cpu.perEvent(n) }));
+      figures.push(
+        figure(FIGURES.raw, n, (done - first) / 1000, {
+          endToEndSeconds: round((done - started) / 1000),
+          ...cpu.perEvent(n),
+        }),
+      );
       await consumer.disconnect();
     }
 
     // The worker, in a process of its own: as `keywatch run ingest-worker` starts it (with its
     // declared Node flags), then (into another database, so its dedup finds nothing) without them.
-    const variants = options.workerVariants ?? [{ name: FIGURES.worker, nodeArgs: declaredNodeFlags(path.join(options.repoRoot, 'services/ingest-worker')) }, ...((options.v8DefaultsRun ?? true) ? [{ name: FIGURES.defaults, nodeArgs: [] }] : [])];
+    const variants = options.workerVariants ?? [
+      { name: FIGURES.worker, nodeArgs: declaredNodeFlags(path.join(options.repoRoot, 'services/ingest-worker')) },
+      ...((options.v8DefaultsRun ?? true) ? [{ name: FIGURES.defaults, nodeArgs: [] }] : []),
+    ];
     for (const [i, variant] of variants.entries()) {
       const variantDatabase = i === 0 ? database : `${database}_w${i}`;
       if (i > 0) {
         extraDatabases.push(variantDatabase);
         await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(variantDatabase)}`);
-        await runMigrations(root.withDatabase(variantDatabase), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: variantDatabase, logger: log });
+        await runMigrations(root.withDatabase(variantDatabase), {
+          directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'),
+          database: variantDatabase,
+          logger: log,
+        });
       }
       const groupId = `bench-worker-${groups.length}-${stamp}`;
       groups.push(groupId);
@@ -308,7 +356,9 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
 
     // Baseline 2: the same rows inserted straight into a table without views.
     {
-      await ch.command(sql`CREATE TABLE ${identifier('raw_copy')} AS ${identifier('auth_events_ingest')} ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (tenant_id, key_id, ts, event_id)`);
+      await ch.command(
+        sql`CREATE TABLE ${identifier('raw_copy')} AS ${identifier('auth_events_ingest')} ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (tenant_id, key_id, ts, event_id)`,
+      );
       const started = performance.now();
       for (let i = 0; i < rows.length; i += 10_000) await ch.insert('raw_copy', rows.slice(i, i + 10_000));
       figures.push(figure(FIGURES.inserts, n, (performance.now() - started) / 1000));
@@ -319,7 +369,11 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       const floorDatabase = `${database}_floor`;
       extraDatabases.push(floorDatabase);
       await root.command(sql`CREATE DATABASE IF NOT EXISTS ${identifier(floorDatabase)}`);
-      await runMigrations(root.withDatabase(floorDatabase), { directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'), database: floorDatabase, logger: log });
+      await runMigrations(root.withDatabase(floorDatabase), {
+        directory: path.join(options.repoRoot, 'infra/clickhouse/migrations'),
+        database: floorDatabase,
+        logger: log,
+      });
       figures.push(await floorBaseline(options.clickhouseUrl, floorDatabase, rows, options.cpuProbe));
       // Dropped at once: its tables' background merges would otherwise load the next measurement.
       await root.command(sql`DROP DATABASE IF EXISTS ${identifier(floorDatabase)}`);
@@ -328,11 +382,23 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
 
     // Baseline 4: ClickHouse's Kafka engine → materialized view → MergeTree: no validation, no
     // enrichment, no dead letters, no dedup, one view instead of six.
-    if (options.kafkaEngine ?? true) figures.push(await kafkaEngineBaseline(ch, admin, options.kafkaBrokers, topics.authEvents, `bench-engine-${stamp}`, n, groups));
+    if (options.kafkaEngine ?? true)
+      figures.push(
+        await kafkaEngineBaseline(
+          ch,
+          admin,
+          options.kafkaBrokers,
+          topics.authEvents,
+          `bench-engine-${stamp}`,
+          n,
+          groups,
+        ),
+      );
     jsParseStringifyUs = parseStringifyUs(all);
   } finally {
     await root.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);
-    for (const extra of extraDatabases) await root.command(sql`DROP DATABASE IF EXISTS ${identifier(extra)}`).catch(() => undefined);
+    for (const extra of extraDatabases)
+      await root.command(sql`DROP DATABASE IF EXISTS ${identifier(extra)}`).catch(() => undefined);
     await root.close();
     await ch.close();
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
@@ -341,7 +407,8 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     await admin.disconnect();
   }
   // The floor's figure counts the rows after its first insert (see floorBaseline); the others count all n.
-  const rate = (name: string) => figures.find((f) => f.name.startsWith(name) && f.events >= (name === FIGURES.floor ? 1 : n))?.eventsPerSecond ?? 0;
+  const rate = (name: string) =>
+    figures.find((f) => f.name.startsWith(name) && f.events >= (name === FIGURES.floor ? 1 : n))?.eventsPerSecond ?? 0;
   const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 100) / 100);
   const engine = figures.find((f) => f.name === FIGURES.engine && f.events >= n);
   const engineRate = engine?.endToEndSeconds ? engine.events / engine.endToEndSeconds : 0;
@@ -380,7 +447,8 @@ function parseStringifyUs(events: readonly AuthEvent[]): number {
   let length = 0;
   for (let pass = 0; pass < 3; pass++) {
     const started = process.cpuUsage();
-    for (const message of messages) length += JSON.stringify(toRow(JSON.parse(message.toString('utf8')) as AuthEvent)).length;
+    for (const message of messages)
+      length += JSON.stringify(toRow(JSON.parse(message.toString('utf8')) as AuthEvent)).length;
     const used = process.cpuUsage(started);
     passes.push((used.user + used.system) / messages.length);
   }
@@ -396,7 +464,12 @@ function parseStringifyUs(events: readonly AuthEvent[]): number {
  * and two inserts in flight (the worker's two group members). No Kafka, no preparation, no dedup: no worker that
  * consumes and inserts these events can be faster than this on the same machine.
  */
-async function floorBaseline(clickhouseUrl: string, database: string, rows: readonly EnrichedRow[], cpuProbe: (() => EngineCpu) | undefined): Promise<BenchFigure> {
+async function floorBaseline(
+  clickhouseUrl: string,
+  database: string,
+  rows: readonly EnrichedRow[],
+  cpuProbe: (() => EngineCpu) | undefined,
+): Promise<BenchFigure> {
   const insert = createLineInserter({ url: clickhouseUrl, database });
   const lines = rows.map((row) => encodeRow(row).bytes);
   // The worker's default batch; a small run (`--quick`) takes ten inserts so the rate has several to span.
@@ -416,13 +489,16 @@ async function floorBaseline(clickhouseUrl: string, database: string, rows: read
   };
   await Promise.all([member(), member()]);
   const done = performance.now();
-  if (!first || rows.length <= first.rows) return figure(FIGURES.floor, 0, 0, { note: 'too few rows for more than one insert' });
+  if (!first || rows.length <= first.rows)
+    return figure(FIGURES.floor, 0, 0, { note: 'too few rows for more than one insert' });
   // CPU per event over every insert: ClickHouse's cost of taking a row, first insert included.
   return figure(FIGURES.floor, rows.length - first.rows, (done - first.at) / 1000, cpu.perEvent(rows.length));
 }
 
 /** CPU used from its creation on by this process (`bench`), the engines' servers and the machine, per event. */
-function cpuMeter(probe: (() => EngineCpu) | undefined): { perEvent(events: number): Pick<BenchFigure, 'cpuPerEventUs'> } {
+function cpuMeter(probe: (() => EngineCpu) | undefined): {
+  perEvent(events: number): Pick<BenchFigure, 'cpuPerEventUs'>;
+} {
   const before = probe?.();
   const own = process.cpuUsage();
   return {
@@ -430,7 +506,7 @@ function cpuMeter(probe: (() => EngineCpu) | undefined): { perEvent(events: numb
       if (!probe || !before) return {};
       const after = probe();
       const ownUs = process.cpuUsage(own);
-      const us = (seconds: number) => Math.round((seconds * 1e6) / events * 100) / 100;
+      const us = (seconds: number) => Math.round(((seconds * 1e6) / events) * 100) / 100;
       return {
         cpuPerEventUs: {
           bench: Math.round(((ownUs.user + ownUs.system) / events) * 100) / 100,
@@ -453,14 +529,28 @@ function cpuMeter(probe: (() => EngineCpu) | undefined): { perEvent(events: numb
  * each message is read whole as one TabSeparated `String` (`'\n'` as the row delimiter) and the
  * view extracts the fields with `visitParamExtract*`.
  */
-async function kafkaEngineBaseline(ch: ClickHouse, admin: ReturnType<ReturnType<typeof createKafka>['admin']>, brokers: string[], topic: string, groupId: string, n: number, groups: string[]): Promise<BenchFigure> {
+async function kafkaEngineBaseline(
+  ch: ClickHouse,
+  admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
+  brokers: string[],
+  topic: string,
+  groupId: string,
+  n: number,
+  groups: string[],
+): Promise<BenchFigure> {
   groups.push(groupId);
   try {
     const starts = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({ groupId, topic, partitions: starts.map((p) => ({ partition: p.partition, offset: p.low })) });
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: starts.map((p) => ({ partition: p.partition, offset: p.low })),
+    });
     await ch.command(`CREATE TABLE kafka_target (event_id String, ts DateTime('UTC'), tenant_id String, key_id String, outcome String, status UInt16, latency_ms Float64, ip String, route String)
       ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (tenant_id, key_id, ts, event_id)`);
-    await ch.command(`CREATE TABLE kafka_source (line String) ENGINE = Kafka('${brokers.join(',')}', '${topic}', '${groupId}', 'TabSeparated', '\\n')`);
+    await ch.command(
+      `CREATE TABLE kafka_source (line String) ENGINE = Kafka('${brokers.join(',')}', '${topic}', '${groupId}', 'TabSeparated', '\\n')`,
+    );
     const started = performance.now();
     await ch.command(`CREATE MATERIALIZED VIEW kafka_mv TO kafka_target AS
       SELECT visitParamExtractString(line, 'event_id') AS event_id, parseDateTimeBestEffort(visitParamExtractString(line, 'ts')) AS ts,
@@ -472,10 +562,19 @@ async function kafkaEngineBaseline(ch: ClickHouse, admin: ReturnType<ReturnType<
     const endToEnd = (seen.last - started) / 1000;
     return figure(FIGURES.engine, seen.count, endToEnd, {
       endToEndSeconds: round(endToEnd),
-      note: seen.count < n ? `only ${seen.count} of ${n} within 120 s` : 'rate from the view’s creation (the engine writes whole blocks, so first-to-last is not meaningful)',
+      note:
+        seen.count < n
+          ? `only ${seen.count} of ${n} within 120 s`
+          : 'rate from the view’s creation (the engine writes whole blocks, so first-to-last is not meaningful)',
     });
   } catch (error) {
-    return { name: FIGURES.engine, events: 0, seconds: 0, eventsPerSecond: 0, note: `failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}` };
+    return {
+      name: FIGURES.engine,
+      events: 0,
+      seconds: 0,
+      eventsPerSecond: 0,
+      note: `failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`,
+    };
   } finally {
     await ch.command('DROP TABLE IF EXISTS kafka_mv').catch(() => undefined);
     await ch.command('DROP TABLE IF EXISTS kafka_source').catch(() => undefined);

@@ -74,7 +74,9 @@ describe('generateKey and parseKey', () => {
     fc.assert(
       fc.property(keyArb, fc.nat(), fc.oneof(anyChar, fc.constant('🔑')), fc.boolean(), ({ key }, at, char, insert) => {
         const index = bodyStart(key) + (at % (KEY_RANDOM_LENGTH + KEY_CHECKSUM_LENGTH));
-        const mutated = insert ? key.slice(0, index) + char + key.slice(index) : key.slice(0, index) + key.slice(index + 1);
+        const mutated = insert
+          ? key.slice(0, index) + char + key.slice(index)
+          : key.slice(0, index) + key.slice(index + 1);
         expect(parseKey(mutated)).toEqual({ ok: false, reason: 'bad_length' });
       }),
     );
@@ -89,7 +91,18 @@ describe('generateKey and parseKey', () => {
   });
 
   it('rejects wrong prefixes as bad_prefix before looking at the body', () => {
-    const wrong = fc.constantFrom('', 'pk_', 'sk_test_', 'rk_live_', 'SK_LIVE_', 'sk-live-', 'sklive_', 'pk_prod_', ' sk_live_', 'key_');
+    const wrong = fc.constantFrom(
+      '',
+      'pk_',
+      'sk_test_',
+      'rk_live_',
+      'SK_LIVE_',
+      'sk-live-',
+      'sklive_',
+      'pk_prod_',
+      ' sk_live_',
+      'key_',
+    );
     fc.assert(
       fc.property(keyArb, wrong, ({ key }, prefix) => {
         expect(parseKey(prefix + key.slice(bodyStart(key)))).toEqual({ ok: false, reason: 'bad_prefix' });

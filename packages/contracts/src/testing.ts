@@ -15,7 +15,11 @@ import { toEventTime } from './time.js';
 
 const nonEmpty = fc.string({ minLength: 1, maxLength: 24 });
 const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> => fc.option(arb, { nil: null });
-const instant = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true });
+const instant = fc.date({
+  min: new Date('2000-01-01T00:00:00Z'),
+  max: new Date('2099-12-31T23:59:59Z'),
+  noInvalidDate: true,
+});
 
 /** Valid event times. */
 export const eventTimeArb: fc.Arbitrary<string> = instant.map(toEventTime);

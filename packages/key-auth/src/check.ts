@@ -6,7 +6,14 @@ import { ipAllowed, originAllowed } from './access.js';
 export type Refusal = Exclude<Outcome, 'allowed'>;
 
 /** What a known key can be refused for, by {@link keyRefusal}. */
-export type KeyRefusal = 'revoked_key' | 'expired_key' | 'inactive_key' | 'environment_mismatch' | 'ip_not_allowed' | 'origin_not_allowed' | 'insufficient_scope';
+export type KeyRefusal =
+  | 'revoked_key'
+  | 'expired_key'
+  | 'inactive_key'
+  | 'environment_mismatch'
+  | 'ip_not_allowed'
+  | 'origin_not_allowed'
+  | 'insufficient_scope';
 
 /** The HTTP status of each refusal, the same on the gateways and on Keywatch's own APIs. */
 export const REFUSAL_STATUS = {
@@ -47,10 +54,13 @@ export function keyRefusal(key: KeyRecord, requirements: KeyRequirements): KeyRe
   if (state === 'revoked') return 'revoked_key';
   if (state === 'expired') return 'expired_key';
   if (state === 'deactivated' || state === 'suspended') return 'inactive_key';
-  if (requirements.environment !== undefined && key.environment !== requirements.environment) return 'environment_mismatch';
+  if (requirements.environment !== undefined && key.environment !== requirements.environment)
+    return 'environment_mismatch';
   if (requirements.ip !== undefined && !ipAllowed(requirements.ip, key.allowed_ips)) return 'ip_not_allowed';
-  if (requirements.origin !== undefined && !originAllowed(requirements.origin, key.allowed_origins)) return 'origin_not_allowed';
+  if (requirements.origin !== undefined && !originAllowed(requirements.origin, key.allowed_origins))
+    return 'origin_not_allowed';
   const scope = requirements.scope;
-  if (scope !== null && ((requirements.secretOnly === true && key.type !== 'secret') || !key.scopes.includes(scope))) return 'insufficient_scope';
+  if (scope !== null && ((requirements.secretOnly === true && key.type !== 'secret') || !key.scopes.includes(scope)))
+    return 'insufficient_scope';
   return null;
 }

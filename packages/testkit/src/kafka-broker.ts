@@ -32,29 +32,46 @@ export async function startPrivateKafka(options: { heapMb?: number } = {}): Prom
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir);
   const properties = path.join(dir, 'server.properties');
-  writeFileSync(properties, [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${dataDir}`,
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=3',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'group.initial.rebalance.delay.ms=0',
-    'num.partitions=3',
-    'auto.create.topics.enable=false',
-    '',
-  ].join('\n'));
-  const jvm = ['-Xms128m', `-Xmx${options.heapMb ?? 384}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/local/kafka/log4j2.properties')}`, '-cp', `${KAFKA_LIBS}/*`];
-  const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', properties], { encoding: 'utf8' });
-  if (format.status !== 0) throw new Error(`formatting the private Kafka data dir failed: ${format.stderr || format.stdout}`);
+  writeFileSync(
+    properties,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${dataDir}`,
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=3',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      'num.partitions=3',
+      'auto.create.topics.enable=false',
+      '',
+    ].join('\n'),
+  );
+  const jvm = [
+    '-Xms128m',
+    `-Xmx${options.heapMb ?? 384}m`,
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${path.join(repoRoot, 'infra/local/kafka/log4j2.properties')}`,
+    '-cp',
+    `${KAFKA_LIBS}/*`,
+  ];
+  const format = spawnSync(
+    'java',
+    [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', properties],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0)
+    throw new Error(`formatting the private Kafka data dir failed: ${format.stderr || format.stdout}`);
   const logFile = path.join(dir, 'kafka.log');
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

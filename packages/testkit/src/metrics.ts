@@ -8,7 +8,8 @@ export function sumOf(text: string, name: string, labels: Record<string, string>
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([label, value]) => line.includes(`${label}="${value}"`))) total += Number(line.split(' ').pop());
+    if (Object.entries(labels).every(([label, value]) => line.includes(`${label}="${value}"`)))
+      total += Number(line.split(' ').pop());
   }
   return total;
 }
@@ -29,6 +30,10 @@ export async function scrape(metricsUrl: string): Promise<string> {
 }
 
 /** Sum of every sample of `name` whose labels include all of `labels` (e.g. `{ result: 'invalid' }`), from a fresh scrape. */
-export async function metricSum(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricSum(
+  metricsUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   return sumOf(await scrape(metricsUrl), name, labels);
 }

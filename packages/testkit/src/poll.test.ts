@@ -3,9 +3,21 @@ import { poll, pollUntil } from './poll.js';
 
 test('poll returns the first value that is done, or the last one read when the time is up', async () => {
   let n = 0;
-  expect(await poll(async () => ++n, (v) => v >= 3, 1_000, 1)).toBe(3);
+  expect(
+    await poll(
+      async () => ++n,
+      (v) => v >= 3,
+      1_000,
+      1,
+    ),
+  ).toBe(3);
   let m = 0;
-  const last = await poll(async () => ++m, () => false, 30, 5);
+  const last = await poll(
+    async () => ++m,
+    () => false,
+    30,
+    5,
+  );
   expect(last).toBe(m);
   expect(m).toBeGreaterThan(1);
 });

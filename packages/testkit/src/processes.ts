@@ -36,14 +36,22 @@ export type ServiceName = 'ingest-worker' | 'detector-worker' | 'gateway' | 'key
  * Starts `services/<service>/src/main.ts` with its declared node flags and `env`, plus PATH and
  * HOME of `environment` (default this process's) and LOG_LEVEL=warn unless `env` sets it.
  */
-export function startService(service: ServiceName, env: Record<string, string>, environment: NodeJS.ProcessEnv = process.env): ServiceProcess {
+export function startService(
+  service: ServiceName,
+  env: Record<string, string>,
+  environment: NodeJS.ProcessEnv = process.env,
+): ServiceProcess {
   const loader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
   const dir = path.join(repoRoot, 'services', service);
-  const child = spawn(process.execPath, [...declaredNodeFlags(dir), '--import', loader, path.join(dir, 'src/main.ts')], {
-    cwd: repoRoot,
-    env: { PATH: environment.PATH ?? '', HOME: environment.HOME ?? os.homedir(), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...declaredNodeFlags(dir), '--import', loader, path.join(dir, 'src/main.ts')],
+    {
+      cwd: repoRoot,
+      env: { PATH: environment.PATH ?? '', HOME: environment.HOME ?? os.homedir(), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid === undefined) throw new Error(`could not start ${service}`);
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
@@ -52,7 +60,9 @@ export function startService(service: ServiceName, env: Record<string, string>, 
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     name: service,
@@ -86,7 +96,10 @@ export function rssMb(pid: number): number {
 
 /** Messages of `topic` not yet committed by `groupId` (a partition never committed counts from its low watermark). */
 export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   let lag = 0;
   for (const p of ends) {

@@ -44,13 +44,32 @@ export interface PrivateRedis {
  * an ENOENT error when there is no `redis-server` on the PATH.
  */
 export async function startPrivateRedis(options: { durable?: boolean } = {}): Promise<PrivateRedis> {
-  const persistence = (options.durable ?? true) ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const persistence =
+    (options.durable ?? true) ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kw-redis-'));
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const start = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        ...persistence,
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+      ],
+      { stdio: 'ignore' },
+    );
     let failed: Error | undefined;
     proc.once('error', (error) => (failed = error));
     child = proc;

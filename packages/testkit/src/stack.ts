@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { createClickHouse, runMigrations, type ClickHouse } from '@keywatch/clickhouse';
 import { authEventMessage, newEventId, type AuthEvent } from '@keywatch/contracts';
-import { createKafka, createProducer, loadTopicDefinitions, provisionTopics, type EventProducer } from '@keywatch/kafka';
+import {
+  createKafka,
+  createProducer,
+  loadTopicDefinitions,
+  provisionTopics,
+  type EventProducer,
+} from '@keywatch/kafka';
 import { createRedis } from '@keywatch/redis';
 import type { Logger } from '@keywatch/logger';
 
@@ -24,17 +30,23 @@ export interface StackTarget {
 /** Applies the ClickHouse migrations to the target database and returns a client bound to it. */
 export async function prepareClickHouse(target: StackTarget): Promise<ClickHouse> {
   const ch = createClickHouse({ url: target.clickhouseUrl, database: target.database, logger: target.logger });
-  await runMigrations(ch, { directory: path.join(target.repoRoot, 'infra/clickhouse/migrations'), database: target.database, logger: target.logger });
+  await runMigrations(ch, {
+    directory: path.join(target.repoRoot, 'infra/clickhouse/migrations'),
+    database: target.database,
+    logger: target.logger,
+  });
   return ch;
 }
 
 /** Produces events keyed as gateways key them, in chunks, in the given order. */
-export async function produceEvents(producer: EventProducer, topic: string, events: readonly AuthEvent[], chunk = 500): Promise<void> {
+export async function produceEvents(
+  producer: EventProducer,
+  topic: string,
+  events: readonly AuthEvent[],
+  chunk = 500,
+): Promise<void> {
   for (let i = 0; i < events.length; i += chunk) {
-    await producer.send(
-      topic,
-      events.slice(i, i + chunk).map(authEventMessage),
-    );
+    await producer.send(topic, events.slice(i, i + chunk).map(authEventMessage));
   }
 }
 
@@ -53,13 +65,19 @@ export interface Engines {
  * A throwaway target on real engines: topics under a unique prefix (from `infra/kafka/topics.json`,
  * at most `partitions` each), a fresh ClickHouse database and Redis prefix; `dispose` removes them.
  */
-export async function ephemeralTarget(engines: Engines, partitions = 12): Promise<{ target: StackTarget; dispose(): Promise<void> }> {
+export async function ephemeralTarget(
+  engines: Engines,
+  partitions = 12,
+): Promise<{ target: StackTarget; dispose(): Promise<void> }> {
   const id = newEventId().replace(/-/g, '').slice(-10);
   const topicPrefix = `kwdetect-${id}.`;
   const kafka = createKafka({ brokers: engines.brokers, clientId: `detector-run-${id}`, logger: engines.logger });
   const admin = kafka.admin();
   await admin.connect();
-  const definitions = loadTopicDefinitions(path.join(engines.repoRoot, 'infra/kafka/topics.json')).map((d) => ({ ...d, partitions: Math.min(d.partitions, partitions) }));
+  const definitions = loadTopicDefinitions(path.join(engines.repoRoot, 'infra/kafka/topics.json')).map((d) => ({
+    ...d,
+    partitions: Math.min(d.partitions, partitions),
+  }));
   await provisionTopics(admin, definitions, { prefix: topicPrefix });
   const target: StackTarget = {
     brokers: engines.brokers,
@@ -95,7 +113,11 @@ export async function ephemeralTarget(engines: Engines, partitions = 12): Promis
 
 /** Reads a topic from the start into `sink` until `close()`; each message with its arrival time. */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect on the topic
-export async function tail<T>(target: StackTarget, topic: string, sink: (value: T, receivedAt: number) => void): Promise<{ close(): Promise<void> }> {
+export async function tail<T>(
+  target: StackTarget,
+  topic: string,
+  sink: (value: T, receivedAt: number) => void,
+): Promise<{ close(): Promise<void> }> {
   const consumer = target.kafka.consumer({ groupId: `detector-tail-${newEventId()}`, maxWaitTimeInMs: 50 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

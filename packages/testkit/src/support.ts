@@ -5,7 +5,15 @@ export { freePort } from './free-port.js';
 export { poll, pollUntil } from './poll.js';
 export { collectMessages, type Collected } from './collect.js';
 export { scrape, sumOf, metricSum } from './metrics.js';
-export { createProducer, ephemeralTarget, prepareClickHouse, produceEvents, tail, type Engines, type StackTarget } from './stack.js';
+export {
+  createProducer,
+  ephemeralTarget,
+  prepareClickHouse,
+  produceEvents,
+  tail,
+  type Engines,
+  type StackTarget,
+} from './stack.js';
 export { groupLag, rssMb, startService, type Admin, type ServiceName, type ServiceProcess } from './processes.js';
 export { startPrivateKafka, KAFKA_LIBS, type PrivateKafka } from './kafka-broker.js';
 export { startPrivateRedis, type PrivateRedis } from './redis-server.js';

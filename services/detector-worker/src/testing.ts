@@ -1,5 +1,12 @@
 import { parseConfig } from '@keywatch/config';
-import { exampleAuthEvent, newEventId, toEventTime, type Alert, type AuthEvent, type RevocationTrigger } from '@keywatch/contracts';
+import {
+  exampleAuthEvent,
+  newEventId,
+  toEventTime,
+  type Alert,
+  type AuthEvent,
+  type RevocationTrigger,
+} from '@keywatch/contracts';
 import { prepareClickHouse, scrape, sumOf, type StackTarget } from '@keywatch/testkit/support';
 import { detectorConfig } from './config.js';
 import { createEngine } from './engine.js';
@@ -38,12 +45,20 @@ export const fingerprint = (n: number) => n.toString(16).padStart(16, '0');
 /** The engine over an in-memory store; `feed` runs batches as the handler would and keeps what was published. */
 export function memoryDetector(options: { settings?: ParamsOverride; latenessMs?: number } = {}) {
   const store = new MemoryStore();
-  const engine = createEngine({ store, params: createParamsResolver(options.settings ?? {}), geo: createGeoLookup(), latenessMs: options.latenessMs ?? 60_000 });
+  const engine = createEngine({
+    store,
+    params: createParamsResolver(options.settings ?? {}),
+    geo: createGeoLookup(),
+    latenessMs: options.latenessMs ?? 60_000,
+  });
   const published: Alert[] = [];
   const triggers: RevocationTrigger[] = [];
   const latest = new Map<string, { alert: Alert; count: number }>();
   let late = 0;
-  async function feed(events: readonly AuthEvent[], { batchSize = 100 }: { partition?: string; batchSize?: number } = {}) {
+  async function feed(
+    events: readonly AuthEvent[],
+    { batchSize = 100 }: { partition?: string; batchSize?: number } = {},
+  ) {
     for (let i = 0; i < events.length; i += batchSize) {
       const outcome = await engine.processBatch(events.slice(i, i + batchSize));
       published.push(...outcome.publish);
@@ -95,7 +110,6 @@ export async function startWorkerOn(target: StackTarget, env: Record<string, str
   const config = parseConfig(detectorConfig, { ...workerEnvironment(target), ...env });
   return startDetectorWorker(config, target.logger);
 }
-
 
 /** Sum of `keywatch_detector_events_total` (every result) as the worker's `/metrics` reports it. */
 export async function eventsSeen(worker: Pick<DetectorWorker, 'metricsUrl'>): Promise<number> {

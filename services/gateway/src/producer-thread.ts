@@ -44,7 +44,10 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
   let closing: Promise<void> | undefined;
 
   const start = (): Worker => {
-    const thread = new Worker(new URL('./producer-worker.ts', import.meta.url), { workerData: data, execArgv: workerExecArgv() });
+    const thread = new Worker(new URL('./producer-worker.ts', import.meta.url), {
+      workerData: data,
+      execArgv: workerExecArgv(),
+    });
     thread.on('message', (reply: ProducerReply) => {
       const waiter = pending.get(reply.id);
       if (!waiter) return;
@@ -58,12 +61,23 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
       // Whatever it still had is unacknowledged: the emitter puts those batches back.
       for (const [id, waiter] of pending) {
         pending.delete(id);
-        waiter.reject(new ProducerThreadError({ name: 'ProducerThreadExited', message: `the producer thread exited (${code})`, retriable: true }));
+        waiter.reject(
+          new ProducerThreadError({
+            name: 'ProducerThreadExited',
+            message: `the producer thread exited (${code})`,
+            retriable: true,
+          }),
+        );
       }
     });
     return thread;
   };
-  const call = (request: { type: 'send'; topic: string; messages: OutgoingMessage[] } | { type: 'send-events'; topic: string; events: AuthEvent[] } | { type: 'close' }): Promise<void> =>
+  const call = (
+    request:
+      | { type: 'send'; topic: string; messages: OutgoingMessage[] }
+      | { type: 'send-events'; topic: string; events: AuthEvent[] }
+      | { type: 'close' },
+  ): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const id = (nextId += 1);
       pending.set(id, { resolve, reject });
@@ -73,7 +87,13 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
       } catch (error) {
         // Not cloneable (a bug in an event): no retry can cure it.
         pending.delete(id);
-        reject(new ProducerThreadError({ name: 'DataCloneError', message: error instanceof Error ? error.message : String(error), retriable: false }));
+        reject(
+          new ProducerThreadError({
+            name: 'DataCloneError',
+            message: error instanceof Error ? error.message : String(error),
+            retriable: false,
+          }),
+        );
       }
     });
   worker = start();
@@ -81,12 +101,18 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
   return {
     send(topic, messages) {
       if (messages.length === 0) return Promise.resolve();
-      if (closing) return Promise.reject(new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }));
+      if (closing)
+        return Promise.reject(
+          new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }),
+        );
       return call({ type: 'send', topic, messages });
     },
     sendEvents(topic, events) {
       if (events.length === 0) return Promise.resolve();
-      if (closing) return Promise.reject(new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }));
+      if (closing)
+        return Promise.reject(
+          new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }),
+        );
       return call({ type: 'send-events', topic, events });
     },
     close() {
@@ -96,7 +122,9 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
         // The thread disconnects its producer, then ends; 10 s at most.
         const timer = setTimeout(() => void thread.terminate(), 10_000);
         try {
-          await call({ type: 'close' }).catch((error: unknown) => logger.warn({ err: error }, 'auth event producer did not close cleanly'));
+          await call({ type: 'close' }).catch((error: unknown) =>
+            logger.warn({ err: error }, 'auth event producer did not close cleanly'),
+          );
         } finally {
           clearTimeout(timer);
           await thread.terminate();

@@ -12,7 +12,10 @@ export const TEST_FINGERPRINT_SECRET = 'test-fingerprint-secret-0123456789';
  * A gateway on a free port over the test's topics and Redis prefix (the same ones as
  * `startTestKeyService`), with its lifecycle consumer joined before it resolves.
  */
-export async function startTestGateway(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}): Promise<Gateway> {
+export async function startTestGateway(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+): Promise<Gateway> {
   const config = parseConfig(gatewayConfig, {
     KAFKA_BROKERS: fixtures.kafka.brokers.join(','),
     REDIS_URL: fixtures.redis.url,
@@ -36,7 +39,10 @@ export async function startTestGateway(fixtures: { kafka: KafkaFixture; redis: R
 async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

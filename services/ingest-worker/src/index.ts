@@ -1,4 +1,13 @@
-export { createIngestHandler, prepareMessages, sourceAt, type ConsumedMessage, type IngestDependencies, type MessagesAt, type PrepareOptions, type Prepared } from './ingest.js';
+export {
+  createIngestHandler,
+  prepareMessages,
+  sourceAt,
+  type ConsumedMessage,
+  type IngestDependencies,
+  type MessagesAt,
+  type PrepareOptions,
+  type Prepared,
+} from './ingest.js';
 export { encodeRow, toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
 export { ingestConfig } from './config.js';
 export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';

@@ -30,7 +30,11 @@ export interface IngestWorkerOverrides {
 }
 
 /** Builds the worker from its parsed config and starts consuming. */
-export async function startIngestWorker(config: z.output<typeof ingestConfig>, logger: Logger, overrides: IngestWorkerOverrides = {}): Promise<IngestWorker> {
+export async function startIngestWorker(
+  config: z.output<typeof ingestConfig>,
+  logger: Logger,
+  overrides: IngestWorkerOverrides = {},
+): Promise<IngestWorker> {
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const metrics = createIngestMetrics();
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-ingest-worker', logger });
@@ -43,7 +47,13 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
   });
   // The hot path's own requests (see http-insert.ts); the client above serves the retention job.
   // 15 s bounds how long a rebalance waits for an insert in flight (see consumer.ts).
-  const http = { url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, requestTimeoutMs: 15_000 };
+  const http = {
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    requestTimeoutMs: 15_000,
+  };
   const enricher = createEnricher(geoipLite, config.INGEST_GEO_CACHE_SIZE);
   const batcher = createBatcher({
     store: createDedupStore({ insertLines: createLineInserter(http), lookupIds: createIdLookup(http) }),
@@ -97,7 +107,9 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     dayDays: config.INGEST_RETENTION_DAY_DAYS,
   };
   const runRetention = () =>
-    applyRetention(clickhouse, policy, logger).catch((error: unknown) => logger.warn({ err: error }, 'retention run failed; next run retries'));
+    applyRetention(clickhouse, policy, logger).catch((error: unknown) =>
+      logger.warn({ err: error }, 'retention run failed; next run retries'),
+    );
   if (config.INGEST_RETENTION_INTERVAL > 0) {
     retentionTimer = setInterval(() => void runRetention(), config.INGEST_RETENTION_INTERVAL);
     retentionTimer.unref();
@@ -126,6 +138,9 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     { name: 'metrics', close: () => server?.close() },
   ];
   await consumer.start();
-  logger.info({ topic: topics.authEvents, group: config.INGEST_GROUP_ID, metrics: server?.url }, 'ingest worker consuming');
+  logger.info(
+    { topic: topics.authEvents, group: config.INGEST_GROUP_ID, metrics: server?.url },
+    'ingest worker consuming',
+  );
   return { name: 'ingest-worker', parts, metrics, metricsUrl: server?.url, close: () => closeAll(parts, logger) };
 }

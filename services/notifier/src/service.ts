@@ -6,7 +6,14 @@ import type { Logger } from '@keywatch/logger';
 import { serveMetrics } from '@keywatch/metrics';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
-import { createDeliveryLog, createSecretBox, createWebhookStore, DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue } from '@keywatch/webhooks';
+import {
+  createDeliveryLog,
+  createSecretBox,
+  createWebhookStore,
+  DELIVERY_QUEUE,
+  type DeliveryJobData,
+  type DeliveryQueue,
+} from '@keywatch/webhooks';
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { NotifierConfig } from './config.js';
@@ -30,15 +37,29 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const parts: Closeable[] = [];
   // Registered as created, in shutdown order, so a failed start closes what exists.
-  const register = (name: string, close: () => unknown) => parts.unshift({ name, close: async () => { await close(); } });
+  const register = (name: string, close: () => unknown) =>
+    parts.unshift({
+      name,
+      close: async () => {
+        await close();
+      },
+    });
   try {
-    const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.NOTIFIER_REDIS_PREFIX, connectionName: 'notifier', commandTimeoutMs: 5000 });
+    const redis = createRedis({
+      url: config.REDIS_URL,
+      keyPrefix: config.NOTIFIER_REDIS_PREFIX,
+      connectionName: 'notifier',
+      commandTimeoutMs: 5000,
+    });
     // BullMQ: its own prefix (no ioredis keyPrefix), and workers need maxRetriesPerRequest null.
     const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'notifier-bullmq' });
     register('redis', () => Promise.allSettled([redis.quit(), bull.quit()]));
     const webhooks = createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) });
     const deliveries = createDeliveryLog({ redis });
-    const queue: DeliveryQueue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: bull, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX });
+    const queue: DeliveryQueue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+      connection: bull,
+      prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX,
+    });
     queue.on('error', (error) => log.warn({ err: error }, 'queue error'));
     register('queue', () => queue.close());
     const metrics = createNotifierMetrics({
@@ -89,9 +110,23 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
     });
     register('consumer', () => consumer.close());
     await consumer.start();
-    log.info({ topic: topics.securityAlerts, group: config.NOTIFIER_GROUP_ID, metrics: server.url, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX }, 'notifier consuming and delivering');
+    log.info(
+      {
+        topic: topics.securityAlerts,
+        group: config.NOTIFIER_GROUP_ID,
+        metrics: server.url,
+        prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX,
+      },
+      'notifier consuming and delivering',
+    );
     let closing: Promise<void> | undefined;
-    return { name: 'notifier', parts, queue, metricsUrl: server.url, close: () => (closing ??= closeAll(parts, logger)) };
+    return {
+      name: 'notifier',
+      parts,
+      queue,
+      metricsUrl: server.url,
+      close: () => (closing ??= closeAll(parts, logger)),
+    };
   } catch (error) {
     await closeAll(parts, logger).catch(() => undefined);
     throw error;

@@ -13,7 +13,13 @@ import { sendDemoTraffic, startSystem, type Fixtures } from '@keywatch/e2e/syste
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 
 /** Screenshots of every page of a running console, signed in with `key`, into `outDir`. */
-export async function takeScreenshots(options: { consoleUrl: string; key: string; outDir: string; keyId?: string; log?: (line: string) => void }): Promise<string[]> {
+export async function takeScreenshots(options: {
+  consoleUrl: string;
+  key: string;
+  outDir: string;
+  keyId?: string;
+  log?: (line: string) => void;
+}): Promise<string[]> {
   const log = options.log ?? (() => undefined);
   await mkdir(options.outDir, { recursive: true });
   const browser = await launchChromium();
@@ -38,7 +44,8 @@ export async function takeScreenshots(options: { consoleUrl: string; key: string
     await page.locator('.recharts-bar-rectangle').first().waitFor({ timeout: 30_000 });
     await shot(page, 'overview');
 
-    const keyId = options.keyId ?? (await volume.getByRole('row').nth(1).getByRole('link').locator('code').textContent()) ?? '';
+    const keyId =
+      options.keyId ?? (await volume.getByRole('row').nth(1).getByRole('link').locator('code').textContent()) ?? '';
     await page.goto(`${options.consoleUrl}/#/keys/${encodeURIComponent(keyId)}`);
     await page.getByRole('table', { name: /Requests by country/ }).waitFor({ timeout: 30_000 });
     await page.locator('li.alert').first().waitFor({ timeout: 30_000 });
@@ -88,7 +95,10 @@ async function ephemeralFixtures(logger: Logger): Promise<{ fixtures: Fixtures; 
   const admin = kafka.admin();
   await admin.connect();
   const provision = async (options: { maxPartitions?: number } = {}) => {
-    const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({ ...d, partitions: Math.min(d.partitions, options.maxPartitions ?? 3) }));
+    const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({
+      ...d,
+      partitions: Math.min(d.partitions, options.maxPartitions ?? 3),
+    }));
     await provisionTopics(admin, definitions, { prefix });
   };
   const clickhouse = async (statement: string) => {
@@ -128,9 +138,13 @@ async function ephemeralFixtures(logger: Logger): Promise<{ fixtures: Fixtures; 
  * script runs the whole system itself on the local engines (throwaway topics, database and Redis
  * prefix), sends the demo traffic through Kafka, ingest and the detector, and screenshots that.
  */
-export async function runScreenshots(env: NodeJS.ProcessEnv, outDir = path.join(repoRoot, 'docs/console')): Promise<string[]> {
+export async function runScreenshots(
+  env: NodeJS.ProcessEnv,
+  outDir = path.join(repoRoot, 'docs/console'),
+): Promise<string[]> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  if (env.CONSOLE_URL && env.KEYWATCH_CONSOLE_KEY) return takeScreenshots({ consoleUrl: env.CONSOLE_URL, key: env.KEYWATCH_CONSOLE_KEY, outDir, log });
+  if (env.CONSOLE_URL && env.KEYWATCH_CONSOLE_KEY)
+    return takeScreenshots({ consoleUrl: env.CONSOLE_URL, key: env.KEYWATCH_CONSOLE_KEY, outDir, log });
   const logger = createLogger({ name: 'console-screenshots', level: 'warn' });
   const { fixtures, dispose } = await ephemeralFixtures(logger);
   try {
@@ -139,7 +153,13 @@ export async function runScreenshots(env: NodeJS.ProcessEnv, outDir = path.join(
     try {
       log('sending the demo traffic through the pipeline…');
       await sendDemoTraffic(system, 180_000);
-      return await takeScreenshots({ consoleUrl: system.consoleUrl, key: system.keys.admin.secret, keyId: system.keys.checkout.id, outDir, log });
+      return await takeScreenshots({
+        consoleUrl: system.consoleUrl,
+        key: system.keys.admin.secret,
+        keyId: system.keys.checkout.id,
+        outDir,
+        log,
+      });
     } finally {
       await system.close();
     }
