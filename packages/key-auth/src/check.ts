@@ -1,4 +1,4 @@
-import type { KeyEnvironment, Outcome, Scope } from '@keywatch/contracts';
+import { OUTCOME_STATUS, type KeyEnvironment, type Outcome, type Scope } from '@keywatch/contracts';
 import { effectiveState, type KeyRecord } from '@keywatch/keystore';
 import { ipAllowed, originAllowed } from './access.js';
 
@@ -16,19 +16,7 @@ export type KeyRefusal =
   | 'insufficient_scope';
 
 /** The HTTP status of each refusal, the same on the gateways and on Keywatch's own APIs. */
-export const REFUSAL_STATUS = {
-  missing_key: 401,
-  malformed_key: 401,
-  unknown_key: 401,
-  revoked_key: 401,
-  expired_key: 401,
-  inactive_key: 401,
-  environment_mismatch: 403,
-  insufficient_scope: 403,
-  ip_not_allowed: 403,
-  origin_not_allowed: 403,
-  rate_limited: 429,
-} as const satisfies Readonly<Record<Refusal, 401 | 403 | 429>>;
+export const REFUSAL_STATUS: { readonly [R in Refusal]: (typeof OUTCOME_STATUS)[R] } = OUTCOME_STATUS;
 
 /** What a request asks of a key; a field left out is not checked. */
 export interface KeyRequirements {
