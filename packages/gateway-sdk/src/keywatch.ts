@@ -5,7 +5,14 @@ import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders } from '@keywatch/ratelimit';
 import { presentedCredential } from '@keywatch/key-auth';
 import { createRouteTable, type RedisFailurePolicy, type RouteRule, type RouteTable } from './routes.js';
-import { createVerifier, unverifiable, type Verification, type Verifier, type VerifierOptions } from './verifier.js';
+import {
+  createVerifier,
+  pendingVerification,
+  unverifiable,
+  type Verification,
+  type Verifier,
+  type VerifierOptions,
+} from './verifier.js';
 
 /** Options of {@link createKeywatch}: the verifier's, plus what the HTTP layer needs. */
 export interface KeywatchOptions extends VerifierOptions {
@@ -123,18 +130,7 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
       } catch (error) {
         // verify handles Redis itself; this is a bug or a corrupt record. Fail closed.
         log.error({ err: error, request_id: request.requestId }, 'verification failed unexpectedly');
-        const base: Verification = {
-          outcome: 'allowed',
-          status: null,
-          message: 'ok',
-          key: null,
-          kind: null,
-          fingerprint: null,
-          rateLimit: null,
-          degraded: null,
-          retryAfterSeconds: null,
-          cache: null,
-        };
+        const base = pendingVerification();
         verification = unverifiable(base, 'verification_failed');
       }
       const headers: Record<string, string> = verification.rateLimit

@@ -183,6 +183,22 @@ function refuse(base: Verification, outcome: Refusal): Verification {
  * `Retry-After` of at least a second (the breaker's remaining open time when longer) and no
  * rate-limit state. Exported for the middlewares' last-resort error path.
  */
+/** A verification before any check: the starting point every outcome is built from. */
+export function pendingVerification(): Verification {
+  return {
+    outcome: 'allowed',
+    status: null,
+    message: 'ok',
+    key: null,
+    kind: null,
+    fingerprint: null,
+    rateLimit: null,
+    degraded: null,
+    retryAfterSeconds: null,
+    cache: null,
+  };
+}
+
 export function unverifiable(base: Verification, reason: Degradation, retryAfterMs = 0): Verification {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return {
@@ -308,18 +324,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     breaker,
     stats: () => ({ ...counts }),
     async verify(input) {
-      const base: Verification = {
-        outcome: 'allowed',
-        status: null,
-        message: 'ok',
-        key: null,
-        kind: null,
-        fingerprint: null,
-        rateLimit: null,
-        degraded: null,
-        retryAfterSeconds: null,
-        cache: null,
-      };
+      const base = pendingVerification();
       const failOpen = input.redisFailure === 'open';
 
       if (input.credential === null) return refuse(base, 'missing_key');
