@@ -82,6 +82,30 @@ function aptInstall(packages: string[], progress: Progress): Promise<void> {
 
 // ---------------------------------------------------------------- Kafka (KRaft, jars from Maven Central)
 
+/** The server.properties of one KRaft node acting as broker and controller (the stack's and the tests' private brokers). */
+export function kraftSingleNode(o: { host: string; port: number; controllerPort: number; dataDir: string }): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${o.host}:${o.controllerPort}`,
+    `listeners=PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${o.host}:${o.port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${o.dataDir}`,
+    // One node: internal topics must not ask for three replicas (KafkaJS would see no coordinator).
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'num.partitions=3',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
 function kafkaVersion(pom: string): string {
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pom, 'utf8'))?.[1];
   if (!version) throw new Error(`no <kafka.version> in ${pom}`);
@@ -125,27 +149,7 @@ export function kafkaEngine(s: StackSettings): Engine {
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(
         properties,
-        [
-          '# Written by keywatch stack up: one KRaft node acting as broker and controller.',
-          'process.roles=broker,controller',
-          'node.id=1',
-          `controller.quorum.voters=1@${s.kafka.host}:${s.kafka.controllerPort}`,
-          `listeners=PLAINTEXT://${s.kafka.host}:${s.kafka.port},CONTROLLER://${s.kafka.host}:${s.kafka.controllerPort}`,
-          `advertised.listeners=PLAINTEXT://${s.kafka.host}:${s.kafka.port}`,
-          'controller.listener.names=CONTROLLER',
-          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-          `log.dirs=${dataDir}`,
-          // One node: internal topics must not ask for three replicas (KafkaJS would see no coordinator).
-          'offsets.topic.replication.factor=1',
-          'transaction.state.log.replication.factor=1',
-          'transaction.state.log.min.isr=1',
-          'share.coordinator.state.topic.replication.factor=1',
-          'share.coordinator.state.topic.min.isr=1',
-          'group.initial.rebalance.delay.ms=0',
-          'num.partitions=3',
-          'auto.create.topics.enable=false',
-          '',
-        ].join('\n'),
+        `# Written by keywatch stack up.\n${kraftSingleNode({ host: s.kafka.host, port: s.kafka.port, controllerPort: s.kafka.controllerPort, dataDir })}`,
       );
       const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
       const jvm = [

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { kraftSingleNode } from '@keywatch/local-stack';
 import { repoRoot } from './engines.js';
 import { freePort } from './free-port.js';
 
@@ -34,26 +35,8 @@ export async function startPrivateKafka(options: { heapMb?: number } = {}): Prom
   const properties = path.join(dir, 'server.properties');
   writeFileSync(
     properties,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      `log.dirs=${dataDir}`,
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=3',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      'num.partitions=3',
-      'auto.create.topics.enable=false',
-      '',
-    ].join('\n'),
+    // A throwaway broker: 3 offsets partitions instead of Kafka's default 50.
+    `${kraftSingleNode({ host: '127.0.0.1', port, controllerPort, dataDir })}offsets.topic.num.partitions=3\n`,
   );
   const jvm = [
     '-Xms128m',
