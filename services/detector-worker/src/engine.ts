@@ -112,12 +112,9 @@ interface Merged {
 }
 
 /**
- * The detection step of one partition's batch, in event time: drops events later than their
- * message key's watermark (the key's highest event time) minus the lateness, applies every other
- * event's plan atomically (a
- * redelivered event's writes are skipped, its reads are not), merges the signals per dedup key and
- * opens or continues their alerts. The caller makes `publish`, `triggers` and `touched` durable,
- * then records `published`, then commits.
+ * The detection step of one partition's batch, in event time: drops late events, applies every
+ * other event's plan atomically, merges signals per dedup key and opens or continues their alerts.
+ * The caller makes `publish`, `triggers` and `touched` durable, then records `published`, then commits.
  */
 export function createEngine(options: EngineOptions) {
   const latenessMs = options.latenessMs ?? 60_000;
