@@ -63,9 +63,8 @@ export class FirstSeenMemo {
     const now = this.now();
     const mark = (plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number) => {
       const id = memoId(name, field);
-      // Every event of the batch writes it until the memo knows it is written: deduplicating within
-      // the batch left it unwritten when the batch's first such event turned out late (its plan
-      // stops before any write). HSETNX again is harmless, and only the first batch pays.
+      // Every event of the batch writes it until the memo knows it is written: the first such event
+      // may be late (its plan stops before any write). HSETNX again is harmless.
       if (this.get(id, now)) return;
       plan.add({ kind: 'hsetnx', key: plan.key(name, entity), field, value: String(value), ttlS });
       pending.push({ plan, id });
