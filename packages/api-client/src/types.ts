@@ -1,28 +1,30 @@
 /**
  * Request and response bodies of Keywatch's own HTTP APIs (the key service's admin API and the
- * analytics API). Plain types with no imports, so that browser code can import them type-only;
+ * analytics API). Plain types importing only the contracts' browser-safe value sets, so that browser
+ * code can import them type-only;
  * `types.test.ts` checks them against the records and schemas the services answer from.
  */
+
+import type {
+  ALERT_ACTIONS,
+  ALERT_TYPES,
+  KEY_ENVIRONMENTS,
+  KEY_STATES,
+  KEY_TYPES,
+  SEVERITIES,
+} from '@keywatch/contracts/enums';
 
 /** The body of every error answer. */
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
-export type KeyType = 'publishable' | 'secret';
-export type KeyEnvironment = 'dev' | 'live';
-export type KeyState = 'active' | 'rotating' | 'deactivated' | 'suspended' | 'revoked' | 'expired';
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
-export type AlertType =
-  | 'failed_auth_spike'
-  | 'credential_stuffing'
-  | 'geo_new_country'
-  | 'impossible_travel'
-  | 'rate_limit_violation'
-  | 'usage_spike'
-  | 'secret_key_client_side'
-  | 'revoked_key_in_use';
-export type AlertAction = 'none' | 'suspend_requested' | 'revoke_requested';
+export type KeyType = (typeof KEY_TYPES)[number];
+export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number];
+export type KeyState = (typeof KEY_STATES)[number];
+export type Severity = (typeof SEVERITIES)[number];
+export type AlertType = (typeof ALERT_TYPES)[number];
+export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 
 export interface RateLimitPolicy {

@@ -1,26 +1,18 @@
 import { z } from 'zod';
+import { ALERT_ACTIONS, ALERT_TYPES, SEVERITIES } from './enums.js';
 import { ContractVersion, IpAddress, NonEmptyString } from './fields.js';
 import { Rfc3339, parseEventTime } from './time.js';
 
 /** What a detector found (docs/contracts.md#alert-types). */
-export const AlertType = z.enum([
-  'failed_auth_spike',
-  'credential_stuffing',
-  'geo_new_country',
-  'impossible_travel',
-  'rate_limit_violation',
-  'usage_spike',
-  'secret_key_client_side',
-  'revoked_key_in_use',
-]);
+export const AlertType = z.enum(ALERT_TYPES);
 export type AlertType = z.infer<typeof AlertType>;
 
 /** How urgent an alert is, in increasing order. */
-export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
+export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 
 /** What the detector asked the key service to do about the key. */
-export const AlertAction = z.enum(['none', 'suspend_requested', 'revoke_requested']);
+export const AlertAction = z.enum(ALERT_ACTIONS);
 export type AlertAction = z.infer<typeof AlertAction>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KEY_STATES } from './enums.js';
 import { ContractVersion, NonEmptyString } from './fields.js';
 import { EventId } from './ids.js';
 import { EventTime } from './time.js';
@@ -7,7 +8,7 @@ import { EventTime } from './time.js';
  * A key's state: `rotating` is an old key inside its grace period, `deactivated` is by a person,
  * `suspended` by an automatic trigger (reversible), `revoked` is final.
  */
-export const KeyState = z.enum(['active', 'rotating', 'deactivated', 'suspended', 'revoked', 'expired']);
+export const KeyState = z.enum(KEY_STATES);
 export type KeyState = z.infer<typeof KeyState>;
 
 /** What happened to a key. */

@@ -1,13 +1,14 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
+import { KEY_ENVIRONMENTS, KEY_TYPES } from './enums.js';
 
 /** Who may hold a key: `publishable` (client-safe, public scopes only) or `secret` (server-only). */
-export const KeyType = z.enum(['publishable', 'secret']);
+export const KeyType = z.enum(KEY_TYPES);
 export type KeyType = z.infer<typeof KeyType>;
 
 /** The environment a key works in; a key never works in the other one. */
-export const KeyEnvironment = z.enum(['dev', 'live']);
+export const KeyEnvironment = z.enum(KEY_ENVIRONMENTS);
 export type KeyEnvironment = z.infer<typeof KeyEnvironment>;
 
 /** Why {@link parseKey} refused a string, checked in this order. */

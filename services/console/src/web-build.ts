@@ -19,7 +19,8 @@ function newestMtime(entry: string): number {
 export function webBuildIsStale(webDir = WEB_DIR): boolean {
   const built = path.join(webDir, 'dist', 'index.html');
   if (!existsSync(built)) return true;
-  const sources = ['src', 'index.html', 'vite.config.ts', 'public']
+  // The contracts' value sets are bundled into the app too.
+  const sources = ['src', 'index.html', 'vite.config.ts', 'public', '../../../packages/contracts/src/enums.ts']
     .map((p) => path.join(webDir, p))
     .filter((p) => existsSync(p));
   return Math.max(...sources.map(newestMtime)) > statSync(built).mtimeMs;

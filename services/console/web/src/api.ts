@@ -1,5 +1,6 @@
 // The console's own same-origin API: the session cookie travels by itself, no key ever does.
-import type { AlertType, Severity } from '@keywatch/api-client/types';
+import type { Severity } from '@keywatch/api-client/types';
+import { ALERT_TYPES, SEVERITIES as CONTRACT_SEVERITIES } from '@keywatch/contracts/enums';
 
 export interface Capabilities {
   analytics: boolean;
@@ -29,18 +30,9 @@ export type {
   UsagePoint,
 } from '@keywatch/api-client/types';
 
-export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
-export const ALERT_TYPES: readonly AlertType[] = [
-  'failed_auth_spike',
-  'credential_stuffing',
-  'geo_new_country',
-  'impossible_travel',
-  'rate_limit_violation',
-  'usage_spike',
-  'secret_key_client_side',
-  'revoked_key_in_use',
-];
-
+/** Most urgent first, as the console lists them. */
+export const SEVERITIES: readonly Severity[] = [...CONTRACT_SEVERITIES].reverse();
+export { ALERT_TYPES };
 /** An answer other than 2xx, with the API's error code and message. */
 export class ApiError extends Error {
   constructor(
