@@ -9,7 +9,7 @@ import {
 } from '@keywatch/ratelimit';
 import { defineScript, type Redis } from '@keywatch/redis';
 // The keystore's own decoder, so a record read here is validated exactly as `getByHash` does.
-import { decodeRecord, pairsToObject } from '@keywatch/keystore';
+import { recordFoundByHash } from '@keywatch/keystore';
 
 /** What the rate limit in the combined call must know to be sure the verifier will not refuse. */
 export interface LookupAndLimitRequest {
@@ -93,20 +93,9 @@ export function createLookupAndLimit(options: LookupAndLimitOptions): LookupAndL
       );
       if (reply === null) return { record: null, limit: null };
       const [id, flat, gcra] = reply;
-      const raw = pairsToObject(flat);
-      if (Object.keys(raw).length === 0)
-        throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, {
-          key: id,
-          field: 'hash',
-        });
-      const stored = decodeRecord(raw, id);
-      if (stored.hash !== hash)
-        throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, {
-          key: id,
-          field: 'hash',
-        });
-      const policy = stored.record.rate_limit;
-      return { record: stored.record, limit: gcra && policy ? toRateLimitResult(gcra, policy.limit) : null };
+      const record = recordFoundByHash(id, flat, hash);
+      const policy = record.rate_limit;
+      return { record, limit: gcra && policy ? toRateLimitResult(gcra, policy.limit) : null };
     },
   };
 }

@@ -29,6 +29,7 @@ export {
   KeyPatchSchema,
   NewKeySchema,
   pairsToObject,
+  recordFoundByHash,
   RateLimitPolicySchema,
   TriggerPolicySchema,
   type StoredRecord,

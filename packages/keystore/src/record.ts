@@ -149,6 +149,26 @@ const StoredFields = z.object({
 });
 
 /**
+ * The record a hash-index lookup found: its id and its fields as flat HGETALL pairs.
+ * @throws KeyStoreError `corrupt_record` when the index points to a missing record or one with another hash
+ */
+export function recordFoundByHash(id: string, flat: unknown, hash: string): KeyRecord {
+  const raw = pairsToObject(flat);
+  if (Object.keys(raw).length === 0)
+    throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, {
+      key: id,
+      field: 'hash',
+    });
+  const stored = decodeRecord(raw, id);
+  if (stored.hash !== hash)
+    throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, {
+      key: id,
+      field: 'hash',
+    });
+  return stored.record;
+}
+
+/**
  * Parses a record hash as HGETALL returns it.
  * @param where - the Redis key or id it came from, for the error message
  * @throws KeyStoreError `corrupt_record` naming every bad field

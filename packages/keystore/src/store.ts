@@ -20,6 +20,7 @@ import {
   KeyPatchSchema,
   NewKeySchema,
   pairsToObject,
+  recordFoundByHash,
   SuccessorSchema,
   toMillis,
   TriggerPolicySchema,
@@ -217,20 +218,7 @@ class RedisKeyStore implements KeyStore {
     if (reply === null) return null;
     if (!Array.isArray(reply) || typeof reply[0] !== 'string')
       throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
-    const id = reply[0];
-    const raw = pairsToObject(reply[1]);
-    if (Object.keys(raw).length === 0)
-      throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, {
-        key: id,
-        field: 'hash',
-      });
-    const stored = decodeRecord(raw, id);
-    if (stored.hash !== hash)
-      throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, {
-        key: id,
-        field: 'hash',
-      });
-    return stored.record;
+    return recordFoundByHash(reply[0], reply[1], hash);
   }
 
   async list(tenantId: string, filter: ListFilter = {}): Promise<KeyRecord[]> {
