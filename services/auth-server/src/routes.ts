@@ -135,8 +135,9 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
     reply.header('x-request-id', request.id);
     // nginx's auth_request takes only 2xx, 401 and 403: other refusals travel in X-Keywatch-Status.
     const refuse = (status: number, body: ErrorBody, extra: Record<string, string> = {}): FastifyReply => {
-      reply.headers(extra);
-      if (nginx && status !== 401 && status !== 403) return reply.code(403).header('x-keywatch-status', String(status)).send(body);
+      // Code and status in headers too: nginx's error_page cannot read an auth_request's body.
+      reply.headers(extra).header('x-keywatch-error', body.error.code).header('x-keywatch-status', String(status));
+      if (nginx && status !== 401 && status !== 403) return reply.code(403).send(body);
       return reply.code(status).send(body);
     };
     const invalid = (message: string, field: string) => refuse(400, { error: { code: 'invalid_request', message, field } });
