@@ -19,8 +19,8 @@ interface Answer {
   body: { error?: { code: string } } & Record<string, unknown>;
 }
 
-function call(url: string, init: { method?: string; key?: string; origin?: string; body?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { 'user-agent': 'proxy-test' };
+function call(url: string, init: { method?: string; key?: string; origin?: string; body?: string; userAgent?: string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { 'user-agent': init.userAgent ?? 'proxy-test' };
   if (init.key !== undefined) headers.authorization = `Bearer ${init.key}`;
   if (init.origin) headers.origin = init.origin;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -44,7 +44,7 @@ function call(url: string, init: { method?: string; key?: string; origin?: strin
 }
 
 describe('auth server behind real reverse proxies', () => {
-  test('nginx auth_request and Caddy forward_auth: every outcome to the client, 429 with Retry-After, the client IP in each auth event', async ({ kafka, redis, logger }) => {
+  test('nginx auth_request and Caddy forward_auth: every outcome to the client, 429 with Retry-After, the client IP in each auth event, revocation within 1 s, a limit of 50 exact under 200 concurrent requests', async ({ kafka, redis, logger }) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keywatch-proxies-'));
     const ks = await startTestKeyService({ kafka, redis, logger });
     const server = await startTestAuthServer({ kafka, redis, logger }, { AUTH_SERVER_TOKEN: 'proxy-test-token-0123456789' });
@@ -108,6 +108,24 @@ describe('auth server behind real reverse proxies', () => {
       }
       const allowed = events.find((e) => e.outcome === 'allowed' && e.route === '/v1/customers/:id');
       expect(allowed?.scope).toBe('customers:read');
+
+      // Revocation reaches a key cached by the auth server within a second, seen through nginx.
+      const doomed = await ks.createKey({ tenant_id: TENANT, type: 'secret', environment: 'live', name: 'doomed' });
+      expect((await call(`${urls.nginx}/v1/subscriptions`, { key: doomed.secret, userAgent: 'revocation' })).status).toBe(200);
+      expect((await ks.call('POST', `/v1/keys/${doomed.id}/revoke`, ks.rootKey, {})).status).toBe(200);
+      const revokedAt = performance.now();
+      let revokedStatus = 0;
+      while (performance.now() - revokedAt < 3000 && revokedStatus !== 401) revokedStatus = (await call(`${urls.nginx}/v1/subscriptions`, { key: doomed.secret, userAgent: 'revocation' })).status;
+      const revocationMs = performance.now() - revokedAt;
+      expect(revokedStatus).toBe(401);
+      expect(revocationMs, 'revocation seen through nginx within 1 s').toBeLessThan(1000);
+
+      // A limit of 50, exact under 200 concurrent requests split across nginx and Caddy.
+      const shared = await ks.createKey({ tenant_id: TENANT, type: 'secret', environment: 'live', name: 'shared limit', rate_limit: { limit: 50, window_s: 60 } });
+      const burst = await Promise.all(Array.from({ length: 200 }, (_, i) => call(`${i % 2 === 0 ? urls.nginx : urls.caddy}/v1/subscriptions`, { key: shared.secret, userAgent: 'burst' })));
+      expect(burst.filter((a) => a.status === 200)).toHaveLength(50);
+      expect(burst.filter((a) => a.status === 429)).toHaveLength(150);
+      expect(burst.filter((a) => a.status === 429).every((a) => Number(a.headers['retry-after']) >= 1)).toBe(true);
     } finally {
       for (const proxy of started) await proxy.close();
       await upstream.close();
