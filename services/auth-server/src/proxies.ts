@@ -121,6 +121,9 @@ http {
       add_header RateLimit-Limit $kw_limit always;
       add_header RateLimit-Remaining $kw_remaining always;
       add_header RateLimit-Reset $kw_reset always;
+      # The upstream gets the key's id, never the key (as behind the reference gateway).
+      proxy_set_header Authorization "";
+      proxy_set_header X-Api-Key "";
       proxy_set_header X-Keywatch-Key-Id $kw_key_id;
       proxy_set_header X-Keywatch-Tenant-Id $kw_tenant_id;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -161,7 +164,10 @@ http://127.0.0.1:${options.port} {
 \t\theader_up X-Keywatch-Gateway-Id ${options.gatewayId}${token}
 \t\tcopy_headers X-Keywatch-Key-Id X-Keywatch-Tenant-Id
 \t}
-\treverse_proxy ${hostPort(options.upstreamUrl)}
+\treverse_proxy ${hostPort(options.upstreamUrl)} {
+\t\theader_up -Authorization
+\t\theader_up -X-Api-Key
+\t}
 }
 `;
 }
