@@ -31,6 +31,7 @@ export const SUITES = {
   detect: ({ config, quick, runs, progress }) => benchDetect({ config, quick, runs, progress }),
   gateway: async ({ config, quick, runs, progress, signal }) => (await import('./gateway.js')).benchGateway({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
   alerts: async ({ config, quick, runs, progress }) => (await import('./alerts.js')).benchAlerts({ config, quick, runs, progress }),
+  verify: async ({ config, quick, runs, progress, signal }) => (await import('./verify.js')).benchVerify({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
 } satisfies Record<string, Suite>;
 
 export type SuiteName = keyof typeof SUITES;

@@ -65,6 +65,8 @@ export interface ProxyConfigOptions {
   gatewayId: string;
   /** Directory for nginx's pid, logs and temp files (nginx only). */
   dir?: string;
+  /** A second port on which the same nginx proxies without asking the auth server (the benchmark's baseline). */
+  plainPort?: number;
 }
 
 /**
@@ -145,7 +147,15 @@ http {
       if ($kw_status = 401) { return 401 '{"error":{"code":"$kw_code","message":"the API key was refused"}}'; }
       return 403 '{"error":{"code":"$kw_code","message":"the API key may not make this request"}}';
     }
-  }
+  }${options.plainPort === undefined ? '' : `
+  server {
+    listen 127.0.0.1:${options.plainPort};
+    location / {
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass http://app;
+    }
+  }`}
 }
 `;
 }

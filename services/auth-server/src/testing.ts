@@ -31,3 +31,5 @@ export async function startTestAuthServer(fixtures: { kafka: KafkaFixture; redis
   }
   return server;
 }
+
+export { caddyfile, ensureDebianBinary, freePort, nginxConfig, startCaddy, startNginx, type ProxyConfigOptions, type RunningProxy } from './proxies.js';

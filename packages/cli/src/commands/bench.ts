@@ -12,7 +12,7 @@ function positiveInt(value: string): number {
 export function registerBench(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('bench')
-    .argument('[suite]', 'keys, gateway, ingest, analytics, detect, alerts, all (every suite), soak or scaling', 'all')
+    .argument('[suite]', 'keys, gateway, ingest, analytics, detect, alerts, verify, all (every suite), soak or scaling', 'all')
     .description('benchmarks against baselines measured in the same run: prints figure, value, baseline, ratio, target and verdict, and writes JSON under bench/results/')
     .option('--quick', 'small counts and one run: checks every benchmark path runs (for CI), not its speed')
     .option('--runs <n>', 'runs per figure, medians reported (default 3, with --quick 1)', positiveInt)
