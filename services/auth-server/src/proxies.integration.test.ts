@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateKey, type AuthEvent, type Outcome } from '@keywatch/contracts';
+import { generateKey, OUTCOME_STATUS, type AuthEvent, type Outcome } from '@keywatch/contracts';
 import { startDemoUpstream } from '@keywatch/gateway';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
@@ -75,6 +75,10 @@ describe('auth server behind real reverse proxies', () => {
       const web = await ks.createKey({ tenant_id: TENANT, type: 'publishable', environment: 'live', name: 'web', allowed_origins: ['https://app.example.com'] });
       const unknown = generateKey({ type: 'secret', environment: 'live' });
       expect((await ks.call('POST', `/v1/keys/${revoked.id}/revoke`, ks.rootKey, {})).status).toBe(200);
+      const paused = await ks.createKey({ tenant_id: TENANT, type: 'secret', environment: 'live', name: 'paused' });
+      expect((await ks.call('POST', `/v1/keys/${paused.id}/deactivate`, ks.rootKey, {})).status).toBe(200);
+      const rotated = await ks.createKey({ tenant_id: TENANT, type: 'secret', environment: 'live', name: 'rotated' });
+      expect((await ks.call('POST', `/v1/keys/${rotated.id}/rotate`, ks.rootKey, { grace_period_s: 0 })).status).toBe(201);
 
       for (const proxy of ['nginx', 'caddy'] as const) {
         const ok = await expectThrough(proxy, 'allowed', 200, '/v1/subscriptions', { key: full.secret, keyId: full.id });
@@ -84,6 +88,8 @@ describe('auth server behind real reverse proxies', () => {
         await expectThrough(proxy, 'malformed_key', 401, '/v1/subscriptions', { key: 'sk_live_short' });
         await expectThrough(proxy, 'unknown_key', 401, '/v1/subscriptions', { key: unknown });
         await expectThrough(proxy, 'revoked_key', 401, '/v1/subscriptions', { key: revoked.secret, keyId: revoked.id });
+        await expectThrough(proxy, 'inactive_key', 401, '/v1/subscriptions', { key: paused.secret, keyId: paused.id });
+        await expectThrough(proxy, 'expired_key', 401, '/v1/subscriptions', { key: rotated.secret, keyId: rotated.id });
         await expectThrough(proxy, 'insufficient_scope', 403, '/v1/payments', { method: 'POST', key: full.secret, keyId: full.id, body: '{"amount":1}' });
         await expectThrough(proxy, 'environment_mismatch', 403, '/v1/subscriptions', { key: dev.secret, keyId: dev.id });
         await expectThrough(proxy, 'ip_not_allowed', 403, '/v1/subscriptions', { key: pinned.secret, keyId: pinned.id });
@@ -95,6 +101,7 @@ describe('auth server behind real reverse proxies', () => {
         expect(Number(refused.headers['retry-after']), `${proxy}: Retry-After to the client`).toBeGreaterThanOrEqual(1);
       }
 
+      for (const proxy of ['nginx', 'caddy'] as const) expect(new Set(seen.filter((s) => s.proxy === proxy).map((s) => s.outcome)).size, `${proxy}: every outcome`).toBe(Object.keys(OUTCOME_STATUS).length);
       // Every decision's event carries the client's address as the proxy passed it, and the proxy's name.
       const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.filter((m) => m.value?.user_agent === 'proxy-test').length >= seen.length);
       const events = messages.map((m) => m.value!).filter((e) => e.user_agent === 'proxy-test');
