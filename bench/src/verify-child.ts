@@ -8,7 +8,9 @@ import { parseConfig } from '@keywatch/config';
 import { createLogger } from '@keywatch/logger';
 
 const config = parseConfig(authServerConfig, process.env);
-const server = await startAuthServer(config, createLogger({ name: 'bench-auth-server', level: config.LOG_LEVEL }), { redisKeyPrefix: process.env.KW_BENCH_REDIS_PREFIX });
+const server = await startAuthServer(config, createLogger({ name: 'bench-auth-server', level: config.LOG_LEVEL }), {
+  redisKeyPrefix: process.env.KW_BENCH_REDIS_PREFIX,
+});
 await server.invalidator.ready();
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.once('SIGTERM', () => void Promise.resolve(server.close()).finally(() => process.exit(0)));

@@ -46,7 +46,10 @@ interface Child {
 }
 
 async function spawnAuthServer(env: NodeJS.ProcessEnv): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'verify-child.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', tsxLoader, path.join(here, 'verify-child.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -82,11 +85,23 @@ function verifier(url: string, concurrency: number): (key: string) => Promise<vo
   return (key) =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ key, scope: 'subscriptions:read', ip: '203.0.113.7', gateway_id: 'bench-verify' });
-      const request = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => (response.statusCode === 200 && text.includes('"valid":true') ? resolve() : reject(new Error(`verify answered ${response.statusCode}: ${text.slice(0, 200)}`))));
-      });
+      const request = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () =>
+            response.statusCode === 200 && text.includes('"valid":true')
+              ? resolve()
+              : reject(new Error(`verify answered ${response.statusCode}: ${text.slice(0, 200)}`)),
+          );
+        },
+      );
       request.on('error', reject);
       request.end(body);
     });
@@ -107,7 +122,16 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
   const dir = mkdtempSync(path.join(tmpdir(), 'keywatch-bench-verify-'));
   const closers: Array<() => Promise<void>> = [];
   try {
-    const env = { ...process.env, KAFKA_BROKERS: options.kafkaBrokers.join(','), REDIS_URL: options.redisUrl, KEYWATCH_TOPIC_PREFIX: rig.topicPrefix, KEYWATCH_FINGERPRINT_SECRET: BENCH_FINGERPRINT_SECRET, KW_BENCH_REDIS_PREFIX: rig.redisPrefix, AUTH_SERVER_PORT: '0', LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: options.kafkaBrokers.join(','),
+      REDIS_URL: options.redisUrl,
+      KEYWATCH_TOPIC_PREFIX: rig.topicPrefix,
+      KEYWATCH_FINGERPRINT_SECRET: BENCH_FINGERPRINT_SECRET,
+      KW_BENCH_REDIS_PREFIX: rig.redisPrefix,
+      AUTH_SERVER_PORT: '0',
+      LOG_LEVEL: 'warn',
+    };
     progress('verify: starting two auth servers');
     const cached = await spawnAuthServer({ ...env, AUTH_SERVER_ID: 'bench-verify-hit' });
     closers.push(() => cached.close());
@@ -116,9 +140,21 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
     const [hitKey] = await rig.createKeys(1, null);
     const missKeys = await rig.createKeys(MISS_POOL, UNREACHED_LIMIT);
 
-    const latency = async (url: string, concurrency: number, keys: readonly BenchKey[], name: string): Promise<Measurement> => {
+    const latency = async (
+      url: string,
+      concurrency: number,
+      keys: readonly BenchKey[],
+      name: string,
+    ): Promise<Measurement> => {
       const call = verifier(url, concurrency);
-      return measure({ name, concurrency, operations: sizes.ops, warmup: sizes.warmup, op: (i) => call(keys[i % keys.length]!.secret), signal: options.signal });
+      return measure({
+        name,
+        concurrency,
+        operations: sizes.ops,
+        warmup: sizes.warmup,
+        op: (i) => call(keys[i % keys.length]!.secret),
+        signal: options.signal,
+      });
     };
     progress('verify: latency, cache hit and miss, c=1 and c=32');
     const lat = await repeat(runs, async () => ({
@@ -132,12 +168,21 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
     const upstream = await rig.startUpstream();
     closers.push(() => upstream.close());
     const plainPort = await freePort();
-    const nginx = await startNginx({ port: await freePort(), plainPort, authUrl: cached.url, upstreamUrl: upstream.url, gatewayId: 'bench-nginx', dir: path.join(dir, 'nginx') });
+    const nginx = await startNginx({
+      port: await freePort(),
+      plainPort,
+      authUrl: cached.url,
+      upstreamUrl: upstream.url,
+      gatewayId: 'bench-nginx',
+      dir: path.join(dir, 'nginx'),
+    });
     closers.push(() => nginx.close());
     const alone: number[] = [];
     const withAuth: number[] = [];
     for (let run = 0; run < runs; run += 1) {
-      alone.push((await cannon(`http://127.0.0.1:${plainPort}/v1/subscriptions`, hitKey!, sizes.seconds)).requests.average);
+      alone.push(
+        (await cannon(`http://127.0.0.1:${plainPort}/v1/subscriptions`, hitKey!, sizes.seconds)).requests.average,
+      );
       const authed = await cannon(`${nginx.url}/v1/subscriptions`, hitKey!, sizes.seconds);
       if (authed.non2xx > 0) throw new Error(`nginx with auth_request answered ${authed.non2xx} non-2xx`);
       withAuth.push(authed.requests.average);
@@ -157,9 +202,22 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
       figure('verify p99, cache miss, c=32', lat.miss32.p99, 'ms'),
       figure('verify req/s, cache hit, c=32', lat.hit32.opsPerSec, 'req/s'),
       figure('nginx with auth_request', nginxAuth, 'req/s', { baseline: { name: 'nginx alone', value: nginxAlone } }),
-      figure('nginx with auth_request / nginx alone', nginxAuth / nginxAlone, 'ratio', { target: { atLeast: TARGETS.proxyRatio } }),
+      figure('nginx with auth_request / nginx alone', nginxAuth / nginxAlone, 'ratio', {
+        target: { atLeast: TARGETS.proxyRatio },
+      }),
     ];
-    return { figures, notes: { verify: { nginxAlone: alone, nginxWithAuth: withAuth, latency: Object.fromEntries(Object.entries(lat).map(([k, s]) => [k, s.runs.map(({ ops, p50, p99, max }) => ({ ops, p50, p99, max }))])) } } };
+    return {
+      figures,
+      notes: {
+        verify: {
+          nginxAlone: alone,
+          nginxWithAuth: withAuth,
+          latency: Object.fromEntries(
+            Object.entries(lat).map(([k, s]) => [k, s.runs.map(({ ops, p50, p99, max }) => ({ ops, p50, p99, max }))]),
+          ),
+        },
+      },
+    };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await rig.close().catch(() => undefined);

@@ -14,13 +14,24 @@ export const CADDY_PATH = '/usr/bin/caddy';
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('error', (error) => reject(new Error(`${command} failed: ${error.message}`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${output.trim().split('\n').slice(-15).join('\n')}`))));
+    child.once('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `${command} ${args.join(' ')} failed (exit ${code}):\n${output.trim().split('\n').slice(-15).join('\n')}`,
+            ),
+          ),
+    );
   });
 }
 
@@ -30,7 +41,8 @@ function run(command: string, args: string[]): Promise<void> {
  */
 export async function ensureDebianBinary(binary: string, pkg: string): Promise<string> {
   if (existsSync(binary)) return binary;
-  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing; run: sudo apt-get update && sudo apt-get install -y ${pkg}`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`${binary} is missing; run: sudo apt-get update && sudo apt-get install -y ${pkg}`);
   const script = `test -x ${binary} || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=600 ${pkg}; }`;
   await run('flock', ['/tmp/keywatch-apt.lock', 'sh', '-c', script]);
   if (!existsSync(binary)) throw new Error(`apt-get install ${pkg} finished but ${binary} is missing`);
@@ -147,7 +159,10 @@ http {
       if ($kw_status = 401) { return 401 '{"error":{"code":"$kw_code","message":"the API key was refused"}}'; }
       return 403 '{"error":{"code":"$kw_code","message":"the API key may not make this request"}}';
     }
-  }${options.plainPort === undefined ? '' : `
+  }${
+    options.plainPort === undefined
+      ? ''
+      : `
   server {
     listen 127.0.0.1:${options.plainPort};
     location / {
@@ -155,7 +170,8 @@ http {
       proxy_set_header Connection "";
       proxy_pass http://app;
     }
-  }`}
+  }`
+  }
 }
 `;
 }
@@ -205,7 +221,12 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   }
 }
 
-async function startProcess(command: string, args: string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<RunningProxy> {
+async function startProcess(
+  command: string,
+  args: string[],
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningProxy> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   const keep = (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000));
@@ -242,6 +263,11 @@ export async function startCaddy(options: ProxyConfigOptions & { dir: string }):
   const file = path.join(options.dir, 'Caddyfile');
   writeFileSync(file, caddyfile(options));
   // Caddy keeps state under XDG dirs: the test's own directory, not the machine's.
-  const env = { ...process.env, HOME: options.dir, XDG_DATA_HOME: path.join(options.dir, 'data'), XDG_CONFIG_HOME: path.join(options.dir, 'config') };
+  const env = {
+    ...process.env,
+    HOME: options.dir,
+    XDG_DATA_HOME: path.join(options.dir, 'data'),
+    XDG_CONFIG_HOME: path.join(options.dir, 'config'),
+  };
   return startProcess(binary, ['run', '--config', file, '--adapter', 'caddyfile'], options.port, env);
 }

@@ -17,7 +17,9 @@ describe('forward-auth request reading', () => {
   test('the client address comes from X-Forwarded-For or X-Real-IP only through a trusted proxy', () => {
     expect(forwardedIp({ 'x-forwarded-for': '203.0.113.9' }, '127.0.0.1', TRUSTED)).toBe('203.0.113.9');
     expect(forwardedIp({ 'x-forwarded-for': '203.0.113.9' }, '10.0.0.5', TRUSTED)).toBe('10.0.0.5');
-    expect(forwardedIp({ 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }, '::ffff:127.0.0.1', TRUSTED)).toBe('203.0.113.9');
+    expect(forwardedIp({ 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }, '::ffff:127.0.0.1', TRUSTED)).toBe(
+      '203.0.113.9',
+    );
     expect(forwardedIp({ 'x-real-ip': '2001:db8::1' }, '::1', TRUSTED)).toBe('2001:db8::1');
     expect(forwardedIp({ 'x-real-ip': '2001:db8::1' }, '192.0.2.4', TRUSTED)).toBe('192.0.2.4');
     expect(forwardedIp({ 'x-real-ip': 'not-an-ip' }, '127.0.0.1', TRUSTED)).toBe('127.0.0.1');
@@ -33,7 +35,10 @@ describe('verify API', () => {
   });
 
   test('the OpenAPI document describes verify and forward-auth with the token scheme', () => {
-    const doc = openApiDocument() as { paths: Record<string, Record<string, { security?: unknown }>>; components: { securitySchemes: Record<string, unknown> } };
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
     expect(Object.keys(doc.paths).sort()).toEqual(['/v1/forward-auth', '/v1/verify']);
     expect(doc.paths['/v1/verify']?.post?.security).toEqual([{ token: [] }]);
     expect(doc.components.securitySchemes).toHaveProperty('token');

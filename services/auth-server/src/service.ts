@@ -5,7 +5,15 @@ import { createAuthEventEmitter } from '@keywatch/auth-emitter';
 import { ConfigError } from '@keywatch/config';
 import { topicNames } from '@keywatch/contracts';
 import { createGatewayMetrics, loadRouteTable, type GatewayMetrics } from '@keywatch/gateway';
-import { createCacheInvalidator, createKeywatch, createLookupAndLimit, KeyCache, newRequestId, type CacheInvalidator, type Keywatch } from '@keywatch/gateway-sdk';
+import {
+  createCacheInvalidator,
+  createKeywatch,
+  createLookupAndLimit,
+  KeyCache,
+  newRequestId,
+  type CacheInvalidator,
+  type Keywatch,
+} from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
@@ -81,16 +89,34 @@ function lazyProducer(kafka: ReturnType<typeof createKafka>, log: Logger): Event
  * invalidation, rate limits, auth events) behind `POST /v1/verify` and `/v1/forward-auth`.
  * Refuses to start on a non-loopback address without AUTH_SERVER_TOKEN.
  */
-export async function startAuthServer(config: AuthServerConfig, logger: Logger, options: AuthServerOptions = {}): Promise<AuthServer> {
+export async function startAuthServer(
+  config: AuthServerConfig,
+  logger: Logger,
+  options: AuthServerOptions = {},
+): Promise<AuthServer> {
   if (config.AUTH_SERVER_TOKEN === undefined && !isLoopback(config.AUTH_SERVER_HOST)) {
-    throw new ConfigError([{ variable: 'AUTH_SERVER_TOKEN', reason: `required to listen on ${config.AUTH_SERVER_HOST} (not a loopback address): callers must authenticate` }]);
+    throw new ConfigError([
+      {
+        variable: 'AUTH_SERVER_TOKEN',
+        reason: `required to listen on ${config.AUTH_SERVER_HOST} (not a loopback address): callers must authenticate`,
+      },
+    ]);
   }
-  const defaultCallerId = config.AUTH_SERVER_ID ?? `auth-server-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80)}`;
+  const defaultCallerId =
+    config.AUTH_SERVER_ID ??
+    `auth-server-${hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 80)}`;
   const instance = `${defaultCallerId}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = logger.child({ component: 'auth-server' });
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const routes = loadRouteTable(config.AUTH_SERVER_ROUTES_FILE);
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: instance, commandTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT * 2 });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: options.redisKeyPrefix,
+    connectionName: instance,
+    commandTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT * 2,
+  });
   redis.options.enableAutoPipelining = true;
   let lastRedisError = -Infinity;
   redis.on('error', (error: unknown) => {
@@ -103,9 +129,23 @@ export async function startAuthServer(config: AuthServerConfig, logger: Logger, 
   const parts: Closeable[] = [];
   try {
     const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator } = {};
-    const emitter = createAuthEventEmitter({ producer, topic: topics.authEvents, logger: log, maxBuffer: config.AUTH_SERVER_EVENT_BUFFER, onDrop: (count, reason) => metrics.dropped(count, reason) });
-    const metrics = createGatewayMetrics({ keywatch: () => late.keywatch!, emitter: () => emitter, invalidator: () => late.invalidator! });
-    const cache = new KeyCache({ max: config.AUTH_SERVER_CACHE_MAX, ttlMs: config.AUTH_SERVER_CACHE_TTL, negativeTtlMs: config.AUTH_SERVER_NEGATIVE_CACHE_TTL });
+    const emitter = createAuthEventEmitter({
+      producer,
+      topic: topics.authEvents,
+      logger: log,
+      maxBuffer: config.AUTH_SERVER_EVENT_BUFFER,
+      onDrop: (count, reason) => metrics.dropped(count, reason),
+    });
+    const metrics = createGatewayMetrics({
+      keywatch: () => late.keywatch!,
+      emitter: () => emitter,
+      invalidator: () => late.invalidator!,
+    });
+    const cache = new KeyCache({
+      max: config.AUTH_SERVER_CACHE_MAX,
+      ttlMs: config.AUTH_SERVER_CACHE_TTL,
+      negativeTtlMs: config.AUTH_SERVER_NEGATIVE_CACHE_TTL,
+    });
     // The SDK stamps one gateway_id; each event is re-stamped with the caller's name, which
     // `report` sets around the synchronous `finish` → `emit` call.
     let caller = defaultCallerId;
@@ -120,15 +160,32 @@ export async function startAuthServer(config: AuthServerConfig, logger: Logger, 
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,
       redisTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT,
-      breaker: { failureThreshold: config.AUTH_SERVER_REDIS_BREAKER_FAILURES, openMs: config.AUTH_SERVER_REDIS_BREAKER_OPEN },
+      breaker: {
+        failureThreshold: config.AUTH_SERVER_REDIS_BREAKER_FAILURES,
+        openMs: config.AUTH_SERVER_REDIS_BREAKER_OPEN,
+      },
       logger: log,
       emit: (event) => emitter.emit(event.gateway_id === caller ? event : { ...event, gateway_id: caller }),
       onDecision: (decision, status) => metrics.observe(decision, status),
     });
-    const invalidator = createCacheInvalidator({ kafka, topic: topics.keyLifecycle, groupId: `${instance}-lifecycle`, cache, logger: log });
+    const invalidator = createCacheInvalidator({
+      kafka,
+      topic: topics.keyLifecycle,
+      groupId: `${instance}-lifecycle`,
+      cache,
+      logger: log,
+    });
     Object.assign(late, { keywatch, invalidator });
 
-    const app = Fastify(fastifyOptions({ logger: false, bodyLimit: VERIFY_BODY_LIMIT, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true }));
+    const app = Fastify(
+      fastifyOptions({
+        logger: false,
+        bodyLimit: VERIFY_BODY_LIMIT,
+        genReqId: newRequestId,
+        requestIdHeader: false,
+        return503OnClosing: true,
+      }),
+    );
     installErrorHandling(app, { logger: log, bodyLimit: VERIFY_BODY_LIMIT });
     const tokenOk = config.AUTH_SERVER_TOKEN === undefined ? null : tokenMatcher(config.AUTH_SERVER_TOKEN);
     if (tokenOk) {
@@ -136,12 +193,23 @@ export async function startAuthServer(config: AuthServerConfig, logger: Logger, 
         if (request.routeOptions.url === '/healthz') return;
         const given = request.headers[TOKEN_HEADER];
         if (typeof given !== 'string' || !tokenOk(given)) {
-          return reply.code(401).header('www-authenticate', 'Keywatch-Auth-Token').send({ error: { code: 'unauthorized', message: `the ${TOKEN_HEADER} header is missing or wrong`, field: TOKEN_HEADER } });
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Keywatch-Auth-Token')
+            .send({
+              error: {
+                code: 'unauthorized',
+                message: `the ${TOKEN_HEADER} header is missing or wrong`,
+                field: TOKEN_HEADER,
+              },
+            });
         }
       });
     }
     app.get('/healthz', async () => ({ ok: true }));
-    app.get('/metrics', async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
     installRoutes(app, {
       keywatch,
       trustedProxies: config.AUTH_SERVER_TRUSTED_PROXIES,
@@ -184,9 +252,22 @@ export async function startAuthServer(config: AuthServerConfig, logger: Logger, 
     });
     startConsumer();
     const url = await app.listen({ host: config.AUTH_SERVER_HOST, port: config.AUTH_SERVER_PORT });
-    log.info({ url, environment: config.AUTH_SERVER_ENVIRONMENT, routes: routes.rules.length, token: tokenOk !== null }, 'auth server listening');
+    log.info(
+      { url, environment: config.AUTH_SERVER_ENVIRONMENT, routes: routes.rules.length, token: tokenOk !== null },
+      'auth server listening',
+    );
     let closing: Promise<void> | undefined;
-    return { name: 'auth-server', app, url, defaultCallerId, keywatch, invalidator, metrics, parts, close: () => (closing ??= closeAll(parts, log)) };
+    return {
+      name: 'auth-server',
+      app,
+      url,
+      defaultCallerId,
+      keywatch,
+      invalidator,
+      metrics,
+      parts,
+      close: () => (closing ??= closeAll(parts, log)),
+    };
   } catch (error) {
     parts.push({ name: 'producer', close: () => producer.close() }, { name: 'redis', close: () => redis.disconnect() });
     await closeAll(parts, log).catch(() => undefined);

@@ -9,7 +9,10 @@ import { startAuthServer, type AuthServer } from './service.js';
 export const TEST_FINGERPRINT_SECRET = 'test-fingerprint-secret-0123456789';
 
 /** An auth server on a free port over the test's topics and Redis prefix, lifecycle consumer joined. */
-export async function startTestAuthServer(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}): Promise<AuthServer> {
+export async function startTestAuthServer(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+): Promise<AuthServer> {
   const config = parseConfig(authServerConfig, {
     KAFKA_BROKERS: fixtures.kafka.brokers.join(','),
     REDIS_URL: fixtures.redis.url,
@@ -22,7 +25,12 @@ export async function startTestAuthServer(fixtures: { kafka: KafkaFixture; redis
   const server = await startAuthServer(config, fixtures.logger, { redisKeyPrefix: fixtures.redis.prefix });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([server.invalidator.ready(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the lifecycle consumer did not join')), 15_000)))]);
+    await Promise.race([
+      server.invalidator.ready(),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('the lifecycle consumer did not join')), 15_000)),
+      ),
+    ]);
   } catch (error) {
     await server.close();
     throw error;
@@ -32,4 +40,13 @@ export async function startTestAuthServer(fixtures: { kafka: KafkaFixture; redis
   return server;
 }
 
-export { caddyfile, ensureDebianBinary, freePort, nginxConfig, startCaddy, startNginx, type ProxyConfigOptions, type RunningProxy } from './proxies.js';
+export {
+  caddyfile,
+  ensureDebianBinary,
+  freePort,
+  nginxConfig,
+  startCaddy,
+  startNginx,
+  type ProxyConfigOptions,
+  type RunningProxy,
+} from './proxies.js';
