@@ -10,6 +10,7 @@ COPY services ./services
 COPY infra ./infra
 COPY test/package.json ./test/package.json
 COPY bench/package.json ./bench/package.json
+COPY tools/console-screenshots/package.json ./tools/console-screenshots/package.json
 RUN pnpm install --frozen-lockfile --prod=false
 # The console's single-page app, built once into services/console/web/dist.
 RUN pnpm --filter @keywatch/console exec vite build web

@@ -10,7 +10,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,services,infra,bench}/**/src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['{packages,services,infra,bench,tools}/**/src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**'],
         },
       },

@@ -13,7 +13,9 @@ interface ComposeService {
   ports?: string[];
 }
 
-const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 const services = compose.services;
 
 describe('docker-compose.yml', () => {
@@ -55,14 +57,18 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       if (name !== 'migrate') expect(service.healthcheck?.test, name).toBeDefined();
       if (service.image?.startsWith('keywatch:')) {
-        expect(Object.keys(service.environment ?? {}), name).toEqual(expect.arrayContaining(['CLICKHOUSE_URL', 'KAFKA_BROKERS', 'REDIS_URL']));
+        expect(Object.keys(service.environment ?? {}), name).toEqual(
+          expect.arrayContaining(['CLICKHOUSE_URL', 'KAFKA_BROKERS', 'REDIS_URL']),
+        );
       }
     }
   });
 
   it('runs each Keywatch service that exists under services/ with `run <service>`', () => {
     const runnable = Object.values(services).flatMap((s) => (s.command?.[0] === 'run' ? [s.command[1]] : []));
-    const deployables = readdirSync(path.join(repoRoot, 'services')).filter((name) => existsSync(path.join(repoRoot, 'services', name, 'src/main.ts')));
+    const deployables = readdirSync(path.join(repoRoot, 'services')).filter((name) =>
+      existsSync(path.join(repoRoot, 'services', name, 'src/main.ts')),
+    );
     expect(runnable.sort()).toEqual(deployables.sort());
   });
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '@keywatch/config';
 import { createLogger } from '@keywatch/logger';
-import type { BenchReport } from '@keywatch/detector-worker';
+import type { BenchReport } from './detect/run.js';
 import type { SuiteResult } from './keys.js';
 import { median } from './harness.js';
 import { engineCpuSeconds } from './procs.js';
@@ -21,9 +21,14 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  * with `quick`), one after another: each figure is the median of the runs' figures (the baseline
  * too, measured in each run), and every run is kept in the notes.
  */
-export async function benchDetect(options: { config: EngineConfig; quick: boolean; runs?: number; progress: (line: string) => void }): Promise<SuiteResult> {
+export async function benchDetect(options: {
+  config: EngineConfig;
+  quick: boolean;
+  runs?: number;
+  progress: (line: string) => void;
+}): Promise<SuiteResult> {
   // Loaded on demand: the detector brings geoip-lite's data (about 150 MB) into memory.
-  const { runDetectBench } = await import('@keywatch/detector-worker');
+  const { runDetectBench } = await import('./detect/run.js');
   const engines = {
     brokers: options.config.KAFKA_BROKERS,
     clickhouseUrl: options.config.CLICKHOUSE_URL,
@@ -32,7 +37,9 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
     repoRoot,
   };
   // Half the target rate as well: the latency when the machine is not saturated.
-  const settings = options.quick ? { backlog: 2_000, rate: 500, seconds: 3, extraRates: [] } : { backlog: 150_000, rate: 10_000, seconds: 20, extraRates: [5_000] };
+  const settings = options.quick
+    ? { backlog: 2_000, rate: 500, seconds: 3, extraRates: [] }
+    : { backlog: 150_000, rate: 10_000, seconds: 20, extraRates: [5_000] };
   const runs = options.runs ?? (options.quick ? 1 : 3);
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
   const reports: BenchReport[] = [];
@@ -44,25 +51,95 @@ export async function benchDetect(options: { config: EngineConfig; quick: boolea
   const raw = { name: 'bare consumer, same backlog', value: of((r) => r.rawConsumeEventsPerSecond) };
   return {
     figures: [
-      figure('detector drain, 1 worker', of((r) => r.drainEventsPerSecond), 'events/s', { baseline: raw, target: { atLeast: 10_000 } }),
-      figure('detector Redis commands per event', of((r) => r.redisCommandsPerEvent), 'commands'),
-      figure('detector worker CPU per event (draining)', of((r) => r.drainWorkerCpuUsPerEvent), 'µs'),
-      figure('Redis time in scripts per event (draining, all clients)', of((r) => r.redisScriptUsPerEvent), 'µs'),
-      figure(`produce→alert p50 at ${settings.rate}/s offered`, of((r) => r.latency.p50Ms), 'ms'),
-      figure(`produce→alert p99 at ${settings.rate}/s offered`, of((r) => r.latency.p99Ms), 'ms', { target: { below: 1000 } }),
-      figure('offered rate achieved', of((r) => r.latency.achievedRate), 'events/s'),
+      figure(
+        'detector drain, 1 worker',
+        of((r) => r.drainEventsPerSecond),
+        'events/s',
+        { baseline: raw, target: { atLeast: 10_000 } },
+      ),
+      figure(
+        'detector Redis commands per event',
+        of((r) => r.redisCommandsPerEvent),
+        'commands',
+      ),
+      figure(
+        'detector worker CPU per event (draining)',
+        of((r) => r.drainWorkerCpuUsPerEvent),
+        'µs',
+      ),
+      figure(
+        'Redis time in scripts per event (draining, all clients)',
+        of((r) => r.redisScriptUsPerEvent),
+        'µs',
+      ),
+      figure(
+        `produce→alert p50 at ${settings.rate}/s offered`,
+        of((r) => r.latency.p50Ms),
+        'ms',
+      ),
+      figure(
+        `produce→alert p99 at ${settings.rate}/s offered`,
+        of((r) => r.latency.p99Ms),
+        'ms',
+        { target: { below: 1000 } },
+      ),
+      figure(
+        'offered rate achieved',
+        of((r) => r.latency.achievedRate),
+        'events/s',
+      ),
       ...settings.extraRates.flatMap((rate, i) => [
-        figure(`produce→alert p50 at ${rate}/s offered`, of((r) => r.latencyAt[i]?.p50Ms ?? Number.NaN), 'ms'),
-        figure(`produce→alert p99 at ${rate}/s offered`, of((r) => r.latencyAt[i]?.p99Ms ?? Number.NaN), 'ms'),
-        figure(`machine CPU busy at ${rate}/s offered`, of((r) => (r.latencyAt[i]?.machineBusy ?? Number.NaN) * 100), '%'),
+        figure(
+          `produce→alert p50 at ${rate}/s offered`,
+          of((r) => r.latencyAt[i]?.p50Ms ?? Number.NaN),
+          'ms',
+        ),
+        figure(
+          `produce→alert p99 at ${rate}/s offered`,
+          of((r) => r.latencyAt[i]?.p99Ms ?? Number.NaN),
+          'ms',
+        ),
+        figure(
+          `machine CPU busy at ${rate}/s offered`,
+          of((r) => (r.latencyAt[i]?.machineBusy ?? Number.NaN) * 100),
+          '%',
+        ),
       ]),
-      figure('live phase: events per batch (mean)', of((r) => r.batches.meanEvents), 'events'),
-      figure('live phase: handler time per batch (mean, commit excluded)', of((r) => r.batches.meanMs), 'ms'),
-      figure('live phase CPU: worker', of((r) => r.cpu.worker), 's'),
-      figure('live phase CPU: Redis (all clients)', of((r) => r.cpu.redis), 's'),
-      figure('live phase CPU: ClickHouse', of((r) => r.cpu.clickhouse), 's'),
-      figure('live phase CPU: Kafka broker', of((r) => r.cpu.kafka), 's'),
-      figure('live phase CPU: whole machine', of((r) => r.cpu.machine), 's'),
+      figure(
+        'live phase: events per batch (mean)',
+        of((r) => r.batches.meanEvents),
+        'events',
+      ),
+      figure(
+        'live phase: handler time per batch (mean, commit excluded)',
+        of((r) => r.batches.meanMs),
+        'ms',
+      ),
+      figure(
+        'live phase CPU: worker',
+        of((r) => r.cpu.worker),
+        's',
+      ),
+      figure(
+        'live phase CPU: Redis (all clients)',
+        of((r) => r.cpu.redis),
+        's',
+      ),
+      figure(
+        'live phase CPU: ClickHouse',
+        of((r) => r.cpu.clickhouse),
+        's',
+      ),
+      figure(
+        'live phase CPU: Kafka broker',
+        of((r) => r.cpu.kafka),
+        's',
+      ),
+      figure(
+        'live phase CPU: whole machine',
+        of((r) => r.cpu.machine),
+        's',
+      ),
     ],
     notes: { detect: { ...settings, runs, reports } },
   };

@@ -25,7 +25,7 @@
  * (one more HTTP hop and process).
  *
  * The floors: the same upstream plus, per request, one Redis round trip, one auth-events message,
- * or both (`startFloor` in services/gateway/src/bench-child.ts: nothing else, not even an event
+ * or both (`startFloor` in bench/src/gateway/child.ts: nothing else, not even an event
  * built per request). An event per request is a Kafka message per request in any design, so the
  * Kafka floor's overhead bounds what any implementation can reach against this upstream on this
  * machine; a limit exact across instances adds a Redis call per request unless concurrent
@@ -35,7 +35,13 @@
 import http from 'node:http';
 import { createRedis } from '@keywatch/redis';
 import autocannon from 'autocannon';
-import { startGatewayBenchRig, startPrivateRedis, type BenchChild, type BenchKey, type GatewayBenchRig } from '@keywatch/gateway/bench';
+import {
+  startGatewayBenchRig,
+  startPrivateRedis,
+  type BenchChild,
+  type BenchKey,
+  type GatewayBenchRig,
+} from './gateway/rig.js';
 import { measure, median, percentile, repeat, type Measurement, type Summary } from './harness.js';
 import type { SuiteResult } from './keys.js';
 import { figure, type Figure } from './report.js';
@@ -81,7 +87,9 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<SuiteR
   const shared = await sharedRedisLatency(options.redisUrl, sizes);
   const privateRedis = await startPrivateRedis();
   const redisUrl = privateRedis?.url ?? options.redisUrl;
-  const redisUsed = privateRedis ? `private redis-server ${privateRedis.version} on ${privateRedis.url}, no persistence` : `the shared Redis at ${options.redisUrl} (no redis-server on the PATH)`;
+  const redisUsed = privateRedis
+    ? `private redis-server ${privateRedis.version} on ${privateRedis.url}, no persistence`
+    : `the shared Redis at ${options.redisUrl} (no redis-server on the PATH)`;
   progress(`gateway: keystore and rate limits on ${redisUsed}`);
   try {
     const rig = await startGatewayBenchRig({ kafkaBrokers: options.kafkaBrokers, redisUrl });
@@ -89,7 +97,11 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<SuiteR
     try {
       result = await run(rig, { sizes, runs, progress, signal: options.signal });
     } catch (error) {
-      await rig.close().catch((cleanupError: unknown) => progress(cleanupError instanceof Error ? cleanupError.message : String(cleanupError)));
+      await rig
+        .close()
+        .catch((cleanupError: unknown) =>
+          progress(cleanupError instanceof Error ? cleanupError.message : String(cleanupError)),
+        );
       throw error;
     }
     await rig.close();
@@ -100,7 +112,10 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<SuiteR
         figure('shared Redis GET p99, c=1 (not used: context)', shared.p99, 'ms'),
         ...result.figures,
       ],
-      notes: { ...result.notes, gateway_redis: { used: redisUsed, shared_get: { p50: shared.p50, p99: shared.p99, ops: shared.ops } } },
+      notes: {
+        ...result.notes,
+        gateway_redis: { used: redisUsed, shared_get: { p50: shared.p50, p99: shared.p99, ops: shared.ops } },
+      },
     };
   } finally {
     await privateRedis?.close();
@@ -112,21 +127,39 @@ async function sharedRedisLatency(url: string, sizes: Sizes): Promise<Measuremen
   const redis = createRedis({ url, keyPrefix: '', connectionName: 'keywatch-bench-gateway-probe' });
   redis.on('error', () => undefined);
   try {
-    return await measure({ name: 'shared redis GET', concurrency: 1, operations: sizes.inProcess, warmup: sizes.warmup, op: () => redis.get('keywatch-bench-gateway-absent') });
+    return await measure({
+      name: 'shared redis GET',
+      concurrency: 1,
+      operations: sizes.inProcess,
+      warmup: sizes.warmup,
+      op: () => redis.get('keywatch-bench-gateway-absent'),
+    });
   } finally {
     redis.disconnect();
   }
 }
 
-async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { sizes: Sizes; runs: number; progress: (line: string) => void; signal: AbortSignal | undefined }): Promise<SuiteResult> {
+async function run(
+  rig: GatewayBenchRig,
+  {
+    sizes,
+    runs,
+    progress,
+    signal,
+  }: { sizes: Sizes; runs: number; progress: (line: string) => void; signal: AbortSignal | undefined },
+): Promise<SuiteResult> {
   progress('gateway: creating keys, starting the upstream and four gateways');
   const [hitUnlimited] = await rig.createKeys(1, null);
   const [hitLimited] = await rig.createKeys(1, UNREACHED_LIMIT);
   const missLimited = await rig.createKeys(MISS_POOL, UNREACHED_LIMIT);
   const missUnlimited = await rig.createKeys(MISS_POOL, null);
   const upstream = await rig.startUpstream();
-  // The floor of any gateway's overhead on this machine (see startFloor in bench-child.ts).
-  const [floorRedis, floorKafka, floor] = await Promise.all([rig.startFloor({ redis: true, kafka: false }), rig.startFloor({ redis: false, kafka: true }), rig.startFloor({ redis: true, kafka: true })]);
+  // The floor of any gateway's overhead on this machine (see startFloor in gateway/child.ts).
+  const [floorRedis, floorKafka, floor] = await Promise.all([
+    rig.startFloor({ redis: true, kafka: false }),
+    rig.startFloor({ redis: false, kafka: true }),
+    rig.startFloor({ redis: true, kafka: true }),
+  ]);
   const [gateway, proxy, discarding, gatewayMiss] = await Promise.all([
     // The reference gateway as `keywatch run gateway` starts it: the demo routes behind the SDK.
     rig.startGateway(null),
@@ -152,13 +185,19 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
   };
   const inProcess = await repeat(runs, async (r) => {
     const step = (name: string, op: (i: number) => Promise<unknown>): Promise<Measurement> => {
-      progress(`gateway run ${r + 1}/${runs}: in-process ${name}, ${sizes.inProcess.toLocaleString('en-US')} ops at concurrency 1`);
+      progress(
+        `gateway run ${r + 1}/${runs}: in-process ${name}, ${sizes.inProcess.toLocaleString('en-US')} ops at concurrency 1`,
+      );
       return measure({ name, concurrency: 1, operations: sizes.inProcess, warmup: sizes.warmup, op, signal });
     };
     return {
       get: await step('redis GET', () => rig.redis.get('baseline')),
-      lookup: await step('keystore lookup by hash', (i) => rig.store.getByHash(missLimited[i % missLimited.length]!.hash)),
-      limit: await step('GCRA rate limit', (i) => rig.limiter.limit(`key:${missLimited[i % missLimited.length]!.id}`, UNREACHED_LIMIT)),
+      lookup: await step('keystore lookup by hash', (i) =>
+        rig.store.getByHash(missLimited[i % missLimited.length]!.hash),
+      ),
+      limit: await step('GCRA rate limit', (i) =>
+        rig.limiter.limit(`key:${missLimited[i % missLimited.length]!.id}`, UNREACHED_LIMIT),
+      ),
       hitUnlimited: await step('hit, no rate limit', () => verify(verifier, hitUnlimited!)),
       hitLimited: await step('hit, rate limit', () => verify(verifier, hitLimited!)),
       missUnlimited: await step('miss, no rate limit', miss(verifier, missUnlimited)),
@@ -169,7 +208,9 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
 
   const httpLatency = await repeat(runs, async (r) => {
     const step = (name: string, url: string, keys: BenchKey[]): Promise<Measurement> => {
-      progress(`gateway run ${r + 1}/${runs}: HTTP ${name}, ${sizes.httpLatency.toLocaleString('en-US')} requests at concurrency 1`);
+      progress(
+        `gateway run ${r + 1}/${runs}: HTTP ${name}, ${sizes.httpLatency.toLocaleString('en-US')} requests at concurrency 1`,
+      );
       return httpMeasure(name, url, keys, sizes, signal);
     };
     return {
@@ -179,19 +220,43 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
     };
   });
 
-  const throughput: Record<'upstream' | 'floorRedis' | 'floorKafka' | 'floor' | 'gateway' | 'manyKeys' | 'discarding' | 'proxy', number[]> = { upstream: [], floorRedis: [], floorKafka: [], floor: [], gateway: [], manyKeys: [], discarding: [], proxy: [] };
+  const throughput: Record<
+    'upstream' | 'floorRedis' | 'floorKafka' | 'floor' | 'gateway' | 'manyKeys' | 'discarding' | 'proxy',
+    number[]
+  > = { upstream: [], floorRedis: [], floorKafka: [], floor: [], gateway: [], manyKeys: [], discarding: [], proxy: [] };
   // Non-2xx answers are reported, not fatal: on a loaded machine a Redis call can exceed the
   // gateway's 250 ms timeout and be refused (fail closed); the JSON keeps the status counts.
-  const failures: Array<{ target: string; run: number; non2xx: number; errors: number; statuses: Record<string, number> }> = [];
+  const failures: Array<{
+    target: string;
+    run: number;
+    non2xx: number;
+    errors: number;
+    statuses: Record<string, number>;
+  }> = [];
   for (let r = 0; r < runs; r += 1) {
-    for (const [name, target] of [['upstream', upstream], ['floorRedis', floorRedis], ['floorKafka', floorKafka], ['floor', floor], ['gateway', gateway], ['manyKeys', gateway], ['discarding', discarding], ['proxy', proxy]] as const) {
+    for (const [name, target] of [
+      ['upstream', upstream],
+      ['floorRedis', floorRedis],
+      ['floorKafka', floorKafka],
+      ['floor', floor],
+      ['gateway', gateway],
+      ['manyKeys', gateway],
+      ['discarding', discarding],
+      ['proxy', proxy],
+    ] as const) {
       signal?.throwIfAborted();
-      progress(`gateway run ${r + 1}/${runs}: autocannon ${name}, ${sizes.throughputSeconds} s at ${HTTP_CONNECTIONS} connections`);
+      progress(
+        `gateway run ${r + 1}/${runs}: autocannon ${name}, ${sizes.throughputSeconds} s at ${HTTP_CONNECTIONS} connections`,
+      );
       const result = await cannon(target, name === 'manyKeys' ? missLimited : [hitLimited!], sizes.throughputSeconds);
       if (result.non2xx > 0 || result.errors > 0) {
-        const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]));
+        const statuses = Object.fromEntries(
+          Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]),
+        );
         failures.push({ target: name, run: r + 1, non2xx: result.non2xx, errors: result.errors, statuses });
-        progress(`gateway: ${name} answered ${result.non2xx} non-2xx (${JSON.stringify(statuses)}), ${result.errors} connection errors`);
+        progress(
+          `gateway: ${name} answered ${result.non2xx} non-2xx (${JSON.stringify(statuses)}), ${result.errors} connection errors`,
+        );
       }
       // Successful answers only: a fast refusal must not count as throughput.
       throughput[name].push((result.requests.total - result.non2xx - result.errors) / result.duration);
@@ -214,30 +279,68 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
   const proxyRps = median(throughput.proxy);
   const upstreamBaseline = { name: 'upstream alone', value: upstreamRps };
   // Ratios within each run (the machine's speed drifts between runs), then their median.
-  const overheadPct = (of: readonly number[], against: readonly number[]) => median(of.map((rps, i) => (1 - rps / (against[i] ?? Number.NaN)) * 100));
+  const overheadPct = (of: readonly number[], against: readonly number[]) =>
+    median(of.map((rps, i) => (1 - rps / (against[i] ?? Number.NaN)) * 100));
   const floorRps = median(throughput.floor);
   const figures = [
     ...inProcessFigures(inProcess),
     ...httpFigures(httpLatency),
     figure('HTTP upstream alone (baseline)', upstreamRps, 'req/s'),
     figure('HTTP reference gateway (demo routes behind the SDK)', gatewayRps, 'req/s', { baseline: upstreamBaseline }),
-    figure('gateway overhead (1 − gateway/upstream)', (1 - gatewayRps / upstreamRps) * 100, '%', { target: { below: TARGETS.overheadPct } }),
+    figure('gateway overhead (1 − gateway/upstream)', (1 - gatewayRps / upstreamRps) * 100, '%', {
+      target: { below: TARGETS.overheadPct },
+    }),
     figure('gateway overhead, median of per-run ratios', overheadPct(throughput.gateway, throughput.upstream), '%'),
-    figure('HTTP floor: upstream + one Redis GET per request', median(throughput.floorRedis), 'req/s', { baseline: upstreamBaseline }),
-    figure('floor overhead: one Redis round trip per request', overheadPct(throughput.floorRedis, throughput.upstream), '%'),
-    figure('HTTP floor: upstream + one Kafka message per request', median(throughput.floorKafka), 'req/s', { baseline: upstreamBaseline }),
-    figure('floor overhead: one auth event per request, the least any gateway of the contract adds', overheadPct(throughput.floorKafka, throughput.upstream), '%'),
-    figure('HTTP floor: upstream + one Redis GET + one Kafka message per request', floorRps, 'req/s', { baseline: upstreamBaseline }),
-    figure('floor overhead: one Redis round trip and one event per request', overheadPct(throughput.floor, throughput.upstream), '%'),
-    figure('reference gateway against the floor (gateway/floor)', gatewayRps, 'req/s', { baseline: { name: 'floor', value: floorRps } }),
-    figure(`HTTP gateway, requests spread over ${MISS_POOL} keys (cached)`, manyKeysRps, 'req/s', { baseline: upstreamBaseline }),
-    figure(`overhead with ${MISS_POOL} keys (rate-limit calls rarely coalesce)`, (1 - manyKeysRps / upstreamRps) * 100, '%'),
+    figure('HTTP floor: upstream + one Redis GET per request', median(throughput.floorRedis), 'req/s', {
+      baseline: upstreamBaseline,
+    }),
+    figure(
+      'floor overhead: one Redis round trip per request',
+      overheadPct(throughput.floorRedis, throughput.upstream),
+      '%',
+    ),
+    figure('HTTP floor: upstream + one Kafka message per request', median(throughput.floorKafka), 'req/s', {
+      baseline: upstreamBaseline,
+    }),
+    figure(
+      'floor overhead: one auth event per request, the least any gateway of the contract adds',
+      overheadPct(throughput.floorKafka, throughput.upstream),
+      '%',
+    ),
+    figure('HTTP floor: upstream + one Redis GET + one Kafka message per request', floorRps, 'req/s', {
+      baseline: upstreamBaseline,
+    }),
+    figure(
+      'floor overhead: one Redis round trip and one event per request',
+      overheadPct(throughput.floor, throughput.upstream),
+      '%',
+    ),
+    figure('reference gateway against the floor (gateway/floor)', gatewayRps, 'req/s', {
+      baseline: { name: 'floor', value: floorRps },
+    }),
+    figure(`HTTP gateway, requests spread over ${MISS_POOL} keys (cached)`, manyKeysRps, 'req/s', {
+      baseline: upstreamBaseline,
+    }),
+    figure(
+      `overhead with ${MISS_POOL} keys (rate-limit calls rarely coalesce)`,
+      (1 - manyKeysRps / upstreamRps) * 100,
+      '%',
+    ),
     figure('HTTP gateway, auth events built but not sent', discardingRps, 'req/s', { baseline: upstreamBaseline }),
     figure('overhead without sending auth events', (1 - discardingRps / upstreamRps) * 100, '%'),
     figure('HTTP gateway as reverse proxy to the upstream', proxyRps, 'req/s', { baseline: upstreamBaseline }),
-    figure('non-2xx answers in the throughput runs', failures.reduce((sum, f) => sum + f.non2xx + f.errors, 0), 'answers'),
-    figure('revocation propagation p50, both gateways', percentile(both, 50), 'ms', { baseline: { name: 'revoke call p50', value: percentile(revoke, 50) } }),
-    figure('revocation propagation p99, both gateways', percentile(both, 99), 'ms', { baseline: { name: 'revoke call p99', value: percentile(revoke, 99) }, target: { below: TARGETS.propagationP99Ms } }),
+    figure(
+      'non-2xx answers in the throughput runs',
+      failures.reduce((sum, f) => sum + f.non2xx + f.errors, 0),
+      'answers',
+    ),
+    figure('revocation propagation p50, both gateways', percentile(both, 50), 'ms', {
+      baseline: { name: 'revoke call p50', value: percentile(revoke, 50) },
+    }),
+    figure('revocation propagation p99, both gateways', percentile(both, 99), 'ms', {
+      baseline: { name: 'revoke call p99', value: percentile(revoke, 99) },
+      target: { below: TARGETS.propagationP99Ms },
+    }),
   ];
   return {
     figures,
@@ -245,7 +348,14 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
       gateway: {
         prefix: rig.redisPrefix,
         sizes,
-        http: { connections: HTTP_CONNECTIONS, pipelining: 1, request: 'GET /v1/subscriptions with a rate-limited key (cache hit), auth events to Kafka; manyKeys: the same over the miss pool keys, each request the next key; floorRedis / floorKafka / floor: the demo upstream plus one Redis GET, one Kafka message, or both, per request', throughput_runs: throughput, failures },
+        http: {
+          connections: HTTP_CONNECTIONS,
+          pipelining: 1,
+          request:
+            'GET /v1/subscriptions with a rate-limited key (cache hit), auth events to Kafka; manyKeys: the same over the miss pool keys, each request the next key; floorRedis / floorKafka / floor: the demo upstream plus one Redis GET, one Kafka message, or both, per request',
+          throughput_runs: throughput,
+          failures,
+        },
         miss_pool: MISS_POOL,
         propagation_ms: samples,
         in_process_runs: perRun(inProcess),
@@ -255,7 +365,12 @@ async function run(rig: GatewayBenchRig, { sizes, runs, progress, signal }: { si
   };
 }
 
-function inProcessFigures(r: Record<'get' | 'lookup' | 'limit' | 'hitUnlimited' | 'hitLimited' | 'missUnlimited' | 'missSeparate' | 'missLimited', Summary>): Figure[] {
+function inProcessFigures(
+  r: Record<
+    'get' | 'lookup' | 'limit' | 'hitUnlimited' | 'hitLimited' | 'missUnlimited' | 'missSeparate' | 'missLimited',
+    Summary
+  >,
+): Figure[] {
   const get50 = { name: 'GET p50', value: r.get.p50 };
   const get99 = { name: 'GET p99', value: r.get.p99 };
   return [
@@ -268,11 +383,17 @@ function inProcessFigures(r: Record<'get' | 'lookup' | 'limit' | 'hitUnlimited' 
     figure('miss part: keystore lookup p99', r.lookup.p99, 'ms', { baseline: get99 }),
     figure('miss part: GCRA call p99', r.limit.p99, 'ms', { baseline: get99 }),
     figure('SDK miss p50, no rate limit', r.missUnlimited.p50, 'ms', { baseline: get50 }),
-    figure('SDK miss p99, no rate limit', r.missUnlimited.p99, 'ms', { baseline: get99, target: { below: TARGETS.missP99Ms } }),
+    figure('SDK miss p99, no rate limit', r.missUnlimited.p99, 'ms', {
+      baseline: get99,
+      target: { below: TARGETS.missP99Ms },
+    }),
     figure('SDK miss p50, rate limit, before (2 calls)', r.missSeparate.p50, 'ms', { baseline: get50 }),
     figure('SDK miss p99, rate limit, before (2 calls)', r.missSeparate.p99, 'ms', { baseline: get99 }),
     figure('SDK miss p50, rate limit', r.missLimited.p50, 'ms', { baseline: get50 }),
-    figure('SDK miss p99, rate limit', r.missLimited.p99, 'ms', { baseline: get99, target: { below: TARGETS.missP99Ms } }),
+    figure('SDK miss p99, rate limit', r.missLimited.p99, 'ms', {
+      baseline: get99,
+      target: { below: TARGETS.missP99Ms },
+    }),
   ];
 }
 
@@ -290,19 +411,38 @@ function httpFigures(r: Record<'upstream' | 'hit' | 'miss', Summary>): Figure[] 
 }
 
 /** Sequential keep-alive requests (c=1) timed by the harness; keys rotate (one key: always a hit). */
-async function httpMeasure(name: string, url: string, keys: BenchKey[], sizes: Sizes, signal: AbortSignal | undefined): Promise<Measurement> {
+async function httpMeasure(
+  name: string,
+  url: string,
+  keys: BenchKey[],
+  sizes: Sizes,
+  signal: AbortSignal | undefined,
+): Promise<Measurement> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const target = new URL('/v1/subscriptions', url);
   const get = (i: number) =>
     new Promise<void>((resolve, reject) => {
-      const request = http.get(target, { agent, headers: { authorization: `Bearer ${keys[i % keys.length]!.secret}` } }, (response) => {
-        response.resume();
-        response.once('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${name}: status ${response.statusCode}`))));
-      });
+      const request = http.get(
+        target,
+        { agent, headers: { authorization: `Bearer ${keys[i % keys.length]!.secret}` } },
+        (response) => {
+          response.resume();
+          response.once('end', () =>
+            response.statusCode === 200 ? resolve() : reject(new Error(`${name}: status ${response.statusCode}`)),
+          );
+        },
+      );
       request.once('error', reject);
     });
   try {
-    return await measure({ name, concurrency: 1, operations: sizes.httpLatency, warmup: Math.min(sizes.warmup, 200), op: get, signal });
+    return await measure({
+      name,
+      concurrency: 1,
+      operations: sizes.httpLatency,
+      warmup: Math.min(sizes.warmup, 200),
+      op: get,
+      signal,
+    });
   } finally {
     agent.destroy();
   }
@@ -320,13 +460,31 @@ async function cannon(target: BenchChild, keys: readonly BenchKey[], seconds: nu
     connections: HTTP_CONNECTIONS,
     pipelining: 1,
     headers: headers(0),
-    ...(keys.length > 1 ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, ...headers((next += 1)) } }) }] } : {}),
+    ...(keys.length > 1
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                headers: { ...request.headers, ...headers((next += 1)) },
+              }),
+            },
+          ],
+        }
+      : {}),
   };
   // A short warm-up (JIT, connection pools) that is not counted.
   await autocannon({ ...options, duration: 1 });
   return autocannon({ ...options, duration: seconds });
 }
 
-function perRun(results: Record<string, Summary>): Record<string, Array<Pick<Measurement, 'ops' | 'p50' | 'p99' | 'max'>>> {
-  return Object.fromEntries(Object.entries(results).map(([name, s]) => [name, s.runs.map(({ ops, p50, p99, max }) => ({ ops, p50, p99, max }))]));
+function perRun(
+  results: Record<string, Summary>,
+): Record<string, Array<Pick<Measurement, 'ops' | 'p50' | 'p99' | 'max'>>> {
+  return Object.fromEntries(
+    Object.entries(results).map(([name, s]) => [
+      name,
+      s.runs.map(({ ops, p50, p99, max }) => ({ ops, p50, p99, max })),
+    ]),
+  );
 }

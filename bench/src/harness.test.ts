@@ -52,11 +52,31 @@ describe('median', () => {
 describe('summarize', () => {
   test('sorts the latencies and reports throughput over the given seconds', () => {
     const latencies = Float64Array.from([5, 1, 4, 2, 3]);
-    expect(summarize('op', 2, latencies, 0.5)).toEqual({ name: 'op', concurrency: 2, ops: 5, seconds: 0.5, opsPerSec: 10, p50: 3, p95: 5, p99: 5, max: 5 });
+    expect(summarize('op', 2, latencies, 0.5)).toEqual({
+      name: 'op',
+      concurrency: 2,
+      ops: 5,
+      seconds: 0.5,
+      opsPerSec: 10,
+      p50: 3,
+      p95: 5,
+      p99: 5,
+      max: 5,
+    });
   });
 });
 
-const run = (opsPerSec: number, p99: number): Measurement => ({ name: 'get', concurrency: 1, ops: 100, seconds: 100 / opsPerSec, opsPerSec, p50: p99 / 2, p95: p99, p99, max: p99 * 2 });
+const run = (opsPerSec: number, p99: number): Measurement => ({
+  name: 'get',
+  concurrency: 1,
+  ops: 100,
+  seconds: 100 / opsPerSec,
+  opsPerSec,
+  p50: p99 / 2,
+  p95: p99,
+  p99,
+  max: p99 * 2,
+});
 
 describe('medianOf and repeat', () => {
   test('take each field’s median across runs independently and keep every run', () => {
@@ -110,18 +130,39 @@ describe('measure', () => {
   });
 
   test('in duration mode stops starting operations after the duration, growing its buffer as needed', async () => {
-    const result = await measure({ name: 'spin', concurrency: 1, durationMs: 30, capacity: 1, op: () => Promise.resolve() });
+    const result = await measure({
+      name: 'spin',
+      concurrency: 1,
+      durationMs: 30,
+      capacity: 1,
+      op: () => Promise.resolve(),
+    });
     expect(result.ops).toBeGreaterThan(1);
     expect(result.seconds).toBeGreaterThanOrEqual(0.03);
   });
 
   test('rethrows the first failure with the measurement’s name and the operation number', async () => {
-    await expect(measure({ name: 'broken', concurrency: 3, operations: 10, op: async (i) => { if (i === 4) throw new Error('boom'); } })).rejects.toThrow('broken: operation 4 failed: boom');
+    await expect(
+      measure({
+        name: 'broken',
+        concurrency: 3,
+        operations: 10,
+        op: async (i) => {
+          if (i === 4) throw new Error('boom');
+        },
+      }),
+    ).rejects.toThrow('broken: operation 4 failed: boom');
   });
 
   test('stops when its signal is aborted, with the abort reason', async () => {
     const abort = new AbortController();
-    const result = measure({ name: 'stop', concurrency: 2, durationMs: 60_000, signal: abort.signal, op: () => new Promise((resolve) => setTimeout(resolve, 1)) });
+    const result = measure({
+      name: 'stop',
+      concurrency: 2,
+      durationMs: 60_000,
+      signal: abort.signal,
+      op: () => new Promise((resolve) => setTimeout(resolve, 1)),
+    });
     setTimeout(() => abort.abort(new Error('interrupted')), 20);
     await expect(result).rejects.toThrow('interrupted');
   });
@@ -129,7 +170,9 @@ describe('measure', () => {
   test('refuses both or neither of operations and durationMs, and a concurrency below 1', async () => {
     const op = () => Promise.resolve();
     await expect(measure({ name: 'x', concurrency: 1, op })).rejects.toThrow(/exactly one/);
-    await expect(measure({ name: 'x', concurrency: 1, operations: 1, durationMs: 1, op })).rejects.toThrow(/exactly one/);
+    await expect(measure({ name: 'x', concurrency: 1, operations: 1, durationMs: 1, op })).rejects.toThrow(
+      /exactly one/,
+    );
     await expect(measure({ name: 'x', concurrency: 0, operations: 1, op })).rejects.toThrow(/concurrency/);
   });
 });

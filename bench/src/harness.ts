@@ -87,7 +87,8 @@ export function summarize(name: string, concurrency: number, latencies: Float64A
 export function medianOf(runs: readonly Measurement[]): Summary {
   const first = runs[0];
   if (first === undefined) throw new RangeError('medianOf needs at least one run');
-  const of = (field: 'ops' | 'seconds' | 'opsPerSec' | 'p50' | 'p95' | 'p99' | 'max') => median(runs.map((run) => run[field]));
+  const of = (field: 'ops' | 'seconds' | 'opsPerSec' | 'p50' | 'p95' | 'p99' | 'max') =>
+    median(runs.map((run) => run[field]));
   return {
     name: first.name,
     concurrency: first.concurrency,
@@ -109,13 +110,26 @@ export function medianOf(runs: readonly Measurement[]): Summary {
  */
 export async function measure(options: MeasureOptions): Promise<Measurement> {
   const { name, concurrency, operations, durationMs, signal } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`${name}: concurrency must be a positive integer, got ${concurrency}`);
-  if ((operations === undefined) === (durationMs === undefined)) throw new RangeError(`${name}: give exactly one of operations and durationMs`);
-  if (operations !== undefined && !(Number.isInteger(operations) && operations >= 0)) throw new RangeError(`${name}: operations must be a non-negative integer, got ${operations}`);
-  if (durationMs !== undefined && !(durationMs >= 0)) throw new RangeError(`${name}: durationMs must be non-negative, got ${durationMs}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`${name}: concurrency must be a positive integer, got ${concurrency}`);
+  if ((operations === undefined) === (durationMs === undefined))
+    throw new RangeError(`${name}: give exactly one of operations and durationMs`);
+  if (operations !== undefined && !(Number.isInteger(operations) && operations >= 0))
+    throw new RangeError(`${name}: operations must be a non-negative integer, got ${operations}`);
+  if (durationMs !== undefined && !(durationMs >= 0))
+    throw new RangeError(`${name}: durationMs must be non-negative, got ${durationMs}`);
 
   const warmup = options.warmup ?? 0;
-  if (warmup > 0) await drive({ name: `${name} (warm-up)`, concurrency, limit: warmup, deadline: undefined, op: options.op, record: () => undefined, signal });
+  if (warmup > 0)
+    await drive({
+      name: `${name} (warm-up)`,
+      concurrency,
+      limit: warmup,
+      deadline: undefined,
+      op: options.op,
+      record: () => undefined,
+      signal,
+    });
 
   let latencies = new Float64Array(operations ?? options.capacity ?? 2 ** 20);
   let recorded = 0;
@@ -175,7 +189,10 @@ async function drive({ name, concurrency, limit, deadline, op, record, signal }:
  * Runs `fn` `runs` times (each run measures the same named figures, e.g. a baseline and what is
  * compared with it, so both see the same machine state) and returns each figure's medians.
  */
-export async function repeat<K extends string>(runs: number, fn: (run: number) => Promise<Record<K, Measurement>>): Promise<Record<K, Summary>> {
+export async function repeat<K extends string>(
+  runs: number,
+  fn: (run: number) => Promise<Record<K, Measurement>>,
+): Promise<Record<K, Summary>> {
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
   const results: Array<Record<K, Measurement>> = [];
   for (let run = 0; run < runs; run += 1) results.push(await fn(run));

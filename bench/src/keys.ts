@@ -60,14 +60,17 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
   // Unheard, ioredis prints every reconnect failure with its stack; the failing command reports it once.
   let connectionError: Error | undefined;
   redis.on('error', (error: Error) => (connectionError = error));
-  let connected = false;
+  let connected = false as boolean; // set by the ready handler
   redis.once('ready', () => (connected = true));
   const cleanup = async () => {
     try {
       const deleted = await deleteKeysWithPrefix(options.redisUrl, prefix);
       progress(`keys: deleted ${deleted.toLocaleString('en-US')} Redis keys under ${prefix}`);
     } catch (error) {
-      throw new Error(`keys: could not delete the Redis keys under ${prefix} (delete them with redis-cli --scan --pattern '${prefix}*'): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(
+        `keys: could not delete the Redis keys under ${prefix} (delete them with redis-cli --scan --pattern '${prefix}*'): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   };
   let result: SuiteResult;
@@ -76,7 +79,10 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
   } catch (error) {
     // Never connected: nothing written, nothing to delete. Otherwise the measurement's own failure
     // says more than a cleanup failure after it, which is only shown.
-    if (connected) await cleanup().catch((cleanupError: unknown) => progress(cleanupError instanceof Error ? cleanupError.message : String(cleanupError)));
+    if (connected)
+      await cleanup().catch((cleanupError: unknown) =>
+        progress(cleanupError instanceof Error ? cleanupError.message : String(cleanupError)),
+      );
     if (connectionError === undefined || !(error instanceof Error)) throw error;
     throw new Error(`${error.message} (Redis connection: ${connectionError.message})`, { cause: error });
   } finally {
@@ -87,7 +93,16 @@ export async function benchKeys(options: KeysBenchOptions): Promise<SuiteResult>
 }
 
 /** The measurements of {@link benchKeys}, on a connection whose key prefix is the bench's own. */
-async function measureKeys(redis: Redis, { prefix, sizes, runs, progress, signal }: { prefix: string; sizes: Sizes; runs: number; progress: (line: string) => void; signal: AbortSignal | undefined }): Promise<SuiteResult> {
+async function measureKeys(
+  redis: Redis,
+  {
+    prefix,
+    sizes,
+    runs,
+    progress,
+    signal,
+  }: { prefix: string; sizes: Sizes; runs: number; progress: (line: string) => void; signal: AbortSignal | undefined },
+): Promise<SuiteResult> {
   const store = createKeyStore({ redis });
   const server = await redisFacts(redis);
   await redis.set('baseline', 'x'.repeat(32));
@@ -118,8 +133,15 @@ async function measureKeys(redis: Redis, { prefix, sizes, runs, progress, signal
   };
 
   const results = await repeat(runs, async (run) => {
-    const step = async (name: string, concurrency: number, operations: number, op: () => Promise<unknown>): Promise<Measurement> => {
-      progress(`keys run ${run + 1}/${runs}: ${name}, ${operations.toLocaleString('en-US')} ops at concurrency ${concurrency}`);
+    const step = async (
+      name: string,
+      concurrency: number,
+      operations: number,
+      op: () => Promise<unknown>,
+    ): Promise<Measurement> => {
+      progress(
+        `keys run ${run + 1}/${runs}: ${name}, ${operations.toLocaleString('en-US')} ops at concurrency ${concurrency}`,
+      );
       return measure({ name, concurrency, operations, warmup: sizes.warmup, op, signal });
     };
     // Each baseline runs right before what it is compared with, so both see the same machine.
@@ -131,7 +153,20 @@ async function measureKeys(redis: Redis, { prefix, sizes, runs, progress, signal
       lookupC1: await step('keystore getByHash', 1, sizes.latency, lookup),
     };
   });
-  return { figures: keyFigures(results), notes: { keys: { redis: server, prefix, concurrency: CONCURRENCY, tenants: TENANTS, sizes, keys_created: hashes.length, runs: perRun(results) } } };
+  return {
+    figures: keyFigures(results),
+    notes: {
+      keys: {
+        redis: server,
+        prefix,
+        concurrency: CONCURRENCY,
+        tenants: TENANTS,
+        sizes,
+        keys_created: hashes.length,
+        runs: perRun(results),
+      },
+    },
+  };
 }
 
 function keyFigures(r: Record<'getC50' | 'create' | 'lookupC50' | 'getC1' | 'lookupC1', Summary>): Figure[] {
@@ -154,9 +189,14 @@ function keyFigures(r: Record<'getC50' | 'create' | 'lookupC50' | 'getC1' | 'loo
 }
 
 /** Every run's throughput and p99, so the JSON shows the spread behind each median. */
-function perRun(results: Record<string, Summary>): Record<string, Array<Pick<Measurement, 'ops' | 'seconds' | 'opsPerSec' | 'p50' | 'p99' | 'max'>>> {
+function perRun(
+  results: Record<string, Summary>,
+): Record<string, Array<Pick<Measurement, 'ops' | 'seconds' | 'opsPerSec' | 'p50' | 'p99' | 'max'>>> {
   return Object.fromEntries(
-    Object.entries(results).map(([name, summary]) => [name, summary.runs.map(({ ops, seconds, opsPerSec, p50, p99, max }) => ({ ops, seconds, opsPerSec, p50, p99, max }))]),
+    Object.entries(results).map(([name, summary]) => [
+      name,
+      summary.runs.map(({ ops, seconds, opsPerSec, p50, p99, max }) => ({ ops, seconds, opsPerSec, p50, p99, max })),
+    ]),
   );
 }
 
@@ -166,7 +206,7 @@ async function redisFacts(redis: Redis): Promise<Record<string, string | null>> 
   const version = /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? null;
   const setting = async (name: string) => {
     try {
-      const reply = (await redis.config('GET', name)) as unknown;
+      const reply = await redis.config('GET', name);
       return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
     } catch {
       // CONFIG is often disabled on managed Redis; the figures stand without it.
@@ -175,4 +215,3 @@ async function redisFacts(redis: Redis): Promise<Record<string, string | null>> 
   };
   return { version, appendonly: await setting('appendonly'), appendfsync: await setting('appendfsync') };
 }
-

@@ -38,7 +38,8 @@ export function parseDuration(text: string, option: string): number {
 function positiveInt(text: string | undefined, option: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!(Number.isInteger(value) && value >= 1)) throw new UsageError(`${option} must be a positive integer, got ${text}\n${USAGE}`);
+  if (!(Number.isInteger(value) && value >= 1))
+    throw new UsageError(`${option} must be a positive integer, got ${text}\n${USAGE}`);
   return value;
 }
 
@@ -75,7 +76,8 @@ export function parseCommandLine(args: string[]): Command {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new UsageError(`one suite or command at most, got ${positionals.join(' ')}\n${USAGE}`);
+  if (positionals.length > 1)
+    throw new UsageError(`one suite or command at most, got ${positionals.join(' ')}\n${USAGE}`);
   const name = positionals[0] ?? 'all';
   if (name === 'soak') {
     return {
@@ -88,10 +90,22 @@ export function parseCommandLine(args: string[]): Command {
     };
   }
   if (name === 'scaling') {
-    return { kind: 'scaling', events: positiveInt(values.events, '--events', values.quick ? 10_000 : 200_000), partitions: intList(values.partitions, '--partitions', [1, 4, 8]), instances: intList(values.instances, '--instances', [1, 2, 4]) };
+    return {
+      kind: 'scaling',
+      events: positiveInt(values.events, '--events', values.quick ? 10_000 : 200_000),
+      partitions: intList(values.partitions, '--partitions', [1, 4, 8]),
+      instances: intList(values.instances, '--instances', [1, 2, 4]),
+    };
   }
-  if (name !== 'all' && !isSuiteName(name)) throw new UsageError(`unknown suite "${name}"; known: ${[...SUITE_NAMES, 'all', 'soak', 'scaling'].join(', ')}`);
-  return { kind: 'suites', name, suites: name === 'all' ? SUITE_NAMES : [name], quick: values.quick, runs: values.runs === undefined ? undefined : positiveInt(values.runs, '--runs', 1) };
+  if (name !== 'all' && !isSuiteName(name))
+    throw new UsageError(`unknown suite "${name}"; known: ${[...SUITE_NAMES, 'all', 'soak', 'scaling'].join(', ')}`);
+  return {
+    kind: 'suites',
+    name,
+    suites: name === 'all' ? SUITE_NAMES : [name],
+    quick: values.quick,
+    runs: values.runs === undefined ? undefined : positiveInt(values.runs, '--runs', 1),
+  };
 }
 
 async function main(): Promise<void> {
@@ -107,22 +121,48 @@ async function main(): Promise<void> {
   const progress = (line: string) => console.error(`  … ${line}`);
   try {
     if (command.kind === 'soak') {
-      const result = await runSoak({ config, durationMs: command.durationMs, rate: command.rate, sampleMs: command.sampleMs, partitions: command.partitions, outDir: command.out, environment: process.env, progress, signal: abort.signal });
+      const result = await runSoak({
+        config,
+        durationMs: command.durationMs,
+        rate: command.rate,
+        sampleMs: command.sampleMs,
+        partitions: command.partitions,
+        outDir: command.out,
+        environment: process.env,
+        progress,
+        signal: abort.signal,
+      });
       const m = result.meta;
-      console.log(`\nsoak: ${m.produced.toLocaleString('en-US')} events over ${m.duration_s} s at ${m.rate}/s offered on ${m.cpus} cores (load ${m.load_before.map((l) => l.toFixed(2)).join(' ')} before, ${m.load_after.map((l) => l.toFixed(2)).join(' ')} after); ${m.attacks} attacks, ${m.alerts_seen} alerts seen; ${m.markers_found}/${m.markers} markers found in ClickHouse; drained: ${m.drained}`);
+      console.log(
+        `\nsoak: ${m.produced.toLocaleString('en-US')} events over ${m.duration_s} s at ${m.rate}/s offered on ${m.cpus} cores (load ${m.load_before.map((l) => l.toFixed(2)).join(' ')} before, ${m.load_after.map((l) => l.toFixed(2)).join(' ')} after); ${m.attacks} attacks, ${m.alerts_seen} alerts seen; ${m.markers_found}/${m.markers} markers found in ClickHouse; drained: ${m.drained}`,
+      );
       console.log(`files:\n${result.files.map((f) => `  ${f}`).join('\n')}`);
       return;
     }
     if (command.kind === 'scaling') {
       const meta = startMeta('scaling', { quick: false, runs: 1 });
-      const result = await runScaling({ config, events: command.events, partitions: command.partitions, instances: command.instances, environment: process.env, progress, signal: abort.signal });
+      const result = await runScaling({
+        config,
+        events: command.events,
+        partitions: command.partitions,
+        instances: command.instances,
+        environment: process.env,
+        progress,
+        signal: abort.signal,
+      });
       const finished = meta.finish({ scaling: result.cells });
       console.log(`\n${describeRun(finished)}\n`);
       printTable(result.figures);
       console.log(`\nJSON: ${writeJson(result.figures, finished)}`);
       return;
     }
-    const report = await runSuites(command.name, command.suites, { config, quick: command.quick, runs: command.runs, progress, signal: abort.signal });
+    const report = await runSuites(command.name, command.suites, {
+      config,
+      quick: command.quick,
+      runs: command.runs,
+      progress,
+      signal: abort.signal,
+    });
     console.log(`\n${describeRun(report.meta)}\n`);
     printTable(report.figures);
     console.log(`\nJSON: ${writeJson(report.figures, report.meta)}`);

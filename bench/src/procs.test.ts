@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { cpuSeconds, descendants, machineCpuSeconds, rssMb, sampleRss } from './procs.js';
+import { rssMb } from '@keywatch/testkit/support';
+import { cpuSeconds, descendants, machineCpuSeconds, sampleRss } from './procs.js';
 
 describe('process figures from /proc', () => {
   test('RSS and CPU of this process, the machine, and a child in the tree', async () => {

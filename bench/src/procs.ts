@@ -1,30 +1,13 @@
 /**
- * Processes as the benchmarks see them: resident memory and CPU time from `/proc`, the process
- * tree under the benchmark, and workers started as child processes the way they run in production
- * (`node --import tsx main.ts`, configured from the environment).
+ * Processes as the benchmarks see them: CPU time from `/proc`, the process tree under the
+ * benchmark and its resident memory. Workers are started by the testkit's `startService`.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { declaredNodeFlags } from '@keywatch/lifecycle';
-import { freePort } from '@keywatch/testkit/free-port';
-
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { rssMb } from '@keywatch/testkit/support';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** VmRSS of `pid` in MB, or NaN when the process is gone (or not on Linux). */
-export function rssMb(pid: number): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? Number.NaN : Number(kb) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** User + system CPU seconds `pid` has used so far, or NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
@@ -48,12 +31,15 @@ export function machineCpuSeconds(): number {
   }
 }
 
-/** A short name for a process: `services/<name>` for our services, else the executable's name. */
+/** A short name for a process: `<service>` for our services, `<service>/bench-child` for a bench's child, else the executable's name. */
 export function processLabel(pid: number): string {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const service = args.map((a) => /services\/([\w-]+)\/src\/([\w-]+)\.ts$/.exec(a)).find(Boolean);
     if (service) return service[2] === 'main' ? (service[1] ?? 'node') : `${service[1]}/${service[2]}`;
+    // The benches' own child processes (bench/src/<suite>/child.ts) under the labels earlier results use.
+    const child = args.map((a) => /bench\/src\/([\w-]+)\/child\.ts$/.exec(a)).find(Boolean);
+    if (child) return `${child[1] === 'detect' ? 'detector-worker' : (child[1] ?? 'bench')}/bench-child`;
     if (args.some((a) => a === 'kafka.Kafka')) return 'kafka';
     return path.basename(args[0] ?? readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
   } catch {
@@ -150,50 +136,3 @@ export function sampleRss(everyMs = 250): { stop(): Map<string, number> } {
     },
   };
 }
-
-
-/** A worker process started by {@link startWorker}. */
-export interface WorkerProcess {
-  name: string;
-  pid: number;
-  child: ChildProcess;
-  /** Its last 50 lines of output, for error messages. */
-  output: string[];
-  /** SIGTERM (graceful: flush and commit), then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-/** Starts `services/<service>/src/main.ts` as its own process with `env` (plus PATH and HOME). */
-export function startWorker(service: 'ingest-worker' | 'detector-worker', env: Record<string, string>, environment: NodeJS.ProcessEnv): WorkerProcess {
-  const loader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')}`;
-  const dir = path.join(repoRoot, 'services', service);
-  const child = spawn(process.execPath, [...declaredNodeFlags(dir), '--import', loader, path.join(dir, 'src/main.ts')], {
-    cwd: repoRoot,
-    env: { PATH: environment.PATH ?? '', HOME: environment.HOME ?? os.homedir(), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${service}`);
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (output.length > 50) output.splice(0, output.length - 50);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    name: service,
-    pid: child.pid,
-    child,
-    output,
-    async stop(graceMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-export { freePort };

@@ -7,13 +7,24 @@ import { figure, formatNumber, formatTable, startMeta, writeJson } from './repor
 describe('figure', () => {
   test('derives the ratio from its same-run baseline and is info without a target', () => {
     const f = figure('lookup', 50_000, 'ops/s', { baseline: { name: 'GET', value: 100_000 } });
-    expect(f).toEqual({ figure: 'lookup', value: 50_000, unit: 'ops/s', baseline: 'GET', baselineValue: 100_000, ratio: 0.5, verdict: 'info' });
+    expect(f).toEqual({
+      figure: 'lookup',
+      value: 50_000,
+      unit: 'ops/s',
+      baseline: 'GET',
+      baselineValue: 100_000,
+      ratio: 0.5,
+      verdict: 'info',
+    });
   });
 
   test('passes or falls short of a target', () => {
     expect(figure('p99', 1.5, 'ms', { target: { below: 2 } })).toMatchObject({ target: '< 2 ms', verdict: 'pass' });
     expect(figure('p99', 2, 'ms', { target: { below: 2 } })).toMatchObject({ verdict: 'short' });
-    expect(figure('rate', 900, 'ops/s', { target: { atLeast: 1000 } })).toMatchObject({ target: '≥ 1,000 ops/s', verdict: 'short' });
+    expect(figure('rate', 900, 'ops/s', { target: { atLeast: 1000 } })).toMatchObject({
+      target: '≥ 1,000 ops/s',
+      verdict: 'short',
+    });
   });
 });
 
@@ -26,7 +37,10 @@ test('formatNumber keeps three significant digits for small values and groups th
 });
 
 test('formatTable aligns every column under its title', () => {
-  const table = formatTable([figure('GET', 100_000, 'ops/s'), figure('lookup p99', 0.5, 'ms', { baseline: { name: 'GET p99', value: 0.25 }, target: { below: 2 } })]);
+  const table = formatTable([
+    figure('GET', 100_000, 'ops/s'),
+    figure('lookup p99', 0.5, 'ms', { baseline: { name: 'GET p99', value: 0.25 }, target: { below: 2 } }),
+  ]);
   const lines = table.split('\n');
   expect(lines).toHaveLength(4);
   const ratioEnd = (lines[0] ?? '').indexOf('ratio') + 'ratio'.length;
@@ -47,6 +61,9 @@ test('writeJson writes the figures with the machine and commit they came from', 
 });
 
 test('a failed suite is a row with no value', () => {
-  const table = formatTable([{ figure: 'detect suite failed: boom', value: Number.NaN, unit: '', verdict: 'failed' }, figure('GET', 1, 'ops/s')]);
+  const table = formatTable([
+    { figure: 'detect suite failed: boom', value: Number.NaN, unit: '', verdict: 'failed' },
+    figure('GET', 1, 'ops/s'),
+  ]);
   expect(table.split('\n')[2]).toMatch(/^detect suite failed: boom\s+—\s+failed$/);
 });

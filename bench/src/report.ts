@@ -31,7 +31,12 @@ export interface Figure {
 export type Target = { below: number } | { atLeast: number };
 
 /** Builds a {@link Figure}: the ratio from the baseline, the verdict from the target (else `info`). */
-export function figure(name: string, value: number, unit: string, options: { baseline?: { name: string; value: number }; target?: Target } = {}): Figure {
+export function figure(
+  name: string,
+  value: number,
+  unit: string,
+  options: { baseline?: { name: string; value: number }; target?: Target } = {},
+): Figure {
   const out: Figure = { figure: name, value, unit, verdict: 'info' };
   if (options.baseline) {
     out.baseline = options.baseline.name;
@@ -41,7 +46,8 @@ export function figure(name: string, value: number, unit: string, options: { bas
   const target = options.target;
   if (target) {
     const met = 'below' in target ? value < target.below : value >= target.atLeast;
-    out.target = 'below' in target ? `< ${formatNumber(target.below)} ${unit}` : `≥ ${formatNumber(target.atLeast)} ${unit}`;
+    out.target =
+      'below' in target ? `< ${formatNumber(target.below)} ${unit}` : `≥ ${formatNumber(target.atLeast)} ${unit}`;
     out.verdict = met ? 'pass' : 'short';
   }
   return out;
@@ -64,7 +70,9 @@ export function formatTable(figures: readonly Figure[]): string {
   const rows = figures.map((f) => [
     f.figure,
     f.verdict === 'failed' ? '—' : `${formatNumber(f.value)} ${f.unit}`.trimEnd(),
-    f.baseline !== undefined && f.baselineValue !== undefined ? `${f.baseline}: ${formatNumber(f.baselineValue)} ${f.unit}` : '',
+    f.baseline !== undefined && f.baselineValue !== undefined
+      ? `${f.baseline}: ${formatNumber(f.baselineValue)} ${f.unit}`
+      : '',
     f.ratio !== undefined ? `${f.ratio.toFixed(2)}×` : '',
     f.target ?? '',
     f.verdict,
@@ -114,7 +122,10 @@ export interface RunMeta {
 export function describeRun(meta: RunMeta): string {
   const load = (values: number[]) => values.map((l) => l.toFixed(2)).join(' ');
   const quick = meta.quick ? ' (quick: checks every path runs, not its speed)' : '';
-  const commit = meta.git_commit === null ? 'no git commit' : `commit ${meta.git_commit.slice(0, 12)}${meta.git_dirty ? ' (uncommitted changes)' : ''}`;
+  const commit =
+    meta.git_commit === null
+      ? 'no git commit'
+      : `commit ${meta.git_commit.slice(0, 12)}${meta.git_dirty ? ' (uncommitted changes)' : ''}`;
   return `${meta.suite}${quick}: median of ${meta.runs} run${meta.runs === 1 ? '' : 's'} on ${meta.cpus} cores (${meta.cpu_model}), load ${load(meta.load_before)} before and ${load(meta.load_after)} after, node ${meta.node}, ${commit}`;
 }
 
@@ -135,7 +146,10 @@ function git(args: string[]): string | null {
  * Notes the machine before a benchmark; `finish` notes the load after it and the suites' notes.
  * Call `startMeta` before the first measurement so `load_before` shows what else was running.
  */
-export function startMeta(suite: string, settings: { quick: boolean; runs: number }): { finish: (notes: Record<string, unknown>) => RunMeta } {
+export function startMeta(
+  suite: string,
+  settings: { quick: boolean; runs: number },
+): { finish: (notes: Record<string, unknown>) => RunMeta } {
   const cpus = os.cpus();
   const commit = git(['rev-parse', 'HEAD']);
   const status = commit === null ? null : git(['status', '--porcelain']);

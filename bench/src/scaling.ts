@@ -14,11 +14,19 @@ import os from 'node:os';
 import type { EngineConfig } from '@keywatch/config';
 import { newEventId, type AuthEvent } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
-import { ordinaryEvent } from '@keywatch/detector-worker/bench-events';
-import { createProducer, ephemeralTarget, prepareClickHouse, produceEvents } from '@keywatch/detector-worker/stack';
-import { cpuSeconds, enginePids, machineCpuSeconds, repoRoot, startWorker, type WorkerProcess } from './procs.js';
+import {
+  createProducer,
+  ephemeralTarget,
+  groupLag,
+  prepareClickHouse,
+  produceEvents,
+  repoRoot,
+  startService,
+  type ServiceProcess,
+} from '@keywatch/testkit/support';
+import { ordinaryEvent } from './detect/events.js';
+import { cpuSeconds, enginePids, machineCpuSeconds } from './procs.js';
 import { figure, type Figure } from './report.js';
-import { groupLag } from './soak.js';
 
 export interface ScalingOptions {
   config: EngineConfig;
@@ -51,7 +59,16 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
   const cells: ScalingCell[] = [];
   const engines = enginePids();
   for (const partitions of options.partitions) {
-    const { target, dispose } = await ephemeralTarget({ brokers: config.KAFKA_BROKERS, clickhouseUrl: config.CLICKHOUSE_URL, redisUrl: config.REDIS_URL, logger, repoRoot }, partitions);
+    const { target, dispose } = await ephemeralTarget(
+      {
+        brokers: config.KAFKA_BROKERS,
+        clickhouseUrl: config.CLICKHOUSE_URL,
+        redisUrl: config.REDIS_URL,
+        logger,
+        repoRoot,
+      },
+      partitions,
+    );
     const topic = `${target.topicPrefix}auth-events`;
     const admin = target.kafka.admin();
     await admin.connect();
@@ -62,7 +79,8 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
       const now = Date.now();
       for (let i = 0; i < options.events; i += 20_000) {
         const chunk: AuthEvent[] = [];
-        for (let k = i; k < Math.min(options.events, i + 20_000); k += 1) chunk.push(ordinaryEvent(now - (options.events - k), k));
+        for (let k = i; k < Math.min(options.events, i + 20_000); k += 1)
+          chunk.push(ordinaryEvent(now - (options.events - k), k));
         await produceEvents(producer, topic, chunk, 1_000);
       }
       await producer.close();
@@ -72,8 +90,18 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
         databases.push(database);
         await (await prepareClickHouse({ ...target, database })).close();
         const groupId = `scaling-${newEventId().slice(-8)}`;
-        const env = { KAFKA_BROKERS: config.KAFKA_BROKERS.join(','), CLICKHOUSE_URL: config.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: database, KEYWATCH_TOPIC_PREFIX: target.topicPrefix, INGEST_GROUP_ID: groupId, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' };
-        const workers: WorkerProcess[] = Array.from({ length: instances }, () => startWorker('ingest-worker', env, options.environment));
+        const env = {
+          KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+          CLICKHOUSE_URL: config.CLICKHOUSE_URL,
+          CLICKHOUSE_DATABASE: database,
+          KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
+          INGEST_GROUP_ID: groupId,
+          INGEST_METRICS_PORT: '-1',
+          INGEST_RETENTION_INTERVAL: '0',
+        };
+        const workers: ServiceProcess[] = Array.from({ length: instances }, () =>
+          startService('ingest-worker', env, options.environment),
+        );
         try {
           // Wait for the first commit (the workers have started and joined), then time the rest.
           const deadline = Date.now() + 180_000;
@@ -84,21 +112,48 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
           }
           const startLag = lag;
           const t0 = performance.now();
-          const cpu0 = { workers: workers.map((w) => cpuSeconds(w.pid)), clickhouse: sum(engines.clickhouse.map(cpuSeconds)), kafka: sum(engines.kafka.map(cpuSeconds)), machine: machineCpuSeconds() };
+          const cpu0 = {
+            workers: workers.map((w) => cpuSeconds(w.pid)),
+            clickhouse: sum(engines.clickhouse.map(cpuSeconds)),
+            kafka: sum(engines.kafka.map(cpuSeconds)),
+            machine: machineCpuSeconds(),
+          };
           while (lag > 0 && Date.now() < deadline && !options.signal?.aborted) {
             await new Promise((r) => setTimeout(r, 100));
             lag = await groupLag(admin, groupId, topic);
           }
           const seconds = (performance.now() - t0) / 1000;
-          if (lag > 0) throw new Error(`${instances} worker(s) on ${partitions} partition(s) did not drain ${options.events} events within 180 s (lag ${lag}): ${workers[0]?.output.slice(-5).join('\n')}`);
+          if (lag > 0)
+            throw new Error(
+              `${instances} worker(s) on ${partitions} partition(s) did not drain ${options.events} events within 180 s (lag ${lag}): ${workers[0]?.output.slice(-5).join('\n')}`,
+            );
           const cores = (a: number, b: number) => round((b - a) / seconds);
           const workerCpu = workers.map((w, i) => cores(cpu0.workers[i] ?? 0, cpuSeconds(w.pid)));
-          const cpu = { workers: workerCpu, clickhouse: cores(cpu0.clickhouse, sum(engines.clickhouse.map(cpuSeconds))), kafka: cores(cpu0.kafka, sum(engines.kafka.map(cpuSeconds))), machine: cores(cpu0.machine, machineCpuSeconds()) };
-          const candidates: Array<[string, number]> = [...workerCpu.map((c, i) => [`ingest worker ${i + 1}`, c] as [string, number]), ['ClickHouse server', cpu.clickhouse], ['Kafka broker', cpu.kafka]];
+          const cpu = {
+            workers: workerCpu,
+            clickhouse: cores(cpu0.clickhouse, sum(engines.clickhouse.map(cpuSeconds))),
+            kafka: cores(cpu0.kafka, sum(engines.kafka.map(cpuSeconds))),
+            machine: cores(cpu0.machine, machineCpuSeconds()),
+          };
+          const candidates: Array<[string, number]> = [
+            ...workerCpu.map((c, i) => [`ingest worker ${i + 1}`, c] as [string, number]),
+            ['ClickHouse server', cpu.clickhouse],
+            ['Kafka broker', cpu.kafka],
+          ];
           const busiest = candidates.sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
-          const cell: ScalingCell = { partitions, instances, events: startLag, seconds: round(seconds, 3), eventsPerSecond: Math.round(startLag / seconds), cpu, busiest };
+          const cell: ScalingCell = {
+            partitions,
+            instances,
+            events: startLag,
+            seconds: round(seconds, 3),
+            eventsPerSecond: Math.round(startLag / seconds),
+            cpu,
+            busiest,
+          };
           cells.push(cell);
-          progress(`${partitions} partition(s), ${instances} worker(s): ${cell.eventsPerSecond.toLocaleString('en-US')} events/s over ${cell.seconds} s · CPU cores: workers ${workerCpu.join(' + ')}, ClickHouse ${cpu.clickhouse}, Kafka ${cpu.kafka}, machine ${cpu.machine} of ${os.availableParallelism()} · busiest: ${busiest}`);
+          progress(
+            `${partitions} partition(s), ${instances} worker(s): ${cell.eventsPerSecond.toLocaleString('en-US')} events/s over ${cell.seconds} s · CPU cores: workers ${workerCpu.join(' + ')}, ClickHouse ${cpu.clickhouse}, Kafka ${cpu.kafka}, machine ${cpu.machine} of ${os.availableParallelism()} · busiest: ${busiest}`,
+          );
         } finally {
           await Promise.allSettled(workers.map((w) => w.stop()));
         }
@@ -113,7 +168,14 @@ export async function runScaling(options: ScalingOptions): Promise<{ cells: Scal
   }
   const base = cells.find((c) => c.partitions === Math.min(...options.partitions) && c.instances === 1);
   const figures = cells.map((c) =>
-    figure(`ingest, ${c.partitions} partition${c.partitions === 1 ? '' : 's'}, ${c.instances} worker${c.instances === 1 ? '' : 's'} (busiest: ${c.busiest})`, c.eventsPerSecond, 'events/s', base && c !== base ? { baseline: { name: `${base.partitions} partition, 1 worker`, value: base.eventsPerSecond } } : {}),
+    figure(
+      `ingest, ${c.partitions} partition${c.partitions === 1 ? '' : 's'}, ${c.instances} worker${c.instances === 1 ? '' : 's'} (busiest: ${c.busiest})`,
+      c.eventsPerSecond,
+      'events/s',
+      base && c !== base
+        ? { baseline: { name: `${base.partitions} partition, 1 worker`, value: base.eventsPerSecond } }
+        : {},
+    ),
   );
   return { cells, figures };
 }

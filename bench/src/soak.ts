@@ -20,10 +20,22 @@ import path from 'node:path';
 import type { EngineConfig } from '@keywatch/config';
 import { newEventId, type Alert, type AuthEvent } from '@keywatch/contracts';
 import { createLogger } from '@keywatch/logger';
-import { attackEvent, ordinaryEvent } from '@keywatch/detector-worker/bench-events';
-import { createProducer, ephemeralTarget, prepareClickHouse, produceEvents, tail } from '@keywatch/detector-worker/stack';
+import {
+  createProducer,
+  ephemeralTarget,
+  freePort,
+  groupLag,
+  prepareClickHouse,
+  produceEvents,
+  repoRoot,
+  rssMb,
+  startService,
+  tail,
+  type ServiceProcess,
+} from '@keywatch/testkit/support';
+import { attackEvent, ordinaryEvent } from './detect/events.js';
 import { percentile } from './harness.js';
-import { cpuSeconds, freePort, repoRoot, rssMb, startWorker, type WorkerProcess } from './procs.js';
+import { cpuSeconds } from './procs.js';
 import { lineChart, type Series } from './svg.js';
 
 export interface SoakOptions {
@@ -61,30 +73,39 @@ export interface SoakSample {
 }
 
 export interface SoakResult {
-  meta: { started_at: string; duration_s: number; rate: number; sample_s: number; partitions: number; cpus: number; load_before: number[]; load_after: number[]; produced: number; attacks: number; alerts_seen: number; markers: number; markers_found: number; drained: boolean };
+  meta: {
+    started_at: string;
+    duration_s: number;
+    rate: number;
+    sample_s: number;
+    partitions: number;
+    cpus: number;
+    load_before: number[];
+    load_after: number[];
+    produced: number;
+    attacks: number;
+    alerts_seen: number;
+    markers: number;
+    markers_found: number;
+    drained: boolean;
+  };
   samples: SoakSample[];
   files: string[];
 }
 
-type Admin = ReturnType<Awaited<ReturnType<typeof ephemeralTarget>>['target']['kafka']['admin']>;
-
-/** Messages of `topic` not yet committed by `groupId`. */
-export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-  const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  let lag = 0;
-  for (const p of ends) {
-    const at = done.get(p.partition) ?? -1;
-    lag += Number(p.high) - (at >= 0 ? at : Number(p.low));
-  }
-  return lag;
-}
-
 const round = (v: number, digits = 1) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : Number.NaN);
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const sampleMs = options.sampleMs ?? 5_000;
@@ -92,7 +113,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const outDir = options.outDir ?? path.join(repoRoot, 'docs/soak');
   const logger = createLogger({ name: 'bench-soak', level: 'warn' });
   const { config, progress } = options;
-  const { target, dispose } = await ephemeralTarget({ brokers: config.KAFKA_BROKERS, clickhouseUrl: config.CLICKHOUSE_URL, redisUrl: config.REDIS_URL, logger, repoRoot }, partitions);
+  const { target, dispose } = await ephemeralTarget(
+    {
+      brokers: config.KAFKA_BROKERS,
+      clickhouseUrl: config.CLICKHOUSE_URL,
+      redisUrl: config.REDIS_URL,
+      logger,
+      repoRoot,
+    },
+    partitions,
+  );
   const topic = `${target.topicPrefix}auth-events`;
   const alertsTopic = `${target.topicPrefix}security-alerts`;
   const ch = await prepareClickHouse(target);
@@ -101,8 +131,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const producer = await createProducer(target.kafka);
   const id = newEventId().slice(-8);
   const groups = { ingest: `soak-ingest-${id}`, detector: `soak-detector-${id}` };
-  const common = { KAFKA_BROKERS: config.KAFKA_BROKERS.join(','), CLICKHOUSE_URL: config.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: target.database, REDIS_URL: config.REDIS_URL, KEYWATCH_TOPIC_PREFIX: target.topicPrefix };
-  const workers: WorkerProcess[] = [];
+  const common = {
+    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+    CLICKHOUSE_URL: config.CLICKHOUSE_URL,
+    CLICKHOUSE_DATABASE: target.database,
+    REDIS_URL: config.REDIS_URL,
+    KEYWATCH_TOPIC_PREFIX: target.topicPrefix,
+  };
+  const workers: ServiceProcess[] = [];
   const loadBefore = os.loadavg();
   const startedAt = new Date();
   const samples: SoakSample[] = [];
@@ -117,12 +153,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let alertsSeen = 0;
   let drained = false;
   let alertTail: { close(): Promise<void> } | undefined;
-  let stop = false;
-  let pollingDone = false;
+  let stop = false as boolean; // set by the workers and the poller
+  let pollingDone = false as boolean;
   try {
-    workers.push(startWorker('ingest-worker', { ...common, INGEST_GROUP_ID: groups.ingest, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' }, options.environment));
-    workers.push(startWorker('detector-worker', { ...common, DETECTOR_GROUP_ID: groups.detector, DETECTOR_REDIS_PREFIX: target.redisPrefix, DETECTOR_STATUS_REDIS_PREFIX: `${target.redisPrefix}status:`, DETECTOR_METRICS_PORT: String(await freePort()) }, options.environment));
-    const [ingest, detector] = workers as [WorkerProcess, WorkerProcess];
+    workers.push(
+      startService(
+        'ingest-worker',
+        { ...common, INGEST_GROUP_ID: groups.ingest, INGEST_METRICS_PORT: '-1', INGEST_RETENTION_INTERVAL: '0' },
+        options.environment,
+      ),
+    );
+    workers.push(
+      startService(
+        'detector-worker',
+        {
+          ...common,
+          DETECTOR_GROUP_ID: groups.detector,
+          DETECTOR_REDIS_PREFIX: target.redisPrefix,
+          DETECTOR_STATUS_REDIS_PREFIX: `${target.redisPrefix}status:`,
+          DETECTOR_METRICS_PORT: String(await freePort()),
+        },
+        options.environment,
+      ),
+    );
+    const [ingest, detector] = workers as [ServiceProcess, ServiceProcess];
     alertTail = await tail<Alert>(target, alertsTopic, (alert, at) => {
       alertsSeen += 1;
       const sent = alert.key_id === null ? undefined : attackSent.get(alert.key_id);
@@ -136,11 +190,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await produceEvents(producer, topic, [ordinaryEvent(Date.now(), 0)]);
     const ready = Date.now() + 180_000;
     while ((await groupLag(admin, groups.ingest, topic)) > 0 || (await groupLag(admin, groups.detector, topic)) > 0) {
-      if (Date.now() > ready) throw new Error(`the workers did not start consuming within 180 s: ${workers.map((w) => w.output.slice(-5).join('\n')).join('\n')}`);
+      if (Date.now() > ready)
+        throw new Error(
+          `the workers did not start consuming within 180 s: ${workers.map((w) => w.output.slice(-5).join('\n')).join('\n')}`,
+        );
       options.signal?.throwIfAborted();
       await sleep(250, options.signal);
     }
-    progress(`soak: ${options.rate} events/s for ${options.durationMs / 1000} s, ${partitions} partitions, workers pid ${ingest.pid} (ingest) and ${detector.pid} (detector), sample every ${sampleMs / 1000} s`);
+    progress(
+      `soak: ${options.rate} events/s for ${options.durationMs / 1000} s, ${partitions} partitions, workers pid ${ingest.pid} (ingest) and ${detector.pid} (detector), sample every ${sampleMs / 1000} s`,
+    );
 
     const t0 = Date.now();
     const end = t0 + options.durationMs;
@@ -179,7 +238,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       while (!pollingDone && !options.signal?.aborted) {
         const pending = [...markerSent.keys()];
         if (pending.length > 0) {
-          const rows = await ch.query<{ key_id: string }>(`SELECT DISTINCT key_id FROM auth_events WHERE key_id IN (${pending.map((k) => `'${k}'`).join(',')})`).catch(() => []);
+          const rows = await ch
+            .query<{ key_id: string }>(
+              `SELECT DISTINCT key_id FROM auth_events WHERE key_id IN (${pending.map((k) => `'${k}'`).join(',')})`,
+            )
+            .catch(() => []);
           const at = Date.now();
           for (const { key_id } of rows) {
             const sent = markerSent.get(key_id);
@@ -218,15 +281,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       };
       samples.push(sample);
       last = { at, produced, cpuIngest: cpu.ingest, cpuDetector: cpu.detector };
-      progress(`t=${sample.t_s}s produced ${sample.produced_per_s}/s · lag ingest ${sample.lag_ingest} detector ${sample.lag_detector} · RSS ingest ${sample.rss_ingest_mb} MB detector ${sample.rss_detector_mb} MB · produce→ingested p99 ${sample.ingest_p99_ms} ms · produce→alert p99 ${sample.alert_p99_ms} ms`);
-      for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`${w.name} exited during the soak: ${w.output.slice(-10).join('\n')}`);
+      progress(
+        `t=${sample.t_s}s produced ${sample.produced_per_s}/s · lag ingest ${sample.lag_ingest} detector ${sample.lag_detector} · RSS ingest ${sample.rss_ingest_mb} MB detector ${sample.rss_detector_mb} MB · produce→ingested p99 ${sample.ingest_p99_ms} ms · produce→alert p99 ${sample.alert_p99_ms} ms`,
+      );
+      for (const w of workers)
+        if (w.child.exitCode !== null || w.child.signalCode !== null)
+          throw new Error(`${w.name} exited during the soak: ${w.output.slice(-10).join('\n')}`);
     }
     stop = true;
     await producing;
     // Drain: both groups caught up (bounded), so the last samples describe a finished run.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !options.signal?.aborted) {
-      if ((await groupLag(admin, groups.ingest, topic)) === 0 && (await groupLag(admin, groups.detector, topic)) === 0) {
+      if (
+        (await groupLag(admin, groups.ingest, topic)) === 0 &&
+        (await groupLag(admin, groups.detector, topic)) === 0
+      ) {
         drained = true;
         break;
       }
@@ -234,7 +304,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     // The last markers: found once ingested (bounded like the drain).
     const markersDeadline = Date.now() + 10_000;
-    while (markerSent.size > 0 && Date.now() < markersDeadline && !options.signal?.aborted) await sleep(250, options.signal);
+    while (markerSent.size > 0 && Date.now() < markersDeadline && !options.signal?.aborted)
+      await sleep(250, options.signal);
     pollingDone = true;
     await polling;
   } finally {
@@ -248,7 +319,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await dispose().catch(() => undefined);
   }
   const result: SoakResult = {
-    meta: { started_at: startedAt.toISOString(), duration_s: options.durationMs / 1000, rate: options.rate, sample_s: sampleMs / 1000, partitions, cpus: os.availableParallelism(), load_before: loadBefore, load_after: os.loadavg(), produced, attacks, alerts_seen: alertsSeen, markers, markers_found: markersFound, drained },
+    meta: {
+      started_at: startedAt.toISOString(),
+      duration_s: options.durationMs / 1000,
+      rate: options.rate,
+      sample_s: sampleMs / 1000,
+      partitions,
+      cpus: os.availableParallelism(),
+      load_before: loadBefore,
+      load_after: os.loadavg(),
+      produced,
+      attacks,
+      alerts_seen: alertsSeen,
+      markers,
+      markers_found: markersFound,
+      drained,
+    },
     samples,
     files: [],
   };
@@ -260,13 +346,45 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 export function writeSoak(result: SoakResult, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const s = result.samples;
-  const line = (name: string, field: keyof SoakSample): Series => ({ name, points: s.map((p) => [p.t_s, p[field]] as const) });
+  const line = (name: string, field: keyof SoakSample): Series => ({
+    name,
+    points: s.map((p) => [p.t_s, p[field]] as const),
+  });
   const subtitle = `${result.meta.rate} events/s offered, ${result.meta.partitions} partitions, ${result.meta.cpus} cores`;
   const charts: Array<[string, string, string, Series[]]> = [
-    ['lag.svg', `Consumer lag (${subtitle})`, 'messages', [line('ingest group', 'lag_ingest'), line('detector group', 'lag_detector')]],
-    ['rss.svg', `Worker RSS (${subtitle})`, 'MB', [line('ingest worker', 'rss_ingest_mb'), line('detector worker', 'rss_detector_mb')]],
-    ['latency.svg', `Latency p50/p99 (${subtitle})`, 'ms', [line('produce→ingested p50', 'ingest_p50_ms'), line('produce→ingested p99', 'ingest_p99_ms'), line('produce→alert p50', 'alert_p50_ms'), line('produce→alert p99', 'alert_p99_ms')]],
-    ['cpu.svg', `Worker CPU (${subtitle})`, 'cores', [line('ingest worker', 'cpu_ingest_cores'), line('detector worker', 'cpu_detector_cores'), line('load average (1 min)', 'load1')]],
+    [
+      'lag.svg',
+      `Consumer lag (${subtitle})`,
+      'messages',
+      [line('ingest group', 'lag_ingest'), line('detector group', 'lag_detector')],
+    ],
+    [
+      'rss.svg',
+      `Worker RSS (${subtitle})`,
+      'MB',
+      [line('ingest worker', 'rss_ingest_mb'), line('detector worker', 'rss_detector_mb')],
+    ],
+    [
+      'latency.svg',
+      `Latency p50/p99 (${subtitle})`,
+      'ms',
+      [
+        line('produce→ingested p50', 'ingest_p50_ms'),
+        line('produce→ingested p99', 'ingest_p99_ms'),
+        line('produce→alert p50', 'alert_p50_ms'),
+        line('produce→alert p99', 'alert_p99_ms'),
+      ],
+    ],
+    [
+      'cpu.svg',
+      `Worker CPU (${subtitle})`,
+      'cores',
+      [
+        line('ingest worker', 'cpu_ingest_cores'),
+        line('detector worker', 'cpu_detector_cores'),
+        line('load average (1 min)', 'load1'),
+      ],
+    ],
     ['rate.svg', `Events produced (${subtitle})`, 'events/s', [line('produced', 'produced_per_s')]],
   ];
   const files = [path.join(dir, 'soak.json')];

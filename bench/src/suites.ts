@@ -25,13 +25,31 @@ export type Suite = (context: SuiteContext) => Promise<SuiteResult>;
 
 /** Every suite by name, in the order `all` runs them. */
 export const SUITES = {
-  keys: ({ config, quick, runs, progress, signal }) => benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
+  keys: ({ config, quick, runs, progress, signal }) =>
+    benchKeys({ redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
   ingest: ({ config, quick, runs }) => benchIngestSuite({ config, quick, runs }),
   analytics: ({ config, quick }) => benchAnalyticsSuite({ config, quick }),
   detect: ({ config, quick, runs, progress }) => benchDetect({ config, quick, runs, progress }),
-  gateway: async ({ config, quick, runs, progress, signal }) => (await import('./gateway.js')).benchGateway({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
-  alerts: async ({ config, quick, runs, progress }) => (await import('./alerts.js')).benchAlerts({ config, quick, runs, progress }),
-  verify: async ({ config, quick, runs, progress, signal }) => (await import('./verify.js')).benchVerify({ kafkaBrokers: config.KAFKA_BROKERS, redisUrl: config.REDIS_URL, quick, runs, progress, signal }),
+  gateway: async ({ config, quick, runs, progress, signal }) =>
+    (await import('./gateway.js')).benchGateway({
+      kafkaBrokers: config.KAFKA_BROKERS,
+      redisUrl: config.REDIS_URL,
+      quick,
+      runs,
+      progress,
+      signal,
+    }),
+  alerts: async ({ config, quick, runs, progress }) =>
+    (await import('./alerts.js')).benchAlerts({ config, quick, runs, progress }),
+  verify: async ({ config, quick, runs, progress, signal }) =>
+    (await import('./verify.js')).benchVerify({
+      kafkaBrokers: config.KAFKA_BROKERS,
+      redisUrl: config.REDIS_URL,
+      quick,
+      runs,
+      progress,
+      signal,
+    }),
 } satisfies Record<string, Suite>;
 
 export type SuiteName = keyof typeof SUITES;
@@ -60,7 +78,11 @@ export interface BenchReport {
  * suites that start workers as child processes (detect, gateway) show them by service. The peaks
  * and the machine's cores and load average close the table.
  */
-export async function runSuites(name: string, suites: readonly SuiteName[], context: SuiteContext): Promise<BenchReport> {
+export async function runSuites(
+  name: string,
+  suites: readonly SuiteName[],
+  context: SuiteContext,
+): Promise<BenchReport> {
   const runs = context.runs ?? (context.quick ? 1 : 3);
   const meta = startMeta(name, { quick: context.quick, runs });
   const figures: Figure[] = [];
@@ -74,7 +96,11 @@ export async function runSuites(name: string, suites: readonly SuiteName[], cont
       const result = await SUITES[suite]({ ...context, runs });
       // Quick runs use tiny counts: their rates and latencies are not figures to judge, so no
       // verdict (a 5 000-event ingest "passes" at millions per second).
-      figures.push(...(context.quick ? result.figures.map((f) => ({ ...f, verdict: f.verdict === 'failed' ? f.verdict : ('info' as const) })) : result.figures));
+      figures.push(
+        ...(context.quick
+          ? result.figures.map((f) => ({ ...f, verdict: f.verdict === 'failed' ? f.verdict : ('info' as const) }))
+          : result.figures),
+      );
       Object.assign(notes, result.notes);
     } catch (error) {
       // One suite failing must not hide the others' figures: it becomes a `failed` row (and the
@@ -82,7 +108,12 @@ export async function runSuites(name: string, suites: readonly SuiteName[], cont
       if (context.signal?.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
       context.progress(`${suite} failed: ${message}`);
-      figures.push({ figure: `${suite} suite failed: ${message.split('\n')[0]?.slice(0, 160)}`, value: Number.NaN, unit: '', verdict: 'failed' });
+      figures.push({
+        figure: `${suite} suite failed: ${message.split('\n')[0]?.slice(0, 160)}`,
+        value: Number.NaN,
+        unit: '',
+        verdict: 'failed',
+      });
       failed.push(suite);
     } finally {
       peaks = sampler.stop();

@@ -11,7 +11,23 @@ describe('ticks', () => {
 
 describe('lineChart', () => {
   it('draws one polyline per series segment, gaps at NaN, and escapes text', () => {
-    const svg = lineChart({ title: 'lag <group>', xLabel: 's', yLabel: 'messages', series: [{ name: 'a & b', points: [[0, 1], [1, 2], [2, Number.NaN], [3, 4], [4, 5]] }] });
+    const svg = lineChart({
+      title: 'lag <group>',
+      xLabel: 's',
+      yLabel: 'messages',
+      series: [
+        {
+          name: 'a & b',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, Number.NaN],
+            [3, 4],
+            [4, 5],
+          ],
+        },
+      ],
+    });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg).toContain('lag &lt;group&gt;');

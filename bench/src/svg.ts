@@ -58,8 +58,16 @@ export function lineChart(options: ChartOptions): string {
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(options.title)}</text>`,
   ];
-  for (const t of yTicks) parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${py(t)}" y2="${py(t)}" stroke="#e5e5e5"/>`, `<text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end">${label(t)}</text>`);
-  for (const t of xTicks) parts.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#333"/>`, `<text x="${px(t)}" y="${margin.top + plotH + 18}" text-anchor="middle">${label(t)}</text>`);
+  for (const t of yTicks)
+    parts.push(
+      `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${py(t)}" y2="${py(t)}" stroke="#e5e5e5"/>`,
+      `<text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end">${label(t)}</text>`,
+    );
+  for (const t of xTicks)
+    parts.push(
+      `<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top + plotH}" y2="${margin.top + plotH + 5}" stroke="#333"/>`,
+      `<text x="${px(t)}" y="${margin.top + plotH + 18}" text-anchor="middle">${label(t)}</text>`,
+    );
   parts.push(
     `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#333"/>`,
     `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#333"/>`,
@@ -75,13 +83,20 @@ export function lineChart(options: ChartOptions): string {
       else if ((segments.at(-1)?.length ?? 0) > 0) segments.push([]);
     }
     for (const segment of segments) {
-      if (segment.length === 1) parts.push(`<circle cx="${segment[0]?.split(',')[0]}" cy="${segment[0]?.split(',')[1]}" r="2" fill="${colour}"/>`);
-      else if (segment.length > 1) parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.8" points="${segment.join(' ')}"/>`);
+      if (segment.length === 1)
+        parts.push(
+          `<circle cx="${segment[0]?.split(',')[0]}" cy="${segment[0]?.split(',')[1]}" r="2" fill="${colour}"/>`,
+        );
+      else if (segment.length > 1)
+        parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.8" points="${segment.join(' ')}"/>`);
     }
     const rows = Math.ceil(options.series.length / 3);
     const lx = margin.left + (i % 3) * (plotW / 3);
     const ly = height - 14 * rows + Math.floor(i / 3) * 14;
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="3"/>`, `<text x="${lx + 24}" y="${ly}">${escape(series.name)}</text>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colour}" stroke-width="3"/>`,
+      `<text x="${lx + 24}" y="${ly}">${escape(series.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNginx } from '@keywatch/auth-server/testing';
-import { BENCH_FINGERPRINT_SECRET, startGatewayBenchRig, type BenchKey } from '@keywatch/gateway/bench';
+import { BENCH_FINGERPRINT_SECRET, startGatewayBenchRig, type BenchKey } from './gateway/rig.js';
 import autocannon from 'autocannon';
 import { measure, repeat, type Measurement } from './harness.js';
 import type { SuiteResult } from './keys.js';

@@ -22,8 +22,12 @@ function anchors(file: string): Set<string> {
 
 const documents = [
   'README.md',
-  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
-  ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/README.md`).filter((f) => existsSync(join(ROOT, f))),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+  ...readdirSync(join(ROOT, 'services'))
+    .map((s) => `services/${s}/README.md`)
+    .filter((f) => existsSync(join(ROOT, f))),
 ];
 
 describe('markdown links', () => {

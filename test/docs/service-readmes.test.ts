@@ -46,7 +46,9 @@ const resolves = (suffix: string, all: readonly string[]) => all.some((name) => 
 const ENV = /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/;
 const METRIC = /^keywatch_[a-z0-9_]+$/;
 const engineVariables = schemaVariables(read('packages/config/src/engine.ts'), 'z.object({');
-const services = readdirSync(join(ROOT, 'services')).filter((name) => existsSync(join(ROOT, 'services', name, 'src/main.ts')));
+const services = readdirSync(join(ROOT, 'services')).filter((name) =>
+  existsSync(join(ROOT, 'services', name, 'src/main.ts')),
+);
 
 describe('service READMEs', () => {
   it('exist for every service, each with a Config and a Metrics section', () => {
@@ -65,7 +67,8 @@ describe('service READMEs', () => {
     const config = section(read(`services/${service}/README.md`), /^Config(uration)?$/) ?? '';
     const rows = config.split('\n').filter((line) => line.startsWith('| `'));
     const listed = names(rows.map((row) => row.split(' | ')[0]).join('\n'), ENV);
-    for (const variable of variables) expect(mentioned(variable, listed), `${variable} in the README's Config table`).toBe(true);
+    for (const variable of variables)
+      expect(mentioned(variable, listed), `${variable} in the README's Config table`).toBe(true);
     const all = [...variables, ...engineVariables];
     for (const name of listed.full) expect(known(name, all), `${name} is read by config.ts`).toBe(true);
     for (const suffix of listed.suffixes) expect(resolves(suffix, all), `${suffix} is read by config.ts`).toBe(true);
@@ -73,10 +76,13 @@ describe('service READMEs', () => {
 
   it.each(services)('%s: the Metrics section names exactly the metrics of metrics.ts', (service) => {
     const file = `services/${service}/src/metrics.ts`;
-    const metrics = existsSync(join(ROOT, file)) ? [...read(file).matchAll(/'(keywatch_[a-z0-9_]+)'/g)].map((m) => m[1] ?? '') : [];
+    const metrics = existsSync(join(ROOT, file))
+      ? [...read(file).matchAll(/'(keywatch_[a-z0-9_]+)'/g)].map((m) => m[1] ?? '')
+      : [];
     const text = section(read(`services/${service}/README.md`), /^Metrics$/) ?? '';
     const listed = names(text.replace(/\{[^}`]*\}/g, ''), METRIC);
-    for (const metric of metrics) expect(mentioned(metric, listed), `${metric} in the README's Metrics section`).toBe(true);
+    for (const metric of metrics)
+      expect(mentioned(metric, listed), `${metric} in the README's Metrics section`).toBe(true);
     for (const name of listed.full) expect(known(name, metrics), `${name} is registered in metrics.ts`).toBe(true);
   });
 });

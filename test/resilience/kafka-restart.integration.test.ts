@@ -1,12 +1,18 @@
 import path from 'node:path';
 import { topicNames, type AuthEvent } from '@keywatch/contracts';
 import { createKafka, loadTopicDefinitions, provisionTopics } from '@keywatch/kafka';
-import { collectMessages, expect, repoRoot, test, type KafkaFixture } from '@keywatch/testkit';
+import {
+  collectMessages,
+  expect,
+  type KafkaFixture,
+  metricSum,
+  poll,
+  repoRoot,
+  startPrivateKafka,
+  test,
+} from '@keywatch/testkit';
 import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
-import { startPrivateKafka } from '../support/kafka-broker.js';
-import { metricSum } from '../support/metrics.js';
-import { pollFor } from '../support/processes.js';
 
 // The Kafka broker killed (SIGKILL, a PRIVATE broker on its own ports and data dir) and restarted
 // while two gateways serve and emit. The emitter's documented policy (packages/auth-emitter): the
@@ -23,7 +29,10 @@ interface Answer {
   requestId: string;
 }
 
-test('Kafka broker killed and restarted under gateway load: every request answered at speed, every event sent once or counted as dropped', async ({ redis, logger }) => {
+test('Kafka broker killed and restarted under gateway load: every request answered at speed, every event sent once or counted as dropped', async ({
+  redis,
+  logger,
+}) => {
   const broker = await startPrivateKafka();
   const prefix = `kwres-${Date.now().toString(36)}.`;
   const client = createKafka({ brokers: broker.brokers, clientId: `test-${prefix}`, logger });
@@ -36,7 +45,10 @@ test('Kafka broker killed and restarted under gateway load: every request answer
       const admin = client.admin();
       await admin.connect();
       try {
-        const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({ ...d, partitions: Math.min(d.partitions, 3) }));
+        const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json')).map((d) => ({
+          ...d,
+          partitions: Math.min(d.partitions, 3),
+        }));
         await provisionTopics(admin, definitions, { prefix });
       } finally {
         await admin.disconnect();
@@ -51,35 +63,70 @@ test('Kafka broker killed and restarted under gateway load: every request answer
     tight: await startTestGateway({ kafka, redis, logger }, { GATEWAY_EVENT_BUFFER: '30' }),
   };
   try {
-    const key = await ks.createKey({ tenant_id: 'tenant_res_kafka', type: 'secret', environment: 'live', name: 'k', scopes: ['subscriptions:read'] });
+    const key = await ks.createKey({
+      tenant_id: 'tenant_res_kafka',
+      type: 'secret',
+      environment: 'live',
+      name: 'k',
+      scopes: ['subscriptions:read'],
+    });
     const answers: Answer[] = [];
     let phase: Answer['phase'] = 'up';
     let running = true;
     const loop = async (name: Answer['gateway']) => {
       while (running) {
         const started = performance.now();
-        const response = await fetch(new URL('/v1/subscriptions', gateways[name].url), { headers: { authorization: `Bearer ${key.secret}` } });
+        const response = await fetch(new URL('/v1/subscriptions', gateways[name].url), {
+          headers: { authorization: `Bearer ${key.secret}` },
+        });
         await response.arrayBuffer();
-        answers.push({ gateway: name, phase, status: response.status, ms: performance.now() - started, requestId: response.headers.get('x-request-id') ?? '' });
+        answers.push({
+          gateway: name,
+          phase,
+          status: response.status,
+          ms: performance.now() - started,
+          requestId: response.headers.get('x-request-id') ?? '',
+        });
         // Paced: the broker's restart (a JVM boot) takes 10-40 s here, and unpaced loops answered in
         // 0.3 ms would pile up ~100k events to account for; a few hundred per second prove the same.
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     };
     const load = [loop('roomy'), loop('roomy'), loop('tight'), loop('tight')];
-    const count = (p: Answer['phase'], g: Answer['gateway']) => answers.filter((a) => a.phase === p && a.gateway === g).length;
-    await pollFor(async () => Math.min(count('up', 'roomy'), count('up', 'tight')), (n) => n >= 200, 30_000, 50);
+    const count = (p: Answer['phase'], g: Answer['gateway']) =>
+      answers.filter((a) => a.phase === p && a.gateway === g).length;
+    await poll(
+      async () => Math.min(count('up', 'roomy'), count('up', 'tight')),
+      (n) => n >= 200,
+      30_000,
+      50,
+    );
     phase = 'down';
     await broker.kill();
-    await pollFor(async () => Math.min(count('down', 'roomy'), count('down', 'tight')), (n) => n >= 400, 60_000, 50);
+    await poll(
+      async () => Math.min(count('down', 'roomy'), count('down', 'tight')),
+      (n) => n >= 400,
+      60_000,
+      50,
+    );
     await broker.start();
     phase = 'back';
-    await pollFor(async () => Math.min(count('back', 'roomy'), count('back', 'tight')), (n) => n >= 200, 60_000, 50);
+    await poll(
+      async () => Math.min(count('back', 'roomy'), count('back', 'tight')),
+      (n) => n >= 200,
+      60_000,
+      50,
+    );
     running = false;
     await Promise.all(load);
 
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-    const line = (['up', 'down', 'back'] as const).map((p) => `${p}: ${answers.filter((a) => a.phase === p).length} requests, median ${median(answers.filter((a) => a.phase === p).map((a) => a.ms)).toFixed(1)} ms`).join(' · ');
+    const line = (['up', 'down', 'back'] as const)
+      .map(
+        (p) =>
+          `${p}: ${answers.filter((a) => a.phase === p).length} requests, median ${median(answers.filter((a) => a.phase === p).map((a) => a.ms)).toFixed(1)} ms`,
+      )
+      .join(' · ');
     process.stdout.write(`[kafka-restart] ${line}\n`);
     // The request path never waited for Kafka: every request answered, and answered normally.
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
@@ -92,11 +139,18 @@ test('Kafka broker killed and restarted under gateway load: every request answer
       const dropped = async () => metricSum(gateway.url, 'keywatch_gateway_auth_events_dropped_total');
       const buffered = async () => metricSum(gateway.url, 'keywatch_gateway_auth_events_buffered');
       // The buffer drains once the broker is back.
-      expect(await pollFor(buffered, (n) => n === 0, 60_000, 250)).toBe(0);
+      expect(await poll(buffered, (n) => n === 0, 60_000, 250)).toBe(0);
       const lost = await dropped();
-      const events = await collectMessages<AuthEvent>(client, kafka.topics.authEvents, (m) => m.filter((e) => e.value?.gateway_id === gateway.gatewayId).length >= mine.length - lost, 90_000);
+      const events = await collectMessages<AuthEvent>(
+        client,
+        kafka.topics.authEvents,
+        (m) => m.filter((e) => e.value?.gateway_id === gateway.gatewayId).length >= mine.length - lost,
+        90_000,
+      );
       const sent = events.filter((e) => e.value?.gateway_id === gateway.gatewayId).map((e) => e.value!.request_id);
-      process.stdout.write(`[kafka-restart] ${name} gateway: ${mine.length} answered, ${sent.length} events on the topic, ${lost} counted as dropped\n`);
+      process.stdout.write(
+        `[kafka-restart] ${name} gateway: ${mine.length} answered, ${sent.length} events on the topic, ${lost} counted as dropped\n`,
+      );
       expect(new Set(sent).size, `${name}: no event twice`).toBe(sent.length);
       for (const id of sent) expect(ids.has(id)).toBe(true);
       expect(sent.length + lost, `${name}: sent + counted drops = answered`).toBe(mine.length);

@@ -19,20 +19,42 @@ export interface RawResponse {
  * closes. Status 0 means the server closed without answering (only acceptable for requests the
  * HTTP parser itself refuses).
  */
-export function rawRequest(url: string, request: { method: string; path: string; headers: ReadonlyArray<readonly [string, string | Buffer]>; body?: Buffer | string }): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  request: {
+    method: string;
+    path: string;
+    headers: ReadonlyArray<readonly [string, string | Buffer]>;
+    body?: Buffer | string;
+  },
+): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
-  const parts: Buffer[] = [Buffer.from(`${request.method} ${request.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`, 'latin1')];
-  for (const [name, value] of request.headers) parts.push(Buffer.from(`${name}: `, 'latin1'), Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'), Buffer.from('\r\n'));
+  const parts: Buffer[] = [
+    Buffer.from(
+      `${request.method} ${request.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`,
+      'latin1',
+    ),
+  ];
+  for (const [name, value] of request.headers)
+    parts.push(
+      Buffer.from(`${name}: `, 'latin1'),
+      Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'),
+      Buffer.from('\r\n'),
+    );
   if (request.body !== undefined) parts.push(Buffer.from(`Content-Length: ${body.length}\r\n`));
   parts.push(Buffer.from('\r\n'), body);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = net.connect(Number(port), hostname);
-    socket.setTimeout(30_000, () => socket.destroy(new Error(`no answer within 30 s to ${request.method} ${request.path}`)));
+    socket.setTimeout(30_000, () =>
+      socket.destroy(new Error(`no answer within 30 s to ${request.method} ${request.path}`)),
+    );
     socket.on('data', (chunk) => chunks.push(chunk));
     // A server may close while we still write a refused request: what it answered still counts.
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
     // Not `end()`: some servers treat a half-closed client as gone and never answer.
     socket.write(Buffer.concat(parts));
@@ -84,7 +106,12 @@ export function jsonOf(text: string): unknown {
 /** True for `{ error: { code: string, message: string } }`. */
 export function isErrorBody(value: unknown): value is ErrorBody {
   const error = (value as { error?: unknown } | undefined)?.error as { code?: unknown; message?: unknown } | undefined;
-  return typeof error?.code === 'string' && error.code.length > 0 && typeof error.message === 'string' && error.message.length > 0;
+  return (
+    typeof error?.code === 'string' &&
+    error.code.length > 0 &&
+    typeof error.message === 'string' &&
+    error.message.length > 0
+  );
 }
 
 /** A short description of a request and response for assertion messages (bodies cut at 300 chars). */

@@ -30,7 +30,10 @@ function onPath(binary: string): boolean {
 function run(command: string, args: string[], progress: Progress, what: string): Promise<void> {
   progress(`${what}: ${command} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8000);
@@ -40,7 +43,10 @@ function run(command: string, args: string[], progress: Progress, what: string):
     child.once('error', (error) => reject(new Error(`${what} failed: ${error.message}`)));
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${what} failed (exit ${code ?? signal}):\n${output.trim().split('\n').slice(-20).join('\n')}`));
+      else
+        reject(
+          new Error(`${what} failed (exit ${code ?? signal}):\n${output.trim().split('\n').slice(-20).join('\n')}`),
+        );
     });
   });
 }
@@ -55,19 +61,50 @@ let aptUpdated = false;
 function aptInstall(packages: string[], progress: Progress): Promise<void> {
   const step = aptQueue.then(async () => {
     if (process.getuid?.() !== 0) {
-      throw new Error(`${packages.join(', ')} not installed; run: sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
+      throw new Error(
+        `${packages.join(', ')} not installed; run: sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`,
+      );
     }
     if (!aptUpdated) {
       await run('apt-get', ['update', '-q'], progress, 'updating the Debian package lists');
       aptUpdated = true;
     }
-    await run('apt-get', ['install', '-y', '-q', ...packages], progress, `installing ${packages.join(', ')} from Debian`);
+    await run(
+      'apt-get',
+      ['install', '-y', '-q', ...packages],
+      progress,
+      `installing ${packages.join(', ')} from Debian`,
+    );
   });
   aptQueue = step.catch(() => undefined);
   return step;
 }
 
 // ---------------------------------------------------------------- Kafka (KRaft, jars from Maven Central)
+
+/** The server.properties of one KRaft node acting as broker and controller (the stack's and the tests' private brokers). */
+export function kraftSingleNode(o: { host: string; port: number; controllerPort: number; dataDir: string }): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${o.host}:${o.controllerPort}`,
+    `listeners=PLAINTEXT://${o.host}:${o.port},CONTROLLER://${o.host}:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${o.host}:${o.port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${o.dataDir}`,
+    // One node: internal topics must not ask for three replicas (KafkaJS would see no coordinator).
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'num.partitions=3',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
 
 function kafkaVersion(pom: string): string {
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pom, 'utf8'))?.[1];
@@ -92,43 +129,46 @@ export function kafkaEngine(s: StackSettings): Engine {
       // Our own broker accepts connections a moment before it serves metadata; its log says when
       // (only the part written since this start: the log file is appended across restarts).
       if (runningPid(proc) === undefined) return true;
-      return existsSync(proc.logFile) && readFileSync(proc.logFile).subarray(logOffset).toString().includes('Kafka Server started');
+      return (
+        existsSync(proc.logFile) &&
+        readFileSync(proc.logFile).subarray(logOffset).toString().includes('Kafka Server started')
+      );
     },
     async start(progress) {
       const stamp = path.join(libs, '.complete');
       if (!existsSync(stamp)) {
-        await run('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], progress, `fetching Kafka ${version} jars from Maven Central`);
+        await run(
+          'mvn',
+          ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`],
+          progress,
+          `fetching Kafka ${version} jars from Maven Central`,
+        );
         writeFileSync(stamp, `${version}\n`);
       }
       const dataDir = path.join(dir, 'data');
       mkdirSync(dataDir, { recursive: true });
-      writeFileSync(properties, [
-        '# Written by keywatch stack up: one KRaft node acting as broker and controller.',
-        'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@${s.kafka.host}:${s.kafka.controllerPort}`,
-        `listeners=PLAINTEXT://${s.kafka.host}:${s.kafka.port},CONTROLLER://${s.kafka.host}:${s.kafka.controllerPort}`,
-        `advertised.listeners=PLAINTEXT://${s.kafka.host}:${s.kafka.port}`,
-        'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-        `log.dirs=${dataDir}`,
-        // One node: internal topics must not ask for three replicas (KafkaJS would see no coordinator).
-        'offsets.topic.replication.factor=1',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        'group.initial.rebalance.delay.ms=0',
-        'num.partitions=3',
-        'auto.create.topics.enable=false',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        properties,
+        `# Written by keywatch stack up.\n${kraftSingleNode({ host: s.kafka.host, port: s.kafka.port, controllerPort: s.kafka.controllerPort, dataDir })}`,
+      );
       const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-      const jvm = [`-Xms256m`, `-Xmx${s.kafka.heapMb}m`, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${path.join(s.repoRoot, 'infra/local/kafka/log4j2.properties')}`, '-cp', `${libs}/*`];
+      const jvm = [
+        `-Xms256m`,
+        `-Xmx${s.kafka.heapMb}m`,
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${path.join(s.repoRoot, 'infra/local/kafka/log4j2.properties')}`,
+        '-cp',
+        `${libs}/*`,
+      ];
       if (!existsSync(path.join(dataDir, 'meta.properties'))) {
         // A KRaft cluster id is 16 random bytes in base64url; formatting happens once per data dir.
         const clusterId = randomBytes(16).toString('base64url');
-        await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', properties], progress, 'formatting the Kafka data dir');
+        await run(
+          java,
+          [...jvm, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', clusterId, '-c', properties],
+          progress,
+          'formatting the Kafka data dir',
+        );
       }
       progress(`starting Kafka ${version} on ${s.kafka.host}:${s.kafka.port}`);
       logOffset = existsSync(proc.logFile) ? statSync(proc.logFile).size : 0;
@@ -170,7 +210,10 @@ export function clickhouseEngine(s: StackSettings): Engine {
       mkdirSync(values.CONFIG_DIR, { recursive: true });
       mkdirSync(values.DATA_DIR, { recursive: true });
       for (const file of ['config.xml', 'users.xml']) {
-        writeFileSync(path.join(values.CONFIG_DIR, file), fillTemplate(readFileSync(path.join(templates, file), 'utf8'), values));
+        writeFileSync(
+          path.join(values.CONFIG_DIR, file),
+          fillTemplate(readFileSync(path.join(templates, file), 'utf8'), values),
+        );
       }
       progress(`starting ClickHouse on ${s.clickhouse.url}`);
       startDetached(proc, 'clickhouse-server', [`--config-file=${configFile}`], configFile);
@@ -208,7 +251,25 @@ export function redisEngine(s: StackSettings): Engine {
       mkdirSync(dir, { recursive: true });
       progress(`starting redis-server on ${s.redis.host}:${s.redis.port} (AOF on)`);
       // redis-server rewrites its process title to "redis-server host:port", so that is the marker.
-      startDetached(proc, 'redis-server', ['--bind', s.redis.host, '--port', String(s.redis.port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'], 'redis-server');
+      startDetached(
+        proc,
+        'redis-server',
+        [
+          '--bind',
+          s.redis.host,
+          '--port',
+          String(s.redis.port),
+          '--dir',
+          dir,
+          '--appendonly',
+          'yes',
+          '--save',
+          '',
+          '--maxmemory-policy',
+          'noeviction',
+        ],
+        'redis-server',
+      );
       await waitFor('Redis', () => this.healthy(), 10_000, proc.logFile);
     },
   };

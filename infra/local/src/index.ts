@@ -1,3 +1,4 @@
 export { resolveStackSettings, isLocalHost, type StackSettings } from './settings.js';
 export { stackUp, stackDown, stackStatus, type EngineStatus, type EngineState } from './stack.js';
 export type { Progress } from './engines.js';
+export { kraftSingleNode } from './engines.js';

@@ -12,7 +12,11 @@ export interface ManagedProcess {
 }
 
 export function managed(stackDir: string, name: string): ManagedProcess {
-  return { name, pidFile: path.join(stackDir, 'run', `${name}.pid`), logFile: path.join(stackDir, 'logs', `${name}.log`) };
+  return {
+    name,
+    pidFile: path.join(stackDir, 'run', `${name}.pid`),
+    logFile: path.join(stackDir, 'logs', `${name}.log`),
+  };
 }
 
 function commandLine(pid: number): string | undefined {
@@ -37,7 +41,13 @@ export function runningPid(proc: ManagedProcess): number | undefined {
 }
 
 /** Starts `command` detached (it outlives the CLI), output appended to the process's log file. */
-export function startDetached(proc: ManagedProcess, command: string, args: string[], marker: string, env?: NodeJS.ProcessEnv): number {
+export function startDetached(
+  proc: ManagedProcess,
+  command: string,
+  args: string[],
+  marker: string,
+  env?: NodeJS.ProcessEnv,
+): number {
   mkdirSync(path.dirname(proc.pidFile), { recursive: true });
   mkdirSync(path.dirname(proc.logFile), { recursive: true });
   const fd = openSync(proc.logFile, 'a');
@@ -81,7 +91,12 @@ export function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<bo
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; the error names what was awaited. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -19,7 +19,11 @@ export function stackEngines(settings: StackSettings): Engine[] {
 }
 
 function hostOf(settings: StackSettings, engine: Engine): string {
-  return engine.name === 'kafka' ? settings.kafka.host : engine.name === 'clickhouse' ? settings.clickhouse.host : settings.redis.host;
+  return engine.name === 'kafka'
+    ? settings.kafka.host
+    : engine.name === 'clickhouse'
+      ? settings.clickhouse.host
+      : settings.redis.host;
 }
 
 async function statusOf(engine: Engine): Promise<EngineStatus> {
@@ -41,7 +45,9 @@ export async function stackUp(settings: StackSettings, progress: Progress): Prom
       const status = await statusOf(engine);
       if (status.state !== 'down') return status;
       if (!isLocalHost(hostOf(settings, engine))) {
-        throw new Error(`${engine.name} does not answer at ${engine.address}, and the stack only starts servers on this machine`);
+        throw new Error(
+          `${engine.name} does not answer at ${engine.address}, and the stack only starts servers on this machine`,
+        );
       }
       if (status.pid !== undefined) await stopProcess(engine.process); // ours, alive but unhealthy
       await engine.start(progress);

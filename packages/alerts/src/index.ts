@@ -47,7 +47,8 @@ export interface AlertStatusStoreOptions {
 
 const statusKey = (alertId: string) => `alert-status:${alertId}`;
 
-const isStatus = (value: string | undefined): value is AlertStatus => value !== undefined && (ALERT_STATUSES as readonly string[]).includes(value);
+const isStatus = (value: string | undefined): value is AlertStatus =>
+  value !== undefined && (ALERT_STATUSES as readonly string[]).includes(value);
 
 function fromHash(alertId: string, hash: Record<string, string>): AlertStatusRecord | null {
   if (!isStatus(hash.status)) return null;

@@ -28,7 +28,13 @@ async function read(request: IncomingMessage): Promise<string> {
 beforeAll(async () => {
   server = createServer((request, response) => {
     void read(request).then((body) => {
-      const entry: Seen = { method: request.method ?? '', url: request.url ?? '', authorization: request.headers.authorization, contentType: request.headers['content-type'], body };
+      const entry: Seen = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        authorization: request.headers.authorization,
+        contentType: request.headers['content-type'],
+        body,
+      };
       seen.push(entry);
       const { status, body: out } = answer(entry);
       response.writeHead(status, out === undefined ? {} : { 'content-type': 'application/json' });
@@ -47,16 +53,31 @@ describe('key service client', () => {
     const client = createKeyServiceClient({ baseUrl, apiKey: API_KEY });
     const created = await client.createKey({ tenant_id: 't1', type: 'secret', environment: 'dev', name: 'ci' });
     expect(created.secret).toBe('s');
-    expect(seen.at(-1)).toEqual({ method: 'POST', url: '/v1/keys', authorization: `Bearer ${API_KEY}`, contentType: 'application/json', body: '{"tenant_id":"t1","type":"secret","environment":"dev","name":"ci"}' });
+    expect(seen.at(-1)).toEqual({
+      method: 'POST',
+      url: '/v1/keys',
+      authorization: `Bearer ${API_KEY}`,
+      contentType: 'application/json',
+      body: '{"tenant_id":"t1","type":"secret","environment":"dev","name":"ci"}',
+    });
   });
 
   it('puts defined query values in the query string and escapes ids in paths', async () => {
     answer = () => ({ status: 200, body: '{"keys":[]}' });
     const client = createKeyServiceClient({ baseUrl, apiKey: API_KEY });
     await client.listKeys({ status: 'active', tenant_id: undefined, limit: 5 });
-    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/v1/keys?status=active&limit=5', contentType: undefined, body: '' });
+    expect(seen.at(-1)).toMatchObject({
+      method: 'GET',
+      url: '/v1/keys?status=active&limit=5',
+      contentType: undefined,
+      body: '',
+    });
     await client.transitionKey('key_a/../b', 'revoke', { reason: 'leaked' });
-    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/keys/key_a%2F..%2Fb/revoke', body: '{"reason":"leaked"}' });
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/v1/keys/key_a%2F..%2Fb/revoke',
+      body: '{"reason":"leaked"}',
+    });
   });
 
   it('answers an empty 204 with undefined', async () => {
@@ -68,14 +89,26 @@ describe('key service client', () => {
 
 describe('errors', () => {
   it('turn the contract error body into a typed error with code and field, without the key', async () => {
-    answer = () => ({ status: 400, body: JSON.stringify({ error: { code: 'invalid_request', message: 'must be dev or live', field: 'environment' } }) });
+    answer = () => ({
+      status: 400,
+      body: JSON.stringify({
+        error: { code: 'invalid_request', message: 'must be dev or live', field: 'environment' },
+      }),
+    });
     const error = await createKeyServiceClient({ baseUrl, apiKey: API_KEY })
       .createKey({ type: 'secret', environment: 'dev', name: 'x' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeywatchApiError);
-    expect(error).toMatchObject({ status: 400, code: 'invalid_request', field: 'environment', detail: 'must be dev or live', request: { method: 'POST', path: '/v1/keys' } });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      field: 'environment',
+      detail: 'must be dev or live',
+      request: { method: 'POST', path: '/v1/keys' },
+    });
     expect((error as Error).message).toBe('400 invalid_request: must be dev or live (field environment)');
-    for (const text of [String(error), JSON.stringify(error), (error as Error).stack ?? '']) expect(text).not.toContain(API_KEY);
+    for (const text of [String(error), JSON.stringify(error), (error as Error).stack ?? ''])
+      expect(text).not.toContain(API_KEY);
   });
 
   it('name the status when the error body is not the contract', async () => {
@@ -96,13 +129,19 @@ describe('errors', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeywatchUnavailableError);
     expect((error as Error).message).toMatch(new RegExp(`^the analytics API does not answer at ${url} \\(`));
-    for (const text of [String(error), JSON.stringify(error), (error as Error).stack ?? '']) expect(text).not.toContain(API_KEY);
+    for (const text of [String(error), JSON.stringify(error), (error as Error).stack ?? ''])
+      expect(text).not.toContain(API_KEY);
   });
 });
 
 describe('analytics client', () => {
   it('reads per-key analytics and moves alerts through their lifecycle', async () => {
-    answer = (request) => ({ status: 200, body: request.url.startsWith('/v1/alerts') ? '{"alert":{"alert_id":"a1","status":"acknowledged"}}' : '{"key_id":"key_1","points":[]}' });
+    answer = (request) => ({
+      status: 200,
+      body: request.url.startsWith('/v1/alerts')
+        ? '{"alert":{"alert_id":"a1","status":"acknowledged"}}'
+        : '{"key_id":"key_1","points":[]}',
+    });
     const client = createAnalyticsClient({ baseUrl, apiKey: API_KEY, fetch: (input, init) => fetch(input, init) });
     expect((await client.usage('key_1', { interval: 'minute', from: '2026-01-01T00:00:00Z' })).points).toEqual([]);
     expect(seen.at(-1)?.url).toBe('/v1/analytics/keys/key_1/usage?interval=minute&from=2026-01-01T00%3A00%3A00Z');

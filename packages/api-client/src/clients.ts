@@ -62,7 +62,8 @@ export function createKeyServiceClient(options: ClientOptions): KeyServiceClient
     getKey: (keyId) => call({ method: 'GET', path: `/v1/keys/${id(keyId)}` }),
     patchKey: (keyId, body) => call({ method: 'PATCH', path: `/v1/keys/${id(keyId)}`, body }),
     rotateKey: (keyId, body = {}) => call({ method: 'POST', path: `/v1/keys/${id(keyId)}/rotate`, body }),
-    transitionKey: (keyId, action, body = {}) => call({ method: 'POST', path: `/v1/keys/${id(keyId)}/${action}`, body }),
+    transitionKey: (keyId, action, body = {}) =>
+      call({ method: 'POST', path: `/v1/keys/${id(keyId)}/${action}`, body }),
     audit: (query) => call({ method: 'GET', path: '/v1/audit', query: q(query) }),
     getPolicy: (query) => call({ method: 'GET', path: '/v1/policy', query: q(query) }),
     setPolicy: (body) => call({ method: 'PUT', path: '/v1/policy', body }),
@@ -71,9 +72,12 @@ export function createKeyServiceClient(options: ClientOptions): KeyServiceClient
     deleteWebhook: async (webhookId) => {
       await call({ method: 'DELETE', path: `/v1/webhooks/${id(webhookId)}` });
     },
-    rotateWebhookSecret: (webhookId, body = {}) => call({ method: 'POST', path: `/v1/webhooks/${id(webhookId)}/rotate-secret`, body }),
-    listDeliveries: (webhookId, query) => call({ method: 'GET', path: `/v1/webhooks/${id(webhookId)}/deliveries`, query: q(query) }),
-    replayDelivery: (webhookId, deliveryId) => call({ method: 'POST', path: `/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/replay` }),
+    rotateWebhookSecret: (webhookId, body = {}) =>
+      call({ method: 'POST', path: `/v1/webhooks/${id(webhookId)}/rotate-secret`, body }),
+    listDeliveries: (webhookId, query) =>
+      call({ method: 'GET', path: `/v1/webhooks/${id(webhookId)}/deliveries`, query: q(query) }),
+    replayDelivery: (webhookId, deliveryId) =>
+      call({ method: 'POST', path: `/v1/webhooks/${id(webhookId)}/deliveries/${id(deliveryId)}/replay` }),
   };
 }
 
@@ -92,7 +96,8 @@ export interface AnalyticsClient {
 
 export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
   const call = <T>(request: RawRequest) => sendJson<T>('analytics API', options, request);
-  const perKey = <T>(keyId: string, part: string, query: object | undefined) => call<T>({ method: 'GET', path: `/v1/analytics/keys/${id(keyId)}/${part}`, query: q(query) });
+  const perKey = <T>(keyId: string, part: string, query: object | undefined) =>
+    call<T>({ method: 'GET', path: `/v1/analytics/keys/${id(keyId)}/${part}`, query: q(query) });
   return {
     usage: (keyId, query) => perKey(keyId, 'usage', query),
     errors: (keyId, query) => perKey(keyId, 'errors', query),
@@ -101,6 +106,7 @@ export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
     topKeys: (query) => call({ method: 'GET', path: '/v1/analytics/keys', query: q(query) }),
     listAlerts: (query) => call({ method: 'GET', path: '/v1/alerts', query: q(query) }),
     getAlert: (alertId) => call({ method: 'GET', path: `/v1/alerts/${id(alertId)}` }),
-    transitionAlert: (alertId, action, body = {}) => call({ method: 'POST', path: `/v1/alerts/${id(alertId)}/${action}`, body }),
+    transitionAlert: (alertId, action, body = {}) =>
+      call({ method: 'POST', path: `/v1/alerts/${id(alertId)}/${action}`, body }),
   };
 }

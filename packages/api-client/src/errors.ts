@@ -22,9 +22,20 @@ export class KeywatchApiError extends Error {
   }
 
   /** From a parsed error body; a body without `error` gets `http_<status>` and the status text. */
-  static fromBody(status: number, statusText: string, body: unknown, request: { method: string; path: string }): KeywatchApiError {
+  static fromBody(
+    status: number,
+    statusText: string,
+    body: unknown,
+    request: { method: string; path: string },
+  ): KeywatchApiError {
     const error = isErrorBody(body) ? body.error : undefined;
-    return new KeywatchApiError(status, error?.code ?? `http_${status}`, error?.message ?? (statusText || `status ${status}`), error?.field, request);
+    return new KeywatchApiError(
+      status,
+      error?.code ?? `http_${status}`,
+      error?.message ?? (statusText || `status ${status}`),
+      error?.field,
+      request,
+    );
   }
 }
 
@@ -37,12 +48,21 @@ export class KeywatchUnavailableError extends Error {
     readonly baseUrl: string,
     cause: unknown,
   ) {
-    super(`the ${api} does not answer at ${baseUrl} (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    super(`the ${api} does not answer at ${baseUrl} (${cause instanceof Error ? cause.message : String(cause)})`, {
+      cause,
+    });
   }
 }
 
 function isErrorBody(body: unknown): body is ErrorBody {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
   const error: unknown = body.error;
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' && 'message' in error && typeof error.message === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  );
 }

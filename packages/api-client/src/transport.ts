@@ -37,12 +37,17 @@ export interface RawResponse {
  */
 export async function sendRaw(api: ApiName, options: ClientOptions, request: RawRequest): Promise<RawResponse> {
   const url = new URL(request.path, options.baseUrl);
-  for (const [name, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+  for (const [name, value] of Object.entries(request.query ?? {}))
+    if (value !== undefined) url.searchParams.set(name, String(value));
   const doFetch = options.fetch ?? fetch;
   try {
     const response = await doFetch(url, {
       method: request.method,
-      headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        accept: 'application/json',
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
     });
@@ -60,8 +65,19 @@ export async function sendJson<T>(api: ApiName, options: ClientOptions, request:
     body = response.text === '' ? undefined : JSON.parse(response.text);
   } catch {
     body = undefined;
-    if (response.status < 400) throw new KeywatchApiError(response.status, 'bad_answer', `the ${api} answered ${response.status} with a body that is not JSON`, undefined, { method: request.method, path: request.path });
+    if (response.status < 400)
+      throw new KeywatchApiError(
+        response.status,
+        'bad_answer',
+        `the ${api} answered ${response.status} with a body that is not JSON`,
+        undefined,
+        { method: request.method, path: request.path },
+      );
   }
-  if (response.status >= 400) throw KeywatchApiError.fromBody(response.status, response.statusText, body, { method: request.method, path: request.path });
+  if (response.status >= 400)
+    throw KeywatchApiError.fromBody(response.status, response.statusText, body, {
+      method: request.method,
+      path: request.path,
+    });
   return body as T;
 }

@@ -1,9 +1,31 @@
 import type { AlertStatus as StoredAlertStatus } from '@keywatch/alerts';
-import type { Alert, AlertAction as ContractAlertAction, AlertType as ContractAlertType, KeyEnvironment as ContractEnvironment, KeyState as ContractKeyState, KeyType as ContractKeyType, Severity as ContractSeverity } from '@keywatch/contracts';
+import type {
+  Alert,
+  AlertAction as ContractAlertAction,
+  AlertType as ContractAlertType,
+  KeyEnvironment as ContractEnvironment,
+  KeyState as ContractKeyState,
+  KeyType as ContractKeyType,
+  Severity as ContractSeverity,
+} from '@keywatch/contracts';
 import type { AuditEntry as StoredAuditEntry, KeyRecord, TriggerPolicy as StoredPolicy } from '@keywatch/keystore';
 import type { Delivery, Webhook } from '@keywatch/webhooks';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AlertAction, AlertStatus, AlertType, ApiAlert, ApiDelivery, ApiKey, ApiWebhook, AuditEntry, KeyEnvironment, KeyState, KeyType, Severity, TriggerPolicy } from './types.js';
+import type {
+  AlertAction,
+  AlertStatus,
+  AlertType,
+  ApiAlert,
+  ApiDelivery,
+  ApiKey,
+  ApiWebhook,
+  AuditEntry,
+  KeyEnvironment,
+  KeyState,
+  KeyType,
+  Severity,
+  TriggerPolicy,
+} from './types.js';
 
 type Flat<T> = { [K in keyof T]: T[K] };
 
@@ -35,7 +57,13 @@ describe('API types match the records the services answer from', () => {
   });
 
   it('an alert of the feed is the alert contract plus count, updated_at and status', () => {
-    type Feed = Alert & { count: number; updated_at: string; status: AlertStatus; status_actor: string | null; status_updated_at: string | null };
+    type Feed = Alert & {
+      count: number;
+      updated_at: string;
+      status: AlertStatus;
+      status_actor: string | null;
+      status_updated_at: string | null;
+    };
     expectTypeOf<Feed>().toExtend<ApiAlert>();
     expectTypeOf<keyof ApiAlert>().toEqualTypeOf<keyof Feed>();
   });

@@ -248,13 +248,25 @@ export interface ErrorBreakdown extends KeyRange {
 
 /** `GET /v1/analytics/keys/:id/geo`; null country, region or city = unknown. */
 export interface GeoBreakdown extends KeyRange {
-  countries: Array<{ country: string | null; requests: number; errors: number; cities: Array<{ region: string | null; city: string | null; requests: number; errors: number }> }>;
+  countries: Array<{
+    country: string | null;
+    requests: number;
+    errors: number;
+    cities: Array<{ region: string | null; city: string | null; requests: number; errors: number }>;
+  }>;
 }
 
 /** `GET /v1/analytics/keys/:id/features`. */
 export interface FeatureBreakdown extends KeyRange {
   by_scope: Array<{ scope: string | null; requests: number; errors: number; error_rate: number }>;
-  by_route: Array<{ scope: string | null; method: string; route: string; requests: number; errors: number; error_rate: number }>;
+  by_route: Array<{
+    scope: string | null;
+    method: string;
+    route: string;
+    requests: number;
+    errors: number;
+    error_rate: number;
+  }>;
 }
 
 export interface TopKey {

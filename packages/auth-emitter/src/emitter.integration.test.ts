@@ -8,7 +8,10 @@ async function poll(done: () => boolean, timeoutMs = 30_000): Promise<void> {
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
-test('5 000 events emitted in one synchronous loop all reach Kafka, keyed by key id, fingerprint or ip', async ({ kafka, logger }) => {
+test('5 000 events emitted in one synchronous loop all reach Kafka, keyed by key id, fingerprint or ip', async ({
+  kafka,
+  logger,
+}) => {
   await kafka.provision();
   const producer = await createProducer(kafka.kafka);
   const emitter = createAuthEventEmitter({ producer, topic: kafka.topics.authEvents, logger });
@@ -38,7 +41,15 @@ test('5 000 events emitted in one synchronous loop all reach Kafka, keyed by key
   await reader.start();
   try {
     await emitter.close();
-    expect(emitter.stats()).toEqual({ emitted: 5_000, sent: 5_000, dropped: 0, overflowed: 0, buffered: 0, inFlight: 0, failedBatches: 0 });
+    expect(emitter.stats()).toEqual({
+      emitted: 5_000,
+      sent: 5_000,
+      dropped: 0,
+      overflowed: 0,
+      buffered: 0,
+      inFlight: 0,
+      failedBatches: 0,
+    });
     await poll(() => received.length >= events.length);
     await new Promise((r) => setTimeout(r, 500)); // anything beyond 5 000 would be a duplicate
     expect(received).toHaveLength(events.length);

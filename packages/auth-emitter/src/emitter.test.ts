@@ -3,7 +3,13 @@ import { authEventMessage, authEventMessageKey, exampleAuthEvent, type AuthEvent
 import { InMemoryProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
 import { describe, expect, test } from 'vitest';
-import { createAuthEventEmitter, type AuthEventEmitterOptions, type AuthEventEmitterStats, type AuthEventProducer, type LossReason } from './emitter.js';
+import {
+  createAuthEventEmitter,
+  type AuthEventEmitterOptions,
+  type AuthEventEmitterStats,
+  type AuthEventProducer,
+  type LossReason,
+} from './emitter.js';
 
 const TOPIC = 'auth-events';
 
@@ -14,13 +20,14 @@ function makeEvents(n: number, from = 0): AuthEvent[] {
     return exampleAuthEvent({
       request_id: `req_${i}`,
       key_id: i % 3 === 0 ? `key_${String(i % 7).padStart(20, '0')}` : null,
-      key_fingerprint: i % 3 === 1 ? `${String(i % 5).padStart(16, '0')}` : null,
+      key_fingerprint: i % 3 === 1 ? String(i % 5).padStart(16, '0') : null,
       ip: `198.51.100.${i % 250}`,
     });
   });
 }
 
-const requestIds = (messages: OutgoingMessage[]) => messages.map((m) => (JSON.parse(String(m.value)) as AuthEvent).request_id);
+const requestIds = (messages: OutgoingMessage[]) =>
+  messages.map((m) => (JSON.parse(String(m.value)) as AuthEvent).request_id);
 const ids = (events: AuthEvent[]) => events.map((e) => e.request_id);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +52,13 @@ function capture() {
       },
     },
   });
-  return { logger, lines, raw, warnings: () => lines.filter((l) => l.level === 40), errors: () => lines.filter((l) => l.level === 50) };
+  return {
+    logger,
+    lines,
+    raw,
+    warnings: () => lines.filter((l) => l.level === 40),
+    errors: () => lines.filter((l) => l.level === 50),
+  };
 }
 
 function expectBalanced(stats: AuthEventEmitterStats): void {
@@ -110,8 +123,16 @@ describe('createAuthEventEmitter', () => {
     const sent = producer.sent.get(TOPIC) ?? [];
     expect(requestIds(sent)).toEqual(ids(events));
     expect(sent.map((m) => m.key)).toEqual(events.map(authEventMessageKey));
-    expect(sent.map((m) => JSON.parse(String(m.value)))).toEqual(events);
-    expect(e.stats()).toEqual({ emitted: 1_234, sent: 1_234, dropped: 0, overflowed: 0, buffered: 0, inFlight: 0, failedBatches: 0 });
+    expect(sent.map((m) => JSON.parse(String(m.value)) as unknown)).toEqual(events);
+    expect(e.stats()).toEqual({
+      emitted: 1_234,
+      sent: 1_234,
+      dropped: 0,
+      overflowed: 0,
+      buffered: 0,
+      inFlight: 0,
+      failedBatches: 0,
+    });
     await e.close();
   });
 
@@ -203,7 +224,8 @@ describe('createAuthEventEmitter', () => {
     const producer: EventProducer = {
       async send(_topic, messages) {
         sizes.push(messages.length);
-        if (messages.length > 8) throw refusal('The request included a message larger than the max message size the server will accept');
+        if (messages.length > 8)
+          throw refusal('The request included a message larger than the max message size the server will accept');
         if (requestIds(messages).includes('req_13')) throw refusal('record is invalid');
         delivered.push(...messages);
       },
@@ -218,7 +240,9 @@ describe('createAuthEventEmitter', () => {
     expect(e.stats()).toMatchObject({ sent: 39, dropped: 1, buffered: 0 });
     expect(sizes[0]).toBe(20);
     expect(Math.max(...sizes.slice(1))).toBeLessThanOrEqual(20); // it grows back after successes
-    expect(log.warnings()).toEqual([expect.objectContaining({ dropped: 1, by_reason: { rejected: 1 }, last_rejection: 'record is invalid' })]);
+    expect(log.warnings()).toEqual([
+      expect.objectContaining({ dropped: 1, by_reason: { rejected: 1 }, last_rejection: 'record is invalid' }),
+    ]);
     await e.close();
   });
 

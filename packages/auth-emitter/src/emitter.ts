@@ -9,7 +9,8 @@ import { RingBuffer } from './ring-buffer.js';
  * buffer; `close` ran out of time; `emit` after `close`; the event could not be serialized; Kafka
  * refused the event itself with a non-retriable error (e.g. larger than the topic's message size).
  */
-export type LossReason = 'buffer_full' | 'requeue_overflow' | 'close_timeout' | 'closed' | 'unserializable' | 'rejected';
+export type LossReason =
+  'buffer_full' | 'requeue_overflow' | 'close_timeout' | 'closed' | 'unserializable' | 'rejected';
 
 /**
  * A producer that can also take the auth events themselves and encode them with
@@ -177,7 +178,16 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
     unlogged.clear();
     const rejection = lastRejection;
     lastRejection = undefined;
-    log.warn({ dropped: count, by_reason: byReason, dropped_total: counts.dropped, buffered: buffer.length, last_rejection: rejection }, 'auth events dropped');
+    log.warn(
+      {
+        dropped: count,
+        by_reason: byReason,
+        dropped_total: counts.dropped,
+        buffered: buffer.length,
+        last_rejection: rejection,
+      },
+      'auth events dropped',
+    );
   }
 
   function noteDropped(count: number, reason: LossReason): void {
@@ -247,8 +257,13 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
     pumpScheduled = false;
     if (finished || inFlight || buffer.length === 0 || performance.now() < retryAt) return;
     // An AuthEventProducer encodes the events itself; otherwise they are encoded here.
-    const { sendable, messages } = eventProducer ? { sendable: buffer.take(batchLimit), messages: null } : serialize(buffer.take(batchLimit));
-    if (sendable.length === 0) return schedulePump();
+    const { sendable, messages } = eventProducer
+      ? { sendable: buffer.take(batchLimit), messages: null }
+      : serialize(buffer.take(batchLimit));
+    if (sendable.length === 0) {
+      schedulePump();
+      return;
+    }
     let sending: Promise<void>;
     try {
       sending = eventProducer ? eventProducer.sendEvents(topic, sendable) : producer.send(topic, messages ?? []);
@@ -281,7 +296,10 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
       return;
     }
     counts.failedBatches += 1;
-    if (!isRetriable(error)) return refused(batch.events, error);
+    if (!isRetriable(error)) {
+      refused(batch.events, error);
+      return;
+    }
     consecutiveFailures += 1;
     const backoffMs = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (consecutiveFailures - 1));
     retryAt = performance.now() + backoffMs;
@@ -291,7 +309,10 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
       depart(lost.length);
       lose(lost, 'requeue_overflow');
     }
-    log.warn({ err: error, events: n, consecutive_failures: consecutiveFailures, retry_in_ms: backoffMs }, 'auth event batch not sent; will retry');
+    log.warn(
+      { err: error, events: n, consecutive_failures: consecutiveFailures, retry_in_ms: backoffMs },
+      'auth event batch not sent; will retry',
+    );
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = setTimeout(schedulePump, backoffMs).unref();
   }
@@ -308,7 +329,10 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
         depart(lost.length);
         lose(lost, 'requeue_overflow');
       }
-      log.debug({ err: error, events: events.length, retry_with: batchLimit }, 'auth event batch refused; splitting it');
+      log.debug(
+        { err: error, events: events.length, retry_with: batchLimit },
+        'auth event batch refused; splitting it',
+      );
     }
     if (buffer.length > 0) schedulePump();
   }
@@ -330,7 +354,10 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
     if (inFlight) inFlight.abandoned = true;
     inFlight = undefined;
     if (unsent.length > 0) {
-      log.error({ unsent: unsent.length, close_timeout_ms: closeTimeoutMs }, 'auth emitter closed before everything was sent');
+      log.error(
+        { unsent: unsent.length, close_timeout_ms: closeTimeoutMs },
+        'auth emitter closed before everything was sent',
+      );
       depart(unsent.length);
       lose(unsent, 'close_timeout');
     }
@@ -345,8 +372,14 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
   return {
     emit(event) {
       counts.emitted += 1;
-      if (closing) return lose([event], 'closed');
-      if (!buffer.push(event)) return lose([event], 'buffer_full');
+      if (closing) {
+        lose([event], 'closed');
+        return;
+      }
+      if (!buffer.push(event)) {
+        lose([event], 'buffer_full');
+        return;
+      }
       if (buffer.length >= batchLimit && !inFlight) schedulePump();
     },
     flush() {

@@ -1,5 +1,4 @@
 // The wire encoding is the contracts'; re-exported for the gateway's producer thread and bench child.
-export { authEventMessage } from '@keywatch/contracts';
 export {
   createAuthEventEmitter,
   type AuthEventProducer,

@@ -22,12 +22,17 @@ const alert: Alert = {
 describe('alert lines', () => {
   it('show time, severity, type, tenant, key, ip and summary on one plain line without colour', () => {
     const line = formatAlert(alert, { color: false });
-    expect(line).toBe('10:05:01 HIGH     credential_stuffing    tenant=tenant_a key=- ip=203.0.113.9  31 distinct invalid credentials from 203.0.113.9 in 5 min');
+    expect(line).toBe(
+      '10:05:01 HIGH     credential_stuffing    tenant=tenant_a key=- ip=203.0.113.9  31 distinct invalid credentials from 203.0.113.9 in 5 min',
+    );
     expect(line).not.toContain('\u001b');
   });
 
   it('colour the severity (and only with colour on)', () => {
-    const critical = formatAlert({ ...alert, severity: 'critical', key_id: 'key_abcdefghijklmnopqrst', action: 'revoke_requested' }, { color: true });
+    const critical = formatAlert(
+      { ...alert, severity: 'critical', key_id: 'key_abcdefghijklmnopqrst', action: 'revoke_requested' },
+      { color: true },
+    );
     expect(critical).toContain('\u001b[1m\u001b[97;41mCRITICAL');
     expect(critical).toContain('key=key_abcdefghijklmnopqrst');
     expect(critical).toContain('[revoke_requested]');

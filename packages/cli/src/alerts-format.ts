@@ -38,17 +38,31 @@ export function parseSeverityFilter(text: string): (severity: string) => boolean
   const spec = text.trim();
   const rank = (name: string) => {
     const i = SEVERITIES.indexOf(name as Severity);
-    if (i < 0) throw new Error(`--severity: "${name}" is not a severity (${SEVERITIES.join(', ')}); use e.g. >=high or high,critical`);
+    if (i < 0)
+      throw new Error(
+        `--severity: "${name}" is not a severity (${SEVERITIES.join(', ')}); use e.g. >=high or high,critical`,
+      );
     return i;
   };
   const match = /^(>=|<=|>|<)\s*(\w+)$/.exec(spec);
   if (match) {
     const [, op, name] = match;
     const bound = rank(name!);
-    const test = { '>=': (r: number) => r >= bound, '<=': (r: number) => r <= bound, '>': (r: number) => r > bound, '<': (r: number) => r < bound }[op as '>=' | '<=' | '>' | '<'];
+    const test = {
+      '>=': (r: number) => r >= bound,
+      '<=': (r: number) => r <= bound,
+      '>': (r: number) => r > bound,
+      '<': (r: number) => r < bound,
+    }[op as '>=' | '<=' | '>' | '<'];
     return (severity) => SEVERITIES.includes(severity as Severity) && test(SEVERITIES.indexOf(severity as Severity));
   }
-  const wanted = new Set(spec.split(',').map((s) => s.trim()).filter(Boolean).map((s) => SEVERITIES[rank(s)]!));
+  const wanted = new Set(
+    spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => SEVERITIES[rank(s)]!),
+  );
   if (wanted.size === 0) throw new Error('--severity: empty; use e.g. >=high or high,critical');
   return (severity) => wanted.has(severity as Severity);
 }
@@ -72,13 +86,10 @@ const time = (rfc3339: string) => {
  */
 export function formatAlert(alert: Alert, options: FormatOptions): string {
   const paint = (style: string, text: string) => (options.color ? `${style}${text}${ANSI.reset}` : text);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- alerts come off the wire; an unknown severity prints plain
   const severity = paint(SEVERITY_STYLE[alert.severity] ?? '', alert.severity.toUpperCase().padEnd(8));
   const marker = options.update ? paint(ANSI.dim, 'updated ') : '';
-  const fields = [
-    `tenant=${alert.tenant_id ?? '-'}`,
-    `key=${alert.key_id ?? '-'}`,
-    `ip=${alert.ip ?? '-'}`,
-  ].join(' ');
+  const fields = [`tenant=${alert.tenant_id ?? '-'}`, `key=${alert.key_id ?? '-'}`, `ip=${alert.ip ?? '-'}`].join(' ');
   let line = `${paint(ANSI.dim, time(alert.detected_at))} ${severity} ${marker}${paint(ANSI.bold, alert.type.padEnd(22))} ${fields}  ${alert.summary}`;
   if (alert.action !== 'none') line += `  ${paint(ANSI.bold, `[${alert.action}]`)}`;
   if (options.evidence) {

@@ -44,7 +44,12 @@ export async function startAlertTail(options: AlertTailOptions): Promise<AlertTa
     throw new Error(`topic ${options.topic} does not exist; create the topics with \`keywatch migrate\``);
   }
   const ends = options.fromBeginning ? [] : await admin.fetchTopicOffsets(options.topic);
-  const consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  const consumer = options.kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+  });
   const seen = new Set<string>();
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));

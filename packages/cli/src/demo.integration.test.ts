@@ -16,50 +16,70 @@ const alive = (pid: number) => {
   }
 };
 
-test('keywatch demo runs the whole system in a short mode: services up, traffic, alerts, signed deliveries, summary, clean stop', { timeout: 300_000 }, async ({ kafka, clickhouse, redis }) => {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KAFKA_BROKERS: kafka.brokers.join(','),
-    KEYWATCH_TOPIC_PREFIX: kafka.prefix,
-    CLICKHOUSE_URL: clickhouse.url,
-    CLICKHOUSE_DATABASE: clickhouse.database,
-    REDIS_URL: redis.url,
-    DETECTOR_REDIS_PREFIX: `${redis.prefix}detector:`,
-    // Fresh consumer groups: a running Keywatch on the same brokers keeps its own.
-    INGEST_GROUP_ID: `demo-test-ingest-${randomBytes(4).toString('hex')}`,
-    DETECTOR_GROUP_ID: `demo-test-detector-${randomBytes(4).toString('hex')}`,
-    NOTIFIER_GROUP_ID: `demo-test-notifier-${randomBytes(4).toString('hex')}`,
-    KEYWATCH_ROOT_KEY: generateKey({ type: 'secret', environment: 'live' }),
-    KEYWATCH_FINGERPRINT_SECRET: randomBytes(32).toString('hex'),
-    KEYWATCH_SECRETS_KEY: randomBytes(32).toString('hex'),
-    NO_COLOR: '1',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'packages/cli/src/main.ts'), 'demo', '--duration', '30s', '--tenants', '2', '--rate', '30'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  expect(code, output).toBe(0);
+test(
+  'keywatch demo runs the whole system in a short mode: services up, traffic, alerts, signed deliveries, summary, clean stop',
+  { timeout: 300_000 },
+  async ({ kafka, clickhouse, redis }) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KEYWATCH_TOPIC_PREFIX: kafka.prefix,
+      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_DATABASE: clickhouse.database,
+      REDIS_URL: redis.url,
+      DETECTOR_REDIS_PREFIX: `${redis.prefix}detector:`,
+      // Fresh consumer groups: a running Keywatch on the same brokers keeps its own.
+      INGEST_GROUP_ID: `demo-test-ingest-${randomBytes(4).toString('hex')}`,
+      DETECTOR_GROUP_ID: `demo-test-detector-${randomBytes(4).toString('hex')}`,
+      NOTIFIER_GROUP_ID: `demo-test-notifier-${randomBytes(4).toString('hex')}`,
+      KEYWATCH_ROOT_KEY: generateKey({ type: 'secret', environment: 'live' }),
+      KEYWATCH_FINGERPRINT_SECRET: randomBytes(32).toString('hex'),
+      KEYWATCH_SECRETS_KEY: randomBytes(32).toString('hex'),
+      NO_COLOR: '1',
+      LOG_LEVEL: 'warn',
+    };
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsxLoader,
+        path.join(repoRoot, 'packages/cli/src/main.ts'),
+        'demo',
+        '--duration',
+        '30s',
+        '--tenants',
+        '2',
+        '--rate',
+        '30',
+      ],
+      { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, output).toBe(0);
 
-  for (const name of ['key-service', 'analytics-api', 'ingest-worker', 'detector-worker', 'gateway']) expect(output).toMatch(new RegExp(`✔ ${name}\\s+http://127\\.0\\.0\\.1:\\d+`));
-  expect(output).toContain('▶ attack on: enumeration');
-  expect(output).toMatch(/gateway\s+\d+ req\/s · ingested\s+\d+ ev\/s/);
-  // The enumeration scenario always raises credential stuffing; the secret key sent from a browser always raises its alert.
-  expect(output).toMatch(/⚠ \d\d:\d\d:\d\d MEDIUM\s+credential_stuffing/);
-  expect(output).toMatch(/HIGH\s+secret_key_client_side/);
-  if (hasService('notifier')) {
-    expect(output).toMatch(/⇢ webhook to tenant_sim_00\d: \w+ \w+ alr_\w+ — signature verified ✔/);
-    expect(output).not.toContain('REFUSED');
-  }
-  expect(output).toContain('━━ 8. per-key usage, from the analytics API');
-  expect(output).toMatch(/'tenant_sim_001'\s+│\s+'key_/);
-  expect(output).toContain('━━ 9. the alert feed (GET /v1/alerts)');
+    for (const name of ['key-service', 'analytics-api', 'ingest-worker', 'detector-worker', 'gateway'])
+      expect(output).toMatch(new RegExp(`✔ ${name}\\s+http://127\\.0\\.0\\.1:\\d+`));
+    expect(output).toContain('▶ attack on: enumeration');
+    expect(output).toMatch(/gateway\s+\d+ req\/s · ingested\s+\d+ ev\/s/);
+    // The enumeration scenario always raises credential stuffing; the secret key sent from a browser always raises its alert.
+    expect(output).toMatch(/⚠ \d\d:\d\d:\d\d MEDIUM\s+credential_stuffing/);
+    expect(output).toMatch(/HIGH\s+secret_key_client_side/);
+    if (hasService('notifier')) {
+      expect(output).toMatch(/⇢ webhook to tenant_sim_00\d: \w+ \w+ alr_\w+ — signature verified ✔/);
+      expect(output).not.toContain('REFUSED');
+    }
+    expect(output).toContain('━━ 8. per-key usage, from the analytics API');
+    expect(output).toMatch(/'tenant_sim_001'\s+│\s+'key_/);
+    expect(output).toContain('━━ 9. the alert feed (GET /v1/alerts)');
 
-  // Every child was stopped, and none is left running.
-  const pids = [...output.matchAll(/pid (\d+), healthy/g)].map((m) => Number(m[1]));
-  expect(pids.length).toBeGreaterThanOrEqual(5);
-  expect(pids.filter(alive)).toEqual([]);
-  expect(output).toMatch(/gateway\s+stopped in/);
-  expect(output).toContain(`logs: ${path.join(repoRoot, '.keywatch/demo')}/<service>.log`);
-});
+    // Every child was stopped, and none is left running.
+    const pids = [...output.matchAll(/pid (\d+), healthy/g)].map((m) => Number(m[1]));
+    expect(pids.length).toBeGreaterThanOrEqual(5);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(output).toMatch(/gateway\s+stopped in/);
+    expect(output).toContain(`logs: ${path.join(repoRoot, '.keywatch/demo')}/<service>.log`);
+  },
+);

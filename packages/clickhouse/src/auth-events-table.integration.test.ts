@@ -38,8 +38,21 @@ describe('auth_events table', () => {
   test('counts a redelivered event once', async ({ clickhouse, logger }) => {
     const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
     try {
-      await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
-      const other = row({ event_id: '0193b2a4-7c1e-7d3a-9f00-000000000002', outcome: 'unknown_key', status: 401, tenant_id: '', key_id: '', rate_limit_limit: null, rate_limit_remaining: null, rate_limit_window_s: null });
+      await runMigrations(ch, {
+        directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+        database: clickhouse.database,
+        logger,
+      });
+      const other = row({
+        event_id: '0193b2a4-7c1e-7d3a-9f00-000000000002',
+        outcome: 'unknown_key',
+        status: 401,
+        tenant_id: '',
+        key_id: '',
+        rate_limit_limit: null,
+        rate_limit_remaining: null,
+        rate_limit_window_s: null,
+      });
       await ch.insert('auth_events', [row(), other]);
       // The redelivery arrives in a later batch, as after a consumer crash before its commit.
       await ch.insert('auth_events', [row()]);
@@ -59,18 +72,45 @@ describe('auth_events table', () => {
     }
   });
 
-  test('keeps every contract field, with the time in UTC and the ingest time filled in', async ({ clickhouse, logger }) => {
+  test('keeps every contract field, with the time in UTC and the ingest time filled in', async ({
+    clickhouse,
+    logger,
+  }) => {
     const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
     try {
-      await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
+      await runMigrations(ch, {
+        directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+        database: clickhouse.database,
+        logger,
+      });
       const before = Math.floor(Date.now() / 1000);
-      await ch.insert('auth_events', [row(), row({ event_id: 'e2', ts: '2024-06-01T23:59:59.999Z', ts_ms: 999, rate_limit_limit: null, rate_limit_remaining: null, rate_limit_window_s: null })]);
-      const rows = await ch.query<Record<string, unknown>>('SELECT *, toUnixTimestamp(ingested_at) AS ingested, toYYYYMMDD(ts) AS day FROM auth_events ORDER BY event_id');
+      await ch.insert('auth_events', [
+        row(),
+        row({
+          event_id: 'e2',
+          ts: '2024-06-01T23:59:59.999Z',
+          ts_ms: 999,
+          rate_limit_limit: null,
+          rate_limit_remaining: null,
+          rate_limit_window_s: null,
+        }),
+      ]);
+      const rows = await ch.query<Record<string, unknown>>(
+        'SELECT *, toUnixTimestamp(ingested_at) AS ingested, toYYYYMMDD(ts) AS day FROM auth_events ORDER BY event_id',
+      );
       expect(rows[0]).toEqual({ ...row(), ingested: expect.any(Number), day: 20240601 });
-      expect(rows[1]).toMatchObject({ event_id: 'e2', ts: '2024-06-01 23:59:59', ts_ms: 999, rate_limit_limit: null, day: 20240601 });
+      expect(rows[1]).toMatchObject({
+        event_id: 'e2',
+        ts: '2024-06-01 23:59:59',
+        ts_ms: 999,
+        rate_limit_limit: null,
+        day: 20240601,
+      });
       expect(Number(rows[0]?.ingested)).toBeGreaterThanOrEqual(before - 1);
 
-      const window = await ch.query<{ n: string }>(sql`SELECT count() AS n FROM auth_events FINAL WHERE tenant_id = ${'tenant_dev_abc123'} AND ts >= ${new Date('2024-06-01T12:34:56Z')} AND ts < ${new Date('2024-06-02T00:00:00Z')}`);
+      const window = await ch.query<{ n: string }>(
+        sql`SELECT count() AS n FROM auth_events FINAL WHERE tenant_id = ${'tenant_dev_abc123'} AND ts >= ${new Date('2024-06-01T12:34:56Z')} AND ts < ${new Date('2024-06-02T00:00:00Z')}`,
+      );
       expect(window).toEqual([{ n: '2' }]);
     } finally {
       await ch.close();

@@ -1,4 +1,11 @@
-import { ClickHouseLogLevel, createClient, type ErrorLogParams, type Logger as ClientLogger, type LogParams, type WarnLogParams } from '@clickhouse/client';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ErrorLogParams,
+  type Logger as ClientLogger,
+  type LogParams,
+  type WarnLogParams,
+} from '@clickhouse/client';
 import type { Logger } from '@keywatch/logger';
 import { ClickHouseRequestError } from './errors.js';
 import { identifier, isIdentifier, renderSql, type BindMode, type RenderedSql, type Sql } from './sql.js';
@@ -91,7 +98,8 @@ function describeStatement(statement: string | Sql): string {
  */
 export function createClickHouse(options: ClickHouseOptions): ClickHouse {
   const database = options.database ?? 'default';
-  if (!isIdentifier(database) || database.includes('.')) throw new TypeError(`ClickHouse database "${database}" is not a plain identifier`);
+  if (!isIdentifier(database) || database.includes('.'))
+    throw new TypeError(`ClickHouse database "${database}" is not a plain identifier`);
   const log = options.logger.child({ component: 'clickhouse' });
   // No clickhouse_settings and no response compression here: either would add settings to every
   // request, and 18.16 fails a whole request on one setting it does not know.

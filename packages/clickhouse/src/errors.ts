@@ -40,7 +40,10 @@ export class ClickHouseRequestError extends Error {
 function describe(cause: unknown): { serverCode: number | undefined; message: string } {
   if (cause instanceof ServerError) {
     const code = Number(cause.code);
-    return { serverCode: Number.isInteger(code) ? code : undefined, message: `${cause.message.trim()} (code ${cause.code}, ${cause.type})` };
+    return {
+      serverCode: Number.isInteger(code) ? code : undefined,
+      message: `${cause.message.trim()} (code ${cause.code}, ${cause.type})`,
+    };
   }
   const text = cause instanceof Error ? cause.message : String(cause);
   const old = OLD_FORMAT.exec(text);

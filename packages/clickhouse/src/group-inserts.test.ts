@@ -129,7 +129,11 @@ describe('groupInserts', () => {
     const grouped = groupInserts(target, { maxRows: 3 });
     const first = grouped.insert('t', rows(1));
     await tick();
-    const later = [grouped.insert('t', rows(2, 3)), grouped.insert('t', rows(4, 5)), grouped.insert('t', rows(6, 7, 8, 9))];
+    const later = [
+      grouped.insert('t', rows(2, 3)),
+      grouped.insert('t', rows(4, 5)),
+      grouped.insert('t', rows(6, 7, 8, 9)),
+    ];
     await release();
     await first;
     await release();

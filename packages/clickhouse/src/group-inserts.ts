@@ -62,7 +62,10 @@ export function groupInserts<R>(target: RowInserter<R>, options: GroupInsertsOpt
           continue;
         }
         try {
-          await target.insert(table, group.flatMap((call) => call.rows));
+          await target.insert(
+            table,
+            group.flatMap((call) => call.rows),
+          );
           for (const call of group) call.resolve();
         } catch {
           await Promise.all(group.map((call) => settleAlone(table, call)));

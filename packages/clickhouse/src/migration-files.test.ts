@@ -5,7 +5,12 @@ import { parseServerVersion } from './version.js';
 
 describe('migration files', () => {
   it('take version and name from NNNN_name.sql', () => {
-    expect(parseMigrationFile('0007_auth_events.sql', 'SELECT 1;')).toMatchObject({ version: 7, name: 'auth_events', file: '0007_auth_events.sql', requires: undefined });
+    expect(parseMigrationFile('0007_auth_events.sql', 'SELECT 1;')).toMatchObject({
+      version: 7,
+      name: 'auth_events',
+      file: '0007_auth_events.sql',
+      requires: undefined,
+    });
   });
 
   it('refuse other names, naming the file', () => {
@@ -16,9 +21,20 @@ describe('migration files', () => {
   });
 
   it('read a version requirement from the header comments', () => {
-    expect(parseMigrationFile('0003_ttl.sql', '-- keeps 90 days\n-- requires: 19.6\nALTER TABLE t MODIFY TTL ts + INTERVAL 90 DAY;').requires).toEqual({ operator: '>=', version: '19.6' });
-    expect(parseMigrationFile('0003_ttl.sql', '-- requires: >= 19.6\n').requires).toEqual({ operator: '>=', version: '19.6' });
-    expect(parseMigrationFile('0004_no_ttl.sql', '\n--Requires:<19.6\nSELECT 1;').requires).toEqual({ operator: '<', version: '19.6' });
+    expect(
+      parseMigrationFile(
+        '0003_ttl.sql',
+        '-- keeps 90 days\n-- requires: 19.6\nALTER TABLE t MODIFY TTL ts + INTERVAL 90 DAY;',
+      ).requires,
+    ).toEqual({ operator: '>=', version: '19.6' });
+    expect(parseMigrationFile('0003_ttl.sql', '-- requires: >= 19.6\n').requires).toEqual({
+      operator: '>=',
+      version: '19.6',
+    });
+    expect(parseMigrationFile('0004_no_ttl.sql', '\n--Requires:<19.6\nSELECT 1;').requires).toEqual({
+      operator: '<',
+      version: '19.6',
+    });
     expect(parseMigrationFile('0005_x.sql', 'SELECT 1;\n-- requires: 19.6\n').requires).toBeUndefined();
   });
 
@@ -29,14 +45,22 @@ describe('migration files', () => {
 
   it('checksum the text, whatever its line endings', () => {
     const unix = parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt8) ENGINE = Memory;\n');
-    expect(parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt8) ENGINE = Memory;\r\n').checksum).toBe(unix.checksum);
-    expect(parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt16) ENGINE = Memory;\n').checksum).not.toBe(unix.checksum);
+    expect(parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt8) ENGINE = Memory;\r\n').checksum).toBe(
+      unix.checksum,
+    );
+    expect(parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt16) ENGINE = Memory;\n').checksum).not.toBe(
+      unix.checksum,
+    );
     expect(unix.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('substitute ${database} and refuse other placeholders', () => {
-    expect(substitute('0001_a.sql', 'CREATE TABLE ${database}.a AS ${database}.b', { database: 'kw' })).toBe('CREATE TABLE kw.a AS kw.b');
-    expect(() => substitute('0002_b.sql', 'SELECT ${db}', { database: 'kw' })).toThrow(/0002_b\.sql: unknown placeholder \$\{db\}/);
+    expect(substitute('0001_a.sql', 'CREATE TABLE ${database}.a AS ${database}.b', { database: 'kw' })).toBe(
+      'CREATE TABLE kw.a AS kw.b',
+    );
+    expect(() => substitute('0002_b.sql', 'SELECT ${db}', { database: 'kw' })).toThrow(
+      /0002_b\.sql: unknown placeholder \$\{db\}/,
+    );
   });
 
   it('apply on the servers their requirement names', () => {
@@ -58,7 +82,10 @@ ENGINE = Memory;
 
 /* block; comment */ CREATE TABLE b (y UInt8) ENGINE = Memory;
 -- only a comment at the end`;
-    expect(splitStatements(text)).toEqual(['CREATE TABLE a (x UInt8) \nENGINE = Memory', 'CREATE TABLE b (y UInt8) ENGINE = Memory']);
+    expect(splitStatements(text)).toEqual([
+      'CREATE TABLE a (x UInt8) \nENGINE = Memory',
+      'CREATE TABLE b (y UInt8) ENGINE = Memory',
+    ]);
   });
 
   it('keeps semicolons, dashes and escaped quotes inside quotes', () => {

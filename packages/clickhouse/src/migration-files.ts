@@ -31,7 +31,12 @@ const REQUIRES_LOOSE = /^--\s*requires\s*:/i;
 /** Parses a migration's name and header; throws {@link MigrationError} `migration_invalid`. */
 export function parseMigrationFile(file: string, text: string): MigrationFile {
   const match = FILE_NAME.exec(file);
-  if (!match) throw new MigrationError('migration_invalid', file, 'name must be NNNN_name.sql (four digits, then letters, digits or _)');
+  if (!match)
+    throw new MigrationError(
+      'migration_invalid',
+      file,
+      'name must be NNNN_name.sql (four digits, then letters, digits or _)',
+    );
   const normalised = text.replace(/\r\n?/g, '\n');
   let requires: VersionRequirement | undefined;
   // The header is the comment block before the first statement.
@@ -41,7 +46,12 @@ export function parseMigrationFile(file: string, text: string): MigrationFile {
     if (!line.startsWith('--')) break;
     if (!REQUIRES_LOOSE.test(line)) continue;
     const gate = REQUIRES.exec(line);
-    if (!gate) throw new MigrationError('migration_invalid', file, `cannot read "${line}"; write "-- requires: 19.6" or "-- requires: < 19.6"`);
+    if (!gate)
+      throw new MigrationError(
+        'migration_invalid',
+        file,
+        `cannot read "${line}"; write "-- requires: 19.6" or "-- requires: < 19.6"`,
+      );
     if (requires) throw new MigrationError('migration_invalid', file, 'more than one "-- requires:" line');
     requires = { operator: gate[1] === '<' ? '<' : '>=', version: gate[2] ?? '' };
   }
@@ -58,12 +68,18 @@ export function parseMigrationFile(file: string, text: string): MigrationFile {
 /** Reads every `*.sql` file of `directory`, in version order; other files are ignored. */
 export async function readMigrations(directory: string): Promise<MigrationFile[]> {
   const names = (await readdir(directory)).filter((name) => name.endsWith('.sql')).sort();
-  const files = await Promise.all(names.map(async (name) => parseMigrationFile(name, await readFile(path.join(directory, name), 'utf8'))));
+  const files = await Promise.all(
+    names.map(async (name) => parseMigrationFile(name, await readFile(path.join(directory, name), 'utf8'))),
+  );
   files.sort((a, b) => a.version - b.version);
   files.forEach((file, i) => {
     const previous = files[i - 1];
     if (previous && previous.version === file.version) {
-      throw new MigrationError('migration_invalid', file.file, `version ${file.version} is also used by ${previous.file}`);
+      throw new MigrationError(
+        'migration_invalid',
+        file.file,
+        `version ${file.version} is also used by ${previous.file}`,
+      );
     }
   });
   return files;
@@ -82,7 +98,14 @@ const PLACEHOLDER = /\$\{([^}]*)\}/g;
 export function substitute(file: string, statement: string, variables: Readonly<Record<string, string>>): string {
   return statement.replace(PLACEHOLDER, (whole, name: string) => {
     const value = variables[name];
-    if (value === undefined) throw new MigrationError('migration_invalid', file, `unknown placeholder ${whole} (only ${Object.keys(variables).map((v) => `\${${v}}`).join(', ')})`);
+    if (value === undefined)
+      throw new MigrationError(
+        'migration_invalid',
+        file,
+        `unknown placeholder ${whole} (only ${Object.keys(variables)
+          .map((v) => `\${${v}}`)
+          .join(', ')})`,
+      );
     return value;
   });
 }

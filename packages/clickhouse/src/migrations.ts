@@ -1,7 +1,13 @@
 import type { Logger } from '@keywatch/logger';
 import type { ClickHouse } from './client.js';
 import { MigrationError } from './errors.js';
-import { meetsRequirement, readMigrations, splitStatements, substitute, type MigrationFile } from './migration-files.js';
+import {
+  meetsRequirement,
+  readMigrations,
+  splitStatements,
+  substitute,
+  type MigrationFile,
+} from './migration-files.js';
 import { identifier, isIdentifier, sql } from './sql.js';
 import type { ServerVersion } from './version.js';
 
@@ -48,7 +54,8 @@ const TABLE = 'schema_migrations';
  */
 export async function runMigrations(clickhouse: ClickHouse, options: MigrationOptions): Promise<MigrationResult[]> {
   const { database, logger } = options;
-  if (!isIdentifier(database) || database.includes('.')) throw new TypeError(`migrations: database "${database}" is not a plain identifier`);
+  if (!isIdentifier(database) || database.includes('.'))
+    throw new TypeError(`migrations: database "${database}" is not a plain identifier`);
   const files = prepare(await readMigrations(options.directory), database);
   const log = logger.child({ component: 'migrations', database });
 
@@ -86,7 +93,13 @@ function prepare(files: MigrationFile[], database: string): Prepared[] {
   });
 }
 
-async function applyPending(clickhouse: ClickHouse, files: Prepared[], server: ServerVersion, database: string, log: Logger): Promise<MigrationResult[]> {
+async function applyPending(
+  clickhouse: ClickHouse,
+  files: Prepared[],
+  server: ServerVersion,
+  database: string,
+  log: Logger,
+): Promise<MigrationResult[]> {
   const table = identifier(`${database}.${TABLE}`);
   await clickhouse.command(sql`
     CREATE TABLE IF NOT EXISTS ${table} (
@@ -97,13 +110,22 @@ async function applyPending(clickhouse: ClickHouse, files: Prepared[], server: S
       server_version String,
       applied_at DateTime('UTC')
     ) ENGINE = MergeTree ORDER BY (version, applied_at)`);
-  const recorded = await clickhouse.query<Recorded>(sql`SELECT version, checksum, status FROM ${table} ORDER BY version, applied_at`);
+  const recorded = await clickhouse.query<Recorded>(
+    sql`SELECT version, checksum, status FROM ${table} ORDER BY version, applied_at`,
+  );
   const applied = new Map(recorded.filter((r) => r.status === 'applied').map((r) => [r.version, r]));
   const skipped = new Set(recorded.filter((r) => r.status === 'skipped_version').map((r) => r.version));
 
   const record = (file: MigrationFile, status: Recorded['status']) =>
     clickhouse.insert(`${database}.${TABLE}`, [
-      { version: file.version, name: file.name, checksum: file.checksum, status, server_version: server.text, applied_at: new Date() },
+      {
+        version: file.version,
+        name: file.name,
+        checksum: file.checksum,
+        status,
+        server_version: server.text,
+        applied_at: new Date(),
+      },
     ]);
 
   const results: MigrationResult[] = [];
@@ -112,14 +134,21 @@ async function applyPending(clickhouse: ClickHouse, files: Prepared[], server: S
     const done = applied.get(file.version);
     if (done) {
       if (done.checksum !== file.checksum) {
-        throw new MigrationError('migration_changed', file.file, 'changed after it was applied; add a new migration instead of editing this one');
+        throw new MigrationError(
+          'migration_changed',
+          file.file,
+          'changed after it was applied; add a new migration instead of editing this one',
+        );
       }
       result('already_applied');
       continue;
     }
     if (!meetsRequirement(server, file.requires)) {
       if (!skipped.has(file.version)) await record(file, 'skipped_version');
-      log.info({ migration: file.file, requires: file.requires, server: server.text }, 'migration skipped: server version');
+      log.info(
+        { migration: file.file, requires: file.requires, server: server.text },
+        'migration skipped: server version',
+      );
       result('skipped_version');
       continue;
     }
@@ -129,7 +158,12 @@ async function applyPending(clickhouse: ClickHouse, files: Prepared[], server: S
         await clickhouse.command(statement);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new MigrationError('migration_failed', file.file, `statement ${i + 1} of ${statements.length} failed: ${reason}`, { cause: error });
+        throw new MigrationError(
+          'migration_failed',
+          file.file,
+          `statement ${i + 1} of ${statements.length} failed: ${reason}`,
+          { cause: error },
+        );
       }
     }
     await record(file, 'applied');

@@ -4,7 +4,16 @@ import { identifier, quoteString, renderSql, sql } from './sql.js';
 
 /** Reads a ClickHouse quoted string literal the way the server's lexer does; returns its value and length. */
 function readLiteral(text: string): { value: string; length: number } {
-  const simple: Record<string, string> = { '0': '\0', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', '\\': '\\', "'": "'" };
+  const simple: Record<string, string> = {
+    '0': '\0',
+    b: '\b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    '\\': '\\',
+    "'": "'",
+  };
   if (text[0] !== "'") throw new Error('not a literal');
   let value = '';
   let i = 1;
@@ -22,14 +31,36 @@ function readLiteral(text: string): { value: string; length: number } {
       }
       continue;
     }
-    value += c;
+    value += c!;
     i += 1;
   }
   throw new Error('unterminated literal');
 }
 
 const tricky = fc.string({
-  unit: fc.constantFrom("'", '\\', '\n', '\r', '\t', '\0', '\x01', '\x1b', '\x7f', '"', '`', '{', '}', ';', '-', '/', '*', 'a', 'é', '😀', '\u2028'),
+  unit: fc.constantFrom(
+    "'",
+    '\\',
+    '\n',
+    '\r',
+    '\t',
+    '\0',
+    '\x01',
+    '\x1b',
+    '\x7f',
+    '"',
+    '`',
+    '{',
+    '}',
+    ';',
+    '-',
+    '/',
+    '*',
+    'a',
+    'é',
+    '😀',
+    '\u2028',
+  ),
 });
 const anyText = fc.oneof(tricky, fc.string({ unit: 'binary' }), fc.string());
 
@@ -77,7 +108,6 @@ describe('string literals', () => {
       { numRuns: 1000 },
     );
   });
-
 });
 
 describe('identifiers', () => {

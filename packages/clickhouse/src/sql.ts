@@ -29,7 +29,10 @@ export class Sql {
 
   /** The text with `?` for each bound value: safe to log, since it holds no values. */
   toString(): string {
-    return this.strings.reduce((text, part, i) => text + (i > 0 ? describePlaceholder(this.values[i - 1]) : '') + part, '');
+    return this.strings.reduce(
+      (text, part, i) => text + (i > 0 ? describePlaceholder(this.values[i - 1]) : '') + part,
+      '',
+    );
   }
 }
 
@@ -60,8 +63,17 @@ export function isIdentifier(name: string): boolean {
  * it cannot carry SQL; rendered back-quoted so reserved words work too.
  */
 export function identifier(name: string): Sql {
-  if (!isIdentifier(name)) throw new TypeError(`sql: "${name}" is not an identifier ([A-Za-z_][A-Za-z0-9_]*, optionally database.table)`);
-  return new Sql([name.split('.').map((part) => `\`${part}\``).join('.')], []);
+  if (!isIdentifier(name))
+    throw new TypeError(`sql: "${name}" is not an identifier ([A-Za-z_][A-Za-z0-9_]*, optionally database.table)`);
+  return new Sql(
+    [
+      name
+        .split('.')
+        .map((part) => `\`${part}\``)
+        .join('.'),
+    ],
+    [],
+  );
 }
 
 /** Joins values (or fragments) with `separator` (default `, `), e.g. for `IN (…)` lists. */
@@ -118,7 +130,8 @@ function pad(n: number, width = 2): string {
 export function formatDateTime(date: Date): string {
   const ms = date.getTime();
   if (!Number.isFinite(ms)) throw new TypeError('sql: invalid Date');
-  if (ms < 0 || ms >= MAX_DATETIME_MS) throw new RangeError(`sql: ${date.toISOString()} is outside DateTime's range (1970 to 2106)`);
+  if (ms < 0 || ms >= MAX_DATETIME_MS)
+    throw new RangeError(`sql: ${date.toISOString()} is outside DateTime's range (1970 to 2106)`);
   return (
     `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())} ` +
     `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`
@@ -159,7 +172,8 @@ interface RenderState {
 function renderValue(value: SqlValue | undefined, state: RenderState, where: string): string {
   if (value === null) return 'NULL';
   if (value instanceof Sql) return renderInto(value, state);
-  if (Array.isArray(value)) return `[${value.map((item: SqlValue, i) => renderValue(item, state, `${where}[${i}]`)).join(', ')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item: SqlValue, i) => renderValue(item, state, `${where}[${i}]`)).join(', ')}]`;
   if (value instanceof Date) return `toDateTime('${formatDateTime(value)}', 'UTC')`;
   switch (typeof value) {
     case 'string': {

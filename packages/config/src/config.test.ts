@@ -41,14 +41,11 @@ describe('engineConfig', () => {
     expect(config).not.toHaveProperty('PATH');
   });
 
-  it.each(['kafka', 'kafka:0', 'kafka:70000', 'kafka:x', 'http://kafka:9092'])(
-    'rejects the broker %j',
-    (broker) => {
-      expect(configError(() => parseConfig(engineConfig, { KAFKA_BROKERS: broker })).issues).toEqual([
-        { variable: 'KAFKA_BROKERS', reason: `item 1: expected host:port (got ${JSON.stringify(broker)})` },
-      ]);
-    },
-  );
+  it.each(['kafka', 'kafka:0', 'kafka:70000', 'kafka:x', 'http://kafka:9092'])('rejects the broker %j', (broker) => {
+    expect(configError(() => parseConfig(engineConfig, { KAFKA_BROKERS: broker })).issues).toEqual([
+      { variable: 'KAFKA_BROKERS', reason: `item 1: expected host:port (got ${JSON.stringify(broker)})` },
+    ]);
+  });
 });
 
 describe('defineConfig', () => {

@@ -38,8 +38,7 @@ function field<T>(parse: (raw: string) => Parsed<T>, fallback: (() => T) | undef
     });
 }
 
-const withDefault = <T>(value: T | undefined): (() => T) | undefined =>
-  value === undefined ? undefined : () => value;
+const withDefault = <T>(value: T | undefined): (() => T) | undefined => (value === undefined ? undefined : () => value);
 
 /**
  * A string, taken as is (not trimmed). Required unless `default` is given.
@@ -170,14 +169,11 @@ export function enumOf<const V extends readonly [string, ...string[]]>(
   values: V,
   options: { default?: V[number] } = {},
 ): Field<V[number]> {
-  return field(
-    (raw) => {
-      const text = raw.trim();
-      const found = values.find((value) => value === text);
-      return found === undefined ? bad(`expected one of: ${values.join(', ')}`) : ok(found);
-    },
-    withDefault(options.default),
-  );
+  return field((raw) => {
+    const text = raw.trim();
+    const found = values.find((value) => value === text);
+    return found === undefined ? bad(`expected one of: ${values.join(', ')}`) : ok(found);
+  }, withDefault(options.default));
 }
 
 /**

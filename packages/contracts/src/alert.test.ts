@@ -81,8 +81,13 @@ describe('Alert', () => {
   });
 
   it('is keyed by its dedup_key', () => {
-    fc.assert(fc.property(alertArb, (alert) => void expect(alertMessageKey(alert)).toBe(alert.dedup_key)), {
-      numRuns: 10,
-    });
+    fc.assert(
+      fc.property(alertArb, (alert) => {
+        expect(alertMessageKey(alert)).toBe(alert.dedup_key);
+      }),
+      {
+        numRuns: 10,
+      },
+    );
   });
 });

@@ -9,7 +9,14 @@ type Field = keyof AuthEvent;
 /** Wrong values per field; `undefined` means the field is left out. */
 const BAD: Record<Field, readonly unknown[]> = {
   v: [2, '1', 0, null, undefined],
-  event_id: ['', 'evt-1', '6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', 42, undefined],
+  event_id: [
+    '',
+    'evt-1',
+    '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+    'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+    42,
+    undefined,
+  ],
   ts: [
     '2025-01-31T12:00:00Z',
     '2025-01-31T12:00:00.000+01:00',
@@ -47,9 +54,9 @@ const BAD: Record<Field, readonly unknown[]> = {
   ],
 };
 const FIELDS = Object.keys(BAD) as Field[];
-const mutationArb = fc.constantFrom(...FIELDS).chain((field) =>
-  fc.constantFrom(...BAD[field]).map((value) => ({ field, value })),
-);
+const mutationArb = fc
+  .constantFrom(...FIELDS)
+  .chain((field) => fc.constantFrom(...BAD[field]).map((value) => ({ field, value })));
 
 const topLevel = (field: string): string => field.split('.')[0] ?? '';
 

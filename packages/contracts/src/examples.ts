@@ -9,6 +9,7 @@ import { toEventTime } from './time.js';
  * the default. Unless `status` is given it follows the outcome (200 for `allowed`).
  */
 export function exampleAuthEvent(overrides: Partial<AuthEvent> = {}): AuthEvent {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a Partial may hold explicit undefined values
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const outcome = overrides.outcome ?? 'allowed';
   return {

@@ -23,7 +23,7 @@ const kindArb = fc.record({
 const keyArb = kindArb.map((kind) => ({ kind, key: generateKey(kind) }));
 // One UTF-16 unit each: an astral character would change the length, not just the charset.
 const foreignChar = fc.constantFrom('_', '-', '+', '/', '=', ' ', '.', 'é', 'ß', '\u0000', '\u2028');
-const anyChar = fc.oneof(fc.constantFrom(...BASE62), foreignChar);
+const anyChar = fc.oneof(fc.constantFrom(...Array.from(BASE62)), foreignChar);
 
 function bodyStart(key: string): number {
   return key.indexOf('_', 3) + 1;
@@ -51,7 +51,7 @@ describe('generateKey and parseKey', () => {
   it('ends in the base62 CRC32 of everything before it, left-padded with 0', () => {
     fc.assert(
       fc.property(keyArb, ({ key }) => {
-        const digits = [...key.slice(-KEY_CHECKSUM_LENGTH)].map((char) => BASE62.indexOf(char));
+        const digits = Array.from(key.slice(-KEY_CHECKSUM_LENGTH)).map((char) => BASE62.indexOf(char));
         const value = digits.reduce((sum, digit) => sum * 62 + digit, 0);
         expect(value).toBe(crc32(key.slice(0, -KEY_CHECKSUM_LENGTH)));
       }),
@@ -74,7 +74,9 @@ describe('generateKey and parseKey', () => {
     fc.assert(
       fc.property(keyArb, fc.nat(), fc.oneof(anyChar, fc.constant('🔑')), fc.boolean(), ({ key }, at, char, insert) => {
         const index = bodyStart(key) + (at % (KEY_RANDOM_LENGTH + KEY_CHECKSUM_LENGTH));
-        const mutated = insert ? key.slice(0, index) + char + key.slice(index) : key.slice(0, index) + key.slice(index + 1);
+        const mutated = insert
+          ? key.slice(0, index) + char + key.slice(index)
+          : key.slice(0, index) + key.slice(index + 1);
         expect(parseKey(mutated)).toEqual({ ok: false, reason: 'bad_length' });
       }),
     );
@@ -89,7 +91,18 @@ describe('generateKey and parseKey', () => {
   });
 
   it('rejects wrong prefixes as bad_prefix before looking at the body', () => {
-    const wrong = fc.constantFrom('', 'pk_', 'sk_test_', 'rk_live_', 'SK_LIVE_', 'sk-live-', 'sklive_', 'pk_prod_', ' sk_live_', 'key_');
+    const wrong = fc.constantFrom(
+      '',
+      'pk_',
+      'sk_test_',
+      'rk_live_',
+      'SK_LIVE_',
+      'sk-live-',
+      'sklive_',
+      'pk_prod_',
+      ' sk_live_',
+      'key_',
+    );
     fc.assert(
       fc.property(keyArb, wrong, ({ key }, prefix) => {
         expect(parseKey(prefix + key.slice(bodyStart(key)))).toEqual({ ok: false, reason: 'bad_prefix' });
@@ -122,7 +135,7 @@ describe('key randomness', () => {
   it('draws every base62 character about equally often (chi-square, 61 degrees of freedom)', () => {
     const counts = new Map<string, number>();
     for (const char of randomParts.join('')) counts.set(char, (counts.get(char) ?? 0) + 1);
-    expect([...counts.keys()].sort().join('')).toBe([...BASE62].sort().join(''));
+    expect([...counts.keys()].sort().join('')).toBe(Array.from(BASE62).sort().join(''));
     const expected = (keys.length * KEY_RANDOM_LENGTH) / 62;
     const chiSquare = [...counts.values()].reduce((sum, n) => sum + (n - expected) ** 2 / expected, 0);
     // The 1e-6 tail of chi-square(61) is about 125: a biased generator fails, a fair one practically never does.

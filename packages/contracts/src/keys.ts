@@ -16,8 +16,7 @@ export type KeyFormatError = z.infer<typeof KeyFormatError>;
 
 /** What {@link parseKey} learns from a key's shape alone. */
 export type ParsedKey =
-  | { ok: true; type: KeyType; environment: KeyEnvironment; prefix: string }
-  | { ok: false; reason: KeyFormatError };
+  { ok: true; type: KeyType; environment: KeyEnvironment; prefix: string } | { ok: false; reason: KeyFormatError };
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** Random base62 characters per key: 30 × log2(62) ≈ 178.6 bits of entropy. */

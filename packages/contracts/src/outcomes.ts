@@ -18,7 +18,7 @@ export const Outcome = z.enum([
 export type Outcome = z.infer<typeof Outcome>;
 
 /** The HTTP status a gateway returns for each outcome; `null` for `allowed`, which passes on upstream's. */
-export const OUTCOME_STATUS: Readonly<Record<Outcome, number | null>> = {
+export const OUTCOME_STATUS = {
   allowed: null,
   missing_key: 401,
   malformed_key: 401,
@@ -31,7 +31,7 @@ export const OUTCOME_STATUS: Readonly<Record<Outcome, number | null>> = {
   ip_not_allowed: 403,
   origin_not_allowed: 403,
   rate_limited: 429,
-};
+} as const satisfies Readonly<Record<Outcome, 401 | 403 | 429 | null>>;
 
 /** The status for `outcome`, or `null` when the upstream's status is returned (`allowed`). */
 export function statusForOutcome(outcome: Outcome): number | null {

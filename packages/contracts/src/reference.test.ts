@@ -15,7 +15,9 @@ describe('docs/contracts.md', () => {
     const blocks = referenceBlocks();
     for (const outcome of Outcome.options) expect(blocks.outcomes).toContain(`| \`${outcome}\` |`);
     for (const type of AlertType.options) expect(blocks['alert-types']).toContain(`| \`${type}\` |`);
-    expect(() => renderReference('<!-- generated:nope -->\nx\n<!-- /generated:nope -->')).toThrow(/unknown generated block/);
+    expect(() => renderReference('<!-- generated:nope -->\nx\n<!-- /generated:nope -->')).toThrow(
+      /unknown generated block/,
+    );
     expect(() => renderReference('no blocks')).toThrow(/lacks the generated blocks/);
   });
 });

@@ -4,14 +4,7 @@ import { AuthEvent, RateLimitState, RouteTemplate } from './auth-event.js';
 import { ContractVersion, IpAddress, NonEmptyString } from './fields.js';
 import { EventId } from './ids.js';
 import { KeyLifecycleEvent, KeyLifecycleType, KeyState } from './key-lifecycle.js';
-import {
-  KEY_CHECKSUM_LENGTH,
-  KEY_RANDOM_LENGTH,
-  KeyEnvironment,
-  KeyFormatError,
-  KeyType,
-  keyPrefix,
-} from './keys.js';
+import { KEY_CHECKSUM_LENGTH, KEY_RANDOM_LENGTH, KeyEnvironment, KeyFormatError, KeyType, keyPrefix } from './keys.js';
 import { OUTCOME_STATUS, Outcome } from './outcomes.js';
 import { RequestedAction, RevocationTrigger } from './revocation-trigger.js';
 import { DEFAULT_SECRET_SCOPES, PUBLIC_SCOPES, SCOPE_GROUPS } from './scopes.js';
@@ -60,8 +53,14 @@ function numberType(schema: z.ZodNumber): string {
   // Integers carry the safe-integer bounds implicitly; only bounds the schema sets are shown.
   const max = typeof json.maximum === 'number' && json.maximum < Number.MAX_SAFE_INTEGER ? json.maximum : undefined;
   const exclusive = typeof json.exclusiveMinimum === 'number' ? json.exclusiveMinimum : undefined;
-  const min = typeof json.minimum === 'number' ? json.minimum : exclusive !== undefined && int ? exclusive + 1 : undefined;
-  const range = min !== undefined && max !== undefined ? ` ${String(min)}–${String(max)}` : min !== undefined ? ` ≥ ${String(min)}` : '';
+  const min =
+    typeof json.minimum === 'number' ? json.minimum : exclusive !== undefined && int ? exclusive + 1 : undefined;
+  const range =
+    min !== undefined && max !== undefined
+      ? ` ${String(min)}–${String(max)}`
+      : min !== undefined
+        ? ` ≥ ${String(min)}`
+        : '';
   return `${int ? 'integer' : 'number'}${range}`;
 }
 
@@ -80,11 +79,24 @@ function enumTable<E extends string>(head: string, values: readonly E[], meaning
 const code = (values: readonly string[]) => values.map((v) => `\`${v}\``).join(', ');
 
 const TOPIC_ROWS: Readonly<Record<keyof typeof TOPICS, { key: string; carries: string }>> = {
-  authEvents: { key: '`key_id`, else `key_fingerprint`, else `ip`', carries: 'one [auth event](#auth-event) per request a gateway decided' },
-  authEventsDlq: { key: 'the original key', carries: 'auth-event messages that did not validate, body and headers as consumed, the reason in the `keywatch-dlq-reason` header' },
+  authEvents: {
+    key: '`key_id`, else `key_fingerprint`, else `ip`',
+    carries: 'one [auth event](#auth-event) per request a gateway decided',
+  },
+  authEventsDlq: {
+    key: 'the original key',
+    carries:
+      'auth-event messages that did not validate, body and headers as consumed, the reason in the `keywatch-dlq-reason` header',
+  },
   securityAlerts: { key: '`dedup_key`', carries: '[alerts](#alert): new, and again when the severity rises' },
-  keyRevocationTriggers: { key: '`key_id`', carries: "[revocation triggers](#revocation-trigger): a detector's request to suspend or revoke" },
-  keyLifecycle: { key: '`key_id`', carries: '[key lifecycle events](#key-lifecycle-event): gateways drop cached keys, the audit log follows' },
+  keyRevocationTriggers: {
+    key: '`key_id`',
+    carries: "[revocation triggers](#revocation-trigger): a detector's request to suspend or revoke",
+  },
+  keyLifecycle: {
+    key: '`key_id`',
+    carries: '[key lifecycle events](#key-lifecycle-event): gateways drop cached keys, the audit log follows',
+  },
 };
 
 const AUTH_EVENT: Fields<AuthEvent> = {
@@ -97,9 +109,11 @@ const AUTH_EVENT: Fields<AuthEvent> = {
   key_id: 'null when no known key was presented',
   key_type: "from the presented key's prefix",
   environment: "from the presented key's prefix",
-  key_fingerprint: 'groups attempts with one credential without storing it ([key format](#key-format)); null when none was presented',
-  outcome: 'the gateway\'s decision ([outcomes](#outcomes))',
-  scope: 'the permission the route needs, e.g. `subscriptions:read` (the "feature used"); null when the route needs none',
+  key_fingerprint:
+    'groups attempts with one credential without storing it ([key format](#key-format)); null when none was presented',
+  outcome: "the gateway's decision ([outcomes](#outcomes))",
+  scope:
+    'the permission the route needs, e.g. `subscriptions:read` (the "feature used"); null when the route needs none',
   method: 'HTTP method',
   route: 'the route template, e.g. `/v1/customers/:id`, never the raw path; no query, fragment or spaces',
   status: 'the HTTP status returned to the client',
@@ -117,7 +131,7 @@ const RATE_LIMIT: Fields<RateLimitState> = {
 };
 
 const OUTCOMES: Meanings<Outcome> = {
-  allowed: 'every check passed; the status is the upstream\'s',
+  allowed: "every check passed; the status is the upstream's",
   missing_key: 'no credential in `Authorization: Bearer` or `X-Api-Key`',
   malformed_key: 'bad prefix, length, characters or checksum; refused without any lookup',
   unknown_key: 'well-formed but not a stored key',

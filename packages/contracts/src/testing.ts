@@ -15,7 +15,11 @@ import { toEventTime } from './time.js';
 
 const nonEmpty = fc.string({ minLength: 1, maxLength: 24 });
 const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> => fc.option(arb, { nil: null });
-const instant = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true });
+const instant = fc.date({
+  min: new Date('2000-01-01T00:00:00Z'),
+  max: new Date('2099-12-31T23:59:59Z'),
+  noInvalidDate: true,
+});
 
 /** Valid event times. */
 export const eventTimeArb: fc.Arbitrary<string> = instant.map(toEventTime);
@@ -114,6 +118,7 @@ export const keyLifecycleEventArb: fc.Arbitrary<KeyLifecycleEvent> = fc.record({
 /** A copy of `message` with `field` set to `value`, or left out when `value` is `undefined`. */
 export function withField(message: object, field: string, value: unknown): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...message, [field]: value };
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- builds a malformed event without the named field
   if (value === undefined) delete copy[field];
   return copy;
 }

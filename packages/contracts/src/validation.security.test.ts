@@ -10,12 +10,23 @@ const secretArb = fc.constantFrom('publishable', 'secret').map((type) => generat
 describe('validation reasons never carry the input', () => {
   it('does not quote a credential sent as the whole body or inside broken JSON', () => {
     fc.assert(
-      fc.property(secretArb, fc.constantFrom('%s', '{"key": %s}', '{"key": "%s"', '[%s', '"%s" trailing', `{"pad": "${'x'.repeat(80)}", "k": %s}`), (key, shape) => {
-        const result = decodeJson(AuthEvent, shape.replace('%s', key));
-        expect(result.ok).toBe(false);
-        // V8 quotes a few characters around the error position, so even the prefix must not show up.
-        if (!result.ok) expect(formatIssues(result.issues)).not.toMatch(/[ps]k_live_/);
-      }),
+      fc.property(
+        secretArb,
+        fc.constantFrom(
+          '%s',
+          '{"key": %s}',
+          '{"key": "%s"',
+          '[%s',
+          '"%s" trailing',
+          `{"pad": "${'x'.repeat(80)}", "k": %s}`,
+        ),
+        (key, shape) => {
+          const result = decodeJson(AuthEvent, shape.replace('%s', key));
+          expect(result.ok).toBe(false);
+          // V8 quotes a few characters around the error position, so even the prefix must not show up.
+          if (!result.ok) expect(formatIssues(result.issues)).not.toMatch(/[ps]k_live_/);
+        },
+      ),
     );
   });
 

@@ -11,7 +11,10 @@ const Sample = z.object({
 describe('validate', () => {
   it('returns the parsed value without unknown fields', () => {
     const input = { name: 'a', limits: { limit: 1, window_s: 60, extra: true }, tags: [], extra: 1 };
-    expect(validate(Sample, input)).toEqual({ ok: true, value: { name: 'a', limits: { limit: 1, window_s: 60 }, tags: [] } });
+    expect(validate(Sample, input)).toEqual({
+      ok: true,
+      value: { name: 'a', limits: { limit: 1, window_s: 60 }, tags: [] },
+    });
   });
 
   it('lists every failing field by dotted path', () => {
@@ -39,7 +42,10 @@ describe('decodeJson', () => {
     const body = JSON.stringify({ name: 'a', limits: { limit: 1, window_s: 1 }, tags: [] });
     expect(decodeJson(Sample, body).ok).toBe(true);
     expect(decodeJson(Sample, Buffer.from(body)).ok).toBe(true);
-    expect(decodeJson(Sample, '{"name":""}')).toMatchObject({ ok: false, issues: [{ field: 'name' }, { field: 'limits' }, { field: 'tags' }] });
+    expect(decodeJson(Sample, '{"name":""}')).toMatchObject({
+      ok: false,
+      issues: [{ field: 'name' }, { field: 'limits' }, { field: 'tags' }],
+    });
   });
 
   it('reports an empty message for null, empty and blank bodies', () => {

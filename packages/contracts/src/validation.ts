@@ -23,7 +23,10 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown): Validated<T> 
     // A strict object's unknown fields come as one issue at the object's path; name each field.
     issues: result.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({ field: [...issue.path, key].map(String).join('.'), reason: 'is not a known field' }))
+        ? issue.keys.map((key) => ({
+            field: [...issue.path, key].map(String).join('.'),
+            reason: 'is not a known field',
+          }))
         : [{ field: issue.path.map(String).join('.'), reason: issue.message }],
     ),
   };

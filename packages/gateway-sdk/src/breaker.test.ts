@@ -4,13 +4,20 @@ import { BreakerOpenError, CircuitBreaker, type BreakerState } from './breaker.j
 function setup(options: { failureThreshold?: number; openMs?: number } = {}) {
   let now = 0;
   const changes: Array<[BreakerState, BreakerState]> = [];
-  const breaker = new CircuitBreaker({ failureThreshold: 3, openMs: 1000, ...options, now: () => now, onStateChange: (state, previous) => changes.push([previous, state]) });
+  const breaker = new CircuitBreaker({
+    failureThreshold: 3,
+    openMs: 1000,
+    ...options,
+    now: () => now,
+    onStateChange: (state, previous) => changes.push([previous, state]),
+  });
   let calls = 0;
   const ok = () => breaker.run(async () => ++calls);
-  const fail = () => breaker.run(async () => {
-    calls += 1;
-    throw new Error('connection refused');
-  });
+  const fail = () =>
+    breaker.run(async () => {
+      calls += 1;
+      throw new Error('connection refused');
+    });
   return { breaker, changes, ok, fail, calls: () => calls, advance: (ms: number) => (now += ms) };
 }
 
@@ -33,7 +40,11 @@ describe('circuit breaker', () => {
     expect(breaker.state()).toBe('half_open');
     await ok();
     expect(breaker.state()).toBe('closed');
-    expect(changes).toEqual([['closed', 'open'], ['open', 'half_open'], ['half_open', 'closed']]);
+    expect(changes).toEqual([
+      ['closed', 'open'],
+      ['open', 'half_open'],
+      ['half_open', 'closed'],
+    ]);
     expect(breaker.stats()).toMatchObject({ opens: 1, rejected: 2, probes: 1, consecutiveFailures: 0 });
   });
 
@@ -42,9 +53,11 @@ describe('circuit breaker', () => {
     await expect(fail()).rejects.toThrow();
     advance(1000);
     let release: () => void = () => undefined;
-    const probe = breaker.run(() => new Promise<void>((resolve) => (release = resolve)).then(() => {
-      throw new Error('still down');
-    }));
+    const probe = breaker.run(() =>
+      new Promise<void>((resolve) => (release = resolve)).then(() => {
+        throw new Error('still down');
+      }),
+    );
     // While the probe is out, everyone else is refused at once.
     await expect(breaker.run(async () => 'second')).rejects.toBeInstanceOf(BreakerOpenError);
     release();

@@ -65,7 +65,8 @@ export class CircuitBreaker {
   constructor(options: CircuitBreakerOptions = {}) {
     this.failureThreshold = options.failureThreshold ?? 5;
     this.openMs = options.openMs ?? 1000;
-    if (!Number.isSafeInteger(this.failureThreshold) || this.failureThreshold < 1) throw new RangeError(`failureThreshold must be a positive integer, got ${this.failureThreshold}`);
+    if (!Number.isSafeInteger(this.failureThreshold) || this.failureThreshold < 1)
+      throw new RangeError(`failureThreshold must be a positive integer, got ${this.failureThreshold}`);
     if (!(this.openMs > 0)) throw new RangeError(`openMs must be positive, got ${this.openMs}`);
     this.isFailure = options.isFailure ?? (() => true);
     this.onStateChange = options.onStateChange ?? (() => undefined);

@@ -6,17 +6,66 @@
  * @module
  */
 // Reading the credential and the client address is key-auth's; re-exported as the SDK's surface.
-export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type TrustProxy } from '@keywatch/key-auth';
-export { BreakerOpenError, CircuitBreaker, type BreakerState, type BreakerStats, type CircuitBreakerOptions } from './breaker.js';
+export {
+  clientIp,
+  ipAllowed,
+  normalizeIp,
+  originAllowed,
+  presentedCredential,
+  type TrustProxy,
+} from '@keywatch/key-auth';
+export {
+  BreakerOpenError,
+  CircuitBreaker,
+  type BreakerState,
+  type BreakerStats,
+  type CircuitBreakerOptions,
+} from './breaker.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';
 // Request ids come from the contracts' one UUIDv7 generator; re-exported for the gateway service.
-export { newRequestId } from '@keywatch/contracts';
-export { installKeywatch, isPreflight, keywatchFastify, keywatchMiddleware, type KeywatchIncomingMessage, type KeywatchRouteConfig, type MiddlewareOptions } from './middleware.js';
-export { createLookupAndLimit, type LookupAndLimit, type LookupAndLimitOptions, type LookupAndLimitRequest, type LookupAndLimitResult } from './miss-path.js';
-export { createRouteTable, type RedisFailurePolicy, type RouteMatch, type RouteRule, type RouteTable } from './routes.js';
+export {
+  installKeywatch,
+  isPreflight,
+  keywatchFastify,
+  keywatchMiddleware,
+  type KeywatchIncomingMessage,
+  type KeywatchRouteConfig,
+  type MiddlewareOptions,
+} from './middleware.js';
+export {
+  createLookupAndLimit,
+  type LookupAndLimit,
+  type LookupAndLimitOptions,
+  type LookupAndLimitRequest,
+  type LookupAndLimitResult,
+} from './miss-path.js';
+export {
+  createRouteTable,
+  type RedisFailurePolicy,
+  type RouteMatch,
+  type RouteRule,
+  type RouteTable,
+} from './routes.js';
 export { createDiskSpool, type DiskSpool, type DiskSpoolOptions } from './spool.js';
-export { createVerifier, RedisTimeoutError, unverifiable, type Degradation, type KeyLookup, type Verification, type Verifier, type VerifierOptions, type VerifyInput } from './verifier.js';
+export {
+  createVerifier,
+  RedisTimeoutError,
+  unverifiable,
+  type Degradation,
+  type KeyLookup,
+  type Verification,
+  type Verifier,
+  type VerifierOptions,
+  type VerifyInput,
+} from './verifier.js';
 // For receivers of Keywatch's alert webhooks: verify `Keywatch-Signature` (docs/contracts.md#webhook-signature).
-export { SIGNATURE_HEADER, signPayload, verifyWebhookSignature, type VerifyFailure, type VerifyOptions, type VerifyResult } from '@keywatch/webhooks/signature';
+export {
+  SIGNATURE_HEADER,
+  signPayload,
+  verifyWebhookSignature,
+  type VerifyFailure,
+  type VerifyOptions,
+  type VerifyResult,
+} from '@keywatch/webhooks/signature';

@@ -48,7 +48,13 @@ export interface CacheInvalidator {
  */
 export function createCacheInvalidator(options: CacheInvalidatorOptions): CacheInvalidator {
   const log = options.logger.child({ component: 'cache-invalidator', group: options.groupId });
-  const consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+  });
   const counts = { events: 0, invalid: 0, joins: 0 };
   let clearPending = false;
   let resolveReady: () => void = () => undefined;
@@ -101,7 +107,9 @@ export function createCacheInvalidator(options: CacheInvalidatorOptions): CacheI
     ready: () => readyPromise,
     stats: () => ({ ...counts }),
     close() {
-      closing ??= consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'lifecycle consumer disconnect failed'));
+      closing ??= consumer
+        .disconnect()
+        .catch((error: unknown) => log.warn({ err: error }, 'lifecycle consumer disconnect failed'));
       return closing;
     },
   };

@@ -12,7 +12,11 @@ import { createKeywatch } from './keywatch.js';
 import { keywatchMiddleware } from './middleware.js';
 
 describe('gateway SDK on real Redis and Kafka', () => {
-  test('verifies from the keystore, serves from the cache, and drops the entry on a lifecycle event', async ({ kafka, redis, logger }) => {
+  test('verifies from the keystore, serves from the cache, and drops the entry on a lifecycle event', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
     await kafka.provision();
     const store = createKeyStore({ redis: redis.client });
     const producer = await createProducer(kafka.kafka);
@@ -27,7 +31,13 @@ describe('gateway SDK on real Redis and Kafka', () => {
       logger,
       emit: (event) => emitter.emit(event),
     });
-    const invalidator = createCacheInvalidator({ kafka: kafka.kafka, topic: kafka.topics.keyLifecycle, groupId: `gateway-sdk-it-${Date.now()}`, cache: keywatch.verifier.cache, logger });
+    const invalidator = createCacheInvalidator({
+      kafka: kafka.kafka,
+      topic: kafka.topics.keyLifecycle,
+      groupId: `gateway-sdk-it-${Date.now()}`,
+      cache: keywatch.verifier.cache,
+      logger,
+    });
     const middleware = keywatchMiddleware({ keywatch });
     const server = http.createServer((req, res) => middleware(req, res, () => res.end('{}')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,7 +60,10 @@ describe('gateway SDK on real Redis and Kafka', () => {
       expect(keywatch.verifier.cache.stats().hits).toBe(1);
 
       const pending = await store.readOutbox('sdk-it', 10, 0);
-      await producer.send(kafka.topics.keyLifecycle, pending.map((p) => ({ key: keyLifecycleMessageKey(p.event), value: JSON.stringify(p.event) })));
+      await producer.send(
+        kafka.topics.keyLifecycle,
+        pending.map((p) => ({ key: keyLifecycleMessageKey(p.event), value: JSON.stringify(p.event) })),
+      );
       let last = first;
       for (let i = 0; i < 500 && last.status !== 401; i += 1) {
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -61,9 +74,17 @@ describe('gateway SDK on real Redis and Kafka', () => {
       expect(keywatch.verifier.cache.stats().invalidations).toBe(1);
 
       await emitter.flush();
-      const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.some((m) => m.value?.request_id === last.requestId));
+      const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) =>
+        all.some((m) => m.value?.request_id === last.requestId),
+      );
       const outcomes = new Map(messages.map((m) => [m.value!.request_id, m.value!]));
-      expect(outcomes.get(first.requestId)).toMatchObject({ outcome: 'allowed', status: 200, key_id: key.id, tenant_id: key.tenant_id, rate_limit: { limit: 100, remaining: 99, window_s: 60 } });
+      expect(outcomes.get(first.requestId)).toMatchObject({
+        outcome: 'allowed',
+        status: 200,
+        key_id: key.id,
+        tenant_id: key.tenant_id,
+        rate_limit: { limit: 100, remaining: 99, window_s: 60 },
+      });
       expect(outcomes.get(last.requestId)).toMatchObject({ outcome: 'revoked_key', status: 401, key_id: key.id });
     } finally {
       await new Promise((resolve) => server.close(resolve));

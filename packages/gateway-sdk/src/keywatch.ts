@@ -5,7 +5,14 @@ import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders } from '@keywatch/ratelimit';
 import { presentedCredential } from '@keywatch/key-auth';
 import { createRouteTable, type RedisFailurePolicy, type RouteRule, type RouteTable } from './routes.js';
-import { createVerifier, unverifiable, type Verification, type Verifier, type VerifierOptions } from './verifier.js';
+import {
+  createVerifier,
+  pendingVerification,
+  unverifiable,
+  type Verification,
+  type Verifier,
+  type VerifierOptions,
+} from './verifier.js';
 
 /** Options of {@link createKeywatch}: the verifier's, plus what the HTTP layer needs. */
 export interface KeywatchOptions extends VerifierOptions {
@@ -96,7 +103,7 @@ function headerValue(value: string | string[] | undefined): string | null {
  * `keywatchMiddleware` (node:http / Express).
  */
 export function createKeywatch(options: KeywatchOptions): Keywatch {
-  const routes = 'match' in options.routes ? options.routes : createRouteTable(options.routes as readonly RouteRule[]);
+  const routes = 'match' in options.routes ? options.routes : createRouteTable(options.routes);
   const verifier = createVerifier(options);
   const log: Logger = options.logger.child({ component: 'keywatch', gateway_id: options.gatewayId });
   const finished = new WeakSet<Decision>();
@@ -123,7 +130,7 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
       } catch (error) {
         // verify handles Redis itself; this is a bug or a corrupt record. Fail closed.
         log.error({ err: error, request_id: request.requestId }, 'verification failed unexpectedly');
-        const base: Verification = { outcome: 'allowed', status: null, message: 'ok', key: null, kind: null, fingerprint: null, rateLimit: null, degraded: null, retryAfterSeconds: null, cache: null };
+        const base = pendingVerification();
         verification = unverifiable(base, 'verification_failed');
       }
       const headers: Record<string, string> = verification.rateLimit
@@ -158,8 +165,34 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
       const latency = Math.max(0, Math.round((performance.now() - decision.startedAt) * 1000) / 1000);
       // Ids, never the credential: the fingerprint identifies unknown keys. (Guarded: building
       // these objects for a disabled level cost measurable CPU per request.)
-      if (debug) log.debug({ request_id: decision.requestId, key_id: decision.key?.id ?? null, tenant_id: decision.key?.tenant_id ?? null, key_fingerprint: decision.fingerprint, outcome: decision.outcome, status, method: decision.method, route: decision.route, ip: decision.ip, cache: decision.cache, degraded: decision.degraded, latency_ms: latency }, 'request');
-      if (trace) log.trace({ request_id: decision.requestId, user_agent: decision.userAgent, origin: decision.origin, decision_ms: decision.decisionMs }, 'request details');
+      if (debug)
+        log.debug(
+          {
+            request_id: decision.requestId,
+            key_id: decision.key?.id ?? null,
+            tenant_id: decision.key?.tenant_id ?? null,
+            key_fingerprint: decision.fingerprint,
+            outcome: decision.outcome,
+            status,
+            method: decision.method,
+            route: decision.route,
+            ip: decision.ip,
+            cache: decision.cache,
+            degraded: decision.degraded,
+            latency_ms: latency,
+          },
+          'request',
+        );
+      if (trace)
+        log.trace(
+          {
+            request_id: decision.requestId,
+            user_agent: decision.userAgent,
+            origin: decision.origin,
+            decision_ms: decision.decisionMs,
+          },
+          'request details',
+        );
       const decidedMs = decision.decidedAt.getTime();
       options.emit({
         v: 1,
@@ -181,11 +214,18 @@ export function createKeywatch(options: KeywatchOptions): Keywatch {
         ip: decision.ip,
         user_agent: decision.userAgent,
         origin: decision.origin,
-        rate_limit: decision.rateLimit ? { limit: decision.rateLimit.limit, remaining: Math.max(0, Math.floor(decision.rateLimit.remaining)), window_s: Math.max(1, Math.round(decision.rateLimit.window_s)) } : null,
+        rate_limit: decision.rateLimit
+          ? {
+              limit: decision.rateLimit.limit,
+              remaining: Math.max(0, Math.floor(decision.rateLimit.remaining)),
+              window_s: Math.max(1, Math.round(decision.rateLimit.window_s)),
+            }
+          : null,
       });
     },
     errorBody(decision) {
-      if (decision.unmatched && decision.outcome === 'allowed') return { error: { code: 'not_found', message: `no route ${decision.method} for this path` } };
+      if (decision.unmatched && decision.outcome === 'allowed')
+        return { error: { code: 'not_found', message: `no route ${decision.method} for this path` } };
       return { error: { code: decision.outcome, message: decision.message } };
     },
   };

@@ -39,7 +39,9 @@ describe('node:http / Express middleware', () => {
     const middleware = keywatchMiddleware({ keywatch });
     const server = http.createServer((req: KeywatchIncomingMessage, res) =>
       middleware(req, res, () => {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ key_id: req.keywatchAuth?.key?.id }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ key_id: req.keywatchAuth?.key?.id }));
       }),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,7 +62,14 @@ describe('node:http / Express middleware', () => {
         ['missing_key', 401, '/v1/customers/:id', 'customers:read'],
         ['allowed', 404, '/*', null],
       ]);
-      expect(events[0]).toMatchObject({ v: 1, gateway_id: 'unit-gw', key_id: key.record.id, tenant_id: 'tenant_unit', ip: '127.0.0.1', rate_limit: { limit: 5, remaining: 4, window_s: 60 } });
+      expect(events[0]).toMatchObject({
+        v: 1,
+        gateway_id: 'unit-gw',
+        key_id: key.record.id,
+        tenant_id: 'tenant_unit',
+        ip: '127.0.0.1',
+        rate_limit: { limit: 5, remaining: 4, window_s: 60 },
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

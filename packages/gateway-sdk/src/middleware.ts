@@ -23,7 +23,6 @@ export function isPreflight(method: string | undefined, headers: IncomingHttpHea
   return method === 'OPTIONS' && headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
 }
 
-
 function refuse(res: ServerResponse, keywatch: Keywatch, decision: Decision): void {
   const body = JSON.stringify(keywatch.errorBody(decision));
   res.statusCode = decision.status ?? 404;
@@ -42,21 +41,35 @@ export type KeywatchIncomingMessage = IncomingMessage & { keywatchAuth?: Decisio
  * ones get `req.keywatchAuth` (the {@link Decision}) and the rate-limit headers, then `next()`.
  * The auth event is emitted when the response closes, with the status actually sent.
  */
-export function keywatchMiddleware(options: MiddlewareOptions): (req: KeywatchIncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+export function keywatchMiddleware(
+  options: MiddlewareOptions,
+): (req: KeywatchIncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   const { keywatch } = options;
   const trustProxy = options.trustProxy ?? false;
   const skipPreflight = (options.preflight ?? 'skip') === 'skip';
   return (req, res, next) => {
-    if (skipPreflight && isPreflight(req.method, req.headers)) return next();
+    if (skipPreflight && isPreflight(req.method, req.headers)) {
+      next();
+      return;
+    }
     const requestId = newRequestId();
     res.setHeader('x-request-id', requestId);
     keywatch
-      .authorize({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, ip: clientIp(req.headers, req.socket.remoteAddress, trustProxy), requestId })
+      .authorize({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        ip: clientIp(req.headers, req.socket.remoteAddress, trustProxy),
+        requestId,
+      })
       .then((decision) => {
         req.keywatchAuth = decision;
         for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
         res.once('close', () => keywatch.finish(decision, res.statusCode));
-        if (decision.outcome !== 'allowed' || decision.unmatched) return refuse(res, keywatch, decision);
+        if (decision.outcome !== 'allowed' || decision.unmatched) {
+          refuse(res, keywatch, decision);
+          return;
+        }
         next();
       })
       .catch(next);
@@ -99,8 +112,12 @@ export function installKeywatch(app: FastifyInstance, options: MiddlewareOptions
       url: request.url,
       headers: request.headers,
       ip: clientIp(request.headers, request.socket.remoteAddress, trustProxy),
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a custom genReqId may answer a number
       requestId: String(request.id),
-      route: config && template !== undefined ? { route: template, scope: config.scope, redisFailure: config.redisFailure } : undefined,
+      route:
+        config && template !== undefined
+          ? { route: template, scope: config.scope, redisFailure: config.redisFailure }
+          : undefined,
     });
     request.keywatchAuth = decision;
     reply.headers(decision.headers);

@@ -10,12 +10,20 @@ const NOW = () => new Date();
 const REQUEST = { environment: 'live' as const, scope: 'subscriptions:read' as const, hasOrigin: false };
 
 describe('lookup and rate limit in one call', () => {
-  test('reads the record as the keystore does and takes the limit only when the verifier will not refuse', async ({ redis }) => {
+  test('reads the record as the keystore does and takes the limit only when the verifier will not refuse', async ({
+    redis,
+  }) => {
     const store = createKeyStore({ redis: redis.client });
     const limiter = createRateLimiter({ redis: redis.client });
     const combined = createLookupAndLimit({ redis: redis.client });
     const add = async (overrides: Partial<NewKey>) => {
-      const { key, secret } = newTestKey({ allowed_ips: [], allowed_origins: [], scopes: ['subscriptions:read'], rate_limit: { limit: 10, window_s: 60 }, ...overrides });
+      const { key, secret } = newTestKey({
+        allowed_ips: [],
+        allowed_origins: [],
+        scopes: ['subscriptions:read'],
+        rate_limit: { limit: 10, window_s: 60 },
+        ...overrides,
+      });
       await store.create(key, 'root');
       return { key, secret };
     };
@@ -49,22 +57,45 @@ describe('lookup and rate limit in one call', () => {
     for (const [i, answer] of answers.entries()) {
       expect(answer.record?.id, `key ${i}`).toBe(restricted[i]!.key.id);
       expect(answer.limit, `key ${i}`).toBeNull();
-      expect((await limiter.limit(`key:${restricted[i]!.key.id}`, { limit: 10, window_s: 60 }, 0)).remaining, `key ${i}`).toBe(10);
+      expect(
+        (await limiter.limit(`key:${restricted[i]!.key.id}`, { limit: 10, window_s: 60 }, 0)).remaining,
+        `key ${i}`,
+      ).toBe(10);
     }
     // Not yet expired, and an origin-restricted key called without Origin: taken.
-    expect((await combined.run(restricted[3]!.key.hash, { ...REQUEST, now: new Date(expiresAt - 1) })).limit).not.toBeNull();
+    expect(
+      (await combined.run(restricted[3]!.key.hash, { ...REQUEST, now: new Date(expiresAt - 1) })).limit,
+    ).not.toBeNull();
     expect((await combined.run(restricted[5]!.key.hash, { ...REQUEST, now: NOW() })).limit).not.toBeNull();
   });
 
-  test('a verifier with it stays exact: limit 5 of 40 concurrent cold requests from two verifiers', async ({ redis }) => {
+  test('a verifier with it stays exact: limit 5 of 40 concurrent cold requests from two verifiers', async ({
+    redis,
+  }) => {
     const store = createKeyStore({ redis: redis.client });
-    const { key, secret } = newTestKey({ allowed_ips: [], allowed_origins: [], scopes: ['subscriptions:read'], rate_limit: { limit: 5, window_s: 60 } });
+    const { key, secret } = newTestKey({
+      allowed_ips: [],
+      allowed_origins: [],
+      scopes: ['subscriptions:read'],
+      rate_limit: { limit: 5, window_s: 60 },
+    });
     await store.create(key, 'root');
     const logger = createLogger({ name: 'miss-path-it', level: 'silent' });
     const verifiers = [0, 1].map(() =>
-      createVerifier({ store, limiter: createRateLimiter({ redis: redis.client }), lookupAndLimit: createLookupAndLimit({ redis: redis.client }), environment: 'live', fingerprintSecret: 'miss-path-integration-secret', logger }),
+      createVerifier({
+        store,
+        limiter: createRateLimiter({ redis: redis.client }),
+        lookupAndLimit: createLookupAndLimit({ redis: redis.client }),
+        environment: 'live',
+        fingerprintSecret: 'miss-path-integration-secret',
+        logger,
+      }),
     );
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => verifiers[i % 2]!.verify({ credential: secret, ip: '203.0.113.9', origin: null, scope: 'subscriptions:read' })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        verifiers[i % 2]!.verify({ credential: secret, ip: '203.0.113.9', origin: null, scope: 'subscriptions:read' }),
+      ),
+    );
     expect(results.filter((r) => r.outcome === 'allowed')).toHaveLength(5);
     expect(results.filter((r) => r.outcome === 'rate_limited')).toHaveLength(35);
     // One combined call per verifier for the cold key; the rest joined it and took their own limit.

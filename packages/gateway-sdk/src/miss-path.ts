@@ -1,6 +1,12 @@
 import type { KeyEnvironment, Scope } from '@keywatch/contracts';
 import { KeyStoreError, layout, type KeyRecord } from '@keywatch/keystore';
-import { GCRA_FUNCTIONS, gcraReply, toRateLimitResult, type GcraReply, type RateLimitResult } from '@keywatch/ratelimit';
+import {
+  GCRA_FUNCTIONS,
+  gcraReply,
+  toRateLimitResult,
+  type GcraReply,
+  type RateLimitResult,
+} from '@keywatch/ratelimit';
 import { defineScript, type Redis } from '@keywatch/redis';
 // The keystore's own decoder, so a record read here is validated exactly as `getByHash` does.
 import { decodeRecord, pairsToObject } from '@keywatch/keystore';
@@ -58,13 +64,18 @@ type Reply = null | [id: string, flat: unknown, gcra: GcraReply | null];
  * The lookup and the limit in one script. ARGV: base (`<client prefix>{ks}:`), bucket prefix
  * (`<client prefix><limiter prefix>`), environment, scope or '', has origin '1'|'0', now ms.
  */
-const LOOKUP_AND_LIMIT = defineScript<[hashKey: string], [base: string, bucketPrefix: string, environment: string, scope: string, hasOrigin: '1' | '0', now: number], Reply>({
+const LOOKUP_AND_LIMIT = defineScript<
+  [hashKey: string],
+  [base: string, bucketPrefix: string, environment: string, scope: string, hasOrigin: '1' | '0', now: number],
+  Reply
+>({
   name: 'keywatchLookupAndLimit',
   file: new URL('./lookup-and-limit.lua', import.meta.url),
   includes: [GCRA_FUNCTIONS],
   reply: (raw) => {
     if (raw === null) return null;
-    if (!Array.isArray(raw) || typeof raw[0] !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
+    if (!Array.isArray(raw) || typeof raw[0] !== 'string')
+      throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
     return [raw[0], raw[1], raw[2] === null ? null : gcraReply(raw[2])];
   },
 });
@@ -78,13 +89,31 @@ export function createLookupAndLimit(options: LookupAndLimitOptions): LookupAndL
   const lookupAndLimit = LOOKUP_AND_LIMIT.on(options.redis);
   return {
     async run(hash, request) {
-      const reply = await lookupAndLimit([layout.hash(hash)], [base, bucketPrefix, request.environment, request.scope ?? '', request.hasOrigin ? '1' : '0', request.now.getTime()]);
+      const reply = await lookupAndLimit(
+        [layout.hash(hash)],
+        [
+          base,
+          bucketPrefix,
+          request.environment,
+          request.scope ?? '',
+          request.hasOrigin ? '1' : '0',
+          request.now.getTime(),
+        ],
+      );
       if (reply === null) return { record: null, limit: null };
       const [id, flat, gcra] = reply;
       const raw = pairsToObject(flat);
-      if (Object.keys(raw).length === 0) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, { key: id, field: 'hash' });
+      if (Object.keys(raw).length === 0)
+        throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, {
+          key: id,
+          field: 'hash',
+        });
       const stored = decodeRecord(raw, id);
-      if (stored.hash !== hash) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, { key: id, field: 'hash' });
+      if (stored.hash !== hash)
+        throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, {
+          key: id,
+          field: 'hash',
+        });
       const policy = stored.record.rate_limit;
       return { record: stored.record, limit: gcra && policy ? toRateLimitResult(gcra, policy.limit) : null };
     },

@@ -63,16 +63,26 @@ export function createRouteTable(rules: readonly RouteRule[]): RouteTable {
   rules.forEach((rule, index) => {
     const where = `route ${index} (${rule.method} ${rule.route})`;
     if (!/^[A-Z]+$/.test(rule.method)) throw new RangeError(`${where}: method must be upper-case letters`);
-    if (!rule.route.startsWith('/') || /[?#\s*]/.test(rule.route)) throw new RangeError(`${where}: route must start with / and hold no ?, #, * or spaces`);
-    if (rule.scope !== null && !scopeNames.has(rule.scope)) throw new RangeError(`${where}: unknown scope ${String(rule.scope)}`);
-    if (rule.redisFailure !== undefined && rule.redisFailure !== 'closed' && rule.redisFailure !== 'open') throw new RangeError(`${where}: redisFailure must be closed or open`);
+    if (!rule.route.startsWith('/') || /[?#\s*]/.test(rule.route))
+      throw new RangeError(`${where}: route must start with / and hold no ?, #, * or spaces`);
+    /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion -- rules come from routes.json; the scope may not be a string */
+    if (rule.scope !== null && !scopeNames.has(rule.scope))
+      throw new RangeError(`${where}: unknown scope ${String(rule.scope)}`);
+    /* eslint-enable @typescript-eslint/no-unnecessary-type-conversion */
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- rules come from routes.json, not only from typed callers
+    if (rule.redisFailure !== undefined && rule.redisFailure !== 'closed' && rule.redisFailure !== 'open')
+      throw new RangeError(`${where}: redisFailure must be closed or open`);
     const segments = split(rule.route).map((s) => (s.startsWith(':') ? null : s));
     const shape = `${rule.method} /${segments.map((s) => s ?? ':').join('/')}`;
     if (seen.has(shape)) throw new RangeError(`${where}: duplicates another rule`);
     seen.add(shape);
     const rank = segments.reduce<number>((sum, s, i) => sum + (s === null ? 0 : 2 ** (30 - Math.min(i, 30))), 0);
     const list = byMethod.get(rule.method) ?? [];
-    list.push({ segments, rank, match: { route: rule.route, scope: rule.scope, redisFailure: rule.redisFailure ?? 'closed' } });
+    list.push({
+      segments,
+      rank,
+      match: { route: rule.route, scope: rule.scope, redisFailure: rule.redisFailure ?? 'closed' },
+    });
     byMethod.set(rule.method, list);
   });
   for (const list of byMethod.values()) list.sort((a, b) => b.rank - a.rank);

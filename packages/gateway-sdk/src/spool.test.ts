@@ -15,8 +15,18 @@ describe('disk spool', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'kw-spool-')), 'nested', 'auth-events.ndjson');
     const spool = createDiskSpool({ file, logger, maxBytes: 4096 });
     // Kafka is down: every send fails, so the buffer of 2 fills and the rest overflows.
-    const producer: EventProducer = { send: () => Promise.reject(new Error('kafka down')), close: async () => undefined };
-    const emitter = createAuthEventEmitter({ producer, topic: 't', logger, maxBuffer: 2, overflow: (events) => spool.overflow(events), closeTimeoutMs: 50 });
+    const producer: EventProducer = {
+      send: () => Promise.reject(new Error('kafka down')),
+      close: async () => undefined,
+    };
+    const emitter = createAuthEventEmitter({
+      producer,
+      topic: 't',
+      logger,
+      maxBuffer: 2,
+      overflow: (events) => spool.overflow(events),
+      closeTimeoutMs: 50,
+    });
     const events = Array.from({ length: 30 }, (_, i) => ({ ...exampleAuthEvent(), request_id: `req_${i}` }));
     for (const event of events) emitter.emit(event);
     await emitter.close();

@@ -4,7 +4,11 @@ import type { RateLimiter, RateLimitResult } from '@keywatch/ratelimit';
 import type { KeyLookup } from './verifier.js';
 
 /** A key record and its secret, for unit tests (no Redis). */
-export function testKey(overrides: Partial<KeyRecord> & { type?: KeyType; environment?: KeyEnvironment } = {}): { secret: string; hash: string; record: KeyRecord } {
+export function testKey(overrides: Partial<KeyRecord> & { type?: KeyType; environment?: KeyEnvironment } = {}): {
+  secret: string;
+  hash: string;
+  record: KeyRecord;
+} {
   const kind = { type: overrides.type ?? 'secret', environment: overrides.environment ?? 'live' } as const;
   const secret = generateKey(kind);
   const now = new Date().toISOString();
@@ -76,6 +80,12 @@ export class InMemoryRateLimiter implements RateLimiter {
     const allowed = used + cost <= policy.limit;
     if (allowed) this.used.set(bucket, used + cost);
     const after = allowed ? used + cost : used;
-    return { allowed, limit: policy.limit, remaining: Math.max(0, policy.limit - after), resetSeconds: policy.window_s, retryAfterSeconds: allowed ? null : policy.window_s };
+    return {
+      allowed,
+      limit: policy.limit,
+      remaining: Math.max(0, policy.limit - after),
+      resetSeconds: policy.window_s,
+      retryAfterSeconds: allowed ? null : policy.window_s,
+    };
   }
 }

@@ -10,8 +10,22 @@ const logger = createLogger({ name: 'verifier-test', level: 'silent' });
 function setup(options: Partial<VerifierOptions> = {}) {
   const store = new InMemoryKeyLookup();
   const limiter = new InMemoryRateLimiter();
-  const verifier = createVerifier({ store, limiter, environment: 'live', fingerprintSecret: 'unit-test-fingerprint-secret', logger, redisTimeoutMs: 50, ...options });
-  const input = (credential: string | null, extra: Partial<VerifyInput> = {}): VerifyInput => ({ credential, ip: '203.0.113.5', origin: null, scope: 'subscriptions:read', ...extra });
+  const verifier = createVerifier({
+    store,
+    limiter,
+    environment: 'live',
+    fingerprintSecret: 'unit-test-fingerprint-secret',
+    logger,
+    redisTimeoutMs: 50,
+    ...options,
+  });
+  const input = (credential: string | null, extra: Partial<VerifyInput> = {}): VerifyInput => ({
+    credential,
+    ip: '203.0.113.5',
+    origin: null,
+    scope: 'subscriptions:read',
+    ...extra,
+  });
   return { store, limiter, verifier, input };
 }
 
@@ -40,7 +54,10 @@ describe('verifier', () => {
       // State is checked before environment: a revoked dev key is revoked.
       ['revoked_key', input(add({ environment: 'dev', state: 'revoked' }))],
       ['ip_not_allowed', input(add({ allowed_ips: ['198.51.100.0/24'] }))],
-      ['origin_not_allowed', input(add({ allowed_origins: ['https://app.example.com'] }), { origin: 'https://evil.example' })],
+      [
+        'origin_not_allowed',
+        input(add({ allowed_origins: ['https://app.example.com'] }), { origin: 'https://evil.example' }),
+      ],
       ['insufficient_scope', input(add(), { scope: 'payments:write' })],
       ['allowed', input(add(), { scope: null })],
     ];
@@ -68,13 +85,22 @@ describe('verifier', () => {
     for (let i = 0; i < 6; i += 1) {
       const key = keys[i % 2]!;
       const result = await verifier.verify(input(key.secret));
-      expect(result).toMatchObject({ outcome: 'allowed', fingerprint: keyFingerprint('unit-test-fingerprint-secret', key.secret), kind: { type: key.record.type, environment: 'live' } });
+      expect(result).toMatchObject({
+        outcome: 'allowed',
+        fingerprint: keyFingerprint('unit-test-fingerprint-secret', key.secret),
+        kind: { type: key.record.type, environment: 'live' },
+      });
       expect(result.key?.id).toBe(key.record.id);
     }
     expect(store.lookups).toBe(2);
     // A malformed credential is fingerprinted each time and never remembered.
     const malformed = `${keys[0]!.secret.slice(0, -1)}${keys[0]!.secret.endsWith('a') ? 'b' : 'a'}`;
-    for (let i = 0; i < 2; i += 1) expect(await verifier.verify(input(malformed))).toMatchObject({ outcome: 'malformed_key', fingerprint: keyFingerprint('unit-test-fingerprint-secret', malformed), kind: null });
+    for (let i = 0; i < 2; i += 1)
+      expect(await verifier.verify(input(malformed))).toMatchObject({
+        outcome: 'malformed_key',
+        fingerprint: keyFingerprint('unit-test-fingerprint-secret', malformed),
+        kind: null,
+      });
   });
 
   it('looks a cold key up once however many requests arrive together', async () => {
@@ -117,9 +143,19 @@ describe('verifier', () => {
     store.delayMs = 1000;
     const started = performance.now();
     // Refused as rate_limited (the contract's "come back later"), with Retry-After and no limit state.
-    expect(await verifier.verify(input(cold.secret))).toMatchObject({ outcome: 'rate_limited', status: 429, degraded: 'redis_unavailable', rateLimit: null, retryAfterSeconds: 1 });
+    expect(await verifier.verify(input(cold.secret))).toMatchObject({
+      outcome: 'rate_limited',
+      status: 429,
+      degraded: 'redis_unavailable',
+      rateLimit: null,
+      retryAfterSeconds: 1,
+    });
     expect(performance.now() - started).toBeLessThan(500);
-    expect(await verifier.verify(input(cold.secret, { redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', key: null, degraded: 'redis_unavailable' });
+    expect(await verifier.verify(input(cold.secret, { redisFailure: 'open' }))).toMatchObject({
+      outcome: 'allowed',
+      key: null,
+      degraded: 'redis_unavailable',
+    });
     // A cached key is still checked from the cache; only its rate limit needs Redis.
     store.delayMs = 0;
     const limited = testKey({ rate_limit: { limit: 10, window_s: 60 }, scopes: ['bundles:read'] });
@@ -127,9 +163,16 @@ describe('verifier', () => {
     expect((await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).outcome).toBe('allowed');
     limiter.failure = new Error('connection refused');
     store.failure = new Error('connection refused');
-    expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).toMatchObject({ outcome: 'rate_limited', degraded: 'redis_unavailable' });
-    expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read', redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', rateLimit: null, degraded: 'redis_unavailable' });
-    expect((await verifier.verify(input(limited.secret, { scope: 'subscriptions:read', redisFailure: 'open' }))).outcome).toBe('insufficient_scope');
+    expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read' }))).toMatchObject({
+      outcome: 'rate_limited',
+      degraded: 'redis_unavailable',
+    });
+    expect(await verifier.verify(input(limited.secret, { scope: 'bundles:read', redisFailure: 'open' }))).toMatchObject(
+      { outcome: 'allowed', rateLimit: null, degraded: 'redis_unavailable' },
+    );
+    expect(
+      (await verifier.verify(input(limited.secret, { scope: 'subscriptions:read', redisFailure: 'open' }))).outcome,
+    ).toBe('insufficient_scope');
     expect(verifier.stats().redisFailures).toBeGreaterThanOrEqual(3);
   });
 
@@ -147,17 +190,28 @@ describe('verifier', () => {
 
   it('stops calling a failing Redis once the breaker opens, and closes it on the first good probe', async () => {
     let now = 0;
-    const { store, limiter, verifier, input } = setup({ breaker: { failureThreshold: 3, openMs: 1000, now: () => now } });
+    const { store, limiter, verifier, input } = setup({
+      breaker: { failureThreshold: 3, openMs: 1000, now: () => now },
+    });
     const keys = Array.from({ length: 6 }, () => testKey({ rate_limit: { limit: 100, window_s: 60 } }));
     for (const key of keys) store.add(key.hash, key.record);
     store.failure = new Error('connection refused');
-    for (const key of keys.slice(0, 3)) expect((await verifier.verify(input(key.secret))).degraded).toBe('redis_unavailable');
+    for (const key of keys.slice(0, 3))
+      expect((await verifier.verify(input(key.secret))).degraded).toBe('redis_unavailable');
     expect(verifier.breaker.state()).toBe('open');
     const lookups = store.lookups;
     const refused = await verifier.verify(input(keys[3]!.secret));
-    expect(refused).toMatchObject({ outcome: 'rate_limited', status: 429, degraded: 'redis_unavailable', retryAfterSeconds: 1 });
+    expect(refused).toMatchObject({
+      outcome: 'rate_limited',
+      status: 429,
+      degraded: 'redis_unavailable',
+      retryAfterSeconds: 1,
+    });
     // Fail open still lets it through, also without calling Redis.
-    expect(await verifier.verify(input(keys[3]!.secret, { redisFailure: 'open' }))).toMatchObject({ outcome: 'allowed', degraded: 'redis_unavailable' });
+    expect(await verifier.verify(input(keys[3]!.secret, { redisFailure: 'open' }))).toMatchObject({
+      outcome: 'allowed',
+      degraded: 'redis_unavailable',
+    });
     expect(store.lookups).toBe(lookups);
     expect(verifier.stats().redisFailures).toBe(3);
     store.failure = null;

@@ -1,4 +1,12 @@
-import { hashKey, keyFingerprint, parseKey, type KeyEnvironment, type KeyType, type Outcome, type Scope } from '@keywatch/contracts';
+import {
+  hashKey,
+  keyFingerprint,
+  parseKey,
+  type KeyEnvironment,
+  type KeyType,
+  type Outcome,
+  type Scope,
+} from '@keywatch/contracts';
 import { KeyStoreError, type KeyRecord, type KeyStore, type RateLimitPolicy } from '@keywatch/keystore';
 import { keyRefusal, REFUSAL_STATUS, type Refusal } from '@keywatch/key-auth';
 import type { Logger } from '@keywatch/logger';
@@ -175,9 +183,33 @@ function refuse(base: Verification, outcome: Refusal): Verification {
  * `Retry-After` of at least a second (the breaker's remaining open time when longer) and no
  * rate-limit state. Exported for the middlewares' last-resort error path.
  */
+/** A verification before any check: the starting point every outcome is built from. */
+export function pendingVerification(): Verification {
+  return {
+    outcome: 'allowed',
+    status: null,
+    message: 'ok',
+    key: null,
+    kind: null,
+    fingerprint: null,
+    rateLimit: null,
+    degraded: null,
+    retryAfterSeconds: null,
+    cache: null,
+  };
+}
+
 export function unverifiable(base: Verification, reason: Degradation, retryAfterMs = 0): Verification {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return { ...base, outcome: 'rate_limited', status: 429, message: `the API key could not be verified right now; retry after ${retryAfterSeconds} s`, rateLimit: null, degraded: reason, retryAfterSeconds };
+  return {
+    ...base,
+    outcome: 'rate_limited',
+    status: 429,
+    message: `the API key could not be verified right now; retry after ${retryAfterSeconds} s`,
+    rateLimit: null,
+    degraded: reason,
+    retryAfterSeconds,
+  };
 }
 
 /**
@@ -197,7 +229,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // A corrupt record or a bad policy is a bug, not Redis failing: it must not open the breaker.
     isFailure: (error) => !(error instanceof KeyStoreError) && !(error instanceof RangeError),
     onStateChange(state: BreakerState, previous: BreakerState) {
-      if (state === 'open') log.warn({ previous, open_ms: options.breaker?.openMs ?? 1000 }, 'redis circuit breaker opened: requests are decided without redis');
+      if (state === 'open')
+        log.warn(
+          { previous, open_ms: options.breaker?.openMs ?? 1000 },
+          'redis circuit breaker opened: requests are decided without redis',
+        );
       else if (state === 'closed') log.info({ previous }, 'redis circuit breaker closed');
       options.breaker?.onStateChange?.(state, previous);
     },
@@ -218,7 +254,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function remember(credential: string): Credential | null {
     const parsed = parseKey(credential);
     if (!parsed.ok) return null;
-    const known: Credential = { hash: hashKey(credential, options.pepper), fingerprint: keyFingerprint(options.fingerprintSecret, credential), kind: { type: parsed.type, environment: parsed.environment } };
+    const known: Credential = {
+      hash: hashKey(credential, options.pepper),
+      fingerprint: keyFingerprint(options.fingerprintSecret, credential),
+      kind: { type: parsed.type, environment: parsed.environment },
+    };
     credentials.set(credential, known);
     return known;
   }
@@ -240,13 +280,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * gets the key's rate limit taken in it (`limit`); callers joining a lookup in flight get `null`
    * and take their own.
    */
-  async function lookup(hash: string, request: LookupAndLimitRequest): Promise<{ record: KeyRecord | null; limit: RateLimitResult | null }> {
+  async function lookup(
+    hash: string,
+    request: LookupAndLimitRequest,
+  ): Promise<{ record: KeyRecord | null; limit: RateLimitResult | null }> {
     const epoch = cache.epoch();
     const pending = inflight.get(hash);
     if (pending && pending.epoch === epoch) return { record: await pending.promise, limit: null };
     counts.lookups += 1;
     const combined = options.lookupAndLimit;
-    const call = combined ? redisCall(() => combined.run(hash, request)) : redisCall(() => options.store.getByHash(hash)).then((record) => ({ record, limit: null }));
+    const call = combined
+      ? redisCall(() => combined.run(hash, request))
+      : redisCall(() => options.store.getByHash(hash)).then((record) => ({ record, limit: null }));
     const promise = call.then((result) => {
       cache.set(hash, result.record, epoch);
       return result.record;
@@ -269,7 +314,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (lastTouch.size >= 100_000) lastTouch.clear();
     lastTouch.set(key.id, now.getTime());
     counts.touches += 1;
-    redisCall(() => options.store.touch(key.id, now)).catch((error: unknown) => log.debug({ err: error, key_id: key.id }, 'could not record last use'));
+    redisCall(() => options.store.touch(key.id, now)).catch((error: unknown) =>
+      log.debug({ err: error, key_id: key.id }, 'could not record last use'),
+    );
   }
 
   return {
@@ -277,12 +324,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     breaker,
     stats: () => ({ ...counts }),
     async verify(input) {
-      const base: Verification = { outcome: 'allowed', status: null, message: 'ok', key: null, kind: null, fingerprint: null, rateLimit: null, degraded: null, retryAfterSeconds: null, cache: null };
+      const base = pendingVerification();
       const failOpen = input.redisFailure === 'open';
 
       if (input.credential === null) return refuse(base, 'missing_key');
       const known = credentials.get(input.credential) ?? remember(input.credential);
-      if (known === null) return { ...refuse(base, 'malformed_key'), fingerprint: keyFingerprint(options.fingerprintSecret, input.credential) };
+      if (known === null)
+        return {
+          ...refuse(base, 'malformed_key'),
+          fingerprint: keyFingerprint(options.fingerprintSecret, input.credential),
+        };
       const { hash } = known;
       base.fingerprint = known.fingerprint;
       base.kind = known.kind;
@@ -293,20 +344,35 @@ export function createVerifier(options: VerifierOptions): Verifier {
       base.cache = key === undefined ? 'miss' : 'hit';
       if (key === undefined) {
         try {
-          ({ record: key, limit: taken } = await lookup(hash, { environment: options.environment, scope: input.scope, hasOrigin: input.origin !== null, now }));
+          ({ record: key, limit: taken } = await lookup(hash, {
+            environment: options.environment,
+            scope: input.scope,
+            hasOrigin: input.origin !== null,
+            now,
+          }));
         } catch (error) {
           // A corrupt record is not an outage: fail closed whatever the route says (the caller's error path).
           if (error instanceof KeyStoreError) throw error;
           noteFailure(error, 'lookup');
           if (!failOpen) return unverifiable(base, 'redis_unavailable', breaker.retryAfterMs());
           // Fail open with nothing known about the key: only its format was checked.
-          return { ...base, degraded: 'redis_unavailable', message: 'allowed without verification (redis unavailable; route fails open)' };
+          return {
+            ...base,
+            degraded: 'redis_unavailable',
+            message: 'allowed without verification (redis unavailable; route fails open)',
+          };
         }
       }
       if (key === null) return refuse(base, 'unknown_key');
       base.key = key;
 
-      const refusal = keyRefusal(key, { now, environment: options.environment, ip: input.ip, origin: input.origin, scope: input.scope });
+      const refusal = keyRefusal(key, {
+        now,
+        environment: options.environment,
+        ip: input.ip,
+        origin: input.origin,
+        scope: input.scope,
+      });
       if (refusal !== null) return refuse(base, refusal);
 
       const policy = key.rate_limit ?? options.defaultRateLimit ?? null;

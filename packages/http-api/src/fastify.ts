@@ -44,7 +44,9 @@ export interface ErrorHandlingOptions {
   internalMessage?: string;
 }
 
-const body = (code: string, message: string, field?: string): ErrorBody => ({ error: { code, message, ...(field !== undefined ? { field } : {}) } });
+const body = (code: string, message: string, field?: string): ErrorBody => ({
+  error: { code, message, ...(field !== undefined ? { field } : {}) },
+});
 
 function sizeOf(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
@@ -59,7 +61,10 @@ function sizeOf(bytes: number): string {
 export function clientErrorAnswer(code: string | undefined): { status: RefusalStatus | 400; body: ErrorBody } {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, body: body('headers_too_large', 'the request line and headers are too large (16 KiB at most in total)') };
+      return {
+        status: 431,
+        body: body('headers_too_large', 'the request line and headers are too large (16 KiB at most in total)'),
+      };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'ERR_HTTP_REQUEST_TIMEOUT_EXCEEDED':
       return { status: 408, body: body('request_timeout', 'the request was not received in time') };
@@ -69,10 +74,22 @@ export function clientErrorAnswer(code: string | undefined): { status: RefusalSt
     case 'HPE_INVALID_HEADER_VALUE':
     case 'HPE_LF_EXPECTED':
     case 'HPE_CR_EXPECTED':
-      return { status: 400, body: body('invalid_request', 'a header name or value holds a forbidden character (NUL, CR, LF or a control character)') };
+      return {
+        status: 400,
+        body: body(
+          'invalid_request',
+          'a header name or value holds a forbidden character (NUL, CR, LF or a control character)',
+        ),
+      };
     case 'HPE_INVALID_CONTENT_LENGTH':
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
-      return { status: 400, body: body('invalid_request', 'invalid Content-Length (not a number, repeated, or sent with Transfer-Encoding)') };
+      return {
+        status: 400,
+        body: body(
+          'invalid_request',
+          'invalid Content-Length (not a number, repeated, or sent with Transfer-Encoding)',
+        ),
+      };
     case 'HPE_INVALID_TRANSFER_ENCODING':
     case 'HPE_INVALID_CHUNK_SIZE':
       return { status: 400, body: body('invalid_request', 'invalid Transfer-Encoding or chunked body') };
@@ -88,7 +105,9 @@ export function clientErrorAnswer(code: string | undefined): { status: RefusalSt
 function writeAndClose(socket: Socket, status: number, answer: ErrorBody, extra = ''): void {
   if (socket.writable) {
     const text = JSON.stringify(answer);
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${extra}Connection: close\r\n\r\n${text}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${extra}Connection: close\r\n\r\n${text}`,
+    );
   }
   socket.destroy();
 }
@@ -125,27 +144,64 @@ export function fastifyOptions<T extends FastifyServerOptions>(options: T): T & 
  * Fastify's own 4xx errors as answers of ours. Messages are fixed: Fastify's may quote the URL,
  * and a JSON parser's the body.
  */
-export function fastifyErrorAnswer(error: { code?: string; statusCode?: number }, bodyLimit: number | undefined): { status: number; body: ErrorBody } {
+export function fastifyErrorAnswer(
+  error: { code?: string; statusCode?: number },
+  bodyLimit: number | undefined,
+): { status: number; body: ErrorBody } {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, body: body('invalid_json', 'the body is not valid JSON (or holds a __proto__ or constructor.prototype key)', 'body') };
+      return {
+        status: 400,
+        body: body(
+          'invalid_json',
+          'the body is not valid JSON (or holds a __proto__ or constructor.prototype key)',
+          'body',
+        ),
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, body: body('invalid_json', 'the body is empty but Content-Type says application/json', 'body') };
+      return {
+        status: 400,
+        body: body('invalid_json', 'the body is empty but Content-Type says application/json', 'body'),
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: body('body_too_large', `the body is too large${bodyLimit === undefined ? '' : ` (${sizeOf(bodyLimit)} at most)`}`, 'body') };
+      return {
+        status: 413,
+        body: body(
+          'body_too_large',
+          `the body is too large${bodyLimit === undefined ? '' : ` (${sizeOf(bodyLimit)} at most)`}`,
+          'body',
+        ),
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: body('unsupported_media_type', 'unsupported Content-Type; send the body as application/json', 'content-type') };
+      return {
+        status: 415,
+        body: body(
+          'unsupported_media_type',
+          'unsupported Content-Type; send the body as application/json',
+          'content-type',
+        ),
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, body: body('invalid_request', 'the body size does not match Content-Length', 'content-length') };
+      return {
+        status: 400,
+        body: body('invalid_request', 'the body size does not match Content-Length', 'content-length'),
+      };
     case 'FST_ERR_BAD_URL':
       return { status: 400, body: body('invalid_request', 'the URL path holds invalid percent-encoding') };
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return { status: 400, body: body('invalid_request', `a path parameter is too long (${MAX_PARAM_LENGTH} characters at most)`) };
+      return {
+        status: 400,
+        body: body('invalid_request', `a path parameter is too long (${MAX_PARAM_LENGTH} characters at most)`),
+      };
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return { status: 400, body: body('invalid_request', 'the request matches no route constraint') };
   }
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  return { status, body: body('invalid_request', `the request was refused (${STATUS_CODES[status] ?? 'bad request'})`) };
+  const status =
+    typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return {
+    status,
+    body: body('invalid_request', `the request was refused (${STATUS_CODES[status] ?? 'bad request'})`),
+  };
 }
 
 /**
@@ -159,9 +215,17 @@ export function installErrorHandling(app: FastifyInstance, options: ErrorHandlin
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ApiError) return reply.status(error.status).headers(error.headers).send(error.toBody());
     const translated = options.translate?.(error, request);
-    if (translated) return reply.status(translated.status).headers(translated.headers ?? {}).send(translated.body);
+    if (translated)
+      return reply
+        .status(translated.status)
+        .headers(translated.headers ?? {})
+        .send(translated.body);
     const fastifyError = error as { statusCode?: number; code?: string };
-    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    if (
+      typeof fastifyError.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
       const { status, body: answer } = fastifyErrorAnswer(fastifyError, options.bodyLimit);
       return reply.status(status).send(answer);
     }
@@ -175,6 +239,11 @@ export function installErrorHandling(app: FastifyInstance, options: ErrorHandlin
     });
   }
   app.server.on('connect', (_request: unknown, socket: Socket) => {
-    writeAndClose(socket, 405, body('method_not_allowed', 'CONNECT is not supported'), 'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n');
+    writeAndClose(
+      socket,
+      405,
+      body('method_not_allowed', 'CONNECT is not supported'),
+      'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n',
+    );
   });
 }

@@ -6,7 +6,14 @@ describe('buildOpenApi', () => {
   test('routes with a body also document the 413 and 415 refusals; routes without one do not', () => {
     const doc = buildOpenApi(
       [
-        { method: 'POST', url: '/v1/things', scope: 'keys:manage', summary: 'create', body: z.object({ name: z.string() }), status: 201 },
+        {
+          method: 'POST',
+          url: '/v1/things',
+          scope: 'keys:manage',
+          summary: 'create',
+          body: z.object({ name: z.string() }),
+          status: 201,
+        },
         { url: '/v1/things/:id', scope: 'keys:manage', summary: 'read', params: z.object({ id: z.string() }) },
       ],
       { title: 't', description: 'd', bearer: 'b', errors: [['400', 'invalid input']] },

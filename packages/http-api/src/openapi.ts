@@ -33,7 +33,11 @@ const errorSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string', description: 'the offending field or parameter, when one is to blame' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string', description: 'the offending field or parameter, when one is to blame' },
+      },
     },
   },
 } as const;
@@ -45,14 +49,23 @@ const BODY_REFUSALS: Array<[status: string, meaning: string]> = [
 ];
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
 function parametersOf(schema: z.ZodType | undefined, where: 'query' | 'path'): Array<Record<string, unknown>> {
   if (!schema) return [];
   const properties = (jsonSchema(schema).properties ?? {}) as Record<string, Record<string, unknown>>;
-  return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path', description: property.description, schema: property }));
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path',
+    description: property.description,
+    schema: property,
+  }));
 }
 
 /** The OpenAPI 3.1 document of the routes, generated from the same zod schemas that validate them. */
@@ -66,10 +79,20 @@ export function buildOpenApi(routes: readonly RouteSpec[], api: ApiDescription):
       description: `Needs a secret key with \`${route.scope}\` (or the platform root key).`,
       security: [{ bearer: [] }],
       parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }
+        : {}),
       responses: {
-        [String(route.status ?? 200)]: { description: 'success', content: { 'application/json': { schema: { type: 'object' } } } },
-        ...Object.fromEntries([...api.errors, ...(route.body ? BODY_REFUSALS : [])].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }])),
+        [String(route.status ?? 200)]: {
+          description: 'success',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        ...Object.fromEntries(
+          [...api.errors, ...(route.body ? BODY_REFUSALS : [])].map(([code, description]) => [
+            code,
+            { description, content: { 'application/json': { schema: errorSchema } } },
+          ]),
+        ),
       },
     };
   }

@@ -39,7 +39,10 @@ async function topicWith(kafka: KafkaFixture, admin: Admin, count: number, label
 async function produce(client: Kafka, topic: string, count: number, label: string): Promise<void> {
   const producer = await createProducer(client);
   try {
-    await producer.send(topic, Array.from({ length: count }, (_, i) => ({ key: `key-${i}`, value: `${label}-${i}` })));
+    await producer.send(
+      topic,
+      Array.from({ length: count }, (_, i) => ({ key: `key-${i}`, value: `${label}-${i}` })),
+    );
   } finally {
     await producer.close();
   }
@@ -47,7 +50,10 @@ async function produce(client: Kafka, topic: string, count: number, label: strin
 
 const position = (batch: ConsumedBatch) => batch.messages.map((m) => `${m.partition}:${m.offset}`);
 
-test('offsets are committed only after the handler resolves; a failed batch is redelivered, then committed up to the high watermark', async ({ kafka, logger }) => {
+test('offsets are committed only after the handler resolves; a failed batch is redelivered, then committed up to the high watermark', async ({
+  kafka,
+  logger,
+}) => {
   const admin = kafka.kafka.admin();
   await admin.connect();
   const groupId = `${kafka.prefix}consumer`;
@@ -74,14 +80,20 @@ test('offsets are committed only after the handler resolves; a failed batch is r
     await runner.start();
 
     // The handler has thrown and never resolved: nothing may be committed.
-    await poll(async () => failed.length, (n) => n > 0);
+    await poll(
+      async () => failed.length,
+      (n) => n > 0,
+    );
     expect(failed.length).toBeGreaterThan(0);
     expect(await committed(admin, groupId, topic)).toEqual({ 0: '-1', 1: '-1', 2: '-1' });
 
     failing = false;
     const highs = await highWatermarks(admin, topic);
     expect(Object.values(highs).reduce((sum, high) => sum + Number(high), 0)).toBe(count);
-    const final = await poll(() => committed(admin, groupId, topic), (offsets) => same(offsets, highs));
+    const final = await poll(
+      () => committed(admin, groupId, topic),
+      (offsets) => same(offsets, highs),
+    );
 
     expect(final).toEqual(highs);
     expect(new Set(handled).size).toBe(count); // every message handled, N distinct positions
@@ -93,7 +105,10 @@ test('offsets are committed only after the handler resolves; a failed batch is r
   }
 });
 
-test('a new runner in the same group resumes from the committed offsets and does not see old messages again', async ({ kafka, logger }) => {
+test('a new runner in the same group resumes from the committed offsets and does not see old messages again', async ({
+  kafka,
+  logger,
+}) => {
   const admin = kafka.kafka.admin();
   await admin.connect();
   const groupId = `${kafka.prefix}consumer`;
@@ -116,18 +131,25 @@ test('a new runner in the same group resumes from the committed offsets and does
     const first = run([]);
     await first.start();
     const oldHighs = await highWatermarks(admin, topic);
-    await poll(() => committed(admin, groupId, topic), (offsets) => same(offsets, oldHighs));
+    await poll(
+      () => committed(admin, groupId, topic),
+      (offsets) => same(offsets, oldHighs),
+    );
     await first.close();
 
     await produce(kafka.kafka, topic, 20, 'new');
     const newHighs = await highWatermarks(admin, topic);
     // Every partition got new messages after old ones, so a restart from the beginning of any
     // partition would hand over that partition's old messages first.
-    for (const [partition, high] of Object.entries(newHighs)) expect(Number(high)).toBeGreaterThan(Number(oldHighs[Number(partition)]));
+    for (const [partition, high] of Object.entries(newHighs))
+      expect(Number(high)).toBeGreaterThan(Number(oldHighs[Number(partition)]));
 
     const seen: string[] = [];
     await run(seen).start();
-    await poll(() => committed(admin, groupId, topic), (offsets) => same(offsets, newHighs));
+    await poll(
+      () => committed(admin, groupId, topic),
+      (offsets) => same(offsets, newHighs),
+    );
 
     expect(seen.filter((value) => value.startsWith('old-'))).toEqual([]);
     expect([...seen].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `new-${i}`).sort());
@@ -196,7 +218,10 @@ test('close() is idempotent and resolves, whether the runner ran or never starte
     };
     const runner = createConsumerRunner(options);
     await runner.start();
-    await poll(async () => handled, (n) => n >= 3);
+    await poll(
+      async () => handled,
+      (n) => n >= 3,
+    );
     expect(handled).toBe(3);
 
     const first = runner.close();

@@ -96,13 +96,20 @@ export function createConsumerRunner(options: ConsumerRunnerOptions): ConsumerRu
           // Not consumer.commitOffsets: once close() has begun, KafkaJS drops that call silently, so
           // the batch in hand would finish uncommitted and be redelivered. Given offsets, this one
           // commits them unconditionally, while the member is still in the group.
-          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-          log.debug({ topic: batch.topic, partition: batch.partition, offset: next, count: batch.messages.length }, 'batch committed');
+          await commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
+          log.debug(
+            { topic: batch.topic, partition: batch.partition, offset: next, count: batch.messages.length },
+            'batch committed',
+          );
         },
       });
     },
     close() {
-      closing ??= consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed'));
+      closing ??= consumer
+        .disconnect()
+        .catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed'));
       return closing;
     },
   };

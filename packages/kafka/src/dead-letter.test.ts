@@ -42,7 +42,11 @@ describe('toDeadLetter', () => {
 
   it('keeps the original headers, byte for byte', () => {
     const binary = Buffer.from([0x00, 0xff, 0x10]);
-    const letter = toDeadLetter(source({ headers: { 'x-origin': 'gw-1', 'x-binary': binary, 'x-absent': undefined } }), 'bad', at);
+    const letter = toDeadLetter(
+      source({ headers: { 'x-origin': 'gw-1', 'x-binary': binary, 'x-absent': undefined } }),
+      'bad',
+      at,
+    );
     expect(letter.headers?.['x-origin']).toBe('gw-1');
     expect(letter.headers?.['x-binary']).toEqual(binary);
     expect(letter.headers).not.toHaveProperty('x-absent');
@@ -56,7 +60,9 @@ describe('toDeadLetter', () => {
   });
 
   it('replaces the dead-letter headers of a message that is dead-lettered again after a replay', () => {
-    const replayed = source({ headers: { [DLQ_HEADERS.reason]: 'old reason', [DLQ_HEADERS.offset]: '3', 'x-origin': 'gw-1' } });
+    const replayed = source({
+      headers: { [DLQ_HEADERS.reason]: 'old reason', [DLQ_HEADERS.offset]: '3', 'x-origin': 'gw-1' },
+    });
     const letter = toDeadLetter(replayed, 'new reason', at);
     expect(letter.headers?.[DLQ_HEADERS.reason]).toBe('new reason');
     expect(letter.headers?.[DLQ_HEADERS.offset]).toBe('9007199254740993');

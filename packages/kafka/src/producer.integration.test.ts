@@ -37,7 +37,10 @@ async function poll<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 3
   return read();
 }
 
-test('keyed messages land on the partition Java’s murmur2 picks, the same one on every send, in send order, headers intact', async ({ kafka, logger }) => {
+test('keyed messages land on the partition Java’s murmur2 picks, the same one on every send, in send order, headers intact', async ({
+  kafka,
+  logger,
+}) => {
   const topic = kafka.topics.authEvents;
   const admin = kafka.kafka.admin();
   await admin.connect();
@@ -61,22 +64,34 @@ test('keyed messages land on the partition Java’s murmur2 picks, the same one 
       const messages = JAVA_PARTITION_OF_6.map(([key], i) => ({
         key,
         value: JSON.stringify({ round, i }),
-        headers: { 'x-round': String(round), 'x-binary': Buffer.from([0x00, 0xff, round]), 'x-repeated': ['first', `second-${round}`] },
+        headers: {
+          'x-round': String(round),
+          'x-binary': Buffer.from([0x00, 0xff, round]),
+          'x-repeated': ['first', `second-${round}`],
+        },
       }));
       await producer.send(topic, messages); // acks=all: once it resolves, every message is stored
       sent.push(...messages);
     }
 
     await reader.start();
-    await poll(() => received.length, (n) => n >= sent.length);
+    await poll(
+      () => received.length,
+      (n) => n >= sent.length,
+    );
 
     expect(received).toHaveLength(sent.length);
     for (const [key, partition] of JAVA_PARTITION_OF_6) {
       const mine = received.filter((m) => keyText(m.key) === keyText(key));
       expect(mine, `key ${keyText(key)}`).toHaveLength(rounds);
-      expect(mine.map((m) => m.partition), `key ${keyText(key)}`).toEqual(Array(rounds).fill(partition));
+      expect(
+        mine.map((m) => m.partition),
+        `key ${keyText(key)}`,
+      ).toEqual(Array(rounds).fill(partition));
       const byOffset = [...mine].sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)));
-      expect(byOffset.map((m) => (JSON.parse(m.value?.toString() ?? '') as { round: number }).round)).toEqual([0, 1, 2]);
+      expect(byOffset.map((m) => (JSON.parse(m.value?.toString() ?? '') as { round: number }).round)).toEqual([
+        0, 1, 2,
+      ]);
     }
     for (const message of received) {
       const { round } = JSON.parse(message.value?.toString() ?? '') as { round: number };

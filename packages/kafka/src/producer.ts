@@ -1,4 +1,4 @@
-import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 
 const { Partitioners } = kafkajs;
 
@@ -38,7 +38,7 @@ export async function createProducer(kafka: Kafka): Promise<EventProducer> {
   return {
     async send(topic, messages) {
       if (messages.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: messages as Message[] });
+      await producer.send({ topic, acks: -1, messages: messages });
     },
     close() {
       closed ??= producer.disconnect();

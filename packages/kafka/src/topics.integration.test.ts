@@ -16,10 +16,14 @@ async function retentions(admin: Admin, topics: string[]): Promise<Record<string
     includeSynonyms: false,
     resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] })),
   });
-  return Object.fromEntries(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
+  return Object.fromEntries(
+    resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]),
+  );
 }
 
-test('provisioning creates prefixed topics as defined and brings existing ones up to a changed definition', async ({ kafka }) => {
+test('provisioning creates prefixed topics as defined and brings existing ones up to a changed definition', async ({
+  kafka,
+}) => {
   const admin = kafka.kafka.admin();
   await admin.connect();
   try {
@@ -37,7 +41,10 @@ test('provisioning creates prefixed topics as defined and brings existing ones u
     ]);
     expect((await admin.listTopics()).filter((t) => t.startsWith(prefix)).sort()).toEqual([alerts, events]);
     expect(await partitionCounts(admin, [events, alerts])).toEqual({ [events]: 2, [alerts]: 1 });
-    expect(await retentions(admin, [events, alerts])).toEqual({ [events]: String(7 * DAY), [alerts]: String(30 * DAY) });
+    expect(await retentions(admin, [events, alerts])).toEqual({
+      [events]: String(7 * DAY),
+      [alerts]: String(30 * DAY),
+    });
 
     expect(await provisionTopics(admin, definitions, { prefix })).toEqual([
       { topic: events, action: 'unchanged' },
@@ -56,7 +63,10 @@ test('provisioning creates prefixed topics as defined and brings existing ones u
       { topic: events, action: 'unchanged' },
       { topic: alerts, action: 'config_updated' },
     ]);
-    expect(await retentions(admin, [events, alerts])).toEqual({ [events]: String(7 * DAY), [alerts]: String(90 * DAY) });
+    expect(await retentions(admin, [events, alerts])).toEqual({
+      [events]: String(7 * DAY),
+      [alerts]: String(90 * DAY),
+    });
 
     // Both at once: the partitions are the reported action, and the retention changes too.
     const both = [{ ...longerRetention[0]!, partitions: 5, retention_ms: -1 }, longerRetention[1]!];
@@ -79,7 +89,9 @@ test('a definition with fewer partitions than the topic has leaves the topic as 
     const topic = `${prefix}events`;
     await provisionTopics(admin, [{ name: 'events', partitions: 3, retention_ms: DAY }], { prefix });
 
-    expect(await provisionTopics(admin, [{ name: 'events', partitions: 1, retention_ms: DAY }], { prefix })).toEqual([{ topic, action: 'unchanged' }]);
+    expect(await provisionTopics(admin, [{ name: 'events', partitions: 1, retention_ms: DAY }], { prefix })).toEqual([
+      { topic, action: 'unchanged' },
+    ]);
     expect(await partitionCounts(admin, [topic])).toEqual({ [topic]: 3 });
   } finally {
     await admin.disconnect();
@@ -94,7 +106,9 @@ test('a topic created without a retention override gets the defined retention', 
     const topic = `${prefix}events`;
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
 
-    expect(await provisionTopics(admin, [{ name: 'events', partitions: 1, retention_ms: 3 * DAY }], { prefix })).toEqual([{ topic, action: 'config_updated' }]);
+    expect(
+      await provisionTopics(admin, [{ name: 'events', partitions: 1, retention_ms: 3 * DAY }], { prefix }),
+    ).toEqual([{ topic, action: 'config_updated' }]);
     expect(await retentions(admin, [topic])).toEqual({ [topic]: String(3 * DAY) });
   } finally {
     await admin.disconnect();

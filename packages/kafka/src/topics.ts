@@ -27,7 +27,11 @@ export interface ProvisionResult {
  * Creates missing topics and brings existing ones up to their definition: more partitions (never
  * fewer; Kafka cannot shrink) and the defined retention. Safe to rerun.
  */
-export async function provisionTopics(admin: Admin, definitions: TopicDefinition[], options: ProvisionOptions = {}): Promise<ProvisionResult[]> {
+export async function provisionTopics(
+  admin: Admin,
+  definitions: TopicDefinition[],
+  options: ProvisionOptions = {},
+): Promise<ProvisionResult[]> {
   const prefix = options.prefix ?? '';
   const brokers = (await admin.describeCluster()).brokers.length;
   const replicationFactor = options.replicationFactor ?? Math.min(3, brokers);
@@ -62,7 +66,9 @@ export async function provisionTopics(admin: Admin, definitions: TopicDefinition
   });
   for (const d of present) {
     const partitions = metadata.topics.find((t) => t.name === d.name)?.partitions.length ?? 0;
-    const retention = configs.resources.find((r) => r.resourceName === d.name)?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+    const retention = configs.resources
+      .find((r) => r.resourceName === d.name)
+      ?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
     let action: ProvisionResult['action'] = 'unchanged';
     if (partitions < d.partitions) {
       await admin.createPartitions({ topicPartitions: [{ topic: d.name, count: d.partitions }] });
@@ -72,10 +78,16 @@ export async function provisionTopics(admin: Admin, definitions: TopicDefinition
       // alterConfigs replaces the topic's whole override set unless validateOnly; name every override we own.
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: d.name, configEntries: [
-          { name: 'retention.ms', value: String(d.retention_ms) },
-          { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
-        ] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: d.name,
+            configEntries: [
+              { name: 'retention.ms', value: String(d.retention_ms) },
+              { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
+            ],
+          },
+        ],
       });
       if (action === 'unchanged') action = 'config_updated';
     }

@@ -16,7 +16,9 @@ describe('presentedCredential', () => {
 describe('clientIp', () => {
   it('with a list of trusted proxies, believes the header only from them and takes the right-most untrusted hop', () => {
     const proxies = ['10.0.0.0/8', '127.0.0.1'];
-    expect(clientIp({ 'x-forwarded-for': '198.51.100.1, 203.0.113.9, 10.0.0.7' }, '127.0.0.1', proxies)).toBe('203.0.113.9');
+    expect(clientIp({ 'x-forwarded-for': '198.51.100.1, 203.0.113.9, 10.0.0.7' }, '127.0.0.1', proxies)).toBe(
+      '203.0.113.9',
+    );
     // From a client that is not a trusted proxy, the header is ignored: it could say anything.
     expect(clientIp({ 'x-forwarded-for': '203.0.113.9' }, '192.0.2.50', proxies)).toBe('192.0.2.50');
     expect(clientIp({ 'x-forwarded-for': '10.0.0.9, 10.0.0.7' }, '::ffff:127.0.0.1', proxies)).toBe('127.0.0.1');

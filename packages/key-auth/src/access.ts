@@ -36,7 +36,10 @@ export function clientIp(headers: RequestHeaders, socketAddress: string | undefi
   const peer = normalizeIp(socketAddress ?? '0.0.0.0');
   if (trustProxy === false || (Array.isArray(trustProxy) && trustProxy.length === 0)) return peer;
   const header = headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter(Boolean);
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   if (trustProxy === true) {
     const first = hops[0] ?? '';
     return net.isIP(first) !== 0 ? normalizeIp(first) : peer;

@@ -15,7 +15,15 @@ export interface KeyKind {
 /** What {@link createKeyAuthenticator} decided, for the response and for the auth event. */
 export type KeyAuthentication =
   | { ok: true; caller: KeyCaller; fingerprint: string | null; parsed: KeyKind }
-  | { ok: false; outcome: Exclude<Refusal, 'rate_limited'>; status: 401 | 403; message: string; fingerprint: string | null; key?: KeyRecord; parsed?: KeyKind };
+  | {
+      ok: false;
+      outcome: Exclude<Refusal, 'rate_limited'>;
+      status: 401 | 403;
+      message: string;
+      fingerprint: string | null;
+      key?: KeyRecord;
+      parsed?: KeyKind;
+    };
 
 /** Options of {@link createKeyAuthenticator}. */
 export interface KeyAuthenticatorOptions {
@@ -55,22 +63,41 @@ export function rootKeyMatcher(rootKey: string | undefined): (credential: string
  * secret key of a tenant, looked up by its hash (no cache), effectively active and holding the
  * scope. Order: present → well-formed → root → known → {@link keyRefusal}.
  */
-export function createKeyAuthenticator(options: KeyAuthenticatorOptions): (request: KeyAuthRequest) => Promise<KeyAuthentication> {
+export function createKeyAuthenticator(
+  options: KeyAuthenticatorOptions,
+): (request: KeyAuthRequest) => Promise<KeyAuthentication> {
   const isRoot = rootKeyMatcher(options.rootKey);
   const secret = options.fingerprintSecret;
   return async function authenticate({ credential, scope, ip }) {
-    if (credential === null) return { ok: false, outcome: 'missing_key', status: 401, message: 'send a secret key as Authorization: Bearer <key>', fingerprint: null };
+    if (credential === null)
+      return {
+        ok: false,
+        outcome: 'missing_key',
+        status: 401,
+        message: 'send a secret key as Authorization: Bearer <key>',
+        fingerprint: null,
+      };
     const fingerprint = secret === undefined ? null : keyFingerprint(secret, credential);
     const parsed = parseKey(credential);
-    if (!parsed.ok) return { ok: false, outcome: 'malformed_key', status: 401, message: 'the key is malformed', fingerprint };
+    if (!parsed.ok)
+      return { ok: false, outcome: 'malformed_key', status: 401, message: 'the key is malformed', fingerprint };
     const kind: KeyKind = { type: parsed.type, environment: parsed.environment };
     if (isRoot(credential)) return { ok: true, caller: { kind: 'root' }, fingerprint, parsed: kind };
     const key = await options.store.getByHash(hashKey(credential, options.pepper));
-    if (!key) return { ok: false, outcome: 'unknown_key', status: 401, message: 'unknown key', fingerprint, parsed: kind };
+    if (!key)
+      return { ok: false, outcome: 'unknown_key', status: 401, message: 'unknown key', fingerprint, parsed: kind };
     const now = options.now?.() ?? new Date();
     const refusal = keyRefusal(key, { now, ip, scope, secretOnly: true });
     if (refusal === null) return { ok: true, caller: { kind: 'key', key }, fingerprint, parsed: kind };
-    return { ok: false, outcome: refusal, status: REFUSAL_STATUS[refusal], message: refusalMessage(refusal, key, now, scope), fingerprint, key, parsed: kind };
+    return {
+      ok: false,
+      outcome: refusal,
+      status: REFUSAL_STATUS[refusal],
+      message: refusalMessage(refusal, key, now, scope),
+      fingerprint,
+      key,
+      parsed: kind,
+    };
   };
 }
 

@@ -1,4 +1,4 @@
-import type { KeyEnvironment, Outcome, Scope } from '@keywatch/contracts';
+import { OUTCOME_STATUS, type KeyEnvironment, type Outcome, type Scope } from '@keywatch/contracts';
 import { effectiveState, type KeyRecord } from '@keywatch/keystore';
 import { ipAllowed, originAllowed } from './access.js';
 
@@ -6,22 +6,17 @@ import { ipAllowed, originAllowed } from './access.js';
 export type Refusal = Exclude<Outcome, 'allowed'>;
 
 /** What a known key can be refused for, by {@link keyRefusal}. */
-export type KeyRefusal = 'revoked_key' | 'expired_key' | 'inactive_key' | 'environment_mismatch' | 'ip_not_allowed' | 'origin_not_allowed' | 'insufficient_scope';
+export type KeyRefusal =
+  | 'revoked_key'
+  | 'expired_key'
+  | 'inactive_key'
+  | 'environment_mismatch'
+  | 'ip_not_allowed'
+  | 'origin_not_allowed'
+  | 'insufficient_scope';
 
 /** The HTTP status of each refusal, the same on the gateways and on Keywatch's own APIs. */
-export const REFUSAL_STATUS = {
-  missing_key: 401,
-  malformed_key: 401,
-  unknown_key: 401,
-  revoked_key: 401,
-  expired_key: 401,
-  inactive_key: 401,
-  environment_mismatch: 403,
-  insufficient_scope: 403,
-  ip_not_allowed: 403,
-  origin_not_allowed: 403,
-  rate_limited: 429,
-} as const satisfies Readonly<Record<Refusal, 401 | 403 | 429>>;
+export const REFUSAL_STATUS: { readonly [R in Refusal]: (typeof OUTCOME_STATUS)[R] } = OUTCOME_STATUS;
 
 /** What a request asks of a key; a field left out is not checked. */
 export interface KeyRequirements {
@@ -47,10 +42,13 @@ export function keyRefusal(key: KeyRecord, requirements: KeyRequirements): KeyRe
   if (state === 'revoked') return 'revoked_key';
   if (state === 'expired') return 'expired_key';
   if (state === 'deactivated' || state === 'suspended') return 'inactive_key';
-  if (requirements.environment !== undefined && key.environment !== requirements.environment) return 'environment_mismatch';
+  if (requirements.environment !== undefined && key.environment !== requirements.environment)
+    return 'environment_mismatch';
   if (requirements.ip !== undefined && !ipAllowed(requirements.ip, key.allowed_ips)) return 'ip_not_allowed';
-  if (requirements.origin !== undefined && !originAllowed(requirements.origin, key.allowed_origins)) return 'origin_not_allowed';
+  if (requirements.origin !== undefined && !originAllowed(requirements.origin, key.allowed_origins))
+    return 'origin_not_allowed';
   const scope = requirements.scope;
-  if (scope !== null && ((requirements.secretOnly === true && key.type !== 'secret') || !key.scopes.includes(scope))) return 'insufficient_scope';
+  if (scope !== null && ((requirements.secretOnly === true && key.type !== 'secret') || !key.scopes.includes(scope)))
+    return 'insufficient_scope';
   return null;
 }

@@ -4,6 +4,22 @@
  * gateway SDK's verifier (with its cache and Redis policy) and Keywatch's own APIs are adapters.
  * @module
  */
-export { clientIp, ipAllowed, normalizeIp, originAllowed, presentedCredential, type RequestHeaders, type TrustProxy } from './access.js';
-export { createKeyAuthenticator, rootKeyMatcher, type KeyAuthentication, type KeyAuthenticatorOptions, type KeyAuthRequest, type KeyCaller, type KeyKind } from './authenticate.js';
+export {
+  clientIp,
+  ipAllowed,
+  normalizeIp,
+  originAllowed,
+  presentedCredential,
+  type RequestHeaders,
+  type TrustProxy,
+} from './access.js';
+export {
+  createKeyAuthenticator,
+  rootKeyMatcher,
+  type KeyAuthentication,
+  type KeyAuthenticatorOptions,
+  type KeyAuthRequest,
+  type KeyCaller,
+  type KeyKind,
+} from './authenticate.js';
 export { keyRefusal, REFUSAL_STATUS, type KeyRefusal, type KeyRequirements, type Refusal } from './check.js';

@@ -18,11 +18,31 @@ const EXIT_TIMEOUT_MS = 5_000;
 
 /** A redis-server of this test's own, AOF on with an fsync per write; resolves once it serves. */
 function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no', '--maxmemory-policy', 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'always',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+  ];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(`redis-server did not get ready within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(`redis-server did not get ready within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    );
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -35,8 +55,8 @@ function startRedis(port: number, dir: string): Promise<ChildProcess> {
         resolve(child);
       }
     };
-    child.stdout?.on('data', onOutput);
-    child.stderr?.on('data', onOutput);
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
     child.once('error', (error) => fail(`redis-server could not start: ${error.message}`));
     child.once('exit', (code, signal) => fail(`redis-server exited (${code ?? signal})`));
   });
@@ -49,7 +69,10 @@ async function kill9(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis-server ${child.pid} did not exit within ${EXIT_TIMEOUT_MS} ms of SIGKILL`)), EXIT_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`redis-server ${child.pid} did not exit within ${EXIT_TIMEOUT_MS} ms of SIGKILL`)),
+      EXIT_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([exited, timeout]);
@@ -74,67 +97,94 @@ async function snapshot(store: KeyStore, redis: Redis, ids: string[], hashes: st
   };
 }
 
-test.skipIf(!hasRedisServer)('records, indexes, audit and outbox survive kill -9 of a Redis with AOF on (appendfsync always)', async ({ annotate, onTestFinished }) => {
-  const started = performance.now();
-  const dir = mkdtempSync(path.join(tmpdir(), 'kw-keystore-aof-'));
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  const clients: Redis[] = [];
-  let server: ChildProcess | undefined;
-  // Runs even when the test fails or times out: no stray server, no stray directory.
-  onTestFinished(async () => {
-    for (const client of clients) client.disconnect();
-    if (server) await kill9(server);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const connect = () => {
-    const client = createRedis({ url, keyPrefix: 'kw:', connectionName: 'keystore-aof-test', commandTimeoutMs: 5000 });
-    clients.push(client);
-    return client;
-  };
+test.skipIf(!hasRedisServer)(
+  'records, indexes, audit and outbox survive kill -9 of a Redis with AOF on (appendfsync always)',
+  async ({ annotate, onTestFinished }) => {
+    const started = performance.now();
+    const dir = mkdtempSync(path.join(tmpdir(), 'kw-keystore-aof-'));
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const clients: Redis[] = [];
+    let server: ChildProcess | undefined;
+    // Runs even when the test fails or times out: no stray server, no stray directory.
+    onTestFinished(async () => {
+      for (const client of clients) client.disconnect();
+      if (server) await kill9(server);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const connect = () => {
+      const client = createRedis({
+        url,
+        keyPrefix: 'kw:',
+        connectionName: 'keystore-aof-test',
+        commandTimeoutMs: 5000,
+      });
+      clients.push(client);
+      return client;
+    };
 
-  server = await startRedis(port, dir);
-  const before = connect();
-  expect(await before.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
-  expect(await before.config('GET', 'appendfsync')).toEqual(['appendfsync', 'always']);
-  const store = createKeyStore({ redis: before });
+    server = await startRedis(port, dir);
+    const before = connect();
+    expect(await before.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await before.config('GET', 'appendfsync')).toEqual(['appendfsync', 'always']);
+    const store = createKeyStore({ redis: before });
 
-  const ids: string[] = [];
-  const hashes: string[] = [];
-  const t0 = Date.parse('2030-01-01T00:00:00.000Z');
-  for (let i = 0; i < 60; i++) {
-    const { key } = newTestKey({ tenant_id: `tenant_${i % 3}`, environment: i % 2 ? 'dev' : 'live', expires_at: i % 4 === 0 ? toEventTime(t0 + 86_400_000) : null });
-    await store.create(key, 'root', new Date(t0 + i));
-    ids.push(key.id);
-    hashes.push(key.hash);
-    const at = new Date(t0 + 1000 + i);
-    if (i % 5 === 1) {
-      const successor = newSuccessor(key);
-      await store.rotate(key.id, successor, 3600, 'key:admin', at);
-      ids.push(successor.id);
-      hashes.push(successor.hash);
-    } else if (i % 5 === 2) await store.transition(key.id, 'revoke', 'root', 'leaked', at);
-    else if (i % 5 === 3) await store.update(key.id, { name: `renamed ${i}`, rate_limit: null }, 'root', at);
-    else if (i % 5 === 4) await store.touch(key.id, at);
-  }
-  await store.setPolicy('tenant_0', { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 5 }, 'root');
-  await store.recordAudit({ tenant_id: 'tenant_1', key_id: ids[0] ?? null, actor: 'detector:alert_1', action: 'trigger_refused', reason: 'notify_only', details: { trigger_id: 'trg_aof' } });
-  await store.claimTrigger('trg_aof');
-  // The last acknowledged write before the crash must survive too.
-  const last = await store.transition(ids[0] ?? '', 'suspend', 'detector:alert_2', 'usage_spike', new Date(t0 + 5000));
+    const ids: string[] = [];
+    const hashes: string[] = [];
+    const t0 = Date.parse('2030-01-01T00:00:00.000Z');
+    for (let i = 0; i < 60; i++) {
+      const { key } = newTestKey({
+        tenant_id: `tenant_${i % 3}`,
+        environment: i % 2 ? 'dev' : 'live',
+        expires_at: i % 4 === 0 ? toEventTime(t0 + 86_400_000) : null,
+      });
+      await store.create(key, 'root', new Date(t0 + i));
+      ids.push(key.id);
+      hashes.push(key.hash);
+      const at = new Date(t0 + 1000 + i);
+      if (i % 5 === 1) {
+        const successor = newSuccessor(key);
+        await store.rotate(key.id, successor, 3600, 'key:admin', at);
+        ids.push(successor.id);
+        hashes.push(successor.hash);
+      } else if (i % 5 === 2) await store.transition(key.id, 'revoke', 'root', 'leaked', at);
+      else if (i % 5 === 3) await store.update(key.id, { name: `renamed ${i}`, rate_limit: null }, 'root', at);
+      else if (i % 5 === 4) await store.touch(key.id, at);
+    }
+    await store.setPolicy('tenant_0', { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 5 }, 'root');
+    await store.recordAudit({
+      tenant_id: 'tenant_1',
+      key_id: ids[0] ?? null,
+      actor: 'detector:alert_1',
+      action: 'trigger_refused',
+      reason: 'notify_only',
+      details: { trigger_id: 'trg_aof' },
+    });
+    await store.claimTrigger('trg_aof');
+    // The last acknowledged write before the crash must survive too.
+    const last = await store.transition(
+      ids[0] ?? '',
+      'suspend',
+      'detector:alert_2',
+      'usage_spike',
+      new Date(t0 + 5000),
+    );
 
-  const expected = await snapshot(store, before, ids, hashes);
-  expect(expected.records.every((r) => r !== null)).toBe(true);
-  expect(expected.records[0]).toEqual(last);
+    const expected = await snapshot(store, before, ids, hashes);
+    expect(expected.records.every((r) => r !== null)).toBe(true);
+    expect(expected.records[0]).toEqual(last);
 
-  before.disconnect();
-  const killedAt = performance.now();
-  await kill9(server);
-  server = await startRedis(port, dir);
-  const restartMs = Math.round(performance.now() - killedAt);
+    before.disconnect();
+    const killedAt = performance.now();
+    await kill9(server);
+    server = await startRedis(port, dir);
+    const restartMs = Math.round(performance.now() - killedAt);
 
-  const after = connect();
-  const actual = await snapshot(createKeyStore({ redis: after }), after, ids, hashes);
-  expect(actual).toEqual(expected);
-  await annotate(`${ids.length} keys, ${expected.audit.flat().length} audit entries, ${expected.outbox.length} outbox entries survived kill -9; restart took ${restartMs} ms, test ${Math.round(performance.now() - started)} ms`);
-});
+    const after = connect();
+    const actual = await snapshot(createKeyStore({ redis: after }), after, ids, hashes);
+    expect(actual).toEqual(expected);
+    await annotate(
+      `${ids.length} keys, ${expected.audit.flat().length} audit entries, ${expected.outbox.length} outbox entries survived kill -9; restart took ${restartMs} ms, test ${Math.round(performance.now() - started)} ms`,
+    );
+  },
+);

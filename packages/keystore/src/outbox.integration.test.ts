@@ -6,7 +6,9 @@ import { newSuccessor, newTestKey } from './testing.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('every change is in the outbox once, in order, as a valid lifecycle event; an acknowledged one is gone', async ({ redis }) => {
+test('every change is in the outbox once, in order, as a valid lifecycle event; an acknowledged one is gone', async ({
+  redis,
+}) => {
   const store = createKeyStore({ redis: redis.client });
   const { key } = newTestKey();
   await store.create(key, 'root');
@@ -41,7 +43,9 @@ test('every change is in the outbox once, in order, as a valid lifecycle event; 
   expect(await redis.client.xpending(layout.outbox, OUTBOX_GROUP)).toEqual([0, null, null, null]);
 });
 
-test('entries a dead relay left unacknowledged go to another relay after the idle time, and only then', async ({ redis }) => {
+test('entries a dead relay left unacknowledged go to another relay after the idle time, and only then', async ({
+  redis,
+}) => {
   const store = createKeyStore({ redis: redis.client, outboxClaimIdleMs: 100 });
   const { key } = newTestKey();
   await store.create(key, 'root');
@@ -80,7 +84,9 @@ test('a reclaim hands out at most count entries and the rest on the next reads',
   expect(seen.sort()).toEqual(taken.map((p) => p.outboxId).sort());
 });
 
-test('a blocking read wakes up when an event arrives, and refuses to outwait the command timeout', async ({ redis }) => {
+test('a blocking read wakes up when an event arrives, and refuses to outwait the command timeout', async ({
+  redis,
+}) => {
   // The relay's own connection: a blocking read holds it.
   const relayConnection = redis.client.duplicate();
   try {
@@ -101,7 +107,10 @@ test('a blocking read wakes up when an event arrives, and refuses to outwait the
     expect(await relay.readOutbox('relay', 10, 200)).toEqual([]);
     expect(Date.now() - emptyStarted).toBeGreaterThanOrEqual(190);
 
-    await expect(relay.readOutbox('relay', 10, 1000)).rejects.toMatchObject({ code: 'invalid_argument', details: { field: 'blockMs' } });
+    await expect(relay.readOutbox('relay', 10, 1000)).rejects.toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'blockMs' },
+    });
   } finally {
     relayConnection.disconnect();
   }
@@ -116,7 +125,9 @@ test('the consumer group is created again if the outbox stream was deleted', asy
   expect((await store.readOutbox('relay', 10, 0)).map((p) => p.event.key_id)).toEqual([key.id]);
 });
 
-test("a relay whose publish failed gets its own unacknowledged entries again, before any newer one", async ({ redis }) => {
+test('a relay whose publish failed gets its own unacknowledged entries again, before any newer one', async ({
+  redis,
+}) => {
   const store = createKeyStore({ redis: redis.client });
   const { key } = newTestKey();
   await store.create(key, 'root');

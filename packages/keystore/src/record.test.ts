@@ -54,11 +54,19 @@ describe('record encoding', () => {
   });
 
   it('stores times as Unix milliseconds, arrays and objects as JSON, and leaves null fields out', () => {
-    const stored = sample({ state_reason: null, expires_at: null, rotated_from: null, rotated_to: null, rate_limit: null, last_used_at: null });
+    const stored = sample({
+      state_reason: null,
+      expires_at: null,
+      rotated_from: null,
+      rotated_to: null,
+      rate_limit: null,
+      last_used_at: null,
+    });
     const raw = encodeRecord(stored);
     expect(raw.created_at).toBe(String(Date.parse('2025-01-31T12:00:00.000Z')));
     expect(raw.scopes).toBe('["subscriptions:read","payments:write"]');
-    for (const field of ['state_reason', 'expires_at', 'rotated_from', 'rotated_to', 'rate_limit', 'last_used_at']) expect(raw).not.toHaveProperty(field);
+    for (const field of ['state_reason', 'expires_at', 'rotated_from', 'rotated_to', 'rate_limit', 'last_used_at'])
+      expect(raw).not.toHaveProperty(field);
     expect(decodeRecord(raw, 'x')).toEqual(stored);
   });
 
@@ -73,7 +81,9 @@ describe('record encoding', () => {
           created_at: time,
           expires_at: fc.option(time, { nil: null }),
           allowed_ips: fc.array(fc.string({ minLength: 1 })),
-          rate_limit: fc.option(fc.record({ limit: fc.integer({ min: 1 }), window_s: fc.integer({ min: 1 }) }), { nil: null }),
+          rate_limit: fc.option(fc.record({ limit: fc.integer({ min: 1 }), window_s: fc.integer({ min: 1 }) }), {
+            nil: null,
+          }),
           version: fc.integer({ min: 1, max: 2 ** 40 }),
         }),
         (fields) => {
@@ -108,7 +118,11 @@ describe('record encoding', () => {
     for (const [field, value] of cases) {
       const error = corrupt(field, value);
       expect(error, `${field}=${String(value)}`).toBeInstanceOf(KeyStoreError);
-      expect(error, `${field}=${String(value)}`).toMatchObject({ code: 'corrupt_record', retryable: false, details: { key: 'key_test', field } });
+      expect(error, `${field}=${String(value)}`).toMatchObject({
+        code: 'corrupt_record',
+        retryable: false,
+        details: { key: 'key_test', field },
+      });
       expect((error as Error).message).toMatch(new RegExp(`key_test: ${field}[.:]`));
     }
   });
@@ -123,7 +137,20 @@ describe('record encoding', () => {
 describe('input validation', () => {
   it('names every bad field of a new key', () => {
     const secret = generateKey({ type: 'publishable', environment: 'dev' });
-    const key = { id: 'key_short', hash: hashKey(secret), tenant_id: '', environment: 'dev', type: 'publishable', name: 'x', scopes: ['bundles:read', 'bundles:read'], ...keyDisplay(secret), expires_at: 'tomorrow', allowed_ips: [], allowed_origins: [], rate_limit: null };
+    const key = {
+      id: 'key_short',
+      hash: hashKey(secret),
+      tenant_id: '',
+      environment: 'dev',
+      type: 'publishable',
+      name: 'x',
+      scopes: ['bundles:read', 'bundles:read'],
+      ...keyDisplay(secret),
+      expires_at: 'tomorrow',
+      allowed_ips: [],
+      allowed_origins: [],
+      rate_limit: null,
+    };
     expect(() => checkInput(NewKeySchema, key, 'key')).toThrow(/id: .*tenant_id: .*scopes: .*expires_at: /);
     expect(() => checkInput(NewKeySchema, { ...key, extra: 1 }, 'key')).toThrow(KeyStoreError);
   });

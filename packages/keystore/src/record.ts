@@ -1,4 +1,15 @@
-import { formatIssues, isKeyId, KeyEnvironment, KeyState, KeyType, NonEmptyString, parseEventTime, Scope, toEventTime, validate } from '@keywatch/contracts';
+import {
+  formatIssues,
+  isKeyId,
+  KeyEnvironment,
+  KeyState,
+  KeyType,
+  NonEmptyString,
+  parseEventTime,
+  Scope,
+  toEventTime,
+  validate,
+} from '@keywatch/contracts';
 import { z } from 'zod';
 import { KeyStoreError } from './errors.js';
 import type { KeyPatch, KeyRecord, NewKey, RateLimitPolicy, TriggerPolicy } from './types.js';

@@ -31,7 +31,11 @@ export const TRANSITIONS: Readonly<Record<Transition, TransitionRule>> = {
  * The Lua scripts apply the same rule.
  */
 export function effectiveState(record: Pick<KeyRecord, 'state' | 'expires_at'>, now: Date): KeyState {
-  if ((record.state === 'active' || record.state === 'rotating') && record.expires_at !== null && Date.parse(record.expires_at) <= now.getTime()) {
+  if (
+    (record.state === 'active' || record.state === 'rotating') &&
+    record.expires_at !== null &&
+    Date.parse(record.expires_at) <= now.getTime()
+  ) {
     return 'expired';
   }
   return record.state;

@@ -67,7 +67,9 @@ async function keyIn(store: KeyStore, state: KeyState): Promise<KeyRecord> {
 }
 
 describe('create and lookups', () => {
-  test('a created key is found by id, by hash and in its tenant, and nothing but its hash is stored', async ({ redis }) => {
+  test('a created key is found by id, by hash and in its tenant, and nothing but its hash is stored', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const { key, secret } = newTestKey({ expires_at: '2030-06-01T02:00:00+02:00' });
     const created = await store.create(key, 'key:admin');
@@ -127,32 +129,56 @@ describe('create and lookups', () => {
   test('bad input is invalid_argument naming the field, before anything is written', async ({ redis }) => {
     const { store } = setup(redis.client);
     const { key } = newTestKey();
-    expect(await refusal(store.create({ ...key, scopes: ['everything' as never] }, 'root'))).toMatchObject({ code: 'invalid_argument', details: { field: 'scopes.0' } });
-    expect(await refusal(store.create({ ...key, rate_limit: { limit: -1, window_s: 60 } }, 'root'))).toMatchObject({ code: 'invalid_argument', details: { field: 'rate_limit.limit' } });
-    expect(await refusal(store.create(key, ''))).toMatchObject({ code: 'invalid_argument', details: { field: 'actor' } });
-    expect(await refusal(store.rotate(key.id, newSuccessor(key), -1, 'root'))).toMatchObject({ code: 'invalid_argument', details: { field: 'grace_period_s' } });
-    expect(await refusal(store.transition(key.id, 'explode' as Transition, 'root', null))).toMatchObject({ code: 'invalid_argument', details: { field: 'transition' } });
+    expect(await refusal(store.create({ ...key, scopes: ['everything' as never] }, 'root'))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'scopes.0' },
+    });
+    expect(await refusal(store.create({ ...key, rate_limit: { limit: -1, window_s: 60 } }, 'root'))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'rate_limit.limit' },
+    });
+    expect(await refusal(store.create(key, ''))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'actor' },
+    });
+    expect(await refusal(store.rotate(key.id, newSuccessor(key), -1, 'root'))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'grace_period_s' },
+    });
+    expect(await refusal(store.transition(key.id, 'explode' as Transition, 'root', null))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'transition' },
+    });
     expect(await redis.client.keys(`${redis.prefix}*`)).toEqual([]); // KEYS patterns are not prefixed by ioredis
   });
 
-  test('list returns a tenant’s keys newest first, filtered by effective state and environment, across pages', async ({ redis }) => {
+  test('list returns a tenant’s keys newest first, filtered by effective state and environment, across pages', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const ids: string[] = [];
     for (let i = 0; i < 230; i++) {
-      const { key } = newTestKey({ environment: i % 2 === 0 ? 'live' : 'dev', expires_at: i % 10 === 0 ? toEventTime(T0 + HOUR) : null });
+      const { key } = newTestKey({
+        environment: i % 2 === 0 ? 'live' : 'dev',
+        expires_at: i % 10 === 0 ? toEventTime(T0 + HOUR) : null,
+      });
       await store.create(key, 'root', new Date(T0 + i));
       ids.push(key.id);
     }
     await store.create(newTestKey({ tenant_id: 'tenant_other' }).key, 'root');
     const all = await store.list('tenant_test');
     expect(all.map((r) => r.id)).toEqual([...ids].reverse());
-    expect((await store.list('tenant_test', { environment: 'dev' })).map((r) => r.id)).toEqual(ids.filter((_, i) => i % 2 === 1).reverse());
+    expect((await store.list('tenant_test', { environment: 'dev' })).map((r) => r.id)).toEqual(
+      ids.filter((_, i) => i % 2 === 1).reverse(),
+    );
     expect(await store.list('tenant_test', { limit: 3 })).toHaveLength(3);
     // Past the hour, the keys with an expiry are expired in effect, though still stored active.
     const later = setup(redis.client);
     later.advance(2 * HOUR);
     const laterStore = createKeyStore({ redis: redis.client, clock: later.now });
-    expect((await laterStore.list('tenant_test', { state: 'expired' })).map((r) => r.id)).toEqual(ids.filter((_, i) => i % 10 === 0).reverse());
+    expect((await laterStore.list('tenant_test', { state: 'expired' })).map((r) => r.id)).toEqual(
+      ids.filter((_, i) => i % 10 === 0).reverse(),
+    );
     expect(await laterStore.list('tenant_test', { state: 'active' })).toHaveLength(230 - 23);
     expect(await store.list('tenant_nobody')).toEqual([]);
   });
@@ -181,7 +207,10 @@ describe('create and lookups', () => {
     expect(error).toMatchObject({ code: 'corrupt_record', details: { key: key.id, field: 'scopes' } });
     await expect(store.getByHash(key.hash)).rejects.toMatchObject({ code: 'corrupt_record' });
     await redis.client.set(layout.hash('f'.repeat(64)), 'key_missing0000000000000000');
-    await expect(store.getByHash('f'.repeat(64))).rejects.toMatchObject({ code: 'corrupt_record', details: { field: 'hash' } });
+    await expect(store.getByHash('f'.repeat(64))).rejects.toMatchObject({
+      code: 'corrupt_record',
+      details: { field: 'hash' },
+    });
   });
 });
 
@@ -201,17 +230,42 @@ describe('state transitions', () => {
         const allowed = transition !== 'expire' && TRANSITIONS[transition].from.includes(from);
         const label = `${transition} from ${from}`;
         if (allowed) {
-          const after = await store.transition(key.id, transition, 'key:admin', `because ${label}`, at, { ticket: 'SEC-1' });
-          expect(after, label).toMatchObject({ state: TRANSITIONS[transition].to, state_reason: `because ${label}`, version: key.version + 1, updated_at: toEventTime(at) });
+          const after = await store.transition(key.id, transition, 'key:admin', `because ${label}`, at, {
+            ticket: 'SEC-1',
+          });
+          expect(after, label).toMatchObject({
+            state: TRANSITIONS[transition].to,
+            state_reason: `because ${label}`,
+            version: key.version + 1,
+            updated_at: toEventTime(at),
+          });
           const [entry, ...more] = (await store.audit(key.tenant_id, { keyId: key.id })).slice(auditBefore.length);
           expect(more, label).toEqual([]);
-          expect(entry, label).toMatchObject({ action: TRANSITIONS[transition].event, actor: 'key:admin', reason: `because ${label}`, ts: toEventTime(at), details: { from, to: TRANSITIONS[transition].to, ticket: 'SEC-1' } });
+          expect(entry, label).toMatchObject({
+            action: TRANSITIONS[transition].event,
+            actor: 'key:admin',
+            reason: `because ${label}`,
+            ts: toEventTime(at),
+            details: { from, to: TRANSITIONS[transition].to, ticket: 'SEC-1' },
+          });
           expect(await events(store), label).toEqual([
-            expect.objectContaining({ v: 1, type: TRANSITIONS[transition].event, key_id: key.id, tenant_id: key.tenant_id, actor: 'key:admin', reason: `because ${label}`, ts: toEventTime(at) }),
+            expect.objectContaining({
+              v: 1,
+              type: TRANSITIONS[transition].event,
+              key_id: key.id,
+              tenant_id: key.tenant_id,
+              actor: 'key:admin',
+              reason: `because ${label}`,
+              ts: toEventTime(at),
+            }),
           ]);
         } else {
           const error = await refusal(store.transition(key.id, transition, 'key:admin', null, at));
-          expect(error, label).toMatchObject({ code: 'invalid_transition', retryable: false, details: { key_id: key.id, transition, from } });
+          expect(error, label).toMatchObject({
+            code: 'invalid_transition',
+            retryable: false,
+            details: { key_id: key.id, transition, from },
+          });
           expect(await store.getById(key.id), label).toEqual(key);
           expect(await store.audit(key.tenant_id, { keyId: key.id }), label).toEqual(auditBefore);
           expect(await events(store), label).toEqual([]);
@@ -222,12 +276,17 @@ describe('state transitions', () => {
     expect(checked).toBe(30);
   });
 
-  test('expire applies only once expires_at has passed, to active and rotating keys, and leaves the expiry index', async ({ redis }) => {
+  test('expire applies only once expires_at has passed, to active and rotating keys, and leaves the expiry index', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const { key } = newTestKey({ expires_at: toEventTime(T0 + 60_000) });
     await store.create(key, 'root');
     const early = await refusal(store.transition(key.id, 'expire', 'system:expiry', null, new Date(T0 + 59_999)));
-    expect(early).toMatchObject({ code: 'invalid_transition', details: { from: 'active', why: 'its expiry time has not passed' } });
+    expect(early).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'active', why: 'its expiry time has not passed' },
+    });
     expect(await store.dueExpiries(new Date(T0 + 59_999), 10)).toEqual([]);
     expect(await store.dueExpiries(new Date(T0 + 60_000), 10)).toEqual([key.id]);
     const expired = await store.transition(key.id, 'expire', 'system:expiry', null, new Date(T0 + 60_000));
@@ -238,26 +297,44 @@ describe('state transitions', () => {
 
     const rotating = await keyIn(store, 'rotating');
     expect(await store.dueExpiries(new Date(T0 + HOUR), 10)).toEqual([rotating.id]);
-    expect(await store.transition(rotating.id, 'expire', 'system:expiry', 'grace period over', new Date(T0 + HOUR))).toMatchObject({ state: 'expired' });
+    expect(
+      await store.transition(rotating.id, 'expire', 'system:expiry', 'grace period over', new Date(T0 + HOUR)),
+    ).toMatchObject({ state: 'expired' });
   });
 
-  test('a key past its expiry is expired in effect: deactivate and update refuse it, revoke still works', async ({ redis }) => {
+  test('a key past its expiry is expired in effect: deactivate and update refuse it, revoke still works', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const { key } = newTestKey({ expires_at: toEventTime(T0 + 1000) });
     await store.create(key, 'root');
     const later = new Date(T0 + 1000);
-    expect(await refusal(store.transition(key.id, 'deactivate', 'root', null, later))).toMatchObject({ code: 'invalid_transition', details: { from: 'expired', state: 'active' } });
-    expect(await refusal(store.update(key.id, { name: 'x' }, 'root', later))).toMatchObject({ code: 'invalid_transition', details: { from: 'expired' } });
-    expect(await refusal(store.rotate(key.id, newSuccessor(key), 60, 'root', later))).toMatchObject({ code: 'invalid_transition', details: { from: 'expired' } });
+    expect(await refusal(store.transition(key.id, 'deactivate', 'root', null, later))).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'expired', state: 'active' },
+    });
+    expect(await refusal(store.update(key.id, { name: 'x' }, 'root', later))).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'expired' },
+    });
+    expect(await refusal(store.rotate(key.id, newSuccessor(key), 60, 'root', later))).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'expired' },
+    });
     expect(await store.transition(key.id, 'revoke', 'root', 'cleanup', later)).toMatchObject({ state: 'revoked' });
   });
 
-  test('reactivate refuses a key that was rotated or whose expiry has passed, and restores the expiry index', async ({ redis }) => {
+  test('reactivate refuses a key that was rotated or whose expiry has passed, and restores the expiry index', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const rotated = await keyIn(store, 'rotating');
     await store.transition(rotated.id, 'suspend', 'detector:alert_1', 'credential_stuffing', new Date(T0));
     const error = await refusal(store.transition(rotated.id, 'reactivate', 'root', null, new Date(T0)));
-    expect(error).toMatchObject({ code: 'invalid_transition', details: { from: 'suspended', why: `it was rotated to ${rotated.rotated_to}` } });
+    expect(error).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'suspended', why: `it was rotated to ${rotated.rotated_to}` },
+    });
     expect(error.message).toContain('rotated');
 
     const { key } = newTestKey({ expires_at: toEventTime(T0 + 60_000) });
@@ -267,16 +344,25 @@ describe('state transitions', () => {
     await store.transition(key.id, 'reactivate', 'root', null, new Date(T0 + 1000));
     expect(await store.dueExpiries(new Date(T0 + HOUR), 10)).toContain(key.id);
     await store.transition(key.id, 'suspend', 'root', null, new Date(T0 + 2000));
-    expect(await refusal(store.transition(key.id, 'reactivate', 'root', null, new Date(T0 + 60_000)))).toMatchObject({ code: 'invalid_transition', details: { why: 'its expiry time has passed' } });
+    expect(await refusal(store.transition(key.id, 'reactivate', 'root', null, new Date(T0 + 60_000)))).toMatchObject({
+      code: 'invalid_transition',
+      details: { why: 'its expiry time has passed' },
+    });
   });
 
   test('transitions, updates and rotations of an unknown key are not_found', async ({ redis }) => {
     const { store } = setup(redis.client);
     const id = 'key_unknown000000000000000';
-    for (const transition of transitions) expect(await refusal(store.transition(id, transition, 'root', null))).toMatchObject({ code: 'not_found', details: { key_id: id } });
+    for (const transition of transitions)
+      expect(await refusal(store.transition(id, transition, 'root', null))).toMatchObject({
+        code: 'not_found',
+        details: { key_id: id },
+      });
     expect(await refusal(store.update(id, { name: 'x' }, 'root'))).toMatchObject({ code: 'not_found' });
     expect(await refusal(store.update(id, {}, 'root'))).toMatchObject({ code: 'not_found' });
-    expect(await refusal(store.rotate(id, newSuccessor({ type: 'secret', environment: 'live' }), 60, 'root'))).toMatchObject({ code: 'not_found' });
+    expect(
+      await refusal(store.rotate(id, newSuccessor({ type: 'secret', environment: 'live' }), 60, 'root')),
+    ).toMatchObject({ code: 'not_found' });
     expect(await redis.client.keys(`${redis.prefix}*`)).toEqual([]); // KEYS patterns are not prefixed by ioredis
   });
 });
@@ -288,8 +374,21 @@ describe('update', () => {
     await store.create(key, 'root');
     await events(store);
     const at = new Date(T0 + 5000);
-    const updated = await store.update(key.id, { name: 'renamed', scopes: [], rate_limit: null, allowed_origins: ['https://a.example'] }, 'key:admin', at);
-    expect(updated).toMatchObject({ name: 'renamed', scopes: [], rate_limit: null, allowed_origins: ['https://a.example'], allowed_ips: key.allowed_ips, version: 2, updated_at: toEventTime(at) });
+    const updated = await store.update(
+      key.id,
+      { name: 'renamed', scopes: [], rate_limit: null, allowed_origins: ['https://a.example'] },
+      'key:admin',
+      at,
+    );
+    expect(updated).toMatchObject({
+      name: 'renamed',
+      scopes: [],
+      rate_limit: null,
+      allowed_origins: ['https://a.example'],
+      allowed_ips: key.allowed_ips,
+      version: 2,
+      updated_at: toEventTime(at),
+    });
     expect(await store.getById(key.id)).toEqual(updated);
     const entries = await store.audit(key.tenant_id, { keyId: key.id });
     expect(entries.at(-1)).toMatchObject({
@@ -300,7 +399,9 @@ describe('update', () => {
         after: { name: 'renamed', scopes: [], rate_limit: null, allowed_origins: ['https://a.example'] },
       },
     });
-    expect(await events(store)).toEqual([expect.objectContaining({ type: 'updated', key_id: key.id, actor: 'key:admin' })]);
+    expect(await events(store)).toEqual([
+      expect.objectContaining({ type: 'updated', key_id: key.id, actor: 'key:admin' }),
+    ]);
     expect(await store.update(key.id, {}, 'root')).toEqual(updated);
     expect(await events(store)).toEqual([]);
   });
@@ -313,14 +414,19 @@ describe('update', () => {
     }
     for (const state of ['revoked', 'expired'] as const) {
       const key = await keyIn(store, state);
-      expect(await refusal(store.update(key.id, { name: 'x' }, 'root')), state).toMatchObject({ code: 'invalid_transition', details: { transition: 'update', from: state } });
+      expect(await refusal(store.update(key.id, { name: 'x' }, 'root')), state).toMatchObject({
+        code: 'invalid_transition',
+        details: { transition: 'update', from: state },
+      });
       expect(await store.getById(key.id)).toEqual(key);
     }
   });
 });
 
 describe('rotate', () => {
-  test('the old key rotates until the end of the grace period and the successor takes over with the same settings', async ({ redis }) => {
+  test('the old key rotates until the end of the grace period and the successor takes over with the same settings', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const { key } = newTestKey({ name: 'checkout', allowed_origins: ['https://shop.example'] });
     await store.create(key, 'root');
@@ -328,7 +434,14 @@ describe('rotate', () => {
     const successor = newSuccessor(key);
     const at = new Date(T0 + 1000);
     const { previous, next } = await store.rotate(key.id, successor, 86_400, 'key:admin', at);
-    expect(previous).toMatchObject({ id: key.id, state: 'rotating', expires_at: toEventTime(at.getTime() + 86_400_000), rotated_to: successor.id, version: 2, updated_at: toEventTime(at) });
+    expect(previous).toMatchObject({
+      id: key.id,
+      state: 'rotating',
+      expires_at: toEventTime(at.getTime() + 86_400_000),
+      rotated_to: successor.id,
+      version: 2,
+      updated_at: toEventTime(at),
+    });
     expect(next).toEqual({
       id: successor.id,
       tenant_id: key.tenant_id,
@@ -362,8 +475,20 @@ describe('rotate', () => {
       [key.id, 'rotated'],
       [successor.id, 'created'],
     ]);
-    expect(audit[0]?.details).toEqual({ successor: successor.id, grace_period_s: 86_400, expires_at: previous.expires_at, from: 'active', to: 'rotating' });
-    expect(audit[1]?.details).toMatchObject({ rotated_from: key.id, scopes: key.scopes, allowed_origins: ['https://shop.example'], expires_at: null, prefix: successor.prefix });
+    expect(audit[0]?.details).toEqual({
+      successor: successor.id,
+      grace_period_s: 86_400,
+      expires_at: previous.expires_at,
+      from: 'active',
+      to: 'rotating',
+    });
+    expect(audit[1]?.details).toMatchObject({
+      rotated_from: key.id,
+      scopes: key.scopes,
+      allowed_origins: ['https://shop.example'],
+      expires_at: null,
+      prefix: successor.prefix,
+    });
     expect((await events(store)).map((e) => [e.key_id, e.type])).toEqual([
       [key.id, 'rotated'],
       [successor.id, 'created'],
@@ -382,7 +507,9 @@ describe('rotate', () => {
     expect(entry?.details).toMatchObject({ to: 'expired', grace_period_s: 0 });
   });
 
-  test('rotation never extends a lifetime: the old key keeps an earlier expiry, the successor inherits it', async ({ redis }) => {
+  test('rotation never extends a lifetime: the old key keeps an earlier expiry, the successor inherits it', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const expiresAt = '2030-01-01T00:30:00.000Z';
     const { key } = newTestKey({ expires_at: expiresAt });
@@ -390,7 +517,9 @@ describe('rotate', () => {
     const { previous, next } = await store.rotate(key.id, newSuccessor(key), 86_400, 'root');
     expect(previous).toMatchObject({ state: 'rotating', expires_at: expiresAt });
     expect(next.expires_at).toBe(expiresAt);
-    expect((await store.audit(key.tenant_id, { keyId: key.id })).at(-1)?.details).toMatchObject({ expires_at: expiresAt });
+    expect((await store.audit(key.tenant_id, { keyId: key.id })).at(-1)?.details).toMatchObject({
+      expires_at: expiresAt,
+    });
   });
 
   test('only an active key without a successor rotates; a refused rotation writes nothing', async ({ redis }) => {
@@ -400,18 +529,33 @@ describe('rotate', () => {
     const first = await store.rotate(key.id, newSuccessor(key), 60, 'root');
     await events(store);
     const again = newSuccessor(key);
-    expect(await refusal(store.rotate(key.id, again, 60, 'root'))).toMatchObject({ code: 'already_rotated', details: { key_id: key.id, rotated_to: first.next.id } });
+    expect(await refusal(store.rotate(key.id, again, 60, 'root'))).toMatchObject({
+      code: 'already_rotated',
+      details: { key_id: key.id, rotated_to: first.next.id },
+    });
     for (const state of ['deactivated', 'suspended', 'revoked', 'expired'] as const) {
       const other = await keyIn(store, state);
       await events(store);
-      expect(await refusal(store.rotate(other.id, again, 60, 'root')), state).toMatchObject({ code: 'invalid_transition', details: { transition: 'rotate', from: state } });
+      expect(await refusal(store.rotate(other.id, again, 60, 'root')), state).toMatchObject({
+        code: 'invalid_transition',
+        details: { transition: 'rotate', from: state },
+      });
     }
     const fresh = newTestKey().key;
     await store.create(fresh, 'root');
     await events(store);
-    expect(await refusal(store.rotate(fresh.id, { ...again, id: first.next.id }, 60, 'root'))).toMatchObject({ code: 'conflict', details: { field: 'id' } });
-    expect(await refusal(store.rotate(fresh.id, { ...again, hash: key.hash }, 60, 'root'))).toMatchObject({ code: 'conflict', details: { field: 'hash' } });
-    expect(await refusal(store.rotate(fresh.id, { ...again, prefix: 'pk_live_' }, 60, 'root'))).toMatchObject({ code: 'invalid_argument', details: { field: 'prefix' } });
+    expect(await refusal(store.rotate(fresh.id, { ...again, id: first.next.id }, 60, 'root'))).toMatchObject({
+      code: 'conflict',
+      details: { field: 'id' },
+    });
+    expect(await refusal(store.rotate(fresh.id, { ...again, hash: key.hash }, 60, 'root'))).toMatchObject({
+      code: 'conflict',
+      details: { field: 'hash' },
+    });
+    expect(await refusal(store.rotate(fresh.id, { ...again, prefix: 'pk_live_' }, 60, 'root'))).toMatchObject({
+      code: 'invalid_argument',
+      details: { field: 'prefix' },
+    });
     expect(await store.getById(fresh.id)).toMatchObject({ state: 'active', version: 1, rotated_to: null });
     expect(await store.getById(again.id)).toBeNull();
     expect(await store.getByHash(again.hash)).toBeNull();
@@ -420,35 +564,79 @@ describe('rotate', () => {
 });
 
 describe('audit log', () => {
-  test('entries are read by time range, key, limit and order; ids carry the caller’s clock, clamped when it goes back', async ({ redis }) => {
+  test('entries are read by time range, key, limit and order; ids carry the caller’s clock, clamped when it goes back', async ({
+    redis,
+  }) => {
     const { store } = setup(redis.client);
     const a = newTestKey().key;
     const b = newTestKey().key;
     await store.create(a, 'root', new Date(T0));
     await store.create(b, 'root', new Date(T0 + 1000));
-    await store.transition(a.id, 'suspend', 'detector:alert_9', 'usage_spike', new Date(T0 + 2000), { trigger_id: 'trg_1', alert_id: 'alert_9' });
-    await store.recordAudit({ tenant_id: 'tenant_test', key_id: b.id, actor: 'detector:alert_10', action: 'trigger_refused', reason: 'tenant policy is notify_only', details: { trigger_id: 'trg_2' } }, new Date(T0 + 3000));
-    const late = await store.recordAudit({ tenant_id: 'tenant_test', key_id: null, actor: 'root', action: 'note', reason: null, details: {} }, new Date(T0 + 500));
+    await store.transition(a.id, 'suspend', 'detector:alert_9', 'usage_spike', new Date(T0 + 2000), {
+      trigger_id: 'trg_1',
+      alert_id: 'alert_9',
+    });
+    await store.recordAudit(
+      {
+        tenant_id: 'tenant_test',
+        key_id: b.id,
+        actor: 'detector:alert_10',
+        action: 'trigger_refused',
+        reason: 'tenant policy is notify_only',
+        details: { trigger_id: 'trg_2' },
+      },
+      new Date(T0 + 3000),
+    );
+    const late = await store.recordAudit(
+      { tenant_id: 'tenant_test', key_id: null, actor: 'root', action: 'note', reason: null, details: {} },
+      new Date(T0 + 500),
+    );
 
     const all = await store.audit('tenant_test');
     expect(all.map((e) => e.action)).toEqual(['created', 'created', 'suspended', 'trigger_refused', 'note']);
     expect(all.map((e) => Number(e.id.split('-')[0]))).toEqual([T0, T0 + 1000, T0 + 2000, T0 + 3000, T0 + 3000]);
     expect(late).toMatchObject({ ts: toEventTime(T0 + 500), key_id: null, reason: null, tenant_id: 'tenant_test' });
     expect(all.at(-1)).toEqual(late);
-    expect(all[2]).toMatchObject({ key_id: a.id, actor: 'detector:alert_9', reason: 'usage_spike', details: { trigger_id: 'trg_1', alert_id: 'alert_9', from: 'active', to: 'suspended' } });
+    expect(all[2]).toMatchObject({
+      key_id: a.id,
+      actor: 'detector:alert_9',
+      reason: 'usage_spike',
+      details: { trigger_id: 'trg_1', alert_id: 'alert_9', from: 'active', to: 'suspended' },
+    });
 
     expect((await store.audit('tenant_test', { keyId: a.id })).map((e) => e.action)).toEqual(['created', 'suspended']);
-    expect((await store.audit('tenant_test', { from: new Date(T0 + 1000), to: new Date(T0 + 2000) })).map((e) => e.action)).toEqual(['created', 'suspended']);
-    expect((await store.audit('tenant_test', { limit: 2 })).map((e) => e.ts)).toEqual([toEventTime(T0), toEventTime(T0 + 1000)]);
-    expect((await store.audit('tenant_test', { order: 'desc', limit: 2 })).map((e) => e.action)).toEqual(['note', 'trigger_refused']);
-    expect((await store.audit('tenant_test', { keyId: b.id, order: 'desc' })).map((e) => e.action)).toEqual(['trigger_refused', 'created']);
+    expect(
+      (await store.audit('tenant_test', { from: new Date(T0 + 1000), to: new Date(T0 + 2000) })).map((e) => e.action),
+    ).toEqual(['created', 'suspended']);
+    expect((await store.audit('tenant_test', { limit: 2 })).map((e) => e.ts)).toEqual([
+      toEventTime(T0),
+      toEventTime(T0 + 1000),
+    ]);
+    expect((await store.audit('tenant_test', { order: 'desc', limit: 2 })).map((e) => e.action)).toEqual([
+      'note',
+      'trigger_refused',
+    ]);
+    expect((await store.audit('tenant_test', { keyId: b.id, order: 'desc' })).map((e) => e.action)).toEqual([
+      'trigger_refused',
+      'created',
+    ]);
     expect(await store.audit('tenant_nobody')).toEqual([]);
   });
 
   test('reads page through long streams', async ({ redis }) => {
     const { store } = setup(redis.client);
     for (let i = 0; i < 450; i++) {
-      await store.recordAudit({ tenant_id: 'tenant_big', key_id: i % 3 === 0 ? 'key_a' : 'key_b', actor: 'root', action: 'note', reason: String(i), details: { i } }, new Date(T0 + i));
+      await store.recordAudit(
+        {
+          tenant_id: 'tenant_big',
+          key_id: i % 3 === 0 ? 'key_a' : 'key_b',
+          actor: 'root',
+          action: 'note',
+          reason: String(i),
+          details: { i },
+        },
+        new Date(T0 + i),
+      );
     }
     const forKeyA = await store.audit('tenant_big', { keyId: 'key_a', limit: 10_000 });
     expect(forKeyA.map((e) => e.details.i)).toEqual(Array.from({ length: 150 }, (_, i) => i * 3));
@@ -462,27 +650,50 @@ describe('audit log', () => {
 describe('trigger policy, caps and idempotency', () => {
   test('policies default to notify_only and every change is audited with before and after', async ({ redis }) => {
     const { store } = setup(redis.client);
-    expect(await store.getPolicy('tenant_a')).toEqual({ mode: 'notify_only', allow_live_revoke: false, max_actions_per_hour: 10 });
+    expect(await store.getPolicy('tenant_a')).toEqual({
+      mode: 'notify_only',
+      allow_live_revoke: false,
+      max_actions_per_hour: 10,
+    });
     const first = { mode: 'revoke', allow_live_revoke: true, max_actions_per_hour: 3 } as const;
     expect(await store.setPolicy('tenant_a', first, 'root')).toEqual(first);
     expect(await store.getPolicy('tenant_a')).toEqual(first);
-    await store.setPolicy('tenant_a', { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 0 }, 'key:admin');
+    await store.setPolicy(
+      'tenant_a',
+      { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 0 },
+      'key:admin',
+    );
     const entries = await store.audit('tenant_a');
     expect(entries.map((e) => [e.action, e.actor, e.key_id])).toEqual([
       ['policy_updated', 'root', null],
       ['policy_updated', 'key:admin', null],
     ]);
     expect(entries[0]?.details).toEqual({ before: null, after: first });
-    expect(entries[1]?.details).toEqual({ before: first, after: { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 0 } });
+    expect(entries[1]?.details).toEqual({
+      before: first,
+      after: { mode: 'suspend', allow_live_revoke: false, max_actions_per_hour: 0 },
+    });
     expect(await store.getPolicy('tenant_b')).toMatchObject({ mode: 'notify_only' });
-    expect(await refusal(store.setPolicy('tenant_a', { mode: 'nuke' as 'revoke', allow_live_revoke: true, max_actions_per_hour: 1 }, 'root'))).toMatchObject({ code: 'invalid_argument', details: { field: 'mode' } });
+    expect(
+      await refusal(
+        store.setPolicy(
+          'tenant_a',
+          { mode: 'nuke' as 'revoke', allow_live_revoke: true, max_actions_per_hour: 1 },
+          'root',
+        ),
+      ),
+    ).toMatchObject({ code: 'invalid_argument', details: { field: 'mode' } });
     expect(await store.tenants()).toEqual(['tenant_a']);
   });
 
   test('a trigger id is claimed once, for 30 days', async ({ redis }) => {
     const { store } = setup(redis.client);
     expect(await store.isTriggerClaimed('trg_1')).toBe(false);
-    const claims = await Promise.all([store.claimTrigger('trg_1'), store.claimTrigger('trg_1'), store.claimTrigger('trg_1')]);
+    const claims = await Promise.all([
+      store.claimTrigger('trg_1'),
+      store.claimTrigger('trg_1'),
+      store.claimTrigger('trg_1'),
+    ]);
     expect(claims.sort()).toEqual([false, false, true]);
     expect(await store.isTriggerClaimed('trg_1')).toBe(true);
     expect(await store.claimTrigger('trg_2')).toBe(true);

@@ -1,12 +1,56 @@
-import { decodeJson, EventTime, formatIssues, KeyLifecycleEvent, newEventId, NonEmptyString, toEventTime, validate } from '@keywatch/contracts';
+import {
+  decodeJson,
+  EventTime,
+  formatIssues,
+  KeyLifecycleEvent,
+  newEventId,
+  NonEmptyString,
+  toEventTime,
+  validate,
+} from '@keywatch/contracts';
 import type { Redis } from '@keywatch/redis';
 import { z } from 'zod';
 import { KeyStoreError, scriptRefusal } from './errors.js';
 import { layout, OUTBOX_GROUP, TAG } from './layout.js';
-import { checkInput, decodeRecord, encodePatchField, encodeRecord, KeyPatchSchema, NewKeySchema, pairsToObject, SuccessorSchema, toMillis, TriggerPolicySchema, type StoredRecord } from './record.js';
-import { BY_HASH, CREATE, ENSURE_GROUP, RECORD_AUDIT, ROTATE, SET_POLICY, TAKE_ACTION, TOUCH, TRANSITION, UPDATE } from './scripts.js';
+import {
+  checkInput,
+  decodeRecord,
+  encodePatchField,
+  encodeRecord,
+  KeyPatchSchema,
+  NewKeySchema,
+  pairsToObject,
+  SuccessorSchema,
+  toMillis,
+  TriggerPolicySchema,
+  type StoredRecord,
+} from './record.js';
+import {
+  BY_HASH,
+  CREATE,
+  ENSURE_GROUP,
+  RECORD_AUDIT,
+  ROTATE,
+  SET_POLICY,
+  TAKE_ACTION,
+  TOUCH,
+  TRANSITION,
+  UPDATE,
+} from './scripts.js';
 import { effectiveState, TRANSITIONS } from './state.js';
-import type { Actor, AuditEntry, AuditFilter, KeyPatch, KeyRecord, KeyStore, ListFilter, NewKey, PendingLifecycleEvent, Transition, TriggerPolicy } from './types.js';
+import type {
+  Actor,
+  AuditEntry,
+  AuditFilter,
+  KeyPatch,
+  KeyRecord,
+  KeyStore,
+  ListFilter,
+  NewKey,
+  PendingLifecycleEvent,
+  Transition,
+  TriggerPolicy,
+} from './types.js';
 
 /** Options of {@link createKeyStore}. */
 export interface KeyStoreOptions {
@@ -26,7 +70,11 @@ export interface KeyStoreOptions {
 }
 
 /** The policy of a tenant that never set one. */
-export const DEFAULT_TRIGGER_POLICY: Readonly<TriggerPolicy> = { mode: 'notify_only', allow_live_revoke: false, max_actions_per_hour: 10 };
+export const DEFAULT_TRIGGER_POLICY: Readonly<TriggerPolicy> = {
+  mode: 'notify_only',
+  allow_live_revoke: false,
+  max_actions_per_hour: 10,
+};
 
 const TRIGGER_TTL_S = 30 * 24 * 3600;
 // An hour's counter outlives its hour so a late action near the boundary still finds it.
@@ -56,7 +104,8 @@ const AuditFields = z.object({
   details: z.string().transform((text, ctx) => {
     try {
       const parsed: unknown = JSON.parse(text);
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+        return parsed as Record<string, unknown>;
     } catch {
       // reported below
     }
@@ -68,7 +117,10 @@ const AuditFields = z.object({
 const StoredPolicy = z.object({
   mode: z.enum(['notify_only', 'suspend', 'revoke']),
   allow_live_revoke: z.enum(['true', 'false']).transform((text) => text === 'true'),
-  max_actions_per_hour: z.string().regex(/^\d{1,9}$/, 'must be a non-negative integer').transform(Number),
+  max_actions_per_hour: z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a non-negative integer')
+    .transform(Number),
 });
 
 const NewAuditEntry = z.strictObject({
@@ -140,7 +192,22 @@ class RedisKeyStore implements KeyStore {
       rate_limit: record.rate_limit,
     };
     const fields = Object.entries(encodeRecord({ record, hash: input.hash })).flat();
-    const reply = await this.scripts.create([layout.record(record.id)], [this.base, record.id, input.hash, record.tenant_id, at.getTime(), ts, newEventId(at.getTime()), actor, expiresMs ?? '', JSON.stringify(details), ...fields]);
+    const reply = await this.scripts.create(
+      [layout.record(record.id)],
+      [
+        this.base,
+        record.id,
+        input.hash,
+        record.tenant_id,
+        at.getTime(),
+        ts,
+        newEventId(at.getTime()),
+        actor,
+        expiresMs ?? '',
+        JSON.stringify(details),
+        ...fields,
+      ],
+    );
     const [stored] = ok(reply, 1);
     return decode(stored, record.id).record;
   }
@@ -153,12 +220,21 @@ class RedisKeyStore implements KeyStore {
   async getByHash(hash: string): Promise<KeyRecord | null> {
     const reply = await this.scripts.byHash([layout.hash(hash)], [this.base]);
     if (reply === null) return null;
-    if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string')
+      throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
     const id = reply[0];
     const raw = pairsToObject(reply[1]);
-    if (Object.keys(raw).length === 0) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, { key: id, field: 'hash' });
+    if (Object.keys(raw).length === 0)
+      throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, which does not exist`, {
+        key: id,
+        field: 'hash',
+      });
     const stored = decodeRecord(raw, id);
-    if (stored.hash !== hash) throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, { key: id, field: 'hash' });
+    if (stored.hash !== hash)
+      throw new KeyStoreError('corrupt_record', `the hash index points to key ${id}, whose hash differs`, {
+        key: id,
+        field: 'hash',
+      });
     return stored.record;
   }
 
@@ -180,7 +256,11 @@ class RedisKeyStore implements KeyStore {
         const [error, raw] = results[i] ?? [new Error(`no reply for key ${id}`), null];
         if (error) throw error;
         const fields = raw as Record<string, string>;
-        if (Object.keys(fields).length === 0) throw new KeyStoreError('corrupt_record', `tenant ${tenantId} lists key ${id}, which does not exist`, { key: id, field: 'id' });
+        if (Object.keys(fields).length === 0)
+          throw new KeyStoreError('corrupt_record', `tenant ${tenantId} lists key ${id}, which does not exist`, {
+            key: id,
+            field: 'id',
+          });
         const { record } = decodeRecord(fields, id);
         if (filter.environment !== undefined && record.environment !== filter.environment) return;
         if (filter.state !== undefined && effectiveState(record, now) !== filter.state) return;
@@ -210,34 +290,96 @@ class RedisKeyStore implements KeyStore {
       if (!current) throw scriptRefusal('not_found', { key_id: id });
       return current;
     }
-    const reply = await this.scripts.update([layout.record(id)], [this.base, id, at.getTime(), toEventTime(at), newEventId(at.getTime()), actor, JSON.stringify(after), sets.length / 2, ...sets, ...deletes]);
-    const [stored] = ok(reply, 1);
-    return decode(stored, id).record;
-  }
-
-  async transition(id: string, transition: Transition, actor: Actor, reason: string | null, now?: Date, details: Record<string, unknown> = {}): Promise<KeyRecord> {
-    const rule = Object.hasOwn(TRANSITIONS, transition) ? TRANSITIONS[transition] : undefined;
-    if (!rule) throw new KeyStoreError('invalid_argument', `unknown transition "${String(transition)}"`, { field: 'transition' });
-    checkActor(actor);
-    checkReason(reason);
-    const at = this.at(now);
-    const reply = await this.scripts.transition(
+    const reply = await this.scripts.update(
       [layout.record(id)],
-      [this.base, id, at.getTime(), toEventTime(at), newEventId(at.getTime()), actor, JSON.stringify(reason), transition, rule.to, rule.event, rule.from.join(','), detailsJson(details)],
+      [
+        this.base,
+        id,
+        at.getTime(),
+        toEventTime(at),
+        newEventId(at.getTime()),
+        actor,
+        JSON.stringify(after),
+        sets.length / 2,
+        ...sets,
+        ...deletes,
+      ],
     );
     const [stored] = ok(reply, 1);
     return decode(stored, id).record;
   }
 
-  async rotate(id: string, successor: Pick<NewKey, 'id' | 'hash' | 'prefix' | 'last4'>, graceSeconds: number, actor: Actor, now?: Date): Promise<{ previous: KeyRecord; next: KeyRecord }> {
+  async transition(
+    id: string,
+    transition: Transition,
+    actor: Actor,
+    reason: string | null,
+    now?: Date,
+    details: Record<string, unknown> = {},
+  ): Promise<KeyRecord> {
+    const rule = Object.hasOwn(TRANSITIONS, transition) ? TRANSITIONS[transition] : undefined;
+    /* eslint-disable @typescript-eslint/no-unnecessary-type-conversion -- guards JavaScript callers; the transition may not be a string */
+    if (!rule)
+      throw new KeyStoreError('invalid_argument', `unknown transition "${String(transition)}"`, {
+        field: 'transition',
+      });
+    /* eslint-enable @typescript-eslint/no-unnecessary-type-conversion */
+    checkActor(actor);
+    checkReason(reason);
+    const at = this.at(now);
+    const reply = await this.scripts.transition(
+      [layout.record(id)],
+      [
+        this.base,
+        id,
+        at.getTime(),
+        toEventTime(at),
+        newEventId(at.getTime()),
+        actor,
+        JSON.stringify(reason),
+        transition,
+        rule.to,
+        rule.event,
+        rule.from.join(','),
+        detailsJson(details),
+      ],
+    );
+    const [stored] = ok(reply, 1);
+    return decode(stored, id).record;
+  }
+
+  async rotate(
+    id: string,
+    successor: Pick<NewKey, 'id' | 'hash' | 'prefix' | 'last4'>,
+    graceSeconds: number,
+    actor: Actor,
+    now?: Date,
+  ): Promise<{ previous: KeyRecord; next: KeyRecord }> {
     const next = checkInput(SuccessorSchema, successor, 'successor');
-    if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new KeyStoreError('invalid_argument', 'grace period must be a number of seconds ≥ 0', { field: 'grace_period_s' });
+    if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
+      throw new KeyStoreError('invalid_argument', 'grace period must be a number of seconds ≥ 0', {
+        field: 'grace_period_s',
+      });
     checkActor(actor);
     const at = this.at(now);
     const ms = at.getTime();
     const reply = await this.scripts.rotate(
       [layout.record(id), layout.record(next.id)],
-      [this.base, id, next.id, next.hash, next.prefix, next.last4, ms, toEventTime(at), ms + Math.round(graceSeconds * 1000), graceSeconds, newEventId(ms), newEventId(ms), actor],
+      [
+        this.base,
+        id,
+        next.id,
+        next.hash,
+        next.prefix,
+        next.last4,
+        ms,
+        toEventTime(at),
+        ms + Math.round(graceSeconds * 1000),
+        graceSeconds,
+        newEventId(ms),
+        newEventId(ms),
+        actor,
+      ],
     );
     const [previous, created] = ok(reply, 2);
     return { previous: decode(previous, id).record, next: decode(created, next.id).record };
@@ -255,7 +397,9 @@ class RedisKeyStore implements KeyStore {
     let high = filter.to ? String(this.at(filter.to).getTime()) : '+';
     const out: AuditEntry[] = [];
     while (out.length < limit) {
-      const page = descending ? await this.redis.xrevrange(key, high, low, 'COUNT', PAGE) : await this.redis.xrange(key, low, high, 'COUNT', PAGE);
+      const page = descending
+        ? await this.redis.xrevrange(key, high, low, 'COUNT', PAGE)
+        : await this.redis.xrange(key, low, high, 'COUNT', PAGE);
       for (const [id, fields] of page) {
         const entry = decodeAudit(tenantId, id, fields);
         if (filter.keyId !== undefined && entry.key_id !== filter.keyId) continue;
@@ -281,7 +425,17 @@ class RedisKeyStore implements KeyStore {
     const ts = toEventTime(at);
     const id = await this.scripts.recordAudit(
       [layout.audit(input.tenant_id)],
-      [this.base, input.tenant_id, at.getTime(), ts, input.key_id ?? '', input.actor, input.action, JSON.stringify(input.reason), detailsJson(input.details)],
+      [
+        this.base,
+        input.tenant_id,
+        at.getTime(),
+        ts,
+        input.key_id ?? '',
+        input.actor,
+        input.action,
+        JSON.stringify(input.reason),
+        detailsJson(input.details),
+      ],
     );
     if (typeof id !== 'string') throw new KeyStoreError('corrupt_record', 'unexpected reply to an audit write');
     return { id, ts, ...input };
@@ -291,7 +445,12 @@ class RedisKeyStore implements KeyStore {
     const raw = await this.redis.hgetall(layout.policy(tenantId));
     if (Object.keys(raw).length === 0) return { ...DEFAULT_TRIGGER_POLICY };
     const result = validate(StoredPolicy, raw);
-    if (!result.ok) throw new KeyStoreError('corrupt_record', `corrupt trigger policy of tenant ${tenantId}: ${formatIssues(result.issues)}`, { key: tenantId, issues: result.issues });
+    if (!result.ok)
+      throw new KeyStoreError(
+        'corrupt_record',
+        `corrupt trigger policy of tenant ${tenantId}: ${formatIssues(result.issues)}`,
+        { key: tenantId, issues: result.issues },
+      );
     return result.value;
   }
 
@@ -300,12 +459,25 @@ class RedisKeyStore implements KeyStore {
     checkTenant(tenantId);
     checkActor(actor);
     const at = this.at(now);
-    await this.scripts.setPolicy([layout.policy(tenantId)], [this.base, tenantId, at.getTime(), toEventTime(at), actor, input.mode, input.allow_live_revoke ? 'true' : 'false', input.max_actions_per_hour]);
+    await this.scripts.setPolicy(
+      [layout.policy(tenantId)],
+      [
+        this.base,
+        tenantId,
+        at.getTime(),
+        toEventTime(at),
+        actor,
+        input.mode,
+        input.allow_live_revoke ? 'true' : 'false',
+        input.max_actions_per_hour,
+      ],
+    );
     return input;
   }
 
   async takeAutomaticAction(tenantId: string, cap: number, now?: Date): Promise<boolean> {
-    if (!Number.isInteger(cap) || cap < 0) throw new KeyStoreError('invalid_argument', 'cap must be an integer ≥ 0', { field: 'cap' });
+    if (!Number.isInteger(cap) || cap < 0)
+      throw new KeyStoreError('invalid_argument', 'cap must be an integer ≥ 0', { field: 'cap' });
     checkTenant(tenantId);
     const hour = toEventTime(this.at(now)).slice(0, 13).replace(/[-T]/g, '');
     return (await this.scripts.takeAction([layout.actions(tenantId, hour)], [cap, ACTION_BUCKET_TTL_S])) === 1;
@@ -313,7 +485,9 @@ class RedisKeyStore implements KeyStore {
 
   async claimTrigger(triggerId: string): Promise<boolean> {
     checkTrigger(triggerId);
-    return (await this.redis.set(layout.trigger(triggerId), toEventTime(this.clock()), 'EX', TRIGGER_TTL_S, 'NX')) === 'OK';
+    return (
+      (await this.redis.set(layout.trigger(triggerId), toEventTime(this.clock()), 'EX', TRIGGER_TTL_S, 'NX')) === 'OK'
+    );
   }
 
   async isTriggerClaimed(triggerId: string): Promise<boolean> {
@@ -326,10 +500,15 @@ class RedisKeyStore implements KeyStore {
   }
 
   async readOutbox(consumer: string, count: number, blockMs: number): Promise<PendingLifecycleEvent[]> {
-    if (consumer === '') throw new KeyStoreError('invalid_argument', 'consumer must not be empty', { field: 'consumer' });
+    if (consumer === '')
+      throw new KeyStoreError('invalid_argument', 'consumer must not be empty', { field: 'consumer' });
     const timeout = this.redis.options.commandTimeout;
     if (timeout !== undefined && blockMs >= timeout) {
-      throw new KeyStoreError('invalid_argument', `blockMs (${blockMs}) must stay below the connection's command timeout (${timeout} ms)`, { field: 'blockMs' });
+      throw new KeyStoreError(
+        'invalid_argument',
+        `blockMs (${blockMs}) must stay below the connection's command timeout (${timeout} ms)`,
+        { field: 'blockMs' },
+      );
     }
     await this.ensureGroup();
     try {
@@ -347,7 +526,11 @@ class RedisKeyStore implements KeyStore {
     if (outboxIds.length === 0) return;
     // One group reads the outbox, so an acknowledged entry is done with: deleting it keeps the
     // stream as small as the backlog.
-    const results = await this.redis.multi().xack(layout.outbox, OUTBOX_GROUP, ...outboxIds).xdel(layout.outbox, ...outboxIds).exec();
+    const results = await this.redis
+      .multi()
+      .xack(layout.outbox, OUTBOX_GROUP, ...outboxIds)
+      .xdel(layout.outbox, ...outboxIds)
+      .exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
   }
@@ -355,19 +538,47 @@ class RedisKeyStore implements KeyStore {
   private async readOutboxOnce(consumer: string, count: number, blockMs: number): Promise<PendingLifecycleEvent[]> {
     // This consumer's own unacknowledged entries come first (a send or an ack that failed): reading
     // only new ones would let a later event of the same key (a revocation) overtake them.
-    const own = await this.redis.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', count, 'STREAMS', layout.outbox, '0');
+    const own = await this.redis.xreadgroup(
+      'GROUP',
+      OUTBOX_GROUP,
+      consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      layout.outbox,
+      '0',
+    );
     const ownEntries = Array.isArray(own) && Array.isArray(own[0]) ? streamEntries((own[0] as unknown[])[1]) : [];
     if (ownEntries.length > 0) return ownEntries.map(decodeOutboxEntry);
     // Then entries a dead relay left unacknowledged; the cursor walks the pending list across
     // calls so a long backlog is not rescanned from its start every time.
-    const claimed = await this.redis.xautoclaim(layout.outbox, OUTBOX_GROUP, consumer, this.claimIdleMs, this.claimCursor, 'COUNT', count);
+    const claimed = await this.redis.xautoclaim(
+      layout.outbox,
+      OUTBOX_GROUP,
+      consumer,
+      this.claimIdleMs,
+      this.claimCursor,
+      'COUNT',
+      count,
+    );
     const [cursor, entries] = claimed;
     this.claimCursor = typeof cursor === 'string' ? cursor : '0-0';
     const reclaimed = streamEntries(entries);
     if (reclaimed.length > 0) return reclaimed.map(decodeOutboxEntry);
     const reply =
       blockMs > 0
-        ? await this.redis.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', layout.outbox, '>')
+        ? await this.redis.xreadgroup(
+            'GROUP',
+            OUTBOX_GROUP,
+            consumer,
+            'COUNT',
+            count,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            layout.outbox,
+            '>',
+          )
         : await this.redis.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', count, 'STREAMS', layout.outbox, '>');
     if (!Array.isArray(reply)) return [];
     const stream: unknown = reply[0];
@@ -387,7 +598,8 @@ class RedisKeyStore implements KeyStore {
 
   private at(now: Date | undefined): Date {
     const at = now ?? this.clock();
-    if (Number.isNaN(at.getTime())) throw new KeyStoreError('invalid_argument', 'now must be a valid date', { field: 'now' });
+    if (Number.isNaN(at.getTime()))
+      throw new KeyStoreError('invalid_argument', 'now must be a valid date', { field: 'now' });
     return at;
   }
 }
@@ -429,24 +641,46 @@ function decode(flat: unknown, where: string): StoredRecord {
 
 function decodeAudit(tenantId: string, id: string, flat: string[]): AuditEntry {
   const result = validate(AuditFields, pairsToObject(flat));
-  if (!result.ok) throw new KeyStoreError('corrupt_record', `corrupt audit entry ${id} of tenant ${tenantId}: ${formatIssues(result.issues)}`, { key: id, issues: result.issues });
+  if (!result.ok)
+    throw new KeyStoreError(
+      'corrupt_record',
+      `corrupt audit entry ${id} of tenant ${tenantId}: ${formatIssues(result.issues)}`,
+      { key: id, issues: result.issues },
+    );
   const f = result.value;
-  return { id, ts: f.ts, tenant_id: tenantId, key_id: f.key_id ?? null, actor: f.actor, action: f.action, reason: f.reason ?? null, details: f.details };
+  return {
+    id,
+    ts: f.ts,
+    tenant_id: tenantId,
+    key_id: f.key_id ?? null,
+    actor: f.actor,
+    action: f.action,
+    reason: f.reason ?? null,
+    details: f.details,
+  };
 }
 
 function streamEntries(value: unknown): Array<[string, string[]]> {
   if (!Array.isArray(value)) return [];
-  return value.filter((entry): entry is [string, string[]] => Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1]));
+  return value.filter(
+    (entry): entry is [string, string[]] =>
+      Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1]),
+  );
 }
 
 function decodeOutboxEntry([outboxId, fields]: [string, string[]]): PendingLifecycleEvent {
   const decoded = decodeJson(KeyLifecycleEvent, pairsToObject(fields).event);
-  if (!decoded.ok) throw new KeyStoreError('corrupt_record', `corrupt outbox entry ${outboxId}: ${formatIssues(decoded.issues)}`, { key: outboxId, issues: decoded.issues });
+  if (!decoded.ok)
+    throw new KeyStoreError('corrupt_record', `corrupt outbox entry ${outboxId}: ${formatIssues(decoded.issues)}`, {
+      key: outboxId,
+      issues: decoded.issues,
+    });
   return { outboxId, event: decoded.value };
 }
 
 function detailsJson(details: Record<string, unknown>): string {
   const text = JSON.stringify(details);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- guards JavaScript callers and decoded JSON
   if (typeof details !== 'object' || details === null || Array.isArray(details) || !text.startsWith('{')) {
     throw new KeyStoreError('invalid_argument', 'details must be a JSON object', { field: 'details' });
   }
@@ -454,17 +688,21 @@ function detailsJson(details: Record<string, unknown>): string {
 }
 
 function checkActor(actor: string): void {
-  if (typeof actor !== 'string' || actor === '') throw new KeyStoreError('invalid_argument', 'actor must not be empty', { field: 'actor' });
+  if (typeof actor !== 'string' || actor === '')
+    throw new KeyStoreError('invalid_argument', 'actor must not be empty', { field: 'actor' });
 }
 
 function checkReason(reason: string | null): void {
-  if (reason !== null && typeof reason !== 'string') throw new KeyStoreError('invalid_argument', 'reason must be a string or null', { field: 'reason' });
+  if (reason !== null && typeof reason !== 'string')
+    throw new KeyStoreError('invalid_argument', 'reason must be a string or null', { field: 'reason' });
 }
 
 function checkTenant(tenantId: string): void {
-  if (typeof tenantId !== 'string' || tenantId === '') throw new KeyStoreError('invalid_argument', 'tenant_id must not be empty', { field: 'tenant_id' });
+  if (typeof tenantId !== 'string' || tenantId === '')
+    throw new KeyStoreError('invalid_argument', 'tenant_id must not be empty', { field: 'tenant_id' });
 }
 
 function checkTrigger(triggerId: string): void {
-  if (typeof triggerId !== 'string' || triggerId === '') throw new KeyStoreError('invalid_argument', 'trigger_id must not be empty', { field: 'trigger_id' });
+  if (typeof triggerId !== 'string' || triggerId === '')
+    throw new KeyStoreError('invalid_argument', 'trigger_id must not be empty', { field: 'trigger_id' });
 }

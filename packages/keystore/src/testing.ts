@@ -3,7 +3,10 @@ import type { NewKey } from './types.js';
 
 /** A fresh key for tests: its record input and the secret it stands for. */
 export function newTestKey(overrides: Partial<NewKey> = {}): { key: NewKey; secret: string } {
-  const kind: { type: KeyType; environment: KeyEnvironment } = { type: overrides.type ?? 'secret', environment: overrides.environment ?? 'live' };
+  const kind: { type: KeyType; environment: KeyEnvironment } = {
+    type: overrides.type ?? 'secret',
+    environment: overrides.environment ?? 'live',
+  };
   const secret = generateKey(kind);
   return {
     secret,
@@ -25,7 +28,12 @@ export function newTestKey(overrides: Partial<NewKey> = {}): { key: NewKey; secr
 }
 
 /** The successor of a rotation for a key of this type and environment. */
-export function newSuccessor(kind: { type: KeyType; environment: KeyEnvironment }): { id: string; hash: string; prefix: string; last4: string } {
+export function newSuccessor(kind: { type: KeyType; environment: KeyEnvironment }): {
+  id: string;
+  hash: string;
+  prefix: string;
+  last4: string;
+} {
   const secret = generateKey(kind);
   return { id: newKeyId(), hash: hashKey(secret), ...keyDisplay(secret) };
 }

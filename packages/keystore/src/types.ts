@@ -140,7 +140,14 @@ export interface KeyRecords {
    * @param details - extra facts for the audit entry (e.g. `trigger_id`, `alert_id`).
    * @throws KeyStoreError `invalid_transition` (`from`/`to` in details) or `not_found`.
    */
-  transition(id: string, transition: Transition, actor: Actor, reason: string | null, now?: Date, details?: Record<string, unknown>): Promise<KeyRecord>;
+  transition(
+    id: string,
+    transition: Transition,
+    actor: Actor,
+    reason: string | null,
+    now?: Date,
+    details?: Record<string, unknown>,
+  ): Promise<KeyRecord>;
   /**
    * Rotates an active key: the old one becomes `rotating` until now + grace (grace 0: `expired`
    * at once), the new one is created active with the same tenant, environment, type, name, scopes
@@ -150,7 +157,13 @@ export interface KeyRecords {
    * @throws KeyStoreError `not_found`, `already_rotated`, `invalid_transition` (not active),
    *   `conflict` (successor id or hash taken), `invalid_argument` (successor prefix differs).
    */
-  rotate(id: string, successor: Pick<NewKey, 'id' | 'hash' | 'prefix' | 'last4'>, graceSeconds: number, actor: Actor, now?: Date): Promise<{ previous: KeyRecord; next: KeyRecord }>;
+  rotate(
+    id: string,
+    successor: Pick<NewKey, 'id' | 'hash' | 'prefix' | 'last4'>,
+    graceSeconds: number,
+    actor: Actor,
+    now?: Date,
+  ): Promise<{ previous: KeyRecord; next: KeyRecord }>;
   /**
    * Records last use (only ever moves forward); cheap, no audit entry, no lifecycle event, and no
    * version bump (caches keyed on `version` must not churn on every request). Unknown ids are ignored.

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
  */
 export function declaredNodeFlags(serviceDir: string | URL): string[] {
   const dir = serviceDir instanceof URL ? fileURLToPath(serviceDir) : serviceDir;
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { keywatch?: { nodeFlags?: unknown } };
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    keywatch?: { nodeFlags?: unknown };
+  };
   const flags = manifest.keywatch?.nodeFlags;
   return Array.isArray(flags) ? flags.filter((flag): flag is string => typeof flag === 'string') : [];
 }

@@ -13,9 +13,7 @@ describe('redactSecrets', () => {
   it('hides every key in a text, wherever it sits', () => {
     const a = `sk_live_${base62(36)}`;
     const b = `pk_dev_${base62(24)}`;
-    expect(redactSecrets(`${a},${b}\n(x_${a})`)).toBe(
-      'sk_live_[redacted],pk_dev_[redacted]\n(x_sk_live_[redacted])',
-    );
+    expect(redactSecrets(`${a},${b}\n(x_${a})`)).toBe('sk_live_[redacted],pk_dev_[redacted]\n(x_sk_live_[redacted])');
   });
 
   it('hides webhook signing secrets', () => {

@@ -8,7 +8,12 @@ export type { Registry } from 'prom-client';
  * A tiny HTTP server for a worker: `/metrics` (Prometheus text of `registry`) and `/healthz`.
  * `beforeScrape` refreshes gauges that are sampled rather than updated as they change.
  */
-export async function serveMetrics(registry: Registry, host: string, port: number, beforeScrape?: () => void): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+  beforeScrape?: () => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/metrics') {

@@ -48,7 +48,8 @@ export const GCRA_MANY = defineScript<[bucket: string], [limit: number, windowMs
   file: new URL('./gcra-many.lua', import.meta.url),
   includes: [GCRA_FUNCTIONS],
   reply: (raw) => {
-    if (!Array.isArray(raw) || !raw.every(isGcraReply)) throw new TypeError('unexpected reply from the gcra_many script');
+    if (!Array.isArray(raw) || !raw.every(isGcraReply))
+      throw new TypeError('unexpected reply from the gcra_many script');
     return raw;
   },
 });

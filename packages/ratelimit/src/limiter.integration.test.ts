@@ -11,7 +11,9 @@ describe('createRateLimiter', () => {
     try {
       const gateways = [createRateLimiter({ redis: redis.client }), createRateLimiter({ redis: other })];
       const policy = { limit: 100, window_s: 60 };
-      const results = await Promise.all(Array.from({ length: 500 }, (_, i) => gateways[i % 2]!.limit('key_concurrent', policy)));
+      const results = await Promise.all(
+        Array.from({ length: 500 }, (_, i) => gateways[i % 2]!.limit('key_concurrent', policy)),
+      );
       const allowed = results.filter((r) => r.allowed);
       expect(allowed).toHaveLength(100);
       // Each remaining value from 99 down to 0 is handed out exactly once.
@@ -25,10 +27,13 @@ describe('createRateLimiter', () => {
     }
   });
 
-  test('calls on one bucket made while one is in Redis go together in one call, answered as the same calls one after another', async ({ redis }) => {
+  test('calls on one bucket made while one is in Redis go together in one call, answered as the same calls one after another', async ({
+    redis,
+  }) => {
     const limiter = createRateLimiter({ redis: redis.client });
     const client = redis.client;
-    if (!hasScriptCommand(client, 'keywatchRateLimitGcra') || !hasScriptCommand(client, 'keywatchRateLimitGcraMany')) throw new Error('the limiter registers its scripts');
+    if (!hasScriptCommand(client, 'keywatchRateLimitGcra') || !hasScriptCommand(client, 'keywatchRateLimitGcraMany'))
+      throw new Error('the limiter registers its scripts');
     const single = vi.spyOn(client, 'keywatchRateLimitGcra');
     const many = vi.spyOn(client, 'keywatchRateLimitGcraMany');
     const policy = { limit: 5, window_s: 100 };
@@ -52,12 +57,18 @@ describe('createRateLimiter', () => {
     expect(single).toHaveBeenCalledTimes(2);
     // Calls on other buckets or with another policy are not mixed in: the limit-2 call sees the
     // bucket after the limit-5 call (20 s of its 100 s taken), not a fourth call under limit 5.
-    const [a, b, c] = await Promise.all([limiter.limit('key_other', policy), limiter.limit('key_other', { limit: 2, window_s: 100 }), limiter.limit('key_third', policy)]);
-    expect([a!.remaining, b!.remaining, b!.limit, c!.remaining]).toEqual([4, 0, 2, 4]);
-    expect(b!.allowed).toBe(true);
+    const [a, b, c] = await Promise.all([
+      limiter.limit('key_other', policy),
+      limiter.limit('key_other', { limit: 2, window_s: 100 }),
+      limiter.limit('key_third', policy),
+    ]);
+    expect([a.remaining, b.remaining, b.limit, c.remaining]).toEqual([4, 0, 2, 4]);
+    expect(b.allowed).toBe(true);
   });
 
-  test('remaining counts down to 0, then requests are refused with a Retry-After of about one interval', async ({ redis }) => {
+  test('remaining counts down to 0, then requests are refused with a Retry-After of about one interval', async ({
+    redis,
+  }) => {
     const limiter = createRateLimiter({ redis: redis.client });
     // A long window, so that a stall of the machine between calls cannot move the figures much.
     const policy = { limit: 5, window_s: 100 };
@@ -82,7 +93,9 @@ describe('createRateLimiter', () => {
     const limiter = createRateLimiter({ redis: redis.client });
     // Emission interval 500 ms: a burst would have to stall that long to let a second request in.
     const policy = { limit: 4, window_s: 2 };
-    const burst = async () => (await Promise.all(Array.from({ length: 10 }, () => limiter.limit('key_reset', policy)))).filter((r) => r.allowed).length;
+    const burst = async () =>
+      (await Promise.all(Array.from({ length: 10 }, () => limiter.limit('key_reset', policy)))).filter((r) => r.allowed)
+        .length;
 
     expect(await burst()).toBe(4);
     const refused = await limiter.limit('key_reset', policy);
@@ -97,7 +110,9 @@ describe('createRateLimiter', () => {
     expect(await burst()).toBe(4);
   });
 
-  test('buckets are independent and each lives in its own hash-tagged key that expires with its window', async ({ redis }) => {
+  test('buckets are independent and each lives in its own hash-tagged key that expires with its window', async ({
+    redis,
+  }) => {
     const limiter = createRateLimiter({ redis: redis.client, keyPrefix: 'gw:' });
     const policy = { limit: 3, window_s: 30 };
     for (let i = 0; i < 5; i += 1) await limiter.limit('key_a', policy);
@@ -111,11 +126,17 @@ describe('createRateLimiter', () => {
     expect(await redis.client.exists('gw:{rl:key_b}')).toBe(1);
   });
 
-  test('a cost takes several cells; a cost above the limit is refused for good and changes nothing', async ({ redis }) => {
+  test('a cost takes several cells; a cost above the limit is refused for good and changes nothing', async ({
+    redis,
+  }) => {
     const limiter = createRateLimiter({ redis: redis.client });
     const policy = { limit: 10, window_s: 60 };
     expect(await limiter.limit('key_cost', policy, 3)).toMatchObject({ allowed: true, remaining: 7 });
-    expect(await limiter.limit('key_cost', policy, 11)).toMatchObject({ allowed: false, remaining: 7, retryAfterSeconds: null });
+    expect(await limiter.limit('key_cost', policy, 11)).toMatchObject({
+      allowed: false,
+      remaining: 7,
+      retryAfterSeconds: null,
+    });
     expect(await limiter.limit('key_cost', policy, 8)).toMatchObject({ allowed: false, remaining: 7 });
     expect(await limiter.limit('key_cost', policy, 7)).toMatchObject({ allowed: true, remaining: 0 });
   });
@@ -145,7 +166,13 @@ describe('createRateLimiter', () => {
 
   test('a zero limit refuses everything without touching Redis', async ({ redis }) => {
     const limiter = createRateLimiter({ redis: redis.client });
-    expect(await limiter.limit('key_zero', { limit: 0, window_s: 60 })).toEqual({ allowed: false, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: null });
+    expect(await limiter.limit('key_zero', { limit: 0, window_s: 60 })).toEqual({
+      allowed: false,
+      limit: 0,
+      remaining: 0,
+      resetSeconds: 0,
+      retryAfterSeconds: null,
+    });
     expect(await redis.client.exists('{rl:key_zero}')).toBe(0);
   });
 

@@ -54,15 +54,25 @@ export function bucketKey(bucket: string, keyPrefix = ''): string {
 }
 
 /** A `gcra` reply as a {@link RateLimitResult}. */
-export function toRateLimitResult([allowed, remaining, resetMs, retryAfterMs]: GcraReply, limit: number): RateLimitResult {
-  return { allowed: allowed === 1, limit, remaining, resetSeconds: resetMs / 1000, retryAfterSeconds: retryAfterMs < 0 ? null : retryAfterMs / 1000 };
+export function toRateLimitResult(
+  [allowed, remaining, resetMs, retryAfterMs]: GcraReply,
+  limit: number,
+): RateLimitResult {
+  return {
+    allowed: allowed === 1,
+    limit,
+    remaining,
+    resetSeconds: resetMs / 1000,
+    retryAfterSeconds: retryAfterMs < 0 ? null : retryAfterMs / 1000,
+  };
 }
-
 
 function validate(bucket: string, policy: RateLimitPolicy, cost: number): void {
   if (bucket.length === 0) throw new RangeError('bucket must not be empty');
-  if (!Number.isSafeInteger(policy.limit) || policy.limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${policy.limit}`);
-  if (!Number.isFinite(policy.window_s) || policy.window_s <= 0) throw new RangeError(`window_s must be a positive number, got ${policy.window_s}`);
+  if (!Number.isSafeInteger(policy.limit) || policy.limit < 0)
+    throw new RangeError(`limit must be a non-negative integer, got ${policy.limit}`);
+  if (!Number.isFinite(policy.window_s) || policy.window_s <= 0)
+    throw new RangeError(`window_s must be a positive number, got ${policy.window_s}`);
   if (!Number.isSafeInteger(cost) || cost < 0) throw new RangeError(`cost must be a non-negative integer, got ${cost}`);
 }
 
@@ -103,7 +113,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const answered =
       count === 1
         ? gcra([key], [policy.limit, windowMs, 1]).then((reply) => [toRateLimitResult(reply, policy.limit)])
-        : gcraMany([key], [policy.limit, windowMs, count]).then((replies) => replies.map((reply) => toRateLimitResult(reply, policy.limit)));
+        : gcraMany([key], [policy.limit, windowMs, count]).then((replies) =>
+            replies.map((reply) => toRateLimitResult(reply, policy.limit)),
+          );
     const sendWaiting = () => {
       const waiting = entry.waiting;
       if (waiting.length === 0) return void inFlight.delete(group);
@@ -120,9 +132,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return {
     async limit(bucket, policy, cost = 1) {
       validate(bucket, policy, cost);
-      if (policy.limit === 0) return { allowed: false, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: null };
+      if (policy.limit === 0)
+        return { allowed: false, limit: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: null };
       const key = bucketKey(bucket, keyPrefix);
-      if (cost !== 1) return toRateLimitResult(await gcra([key], [policy.limit, policy.window_s * 1000, cost]), policy.limit);
+      if (cost !== 1)
+        return toRateLimitResult(await gcra([key], [policy.limit, policy.window_s * 1000, cost]), policy.limit);
       const group = `${policy.limit}/${policy.window_s}/${key}`;
       const entry = inFlight.get(group);
       if (entry === undefined) {

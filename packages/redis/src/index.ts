@@ -49,4 +49,17 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   }
 }
 
-export { anyReply, defineScript, hasScriptCommand, integerReply, luaFragment, stringReply, type LuaFragment, type Script, type ScriptArg, type ScriptCall, type ScriptCommand, type ScriptDefinition } from './script.js';
+export {
+  anyReply,
+  defineScript,
+  hasScriptCommand,
+  integerReply,
+  luaFragment,
+  stringReply,
+  type LuaFragment,
+  type Script,
+  type ScriptArg,
+  type ScriptCall,
+  type ScriptCommand,
+  type ScriptDefinition,
+} from './script.js';

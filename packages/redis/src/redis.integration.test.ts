@@ -3,7 +3,10 @@ import { expect, test } from '@keywatch/testkit';
 import { createRedis, type Redis } from './index.js';
 
 /** Runs `use` with a client of its own and always disconnects it. */
-async function withClient<T>(settings: Parameters<typeof createRedis>[0], use: (client: Redis) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  settings: Parameters<typeof createRedis>[0],
+  use: (client: Redis) => Promise<T>,
+): Promise<T> {
   const client = createRedis(settings);
   try {
     return await use(client);
@@ -12,7 +15,9 @@ async function withClient<T>(settings: Parameters<typeof createRedis>[0], use: (
   }
 }
 
-test('the key prefix isolates: keys written under a prefix have the full name to an unprefixed client and are invisible to other prefixes', async ({ redis }) => {
+test('the key prefix isolates: keys written under a prefix have the full name to an unprefixed client and are invisible to other prefixes', async ({
+  redis,
+}) => {
   await redis.client.set('key:k1', 'v1');
   await redis.client.hset('tenant:t1', { requests: '3' });
 
@@ -31,7 +36,9 @@ test('without a key prefix setting, keys go under keywatch:', async ({ redis }) 
   await withClient({ url: redis.url }, async (client) => {
     try {
       await client.set(name, '1');
-      await withClient({ url: redis.url, keyPrefix: '' }, async (raw) => expect(await raw.get(`keywatch:${name}`)).toBe('1'));
+      await withClient({ url: redis.url, keyPrefix: '' }, async (raw) =>
+        expect(await raw.get(`keywatch:${name}`)).toBe('1'),
+      );
     } finally {
       await client.del(name);
     }

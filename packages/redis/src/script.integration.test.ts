@@ -19,11 +19,14 @@ function luaFiles(files: Record<string, string>): Record<string, URL> {
 
 const files = luaFiles({
   'helpers.lua': 'local function add(a, b) return tonumber(a) + tonumber(b) end\n',
-  'incr-by-sum.lua': "-- KEYS: counters. ARGV: a, b.\nlocal n = 0\nfor _, key in ipairs(KEYS) do n = redis.call('INCRBY', key, add(ARGV[1], ARGV[2])) end\nreturn n\n",
+  'incr-by-sum.lua':
+    "-- KEYS: counters. ARGV: a, b.\nlocal n = 0\nfor _, key in ipairs(KEYS) do n = redis.call('INCRBY', key, add(ARGV[1], ARGV[2])) end\nreturn n\n",
   'text.lua': "return 'not a number'\n",
 });
 
-test('a script from its file, with an included fragment, runs with prefixed keys and any number of them', async ({ redis }) => {
+test('a script from its file, with an included fragment, runs with prefixed keys and any number of them', async ({
+  redis,
+}) => {
   const script = defineScript<string[], [a: number, b: string], number>({
     name: 'kwtestIncrBySum',
     file: files['incr-by-sum.lua']!,

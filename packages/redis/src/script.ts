@@ -28,7 +28,10 @@ export interface ScriptDefinition<Result> {
 }
 
 /** A script bound to a client: KEYS and ARGV as the script reads them. */
-export type ScriptCall<Keys extends readonly string[], Args extends readonly ScriptArg[], Result> = (keys: Keys, args: Args) => Promise<Result>;
+export type ScriptCall<Keys extends readonly string[], Args extends readonly ScriptArg[], Result> = (
+  keys: Keys,
+  args: Args,
+) => Promise<Result>;
 
 /** A Lua script loaded from its file; {@link Script.on} binds it to a client. */
 export interface Script<Keys extends readonly string[], Args extends readonly ScriptArg[], Result> {
@@ -69,7 +72,9 @@ export function hasScriptCommand<N extends string>(redis: Redis, name: N): redis
  * first use (files are found from the TypeScript source, so nothing is read at import time).
  * Calls send the key count first, so one script serves a fixed or a varying number of keys.
  */
-export function defineScript<Keys extends readonly string[], Args extends readonly ScriptArg[], Result = unknown>(definition: ScriptDefinition<Result>): Script<Keys, Args, Result> {
+export function defineScript<Keys extends readonly string[], Args extends readonly ScriptArg[], Result = unknown>(
+  definition: ScriptDefinition<Result>,
+): Script<Keys, Args, Result> {
   const { name, reply } = definition;
   const read = reader(definition.file);
   let lua: string | undefined;

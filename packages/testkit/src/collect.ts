@@ -15,7 +15,12 @@ export interface Collected<T = unknown> {
  * `timeoutMs` passes, and returns what it read (the caller asserts on it, so a timeout shows as a
  * failed expectation with the messages seen, not a hang).
  */
-export async function collectMessages<T = unknown>(kafka: Kafka, topic: string, done: (messages: Collected<T>[]) => boolean, timeoutMs = 15_000): Promise<Collected<T>[]> {
+export async function collectMessages<T = unknown>(
+  kafka: Kafka,
+  topic: string,
+  done: (messages: Collected<T>[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<Collected<T>[]> {
   const consumer = kafka.consumer({ groupId: `collect-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
   const messages: Collected<T>[] = [];
   let resolveDone: () => void = () => undefined;
@@ -30,7 +35,9 @@ export async function collectMessages<T = unknown>(kafka: Kafka, topic: string, 
       } catch {
         value = null;
       }
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]));
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]),
+      );
       messages.push({ key: message.key?.toString() ?? null, value, headers, partition, offset: message.offset });
       if (done(messages)) resolveDone();
     },

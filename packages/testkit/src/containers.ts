@@ -12,7 +12,9 @@ export const IMAGES = {
  * Starts Kafka (KRaft), ClickHouse and Redis with testcontainers. Kafka advertises the host port it
  * is mapped to, so that port is chosen before the container starts.
  */
-export async function startContainers(progress: (line: string) => void): Promise<{ endpoints: EngineEndpoints; stop: () => Promise<void> }> {
+export async function startContainers(
+  progress: (line: string) => void,
+): Promise<{ endpoints: EngineEndpoints; stop: () => Promise<void> }> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
   await getContainerRuntimeClient();
   const kafkaPort = await getPort();
@@ -36,8 +38,15 @@ export async function startContainers(progress: (line: string) => void): Promise
       })
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start(),
-    new GenericContainer(IMAGES.clickhouse).withEnvironment({ CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: '1', CLICKHOUSE_SKIP_USER_SETUP: '1' }).withExposedPorts(8123).withWaitStrategy(Wait.forHttp('/ping', 8123)).start(),
-    new GenericContainer(IMAGES.redis).withExposedPorts(6379).withCommand(['redis-server', '--appendonly', 'yes']).start(),
+    new GenericContainer(IMAGES.clickhouse)
+      .withEnvironment({ CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: '1', CLICKHOUSE_SKIP_USER_SETUP: '1' })
+      .withExposedPorts(8123)
+      .withWaitStrategy(Wait.forHttp('/ping', 8123))
+      .start(),
+    new GenericContainer(IMAGES.redis)
+      .withExposedPorts(6379)
+      .withCommand(['redis-server', '--appendonly', 'yes'])
+      .start(),
   ]);
   return {
     endpoints: {

@@ -21,14 +21,20 @@ function dockerMayAnswer(env: Env): boolean {
  * (testcontainers, pinned images as in docker-compose.yml), or `auto` (default: containers when a
  * Docker engine answers and no engine URL is set, else local).
  */
-export async function provideEngines(env: Env, progress: (line: string) => void): Promise<{ endpoints: EngineEndpoints; stop: () => Promise<void> }> {
+export async function provideEngines(
+  env: Env,
+  progress: (line: string) => void,
+): Promise<{ endpoints: EngineEndpoints; stop: () => Promise<void> }> {
   const mode = env.KEYWATCH_TEST_ENGINES ?? 'auto';
-  if (!['auto', 'local', 'containers'].includes(mode)) throw new Error(`KEYWATCH_TEST_ENGINES must be auto, local or containers, got "${mode}"`);
+  if (!['auto', 'local', 'containers'].includes(mode))
+    throw new Error(`KEYWATCH_TEST_ENGINES must be auto, local or containers, got "${mode}"`);
   const urlsGiven = Boolean(env.KAFKA_BROKERS ?? env.CLICKHOUSE_URL ?? env.REDIS_URL);
   if (mode === 'containers' || (mode === 'auto' && !urlsGiven && dockerMayAnswer(env))) {
     const started = await startContainers(progress).catch((error: unknown) => {
       if (mode === 'containers') throw error;
-      progress(`no container runtime (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); using the local stack`);
+      progress(
+        `no container runtime (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); using the local stack`,
+      );
       return undefined;
     });
     if (started) return started;
@@ -37,7 +43,9 @@ export async function provideEngines(env: Env, progress: (line: string) => void)
   await stackUp(settings, progress);
   return {
     endpoints: {
-      kafkaBrokers: (env.KAFKA_BROKERS ?? `${settings.kafka.host}:${settings.kafka.port}`).split(',').map((b) => b.trim()),
+      kafkaBrokers: (env.KAFKA_BROKERS ?? `${settings.kafka.host}:${settings.kafka.port}`)
+        .split(',')
+        .map((b) => b.trim()),
       clickhouseUrl: settings.clickhouse.url,
       redisUrl: settings.redis.url,
       source: 'local-stack',

@@ -1,4 +1,12 @@
-export { test, expect, describe, type Fixtures, type KafkaFixture, type ClickHouseFixture, type RedisFixture } from './fixtures.js';
-export { provideEngines, repoRoot, type EngineEndpoints } from './engines.js';
+export {
+  test,
+  expect,
+  describe,
+  type Fixtures,
+  type KafkaFixture,
+  type ClickHouseFixture,
+  type RedisFixture,
+} from './fixtures.js';
+export { provideEngines, type EngineEndpoints } from './engines.js';
 export { IMAGES } from './containers.js';
-export { collectMessages, type Collected } from './collect.js';
+export * from './support.js';

@@ -90,7 +90,10 @@ export function createDeliveryLog(options: { redis: Redis; retentionDays?: numbe
       const tx = redis.multi().set(deliveryKey(delivery.id), JSON.stringify(delivery), 'PX', retentionMs);
       for (const status of DELIVERY_STATUSES) {
         const key = indexKey(delivery.webhook_id, status);
-        if (status === delivery.status) tx.zadd(key, score, delivery.id).zremrangebyscore(key, '-inf', score - retentionMs).pexpire(key, retentionMs);
+        if (status === delivery.status)
+          tx.zadd(key, score, delivery.id)
+            .zremrangebyscore(key, '-inf', score - retentionMs)
+            .pexpire(key, retentionMs);
         else tx.zrem(key, delivery.id);
       }
       await tx.exec();
@@ -123,23 +126,42 @@ export type DeliveryQueue = Queue<DeliveryJobData>;
  * connection must have no ioredis `keyPrefix`: BullMQ has its own `prefix`.
  */
 export function openDeliveryQueue(options: { connection: ConnectionOptions; prefix?: string }): DeliveryQueue {
-  return new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: options.connection, prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX });
+  return new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+    connection: options.connection,
+    prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
+  });
 }
 
-export type ReplayOutcome = { ok: true; delivery: Delivery } | { ok: false; reason: 'not_found' | 'not_failed'; message: string };
+export type ReplayOutcome =
+  { ok: true; delivery: Delivery } | { ok: false; reason: 'not_found' | 'not_failed'; message: string };
 
 /**
  * Sends a dead-lettered delivery again: its BullMQ job goes back to waiting with its attempts reset
  * (so it gets the full retry schedule again), and the log says `pending`.
  */
-export async function replayDelivery(options: { queue: DeliveryQueue; log: DeliveryLog; deliveryId: string; now?: Date }): Promise<ReplayOutcome> {
+export async function replayDelivery(options: {
+  queue: DeliveryQueue;
+  log: DeliveryLog;
+  deliveryId: string;
+  now?: Date;
+}): Promise<ReplayOutcome> {
   const { queue, log } = options;
   const delivery = await log.get(options.deliveryId);
   if (!delivery) return { ok: false, reason: 'not_found', message: `no delivery ${options.deliveryId}` };
   const job = await Job.fromId<DeliveryJobData>(queue, delivery.id);
-  if (!job) return { ok: false, reason: 'not_found', message: `the job of delivery ${delivery.id} is gone (older than the queue keeps failed jobs)` };
+  if (!job)
+    return {
+      ok: false,
+      reason: 'not_found',
+      message: `the job of delivery ${delivery.id} is gone (older than the queue keeps failed jobs)`,
+    };
   const state = await job.getState();
-  if (state !== 'failed') return { ok: false, reason: 'not_failed', message: `delivery ${delivery.id} is ${state}, not failed; only dead letters are replayed` };
+  if (state !== 'failed')
+    return {
+      ok: false,
+      reason: 'not_failed',
+      message: `delivery ${delivery.id} is ${state}, not failed; only dead letters are replayed`,
+    };
   await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   const next: Delivery = { ...delivery, status: 'pending', updated_at: (options.now ?? new Date()).toISOString() };
   await log.record(next);

@@ -5,10 +5,37 @@
  * store, the delivery log and the delivery queue's names.
  * @module
  */
-export { SIGNATURE_HEADER, signPayload, verifyWebhookSignature, type VerifyFailure, type VerifyOptions, type VerifyResult } from './signature.js';
-export { checkDestinationUrl, forbiddenRange, systemResolver, type DestinationCheck, type DestinationCheckOptions, type DestinationRefusal, type ResolvedAddress, type Resolver } from './ssrf.js';
+export {
+  SIGNATURE_HEADER,
+  signPayload,
+  verifyWebhookSignature,
+  type VerifyFailure,
+  type VerifyOptions,
+  type VerifyResult,
+} from './signature.js';
+export {
+  checkDestinationUrl,
+  forbiddenRange,
+  systemResolver,
+  type DestinationCheck,
+  type DestinationCheckOptions,
+  type DestinationRefusal,
+  type ResolvedAddress,
+  type Resolver,
+} from './ssrf.js';
 export { createSecretBox, generateWebhookSecret, MIN_SECRETS_KEY_LENGTH, type SecretBox } from './secrets.js';
-export { createWebhookStore, newWebhookId, receivesAlertsOf, SEVERITY_ORDER, webhookLayout, type NewWebhook, type Severity, type Webhook, type WebhookKind, type WebhookStore } from './store.js';
+export {
+  createWebhookStore,
+  newWebhookId,
+  receivesAlertsOf,
+  SEVERITY_ORDER,
+  webhookLayout,
+  type NewWebhook,
+  type Severity,
+  type Webhook,
+  type WebhookKind,
+  type WebhookStore,
+} from './store.js';
 export {
   createDeliveryLog,
   DEFAULT_QUEUE_PREFIX,

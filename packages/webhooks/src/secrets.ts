@@ -20,7 +20,8 @@ const VERSION = 'v1';
 
 /** A {@link SecretBox} under `secretsKey` (at least {@link MIN_SECRETS_KEY_LENGTH} characters). */
 export function createSecretBox(secretsKey: string): SecretBox {
-  if (secretsKey.length < MIN_SECRETS_KEY_LENGTH) throw new RangeError(`KEYWATCH_SECRETS_KEY must be at least ${MIN_SECRETS_KEY_LENGTH} characters`);
+  if (secretsKey.length < MIN_SECRETS_KEY_LENGTH)
+    throw new RangeError(`KEYWATCH_SECRETS_KEY must be at least ${MIN_SECRETS_KEY_LENGTH} characters`);
   const key = Buffer.from(hkdfSync('sha256', secretsKey, 'keywatch', 'webhook-secrets v1', 32));
   return {
     seal(plain, context) {
@@ -28,7 +29,12 @@ export function createSecretBox(secretsKey: string): SecretBox {
       const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
       cipher.setAAD(Buffer.from(context));
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+      return [
+        VERSION,
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        body.toString('base64url'),
+      ].join('.');
     },
     open(sealed, context) {
       const [version, iv, tag, body] = sealed.split('.');

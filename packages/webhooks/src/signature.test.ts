@@ -15,11 +15,24 @@ describe('Keywatch-Signature', () => {
 
   it('round-trips for any body and secret, and any other secret fails', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2048 }), secret, secret, fc.integer({ min: -300, max: 300 }), (body, a, b, skew) => {
-        const header = signPayload([a], body, NOW);
-        expect(verifyWebhookSignature({ header, rawBody: body, secrets: a, now: NOW + skew * 1000 })).toEqual({ ok: true, timestamp: Math.floor(NOW / 1000) });
-        if (a !== b) expect(verifyWebhookSignature({ header, rawBody: body, secrets: b, now: NOW })).toMatchObject({ ok: false, reason: 'no_matching_signature' });
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 2048 }),
+        secret,
+        secret,
+        fc.integer({ min: -300, max: 300 }),
+        (body, a, b, skew) => {
+          const header = signPayload([a], body, NOW);
+          expect(verifyWebhookSignature({ header, rawBody: body, secrets: a, now: NOW + skew * 1000 })).toEqual({
+            ok: true,
+            timestamp: Math.floor(NOW / 1000),
+          });
+          if (a !== b)
+            expect(verifyWebhookSignature({ header, rawBody: body, secrets: b, now: NOW })).toMatchObject({
+              ok: false,
+              reason: 'no_matching_signature',
+            });
+        },
+      ),
     );
   });
 
@@ -46,9 +59,17 @@ describe('Keywatch-Signature', () => {
 
   it('refuses stale and future timestamps beyond the tolerance', () => {
     const header = signPayload(['s'], 'b', NOW);
-    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW + 301_000 })).toMatchObject({ ok: false, reason: 'stale_timestamp' });
-    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW - 301_000 })).toMatchObject({ ok: false, reason: 'stale_timestamp' });
-    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW + 20_000, toleranceS: 10 })).toMatchObject({ ok: false, reason: 'stale_timestamp' });
+    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW + 301_000 })).toMatchObject({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW - 301_000 })).toMatchObject({
+      ok: false,
+      reason: 'stale_timestamp',
+    });
+    expect(
+      verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: NOW + 20_000, toleranceS: 10 }),
+    ).toMatchObject({ ok: false, reason: 'stale_timestamp' });
   });
 
   it.each([
@@ -62,7 +83,10 @@ describe('Keywatch-Signature', () => {
     ['garbage'],
     [['t=1,v1=' + 'a'.repeat(64), 't=1']],
   ])('refuses the malformed header %j', (header) => {
-    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: 1000 })).toMatchObject({ ok: false, reason: 'malformed_header' });
+    expect(verifyWebhookSignature({ header, rawBody: 'b', secrets: 's', now: 1000 })).toMatchObject({
+      ok: false,
+      reason: 'malformed_header',
+    });
   });
 
   it('ignores unknown schemes next to a valid v1', () => {

@@ -17,7 +17,11 @@ const unixSeconds = (now: Date | number) => Math.floor((typeof now === 'number' 
  * @param secrets - the destination's valid secrets, newest first (at least one).
  * @param now - the signing time (Date or Unix ms; default now).
  */
-export function signPayload(secrets: readonly string[], rawBody: string | Uint8Array, now: Date | number = Date.now()): string {
+export function signPayload(
+  secrets: readonly string[],
+  rawBody: string | Uint8Array,
+  now: Date | number = Date.now(),
+): string {
   if (secrets.length === 0) throw new RangeError('signPayload needs at least one secret');
   const t = unixSeconds(now);
   return [`t=${t}`, ...secrets.map((secret) => `v1=${digest(secret, t, rawBody).toString('hex')}`)].join(',');
@@ -52,7 +56,8 @@ export function verifyWebhookSignature(options: VerifyOptions): VerifyResult {
   const { header, rawBody } = options;
   const toleranceS = options.toleranceS ?? 300;
   const malformed = (message: string): VerifyResult => ({ ok: false, reason: 'malformed_header', message });
-  if (typeof header !== 'string' || header.trim() === '') return malformed(`missing ${SIGNATURE_HEADER} header (or sent more than once)`);
+  if (typeof header !== 'string' || header.trim() === '')
+    return malformed(`missing ${SIGNATURE_HEADER} header (or sent more than once)`);
   let timestamp: number | undefined;
   const candidates: Buffer[] = [];
   for (const part of header.split(',')) {
@@ -72,7 +77,11 @@ export function verifyWebhookSignature(options: VerifyOptions): VerifyResult {
   if (candidates.length === 0) return malformed('no v1= element');
   const now = unixSeconds(options.now ?? Date.now());
   if (Math.abs(now - timestamp) > toleranceS) {
-    return { ok: false, reason: 'stale_timestamp', message: `timestamp ${timestamp} is more than ${toleranceS} s from now (${now})` };
+    return {
+      ok: false,
+      reason: 'stale_timestamp',
+      message: `timestamp ${timestamp} is more than ${toleranceS} s from now (${now})`,
+    };
   }
   const secrets = typeof options.secrets === 'string' ? [options.secrets] : options.secrets;
   let matched = false;
@@ -81,5 +90,7 @@ export function verifyWebhookSignature(options: VerifyOptions): VerifyResult {
     const expected = digest(secret, timestamp, rawBody);
     for (const candidate of candidates) matched = timingSafeEqual(expected, candidate) || matched;
   }
-  return matched ? { ok: true, timestamp } : { ok: false, reason: 'no_matching_signature', message: 'no v1 signature matches a known secret' };
+  return matched
+    ? { ok: true, timestamp }
+    : { ok: false, reason: 'no_matching_signature', message: 'no v1 signature matches a known secret' };
 }

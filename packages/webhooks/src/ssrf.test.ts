@@ -7,7 +7,7 @@ const dns: Record<string, string[]> = {
   'internal.example.com': ['10.1.2.3'],
   'rebind.example.com': ['93.184.216.34', '127.0.0.1'],
   'metadata.google.internal': ['169.254.169.254'],
-  'localhost': ['127.0.0.1', '::1'],
+  localhost: ['127.0.0.1', '::1'],
   'mapped.example.com': ['::ffff:192.168.0.1'],
 };
 const resolve: Resolver = async (host) => {
@@ -72,17 +72,35 @@ describe('checkDestinationUrl', () => {
   });
 
   it('with allowPrivate accepts loopback and private ranges but never metadata or unspecified', async () => {
-    for (const url of ['http://127.0.0.1:9999/', 'http://localhost/', 'http://10.0.0.1/', 'http://[::1]/', 'http://[fd12::1]/', 'http://[::ffff:127.0.0.1]/']) {
+    for (const url of [
+      'http://127.0.0.1:9999/',
+      'http://localhost/',
+      'http://10.0.0.1/',
+      'http://[::1]/',
+      'http://[fd12::1]/',
+      'http://[::ffff:127.0.0.1]/',
+    ]) {
       expect(await checkDestinationUrl(url, { resolve, allowPrivate: true }), url).toMatchObject({ ok: true });
     }
-    for (const url of ['http://169.254.169.254/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/', 'http://0.0.0.0/', 'http://224.0.0.1/']) {
-      expect(await checkDestinationUrl(url, { resolve, allowPrivate: true }), url).toMatchObject({ ok: false, reason: 'forbidden_address' });
+    for (const url of [
+      'http://169.254.169.254/',
+      'http://[fd00:ec2::254]/',
+      'http://100.100.100.200/',
+      'http://0.0.0.0/',
+      'http://224.0.0.1/',
+    ]) {
+      expect(await checkDestinationUrl(url, { resolve, allowPrivate: true }), url).toMatchObject({
+        ok: false,
+        reason: 'forbidden_address',
+      });
     }
   });
 
   it('counts a resolver that does not answer in time as unresolvable', async () => {
     const never: Resolver = () => new Promise(() => undefined);
-    expect(await checkDestinationUrl('https://slow.example.com/', { resolve: never, resolveTimeoutMs: 50 })).toMatchObject({ ok: false, reason: 'unresolvable', message: 'the host slow.example.com does not resolve' });
+    expect(
+      await checkDestinationUrl('https://slow.example.com/', { resolve: never, resolveTimeoutMs: 50 }),
+    ).toMatchObject({ ok: false, reason: 'unresolvable', message: 'the host slow.example.com does not resolve' });
   });
 
   it('never tells the caller what a refused name resolved to (the message reaches tenants)', async () => {

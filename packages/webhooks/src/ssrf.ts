@@ -10,7 +10,11 @@ export interface ResolvedAddress {
 /** Resolves a host name to every address it has (default: the system resolver, `dns.lookup` with `all`). */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+export const systemResolver: Resolver = async (hostname) =>
+  (await lookup(hostname, { all: true, order: 'verbatim' })).map((a) => ({
+    address: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }));
 
 export interface DestinationCheckOptions {
   /**
@@ -27,13 +31,15 @@ export interface DestinationCheckOptions {
 }
 
 /** Why a destination URL was refused. */
-export type DestinationRefusal = 'invalid_url' | 'unsupported_scheme' | 'credentials_in_url' | 'unresolvable' | 'forbidden_address';
+export type DestinationRefusal =
+  'invalid_url' | 'unsupported_scheme' | 'credentials_in_url' | 'unresolvable' | 'forbidden_address';
 
 /**
  * A destination that passed: connect to `address` (never re-resolve `url.hostname`, or a DNS answer
  * changed in between would bypass the check).
  */
-export type DestinationCheck = { ok: true; url: URL; address: ResolvedAddress } | { ok: false; reason: DestinationRefusal; message: string };
+export type DestinationCheck =
+  { ok: true; url: URL; address: ResolvedAddress } | { ok: false; reason: DestinationRefusal; message: string };
 
 /** Metadata services of the big clouds: refused even when private addresses are allowed. */
 const METADATA = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254', '168.63.129.16']);
@@ -68,14 +74,19 @@ export function forbiddenRange(address: string, allowPrivate = false): string | 
  * so a host cannot smuggle an internal address in among public ones). The first address is the one
  * to connect to.
  */
-export async function checkDestinationUrl(raw: string, options: DestinationCheckOptions = {}): Promise<DestinationCheck> {
+export async function checkDestinationUrl(
+  raw: string,
+  options: DestinationCheckOptions = {},
+): Promise<DestinationCheck> {
   const refuse = (reason: DestinationRefusal, message: string): DestinationCheck => ({ ok: false, reason, message });
   if (raw.length > 2048) return refuse('invalid_url', 'the URL is longer than 2048 characters');
   const url = URL.parse(raw);
   if (!url) return refuse('invalid_url', 'not an absolute URL');
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('unsupported_scheme', 'the URL must use https or http');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return refuse('unsupported_scheme', 'the URL must use https or http');
   if (url.hostname === '') return refuse('invalid_url', 'the URL has no host');
-  if (url.username !== '' || url.password !== '') return refuse('credentials_in_url', 'the URL must not carry a user name or password');
+  if (url.username !== '' || url.password !== '')
+    return refuse('credentials_in_url', 'the URL must not carry a user name or password');
   // WHATWG parsing already turned decimal, octal and hex IPv4 forms (http://2130706433/) into dotted quads.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let addresses: ResolvedAddress[];
@@ -85,7 +96,10 @@ export async function checkDestinationUrl(raw: string, options: DestinationCheck
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeoutMs = options.resolveTimeoutMs ?? 5000;
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), timeoutMs)));
+      const timeout = new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' })), timeoutMs)),
+      );
       addresses = await Promise.race([(options.resolve ?? systemResolver)(host), timeout]);
     } catch {
       return refuse('unresolvable', `the host ${host} does not resolve`);
@@ -99,8 +113,13 @@ export async function checkDestinationUrl(raw: string, options: DestinationCheck
     if (range !== null) {
       // A name's answer stays out of the message: it reaches the tenant (422, a delivery's
       // last_error), and internal DNS answers would map the operator's network for them.
-      const what = ipaddr.isValid(host) ? `${host} is a ${range} address` : `the host ${host} resolves to a refused address`;
-      return refuse('forbidden_address', `${what}; loopback, private, link-local and metadata addresses are refused${options.allowPrivate ? '' : ' unless KEYWATCH_WEBHOOK_ALLOW_PRIVATE=true'}`);
+      const what = ipaddr.isValid(host)
+        ? `${host} is a ${range} address`
+        : `the host ${host} resolves to a refused address`;
+      return refuse(
+        'forbidden_address',
+        `${what}; loopback, private, link-local and metadata addresses are refused${options.allowPrivate ? '' : ' unless KEYWATCH_WEBHOOK_ALLOW_PRIVATE=true'}`,
+      );
     }
   }
   return { ok: true, url, address: addresses[0]! };

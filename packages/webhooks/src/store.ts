@@ -95,7 +95,10 @@ export const webhookLayout = {
  * tenant's destination takes that tenant's alerts only; a platform destination takes the alerts
  * without a tenant, and every tenant's when its `all_tenants` is true.
  */
-export function receivesAlertsOf(webhook: Pick<Webhook, 'tenant_id' | 'all_tenants'>, alertTenantId: string | null): boolean {
+export function receivesAlertsOf(
+  webhook: Pick<Webhook, 'tenant_id' | 'all_tenants'>,
+  alertTenantId: string | null,
+): boolean {
   if (webhook.tenant_id === null) return alertTenantId === null || webhook.all_tenants === true;
   return webhook.tenant_id === alertTenantId;
 }
@@ -130,7 +133,8 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
     const texts = await redis.mget(ids.map((id) => webhookLayout.hook(id)));
     return texts.flatMap((text) => (text ? [publicView(JSON.parse(text) as StoredWebhook)] : []));
   }
-  const indexOf = (stored: Pick<Webhook, 'tenant_id'>) => (stored.tenant_id === null ? webhookLayout.platform : webhookLayout.tenant(stored.tenant_id));
+  const indexOf = (stored: Pick<Webhook, 'tenant_id'>) =>
+    stored.tenant_id === null ? webhookLayout.platform : webhookLayout.tenant(stored.tenant_id);
 
   return {
     async create(input, secret, now = new Date()) {
@@ -150,7 +154,8 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
       };
       const tx = redis.multi().set(webhookLayout.hook(id), JSON.stringify(stored));
       if (input.tenant_id === null) tx.zadd(webhookLayout.platform, now.getTime(), id);
-      else tx.zadd(webhookLayout.tenant(input.tenant_id), now.getTime(), id).sadd(webhookLayout.tenants, input.tenant_id);
+      else
+        tx.zadd(webhookLayout.tenant(input.tenant_id), now.getTime(), id).sadd(webhookLayout.tenants, input.tenant_id);
       await tx.exec();
       return publicView(stored);
     },
@@ -161,7 +166,8 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
     async list(tenantId) {
       if (tenantId !== undefined) return listIndex(webhookLayout.tenant(tenantId));
       const out: Webhook[] = [];
-      for (const tenant of (await redis.smembers(webhookLayout.tenants)).sort()) out.push(...(await listIndex(webhookLayout.tenant(tenant))));
+      for (const tenant of (await redis.smembers(webhookLayout.tenants)).sort())
+        out.push(...(await listIndex(webhookLayout.tenant(tenant))));
       out.push(...(await listIndex(webhookLayout.platform)));
       return out;
     },
@@ -169,7 +175,8 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
     async delete(id) {
       const stored = await load(id);
       if (!stored) return false;
-      const [[, removed] = [null, 0]] = (await redis.multi().del(webhookLayout.hook(id)).zrem(indexOf(stored), id).exec()) ?? [];
+      const [[, removed] = [null, 0]] =
+        (await redis.multi().del(webhookLayout.hook(id)).zrem(indexOf(stored), id).exec()) ?? [];
       return removed === 1;
     },
     async rotate(id, secret, graceSeconds, now = new Date()) {
@@ -197,7 +204,9 @@ export function createWebhookStore(options: { redis: Redis; box: SecretBox }): W
     async signingSecrets(id, now = new Date()) {
       const stored = await load(id);
       if (!stored) return [];
-      return stored.secrets.filter((s) => s.expires_at === null || Date.parse(s.expires_at) > now.getTime()).map((s) => box.open(s.sealed, id));
+      return stored.secrets
+        .filter((s) => s.expires_at === null || Date.parse(s.expires_at) > now.getTime())
+        .map((s) => box.open(s.sealed, id));
     },
   };
 }

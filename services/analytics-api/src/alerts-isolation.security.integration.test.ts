@@ -5,7 +5,11 @@ import { createTestKey, insertAlerts, startTestApi } from './testing.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 
-test("a tenant can neither list, read, acknowledge nor resolve another tenant's alerts", async ({ clickhouse, redis, logger }) => {
+test("a tenant can neither list, read, acknowledge nor resolve another tenant's alerts", async ({
+  clickhouse,
+  redis,
+  logger,
+}) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
     const auditorA = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
@@ -14,20 +18,39 @@ test("a tenant can neither list, read, acknowledge nor resolve another tenant's 
     await insertAlerts(ctx.ch, [
       { alert_id: 'alr_a', tenant_id: 'tenant_a', detected_at: T0 },
       { alert_id: 'alr_b', tenant_id: 'tenant_b', key_id: keyB.id, detected_at: T0 + 1000 },
-      { alert_id: 'alr_unknown', tenant_id: null, ip: '198.51.100.7', type: 'credential_stuffing', detected_at: T0 + 2000 },
+      {
+        alert_id: 'alr_unknown',
+        tenant_id: null,
+        ip: '198.51.100.7',
+        type: 'credential_stuffing',
+        detected_at: T0 + 2000,
+      },
     ]);
 
     const listA = await ctx.get<{ alerts: AlertView[] }>('/v1/alerts', auditorA.secret);
     expect(listA.body.alerts.map((a) => a.alert_id)).toEqual(['alr_a']);
     // Filters never widen the tenant: not by key, not by naming the other tenant.
-    expect((await ctx.get<{ alerts: AlertView[] }>(`/v1/alerts?key_id=${keyB.id}`, auditorA.secret)).body.alerts).toEqual([]);
-    const named = await ctx.get<{ error: { code: string; field?: string } }>('/v1/alerts?tenant_id=tenant_b', auditorA.secret);
+    expect(
+      (await ctx.get<{ alerts: AlertView[] }>(`/v1/alerts?key_id=${keyB.id}`, auditorA.secret)).body.alerts,
+    ).toEqual([]);
+    const named = await ctx.get<{ error: { code: string; field?: string } }>(
+      '/v1/alerts?tenant_id=tenant_b',
+      auditorA.secret,
+    );
     expect(named.status).toBe(403);
     expect(named.body.error.field).toBe('tenant_id');
 
     // Another tenant's alert is indistinguishable from a missing one, for reads and for changes.
-    for (const [method, path] of [['GET', '/v1/alerts/alr_b'], ['POST', '/v1/alerts/alr_b/ack'], ['POST', '/v1/alerts/alr_b/resolve'], ['POST', '/v1/alerts/alr_unknown/resolve']] as const) {
-      const response = method === 'GET' ? await ctx.get<{ error: { code: string } }>(path, auditorA.secret) : await ctx.post<{ error: { code: string } }>(path, auditorA.secret, { note: 'not mine' });
+    for (const [method, path] of [
+      ['GET', '/v1/alerts/alr_b'],
+      ['POST', '/v1/alerts/alr_b/ack'],
+      ['POST', '/v1/alerts/alr_b/resolve'],
+      ['POST', '/v1/alerts/alr_unknown/resolve'],
+    ] as const) {
+      const response =
+        method === 'GET'
+          ? await ctx.get<{ error: { code: string } }>(path, auditorA.secret)
+          : await ctx.post<{ error: { code: string } }>(path, auditorA.secret, { note: 'not mine' });
       expect(response.status, path).toBe(404);
       expect(response.body.error.code, path).toBe('not_found');
     }
@@ -50,7 +73,11 @@ test("a tenant can neither list, read, acknowledge nor resolve another tenant's 
   }
 });
 
-test('alerts need a secret key with audit:read; analytics:read alone is not enough', async ({ clickhouse, redis, logger }) => {
+test('alerts need a secret key with audit:read; analytics:read alone is not enough', async ({
+  clickhouse,
+  redis,
+  logger,
+}) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
     await insertAlerts(ctx.ch, [{ alert_id: 'alr_a', tenant_id: 'tenant_a', detected_at: T0 }]);

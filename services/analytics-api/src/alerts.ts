@@ -21,13 +21,19 @@ import type { Caller } from './auth.js';
  */
 
 const AlertStatusEnum = z.enum(['open', 'acknowledged', 'resolved']);
-const Time = z.string().refine((text) => parseEventTime(text) !== null, 'must be an RFC 3339 date-time, e.g. 2025-01-31T12:00:00Z');
+const Time = z
+  .string()
+  .refine((text) => parseEventTime(text) !== null, 'must be an RFC 3339 date-time, e.g. 2025-01-31T12:00:00Z');
 
 export const AlertsQuery = z.strictObject({
   status: AlertStatusEnum.optional().describe('open, acknowledged or resolved'),
   type: AlertType.optional().describe('one alert type of docs/contracts.md#alert-types'),
   severity: Severity.optional().describe('low, medium, high or critical (exact)'),
-  key_id: z.string().refine(isKeyId, 'must be a key id (key_ followed by 20+ url-safe characters)').optional().describe('alerts about this key'),
+  key_id: z
+    .string()
+    .refine(isKeyId, 'must be a key id (key_ followed by 20+ url-safe characters)')
+    .optional()
+    .describe('alerts about this key'),
   from: Time.optional().describe('detected at or after, RFC 3339'),
   to: Time.optional().describe('detected before, RFC 3339'),
   limit: z
@@ -39,9 +45,19 @@ export const AlertsQuery = z.strictObject({
   tenant_id: z.string().min(1).max(200).optional().describe('root key only: one tenant (default: every tenant)'),
 });
 
-export const AlertIdParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be an alert id (letters, digits, _ and -)') });
+export const AlertIdParam = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be an alert id (letters, digits, _ and -)'),
+});
 
-export const AlertNoteBody = z.strictObject({ note: z.string().max(2000, 'must be at most 2000 characters').optional().describe('why (kept with the status and in the audit)') }).optional();
+export const AlertNoteBody = z
+  .strictObject({
+    note: z
+      .string()
+      .max(2000, 'must be at most 2000 characters')
+      .optional()
+      .describe('why (kept with the status and in the audit)'),
+  })
+  .optional();
 
 /** An alert as the feed answers it: docs/contracts.md#alert plus count, updated_at and the status fields. */
 export interface AlertView {
@@ -106,7 +122,9 @@ const isStatus = (text: string): text is AlertStatus => (AlertStatusEnum.options
 function evidenceOf(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -139,7 +157,12 @@ function toView(row: AlertRow): AlertView {
 /** The hot copy wins over ClickHouse: it is written first, so it is never older. */
 function withHotStatus(view: AlertView, hot: AlertStatusRecord | null): AlertView {
   if (!hot) return view;
-  return { ...view, status: hot.status, status_actor: hot.actor || null, status_updated_at: new Date(hot.updatedAt).toISOString() };
+  return {
+    ...view,
+    status: hot.status,
+    status_actor: hot.actor || null,
+    status_updated_at: new Date(hot.updatedAt).toISOString(),
+  };
 }
 
 /**
@@ -218,16 +241,23 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
   /** The tenant filter of a caller: its own tenant; the root key sees every tenant unless it names one. */
   function tenantFilter(caller: Caller, requested: string | undefined): string | undefined {
     if (caller.kind === 'root') return requested;
-    if (requested !== undefined && requested !== caller.tenantId) throw new ApiError(403, 'forbidden', 'a key reads its own tenant only', 'tenant_id');
+    if (requested !== undefined && requested !== caller.tenantId)
+      throw new ApiError(403, 'forbidden', 'a key reads its own tenant only', 'tenant_id');
     return caller.tenantId;
   }
 
   /** The feed's alerts with the hot copy's status, plus ClickHouse's own status and the hot record. */
-  async function readAll(filter: Filter): Promise<Array<{ view: AlertView; stored: AlertStatus; hot: AlertStatusRecord | null }>> {
+  async function readAll(
+    filter: Filter,
+  ): Promise<Array<{ view: AlertView; stored: AlertStatus; hot: AlertStatusRecord | null }>> {
     const rows = await deps.clickhouse.query<AlertRow>(feedQuery(filter));
     const views = rows.map(toView);
     const hot = await deps.statuses.getMany(views.map((v) => v.alert_id));
-    return views.map((view, i) => ({ view: withHotStatus(view, hot[i] ?? null), stored: view.status, hot: hot[i] ?? null }));
+    return views.map((view, i) => ({
+      view: withHotStatus(view, hot[i] ?? null),
+      stored: view.status,
+      hot: hot[i] ?? null,
+    }));
   }
 
   const read = async (filter: Filter) => (await readAll(filter)).map((entry) => entry.view);
@@ -273,7 +303,8 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
     async list(caller: Caller, query: z.output<typeof AlertsQuery>): Promise<AlertView[]> {
       const from = query.from !== undefined ? parseEventTime(query.from)!.getTime() : undefined;
       const to = query.to !== undefined ? parseEventTime(query.to)!.getTime() : undefined;
-      if (from !== undefined && to !== undefined && from >= to) throw new ApiError(400, 'invalid_request', 'from must be before to', 'from');
+      if (from !== undefined && to !== undefined && from >= to)
+        throw new ApiError(400, 'invalid_request', 'from must be before to', 'from');
       const views = await read({
         tenantId: tenantFilter(caller, query.tenant_id),
         status: query.status,
@@ -294,21 +325,46 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
      * Acknowledge or resolve. Resolving a resolved alert and acknowledging an acknowledged one
      * change nothing (200); acknowledging a resolved alert is a 409 (`invalid_transition`).
      */
-    async transition(caller: Caller, alertId: string, action: AlertAction, note: string | undefined): Promise<AlertView> {
+    async transition(
+      caller: Caller,
+      alertId: string,
+      action: AlertAction,
+      note: string | undefined,
+    ): Promise<AlertView> {
       const { view: alert, stored, hot } = await oneEntry(caller, alertId);
       const target: AlertStatus = action === 'ack' ? 'acknowledged' : 'resolved';
-      if (action === 'ack' && alert.status === 'resolved') throw new ApiError(409, 'invalid_transition', 'a resolved alert cannot be acknowledged; a repeat of the problem raises a new alert');
+      if (action === 'ack' && alert.status === 'resolved')
+        throw new ApiError(
+          409,
+          'invalid_transition',
+          'a resolved alert cannot be acknowledged; a repeat of the problem raises a new alert',
+        );
       if (alert.status === target) {
         // An earlier call wrote the hot copy but failed before ClickHouse: repeating it completes that change.
         if (hot && stored !== target) await record(alert, stored, hot);
         return alert;
       }
-      const change: AlertStatusRecord = { alertId, tenantId: alert.tenant_id, status: target, actor: statusActor(caller), note: note ?? '', updatedAt: now() };
+      const change: AlertStatusRecord = {
+        alertId,
+        tenantId: alert.tenant_id,
+        status: target,
+        actor: statusActor(caller),
+        note: note ?? '',
+        updatedAt: now(),
+      };
       // Redis first: a worker reading the hot copy never sees an older status than the feed.
       await deps.statuses.set(change);
       await record(alert, alert.status, change);
-      deps.logger.info({ alert_id: alertId, tenant_id: alert.tenant_id, actor: change.actor, from: alert.status, to: target }, 'alert status changed');
-      return { ...alert, status: target, status_actor: change.actor, status_updated_at: new Date(change.updatedAt).toISOString() };
+      deps.logger.info(
+        { alert_id: alertId, tenant_id: alert.tenant_id, actor: change.actor, from: alert.status, to: target },
+        'alert status changed',
+      );
+      return {
+        ...alert,
+        status: target,
+        status_actor: change.actor,
+        status_updated_at: new Date(change.updatedAt).toISOString(),
+      };
     },
   };
 }

@@ -24,16 +24,20 @@ export interface AppDependencies {
 /** The tenant a call reads: the caller's own, or for the root key the `tenant_id` it names. */
 function tenantOf(caller: Caller, requested: string | undefined): string {
   if (caller.kind === 'tenant') {
-    if (requested !== undefined && requested !== caller.tenantId) throw new ApiError(403, 'forbidden', 'a key reads its own tenant only', 'tenant_id');
+    if (requested !== undefined && requested !== caller.tenantId)
+      throw new ApiError(403, 'forbidden', 'a key reads its own tenant only', 'tenant_id');
     return caller.tenantId;
   }
-  if (requested === undefined) throw new ApiError(400, 'invalid_request', 'the root key must name a tenant_id', 'tenant_id');
+  if (requested === undefined)
+    throw new ApiError(400, 'invalid_request', 'the root key must name a tenant_id', 'tenant_id');
   return requested;
 }
 
 /** The analytics HTTP API of docs/contracts.md#analytics-api (usage analytics and the alert feed), plus `/openapi.json` and `/healthz`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false }));
+  const app = Fastify(
+    fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false }),
+  );
   const log = deps.logger;
   const now = deps.now ?? Date.now;
 
@@ -43,7 +47,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   installErrorHandling(app, { logger: log, bodyLimit: 1024 * 1024 });
 
   /** The key `:id` if the caller may read it; 404 (not 403) otherwise, so other tenants' key ids are not confirmed. */
-  async function keyOf(request: FastifyRequest, caller: Caller, requestedTenant: string | undefined): Promise<{ tenantId: string; keyId: string }> {
+  async function keyOf(
+    request: FastifyRequest,
+    caller: Caller,
+    requestedTenant: string | undefined,
+  ): Promise<{ tenantId: string; keyId: string }> {
     const { id } = parse(KeyIdParam, request.params);
     const key = await deps.store.getById(id);
     const tenantId = caller.kind === 'tenant' ? tenantOf(caller, requestedTenant) : (requestedTenant ?? key?.tenant_id);
@@ -64,53 +72,123 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     });
   }
 
-  route({ scope: 'analytics:read', url: '/v1/analytics/keys/:id/usage', summary: 'Usage series of one key: requests, errors, error_rate, rate_limited, p50/p95 latency per bucket', params: KeyIdParam, query: UsageQuery }, async (request, caller) => {
-    const query = parse(UsageQuery, request.query);
-    const range = seriesRange(query, query.interval ?? 'hour', now());
-    const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
-    const points = await usageSeries(deps.clickhouse, tenantId, keyId, range);
-    return { key_id: keyId, interval: range.granularity, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), points };
-  });
+  route(
+    {
+      scope: 'analytics:read',
+      url: '/v1/analytics/keys/:id/usage',
+      summary: 'Usage series of one key: requests, errors, error_rate, rate_limited, p50/p95 latency per bucket',
+      params: KeyIdParam,
+      query: UsageQuery,
+    },
+    async (request, caller) => {
+      const query = parse(UsageQuery, request.query);
+      const range = seriesRange(query, query.interval ?? 'hour', now());
+      const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
+      const points = await usageSeries(deps.clickhouse, tenantId, keyId, range);
+      return {
+        key_id: keyId,
+        interval: range.granularity,
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
+        points,
+      };
+    },
+  );
 
   for (const [path, summary, read] of [
     ['errors', 'Error breakdown of one key: by outcome, by status and status class', errorBreakdown],
     ['geo', 'Geography of one key: requests and errors by country, and by city', geoBreakdown],
     ['features', 'Features used by one key: requests and errors by scope and by route', featureBreakdown],
   ] as const) {
-    route({ scope: 'analytics:read', url: `/v1/analytics/keys/:id/${path}`, summary, params: KeyIdParam, query: RangeQuery }, async (request, caller) => {
-      const query = parse(RangeQuery, request.query);
-      const range = totalsRange(query, now());
-      const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
-      const body = await read(deps.clickhouse, tenantId, keyId, range.segments);
-      return { key_id: keyId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), ...body };
-    });
+    route(
+      {
+        scope: 'analytics:read',
+        url: `/v1/analytics/keys/:id/${path}`,
+        summary,
+        params: KeyIdParam,
+        query: RangeQuery,
+      },
+      async (request, caller) => {
+        const query = parse(RangeQuery, request.query);
+        const range = totalsRange(query, now());
+        const { tenantId, keyId } = await keyOf(request, caller, query.tenant_id);
+        const body = await read(deps.clickhouse, tenantId, keyId, range.segments);
+        return {
+          key_id: keyId,
+          from: new Date(range.from).toISOString(),
+          to: new Date(range.to).toISOString(),
+          ...body,
+        };
+      },
+    );
   }
 
-  route({ scope: 'analytics:read', url: '/v1/analytics/keys', summary: "Top keys of the caller's tenant by requests, errors or error rate", query: TopKeysQuery }, async (request, caller) => {
-    const query = parse(TopKeysQuery, request.query);
-    const range = totalsRange(query, now());
-    const tenantId = tenantOf(caller, query.tenant_id);
-    const sort = query.sort ?? 'requests';
-    const keys = await topKeys(deps.clickhouse, tenantId, range.segments, sort, Number(query.limit ?? 10));
-    return { tenant_id: tenantId, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), sort, keys };
-  });
+  route(
+    {
+      scope: 'analytics:read',
+      url: '/v1/analytics/keys',
+      summary: "Top keys of the caller's tenant by requests, errors or error rate",
+      query: TopKeysQuery,
+    },
+    async (request, caller) => {
+      const query = parse(TopKeysQuery, request.query);
+      const range = totalsRange(query, now());
+      const tenantId = tenantOf(caller, query.tenant_id);
+      const sort = query.sort ?? 'requests';
+      const keys = await topKeys(deps.clickhouse, tenantId, range.segments, sort, Number(query.limit ?? 10));
+      return {
+        tenant_id: tenantId,
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
+        sort,
+        keys,
+      };
+    },
+  );
 
-  const alerts = createAlertFeed({ clickhouse: deps.clickhouse, statuses: deps.statuses, store: deps.store, logger: log, now });
-  route({ scope: 'audit:read', url: '/v1/alerts', summary: "The alert feed of the caller's tenant (the root key: every tenant), newest detected_at first", query: AlertsQuery }, async (request, caller) => ({
-    alerts: await alerts.list(caller, parse(AlertsQuery, request.query)),
-  }));
-  route({ scope: 'audit:read', url: '/v1/alerts/:id', summary: 'One alert with its status', params: AlertIdParam }, async (request, caller) => ({
-    alert: await alerts.get(caller, parse(AlertIdParam, request.params).id),
-  }));
+  const alerts = createAlertFeed({
+    clickhouse: deps.clickhouse,
+    statuses: deps.statuses,
+    store: deps.store,
+    logger: log,
+    now,
+  });
+  route(
+    {
+      scope: 'audit:read',
+      url: '/v1/alerts',
+      summary: "The alert feed of the caller's tenant (the root key: every tenant), newest detected_at first",
+      query: AlertsQuery,
+    },
+    async (request, caller) => ({
+      alerts: await alerts.list(caller, parse(AlertsQuery, request.query)),
+    }),
+  );
+  route(
+    { scope: 'audit:read', url: '/v1/alerts/:id', summary: 'One alert with its status', params: AlertIdParam },
+    async (request, caller) => ({
+      alert: await alerts.get(caller, parse(AlertIdParam, request.params).id),
+    }),
+  );
   for (const [action, summary] of [
     ['ack', 'Acknowledge an alert: its repeats update it without notifying again (409 when resolved)'],
     ['resolve', 'Resolve an alert (idempotent): a repeat of the problem raises a new alert'],
   ] as const) {
-    route({ method: 'POST', scope: 'audit:read', url: `/v1/alerts/:id/${action}`, summary, params: AlertIdParam, body: AlertNoteBody }, async (request, caller) => {
-      const { id } = parse(AlertIdParam, request.params);
-      const body = parse(AlertNoteBody, request.body);
-      return { alert: await alerts.transition(caller, id, action, body?.note) };
-    });
+    route(
+      {
+        method: 'POST',
+        scope: 'audit:read',
+        url: `/v1/alerts/:id/${action}`,
+        summary,
+        params: AlertIdParam,
+        body: AlertNoteBody,
+      },
+      async (request, caller) => {
+        const { id } = parse(AlertIdParam, request.params);
+        const body = parse(AlertNoteBody, request.body);
+        return { alert: await alerts.transition(caller, id, action, body?.note) };
+      },
+    );
   }
 
   const openapi = buildOpenApi(routes, {
@@ -119,9 +197,12 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       'Usage analytics per key and tenant, and the alert feed with its lifecycle (docs/contracts.md#analytics-api). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is docs/contracts.md#alert plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
     bearer: 'a secret key with analytics:read (analytics) or audit:read (alerts)',
     errors: [
-      ['400', 'invalid parameter or body (`field` names it), or a range too large for the interval (`range_too_large`)'],
+      [
+        '400',
+        'invalid parameter or body (`field` names it), or a range too large for the interval (`range_too_large`)',
+      ],
       ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
-      ['403', 'the key is not a secret key with the route\'s scope, or names another tenant'],
+      ['403', "the key is not a secret key with the route's scope, or names another tenant"],
       ['404', "no such key or alert in the caller's tenant"],
       ['409', 'acknowledging a resolved alert (`invalid_transition`)'],
     ],

@@ -21,10 +21,19 @@ export interface AuthenticatorOptions {
  */
 export function createAuthenticator(options: AuthenticatorOptions) {
   const authenticate = createKeyAuthenticator(options);
-  return async function authenticateAnalytics(headers: RequestHeaders, scope: Scope = 'analytics:read'): Promise<Caller> {
+  return async function authenticateAnalytics(
+    headers: RequestHeaders,
+    scope: Scope = 'analytics:read',
+  ): Promise<Caller> {
     const result = await authenticate({ credential: presentedCredential(headers), scope });
-    if (result.ok) return result.caller.kind === 'root' ? { kind: 'root' } : { kind: 'tenant', tenantId: result.caller.key.tenant_id, keyId: result.caller.key.id };
-    const message = result.outcome === 'missing_key' ? `send a secret key with ${scope} as Authorization: Bearer <key>` : result.message;
+    if (result.ok)
+      return result.caller.kind === 'root'
+        ? { kind: 'root' }
+        : { kind: 'tenant', tenantId: result.caller.key.tenant_id, keyId: result.caller.key.id };
+    const message =
+      result.outcome === 'missing_key'
+        ? `send a secret key with ${scope} as Authorization: Bearer <key>`
+        : result.message;
     throw new ApiError(result.status, result.outcome, message);
   };
 }

@@ -4,3 +4,4 @@ export { buildApp, type AppDependencies } from './app.js';
 export { createAuthenticator, type Caller } from './auth.js';
 export { segmentsOf, seriesRange, totalsRange, type Granularity, type Range, type Segment } from './params.js';
 export { createAlertFeed, AlertsQuery, type AlertFeed, type AlertView } from './alerts.js';
+export { usageSeries } from './queries.js';

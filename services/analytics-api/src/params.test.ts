@@ -3,11 +3,16 @@ import { ApiError } from '@keywatch/http-api';
 import { segmentsOf, seriesRange, totalsRange } from './params.js';
 
 const t = (text: string) => Date.parse(text);
-const iso = (s: { granularity: string; from: number; to: number }) => `${s.granularity} ${new Date(s.from).toISOString().slice(0, 16)}–${new Date(s.to).toISOString().slice(0, 16)}`;
+const iso = (s: { granularity: string; from: number; to: number }) =>
+  `${s.granularity} ${new Date(s.from).toISOString().slice(0, 16)}–${new Date(s.to).toISOString().slice(0, 16)}`;
 
 describe('seriesRange', () => {
   it('widens the range to whole buckets', () => {
-    expect(seriesRange({ from: '2026-01-01T10:15:30Z', to: '2026-01-01T12:00:01Z' }, 'hour')).toEqual({ from: t('2026-01-01T10:00:00Z'), to: t('2026-01-01T13:00:00Z'), granularity: 'hour' });
+    expect(seriesRange({ from: '2026-01-01T10:15:30Z', to: '2026-01-01T12:00:01Z' }, 'hour')).toEqual({
+      from: t('2026-01-01T10:00:00Z'),
+      to: t('2026-01-01T13:00:00Z'),
+      granularity: 'hour',
+    });
   });
 
   it('refuses a range with too many points for the interval, naming the interval', () => {
@@ -17,7 +22,9 @@ describe('seriesRange', () => {
   });
 
   it('refuses from at or after to, and defaults to the last 24 hours', () => {
-    expect(() => seriesRange({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'hour')).toThrow(/from must be before to/);
+    expect(() => seriesRange({ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'hour')).toThrow(
+      /from must be before to/,
+    );
     const now = t('2026-01-02T00:00:00Z');
     expect(seriesRange({}, 'hour', now)).toEqual({ from: t('2026-01-01T00:00:00Z'), to: now, granularity: 'hour' });
   });
@@ -36,8 +43,12 @@ describe('totalsRange', () => {
   });
 
   it('uses only minutes inside one hour, and only days for whole days', () => {
-    expect(segmentsOf(t('2026-01-01T10:05:00Z'), t('2026-01-01T10:45:00Z')).map(iso)).toEqual(['minute 2026-01-01T10:05–2026-01-01T10:45']);
-    expect(segmentsOf(t('2026-01-01T00:00:00Z'), t('2026-01-08T00:00:00Z')).map(iso)).toEqual(['day 2026-01-01T00:00–2026-01-08T00:00']);
+    expect(segmentsOf(t('2026-01-01T10:05:00Z'), t('2026-01-01T10:45:00Z')).map(iso)).toEqual([
+      'minute 2026-01-01T10:05–2026-01-01T10:45',
+    ]);
+    expect(segmentsOf(t('2026-01-01T00:00:00Z'), t('2026-01-08T00:00:00Z')).map(iso)).toEqual([
+      'day 2026-01-01T00:00–2026-01-08T00:00',
+    ]);
   });
 
   it('covers every minute exactly once for many ranges', () => {

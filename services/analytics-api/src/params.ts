@@ -5,10 +5,18 @@ import { ApiError, invalidInput } from '@keywatch/http-api';
 /** Bucket sizes of the series and of the rollup tables behind them. */
 export type Granularity = 'minute' | 'hour' | 'day';
 
-export const GRANULARITY_MS: Readonly<Record<Granularity, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+export const GRANULARITY_MS: Readonly<Record<Granularity, number>> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
 
 /** The rollup table holding each granularity (0006_auth_rollups.sql). */
-export const ROLLUP_TABLE: Readonly<Record<Granularity, string>> = { minute: 'auth_rollup_1m', hour: 'auth_rollup_1h', day: 'auth_rollup_1d' };
+export const ROLLUP_TABLE: Readonly<Record<Granularity, string>> = {
+  minute: 'auth_rollup_1m',
+  hour: 'auth_rollup_1h',
+  day: 'auth_rollup_1d',
+};
 
 /** Longest range per series interval: bounds the points of a series (minute: 2 days = 2 880 points). */
 export const MAX_RANGE_MS: Readonly<Record<Granularity, number>> = {
@@ -21,7 +29,9 @@ export const MAX_RANGE_MS: Readonly<Record<Granularity, number>> = {
 export const MAX_TOTALS_RANGE_MS = 1_830 * 86_400_000;
 const DEFAULT_RANGE_MS = 86_400_000;
 
-const Time = z.string().refine((text) => parseEventTime(text) !== null, 'must be an RFC 3339 date-time, e.g. 2025-01-31T12:00:00Z');
+const Time = z
+  .string()
+  .refine((text) => parseEventTime(text) !== null, 'must be an RFC 3339 date-time, e.g. 2025-01-31T12:00:00Z');
 const TenantId = z.string().min(1).max(200).optional();
 
 export const RangeQuery = z.strictObject({
@@ -31,7 +41,10 @@ export const RangeQuery = z.strictObject({
 });
 
 export const UsageQuery = RangeQuery.extend({
-  interval: z.enum(['minute', 'hour', 'day']).optional().describe('bucket size (default hour); minute ≤ 2 days, hour ≤ 92 days, day ≤ 1 830 days'),
+  interval: z
+    .enum(['minute', 'hour', 'day'])
+    .optional()
+    .describe('bucket size (default hour); minute ≤ 2 days, hour ≤ 92 days, day ≤ 1 830 days'),
 });
 
 export const TopKeysQuery = RangeQuery.extend({
@@ -44,7 +57,9 @@ export const TopKeysQuery = RangeQuery.extend({
     .describe('1–100, default 10'),
 });
 
-export const KeyIdParam = z.strictObject({ id: z.string().refine(isKeyId, 'must be a key id (key_ followed by 20+ url-safe characters)') });
+export const KeyIdParam = z.strictObject({
+  id: z.string().refine(isKeyId, 'must be a key id (key_ followed by 20+ url-safe characters)'),
+});
 
 /** Parses `input` with `schema`, or throws a 400 naming the field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -60,11 +75,15 @@ export interface Range {
   granularity: Granularity;
 }
 
-function requestedRange(query: { from?: string | undefined; to?: string | undefined }, now: number): { from: number; to: number } {
+function requestedRange(
+  query: { from?: string | undefined; to?: string | undefined },
+  now: number,
+): { from: number; to: number } {
   const to = query.to ? parseEventTime(query.to)!.getTime() : now;
   const from = query.from ? parseEventTime(query.from)!.getTime() : to - DEFAULT_RANGE_MS;
   if (from >= to) throw new ApiError(400, 'invalid_request', 'from must be before to', 'from');
-  if (from < 0 || to > Date.UTC(2106, 0, 1)) throw new ApiError(400, 'invalid_request', 'the range must lie between 1970 and 2106', from < 0 ? 'from' : 'to');
+  if (from < 0 || to > Date.UTC(2106, 0, 1))
+    throw new ApiError(400, 'invalid_request', 'the range must lie between 1970 and 2106', from < 0 ? 'from' : 'to');
   return { from, to };
 }
 
@@ -72,10 +91,19 @@ const floor = (t: number, step: number) => Math.floor(t / step) * step;
 const ceil = (t: number, step: number) => Math.ceil(t / step) * step;
 
 /** A series range: widened to whole buckets of `interval` (so every bucket is complete) and bounded per interval. */
-export function seriesRange(query: { from?: string | undefined; to?: string | undefined }, interval: Granularity, now = Date.now()): Range {
+export function seriesRange(
+  query: { from?: string | undefined; to?: string | undefined },
+  interval: Granularity,
+  now = Date.now(),
+): Range {
   const { from, to } = requestedRange(query, now);
   if (to - from > MAX_RANGE_MS[interval]) {
-    throw new ApiError(400, 'range_too_large', `a ${interval} series covers at most ${MAX_RANGE_MS[interval] / 86_400_000} days; use a larger interval or a shorter range`, 'interval');
+    throw new ApiError(
+      400,
+      'range_too_large',
+      `a ${interval} series covers at most ${MAX_RANGE_MS[interval] / 86_400_000} days; use a larger interval or a shorter range`,
+      'interval',
+    );
   }
   const step = GRANULARITY_MS[interval];
   return { from: floor(from, step), to: ceil(to, step), granularity: interval };
@@ -94,9 +122,13 @@ export interface Segment {
  * minutes at either end from the minute table. The answer equals counting raw events in the range,
  * and a long range costs about as much as a short one.
  */
-export function totalsRange(query: { from?: string | undefined; to?: string | undefined }, now = Date.now()): { from: number; to: number; segments: Segment[] } {
+export function totalsRange(
+  query: { from?: string | undefined; to?: string | undefined },
+  now = Date.now(),
+): { from: number; to: number; segments: Segment[] } {
   const requested = requestedRange(query, now);
-  if (requested.to - requested.from > MAX_TOTALS_RANGE_MS) throw new ApiError(400, 'range_too_large', 'a range covers at most 1 830 days', 'from');
+  if (requested.to - requested.from > MAX_TOTALS_RANGE_MS)
+    throw new ApiError(400, 'range_too_large', 'a range covers at most 1 830 days', 'from');
   const from = floor(requested.from, GRANULARITY_MS.minute);
   const to = ceil(requested.to, GRANULARITY_MS.minute);
   return { from, to, segments: segmentsOf(from, to) };

@@ -9,12 +9,15 @@ import { GRANULARITY_MS, ROLLUP_TABLE, type Range, type Segment } from './params
  */
 
 const at = (ms: number) => new Date(ms);
-const rate = (errors: number, requests: number) => (requests === 0 ? 0 : Math.round((errors / requests) * 10_000) / 10_000);
+const rate = (errors: number, requests: number) =>
+  requests === 0 ? 0 : Math.round((errors / requests) * 10_000) / 10_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** `key_id = …` or nothing (top keys read every key of the tenant). */
 function scopeOf(tenantId: string, keyId: string | undefined): Sql {
-  return keyId === undefined ? sql`tenant_id = ${tenantId} AND key_id != ''` : sql`tenant_id = ${tenantId} AND key_id = ${keyId}`;
+  return keyId === undefined
+    ? sql`tenant_id = ${tenantId} AND key_id != ''`
+    : sql`tenant_id = ${tenantId} AND key_id = ${keyId}`;
 }
 
 /**
@@ -41,8 +44,19 @@ export interface UsagePoint {
 }
 
 /** One point per bucket of `range` (empty buckets included, with zeros). */
-export async function usageSeries(ch: ClickHouse, tenantId: string, keyId: string, range: Range): Promise<UsagePoint[]> {
-  const rows = await ch.query<{ t: string; requests: string; errors: string; rate_limited: string; q: [number, number] }>(sql`
+export async function usageSeries(
+  ch: ClickHouse,
+  tenantId: string,
+  keyId: string,
+  range: Range,
+): Promise<UsagePoint[]> {
+  const rows = await ch.query<{
+    t: string;
+    requests: string;
+    errors: string;
+    rate_limited: string;
+    q: [number, number];
+  }>(sql`
     SELECT toUnixTimestamp(bucket) AS t, sum(n) AS requests, sumIf(n, status >= 400) AS errors,
            sumIf(n, outcome = 'rate_limited') AS rate_limited, quantilesTDigestMerge(0.5, 0.95)(lat) AS q
     FROM (
@@ -54,7 +68,8 @@ export async function usageSeries(ch: ClickHouse, tenantId: string, keyId: strin
     GROUP BY bucket ORDER BY bucket`);
   const byTime = new Map(rows.map((r) => [Number(r.t) * 1000, r]));
   const points: UsagePoint[] = [];
-  const round = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
+  const round = (x: number | undefined) =>
+    x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000;
   for (let t = range.from; t < range.to; t += GRANULARITY_MS[range.granularity]) {
     const row = byTime.get(t);
     const requests = Number(row?.requests ?? 0);
@@ -84,6 +99,7 @@ export async function errorBreakdown(ch: ClickHouse, tenantId: string, keyId: st
   let rateLimited = 0;
   for (const r of rows) {
     const n = Number(r.n);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- ClickHouse JSON may quote integers
     const status = Number(r.status);
     requests += n;
     if (status >= 400) errors += n;
@@ -92,7 +108,8 @@ export async function errorBreakdown(ch: ClickHouse, tenantId: string, keyId: st
     byStatus.set(status, (byStatus.get(status) ?? 0) + n);
   }
   const byClass = new Map<string, number>();
-  for (const [status, n] of byStatus) byClass.set(`${Math.floor(status / 100)}xx`, (byClass.get(`${Math.floor(status / 100)}xx`) ?? 0) + n);
+  for (const [status, n] of byStatus)
+    byClass.set(`${Math.floor(status / 100)}xx`, (byClass.get(`${Math.floor(status / 100)}xx`) ?? 0) + n);
   const sorted = <K>(m: Map<K, number>) => [...m].sort((a, b) => b[1] - a[1]);
   return {
     requests,
@@ -111,12 +128,25 @@ export async function geoBreakdown(ch: ClickHouse, tenantId: string, keyId: stri
     SELECT country, region, city, sum(n) AS requests, sumIf(n, status >= 400) AS errors
     FROM (${segmentsQuery(segments, scopeOf(tenantId, keyId), ['country', 'region', 'city', 'status'])})
     GROUP BY country, region, city ORDER BY requests DESC, country, region, city`);
-  const countries = new Map<string, { country: string | null; requests: number; errors: number; cities: Array<{ region: string | null; city: string | null; requests: number; errors: number }> }>();
+  const countries = new Map<
+    string,
+    {
+      country: string | null;
+      requests: number;
+      errors: number;
+      cities: Array<{ region: string | null; city: string | null; requests: number; errors: number }>;
+    }
+  >();
   for (const r of rows) {
     const entry = countries.get(r.country) ?? { country: r.country || null, requests: 0, errors: 0, cities: [] };
     entry.requests += Number(r.requests);
     entry.errors += Number(r.errors);
-    entry.cities.push({ region: r.region || null, city: r.city || null, requests: Number(r.requests), errors: Number(r.errors) });
+    entry.cities.push({
+      region: r.region || null,
+      city: r.city || null,
+      requests: Number(r.requests),
+      errors: Number(r.errors),
+    });
     countries.set(r.country, entry);
   }
   return { countries: [...countries.values()].sort((a, b) => b.requests - a.requests) };
@@ -136,17 +166,36 @@ export async function featureBreakdown(ch: ClickHouse, tenantId: string, keyId: 
     entry.requests += requests;
     entry.errors += errors;
     scopes.set(r.scope, entry);
-    return { scope: r.scope || null, method: r.method, route: r.route, requests, errors, error_rate: rate(errors, requests) };
+    return {
+      scope: r.scope || null,
+      method: r.method,
+      route: r.route,
+      requests,
+      errors,
+      error_rate: rate(errors, requests),
+    };
   });
   return {
-    by_scope: [...scopes.values()].sort((a, b) => b.requests - a.requests).map((s) => ({ ...s, error_rate: rate(s.errors, s.requests) })),
+    by_scope: [...scopes.values()]
+      .sort((a, b) => b.requests - a.requests)
+      .map((s) => ({ ...s, error_rate: rate(s.errors, s.requests) })),
     by_route: routes,
   };
 }
 
 /** The tenant's keys ranked by requests, errors or error rate (ties by key id). */
-export async function topKeys(ch: ClickHouse, tenantId: string, segments: readonly Segment[], sort: 'requests' | 'errors' | 'error_rate', limit: number) {
-  const order = { requests: sql`requests DESC`, errors: sql`errors DESC, requests DESC`, error_rate: sql`error_rate DESC, requests DESC` }[sort];
+export async function topKeys(
+  ch: ClickHouse,
+  tenantId: string,
+  segments: readonly Segment[],
+  sort: 'requests' | 'errors' | 'error_rate',
+  limit: number,
+) {
+  const order = {
+    requests: sql`requests DESC`,
+    errors: sql`errors DESC, requests DESC`,
+    error_rate: sql`error_rate DESC, requests DESC`,
+  }[sort];
   const rows = await ch.query<{ key_id: string; requests: string; errors: string; rate_limited: string }>(sql`
     SELECT key_id, sum(n) AS requests, sumIf(n, status >= 400) AS errors, sumIf(n, outcome = 'rate_limited') AS rate_limited,
            if(requests = 0, 0, errors / requests) AS error_rate
@@ -155,6 +204,12 @@ export async function topKeys(ch: ClickHouse, tenantId: string, segments: readon
   return rows.map((r) => {
     const requests = Number(r.requests);
     const errors = Number(r.errors);
-    return { key_id: r.key_id, requests, errors, error_rate: rate(errors, requests), rate_limited: Number(r.rate_limited) };
+    return {
+      key_id: r.key_id,
+      requests,
+      errors,
+      error_rate: rate(errors, requests),
+      rate_limited: Number(r.rate_limited),
+    };
   });
 }

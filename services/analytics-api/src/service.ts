@@ -16,7 +16,11 @@ export interface AnalyticsApi extends Closeable {
 }
 
 /** Builds the analytics API from its parsed config and starts listening. */
-export async function startAnalyticsApi(config: z.output<typeof analyticsConfig>, logger: Logger, options: { redisKeyPrefix?: string } = {}): Promise<AnalyticsApi> {
+export async function startAnalyticsApi(
+  config: z.output<typeof analyticsConfig>,
+  logger: Logger,
+  options: { redisKeyPrefix?: string } = {},
+): Promise<AnalyticsApi> {
   const clickhouse = createClickHouse({
     url: config.CLICKHOUSE_URL,
     database: config.CLICKHOUSE_DATABASE,
@@ -24,9 +28,17 @@ export async function startAnalyticsApi(config: z.output<typeof analyticsConfig>
     password: config.CLICKHOUSE_PASSWORD,
     logger,
   });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'analytics-api' });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: options.redisKeyPrefix,
+    connectionName: 'analytics-api',
+  });
   const store = createKeyStore({ redis });
-  const authenticate = createAuthenticator({ store, pepper: config.KEYWATCH_KEY_PEPPER, rootKey: config.KEYWATCH_ROOT_KEY });
+  const authenticate = createAuthenticator({
+    store,
+    pepper: config.KEYWATCH_KEY_PEPPER,
+    rootKey: config.KEYWATCH_ROOT_KEY,
+  });
   // One client for the keystore and the alert status hot copy: both live under the deployment's base prefix.
   const statuses = createAlertStatusStore({ redis });
   const app = buildApp({ clickhouse, store, authenticate, statuses, logger });
@@ -34,7 +46,14 @@ export async function startAnalyticsApi(config: z.output<typeof analyticsConfig>
   logger.info({ url: address }, 'analytics API listening');
   const parts: Closeable[] = [
     { name: 'http', close: () => app.close() },
-    { name: 'redis', close: () => redis.quit().then(() => undefined, () => redis.disconnect()) },
+    {
+      name: 'redis',
+      close: () =>
+        redis.quit().then(
+          () => undefined,
+          () => redis.disconnect(),
+        ),
+    },
     { name: 'clickhouse', close: () => clickhouse.close() },
   ];
   return { name: 'analytics-api', url: address, parts, close: () => closeAll(parts, logger) };

@@ -111,7 +111,11 @@ export async function insertAlerts(ch: ClickHouse, alerts: readonly TestAlert[])
 }
 
 /** A key record in the test's keystore; returns its id and secret. */
-export async function createTestKey(store: KeyStore, tenantId: string, options: { scopes?: Scope[]; type?: 'secret' | 'publishable' } = {}): Promise<{ id: string; secret: string }> {
+export async function createTestKey(
+  store: KeyStore,
+  tenantId: string,
+  options: { scopes?: Scope[]; type?: 'secret' | 'publishable' } = {},
+): Promise<{ id: string; secret: string }> {
   const type = options.type ?? 'secret';
   const secret = generateKey({ type, environment: 'live' });
   const id = newKeyId();
@@ -136,10 +140,17 @@ export async function createTestKey(store: KeyStore, tenantId: string, options: 
 }
 
 /** A migrated database, the keystore under the test's Redis prefix and an API on a free port, plus a small client. */
-export async function startTestApi(fixtures: { clickhouse: ClickHouseFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}) {
+export async function startTestApi(
+  fixtures: { clickhouse: ClickHouseFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+) {
   const { clickhouse, redis, logger } = fixtures;
   const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
-  await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
+  await runMigrations(ch, {
+    directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+    database: clickhouse.database,
+    logger,
+  });
   const store = createKeyStore({ redis: redis.client });
   const config = parseConfig(analyticsConfig, {
     CLICKHOUSE_URL: clickhouse.url,
@@ -151,16 +162,31 @@ export async function startTestApi(fixtures: { clickhouse: ClickHouseFixture; re
   });
   const api = await startAnalyticsApi(config, logger, { redisKeyPrefix: redis.prefix });
 
-  async function get<T = Record<string, unknown>>(pathAndQuery: string, token: string | null): Promise<{ status: number; body: T }> {
-    const response = await fetch(new URL(pathAndQuery, api.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
+  async function get<T = Record<string, unknown>>(
+    pathAndQuery: string,
+    token: string | null,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(new URL(pathAndQuery, api.url), {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
   }
 
-  async function post<T = Record<string, unknown>>(pathAndQuery: string, token: string | null, body?: unknown): Promise<{ status: number; body: T }> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the JSON shape they expect from the API
+  async function post<T = Record<string, unknown>>(
+    pathAndQuery: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(new URL(pathAndQuery, api.url), { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(new URL(pathAndQuery, api.url), {
+      method: 'POST',
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
   }

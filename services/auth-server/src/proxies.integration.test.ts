@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateKey, OUTCOME_STATUS, type AuthEvent, type Outcome } from '@keywatch/contracts';
-import { startDemoUpstream } from '@keywatch/gateway';
+import { demoRoutes, NOT_FOUND } from '@keywatch/gateway';
+import Fastify from 'fastify';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
 import { freePort, startCaddy, startNginx, type RunningProxy } from './proxies.js';
@@ -62,7 +63,14 @@ describe('auth server behind real reverse proxies', () => {
       { kafka, redis, logger },
       { AUTH_SERVER_TOKEN: 'proxy-test-token-0123456789' },
     );
-    const upstream = await startDemoUpstream();
+    // The reference gateway's demo routes, as the service behind the proxies.
+    const upstreamApp = Fastify({ logger: false });
+    demoRoutes(upstreamApp);
+    upstreamApp.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
+    const upstream = {
+      url: await upstreamApp.listen({ host: '127.0.0.1', port: 0 }),
+      close: () => upstreamApp.close(),
+    };
     const common = { authUrl: server.url, upstreamUrl: upstream.url, token: 'proxy-test-token-0123456789' };
     const started: RunningProxy[] = [];
     const urls = { nginx: '', caddy: '' };

@@ -212,7 +212,10 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
     if (child.exitCode !== null) throw new Error(`proxy exited with ${child.exitCode}:\n${output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => resolve(socket.destroy() !== undefined));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
@@ -230,8 +233,8 @@ async function startProcess(
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   const keep = (chunk: Buffer) => (text = (text + chunk.toString()).slice(-20_000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

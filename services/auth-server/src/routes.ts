@@ -161,7 +161,7 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
       url: body.route ?? '/',
       headers,
       ip: body.ip !== undefined ? normalizeIp(body.ip) : normalizeIp(request.socket.remoteAddress ?? '0.0.0.0'),
-      requestId: String(request.id),
+      requestId: request.id,
       route,
     });
     const status = statusOf(decision);
@@ -179,7 +179,7 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
             reset_s: Math.max(0, Math.ceil(rl.resetSeconds)),
           }
         : null,
-      request_id: String(request.id),
+      request_id: request.id,
     };
     return reply.header('x-request-id', request.id).send(answer);
   });
@@ -240,7 +240,7 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
       url: uri,
       headers,
       ip: forwardedIp(headers, request.socket.remoteAddress, trustedProxies),
-      requestId: String(request.id),
+      requestId: request.id,
     });
     const status = statusOf(decision);
     options.report(decision, status, callerHeader(request) ?? defaultCallerId);

@@ -3,14 +3,13 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
 import { ConfigError } from '@keywatch/config';
-import { topicNames } from '@keywatch/contracts';
+import { newRequestId, topicNames } from '@keywatch/contracts';
 import { createGatewayMetrics, loadRouteTable, type GatewayMetrics } from '@keywatch/gateway';
 import {
   createCacheInvalidator,
   createKeywatch,
   createLookupAndLimit,
   KeyCache,
-  newRequestId,
   type CacheInvalidator,
   type Keywatch,
 } from '@keywatch/gateway-sdk';
@@ -230,7 +229,12 @@ export async function startAuthServer(
       { name: 'lifecycle-consumer', close: () => invalidator.close() },
       { name: 'auth-events', close: () => emitter.close() },
       { name: 'producer', close: () => producer.close() },
-      { name: 'redis', close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
+      {
+        name: 'redis',
+        close: async () => {
+          await redis.quit().catch(() => redis.disconnect());
+        },
+      },
     );
     // As in the reference gateway: serving does not wait for Kafka; the cache TTL bounds staleness
     // until the lifecycle consumer is in, and it retries until then.

@@ -27,10 +27,15 @@ function fakeUpstream() {
     async call(target, request) {
       calls.push({ target, ...request });
       const { key, path } = request;
-      if (revoked.has(key) || ![GOOD_KEY, READ_ONLY_KEY, NO_SCOPE_KEY, ROOT_KEY].includes(key)) return { status: 401, body: { error: { code: 'unknown_key' } } };
-      if (key === ROOT_KEY) return target === 'analytics' ? { status: 400, body: { error: { code: 'invalid_request', field: 'tenant_id' } } } : { status: 200, body: { entries: [], keys: [] } };
+      if (revoked.has(key) || ![GOOD_KEY, READ_ONLY_KEY, NO_SCOPE_KEY, ROOT_KEY].includes(key))
+        return { status: 401, body: { error: { code: 'unknown_key' } } };
+      if (key === ROOT_KEY)
+        return target === 'analytics'
+          ? { status: 400, body: { error: { code: 'invalid_request', field: 'tenant_id' } } }
+          : { status: 200, body: { entries: [], keys: [] } };
       if (key === NO_SCOPE_KEY) return { status: 403, body: { error: { code: 'insufficient_scope' } } };
-      if (target === 'keys' && key === READ_ONLY_KEY) return { status: 403, body: { error: { code: 'insufficient_scope' } } };
+      if (target === 'keys' && key === READ_ONLY_KEY)
+        return { status: 403, body: { error: { code: 'insufficient_scope' } } };
       if (path.startsWith('/v1/analytics/keys')) return { status: 200, body: { tenant_id: 'tenant_a', keys: [] } };
       return { status: 200, body: { echo: request } };
     },
@@ -50,12 +55,24 @@ function setup(options: { publicUrl?: string; ttlMs?: number } = {}) {
   const fake = fakeUpstream();
   const ttlMs = options.ttlMs ?? 30 * 60_000;
   sessions = createMemorySessionStore({ ttlMs, now: () => now });
-  app = buildApp({ sessions, upstream: fake.upstream, logger: createLogger({ name: 'console-test', level: 'silent' }), sessionTtlMs: ttlMs, publicUrl: options.publicUrl ?? ORIGIN, now: () => now });
+  app = buildApp({
+    sessions,
+    upstream: fake.upstream,
+    logger: createLogger({ name: 'console-test', level: 'silent' }),
+    sessionTtlMs: ttlMs,
+    publicUrl: options.publicUrl ?? ORIGIN,
+    now: () => now,
+  });
   return { app, fake, advance: (ms: number) => (now += ms) };
 }
 
 async function signIn(server: FastifyInstance, key = GOOD_KEY, origin = ORIGIN) {
-  return server.inject({ method: 'POST', url: '/session', headers: { origin, 'content-type': 'application/json' }, payload: { key } });
+  return server.inject({
+    method: 'POST',
+    url: '/session',
+    headers: { origin, 'content-type': 'application/json' },
+    payload: { key },
+  });
 }
 
 function cookieOf(response: { cookies: Array<{ name: string; value: string }> }): string {
@@ -74,7 +91,9 @@ describe('sign-in', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', maxAge: 1800 });
     expect(cookie.value).not.toContain(GOOD_KEY);
     expect(cookie.value.length).toBeGreaterThanOrEqual(43);
-    expect(response.json()).toMatchObject({ session: { tenant_id: 'tenant_a', capabilities: { analytics: true, audit: true, manage: true } } });
+    expect(response.json()).toMatchObject({
+      session: { tenant_id: 'tenant_a', capabilities: { analytics: true, audit: true, manage: true } },
+    });
     const me = await app.inject({ method: 'GET', url: '/session', headers: { cookie: cookieOf(response) } });
     expect(me.statusCode).toBe(200);
     expect(me.body).not.toContain(GOOD_KEY);
@@ -84,13 +103,20 @@ describe('sign-in', () => {
     const { app } = setup({ publicUrl: 'https://console.example.com' });
     const response = await signIn(app, GOOD_KEY, 'https://console.example.com');
     expect(response.statusCode).toBe(201);
-    expect(response.cookies[0]).toMatchObject({ name: '__Host-kw_session', secure: true, httpOnly: true, sameSite: 'Strict' });
+    expect(response.cookies[0]).toMatchObject({
+      name: '__Host-kw_session',
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
   });
 
   test('records what the key may do: a key without keys:manage gets no key actions', async () => {
     const { app } = setup();
     const response = await signIn(app, READ_ONLY_KEY);
-    expect(response.json()).toMatchObject({ session: { capabilities: { analytics: true, audit: false, manage: false } } });
+    expect(response.json()).toMatchObject({
+      session: { capabilities: { analytics: true, audit: false, manage: false } },
+    });
   });
 
   test('refuses unknown keys, keys without analytics:read or audit:read, the root key and junk, setting no cookie', async () => {
@@ -103,14 +129,15 @@ describe('sign-in', () => {
     ];
     for (const [key, status, code] of cases) {
       const response = await signIn(app, key);
-      expect([response.statusCode, response.json().error.code]).toEqual([status, code]);
+      expect([response.statusCode, response.json<{ error: { code: string } }>().error.code]).toEqual([status, code]);
       expect(response.cookies).toEqual([]);
     }
   });
 
   test('stops trying after 20 failed sign-ins from one address', async () => {
     const { app } = setup();
-    for (let i = 0; i < 20; i += 1) expect((await signIn(app, 'sk_live_unknownunknownunknown00005')).statusCode).toBe(401);
+    for (let i = 0; i < 20; i += 1)
+      expect((await signIn(app, 'sk_live_unknownunknownunknown00005')).statusCode).toBe(401);
     const response = await signIn(app, GOOD_KEY);
     expect(response.statusCode).toBe(429);
   });
@@ -119,18 +146,40 @@ describe('sign-in', () => {
 describe('CSRF', () => {
   test('unsafe requests need the console origin in Origin and a JSON body', async () => {
     const { app, fake } = setup();
-    const missing = await app.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload: { key: GOOD_KEY } });
-    expect([missing.statusCode, missing.json().error.code]).toEqual([403, 'cross_site_request']);
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/session',
+      headers: { 'content-type': 'application/json' },
+      payload: { key: GOOD_KEY },
+    });
+    expect([missing.statusCode, missing.json<{ error: { code: string } }>().error.code]).toEqual([
+      403,
+      'cross_site_request',
+    ]);
     expect((await signIn(app, GOOD_KEY, 'https://evil.example')).statusCode).toBe(403);
-    const form = await app.inject({ method: 'POST', url: '/session', headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, payload: `key=${GOOD_KEY}` });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/session',
+      headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `key=${GOOD_KEY}`,
+    });
     expect(form.statusCode).toBe(403);
     expect(fake.calls).toEqual([]);
 
     const cookie = cookieOf(await signIn(app));
     const before = fake.calls.length;
-    const revoke = await app.inject({ method: 'POST', url: '/api/keys/key_abcdefghijklmnopqrstu/revoke', headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' }, payload: {} });
+    const revoke = await app.inject({
+      method: 'POST',
+      url: '/api/keys/key_abcdefghijklmnopqrstu/revoke',
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' },
+      payload: {},
+    });
     expect(revoke.statusCode).toBe(403);
-    const signOut = await app.inject({ method: 'DELETE', url: '/session', headers: { cookie, origin: 'https://evil.example' } });
+    const signOut = await app.inject({
+      method: 'DELETE',
+      url: '/session',
+      headers: { cookie, origin: 'https://evil.example' },
+    });
     expect(signOut.statusCode).toBe(403);
     expect(fake.calls.length).toBe(before);
   });
@@ -146,9 +195,19 @@ describe('proxy', () => {
   test('adds the session key server-side and passes the query string on', async () => {
     const { app, fake } = setup();
     const cookie = cookieOf(await signIn(app));
-    const response = await app.inject({ method: 'GET', url: '/api/alerts?status=open&severity=high', headers: { cookie } });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/api/alerts?status=open&severity=high',
+      headers: { cookie },
+    });
     expect(response.statusCode).toBe(200);
-    expect(fake.calls.at(-1)).toEqual({ target: 'analytics', method: 'GET', path: '/v1/alerts?status=open&severity=high', key: GOOD_KEY, body: undefined });
+    expect(fake.calls.at(-1)).toEqual({
+      target: 'analytics',
+      method: 'GET',
+      path: '/v1/alerts?status=open&severity=high',
+      key: GOOD_KEY,
+      body: undefined,
+    });
     await app.inject({ method: 'GET', url: '/api/audit?key_id=key_x', headers: { cookie } });
     expect(fake.calls.at(-1)).toMatchObject({ target: 'keys', path: '/v1/audit?key_id=key_x' });
   });
@@ -156,9 +215,20 @@ describe('proxy', () => {
   test('passes only the allowed body fields of actions', async () => {
     const { app, fake } = setup();
     const cookie = cookieOf(await signIn(app));
-    const response = await app.inject({ method: 'POST', url: '/api/keys/key_abcdefghijklmnopqrstu/revoke', headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' }, payload: { reason: 'leaked', scopes: ['keys:manage'] } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/keys/key_abcdefghijklmnopqrstu/revoke',
+      headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' },
+      payload: { reason: 'leaked', scopes: ['keys:manage'] },
+    });
     expect(response.statusCode).toBe(200);
-    expect(fake.calls.at(-1)).toEqual({ target: 'keys', method: 'POST', path: '/v1/keys/key_abcdefghijklmnopqrstu/revoke', key: GOOD_KEY, body: { reason: 'leaked' } });
+    expect(fake.calls.at(-1)).toEqual({
+      target: 'keys',
+      method: 'POST',
+      path: '/v1/keys/key_abcdefghijklmnopqrstu/revoke',
+      key: GOOD_KEY,
+      body: { reason: 'leaked' },
+    });
   });
 
   test('serves nothing outside the allow-list and never calls out for it', async () => {
@@ -168,7 +238,12 @@ describe('proxy', () => {
     const json = { cookie, origin: ORIGIN, 'content-type': 'application/json' };
     const attempts = [
       app.inject({ method: 'POST', url: '/api/keys', headers: json, payload: { name: 'x' } }),
-      app.inject({ method: 'PATCH', url: '/api/keys/key_abcdefghijklmnopqrstu', headers: json, payload: { scopes: [] } }),
+      app.inject({
+        method: 'PATCH',
+        url: '/api/keys/key_abcdefghijklmnopqrstu',
+        headers: json,
+        payload: { scopes: [] },
+      }),
       app.inject({ method: 'PUT', url: '/api/policy', headers: json, payload: { mode: 'revoke' } }),
       app.inject({ method: 'GET', url: '/api/webhooks', headers: { cookie } }),
       app.inject({ method: 'GET', url: '/api/keys/..%2F..%2Fpolicy', headers: { cookie } }),
@@ -183,7 +258,10 @@ describe('proxy', () => {
     const cookie = cookieOf(await signIn(app, READ_ONLY_KEY));
     const before = fake.calls.length;
     const response = await app.inject({ method: 'GET', url: '/api/audit', headers: { cookie } });
-    expect([response.statusCode, response.json().error.message]).toEqual([403, 'this needs a key with audit:read']);
+    expect([response.statusCode, response.json<{ error: { message: string } }>().error.message]).toEqual([
+      403,
+      'this needs a key with audit:read',
+    ]);
     expect(fake.calls.length).toBe(before);
   });
 
@@ -193,7 +271,9 @@ describe('proxy', () => {
       expect((await app.inject({ method: 'GET', url })).statusCode).toBe(401);
     }
     expect((await app.inject({ method: 'GET', url: '/session' })).json()).toEqual({ session: null });
-    expect((await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie: 'kw_session=forged' } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie: 'kw_session=forged' } })).statusCode,
+    ).toBe(401);
     expect(fake.calls).toEqual([]);
   });
 
@@ -202,7 +282,7 @@ describe('proxy', () => {
     const cookie = cookieOf(await signIn(app));
     fake.revoked.add(GOOD_KEY);
     const response = await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie } });
-    expect([response.statusCode, response.json().error.code]).toEqual([401, 'signed_out']);
+    expect([response.statusCode, response.json<{ error: { code: string } }>().error.code]).toEqual([401, 'signed_out']);
     fake.revoked.delete(GOOD_KEY);
     expect((await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie } })).statusCode).toBe(401);
   });
@@ -214,10 +294,15 @@ describe('session lifetime', () => {
     const cookie = cookieOf(await signIn(app));
     for (let i = 0; i < 3; i += 1) {
       advance(50_000);
-      expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json().session).not.toBeNull();
+      expect(
+        (await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json<{ session: unknown }>()
+          .session,
+      ).not.toBeNull();
     }
     advance(61_000);
-    expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json()).toEqual({ session: null });
+    expect((await app.inject({ method: 'GET', url: '/session', headers: { cookie } })).json()).toEqual({
+      session: null,
+    });
     expect((await app.inject({ method: 'GET', url: '/api/alerts', headers: { cookie } })).statusCode).toBe(401);
   });
 
@@ -233,22 +318,36 @@ describe('session lifetime', () => {
 
 test('every answer carries the strict CSP and the other security headers, errors included', async () => {
   const { app } = setup();
-  for (const response of [await app.inject({ method: 'GET', url: '/healthz' }), await app.inject({ method: 'GET', url: '/api/alerts' }), await signIn(app, GOOD_KEY, 'https://evil.example')]) {
+  for (const response of [
+    await app.inject({ method: 'GET', url: '/healthz' }),
+    await app.inject({ method: 'GET', url: '/api/alerts' }),
+    await signIn(app, GOOD_KEY, 'https://evil.example'),
+  ]) {
     expect(response.headers['content-security-policy']).toContain("default-src 'self'");
     expect(response.headers['content-security-policy']).toContain("script-src 'self'");
     expect(response.headers['content-security-policy']).not.toContain('unsafe');
-    expect(response.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
   }
 });
 
 test('no log line carries the key, whatever goes wrong upstream', async () => {
   const lines: string[] = [];
-  const logger = createLogger({ name: 'console-test', level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({
+    name: 'console-test',
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(line) },
+  });
   let failure: 'down' | 'crash' = 'down';
   const upstream: Upstream = {
     async call(target, request) {
-      if (request.path.includes('limit=1')) return { status: 200, body: { tenant_id: 'tenant_a', keys: [], entries: [] } };
-      if (failure === 'down') throw new UpstreamUnavailable(target, new Error(`connect ECONNREFUSED while sending Bearer ${request.key}`));
+      if (request.path.includes('limit=1'))
+        return { status: 200, body: { tenant_id: 'tenant_a', keys: [], entries: [] } };
+      if (failure === 'down')
+        throw new UpstreamUnavailable(target, new Error(`connect ECONNREFUSED while sending Bearer ${request.key}`));
       throw new Error(`unexpected answer for key ${request.key}`);
     },
   };

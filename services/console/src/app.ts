@@ -23,7 +23,11 @@ export interface AppDependencies {
   now?: () => number;
 }
 
-const SCOPE_OF: Record<keyof Capabilities, string> = { analytics: 'analytics:read', audit: 'audit:read', manage: 'keys:manage' };
+const SCOPE_OF: Record<keyof Capabilities, string> = {
+  analytics: 'analytics:read',
+  audit: 'audit:read',
+  manage: 'keys:manage',
+};
 
 /** The cookie: `__Host-` prefixed (host-only, path /, Secure) when served over https. */
 function cookieName(secure: boolean): string {
@@ -42,7 +46,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const failedSignIns = new Map<string, { count: number; since: number }>();
   const maxFailed = deps.maxFailedSignIns ?? 20;
 
-  const isSecure = (request: FastifyRequest) => (publicOrigin ? publicOrigin.startsWith('https:') : request.protocol === 'https');
+  const isSecure = (request: FastifyRequest) =>
+    publicOrigin ? publicOrigin.startsWith('https:') : request.protocol === 'https';
   const expectedOrigin = (request: FastifyRequest) => publicOrigin ?? `${request.protocol}://${request.host}`;
 
   void app.register(fastifyCookie);
@@ -76,7 +81,13 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
 
   function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: Session): void {
     const secure = isSecure(request);
-    reply.setCookie(cookieName(secure), session.id, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: Math.round(deps.sessionTtlMs / 1000) });
+    reply.setCookie(cookieName(secure), session.id, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      path: '/',
+      maxAge: Math.round(deps.sessionTtlMs / 1000),
+    });
   }
 
   function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
@@ -125,20 +136,41 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         if (error instanceof UpstreamUnavailable) return null;
         throw error;
       });
-    const [analytics, audit, manage] = await Promise.all([probe('analytics', '/v1/analytics/keys?limit=1'), probe('keys', '/v1/audit?limit=1'), probe('keys', '/v1/keys?limit=1')]);
+    const [analytics, audit, manage] = await Promise.all([
+      probe('analytics', '/v1/analytics/keys?limit=1'),
+      probe('keys', '/v1/audit?limit=1'),
+      probe('keys', '/v1/keys?limit=1'),
+    ]);
     const answers = [analytics, audit, manage];
-    if (answers.every((a) => a === null)) return reply.status(502).send({ error: { code: 'upstream_unavailable', message: 'neither the key service nor the analytics API answered' } });
+    if (answers.every((a) => a === null))
+      return reply.status(502).send({
+        error: { code: 'upstream_unavailable', message: 'neither the key service nor the analytics API answered' },
+      });
     if (answers.every((a) => a === null || a.status === 401)) {
       noteFailure(request.ip);
       throw new ApiError(401, 'invalid_key', 'this key does not work: unknown, revoked, expired or inactive', 'key');
     }
     if (analytics?.status === 400) {
-      throw new ApiError(400, 'tenant_key_required', 'the console shows one tenant; sign in with a tenant key, not the platform root key', 'key');
+      throw new ApiError(
+        400,
+        'tenant_key_required',
+        'the console shows one tenant; sign in with a tenant key, not the platform root key',
+        'key',
+      );
     }
-    const capabilities: Capabilities = { analytics: analytics?.status === 200, audit: audit?.status === 200, manage: manage?.status === 200 };
+    const capabilities: Capabilities = {
+      analytics: analytics?.status === 200,
+      audit: audit?.status === 200,
+      manage: manage?.status === 200,
+    };
     if (!capabilities.analytics && !capabilities.audit) {
       noteFailure(request.ip);
-      throw new ApiError(403, 'insufficient_scope', 'the console needs a secret key with analytics:read or audit:read', 'key');
+      throw new ApiError(
+        403,
+        'insufficient_scope',
+        'the console needs a secret key with analytics:read or audit:read',
+        'key',
+      );
     }
     const tenantOf = (answer: UpstreamResponse | null, list: string): string | null => {
       if (answer?.status !== 200 || typeof answer.body !== 'object' || answer.body === null) return null;
@@ -180,8 +212,10 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       handler: async (request, reply) => {
         const session = requireSession(request, reply);
         const id = (request.params as { id?: string }).id;
-        if (id !== undefined && !ID_PATTERN.test(id)) throw new ApiError(400, 'invalid_request', 'not a valid id', 'id');
-        if (!session.capabilities[route.needs]) throw new ApiError(403, 'insufficient_scope', `this needs a key with ${SCOPE_OF[route.needs]}`);
+        if (id !== undefined && !ID_PATTERN.test(id))
+          throw new ApiError(400, 'invalid_request', 'not a valid id', 'id');
+        if (!session.capabilities[route.needs])
+          throw new ApiError(403, 'insufficient_scope', `this needs a key with ${SCOPE_OF[route.needs]}`);
         const answer = await deps.upstream.call(route.target, {
           method: route.method,
           path: upstreamPath(request.url),
@@ -192,7 +226,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
           // The key stopped working (revoked, expired, deactivated): the session ends with it.
           deps.sessions.delete(session.id);
           clearSessionCookie(request, reply);
-          throw new ApiError(401, 'signed_out', 'the signed-in key no longer works (revoked, expired or inactive); sign in again');
+          throw new ApiError(
+            401,
+            'signed_out',
+            'the signed-in key no longer works (revoked, expired or inactive); sign in again',
+          );
         }
         return reply.status(answer.status).send(answer.body);
       },
@@ -200,7 +238,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   }
 
   app.all('/api/*', async (request) => {
-    throw new ApiError(404, 'not_found', `the console does not serve ${request.method} ${request.url.split('?', 1)[0]}`);
+    throw new ApiError(
+      404,
+      'not_found',
+      `the console does not serve ${request.method} ${request.url.split('?', 1)[0]}`,
+    );
   });
 
   if (deps.webRoot) {

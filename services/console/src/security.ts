@@ -35,10 +35,17 @@ export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATC
  * PUT, PATCH and DELETE requests), and the body, when there is one, must be JSON (a form cannot
  * send that without a CORS preflight, which this server never grants).
  */
-export function csrfProblem(input: { method: string; origin: string | undefined; expectedOrigin: string; contentType: string | undefined; hasBody: boolean }): string | null {
+export function csrfProblem(input: {
+  method: string;
+  origin: string | undefined;
+  expectedOrigin: string;
+  contentType: string | undefined;
+  hasBody: boolean;
+}): string | null {
   if (!UNSAFE_METHODS.has(input.method)) return null;
   if (input.origin === undefined) return 'the Origin header is missing';
   if (input.origin !== input.expectedOrigin) return `requests must come from ${input.expectedOrigin}`;
-  if (input.hasBody && !/^application\/json\b/i.test(input.contentType ?? '')) return 'the body must be application/json';
+  if (input.hasBody && !/^application\/json\b/i.test(input.contentType ?? ''))
+    return 'the body must be application/json';
   return null;
 }

@@ -22,7 +22,10 @@ export async function startConsole(config: z.output<typeof consoleConfig>, logge
   const sessions = createMemorySessionStore({ ttlMs: config.CONSOLE_SESSION_TTL });
   const app = buildApp({
     sessions,
-    upstream: createHttpUpstream({ keyServiceUrl: config.KEYWATCH_KEY_SERVICE_URL, analyticsUrl: config.KEYWATCH_ANALYTICS_URL }),
+    upstream: createHttpUpstream({
+      keyServiceUrl: config.KEYWATCH_KEY_SERVICE_URL,
+      analyticsUrl: config.KEYWATCH_ANALYTICS_URL,
+    }),
     logger,
     sessionTtlMs: config.CONSOLE_SESSION_TTL,
     webRoot,

@@ -23,7 +23,11 @@ test('beyond the bound the least recently used session goes first', () => {
   const b = store.create(input);
   expect(store.touch(a.id)).not.toBeNull();
   const c = store.create(input);
-  expect([store.touch(a.id) !== null, store.touch(b.id) !== null, store.touch(c.id) !== null]).toEqual([true, false, true]);
+  expect([store.touch(a.id) !== null, store.touch(b.id) !== null, store.touch(c.id) !== null]).toEqual([
+    true,
+    false,
+    true,
+  ]);
   expect(store.size()).toBe(2);
 });
 

@@ -57,7 +57,11 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions): Se
         const oldest = sessions.keys().next().value;
         if (oldest !== undefined) sessions.delete(oldest);
       }
-      const session: Session = { ...input, id: randomBytes(32).toString('base64url'), expiresAt: now() + options.ttlMs };
+      const session: Session = {
+        ...input,
+        id: randomBytes(32).toString('base64url'),
+        expiresAt: now() + options.ttlMs,
+      };
       sessions.set(session.id, session);
       return session;
     },

@@ -19,7 +19,9 @@ function newestMtime(entry: string): number {
 export function webBuildIsStale(webDir = WEB_DIR): boolean {
   const built = path.join(webDir, 'dist', 'index.html');
   if (!existsSync(built)) return true;
-  const sources = ['src', 'index.html', 'vite.config.ts', 'public'].map((p) => path.join(webDir, p)).filter((p) => existsSync(p));
+  const sources = ['src', 'index.html', 'vite.config.ts', 'public']
+    .map((p) => path.join(webDir, p))
+    .filter((p) => existsSync(p));
   return Math.max(...sources.map(newestMtime)) > statSync(built).mtimeMs;
 }
 
@@ -35,7 +37,12 @@ export async function ensureWebBuild(logger: Logger, webDir = WEB_DIR): Promise<
   logger.info({ web: webDir }, 'building the console app (missing or stale build)');
   const tmp = path.join(webDir, `.dist-${process.pid}-${started}`);
   const { build } = await import('vite');
-  await build({ root: webDir, configFile: path.join(webDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  await build({
+    root: webDir,
+    configFile: path.join(webDir, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: tmp, emptyOutDir: true },
+  });
   await rm(dist, { recursive: true, force: true });
   try {
     await rename(tmp, dist);

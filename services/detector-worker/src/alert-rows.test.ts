@@ -19,7 +19,8 @@ describe('alert row versions', () => {
   });
 
   test('exact as numbers for every rank until 2500, and above every version written before (wall microseconds)', () => {
-    for (const rank of [1, 2, 3, 4]) expect(Number.isSafeInteger(alertRowVersion(rank, Date.UTC(2500, 0, 1), 9))).toBe(true);
+    for (const rank of [1, 2, 3, 4])
+      expect(Number.isSafeInteger(alertRowVersion(rank, Date.UTC(2500, 0, 1), 9))).toBe(true);
     const before = Date.UTC(2032, 0, 1) * 1000 + 999;
     expect(alertRowVersion(1, now, 0)).toBeGreaterThan(before);
   });

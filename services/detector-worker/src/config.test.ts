@@ -19,7 +19,12 @@ test('defaults, and detector settings from JSON, globally and per tenant', () =>
 });
 
 test('bad settings are refused with the variable and the field named', () => {
-  const run = () => parseConfig(detectorConfig, { DETECTOR_SETTINGS: '{"usage_spike":{"zz":1}}', DETECTOR_LATENESS: 'soon', DETECTOR_TENANT_SETTINGS: '{' });
+  const run = () =>
+    parseConfig(detectorConfig, {
+      DETECTOR_SETTINGS: '{"usage_spike":{"zz":1}}',
+      DETECTOR_LATENESS: 'soon',
+      DETECTOR_TENANT_SETTINGS: '{',
+    });
   expect(run).toThrow(ConfigError);
   try {
     run();

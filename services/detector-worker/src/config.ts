@@ -18,7 +18,14 @@ function json<T>(schema: z.ZodType<T>, fallback: T) {
       }
       const result = schema.safeParse(parsed);
       if (result.success) return result.data;
-      ctx.addIssue(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? `unknown ${i.keys.join(', ')}` : i.message}`).join('; '));
+      ctx.addIssue(
+        result.error.issues
+          .map(
+            (i) =>
+              `${i.path.join('.') || '(root)'}: ${i.code === 'unrecognized_keys' ? `unknown ${i.keys.join(', ')}` : i.message}`,
+          )
+          .join('; '),
+      );
       return z.NEVER;
     });
 }

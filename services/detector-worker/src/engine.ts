@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { authEventMessageKey, toEventTime, type Alert, type AuthEvent, type RevocationTrigger } from '@keywatch/contracts';
+import {
+  authEventMessageKey,
+  toEventTime,
+  type Alert,
+  type AuthEvent,
+  type RevocationTrigger,
+} from '@keywatch/contracts';
 import type { AlertStatusStore } from '@keywatch/alerts';
 import { FirstSeenMemo } from './detectors/baseline.js';
 import { credentialStuffing } from './detectors/credential-stuffing.js';
@@ -9,14 +15,29 @@ import { rateLimitViolation } from './detectors/rate-limit.js';
 import { revokedKeyInUse } from './detectors/revoked-key.js';
 import { secretKeyClientSide } from './detectors/secret-key.js';
 import { usageSpike } from './detectors/usage-spike.js';
-import { SEVERITIES, SEVERITY_RANK, type Detector, type Evaluate, type EventContext, type Signal } from './detectors/types.js';
+import {
+  SEVERITIES,
+  SEVERITY_RANK,
+  type Detector,
+  type Evaluate,
+  type EventContext,
+  type Signal,
+} from './detectors/types.js';
 import type { LocationLookup } from './geo.js';
 import type { DetectorParams } from './params.js';
 import { Plan } from './state/ops.js';
 import type { DedupRecord, DedupRequest, StateStore } from './state/store.js';
 
 /** Every detector, in the order their operations run within an event's plan. */
-export const DETECTORS: readonly Detector[] = [secretKeyClientSide, revokedKeyInUse, rateLimitViolation, failedAuthSpike, credentialStuffing, geography, usageSpike];
+export const DETECTORS: readonly Detector[] = [
+  secretKeyClientSide,
+  revokedKeyInUse,
+  rateLimitViolation,
+  failedAuthSpike,
+  credentialStuffing,
+  geography,
+  usageSpike,
+];
 
 /** An alert as stored: the contract's fields plus what dedup keeps. */
 export interface AlertState {
@@ -70,10 +91,12 @@ const SEEN_TTL_S = 8 * 86_400;
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The id a new alert of `dedupKey` gets: the same for every replay of the same events. */
-export const candidateAlertId = (dedupKey: string, ts: number, suppressionMs: number) => `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}`).slice(0, 26)}`;
+export const candidateAlertId = (dedupKey: string, ts: number, suppressionMs: number) =>
+  `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}`).slice(0, 26)}`;
 
 /** The id of the alert that follows a resolved one on the same dedup key: the same for every replay. */
-export const reopenedAlertId = (resolvedId: string, dedupKey: string, ts: number, suppressionMs: number) => `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}|after|${resolvedId}`).slice(0, 26)}`;
+export const reopenedAlertId = (resolvedId: string, dedupKey: string, ts: number, suppressionMs: number) =>
+  `alr_${hash(`${dedupKey}|${Math.floor(ts / suppressionMs)}|after|${resolvedId}`).slice(0, 26)}`;
 
 /** Trigger ids derive from the alert, so a redelivered trigger is the same trigger. */
 export const triggerId = (alertId: string, action: string) => `trg_${hash(`${alertId}|${action}`).slice(0, 26)}`;
@@ -118,10 +141,24 @@ export function createEngine(options: EngineOptions) {
     for (const event of events) {
       const ts = Date.parse(event.ts);
       watermark = Math.max(watermark, ts);
-      const ctx: EventContext = { event, ts, params: options.params(event.tenant_id), location: options.geo(event.ip), latenessMs, firsts };
+      const ctx: EventContext = {
+        event,
+        ts,
+        params: options.params(event.tenant_id),
+        location: options.geo(event.ip),
+        latenessMs,
+        firsts,
+      };
       const plan = new Plan();
       const messageKey = authEventMessageKey(event);
-      plan.add({ kind: 'seen', key: plan.key(`seen:${messageKey}`, messageKey), eventId: event.event_id, ts, latenessMs, ttlS: SEEN_TTL_S });
+      plan.add({
+        kind: 'seen',
+        key: plan.key(`seen:${messageKey}`, messageKey),
+        eventId: event.event_id,
+        ts,
+        latenessMs,
+        ttlS: SEEN_TTL_S,
+      });
       if (event.key_id !== null && event.tenant_id !== null) firsts.mark(plan, 'k', event.key_id, ts);
       if (event.tenant_id !== null) firsts.mark(plan, 't', event.tenant_id, ts);
       const evaluate: Evaluate[] = [];
@@ -151,7 +188,14 @@ export function createEngine(options: EngineOptions) {
           const rank = SEVERITY_RANK[signal.severity];
           const m = merged.get(signal.dedupKey);
           if (!m) {
-            merged.set(signal.dedupKey, { signal, severityRank: rank, windowStart: signal.windowStart, windowEnd: signal.windowEnd, repeats: fresh ? 1 : 0, stamps: [{ ts: signal.ts, fresh }] });
+            merged.set(signal.dedupKey, {
+              signal,
+              severityRank: rank,
+              windowStart: signal.windowStart,
+              windowEnd: signal.windowEnd,
+              repeats: fresh ? 1 : 0,
+              stamps: [{ ts: signal.ts, fresh }],
+            });
           } else {
             // The latest evidence wins; the window and severity only widen.
             if (rank >= m.severityRank) m.signal = { ...signal, ts: m.signal.ts };
@@ -217,7 +261,11 @@ export function createEngine(options: EngineOptions) {
    * acknowledged alert, continue the alert. Statuses are read once per batch: a resolution that
    * lands while a batch is in flight takes effect from the next batch.
    */
-  async function reopenResolved(entries: readonly Merged[], records: Array<DedupRecord | undefined>, request: (m: Merged) => DedupRequest): Promise<Array<{ m: Merged; record: DedupRecord }>> {
+  async function reopenResolved(
+    entries: readonly Merged[],
+    records: Array<DedupRecord | undefined>,
+    request: (m: Merged) => DedupRequest,
+  ): Promise<Array<{ m: Merged; record: DedupRecord }>> {
     if (!options.statuses || entries.length === 0) return [];
     const statuses = await options.statuses.getMany(records.map((r) => r?.alertId ?? ''));
     const reopen: Array<{ i: number; after: Array<{ ts: number; fresh: boolean }> }> = [];
@@ -236,7 +284,8 @@ export function createEngine(options: EngineOptions) {
         const ts = Math.min(...after.map((s) => s.ts));
         const repeats = after.filter((s) => s.fresh).length;
         // The resolved alert keeps what came before its resolution (when the batch brought any).
-        if (after.length < m.stamps.length) closed.push({ m, record: { ...resolved, count: resolved.count - repeats } });
+        if (after.length < m.stamps.length)
+          closed.push({ m, record: { ...resolved, count: resolved.count - repeats } });
         return {
           ...request(m),
           ts,
@@ -271,9 +320,15 @@ function toAlertState(signal: Signal, record: DedupRecord): AlertState {
     window_end: toEventTime(Math.max(record.windowEnd, record.windowStart)),
     detected_at: toEventTime(record.detectedAt),
     summary: signal.summary,
-    evidence: { ...signal.evidence, count: record.count, first_seen: toEventTime(record.firstTs), last_seen: toEventTime(record.lastTs) },
+    evidence: {
+      ...signal.evidence,
+      count: record.count,
+      first_seen: toEventTime(record.firstTs),
+      last_seen: toEventTime(record.lastTs),
+    },
     dedup_key: signal.dedupKey,
-    action: signal.action === 'revoke' ? 'revoke_requested' : signal.action === 'suspend' ? 'suspend_requested' : 'none',
+    action:
+      signal.action === 'revoke' ? 'revoke_requested' : signal.action === 'suspend' ? 'suspend_requested' : 'none',
   };
   return { alert, count: record.count, firstSeen: record.firstTs, lastSeen: record.lastTs };
 }

@@ -50,11 +50,25 @@ function handlerWithFlakySink(failures: number, closing = () => false, sendFails
 
 /** A batch with one secret key used from a browser: one alert, one alert row. */
 function batchWithAnAlert(heartbeats: { n: number }) {
-  const event = eventAt(Date.parse('2026-03-09T10:00:00Z'), { key_id: 'key_handlertest00000000000', tenant_id: 'tenant_h', key_type: 'secret', origin: 'https://shop.example' });
+  const event = eventAt(Date.parse('2026-03-09T10:00:00Z'), {
+    key_id: 'key_handlertest00000000000',
+    tenant_id: 'tenant_h',
+    key_type: 'secret',
+    origin: 'https://shop.example',
+  });
   return {
     topic: 'auth-events',
     partition: 0,
-    messages: [{ topic: 'auth-events', partition: 0, offset: '0', key: null, value: Buffer.from(JSON.stringify(event)), headers: {} }],
+    messages: [
+      {
+        topic: 'auth-events',
+        partition: 0,
+        offset: '0',
+        key: null,
+        value: Buffer.from(JSON.stringify(event)),
+        headers: {},
+      },
+    ],
     heartbeat: async () => {
       heartbeats.n += 1;
     },
@@ -92,7 +106,12 @@ describe('detector handler while ClickHouse is away', () => {
   test('a heartbeat refused (the group is rebalancing) ends the batch with that error, for redelivery', async () => {
     const { handler, written } = handlerWithFlakySink(10);
     const batch = batchWithAnAlert({ n: 0 });
-    await expect(handler({ ...batch, heartbeat: () => Promise.reject(new Error('The group is rebalancing, so a rejoin is needed')) })).rejects.toThrow(/rebalancing/);
+    await expect(
+      handler({
+        ...batch,
+        heartbeat: () => Promise.reject(new Error('The group is rebalancing, so a rejoin is needed')),
+      }),
+    ).rejects.toThrow(/rebalancing/);
     expect(written).toHaveLength(0);
   });
 
@@ -136,16 +155,36 @@ describe('detector handler publishing', () => {
     const medium: Alert = { ...high, severity: 'medium' };
     const critical: Alert = { ...high, severity: 'critical' };
     const outcomes = [[high], [medium], [critical]];
-    const outcome = (publish: Alert[]): BatchOutcome => ({ publish, triggers: [], touched: [], published: [], watermark: 0, stats: { processed: 1, duplicates: 0, late: 0, signals: 1 }, timings: { plan: 0, state: 0, dedup: 0 } });
-    const engine = { processBatch: async () => outcome(outcomes.shift() ?? []), latenessMs: 60_000 } as unknown as DetectorEngine;
+    const outcome = (publish: Alert[]): BatchOutcome => ({
+      publish,
+      triggers: [],
+      touched: [],
+      published: [],
+      watermark: 0,
+      stats: { processed: 1, duplicates: 0, late: 0, signals: 1 },
+      timings: { plan: 0, state: 0, dedup: 0 },
+    });
+    const engine = {
+      processBatch: async () => outcome(outcomes.shift() ?? []),
+      latenessMs: 60_000,
+    } as unknown as DetectorEngine;
     const sentAlerts: string[] = [];
     const producer = {
       send: async (topic: string, messages: OutgoingMessage[]) => {
-        if (topic === topics.securityAlerts) for (const m of messages) sentAlerts.push((JSON.parse(String(m.value)) as Alert).severity);
+        if (topic === topics.securityAlerts)
+          for (const m of messages) sentAlerts.push((JSON.parse(String(m.value)) as Alert).severity);
       },
       close: async () => undefined,
     };
-    const handler = createDetectorHandler({ engine, store: new MemoryStore(), producer, sink: { insert: async () => undefined }, topics, metrics: createDetectorMetrics(), logger: createLogger({ name: 'test', level: 'silent' }) });
+    const handler = createDetectorHandler({
+      engine,
+      store: new MemoryStore(),
+      producer,
+      sink: { insert: async () => undefined },
+      topics,
+      metrics: createDetectorMetrics(),
+      logger: createLogger({ name: 'test', level: 'silent' }),
+    });
     for (let i = 0; i < 3; i += 1) await handler(batchWithAnAlert({ n: 0 }));
     expect(sentAlerts).toEqual(['high', 'critical']);
 
@@ -163,8 +202,19 @@ describe('detector handler publishing', () => {
       },
       close: async () => undefined,
     };
-    const concurrentEngine = { processBatch: async () => outcome(versions.shift() ?? []), latenessMs: 60_000 } as unknown as DetectorEngine;
-    const concurrent = createDetectorHandler({ engine: concurrentEngine, store: new MemoryStore(), producer: slowFirst, sink: { insert: async () => undefined }, topics, metrics: createDetectorMetrics(), logger: createLogger({ name: 'test', level: 'silent' }) });
+    const concurrentEngine = {
+      processBatch: async () => outcome(versions.shift() ?? []),
+      latenessMs: 60_000,
+    } as unknown as DetectorEngine;
+    const concurrent = createDetectorHandler({
+      engine: concurrentEngine,
+      store: new MemoryStore(),
+      producer: slowFirst,
+      sink: { insert: async () => undefined },
+      topics,
+      metrics: createDetectorMetrics(),
+      logger: createLogger({ name: 'test', level: 'silent' }),
+    });
     await Promise.all([concurrent(batchWithAnAlert({ n: 0 })), concurrent(batchWithAnAlert({ n: 0 }))]);
     expect(landed).toEqual(['medium', 'high']);
   });

@@ -1,4 +1,14 @@
-import { Alert, RevocationTrigger, alertMessageKey, decodeAuthEvent, revocationTriggerMessageKey, validate, formatIssues, type AuthEvent, type TopicNames } from '@keywatch/contracts';
+import {
+  Alert,
+  RevocationTrigger,
+  alertMessageKey,
+  decodeAuthEvent,
+  revocationTriggerMessageKey,
+  validate,
+  formatIssues,
+  type AuthEvent,
+  type TopicNames,
+} from '@keywatch/contracts';
 import type { BatchHandler, ConsumedBatch, EventProducer, OutgoingMessage } from '@keywatch/kafka';
 import type { RowInserter } from '@keywatch/clickhouse';
 import type { Logger } from '@keywatch/logger';
@@ -99,7 +109,10 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
         // Closing, or the batch already failed (its alerts or triggers were not sent): no retry
         // outliving the batch.
         if (deps.closing?.() || abandoned()) throw error;
-        deps.logger[failures <= 3 ? 'warn' : 'error']({ err: error, partition: batch.partition, rows: rows.length, failures, retry_in_ms: delay }, 'alert rows not written to ClickHouse; retrying (offsets stay uncommitted)');
+        deps.logger[failures <= 3 ? 'warn' : 'error'](
+          { err: error, partition: batch.partition, rows: rows.length, failures, retry_in_ms: delay },
+          'alert rows not written to ClickHouse; retrying (offsets stay uncommitted)',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
         if (abandoned()) throw error;
         await batch.heartbeat();
@@ -123,12 +136,18 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     // The claimant is the batch itself: a retry or a redelivery (from the committed offset, on any
     // instance) starts at the same offset and may publish again; other partitions' batches may not.
     const decoded = process.hrtime.bigint();
-    const outcome = await deps.engine.processBatch(events, `${batch.topic}:${batch.partition}:${batch.messages[0]?.offset ?? ''}`);
+    const outcome = await deps.engine.processBatch(
+      events,
+      `${batch.topic}:${batch.partition}:${batch.messages[0]?.offset ?? ''}`,
+    );
     const now = new Date();
-    const rows = outcome.touched.map((state) => toAlertRow(state, alertRowVersion(SEVERITY_RANK[state.alert.severity], now.getTime(), sequence++), now));
+    const rows = outcome.touched.map((state) =>
+      toAlertRow(state, alertRowVersion(SEVERITY_RANK[state.alert.severity], now.getTime(), sequence++), now),
+    );
     for (const alert of outcome.publish) {
       const checked = validate(Alert, alert);
-      if (!checked.ok) throw new Error(`detector built an invalid alert (${alert.type}): ${formatIssues(checked.issues)}`);
+      if (!checked.ok)
+        throw new Error(`detector built an invalid alert (${alert.type}): ${formatIssues(checked.issues)}`);
     }
     for (const trigger of outcome.triggers) {
       const checked = validate(RevocationTrigger, trigger);
@@ -164,13 +183,16 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     const wall = Date.now();
     for (const alert of publish) {
       m.alerts.inc({ type: alert.type, severity: alert.severity });
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last_seen is an ISO string; a malformed one parses to NaN below
       const raisedBy = Date.parse(String(alert.evidence.last_seen ?? alert.window_end));
       if (Number.isFinite(raisedBy)) m.detectionLatency.observe(Math.max(0, wall - raisedBy) / 1000);
     }
     const published = new Set(publish.map((a) => a.alert_id));
-    for (const state of outcome.touched) if (!published.has(state.alert.alert_id)) m.updates.inc({ type: state.alert.type });
+    for (const state of outcome.touched)
+      if (!published.has(state.alert.alert_id)) m.updates.inc({ type: state.alert.type });
     for (const t of outcome.triggers) m.triggers.inc({ action: t.requested_action });
-    if (outcome.watermark > 0) m.watermarkLag.set({ partition: String(batch.partition) }, Math.max(0, wall - outcome.watermark) / 1000);
+    if (outcome.watermark > 0)
+      m.watermarkLag.set({ partition: String(batch.partition) }, Math.max(0, wall - outcome.watermark) / 1000);
     m.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     m.batchEvents.observe(batch.messages.length);
     m.stageSeconds.observe({ stage: 'decode' }, Number(decoded - started) / 1e9);
@@ -180,8 +202,21 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     m.stageSeconds.observe({ stage: 'publish' }, Number(durable - detected) / 1e9);
     m.stageSeconds.observe({ stage: 'mark' }, Number(marked - durable) / 1e9);
     if (publish.length > 0) {
-      deps.logger.info({ partition: batch.partition, alerts: publish.map((a) => ({ alert_id: a.alert_id, type: a.type, severity: a.severity, key_id: a.key_id, tenant_id: a.tenant_id })) }, 'alerts published');
+      deps.logger.info(
+        {
+          partition: batch.partition,
+          alerts: publish.map((a) => ({
+            alert_id: a.alert_id,
+            type: a.type,
+            severity: a.severity,
+            key_id: a.key_id,
+            tenant_id: a.tenant_id,
+          })),
+        },
+        'alerts published',
+      );
     }
-    if (stats.late > 0) deps.logger.warn({ partition: batch.partition, late: stats.late }, 'events beyond the allowed lateness dropped');
+    if (stats.late > 0)
+      deps.logger.warn({ partition: batch.partition, late: stats.late }, 'events beyond the allowed lateness dropped');
   };
 }

@@ -161,9 +161,30 @@ export const ParamsOverride = z
       max_tracked: z.number().int().min(10).max(100_000),
       suppression_ms: positive,
     }),
-    geo_new_country: section({ enabled: z.boolean(), lookback_ms: positive, learning_ms: z.number().nonnegative(), learning_events: count, suppression_ms: positive }),
-    impossible_travel: section({ enabled: z.boolean(), max_speed_kmh: positive, min_distance_km: z.number().nonnegative(), memory_ms: positive, fleet_countries: count, ignore_familiar: z.boolean(), suppression_ms: positive }),
-    rate_limit_violation: section({ enabled: z.boolean(), window_ms: positive, min_rate_limited: count, min_ratio: z.number().gt(0).lte(1), ratio_min_requests: count, suppression_ms: positive }),
+    geo_new_country: section({
+      enabled: z.boolean(),
+      lookback_ms: positive,
+      learning_ms: z.number().nonnegative(),
+      learning_events: count,
+      suppression_ms: positive,
+    }),
+    impossible_travel: section({
+      enabled: z.boolean(),
+      max_speed_kmh: positive,
+      min_distance_km: z.number().nonnegative(),
+      memory_ms: positive,
+      fleet_countries: count,
+      ignore_familiar: z.boolean(),
+      suppression_ms: positive,
+    }),
+    rate_limit_violation: section({
+      enabled: z.boolean(),
+      window_ms: positive,
+      min_rate_limited: count,
+      min_ratio: z.number().gt(0).lte(1),
+      ratio_min_requests: count,
+      suppression_ms: positive,
+    }),
     usage_spike: section({
       enabled: z.boolean(),
       z: positive,
@@ -175,8 +196,18 @@ export const ParamsOverride = z
       peak_half_life_ms: positive,
       suppression_ms: positive,
     }),
-    secret_key_client_side: section({ enabled: z.boolean(), action: z.enum(['suspend', 'revoke', 'none']), suppression_ms: positive }),
-    revoked_key_in_use: section({ enabled: z.boolean(), window_ms: positive, min_uses: z.number().int().positive(), spread_ips: count, suppression_ms: positive }),
+    secret_key_client_side: section({
+      enabled: z.boolean(),
+      action: z.enum(['suspend', 'revoke', 'none']),
+      suppression_ms: positive,
+    }),
+    revoked_key_in_use: section({
+      enabled: z.boolean(),
+      window_ms: positive,
+      min_uses: z.number().int().positive(),
+      spread_ips: count,
+      suppression_ms: positive,
+    }),
   })
   .partial();
 export type ParamsOverride = z.infer<typeof ParamsOverride>;
@@ -190,6 +221,7 @@ export function mergeParams(base: DetectorParams, override: ParamsOverride | und
   if (!override) return base;
   const merged = { ...base } as Record<string, object>;
   for (const [name, values] of Object.entries(override)) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the override is parsed JSON from the environment
     if (values) merged[name] = { ...(merged[name] ?? {}), ...values };
   }
   return merged as DetectorParams;
@@ -199,7 +231,10 @@ export function mergeParams(base: DetectorParams, override: ParamsOverride | und
  * Resolves the parameters that apply to a tenant: global (defaults plus `global`), then the
  * tenant's own overrides. Resolved sets are cached per tenant.
  */
-export function createParamsResolver(global: ParamsOverride = {}, tenants: TenantOverrides = {}): (tenantId: string | null) => DetectorParams {
+export function createParamsResolver(
+  global: ParamsOverride = {},
+  tenants: TenantOverrides = {},
+): (tenantId: string | null) => DetectorParams {
   const base = mergeParams(DEFAULT_PARAMS, global);
   const cache = new Map<string, DetectorParams>();
   return (tenantId) => {

@@ -44,10 +44,24 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     password: config.CLICKHOUSE_PASSWORD,
     logger,
   });
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_REDIS_PREFIX, connectionName: 'detector-worker', commandTimeoutMs: 10_000 });
-  const store = createRedisStore(redis, { shards: config.DETECTOR_STATE_SHARDS, latenessMs: config.DETECTOR_LATENESS, redeliveryHoldMs: config.DETECTOR_REDELIVERY_HOLD });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.DETECTOR_REDIS_PREFIX,
+    connectionName: 'detector-worker',
+    commandTimeoutMs: 10_000,
+  });
+  const store = createRedisStore(redis, {
+    shards: config.DETECTOR_STATE_SHARDS,
+    latenessMs: config.DETECTOR_LATENESS,
+    redeliveryHoldMs: config.DETECTOR_REDELIVERY_HOLD,
+  });
   // The alert status hot copy lives under the deployment's base prefix, not the state prefix.
-  const statusRedis = createRedis({ url: config.REDIS_URL, keyPrefix: config.DETECTOR_STATUS_REDIS_PREFIX, connectionName: 'detector-worker-status', commandTimeoutMs: 10_000 });
+  const statusRedis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.DETECTOR_STATUS_REDIS_PREFIX,
+    connectionName: 'detector-worker-status',
+    commandTimeoutMs: 10_000,
+  });
   const metrics = createDetectorMetrics(throttled(() => store.size(), 30_000));
   const engine = createEngine({
     store,
@@ -67,7 +81,16 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     maxWaitTimeMs: 100,
     minBytes: config.DETECTOR_FETCH_MIN_BYTES,
     partitionsConsumedConcurrently: config.DETECTOR_PARTITIONS_CONCURRENTLY,
-    handler: createDetectorHandler({ engine, store, producer, sink: groupInserts(clickhouse), topics, metrics, logger: log, closing: () => closing !== undefined }),
+    handler: createDetectorHandler({
+      engine,
+      store,
+      producer,
+      sink: groupInserts(clickhouse),
+      topics,
+      metrics,
+      logger: log,
+      closing: () => closing !== undefined,
+    }),
   });
   const server = await serveMetrics(metrics.registry, config.DETECTOR_METRICS_HOST, config.DETECTOR_METRICS_PORT);
   const parts: Closeable[] = [
@@ -79,6 +102,14 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     { name: 'clickhouse', close: () => clickhouse.close() },
   ];
   await runner.start();
-  log.info({ topic: topics.authEvents, group: config.DETECTOR_GROUP_ID, metrics: server.url, lateness_ms: config.DETECTOR_LATENESS }, 'detector worker consuming');
+  log.info(
+    {
+      topic: topics.authEvents,
+      group: config.DETECTOR_GROUP_ID,
+      metrics: server.url,
+      lateness_ms: config.DETECTOR_LATENESS,
+    },
+    'detector worker consuming',
+  );
   return { name: 'detector-worker', parts, metricsUrl: server.url, close: () => (closing ??= closeAll(parts, logger)) };
 }

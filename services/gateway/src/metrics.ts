@@ -27,7 +27,11 @@ function mirror(counter: Counter, value: number): void {
  * `keywatch_gateway_redis_breaker_state` (0 closed, 1 half-open, 2 open), `keywatch_gateway_redis_breaker_{opens,rejected,probes}_total`,
  * `keywatch_gateway_degraded_total{reason,result}` (requests decided without Redis).
  */
-export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter: () => AuthEventEmitter; invalidator: () => CacheInvalidator }): GatewayMetrics {
+export function createGatewayMetrics(parts: {
+  keywatch: () => Keywatch;
+  emitter: () => AuthEventEmitter;
+  invalidator: () => CacheInvalidator;
+}): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
   // Per request, requests are tallied in a plain map and copied into the counter when scraped:
@@ -43,8 +47,18 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
       for (const { outcome, status, count } of requestCounts.values()) this.inc({ outcome, status }, count);
     },
   });
-  const decision = new Histogram({ name: 'keywatch_gateway_decision_seconds', help: 'Time from request to decision, by cache result', labelNames: ['cache'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1], registers });
-  const decisionByCache = { hit: decision.labels({ cache: 'hit' }), miss: decision.labels({ cache: 'miss' }), none: decision.labels({ cache: 'none' }) };
+  const decision = new Histogram({
+    name: 'keywatch_gateway_decision_seconds',
+    help: 'Time from request to decision, by cache result',
+    labelNames: ['cache'],
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25, 1],
+    registers,
+  });
+  const decisionByCache = {
+    hit: decision.labels({ cache: 'hit' }),
+    miss: decision.labels({ cache: 'miss' }),
+    none: decision.labels({ cache: 'none' }),
+  };
   const stat = (name: string, help: string, read: () => number) =>
     new Counter({
       name,
@@ -54,14 +68,46 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
         mirror(this, read());
       },
     });
-  stat('keywatch_gateway_cache_hits_total', 'Key lookups answered by the in-process cache (incl. negative hits)', () => parts.keywatch().verifier.cache.stats().hits);
-  stat('keywatch_gateway_cache_negative_hits_total', 'Cache hits on a remembered unknown key', () => parts.keywatch().verifier.cache.stats().negativeHits);
-  stat('keywatch_gateway_cache_misses_total', 'Key lookups that went to Redis', () => parts.keywatch().verifier.cache.stats().misses);
-  stat('keywatch_gateway_cache_invalidations_total', 'Cache entries dropped by key-lifecycle events', () => parts.keywatch().verifier.cache.stats().invalidations);
-  stat('keywatch_gateway_lifecycle_events_total', 'key-lifecycle events consumed', () => parts.invalidator().stats().events);
-  stat('keywatch_gateway_redis_breaker_opens_total', 'Times the Redis circuit breaker opened (incl. failed probes)', () => parts.keywatch().verifier.breaker.stats().opens);
-  stat('keywatch_gateway_redis_breaker_rejected_total', 'Redis calls the open breaker refused without trying', () => parts.keywatch().verifier.breaker.stats().rejected);
-  stat('keywatch_gateway_redis_breaker_probes_total', 'Calls let through by the half-open breaker to probe Redis', () => parts.keywatch().verifier.breaker.stats().probes);
+  stat(
+    'keywatch_gateway_cache_hits_total',
+    'Key lookups answered by the in-process cache (incl. negative hits)',
+    () => parts.keywatch().verifier.cache.stats().hits,
+  );
+  stat(
+    'keywatch_gateway_cache_negative_hits_total',
+    'Cache hits on a remembered unknown key',
+    () => parts.keywatch().verifier.cache.stats().negativeHits,
+  );
+  stat(
+    'keywatch_gateway_cache_misses_total',
+    'Key lookups that went to Redis',
+    () => parts.keywatch().verifier.cache.stats().misses,
+  );
+  stat(
+    'keywatch_gateway_cache_invalidations_total',
+    'Cache entries dropped by key-lifecycle events',
+    () => parts.keywatch().verifier.cache.stats().invalidations,
+  );
+  stat(
+    'keywatch_gateway_lifecycle_events_total',
+    'key-lifecycle events consumed',
+    () => parts.invalidator().stats().events,
+  );
+  stat(
+    'keywatch_gateway_redis_breaker_opens_total',
+    'Times the Redis circuit breaker opened (incl. failed probes)',
+    () => parts.keywatch().verifier.breaker.stats().opens,
+  );
+  stat(
+    'keywatch_gateway_redis_breaker_rejected_total',
+    'Redis calls the open breaker refused without trying',
+    () => parts.keywatch().verifier.breaker.stats().rejected,
+  );
+  stat(
+    'keywatch_gateway_redis_breaker_probes_total',
+    'Calls let through by the half-open breaker to probe Redis',
+    () => parts.keywatch().verifier.breaker.stats().probes,
+  );
   new Gauge({
     name: 'keywatch_gateway_redis_breaker_state',
     help: 'Redis circuit breaker: 0 closed, 1 half-open (probing), 2 open',
@@ -70,10 +116,26 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
       this.set(BREAKER_STATES[parts.keywatch().verifier.breaker.state()]);
     },
   });
-  stat('keywatch_gateway_redis_failures_total', 'Redis calls on the request path that failed or timed out', () => parts.keywatch().verifier.stats().redisFailures);
-  stat('keywatch_gateway_auth_events_emitted_total', 'Auth events handed to the emitter', () => parts.emitter().stats().emitted);
-  stat('keywatch_gateway_auth_events_sent_total', 'Auth events acknowledged by Kafka', () => parts.emitter().stats().sent);
-  stat('keywatch_gateway_auth_events_spooled_total', 'Auth events written to the disk spool instead of dropped', () => parts.emitter().stats().overflowed);
+  stat(
+    'keywatch_gateway_redis_failures_total',
+    'Redis calls on the request path that failed or timed out',
+    () => parts.keywatch().verifier.stats().redisFailures,
+  );
+  stat(
+    'keywatch_gateway_auth_events_emitted_total',
+    'Auth events handed to the emitter',
+    () => parts.emitter().stats().emitted,
+  );
+  stat(
+    'keywatch_gateway_auth_events_sent_total',
+    'Auth events acknowledged by Kafka',
+    () => parts.emitter().stats().sent,
+  );
+  stat(
+    'keywatch_gateway_auth_events_spooled_total',
+    'Auth events written to the disk spool instead of dropped',
+    () => parts.emitter().stats().overflowed,
+  );
   new Gauge({
     name: 'keywatch_gateway_cache_entries',
     help: 'Entries in the key cache',
@@ -91,8 +153,18 @@ export function createGatewayMetrics(parts: { keywatch: () => Keywatch; emitter:
       this.set(stats.buffered + stats.inFlight);
     },
   });
-  const degraded = new Counter({ name: 'keywatch_gateway_degraded_total', help: 'Requests decided without Redis, by reason and result (allowed: a fail-open route; refused: 429 on a fail-closed one)', labelNames: ['reason', 'result'], registers });
-  const droppedEvents = new Counter({ name: 'keywatch_gateway_auth_events_dropped_total', help: 'Auth events lost, by reason', labelNames: ['reason'], registers });
+  const degraded = new Counter({
+    name: 'keywatch_gateway_degraded_total',
+    help: 'Requests decided without Redis, by reason and result (allowed: a fail-open route; refused: 429 on a fail-closed one)',
+    labelNames: ['reason', 'result'],
+    registers,
+  });
+  const droppedEvents = new Counter({
+    name: 'keywatch_gateway_auth_events_dropped_total',
+    help: 'Auth events lost, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
   return {
     registry,
     observe(d, status) {

@@ -5,7 +5,7 @@ import type { AuthEventProducer } from '@keywatch/auth-emitter';
 import type { AuthEvent } from '@keywatch/contracts';
 import type { OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import type { ProducerReply, ProducerRequest, ProducerWorkerData } from './producer-worker.js';
+import type { ProducerReply, ProducerWorkerData } from './producer-worker.js';
 
 /** An error from the producer thread, with KafkaJS's `retriable` flag (the emitter reads it). */
 class ProducerThreadError extends Error {
@@ -44,7 +44,10 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
   let closing: Promise<void> | undefined;
 
   const start = (): Worker => {
-    const thread = new Worker(new URL('./producer-worker.ts', import.meta.url), { workerData: data, execArgv: workerExecArgv() });
+    const thread = new Worker(new URL('./producer-worker.ts', import.meta.url), {
+      workerData: data,
+      execArgv: workerExecArgv(),
+    });
     thread.on('message', (reply: ProducerReply) => {
       const waiter = pending.get(reply.id);
       if (!waiter) return;
@@ -58,22 +61,39 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
       // Whatever it still had is unacknowledged: the emitter puts those batches back.
       for (const [id, waiter] of pending) {
         pending.delete(id);
-        waiter.reject(new ProducerThreadError({ name: 'ProducerThreadExited', message: `the producer thread exited (${code})`, retriable: true }));
+        waiter.reject(
+          new ProducerThreadError({
+            name: 'ProducerThreadExited',
+            message: `the producer thread exited (${code})`,
+            retriable: true,
+          }),
+        );
       }
     });
     return thread;
   };
-  const call = (request: { type: 'send'; topic: string; messages: OutgoingMessage[] } | { type: 'send-events'; topic: string; events: AuthEvent[] } | { type: 'close' }): Promise<void> =>
+  const call = (
+    request:
+      | { type: 'send'; topic: string; messages: OutgoingMessage[] }
+      | { type: 'send-events'; topic: string; events: AuthEvent[] }
+      | { type: 'close' },
+  ): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const id = (nextId += 1);
       pending.set(id, { resolve, reject });
       worker ??= start();
       try {
-        worker.postMessage({ ...request, id } as ProducerRequest);
+        worker.postMessage({ ...request, id });
       } catch (error) {
         // Not cloneable (a bug in an event): no retry can cure it.
         pending.delete(id);
-        reject(new ProducerThreadError({ name: 'DataCloneError', message: error instanceof Error ? error.message : String(error), retriable: false }));
+        reject(
+          new ProducerThreadError({
+            name: 'DataCloneError',
+            message: error instanceof Error ? error.message : String(error),
+            retriable: false,
+          }),
+        );
       }
     });
   worker = start();
@@ -81,12 +101,18 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
   return {
     send(topic, messages) {
       if (messages.length === 0) return Promise.resolve();
-      if (closing) return Promise.reject(new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }));
+      if (closing)
+        return Promise.reject(
+          new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }),
+        );
       return call({ type: 'send', topic, messages });
     },
     sendEvents(topic, events) {
       if (events.length === 0) return Promise.resolve();
-      if (closing) return Promise.reject(new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }));
+      if (closing)
+        return Promise.reject(
+          new ProducerThreadError({ name: 'ProducerClosed', message: 'the producer is closed', retriable: false }),
+        );
       return call({ type: 'send-events', topic, events });
     },
     close() {
@@ -96,7 +122,9 @@ export function createThreadedProducer(data: ProducerWorkerData, logger: Logger)
         // The thread disconnects its producer, then ends; 10 s at most.
         const timer = setTimeout(() => void thread.terminate(), 10_000);
         try {
-          await call({ type: 'close' }).catch((error: unknown) => logger.warn({ err: error }, 'auth event producer did not close cleanly'));
+          await call({ type: 'close' }).catch((error: unknown) =>
+            logger.warn({ err: error }, 'auth event producer did not close cleanly'),
+          );
         } finally {
           clearTimeout(timer);
           await thread.terminate();

@@ -5,7 +5,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { authEventMessage } from '@keywatch/auth-emitter';
+import { authEventMessage } from '@keywatch/contracts';
 import type { AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger, type LoggerOptions } from '@keywatch/logger';
@@ -24,7 +24,8 @@ export type ProducerRequest =
   | { type: 'send-events'; id: number; topic: string; events: AuthEvent[] }
   | { type: 'close'; id: number };
 /** Answers of the worker: `error` keeps KafkaJS's `retriable` flag, which the emitter acts on. */
-export type ProducerReply = { id: number; ok: true } | { id: number; ok: false; error: { name: string; message: string; retriable: boolean } };
+export type ProducerReply =
+  { id: number; ok: true } | { id: number; ok: false; error: { name: string; message: string; retriable: boolean } };
 
 const port = parentPort;
 if (!port) throw new Error('producer-worker.ts runs as a worker thread only');
@@ -44,19 +45,29 @@ void connect().catch(() => undefined);
 
 function failure(error: unknown): { name: string; message: string; retriable: boolean } {
   const retriable = !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
-  return error instanceof Error ? { name: error.name, message: error.message, retriable } : { name: 'Error', message: String(error), retriable };
+  return error instanceof Error
+    ? { name: error.name, message: error.message, retriable }
+    : { name: 'Error', message: String(error), retriable };
 }
 
 port.on('message', (request: ProducerRequest) => {
   const reply = (answer: ProducerReply) => port.postMessage(answer);
   if (request.type === 'send' || request.type === 'send-events') {
-    if (closed) return reply({ id: request.id, ok: false, error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false } });
+    if (closed) {
+      reply({
+        id: request.id,
+        ok: false,
+        error: { name: 'ProducerClosed', message: 'the producer is closed', retriable: false },
+      });
+      return;
+    }
     let messages: OutgoingMessage[];
     try {
       messages = request.type === 'send' ? request.messages : request.events.map(authEventMessage);
     } catch (error) {
       // An event JSON cannot represent: the emitter splits the batch until it is refused alone.
-      return reply({ id: request.id, ok: false, error: { ...failure(error), retriable: false } });
+      reply({ id: request.id, ok: false, error: { ...failure(error), retriable: false } });
+      return;
     }
     connect()
       .then((producer) => producer.send(request.topic, messages))
@@ -69,7 +80,13 @@ port.on('message', (request: ProducerRequest) => {
   closed = true;
   // A connection still being attempted is abandoned, not awaited: the thread ends after this.
   const pending = connecting;
-  const settled = Promise.race([pending?.then((p) => p, () => null) ?? Promise.resolve(null), new Promise<null>((resolve) => setTimeout(() => resolve(null), 100).unref())]);
+  const settled = Promise.race([
+    pending?.then(
+      (p) => p,
+      () => null,
+    ) ?? Promise.resolve(null),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 100).unref()),
+  ]);
   void settled
     .then((producer) => producer?.close())
     .then(

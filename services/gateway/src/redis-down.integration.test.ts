@@ -2,7 +2,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AuthEvent } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { startTestKeyService } from '../../key-service/src/testing.js';
+import { startTestKeyService } from '@keywatch/key-service/testing';
 import { pollUntil, startTestGateway } from './testing.js';
 
 /**
@@ -41,30 +41,87 @@ async function redisRelay(target: URL) {
         if (next === 'down') pair.client.destroy();
       }
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const pair of pairs) pair.client.destroy();
-      relay.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const pair of pairs) pair.client.destroy();
+        relay.close(() => resolve());
+      }),
   };
 }
 
 describe('Redis-down policy', () => {
-  test('fails closed (429 rate_limited, Retry-After) by default and open on routes configured so, within the timeout; the breaker then stops calling Redis', async ({ kafka, redis, logger }) => {
+  test('fails closed (429 rate_limited, Retry-After) by default and open on routes configured so, within the timeout; the breaker then stops calling Redis', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
     const relay = await redisRelay(new URL(redis.url));
     const ks = await startTestKeyService({ kafka, redis, logger });
-    const gateway = await startTestGateway({ kafka, redis: { ...redis, url: relay.url }, logger }, { GATEWAY_REDIS_TIMEOUT: '200ms', GATEWAY_REDIS_BREAKER_FAILURES: '3', GATEWAY_REDIS_BREAKER_OPEN: '1s' });
+    const gateway = await startTestGateway(
+      { kafka, redis: { ...redis, url: relay.url }, logger },
+      { GATEWAY_REDIS_TIMEOUT: '200ms', GATEWAY_REDIS_BREAKER_FAILURES: '3', GATEWAY_REDIS_BREAKER_OPEN: '1s' },
+    );
     const call = async (path: string, key: string | null) => {
       const started = performance.now();
-      const response = await fetch(new URL(path, gateway.url), { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      const response = await fetch(new URL(path, gateway.url), {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+      });
       const body = (await response.json()) as { error?: { code: string } };
-      return { status: response.status, code: body.error?.code ?? null, retryAfter: response.headers.get('retry-after'), ms: performance.now() - started, requestId: response.headers.get('x-request-id')! };
+      return {
+        status: response.status,
+        code: body.error?.code ?? null,
+        retryAfter: response.headers.get('retry-after'),
+        ms: performance.now() - started,
+        requestId: response.headers.get('x-request-id')!,
+      };
     };
     try {
-      const cached = await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'secret', environment: 'live', name: 'cached, unlimited', scopes: ['subscriptions:read'] });
-      const cachedLimited = await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'secret', environment: 'live', name: 'cached, limited', scopes: ['subscriptions:read'], rate_limit: { limit: 100, window_s: 60 } });
+      const cached = await ks.createKey({
+        tenant_id: 'tenant_gw_redis',
+        type: 'secret',
+        environment: 'live',
+        name: 'cached, unlimited',
+        scopes: ['subscriptions:read'],
+      });
+      const cachedLimited = await ks.createKey({
+        tenant_id: 'tenant_gw_redis',
+        type: 'secret',
+        environment: 'live',
+        name: 'cached, limited',
+        scopes: ['subscriptions:read'],
+        rate_limit: { limit: 100, window_s: 60 },
+      });
       const uncached = {
-        hang: { cold: await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'secret', environment: 'live', name: 'never seen 1', scopes: ['subscriptions:read'] }), web: await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'publishable', environment: 'live', name: 'web 1' }) },
-        down: { cold: await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'secret', environment: 'live', name: 'never seen 2', scopes: ['subscriptions:read'] }), web: await ks.createKey({ tenant_id: 'tenant_gw_redis', type: 'publishable', environment: 'live', name: 'web 2' }) },
+        hang: {
+          cold: await ks.createKey({
+            tenant_id: 'tenant_gw_redis',
+            type: 'secret',
+            environment: 'live',
+            name: 'never seen 1',
+            scopes: ['subscriptions:read'],
+          }),
+          web: await ks.createKey({
+            tenant_id: 'tenant_gw_redis',
+            type: 'publishable',
+            environment: 'live',
+            name: 'web 1',
+          }),
+        },
+        down: {
+          cold: await ks.createKey({
+            tenant_id: 'tenant_gw_redis',
+            type: 'secret',
+            environment: 'live',
+            name: 'never seen 2',
+            scopes: ['subscriptions:read'],
+          }),
+          web: await ks.createKey({
+            tenant_id: 'tenant_gw_redis',
+            type: 'publishable',
+            environment: 'live',
+            name: 'web 2',
+          }),
+        },
       };
       expect(await pollUntil(() => gateway.invalidator.stats().events >= 6, 5000)).toBe(true);
       expect((await call('/v1/subscriptions', cached.secret)).status).toBe(200);
@@ -86,7 +143,11 @@ describe('Redis-down policy', () => {
           malformedOpen: await call('/v1/bundles', 'sk_live_not-a-key'),
           missing: await call('/v1/subscriptions', null),
         };
-        process.stdout.write(`[redis-${mode}] ${Object.entries(results).map(([name, r]) => `${name} ${r.status} in ${r.ms.toFixed(0)} ms`).join(', ')}\n`);
+        process.stdout.write(
+          `[redis-${mode}] ${Object.entries(results)
+            .map(([name, r]) => `${name} ${r.status} in ${r.ms.toFixed(0)} ms`)
+            .join(', ')}\n`,
+        );
         expect(results.coldClosed).toMatchObject({ status: 429, code: 'rate_limited' });
         expect(Number(results.coldClosed.retryAfter)).toBeGreaterThanOrEqual(1);
         expect(results.cachedNoLimit.status).toBe(200);
@@ -98,16 +159,42 @@ describe('Redis-down policy', () => {
         for (const r of Object.values(results)) expect(r.ms).toBeLessThan(1000);
         if (mode === 'hang') {
           const openEvent = results.coldOpen.requestId;
-          const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => all.some((m) => m.value?.request_id === openEvent));
+          const messages = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) =>
+            all.some((m) => m.value?.request_id === openEvent),
+          );
           const event = messages.find((m) => m.value?.request_id === openEvent)?.value;
-          expect(event).toMatchObject({ outcome: 'allowed', status: 200, key_id: null, tenant_id: null, key_type: 'publishable', route: '/v1/bundles' });
+          expect(event).toMatchObject({
+            outcome: 'allowed',
+            status: 200,
+            key_id: null,
+            tenant_id: null,
+            key_type: 'publishable',
+            route: '/v1/bundles',
+          });
           // The refusal is a contract-valid event: rate_limited, 429, no limit state, the key unknown.
-          const refusedEvents = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) => [results.cachedLimited.requestId, results.coldClosed.requestId].every((id) => all.some((m) => m.value?.request_id === id)));
+          const refusedEvents = await collectMessages<AuthEvent>(kafka.kafka, kafka.topics.authEvents, (all) =>
+            [results.cachedLimited.requestId, results.coldClosed.requestId].every((id) =>
+              all.some((m) => m.value?.request_id === id),
+            ),
+          );
           const refusedCold = refusedEvents.find((m) => m.value?.request_id === results.coldClosed.requestId)?.value;
-          const refusedCached = refusedEvents.find((m) => m.value?.request_id === results.cachedLimited.requestId)?.value;
+          const refusedCached = refusedEvents.find(
+            (m) => m.value?.request_id === results.cachedLimited.requestId,
+          )?.value;
           expect(AuthEvent.safeParse(refusedCold).success).toBe(true);
-          expect(refusedCold).toMatchObject({ outcome: 'rate_limited', status: 429, key_id: null, rate_limit: null, key_type: 'secret' });
-          expect(refusedCached).toMatchObject({ outcome: 'rate_limited', status: 429, key_id: cachedLimited.id, rate_limit: null });
+          expect(refusedCold).toMatchObject({
+            outcome: 'rate_limited',
+            status: 429,
+            key_id: null,
+            rate_limit: null,
+            key_type: 'secret',
+          });
+          expect(refusedCached).toMatchObject({
+            outcome: 'rate_limited',
+            status: 429,
+            key_id: cachedLimited.id,
+            rate_limit: null,
+          });
 
           // Three failures opened the breaker: from now on Redis is not called at all.
           expect(gateway.keywatch.verifier.breaker.state()).toBe('open');
@@ -122,7 +209,9 @@ describe('Redis-down policy', () => {
         }
         relay.set('up');
         // Recovery: the same uncached key verifies once Redis answers again.
-        expect(await pollUntil(async () => (await call('/v1/subscriptions', cold.secret)).status === 200, 10_000, 50)).toBe(true);
+        expect(
+          await pollUntil(async () => (await call('/v1/subscriptions', cold.secret)).status === 200, 10_000, 50),
+        ).toBe(true);
       }
       expect(gateway.keywatch.verifier.stats().redisFailures).toBeGreaterThan(0);
       const metrics = await (await fetch(new URL('/metrics', gateway.url))).text();

@@ -10,9 +10,15 @@ describe('gateway route table file', () => {
   it('ships the docs/contracts.md#reference-gateway routes with their scopes', () => {
     const table = loadRouteTable(DEFAULT_ROUTES_FILE);
     expect(table.match('GET', '/v1/bundles')).toMatchObject({ scope: 'bundles:read', redisFailure: 'open' });
-    expect(table.match('GET', '/v1/subscriptions')).toMatchObject({ scope: 'subscriptions:read', redisFailure: 'closed' });
+    expect(table.match('GET', '/v1/subscriptions')).toMatchObject({
+      scope: 'subscriptions:read',
+      redisFailure: 'closed',
+    });
     expect(table.match('POST', '/v1/subscriptions')?.scope).toBe('subscriptions:write');
-    expect(table.match('GET', '/v1/customers/cus_1')).toMatchObject({ route: '/v1/customers/:id', scope: 'customers:read' });
+    expect(table.match('GET', '/v1/customers/cus_1')).toMatchObject({
+      route: '/v1/customers/:id',
+      scope: 'customers:read',
+    });
     expect(table.match('POST', '/v1/payments')?.scope).toBe('payments:write');
   });
 
@@ -24,18 +30,47 @@ describe('gateway route table file', () => {
       return file;
     };
     expect(() => loadRouteTable(write('a.json', '{'))).toThrow(/a\.json/);
-    expect(() => loadRouteTable(write('b.json', JSON.stringify({ routes: [{ method: 'GET', route: '/x', scope: 'root:all' }] })))).toThrow(/routes\.0\.scope/);
-    expect(() => loadRouteTable(write('c.json', JSON.stringify({ routes: [{ method: 'GET', route: '/x', scope: null, extra: 1 }] })))).toThrow(/extra/);
-    expect(() => loadRouteTable(write('d.json', JSON.stringify({ routes: [{ method: 'GET', route: '/x/:a', scope: null }, { method: 'GET', route: '/x/:b', scope: null }] })))).toThrow(/duplicates/);
+    expect(() =>
+      loadRouteTable(write('b.json', JSON.stringify({ routes: [{ method: 'GET', route: '/x', scope: 'root:all' }] }))),
+    ).toThrow(/routes\.0\.scope/);
+    expect(() =>
+      loadRouteTable(
+        write('c.json', JSON.stringify({ routes: [{ method: 'GET', route: '/x', scope: null, extra: 1 }] })),
+      ),
+    ).toThrow(/extra/);
+    expect(() =>
+      loadRouteTable(
+        write(
+          'd.json',
+          JSON.stringify({
+            routes: [
+              { method: 'GET', route: '/x/:a', scope: null },
+              { method: 'GET', route: '/x/:b', scope: null },
+            ],
+          }),
+        ),
+      ),
+    ).toThrow(/duplicates/);
     expect(() => loadRouteTable(path.join(dir, 'missing.json'))).toThrow(/missing\.json/);
   });
 });
 
 describe('gateway config', () => {
   it('defaults to 127.0.0.1:8088, live, the demo upstream and the shipped routes; needs the fingerprint secret', () => {
-    expect(parseConfig(gatewayConfig, { KEYWATCH_FINGERPRINT_SECRET: 'x'.repeat(16) }).GATEWAY_UPSTREAM_URL).toBeUndefined();
+    expect(
+      parseConfig(gatewayConfig, { KEYWATCH_FINGERPRINT_SECRET: 'x'.repeat(16) }).GATEWAY_UPSTREAM_URL,
+    ).toBeUndefined();
     const config = parseConfig(gatewayConfig, { KEYWATCH_FINGERPRINT_SECRET: 'x'.repeat(16) });
-    expect(config).toMatchObject({ GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: 8088, GATEWAY_ENVIRONMENT: 'live', GATEWAY_ROUTES_FILE: DEFAULT_ROUTES_FILE, GATEWAY_TRUST_PROXY: false, GATEWAY_REDIS_TIMEOUT: 250 });
-    expect(() => parseConfig(gatewayConfig, { GATEWAY_ENVIRONMENT: 'prod' })).toThrow(/KEYWATCH_FINGERPRINT_SECRET[\s\S]*GATEWAY_ENVIRONMENT|GATEWAY_ENVIRONMENT[\s\S]*KEYWATCH_FINGERPRINT_SECRET/);
+    expect(config).toMatchObject({
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: 8088,
+      GATEWAY_ENVIRONMENT: 'live',
+      GATEWAY_ROUTES_FILE: DEFAULT_ROUTES_FILE,
+      GATEWAY_TRUST_PROXY: false,
+      GATEWAY_REDIS_TIMEOUT: 250,
+    });
+    expect(() => parseConfig(gatewayConfig, { GATEWAY_ENVIRONMENT: 'prod' })).toThrow(
+      /KEYWATCH_FINGERPRINT_SECRET[\s\S]*GATEWAY_ENVIRONMENT|GATEWAY_ENVIRONMENT[\s\S]*KEYWATCH_FINGERPRINT_SECRET/,
+    );
   });
 });

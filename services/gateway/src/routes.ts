@@ -22,7 +22,9 @@ export function loadRouteTable(file: string): RouteTable {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const parsed = RoutesFile.safeParse(json);
   if (!parsed.success) {
@@ -30,8 +32,17 @@ export function loadRouteTable(file: string): RouteTable {
     throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${issues}`);
   }
   try {
-    return createRouteTable(parsed.data.routes.map((r) => ({ method: r.method, route: r.route, scope: r.scope, redisFailure: r.redis_failure })));
+    return createRouteTable(
+      parsed.data.routes.map((r) => ({
+        method: r.method,
+        route: r.route,
+        scope: r.scope,
+        redisFailure: r.redis_failure,
+      })),
+    );
   } catch (error) {
-    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
-import { topicNames } from '@keywatch/contracts';
-import { createCacheInvalidator, createDiskSpool, createKeywatch, createLookupAndLimit, installKeywatch, isPreflight, KeyCache, newRequestId, type CacheInvalidator, type DiskSpool, type Keywatch } from '@keywatch/gateway-sdk';
+import { newRequestId, topicNames } from '@keywatch/contracts';
+import {
+  createCacheInvalidator,
+  createDiskSpool,
+  createKeywatch,
+  createLookupAndLimit,
+  installKeywatch,
+  isPreflight,
+  KeyCache,
+  type CacheInvalidator,
+  type DiskSpool,
+  type Keywatch,
+} from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
@@ -49,7 +60,13 @@ function backgroundProducer(kafka: ReturnType<typeof createKafka>, log: Logger):
       closed = true;
       // A connection still being attempted is abandoned, not awaited (it closes itself if it lands).
       const pending = connecting;
-      const settled = await Promise.race([pending?.then((p) => p, () => null) ?? Promise.resolve(null), new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 100).unref())]);
+      const settled = await Promise.race([
+        pending?.then(
+          (p) => p,
+          () => null,
+        ) ?? Promise.resolve(null),
+        new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 100).unref()),
+      ]);
       if (settled && settled !== 'pending') await settled.close();
     },
   };
@@ -87,13 +104,22 @@ export interface GatewayOptions {
  * against the route table. Resolves once it listens; the lifecycle consumer joins in the
  * background (`gateway.invalidator.ready()`).
  */
-export async function startGateway(config: z.output<typeof gatewayConfig>, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+export async function startGateway(
+  config: z.output<typeof gatewayConfig>,
+  logger: Logger,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   const gatewayId = config.GATEWAY_ID ?? `${hostname()}-${process.pid}`;
   const log = logger.child({ gateway_id: gatewayId });
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const routes = loadRouteTable(config.GATEWAY_ROUTES_FILE);
   // ioredis's own timeout sits above the SDK's race, so it only reaps commands already given up on.
-  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: `gateway-${gatewayId}`, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT * 2 });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: options.redisKeyPrefix,
+    connectionName: `gateway-${gatewayId}`,
+    commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT * 2,
+  });
   // Commands issued in the same tick (concurrent requests' rate limits and lookups) go out in one
   // write: one syscall per Redis command was a third of the gateway's CPU under load.
   redis.options.enableAutoPipelining = true;
@@ -107,15 +133,27 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logger: log });
   const parts: Closeable[] = [];
   let spool: DiskSpool | undefined;
-  const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator; emitter?: ReturnType<typeof createAuthEventEmitter> } = {};
-  const metrics = createGatewayMetrics({ keywatch: () => late.keywatch!, emitter: () => late.emitter!, invalidator: () => late.invalidator! });
+  const late: {
+    keywatch?: Keywatch;
+    invalidator?: CacheInvalidator;
+    emitter?: ReturnType<typeof createAuthEventEmitter>;
+  } = {};
+  const metrics = createGatewayMetrics({
+    keywatch: () => late.keywatch!,
+    emitter: () => late.emitter!,
+    invalidator: () => late.invalidator!,
+  });
 
   let producer: EventProducer | undefined;
   try {
     producer = config.GATEWAY_EVENT_THREAD
-      ? createThreadedProducer({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logLevel: config.LOG_LEVEL }, log)
+      ? createThreadedProducer(
+          { brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logLevel: config.LOG_LEVEL },
+          log,
+        )
       : backgroundProducer(kafka, log);
-    if (config.GATEWAY_EVENT_SPOOL_FILE) spool = createDiskSpool({ file: config.GATEWAY_EVENT_SPOOL_FILE, logger: log });
+    if (config.GATEWAY_EVENT_SPOOL_FILE)
+      spool = createDiskSpool({ file: config.GATEWAY_EVENT_SPOOL_FILE, logger: log });
     const emitter = createAuthEventEmitter({
       producer,
       topic: topics.authEvents,
@@ -124,7 +162,11 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       onDrop: (count, reason) => metrics.dropped(count, reason),
       overflow: spool ? (events) => spool!.overflow(events) : undefined,
     });
-    const cache = new KeyCache({ max: config.GATEWAY_CACHE_MAX, ttlMs: config.GATEWAY_CACHE_TTL, negativeTtlMs: config.GATEWAY_NEGATIVE_CACHE_TTL });
+    const cache = new KeyCache({
+      max: config.GATEWAY_CACHE_MAX,
+      ttlMs: config.GATEWAY_CACHE_TTL,
+      negativeTtlMs: config.GATEWAY_NEGATIVE_CACHE_TTL,
+    });
     const keywatch = createKeywatch({
       gatewayId,
       environment: config.GATEWAY_ENVIRONMENT,
@@ -142,37 +184,75 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       emit: options.discardEvents ? () => undefined : (event) => emitter.emit(event),
       onDecision: (decision, status) => metrics.observe(decision, status),
     });
-    const invalidator = createCacheInvalidator({ kafka, topic: topics.keyLifecycle, groupId: `gateway-${gatewayId}-${randomBytes(4).toString('hex')}`, cache, logger: log });
+    const invalidator = createCacheInvalidator({
+      kafka,
+      topic: topics.keyLifecycle,
+      groupId: `gateway-${gatewayId}-${randomBytes(4).toString('hex')}`,
+      cache,
+      logger: log,
+    });
     Object.assign(late, { keywatch, invalidator, emitter });
 
     // Without an upstream the demo routes are served in this process: no loopback hop to itself.
     const upstreamUrl = config.GATEWAY_UPSTREAM_URL ?? null;
     const proxy = upstreamUrl === null ? null : createProxy(upstreamUrl, log);
 
-    const app = Fastify(fastifyOptions({ logger: false, bodyLimit: 1024 * 1024, genReqId: newRequestId, requestIdHeader: false, return503OnClosing: true }));
+    const app = Fastify(
+      fastifyOptions({
+        logger: false,
+        bodyLimit: 1024 * 1024,
+        genReqId: newRequestId,
+        requestIdHeader: false,
+        return503OnClosing: true,
+      }),
+    );
     // Refusals below the checks (body, content type, URL, bad header bytes) answer in the same
     // `{ error: { code, message } }` shape as the checks' own; the 404 is the demo routes' own.
     installErrorHandling(app, { logger: log, notFound: false });
     // Bodies are forwarded as received; they are read only after the onRequest checks pass.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    installKeywatch(app, { keywatch, trustProxy: config.GATEWAY_TRUSTED_PROXIES.length > 0 ? config.GATEWAY_TRUSTED_PROXIES : config.GATEWAY_TRUST_PROXY });
+    installKeywatch(app, {
+      keywatch,
+      trustProxy:
+        config.GATEWAY_TRUSTED_PROXIES.length > 0 ? config.GATEWAY_TRUSTED_PROXIES : config.GATEWAY_TRUST_PROXY,
+    });
     app.get('/healthz', { config: { keywatch: false } }, async () => ({ ok: true, gateway_id: gatewayId }));
-    app.get('/metrics', { config: { keywatch: false } }, async (_request, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
+    app.get('/metrics', { config: { keywatch: false } }, async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
     // Browsers call with publishable keys: answer preflights, and let pages read answers (no
     // cookies are involved; which origins a key may be used from is the key's allowed_origins).
     // A callback hook, not an async one: no promise per request.
     app.addHook('onSend', (request, reply, payload, done) => {
       const origin = request.headers.origin;
-      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('vary', 'origin').header('access-control-expose-headers', CORS_EXPOSED);
+      if (origin !== undefined)
+        reply
+          .header('access-control-allow-origin', origin)
+          .header('vary', 'origin')
+          .header('access-control-expose-headers', CORS_EXPOSED);
       done(null, payload);
     });
-    const preflight = (reply: FastifyReply) => reply.code(204).headers({ 'access-control-allow-methods': CORS_METHODS, 'access-control-allow-headers': 'authorization, x-api-key, content-type', 'access-control-max-age': '600' }).send();
+    const preflight = (reply: FastifyReply) =>
+      reply
+        .code(204)
+        .headers({
+          'access-control-allow-methods': CORS_METHODS,
+          'access-control-allow-headers': 'authorization, x-api-key, content-type',
+          'access-control-max-age': '600',
+        })
+        .send();
     if (proxy) {
-      app.all('/*', async (request, reply) => (isPreflight(request.method, request.headers) ? preflight(reply) : proxy.forward(request, reply, request.keywatchAuth)));
+      app.all('/*', async (request, reply) =>
+        isPreflight(request.method, request.headers)
+          ? preflight(reply)
+          : proxy.forward(request, reply, request.keywatchAuth),
+      );
     } else {
       demoRoutes(app);
-      app.options('/*', async (request, reply) => (isPreflight(request.method, request.headers) ? preflight(reply) : reply.code(404).send(NOT_FOUND)));
+      app.options('/*', async (request, reply) =>
+        isPreflight(request.method, request.headers) ? preflight(reply) : reply.code(404).send(NOT_FOUND),
+      );
       app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
     }
 
@@ -183,7 +263,12 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
       { name: 'producer', close: () => producer?.close() },
       { name: 'spool', close: () => spool?.close() },
       { name: 'proxy', close: () => proxy?.close() },
-      { name: 'redis', close: async () => void (await redis.quit().catch(() => redis.disconnect())) },
+      {
+        name: 'redis',
+        close: async () => {
+          await redis.quit().catch(() => redis.disconnect());
+        },
+      },
     );
     // Kafka is not needed to serve: events wait in the emitter (or the spool) and the cache's TTL
     // bounds staleness until the lifecycle consumer is in, so a gateway restarted during a Kafka
@@ -193,7 +278,10 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     const startConsumer = (): void => {
       invalidator.start().catch((error: unknown) => {
         if (stopping) return;
-        log.error({ err: error }, 'lifecycle consumer could not start; retrying in 5 s (cached keys live at most GATEWAY_CACHE_TTL)');
+        log.error(
+          { err: error },
+          'lifecycle consumer could not start; retrying in 5 s (cached keys live at most GATEWAY_CACHE_TTL)',
+        );
         consumerRetry = setTimeout(startConsumer, 5000).unref();
       });
     };
@@ -206,12 +294,34 @@ export async function startGateway(config: z.output<typeof gatewayConfig>, logge
     });
     startConsumer();
     const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
-    log.info({ url, upstream: upstreamUrl ?? 'built-in demo routes', environment: config.GATEWAY_ENVIRONMENT, routes: routes.rules.length }, 'gateway listening');
+    log.info(
+      {
+        url,
+        upstream: upstreamUrl ?? 'built-in demo routes',
+        environment: config.GATEWAY_ENVIRONMENT,
+        routes: routes.rules.length,
+      },
+      'gateway listening',
+    );
     let closing: Promise<void> | undefined;
-    return { name: 'gateway', app, url, upstreamUrl, gatewayId, keywatch, invalidator, metrics, parts, close: () => (closing ??= closeAll(parts, log)) };
+    return {
+      name: 'gateway',
+      app,
+      url,
+      upstreamUrl,
+      gatewayId,
+      keywatch,
+      invalidator,
+      metrics,
+      parts,
+      close: () => (closing ??= closeAll(parts, log)),
+    };
   } catch (error) {
     // A failed start must not leave the producer thread (or a connecting producer) behind.
-    parts.push({ name: 'producer', close: () => producer?.close() }, { name: 'redis', close: () => redis.disconnect() });
+    parts.push(
+      { name: 'producer', close: () => producer?.close() },
+      { name: 'redis', close: () => redis.disconnect() },
+    );
     await closeAll(parts, log).catch(() => undefined);
     throw error;
   }

@@ -12,7 +12,10 @@ export const TEST_FINGERPRINT_SECRET = 'test-fingerprint-secret-0123456789';
  * A gateway on a free port over the test's topics and Redis prefix (the same ones as
  * `startTestKeyService`), with its lifecycle consumer joined before it resolves.
  */
-export async function startTestGateway(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}): Promise<Gateway> {
+export async function startTestGateway(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+): Promise<Gateway> {
   const config = parseConfig(gatewayConfig, {
     KAFKA_BROKERS: fixtures.kafka.brokers.join(','),
     REDIS_URL: fixtures.redis.url,
@@ -36,18 +39,13 @@ export async function startTestGateway(fixtures: { kafka: KafkaFixture; redis: R
 async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 10): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (performance.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { pollUntil } from '@keywatch/testkit/support';

@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
-
-/** The built-in demo upstream: a running server and its address. */
-export interface DemoUpstream {
-  app: FastifyInstance;
-  /** e.g. http://127.0.0.1:41234 */
-  url: string;
-  close(): Promise<void>;
-}
+import type { FastifyInstance } from 'fastify';
 
 const BUNDLES = [
   { id: 'bundle_basic', name: 'Basic', price: { amount: 900, currency: 'EUR', interval: 'month' } },
@@ -30,42 +22,40 @@ function body(input: unknown): Record<string, unknown> {
  * apply to them). It trusts what is in front of it and never sees a key.
  */
 export function demoRoutes(app: FastifyInstance): void {
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, app.getDefaultJsonParser('error', 'ignore'));
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    app.getDefaultJsonParser('error', 'ignore'),
+  );
   app.get('/v1/bundles', async () => ({ bundles: BUNDLES }));
-  app.get('/v1/subscriptions', async () => ({ subscriptions: [{ id: 'sub_demo_1', bundle: 'bundle_pro', status: 'active' }] }));
+  app.get('/v1/subscriptions', async () => ({
+    subscriptions: [{ id: 'sub_demo_1', bundle: 'bundle_pro', status: 'active' }],
+  }));
   app.post('/v1/subscriptions', async (request, reply) => {
     const bundle = body(request.body).bundle;
-    if (typeof bundle !== 'string' || !BUNDLES.some((b) => b.id === bundle)) return reply.code(400).send(badRequest('bundle must be one of the bundle ids'));
+    if (typeof bundle !== 'string' || !BUNDLES.some((b) => b.id === bundle))
+      return reply.code(400).send(badRequest('bundle must be one of the bundle ids'));
     return reply.code(201).send({ subscription: { id: `sub_${randomUUID()}`, bundle, status: 'active' } });
   });
   app.get<{ Params: { id: string } }>('/v1/customers/:id', async (request, reply) => {
-    if (request.params.id.startsWith('missing')) return reply.code(404).send({ error: { code: 'not_found', message: 'no such customer' } });
+    if (request.params.id.startsWith('missing'))
+      return reply.code(404).send({ error: { code: 'not_found', message: 'no such customer' } });
     return { customer: { id: request.params.id, name: 'Demo Customer', country: 'DE' } };
   });
-  app.post('/v1/customers', async (_request, reply) => reply.code(201).send({ customer: { id: `cus_${randomUUID()}` } }));
+  app.post('/v1/customers', async (_request, reply) =>
+    reply.code(201).send({ customer: { id: `cus_${randomUUID()}` } }),
+  );
   app.post('/v1/payments', async (request, reply) => {
     const amount = body(request.body).amount;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return reply.code(400).send(badRequest('amount must be a positive integer (cents)'));
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
+      return reply.code(400).send(badRequest('amount must be a positive integer (cents)'));
     return reply.code(201).send({ payment: { id: `pay_${randomUUID()}`, amount, status: 'succeeded' } });
   });
-  app.post('/v1/campaigns', async (_request, reply) => reply.code(201).send({ campaign: { id: `cmp_${randomUUID()}` } }));
+  app.post('/v1/campaigns', async (_request, reply) =>
+    reply.code(201).send({ campaign: { id: `cmp_${randomUUID()}` } }),
+  );
   app.get('/v1/analytics/summary', async () => ({ requests: 0, errors: 0 }));
 }
 
 /** 404 answer of the demo upstream (and of the gateway serving it). */
 export const NOT_FOUND = { error: { code: 'not_found', message: 'no such route' } };
-
-/** The demo upstream as a server of its own: {@link demoRoutes} on a fresh Fastify instance. */
-export function buildDemoUpstream(): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  demoRoutes(app);
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
-  return app;
-}
-
-/** Starts the demo upstream on `host:port` (port 0: a free one). */
-export async function startDemoUpstream(options: { host?: string; port?: number } = {}): Promise<DemoUpstream> {
-  const app = buildDemoUpstream();
-  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  return { app, url, close: () => app.close() };
-}

@@ -6,7 +6,16 @@ import type { EventStore } from './dedup.js';
 import { toRow, type EnrichedRow } from './rows.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
-const row = (): EnrichedRow => ({ ...toRow(exampleAuthEvent()), country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
+const row = (): EnrichedRow => ({
+  ...toRow(exampleAuthEvent()),
+  country: '',
+  region: '',
+  city: '',
+  lat: null,
+  lon: null,
+  area: null,
+  ua_class: '',
+});
 const rows = (n: number) => Array.from({ length: n }, row);
 
 class Store implements EventStore<EnrichedRow> {
@@ -26,7 +35,15 @@ class Store implements EventStore<EnrichedRow> {
   }
 }
 
-const options = (store: Store) => ({ store, logger, maxRows: 100, maxWaitMs: 1_000, idleMs: 5, retryMinDelayMs: 5, retryMaxDelayMs: 20 });
+const options = (store: Store) => ({
+  store,
+  logger,
+  maxRows: 100,
+  maxWaitMs: 1_000,
+  idleMs: 5,
+  retryMinDelayMs: 5,
+  retryMaxDelayMs: 20,
+});
 
 describe('createBatcher', () => {
   it('gathers contributions that arrive together into one insert', async () => {
@@ -78,7 +95,11 @@ describe('createBatcher', () => {
     // Room for three inserts, but the third contribution repeats the second's events (a redelivery).
     const batcher = createBatcher({ ...options(store), store: slow, maxInFlight: 3 });
     const shared = rows(100);
-    await Promise.all([batcher.add(rows(100)).done, batcher.add(shared).done, batcher.add(shared.map((r) => ({ ...r }))).done]);
+    await Promise.all([
+      batcher.add(rows(100)).done,
+      batcher.add(shared).done,
+      batcher.add(shared.map((r) => ({ ...r }))).done,
+    ]);
     expect(most).toBe(2); // the copy waited for the original's insert…
     expect(seen).toHaveLength(2); // …whose rows its dedup lookup then found: nothing left to insert
     expect(store.inserts.reduce((a, b) => a + b, 0)).toBe(200);
@@ -92,7 +113,8 @@ describe('createBatcher', () => {
     const refusing: EventStore<EnrichedRow> = {
       existing: (ids) => store.existing(ids),
       insert: async (b) => {
-        if (b.some((r) => poison.has(r.event_id))) throw Object.assign(new Error('ClickHouse insert failed: bad value (code 27)'), { serverCode: 27 });
+        if (b.some((r) => poison.has(r.event_id)))
+          throw Object.assign(new Error('ClickHouse insert failed: bad value (code 27)'), { serverCode: 27 });
         await store.insert(b);
       },
     };
@@ -179,7 +201,11 @@ describe('createBatcher', () => {
     await closing;
     await expect(c.done).rejects.toBeInstanceOf(AbandonedError);
     expect(reads).toEqual([]);
-    expect([...released.entries()].sort()).toEqual([['a', 1], ['b', 1], ['c', 1]]);
+    expect([...released.entries()].sort()).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 1],
+    ]);
   });
 
   it('releases written contributions after their insert was acknowledged', async () => {

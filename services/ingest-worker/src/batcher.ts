@@ -197,7 +197,8 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
       try {
         const result = await current;
         options.onWrite?.({ ...result, rows: rows.length, seconds: (performance.now() - started) / 1000 });
-        const refusals = result.refused.length === 0 ? undefined : new Map(result.refused.map((r) => [r.row, r.reason]));
+        const refusals =
+          result.refused.length === 0 ? undefined : new Map(result.refused.map((r) => [r.row, r.reason]));
         for (const entry of live) settle(entry, refusalsOf(entry, refusals));
         if (isBlocked) {
           isBlocked = false;
@@ -207,7 +208,8 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
         return;
       } catch (error) {
         if (closing) {
-          for (const entry of live) settle(entry, new AbandonedError('the worker is closing and ClickHouse did not take the rows'));
+          for (const entry of live)
+            settle(entry, new AbandonedError('the worker is closing and ClickHouse did not take the rows'));
           return;
         }
         if (!isBlocked) {
@@ -215,7 +217,10 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
           options.onBlocked?.(true, error);
         }
         const retryable = (error as { retryable?: unknown }).retryable !== false;
-        log[retryable && failures < 3 ? 'warn' : 'error']({ err: error, rows: rows.length, failures: failures + 1, retry_in_ms: delay }, 'ClickHouse insert failed; retrying (offsets stay uncommitted)');
+        log[retryable && failures < 3 ? 'warn' : 'error'](
+          { err: error, rows: rows.length, failures: failures + 1, retry_in_ms: delay },
+          'ClickHouse insert failed; retrying (offsets stay uncommitted)',
+        );
         await sleep(delay);
         delay = Math.min(delay * 2, options.retryMaxDelayMs);
       }
@@ -231,7 +236,16 @@ export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherO
         reject = rej;
       });
       done.catch(() => undefined); // the contributor observes it; never an unhandled rejection
-      const entry: Entry<R> = { rows, addedAt: Date.now(), abandoned: false, settled: false, flight: undefined, resolve, reject, release };
+      const entry: Entry<R> = {
+        rows,
+        addedAt: Date.now(),
+        abandoned: false,
+        settled: false,
+        flight: undefined,
+        resolve,
+        reject,
+        release,
+      };
       if (closing) {
         settle(entry, new AbandonedError('the worker is closing'));
       } else if (rows.length === 0) {

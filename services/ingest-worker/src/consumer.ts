@@ -14,7 +14,11 @@ type EachBatchPayload = Parameters<NonNullable<NonNullable<Parameters<Consumer['
 const DLQ_CHUNK_BYTES = 256 * 1024;
 
 /** Sends messages in several requests of at most about {@link DLQ_CHUNK_BYTES} each, in order. */
-export async function sendInChunks(producer: EventProducer, topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+export async function sendInChunks(
+  producer: EventProducer,
+  topic: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
   let chunk: OutgoingMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
@@ -106,7 +110,13 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     }
   };
 
-  async function handle({ batch, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  async function handle({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const { topic, partition } = batch;
     options.metrics.eventsIn.inc(batch.messages.length);
@@ -129,7 +139,7 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       sendInChunks(options.producer, options.dlqTopic, prepared.deadLetters),
     ]);
     durable.catch(() => undefined);
-    let settled = false;
+    let settled = false as boolean; // set by the callbacks below
     void durable.then(
       () => (settled = true),
       () => (settled = true),
@@ -137,6 +147,7 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     while (!settled) {
       await Promise.race([durable.catch(() => undefined), new Promise((r) => setTimeout(r, heartbeatEveryMs))]);
       setPaused(options.batcher.blocked());
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- settled by the callbacks during the race
       if (settled) break;
       try {
         await heartbeat();
@@ -151,7 +162,10 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
     for (const kind of prepared.kinds) options.metrics.deadLetters.inc({ reason: kind });
     if (refusals > 0) options.metrics.deadLetters.inc({ reason: 'refused' }, refusals);
     if (prepared.deadLetters.length + refusals > 0) {
-      log.info({ topic, partition, dead_letters: prepared.deadLetters.length, refused_by_clickhouse: refusals }, 'auth events sent to the dead-letter topic');
+      log.info(
+        { topic, partition, dead_letters: prepared.deadLetters.length, refused_by_clickhouse: refusals },
+        'auth events sent to the dead-letter topic',
+      );
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     // As in @keywatch/kafka: with explicit offsets this commits even while close() is under way.
@@ -178,7 +192,11 @@ export function createIngestConsumer(options: IngestConsumerOptions): IngestCons
       );
     },
     close() {
-      closing ??= Promise.all(consumers.map((consumer) => consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed')))).then(() => undefined);
+      closing ??= Promise.all(
+        consumers.map((consumer) =>
+          consumer.disconnect().catch((error: unknown) => log.warn({ err: error }, 'consumer disconnect failed')),
+        ),
+      ).then(() => undefined);
       return closing;
     },
   };

@@ -63,7 +63,11 @@ const MAX_REASON = 500;
  * own, down to single rows, so that only the rows it refuses alone are left out. Halves that
  * succeed are durable (and in the dedup index), so a retry after a later failure skips them.
  */
-async function insertIsolating<R extends KeyedRow>(store: EventStore<R>, rows: readonly R[], refused: Array<Refusal<R>>): Promise<void> {
+async function insertIsolating<R extends KeyedRow>(
+  store: EventStore<R>,
+  rows: readonly R[],
+  refused: Array<Refusal<R>>,
+): Promise<void> {
   try {
     await store.insert(rows);
   } catch (error) {
@@ -125,12 +129,19 @@ export interface DedupTables {
  * The ClickHouse {@link EventStore}: lookups in `auth_event_ids` with the batch's ids as an
  * external table, inserts of the rows' ready JSONEachRow bytes into `auth_events_ingest`.
  */
-export function createDedupStore(http: { insertLines: LineInserter; lookupIds: IdLookup }, tables: DedupTables = {}): EventStore {
+export function createDedupStore(
+  http: { insertLines: LineInserter; lookupIds: IdLookup },
+  tables: DedupTables = {},
+): EventStore {
   const events = tables.events ?? 'auth_events_ingest';
   const ids = tables.ids ?? 'auth_event_ids';
   return {
     lookupChunk: 100_000,
     existing: (candidates, from, to) => http.lookupIds(ids, candidates, from, to),
-    insert: (rows) => http.insertLines(events, rows.map((r) => r.bytes)),
+    insert: (rows) =>
+      http.insertLines(
+        events,
+        rows.map((r) => r.bytes),
+      ),
   };
 }

@@ -40,11 +40,18 @@ function malformed(next: () => number): Buffer {
   }
 }
 
-test('10 000 fuzzed malformed messages all reach the dead-letter topic with a reason while valid traffic keeps flowing', async ({ kafka, clickhouse, logger }) => {
+test('10 000 fuzzed malformed messages all reach the dead-letter topic with a reason while valid traffic keeps flowing', async ({
+  kafka,
+  clickhouse,
+  logger,
+}) => {
   const ctx = await setupIngest({ kafka, clickhouse, logger });
   try {
     const next = random(20261128);
-    const bad: OutgoingMessage[] = Array.from({ length: 10_000 }, (_, i) => ({ key: `fuzz-${i}`, value: malformed(next) }));
+    const bad: OutgoingMessage[] = Array.from({ length: 10_000 }, (_, i) => ({
+      key: `fuzz-${i}`,
+      value: malformed(next),
+    }));
     const valid = knownEvents(2_000);
     // Interleaved: each produce call carries both kinds.
     await ctx.startWorker();
@@ -53,12 +60,20 @@ test('10 000 fuzzed malformed messages all reach the dead-letter topic with a re
       await ctx.producer.send(kafka.topics.authEvents, [...bad.slice(i * 1_000, (i + 1) * 1_000), ...slice]);
     }
     const t0 = Date.now();
-    await poll(() => rollupTotal(ctx.ch), (n) => n >= valid.length);
+    await poll(
+      () => rollupTotal(ctx.ch),
+      (n) => n >= valid.length,
+    );
     logger.info({ ms: Date.now() - t0 }, 'valid events counted');
     expect(await countsIn(ctx.ch, '1m')).toEqual(expectedCounts(valid));
 
     const started = Date.now();
-    const letters = await collectMessages(kafka.kafka, kafka.topics.authEventsDlq, (m) => m.length >= bad.length, 20_000);
+    const letters = await collectMessages(
+      kafka.kafka,
+      kafka.topics.authEventsDlq,
+      (m) => m.length >= bad.length,
+      20_000,
+    );
     logger.info({ ms: Date.now() - started }, 'dead letters collected');
     expect(letters).toHaveLength(bad.length);
     expect(new Set(letters.map((m) => m.key)).size).toBe(bad.length);

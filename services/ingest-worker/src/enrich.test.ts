@@ -12,12 +12,28 @@ describe('createEnricher', () => {
     for (let i = 0; i < 5; i++) enricher.enrich('198.51.100.1', 'curl/8.0');
     expect(calls).toBe(1);
     expect(enricher.stats).toEqual({ hits: 4, misses: 1 });
-    expect(enricher.enrich('198.51.100.1', 'curl/8.0')).toEqual({ country: 'DE', region: 'BE', city: 'Berlin', lat: 52.5, lon: 13.4, area: 10, ua_class: 'cli' });
+    expect(enricher.enrich('198.51.100.1', 'curl/8.0')).toEqual({
+      country: 'DE',
+      region: 'BE',
+      city: 'Berlin',
+      lat: 52.5,
+      lon: 13.4,
+      area: 10,
+      ua_class: 'cli',
+    });
   });
 
   it('gives empty geography for addresses the database does not know', () => {
     const enricher = createEnricher(geoipLite, 10);
-    expect(enricher.enrich('10.1.2.3', '')).toEqual({ country: '', region: '', city: '', lat: null, lon: null, area: null, ua_class: '' });
+    expect(enricher.enrich('10.1.2.3', '')).toEqual({
+      country: '',
+      region: '',
+      city: '',
+      lat: null,
+      lon: null,
+      area: null,
+      ua_class: '',
+    });
   });
 
   it('stores country, city, coordinates and accuracy radius from geoip-lite', () => {
@@ -29,7 +45,17 @@ describe('createEnricher', () => {
   });
 
   it('keeps what the data gives, and an accuracy radius only when it fits the UInt16 column', () => {
-    const enricher = createEnricher((ip) => ({ country: '', region: '', city: '', lat: ip === 'v6' ? 0 : null, lon: ip === 'v6' ? 0 : null, radiusKm: ip === 'far' ? 70_000 : null }), 10);
+    const enricher = createEnricher(
+      (ip) => ({
+        country: '',
+        region: '',
+        city: '',
+        lat: ip === 'v6' ? 0 : null,
+        lon: ip === 'v6' ? 0 : null,
+        radiusKm: ip === 'far' ? 70_000 : null,
+      }),
+      10,
+    );
     expect(enricher.geo('v6')).toEqual({ country: '', region: '', city: '', lat: 0, lon: 0, area: null });
     expect(enricher.geo('v4')).toEqual({ country: '', region: '', city: '', lat: null, lon: null, area: null });
     expect(enricher.geo('far').area).toBeNull();

@@ -3,14 +3,20 @@ import { LRUCache } from 'lru-cache';
 import type { Enrichment } from './rows.js';
 
 // Re-exported for the ingest bench (moving out of src); new code imports @keywatch/geo.
-export { geoipLite, type GeoLookup } from '@keywatch/geo';
 
 const NO_GEO: Omit<Enrichment, 'ua_class'> = { country: '', region: '', city: '', lat: null, lon: null, area: null };
 
 /** The row's geography; `area` is a UInt16 column, so a larger radius is stored as unknown. */
 function rowGeo(found: GeoLocation): Omit<Enrichment, 'ua_class'> {
   const radius = found.radiusKm;
-  return { country: found.country, region: found.region, city: found.city, lat: found.lat, lon: found.lon, area: radius !== null && Number.isInteger(radius) && radius >= 0 && radius <= 65_535 ? radius : null };
+  return {
+    country: found.country,
+    region: found.region,
+    city: found.city,
+    lat: found.lat,
+    lon: found.lon,
+    area: radius !== null && Number.isInteger(radius) && radius >= 0 && radius <= 65_535 ? radius : null,
+  };
 }
 
 /**
@@ -22,7 +28,12 @@ export function userAgentClass(userAgent: string): string {
   if (/bot|crawl|spider|slurp|monitor|preview/i.test(userAgent)) return 'bot';
   if (/^(curl|wget|httpie|powershell)\b/i.test(userAgent)) return 'cli';
   if (/^mozilla\/|^opera\//i.test(userAgent)) return 'browser';
-  if (/node|undici|axios|python|requests|aiohttp|go-http|okhttp|java|ruby|php|guzzle|dotnet|\.net|rust|reqwest|libcurl|keywatch/i.test(userAgent)) return 'sdk';
+  if (
+    /node|undici|axios|python|requests|aiohttp|go-http|okhttp|java|ruby|php|guzzle|dotnet|\.net|rust|reqwest|libcurl|keywatch/i.test(
+      userAgent,
+    )
+  )
+    return 'sdk';
   return 'other';
 }
 

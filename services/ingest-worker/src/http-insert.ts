@@ -43,18 +43,20 @@ export function createLineInserter(options: LineInserterOptions): LineInserter {
         body: ReadableStream.from(coalesce(lines)),
         duplex: 'half',
         signal: AbortSignal.timeout(timeoutMs),
-      } as RequestInit);
+      });
     } catch (error) {
       throw new ClickHouseRequestError('insert', error, query);
     }
     const text = await response.text().catch((error: unknown) => {
       throw new ClickHouseRequestError('insert', error, query);
     });
-    if (!response.ok) throw new ClickHouseRequestError('insert', new Error(text.trim() || `HTTP ${response.status}`), query);
+    if (!response.ok)
+      throw new ClickHouseRequestError('insert', new Error(text.trim() || `HTTP ${response.status}`), query);
   };
 }
 
-const basicAuth = (options: LineInserterOptions) => `Basic ${Buffer.from(`${options.username ?? 'default'}:${options.password ?? ''}`).toString('base64')}`;
+const basicAuth = (options: LineInserterOptions) =>
+  `Basic ${Buffer.from(`${options.username ?? 'default'}:${options.password ?? ''}`).toString('base64')}`;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const EVENT_ID = /^[0-9A-Za-z-]+$/;
 
@@ -82,7 +84,12 @@ export function createIdLookup(options: LineInserterOptions): IdLookup {
     let text: string;
     let ok: boolean;
     try {
-      const response = await fetch(url, { method: 'POST', headers: { authorization }, body: form, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { authorization },
+        body: form,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       text = await response.text();
       ok = response.ok;
     } catch (error) {

@@ -1,7 +1,17 @@
-export { createIngestHandler, prepareMessages, sourceAt, type ConsumedMessage, type IngestDependencies, type MessagesAt, type PrepareOptions, type Prepared } from './ingest.js';
-export { toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
+export {
+  createIngestHandler,
+  prepareMessages,
+  sourceAt,
+  type ConsumedMessage,
+  type IngestDependencies,
+  type MessagesAt,
+  type PrepareOptions,
+  type Prepared,
+} from './ingest.js';
+export { encodeRow, toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
 export { ingestConfig } from './config.js';
 export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';
 export { createDedupStore, writeOnce, type EventStore, type WriteResult } from './dedup.js';
-export { createEnricher, geoipLite, userAgentClass, type Enricher, type GeoLookup } from './enrich.js';
+export { createEnricher, userAgentClass, type Enricher } from './enrich.js';
 export { applyRetention, expiredPartitions, type RetentionPolicy } from './retention.js';
+export { createLineInserter } from './http-insert.js';

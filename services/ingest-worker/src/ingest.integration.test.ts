@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { createClickHouse, runMigrations } from '@keywatch/clickhouse';
 import { exampleAuthEvent, newEventId } from '@keywatch/contracts';
-import { createConsumerRunner, createProducer, DLQ_HEADERS, type OutgoingMessage, type SourceMessage } from '@keywatch/kafka';
+import {
+  createConsumerRunner,
+  createProducer,
+  DLQ_HEADERS,
+  type OutgoingMessage,
+  type SourceMessage,
+} from '@keywatch/kafka';
 import { parseConfig } from '@keywatch/config';
 import { expect, repoRoot, test } from '@keywatch/testkit';
 import { ingestConfig } from './config.js';
@@ -30,13 +36,25 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, time
   return value;
 }
 
-test('valid auth events land once in ClickHouse and invalid ones in the dead-letter topic with the reason', async ({ kafka, clickhouse, logger }) => {
+test('valid auth events land once in ClickHouse and invalid ones in the dead-letter topic with the reason', async ({
+  kafka,
+  clickhouse,
+  logger,
+}) => {
   await kafka.provision();
   const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
-  await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
+  await runMigrations(ch, {
+    directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+    database: clickhouse.database,
+    logger,
+  });
 
   const valid = Array.from({ length: 240 }, (_, i) =>
-    exampleAuthEvent({ tenant_id: `tenant_${i % 3}`, key_id: `key_slice${String(i % 8).padStart(20, '0')}`, outcome: outcomes[i % outcomes.length] }),
+    exampleAuthEvent({
+      tenant_id: `tenant_${i % 3}`,
+      key_id: `key_slice${String(i % 8).padStart(20, '0')}`,
+      outcome: outcomes[i % outcomes.length],
+    }),
   );
   const producer = await createProducer(kafka.kafka);
   const messages: OutgoingMessage[] = [
@@ -71,15 +89,28 @@ test('valid auth events land once in ClickHouse and invalid ones in the dead-let
   await dlqReader.start();
   try {
     const rows = await poll(
-      () => ch.query<{ rows: string; events: string }>(`SELECT count() AS rows, uniqExact(event_id) AS events FROM auth_events FINAL`),
+      () =>
+        ch.query<{ rows: string; events: string }>(
+          `SELECT count() AS rows, uniqExact(event_id) AS events FROM auth_events FINAL`,
+        ),
       (r) => Number(r[0]?.rows) >= valid.length,
     );
-    await poll(async () => deadLetters.length, (n) => n >= invalid.length);
+    await poll(
+      async () => deadLetters.length,
+      (n) => n >= invalid.length,
+    );
 
     expect(Number(rows[0]?.rows)).toBe(valid.length);
     expect(Number(rows[0]?.events)).toBe(valid.length);
-    const byOutcome = await ch.query<{ outcome: string; n: string }>(`SELECT outcome, count() AS n FROM auth_events FINAL GROUP BY outcome ORDER BY outcome`);
-    expect(Object.fromEntries(byOutcome.map((r) => [r.outcome, Number(r.n)]))).toEqual({ allowed: 60, insufficient_scope: 60, rate_limited: 60, unknown_key: 60 });
+    const byOutcome = await ch.query<{ outcome: string; n: string }>(
+      `SELECT outcome, count() AS n FROM auth_events FINAL GROUP BY outcome ORDER BY outcome`,
+    );
+    expect(Object.fromEntries(byOutcome.map((r) => [r.outcome, Number(r.n)]))).toEqual({
+      allowed: 60,
+      insufficient_scope: 60,
+      rate_limited: 60,
+      unknown_key: 60,
+    });
     // One INSERT feeds every view, one after another: the rollups may show the rows a moment later.
     const rollup = await poll(
       () => ch.query<{ n: string }>('SELECT countMerge(requests) AS n FROM auth_rollup_1m'),

@@ -10,11 +10,23 @@ import { toRow, type EncodedRow, type EnrichedRow } from './rows.js';
 const logger = createLogger({ name: 'test', level: 'silent' });
 const dlqTopic = 'staging.auth-events-dlq';
 
-const enricher = createEnricher(() => ({ country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, radiusKm: 20 }), 10);
-const enriched = (e: AuthEvent): EnrichedRow => ({ ...toRow(e), country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, area: 20, ua_class: 'sdk' });
+const enricher = createEnricher(
+  () => ({ country: 'NL', region: 'NH', city: 'Amsterdam', lat: 52.4, lon: 4.9, radiusKm: 20 }),
+  10,
+);
+const enriched = (e: AuthEvent): EnrichedRow => ({
+  ...toRow(e),
+  country: 'NL',
+  region: 'NH',
+  city: 'Amsterdam',
+  lat: 52.4,
+  lon: 4.9,
+  area: 20,
+  ua_class: 'sdk',
+});
 
 /** Keeps every insert and knows what it stored; `failWith` makes the next inserts reject, as an unreachable ClickHouse would. */
-class InMemorySink implements EventStore<EncodedRow> {
+class InMemorySink implements EventStore {
   readonly inserts: Array<{ rows: readonly EnrichedRow[] }> = [];
   readonly stored = new Set<string>();
   failWith: Error | undefined;
@@ -59,9 +71,20 @@ const header = (headers: Record<string, unknown> | undefined, name: string) => S
 describe('createIngestHandler', () => {
   it('puts the valid events of a batch in one insert and the invalid ones in the dead-letter topic with their reasons', async () => {
     const { sink, handler, deadLetters } = setup();
-    const valid = [exampleAuthEvent(), exampleAuthEvent({ outcome: 'unknown_key', key_id: null }), exampleAuthEvent({ tenant_id: 'tenant_b' })];
+    const valid = [
+      exampleAuthEvent(),
+      exampleAuthEvent({ outcome: 'unknown_key', key_id: null }),
+      exampleAuthEvent({ tenant_id: 'tenant_b' }),
+    ];
     const invalid = ['{not json', JSON.stringify({ ...exampleAuthEvent(), ts: 'yesterday' }), null];
-    const values = [JSON.stringify(valid[0]), invalid[0]!, JSON.stringify(valid[1]), invalid[1]!, JSON.stringify(valid[2]), invalid[2]!];
+    const values = [
+      JSON.stringify(valid[0]),
+      invalid[0]!,
+      JSON.stringify(valid[1]),
+      invalid[1]!,
+      JSON.stringify(valid[2]),
+      invalid[2]!,
+    ];
 
     await handler(batchOf(values));
 
@@ -98,41 +121,67 @@ describe('createIngestHandler', () => {
     const other = JSON.stringify(exampleAuthEvent());
     await handler(batchOf([event, event, other]));
     await handler(batchOf([other, event]));
-    expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id).sort()).toEqual([JSON.parse(event).event_id, JSON.parse(other).event_id].sort());
+    expect(
+      sink.inserts
+        .flatMap((i) => i.rows)
+        .map((r) => r.event_id)
+        .sort(),
+    ).toEqual(
+      [
+        (JSON.parse(event) as { event_id: string }).event_id,
+        (JSON.parse(other) as { event_id: string }).event_id,
+      ].sort(),
+    );
   });
 
   it('dead-letters events older than the raw retention instead of ingesting them', () => {
     const now = Date.parse('2025-03-01T00:00:00.000Z');
     const old = exampleAuthEvent({ ts: '2025-01-15T00:00:00.000Z' });
     const recent = exampleAuthEvent({ ts: '2025-02-20T00:00:00.000Z' });
-    const prepared = prepareMessages(batchOf([JSON.stringify(old), JSON.stringify(recent)]), { enricher, rawRetentionDays: 30, now: () => now });
+    const prepared = prepareMessages(batchOf([JSON.stringify(old), JSON.stringify(recent)]), {
+      enricher,
+      rawRetentionDays: 30,
+      now: () => now,
+    });
     expect(prepared.rows.map((r) => r.event_id)).toEqual([recent.event_id]);
     expect(prepared.kinds).toEqual(['too_old']);
-    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toMatch(/^ts: older than the raw-event retention \(30 days\)/);
+    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toMatch(
+      /^ts: older than the raw-event retention \(30 days\)/,
+    );
   });
 
   it('dead-letters events too far ahead of the clock and rate limits the columns cannot hold', () => {
     const now = Date.parse('2025-03-01T00:00:00.000Z');
     const ahead = exampleAuthEvent({ ts: '2200-01-01T00:00:00.000Z' });
-    const huge = exampleAuthEvent({ ts: '2025-02-28T00:00:00.000Z', rate_limit: { limit: 5_000_000_000, remaining: 0, window_s: 60 } });
+    const huge = exampleAuthEvent({
+      ts: '2025-02-28T00:00:00.000Z',
+      rate_limit: { limit: 5_000_000_000, remaining: 0, window_s: 60 },
+    });
     const fine = exampleAuthEvent({ ts: '2025-03-01T00:30:00.000Z' });
     const batch = batchOf([ahead, huge, fine].map((e) => JSON.stringify(e)));
     const prepared = prepareMessages(batch, { enricher, now: () => now, maxFutureMs: 3_600_000 });
     expect(prepared.rows.map((r) => r.event_id)).toEqual([fine.event_id]);
     expect(prepared.origins.map((i) => batch.messages[i]?.offset)).toEqual(['102']);
     expect(prepared.kinds).toEqual(['too_new', 'unstorable']);
-    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toBe("ts: more than 60 minutes ahead of the ingest worker's clock; not ingested");
-    expect(header(prepared.deadLetters[1]?.headers, DLQ_HEADERS.reason)).toMatch(/^rate_limit: values above 4294967295/);
+    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toBe(
+      "ts: more than 60 minutes ahead of the ingest worker's clock; not ingested",
+    );
+    expect(header(prepared.deadLetters[1]?.headers, DLQ_HEADERS.reason)).toMatch(
+      /^rate_limit: values above 4294967295/,
+    );
   });
 
   it('dead-letters the rows ClickHouse refuses with its reason and inserts the rest', async () => {
     const { sink, producer, deadLetters } = setup();
     const poisoned = exampleAuthEvent({ user_agent: 'bad \ud800' });
     const good = [exampleAuthEvent(), exampleAuthEvent()];
-    const refusing: EventStore<EncodedRow> = {
+    const refusing: EventStore = {
       existing: (ids) => sink.existing(ids),
       insert: async (rows) => {
-        if (rows.some((r) => r.event_id === poisoned.event_id)) throw Object.assign(new Error('ClickHouse insert failed: Cannot parse escape sequence (code 25)'), { serverCode: 25 });
+        if (rows.some((r) => r.event_id === poisoned.event_id))
+          throw Object.assign(new Error('ClickHouse insert failed: Cannot parse escape sequence (code 25)'), {
+            serverCode: 25,
+          });
         await sink.insert(rows);
       },
     };
@@ -140,13 +189,17 @@ describe('createIngestHandler', () => {
     await handler(batchOf([JSON.stringify(good[0]), JSON.stringify(poisoned), JSON.stringify(good[1])]));
     expect(sink.inserts.flatMap((i) => i.rows).map((r) => r.event_id)).toEqual(good.map((e) => e.event_id));
     expect(deadLetters().map((m) => header(m.headers, DLQ_HEADERS.offset))).toEqual(['101']);
-    expect(header(deadLetters()[0]?.headers, DLQ_HEADERS.reason)).toBe('ClickHouse refused the row: Cannot parse escape sequence (code 25)');
+    expect(header(deadLetters()[0]?.headers, DLQ_HEADERS.reason)).toBe(
+      'ClickHouse refused the row: Cannot parse escape sequence (code 25)',
+    );
   });
 
   it('rejects when the insert rejects, so the runner does not commit the batch', async () => {
     const { sink, handler } = setup();
     sink.failWith = new Error('ClickHouse unreachable');
-    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow('ClickHouse unreachable');
+    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow(
+      'ClickHouse unreachable',
+    );
   });
 
   it('rejects when the dead-letter send rejects, so the runner does not commit the batch', async () => {
@@ -156,7 +209,9 @@ describe('createIngestHandler', () => {
       throw new Error('Kafka unreachable');
     };
     const handler = createIngestHandler({ store: sink, producer, dlqTopic, logger, enricher });
-    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow('Kafka unreachable');
+    await expect(handler(batchOf([JSON.stringify(exampleAuthEvent()), '{not json']))).rejects.toThrow(
+      'Kafka unreachable',
+    );
   });
 });
 

@@ -1,5 +1,11 @@
 import { decodeAuthEvent } from '@keywatch/contracts';
-import { toDeadLetter, type BatchHandler, type EventProducer, type OutgoingMessage, type SourceMessage } from '@keywatch/kafka';
+import {
+  toDeadLetter,
+  type BatchHandler,
+  type EventProducer,
+  type OutgoingMessage,
+  type SourceMessage,
+} from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { writeOnce, type EventStore } from './dedup.js';
 import type { Enricher } from './enrich.js';
@@ -88,13 +94,35 @@ export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writ
     const event = decoded.event;
     const at = Date.parse(event.ts);
     if (at < oldest) {
-      refuse(index, 'too_old', `ts: older than the raw-event retention (${retentionDays} days); not ingested so that counts stay exact`);
+      refuse(
+        index,
+        'too_old',
+        `ts: older than the raw-event retention (${retentionDays} days); not ingested so that counts stay exact`,
+      );
     } else if (at > newest) {
-      refuse(index, 'too_new', `ts: more than ${Math.round(maxFutureMs / 60_000)} minutes ahead of the ingest worker's clock; not ingested`);
-    } else if (event.rate_limit && (event.rate_limit.limit > MAX_UINT32 || event.rate_limit.remaining > MAX_UINT32 || event.rate_limit.window_s > MAX_UINT32)) {
-      refuse(index, 'unstorable', `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`);
+      refuse(
+        index,
+        'too_new',
+        `ts: more than ${Math.round(maxFutureMs / 60_000)} minutes ahead of the ingest worker's clock; not ingested`,
+      );
+    } else if (
+      event.rate_limit &&
+      (event.rate_limit.limit > MAX_UINT32 ||
+        event.rate_limit.remaining > MAX_UINT32 ||
+        event.rate_limit.window_s > MAX_UINT32)
+    ) {
+      refuse(
+        index,
+        'unstorable',
+        `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`,
+      );
     } else {
-      prepared.rows.push(encodeRow(toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? '')), writer));
+      prepared.rows.push(
+        encodeRow(
+          toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? '')),
+          writer,
+        ),
+      );
       prepared.origins.push(index);
     }
   }
@@ -102,7 +130,7 @@ export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writ
 }
 
 export interface IngestDependencies extends PrepareOptions {
-  store: EventStore<EncodedRow>;
+  store: EventStore;
   producer: EventProducer;
   /** The dead-letter topic (with the deployment prefix). */
   dlqTopic: string;
@@ -129,8 +157,19 @@ export function createIngestHandler(deps: IngestDependencies): BatchHandler {
       );
     }
     if (deadLetters.length + written.refused.length > 0) {
-      deps.logger.warn({ topic: batch.topic, partition: batch.partition, invalid: deadLetters.length, refused: written.refused.length }, 'auth events sent to the dead-letter topic');
+      deps.logger.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          invalid: deadLetters.length,
+          refused: written.refused.length,
+        },
+        'auth events sent to the dead-letter topic',
+      );
     }
-    deps.logger.debug({ topic: batch.topic, partition: batch.partition, inserted: written.inserted, duplicates: written.duplicates }, 'batch ingested');
+    deps.logger.debug(
+      { topic: batch.topic, partition: batch.partition, inserted: written.inserted, duplicates: written.duplicates },
+      'batch ingested',
+    );
   };
 }

@@ -6,4 +6,6 @@ const serviceDir = new URL('..', import.meta.url);
 export const declaredNodeFlags = (): string[] => declaredBy(serviceDir);
 
 /** Declared flags this process (or one started with `given`) lacks (see `@keywatch/lifecycle`). */
-export const missingNodeFlags = (given: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]): string[] => missingOf(serviceDir, given);
+export const missingNodeFlags = (
+  given: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)],
+): string[] => missingOf(serviceDir, given);

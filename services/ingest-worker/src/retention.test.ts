@@ -6,7 +6,10 @@ describe('expiredPartitions', () => {
 
   it('drops day partitions older than the retention plus one day of margin', () => {
     // 30 days before 2026-03-31 is 2026-03-01; one more day of margin keeps 2026-02-28.
-    expect(expiredPartitions(['20260226', '20260227', '20260228', '20260301', '20260331'], 'day', 30, now)).toEqual(['20260226', '20260227']);
+    expect(expiredPartitions(['20260226', '20260227', '20260228', '20260301', '20260331'], 'day', 30, now)).toEqual([
+      '20260226',
+      '20260227',
+    ]);
   });
 
   it('drops a month partition only when all of it is past the cutoff', () => {

@@ -10,7 +10,9 @@ export interface RetentionPolicy {
 }
 
 /** The tables the job prunes, with the partition key each one has (see the migrations). */
-export function retentionTargets(policy: RetentionPolicy): Array<{ table: string; days: number; partition: 'day' | 'month' }> {
+export function retentionTargets(
+  policy: RetentionPolicy,
+): Array<{ table: string; days: number; partition: 'day' | 'month' }> {
   return [
     // The dedup index lives exactly as long as the raw events: the worker refuses events older than that.
     { table: 'auth_events', days: policy.rawDays, partition: 'day' },
@@ -29,7 +31,12 @@ const DAY_MS = 86_400_000;
  * days before `now`, with one day of margin: the worker accepts events up to `rawDays` old, so
  * the day it may still write into is never dropped under it.
  */
-export function expiredPartitions(partitions: readonly string[], kind: 'day' | 'month', days: number, now: Date): string[] {
+export function expiredPartitions(
+  partitions: readonly string[],
+  kind: 'day' | 'month',
+  days: number,
+  now: Date,
+): string[] {
   const cutoff = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days + 1) * DAY_MS);
   return partitions.filter((p) => {
     if (kind === 'day' && /^\d{8}$/.test(p)) {
@@ -49,13 +56,23 @@ export function expiredPartitions(partitions: readonly string[], kind: 'day' | '
  * migration 0007 does it for the default durations and this job enforces shorter configured ones.
  * `ALTER TABLE … DROP PARTITION` is cheap (it unlinks whole parts) and idempotent.
  */
-export async function applyRetention(clickhouse: ClickHouse, policy: RetentionPolicy, logger: Logger, now = new Date()): Promise<Array<{ table: string; partition: string }>> {
+export async function applyRetention(
+  clickhouse: ClickHouse,
+  policy: RetentionPolicy,
+  logger: Logger,
+  now = new Date(),
+): Promise<Array<{ table: string; partition: string }>> {
   const dropped: Array<{ table: string; partition: string }> = [];
   for (const target of retentionTargets(policy)) {
     const rows = await clickhouse.query<{ partition: string }>(sql`
       SELECT DISTINCT partition FROM system.parts
       WHERE database = ${clickhouse.database} AND table = ${target.table} AND active`);
-    for (const partition of expiredPartitions(rows.map((r) => r.partition), target.partition, target.days, now)) {
+    for (const partition of expiredPartitions(
+      rows.map((r) => r.partition),
+      target.partition,
+      target.days,
+      now,
+    )) {
       // Digits only (expiredPartitions checked), bound as the number the partition key is.
       await clickhouse.command(sql`ALTER TABLE ${identifier(target.table)} DROP PARTITION ${Number(partition)}`);
       dropped.push({ table: target.table, partition });

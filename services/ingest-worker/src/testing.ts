@@ -1,4 +1,3 @@
-import net from 'node:net';
 import path from 'node:path';
 import { createClickHouse, identifier, runMigrations, sql, type ClickHouse } from '@keywatch/clickhouse';
 import { parseConfig } from '@keywatch/config';
@@ -24,7 +23,10 @@ const ROUTES = [
 ] as const;
 
 /** A deterministic mix of `n` events over `tenants` tenants, 3 keys each, within the last `spreadMinutes` minutes. */
-export function knownEvents(n: number, options: { tenants?: number; spreadMinutes?: number; now?: number } = {}): AuthEvent[] {
+export function knownEvents(
+  n: number,
+  options: { tenants?: number; spreadMinutes?: number; now?: number } = {},
+): AuthEvent[] {
   const tenants = options.tenants ?? 2;
   const now = options.now ?? Date.now();
   const spread = (options.spreadMinutes ?? 5) * 60_000;
@@ -63,8 +65,13 @@ export function expectedCounts(events: readonly AuthEvent[]): Record<string, num
 
 /** The same counts read from one rollup table (`1m`, `1h` or `1d`) or from the raw table with FINAL. */
 export async function countsIn(ch: ClickHouse, source: '1m' | '1h' | '1d' | 'raw'): Promise<Record<string, number>> {
-  const table = source === 'raw' ? sql`(SELECT key_id, outcome, country, route, toUInt64(1) AS n FROM (SELECT event_id, key_id, outcome, route FROM auth_events FINAL) ANY LEFT JOIN (SELECT event_id, country FROM auth_events_enrichment FINAL) USING event_id)` : sql`(SELECT key_id, outcome, country, route, countMerge(requests) AS n FROM ${identifier(`auth_rollup_${source}`)} GROUP BY key_id, outcome, country, route)`;
-  const rows = await ch.query<{ key_id: string; outcome: string; country: string; route: string; n: string }>(sql`SELECT key_id, outcome, country, route, sum(n) AS n FROM ${table} GROUP BY key_id, outcome, country, route`);
+  const table =
+    source === 'raw'
+      ? sql`(SELECT key_id, outcome, country, route, toUInt64(1) AS n FROM (SELECT event_id, key_id, outcome, route FROM auth_events FINAL) ANY LEFT JOIN (SELECT event_id, country FROM auth_events_enrichment FINAL) USING event_id)`
+      : sql`(SELECT key_id, outcome, country, route, countMerge(requests) AS n FROM ${identifier(`auth_rollup_${source}`)} GROUP BY key_id, outcome, country, route)`;
+  const rows = await ch.query<{ key_id: string; outcome: string; country: string; route: string; n: string }>(
+    sql`SELECT key_id, outcome, country, route, sum(n) AS n FROM ${table} GROUP BY key_id, outcome, country, route`,
+  );
   const counts: Record<string, number> = {};
   const add = (k: string, n: number) => (counts[k] = (counts[k] ?? 0) + n);
   for (const r of rows) {
@@ -83,27 +90,29 @@ export async function rollupTotal(ch: ClickHouse): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
+export { poll } from '@keywatch/testkit/support';
 
 /** Migrated database, a producer and a way to start workers on the test's own topics and database. */
-export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: ClickHouseFixture; logger: Logger }, options: { maxPartitions?: number } = {}) {
+export async function setupIngest(
+  fixtures: { kafka: KafkaFixture; clickhouse: ClickHouseFixture; logger: Logger },
+  options: { maxPartitions?: number } = {},
+) {
   const { kafka, clickhouse, logger } = fixtures;
   await kafka.provision({ maxPartitions: options.maxPartitions ?? 3 });
   const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
-  await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
+  await runMigrations(ch, {
+    directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+    database: clickhouse.database,
+    logger,
+  });
   const producer: EventProducer = await createProducer(kafka.kafka);
   const groupId = `ingest-${newEventId()}`;
   const workers: IngestWorker[] = [];
 
-  async function startWorker(env: Record<string, string> = {}, overrides: IngestWorkerOverrides = {}): Promise<IngestWorker> {
+  async function startWorker(
+    env: Record<string, string> = {},
+    overrides: IngestWorkerOverrides = {},
+  ): Promise<IngestWorker> {
     const config = parseConfig(ingestConfig, {
       KAFKA_BROKERS: kafka.brokers.join(','),
       CLICKHOUSE_URL: clickhouse.url,
@@ -123,7 +132,10 @@ export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: C
 
   async function produce(events: readonly AuthEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += 2_000) {
-      await producer.send(kafka.topics.authEvents, events.slice(i, i + 2_000).map((e) => ({ key: e.key_id, value: JSON.stringify(e) })));
+      await producer.send(
+        kafka.topics.authEvents,
+        events.slice(i, i + 2_000).map((e) => ({ key: e.key_id, value: JSON.stringify(e) })),
+      );
     }
   }
 
@@ -134,50 +146,10 @@ export async function setupIngest(fixtures: { kafka: KafkaFixture; clickhouse: C
     startWorker,
     produce,
     async close() {
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- Closeable.close() may return a promise
       await Promise.allSettled(workers.map((w) => w.close()));
       await producer.close();
       await ch.close();
-    },
-  };
-}
-
-/** A TCP proxy on a free local port that can be cut (refusing and dropping connections) and restored on the same port. */
-export async function startProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on('close', () => sockets.delete(sock));
-          sock.on('error', () => sock.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as net.AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    async cut() {
-      const s = server;
-      server = undefined;
-      for (const sock of sockets) sock.destroy();
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    },
-    restore: listen,
-    close() {
-      return this.cut();
     },
   };
 }

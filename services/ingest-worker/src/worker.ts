@@ -8,7 +8,7 @@ import { createBatcher } from './batcher.js';
 import type { ingestConfig } from './config.js';
 import { createIngestConsumer } from './consumer.js';
 import { createDedupStore } from './dedup.js';
-import { geoipLite, type GeoLookup } from '@keywatch/geo';
+import { geoipLite } from '@keywatch/geo';
 import { createEnricher } from './enrich.js';
 import { createIdLookup, createLineInserter } from './http-insert.js';
 import { createIngestMetrics, serveMetrics, type IngestMetrics } from './metrics.js';
@@ -23,16 +23,18 @@ export interface IngestWorker extends Closeable {
   metricsUrl: string | undefined;
 }
 
-/** Test and tooling hooks; production passes none. */
+/** A test hook; production passes none. */
 export interface IngestWorkerOverrides {
-  /** Geo database (default geoip-lite). */
-  geo?: GeoLookup;
-  /** Runs after ClickHouse acknowledged an insert and before any offset is committed. */
+  /** Runs after ClickHouse acknowledged an insert and before any offset is committed (the exactly-once test crashes there). */
   afterInsert?: () => void | Promise<void>;
 }
 
 /** Builds the worker from its parsed config and starts consuming. */
-export async function startIngestWorker(config: z.output<typeof ingestConfig>, logger: Logger, overrides: IngestWorkerOverrides = {}): Promise<IngestWorker> {
+export async function startIngestWorker(
+  config: z.output<typeof ingestConfig>,
+  logger: Logger,
+  overrides: IngestWorkerOverrides = {},
+): Promise<IngestWorker> {
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const metrics = createIngestMetrics();
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-ingest-worker', logger });
@@ -45,8 +47,14 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
   });
   // The hot path's own requests (see http-insert.ts); the client above serves the retention job.
   // 15 s bounds how long a rebalance waits for an insert in flight (see consumer.ts).
-  const http = { url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, requestTimeoutMs: 15_000 };
-  const enricher = createEnricher(overrides.geo ?? geoipLite, config.INGEST_GEO_CACHE_SIZE);
+  const http = {
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    requestTimeoutMs: 15_000,
+  };
+  const enricher = createEnricher(geoipLite, config.INGEST_GEO_CACHE_SIZE);
   const batcher = createBatcher({
     store: createDedupStore({ insertLines: createLineInserter(http), lookupIds: createIdLookup(http) }),
     logger,
@@ -99,7 +107,9 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     dayDays: config.INGEST_RETENTION_DAY_DAYS,
   };
   const runRetention = () =>
-    applyRetention(clickhouse, policy, logger).catch((error: unknown) => logger.warn({ err: error }, 'retention run failed; next run retries'));
+    applyRetention(clickhouse, policy, logger).catch((error: unknown) =>
+      logger.warn({ err: error }, 'retention run failed; next run retries'),
+    );
   if (config.INGEST_RETENTION_INTERVAL > 0) {
     retentionTimer = setInterval(() => void runRetention(), config.INGEST_RETENTION_INTERVAL);
     retentionTimer.unref();
@@ -128,6 +138,9 @@ export async function startIngestWorker(config: z.output<typeof ingestConfig>, l
     { name: 'metrics', close: () => server?.close() },
   ];
   await consumer.start();
-  logger.info({ topic: topics.authEvents, group: config.INGEST_GROUP_ID, metrics: server?.url }, 'ingest worker consuming');
+  logger.info(
+    { topic: topics.authEvents, group: config.INGEST_GROUP_ID, metrics: server?.url },
+    'ingest worker consuming',
+  );
   return { name: 'ingest-worker', parts, metrics, metricsUrl: server?.url, close: () => closeAll(parts, logger) };
 }

@@ -1,5 +1,25 @@
-import { DEFAULT_SECRET_SCOPES, generateKey, hashKey, isPublicScope, keyDisplay, newKeyId, PUBLIC_SCOPES, SCOPE_GROUPS, type Scope } from '@keywatch/contracts';
-import { effectiveState, KeyStoreError, type AuditEntry, type AuditLog, type KeyRecord, type KeyRecords, type Transition, type TriggerPolicies, type TriggerPolicy } from '@keywatch/keystore';
+import {
+  DEFAULT_SECRET_SCOPES,
+  generateKey,
+  hashKey,
+  isPublicScope,
+  keyDisplay,
+  newKeyId,
+  PUBLIC_SCOPES,
+  SCOPE_GROUPS,
+  type Scope,
+} from '@keywatch/contracts';
+import {
+  effectiveState,
+  KeyStoreError,
+  type AuditEntry,
+  type AuditLog,
+  type KeyRecord,
+  type KeyRecords,
+  type Transition,
+  type TriggerPolicies,
+  type TriggerPolicy,
+} from '@keywatch/keystore';
 import type { z } from 'zod';
 import { badRequest, conflict, forbidden, notFound } from '@keywatch/http-api';
 import type { AuditQuery, CreateKeyBody, ListKeysQuery, PatchKeyBody, PolicyBody } from './schemas.js';
@@ -70,11 +90,16 @@ export class KeyAdmin {
   private checkScopes(caller: Caller, type: KeyRecord['type'], scopes: Scope[]): void {
     if (type === 'publishable') {
       const bad = scopes.find((s) => !isPublicScope(s));
-      if (bad) throw badRequest(`scope ${bad} is not public; publishable keys may hold only ${PUBLIC_SCOPES.join(', ')}`, 'scopes');
+      if (bad)
+        throw badRequest(
+          `scope ${bad} is not public; publishable keys may hold only ${PUBLIC_SCOPES.join(', ')}`,
+          'scopes',
+        );
     }
     if (caller.kind === 'key') {
       const escalation = scopes.find((s) => ADMIN_SCOPES.includes(s) && !caller.key.scopes.includes(s));
-      if (escalation) throw forbidden('scope_escalation', `this key cannot grant ${escalation}, which it does not hold`, 'scopes');
+      if (escalation)
+        throw forbidden('scope_escalation', `this key cannot grant ${escalation}, which it does not hold`, 'scopes');
     }
   }
 
@@ -82,7 +107,8 @@ export class KeyAdmin {
     const tenant = this.tenantFor(caller, body.tenant_id);
     const scopes = body.scopes ?? (body.type === 'publishable' ? [...PUBLIC_SCOPES] : [...DEFAULT_SECRET_SCOPES]);
     this.checkScopes(caller, body.type, scopes);
-    if (body.expires_at && Date.parse(body.expires_at) <= this.now().getTime()) throw badRequest('must be in the future', 'expires_at');
+    if (body.expires_at && Date.parse(body.expires_at) <= this.now().getTime())
+      throw badRequest('must be in the future', 'expires_at');
     const secret = generateKey({ type: body.type, environment: body.environment });
     const record = await this.store.create(
       {
@@ -105,10 +131,19 @@ export class KeyAdmin {
   }
 
   async list(caller: Caller, query: z.infer<typeof ListKeysQuery>): Promise<PublicKey[]> {
-    const tenants = caller.kind === 'root' ? (query.tenant_id ? [query.tenant_id] : await this.store.tenants()) : [this.tenantFor(caller, query.tenant_id)];
+    const tenants =
+      caller.kind === 'root'
+        ? query.tenant_id
+          ? [query.tenant_id]
+          : await this.store.tenants()
+        : [this.tenantFor(caller, query.tenant_id)];
     const out: PublicKey[] = [];
     for (const tenant of tenants) {
-      const records = await this.store.list(tenant, { environment: query.environment, state: query.status, limit: query.limit - out.length });
+      const records = await this.store.list(tenant, {
+        environment: query.environment,
+        state: query.status,
+        limit: query.limit - out.length,
+      });
       out.push(...records.map((record) => this.view(record)));
       if (out.length >= query.limit) break;
     }
@@ -125,11 +160,21 @@ export class KeyAdmin {
     return this.view(await this.mapStoreErrors(() => this.store.update(id, body, actorOf(caller))));
   }
 
-  async rotate(caller: Caller, id: string, graceSeconds: number): Promise<{ key: PublicKey; secret: string; previous: { id: string; expires_at: string | null } }> {
+  async rotate(
+    caller: Caller,
+    id: string,
+    graceSeconds: number,
+  ): Promise<{ key: PublicKey; secret: string; previous: { id: string; expires_at: string | null } }> {
     const record = await this.changeable(caller, id);
     const secret = generateKey({ type: record.type, environment: record.environment });
     const { previous, next } = await this.mapStoreErrors(() =>
-      this.store.rotate(id, { id: newKeyId(), hash: hashKey(secret, this.options.pepper), ...keyDisplay(secret) }, graceSeconds, actorOf(caller), this.now()),
+      this.store.rotate(
+        id,
+        { id: newKeyId(), hash: hashKey(secret, this.options.pepper), ...keyDisplay(secret) },
+        graceSeconds,
+        actorOf(caller),
+        this.now(),
+      ),
     );
     return { key: this.view(next), secret, previous: { id: previous.id, expires_at: previous.expires_at } };
   }
@@ -138,18 +183,30 @@ export class KeyAdmin {
     // Revoking or deactivating a stronger key is allowed (it only removes power); bringing one back is not.
     if (transition === 'reactivate') await this.changeable(caller, id);
     else await this.owned(caller, id);
-    return this.view(await this.mapStoreErrors(() => this.store.transition(id, transition, actorOf(caller), reason, this.now())));
+    return this.view(
+      await this.mapStoreErrors(() => this.store.transition(id, transition, actorOf(caller), reason, this.now())),
+    );
   }
 
   async audit(caller: Caller, query: z.infer<typeof AuditQuery>): Promise<AuditEntry[]> {
     const from = query.from ? new Date(query.from) : undefined;
     const to = query.to ? new Date(query.to) : undefined;
     if (from && to && from > to) throw badRequest('must not be after to', 'from');
-    const tenants = caller.kind === 'root' ? (query.tenant_id ? [query.tenant_id] : await this.store.tenants()) : [this.tenantFor(caller, query.tenant_id)];
+    const tenants =
+      caller.kind === 'root'
+        ? query.tenant_id
+          ? [query.tenant_id]
+          : await this.store.tenants()
+        : [this.tenantFor(caller, query.tenant_id)];
     // The newest `limit` entries of the range (per tenant, then merged), shown oldest first.
     const entries: AuditEntry[] = [];
-    for (const tenant of tenants) entries.push(...(await this.store.audit(tenant, { keyId: query.key_id, from, to, limit: query.limit, order: 'desc' })));
-    return entries.sort((a, b) => a.ts.localeCompare(b.ts) || a.id.localeCompare(b.id, 'en', { numeric: true })).slice(-query.limit);
+    for (const tenant of tenants)
+      entries.push(
+        ...(await this.store.audit(tenant, { keyId: query.key_id, from, to, limit: query.limit, order: 'desc' })),
+      );
+    return entries
+      .sort((a, b) => a.ts.localeCompare(b.ts) || a.id.localeCompare(b.id, 'en', { numeric: true }))
+      .slice(-query.limit);
   }
 
   async policy(caller: Caller, tenantId: string | undefined): Promise<TriggerPolicy & { tenant_id: string }> {

@@ -1,17 +1,35 @@
 import { hostname } from 'node:os';
-import { newEventId, newRequestId, toEventTime, validate, type AuthEvent, type Outcome, type Scope } from '@keywatch/contracts';
+import {
+  newEventId,
+  newRequestId,
+  toEventTime,
+  validate,
+  type AuthEvent,
+  type Outcome,
+  type Scope,
+} from '@keywatch/contracts';
 import type { KeyRecord, KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import { rateLimitHeaders, type RateLimiter } from '@keywatch/ratelimit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { KeyAdmin} from './admin.js';
+import type { KeyAdmin } from './admin.js';
 import { type Caller } from './admin.js';
 import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
 import { ApiError, fastifyOptions, installErrorHandling, invalidInput } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { registerWebhookRoutes, type WebhookAdmin } from './webhooks.js';
-import { AuditQuery, CreateKeyBody, KeyIdParam, ListKeysQuery, PatchKeyBody, PolicyBody, PolicyQuery, ReasonBody, RotateBody } from './schemas.js';
+import {
+  AuditQuery,
+  CreateKeyBody,
+  KeyIdParam,
+  ListKeysQuery,
+  PatchKeyBody,
+  PolicyBody,
+  PolicyQuery,
+  ReasonBody,
+  RotateBody,
+} from './schemas.js';
 
 export interface AppDependencies {
   store: KeyStore;
@@ -54,14 +72,16 @@ const BODY_LIMIT = 64 * 1024;
 /** The admin HTTP API of docs/contracts.md#key-service, plus `/v1/policy` and `/openapi.json`. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const gatewayId = deps.gatewayId ?? `key-service-${hostname()}-${process.pid}`;
-  const app = Fastify(fastifyOptions({
-    logger: false,
-    // Only the named proxies: trusting every hop would let a caller choose its own address.
-    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
-    bodyLimit: BODY_LIMIT,
-    genReqId: newRequestId,
-    requestIdHeader: false,
-  }));
+  const app = Fastify(
+    fastifyOptions({
+      logger: false,
+      // Only the named proxies: trusting every hop would let a caller choose its own address.
+      trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
+      bodyLimit: BODY_LIMIT,
+      genReqId: newRequestId,
+      requestIdHeader: false,
+    }),
+  );
   const log = deps.logger;
 
   app.decorateRequest('keywatch', null as unknown as RequestState);
@@ -74,7 +94,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const state = request.keywatch;
     const auth = state.auth;
-    const key: KeyRecord | undefined = auth?.ok ? (auth.caller.kind === 'key' ? auth.caller.key : undefined) : auth?.key;
+    const key: KeyRecord | undefined = auth?.ok
+      ? auth.caller.kind === 'key'
+        ? auth.caller.key
+        : undefined
+      : auth?.key;
     deps.emit({
       v: 1,
       event_id: newEventId(),
@@ -101,14 +125,25 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
 
   installErrorHandling(app, { logger: log, bodyLimit: BODY_LIMIT });
 
-  async function limit(request: FastifyRequest, reply: FastifyReply, bucket: string, policy: { limit: number; window_s: number }): Promise<void> {
+  async function limit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    bucket: string,
+    policy: { limit: number; window_s: number },
+  ): Promise<void> {
     const result = await deps.limiter.limit(bucket, policy);
     request.keywatch.rateLimit = { limit: result.limit, remaining: result.remaining, window_s: policy.window_s };
     const headers = rateLimitHeaders(result);
     reply.headers(headers);
     if (!result.allowed) {
       request.keywatch.outcome = 'rate_limited';
-      throw new ApiError(429, 'rate_limited', `too many requests; retry in ${headers['Retry-After'] ?? '1'} s`, undefined, headers);
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `too many requests; retry in ${headers['Retry-After'] ?? '1'} s`,
+        undefined,
+        headers,
+      );
     }
   }
 
@@ -126,13 +161,18 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     if (caller.kind === 'key') {
       await limit(request, reply, `admin:key:${caller.key.id}`, caller.key.rate_limit ?? deps.limits.perKey);
       // last_used_at is informational; a failure to record it must not fail the call.
-      deps.store.touch(caller.key.id, new Date()).catch((error: unknown) => log.warn({ err: error, key_id: caller.key.id }, 'could not record last use'));
+      deps.store
+        .touch(caller.key.id, new Date())
+        .catch((error: unknown) => log.warn({ err: error, key_id: caller.key.id }, 'could not record last use'));
     }
     return caller;
   }
 
   const routes: RouteSpec[] = [];
-  function route(spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>): void {
+  function route(
+    spec: RouteSpec,
+    handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>,
+  ): void {
     routes.push(spec);
     app.route({
       method: spec.method ?? 'GET',
@@ -146,43 +186,135 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   }
 
   const admin = deps.admin;
-  route({ method: 'POST', url: '/v1/keys', scope: 'keys:manage', summary: 'Create a key; the secret is in this response only', body: CreateKeyBody, status: 201 }, async (req, caller) => ({
-    status: 201,
-    body: await admin.create(caller, parse(CreateKeyBody, req.body)),
-  }));
-  route({ method: 'GET', url: '/v1/keys', scope: 'keys:manage', summary: 'List keys (no secrets)', query: ListKeysQuery }, async (req, caller) => ({
-    body: { keys: await admin.list(caller, parse(ListKeysQuery, req.query)) },
-  }));
-  route({ method: 'GET', url: '/v1/keys/:id', scope: 'keys:manage', summary: 'One key record (no secret)', params: KeyIdParam }, async (req, caller) => ({
-    body: { key: await admin.get(caller, parse(KeyIdParam, req.params).id) },
-  }));
-  route({ method: 'PATCH', url: '/v1/keys/:id', scope: 'keys:manage', summary: 'Change name, scopes, allowed IPs and origins, rate limit', params: KeyIdParam, body: PatchKeyBody }, async (req, caller) => ({
-    body: { key: await admin.patch(caller, parse(KeyIdParam, req.params).id, parse(PatchKeyBody, req.body)) },
-  }));
-  route({ method: 'POST', url: '/v1/keys/:id/rotate', scope: 'keys:manage', summary: 'Rotate: a new secret (shown once); the old key works until its grace period ends', params: KeyIdParam, body: RotateBody, status: 201 }, async (req, caller) => ({
-    status: 201,
-    body: await admin.rotate(caller, parse(KeyIdParam, req.params).id, parse(RotateBody, req.body).grace_period_s),
-  }));
-  for (const [action, transition] of [['deactivate', 'deactivate'], ['reactivate', 'reactivate'], ['revoke', 'revoke']] as const) {
-    route({ method: 'POST', url: `/v1/keys/:id/${action}`, scope: 'keys:manage', summary: `${action[0]!.toUpperCase()}${action.slice(1)} a key`, params: KeyIdParam, body: ReasonBody }, async (req, caller) => ({
-      body: { key: await admin.transition(caller, parse(KeyIdParam, req.params).id, transition, parse(ReasonBody, req.body).reason ?? null) },
-    }));
+  route(
+    {
+      method: 'POST',
+      url: '/v1/keys',
+      scope: 'keys:manage',
+      summary: 'Create a key; the secret is in this response only',
+      body: CreateKeyBody,
+      status: 201,
+    },
+    async (req, caller) => ({
+      status: 201,
+      body: await admin.create(caller, parse(CreateKeyBody, req.body)),
+    }),
+  );
+  route(
+    { method: 'GET', url: '/v1/keys', scope: 'keys:manage', summary: 'List keys (no secrets)', query: ListKeysQuery },
+    async (req, caller) => ({
+      body: { keys: await admin.list(caller, parse(ListKeysQuery, req.query)) },
+    }),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/v1/keys/:id',
+      scope: 'keys:manage',
+      summary: 'One key record (no secret)',
+      params: KeyIdParam,
+    },
+    async (req, caller) => ({
+      body: { key: await admin.get(caller, parse(KeyIdParam, req.params).id) },
+    }),
+  );
+  route(
+    {
+      method: 'PATCH',
+      url: '/v1/keys/:id',
+      scope: 'keys:manage',
+      summary: 'Change name, scopes, allowed IPs and origins, rate limit',
+      params: KeyIdParam,
+      body: PatchKeyBody,
+    },
+    async (req, caller) => ({
+      body: { key: await admin.patch(caller, parse(KeyIdParam, req.params).id, parse(PatchKeyBody, req.body)) },
+    }),
+  );
+  route(
+    {
+      method: 'POST',
+      url: '/v1/keys/:id/rotate',
+      scope: 'keys:manage',
+      summary: 'Rotate: a new secret (shown once); the old key works until its grace period ends',
+      params: KeyIdParam,
+      body: RotateBody,
+      status: 201,
+    },
+    async (req, caller) => ({
+      status: 201,
+      body: await admin.rotate(caller, parse(KeyIdParam, req.params).id, parse(RotateBody, req.body).grace_period_s),
+    }),
+  );
+  for (const [action, transition] of [
+    ['deactivate', 'deactivate'],
+    ['reactivate', 'reactivate'],
+    ['revoke', 'revoke'],
+  ] as const) {
+    route(
+      {
+        method: 'POST',
+        url: `/v1/keys/:id/${action}`,
+        scope: 'keys:manage',
+        summary: `${action[0]!.toUpperCase()}${action.slice(1)} a key`,
+        params: KeyIdParam,
+        body: ReasonBody,
+      },
+      async (req, caller) => ({
+        body: {
+          key: await admin.transition(
+            caller,
+            parse(KeyIdParam, req.params).id,
+            transition,
+            parse(ReasonBody, req.body).reason ?? null,
+          ),
+        },
+      }),
+    );
   }
-  route({ method: 'GET', url: '/v1/audit', scope: 'audit:read', summary: 'Who did what to which key, and every automatic action', query: AuditQuery }, async (req, caller) => ({
-    body: { entries: await admin.audit(caller, parse(AuditQuery, req.query)) },
-  }));
-  route({ method: 'GET', url: '/v1/policy', scope: 'keys:manage', summary: "The tenant's policy for revocation triggers", query: PolicyQuery }, async (req, caller) => ({
-    body: { policy: await admin.policy(caller, parse(PolicyQuery, req.query).tenant_id) },
-  }));
-  route({ method: 'PUT', url: '/v1/policy', scope: 'keys:manage', summary: "Set the tenant's policy for revocation triggers", body: PolicyBody }, async (req, caller) => ({
-    body: { policy: await admin.setPolicy(caller, parse(PolicyBody, req.body)) },
-  }));
+  route(
+    {
+      method: 'GET',
+      url: '/v1/audit',
+      scope: 'audit:read',
+      summary: 'Who did what to which key, and every automatic action',
+      query: AuditQuery,
+    },
+    async (req, caller) => ({
+      body: { entries: await admin.audit(caller, parse(AuditQuery, req.query)) },
+    }),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/v1/policy',
+      scope: 'keys:manage',
+      summary: "The tenant's policy for revocation triggers",
+      query: PolicyQuery,
+    },
+    async (req, caller) => ({
+      body: { policy: await admin.policy(caller, parse(PolicyQuery, req.query).tenant_id) },
+    }),
+  );
+  route(
+    {
+      method: 'PUT',
+      url: '/v1/policy',
+      scope: 'keys:manage',
+      summary: "Set the tenant's policy for revocation triggers",
+      body: PolicyBody,
+    },
+    async (req, caller) => ({
+      body: { policy: await admin.setPolicy(caller, parse(PolicyBody, req.body)) },
+    }),
+  );
 
   if (deps.webhooks) registerWebhookRoutes(route, parse, deps.webhooks);
 
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch key service',
-    description: 'The key lifecycle of docs/contracts.md#key-service. Secrets appear only in the create and rotate responses.',
+    description:
+      'The key lifecycle of docs/contracts.md#key-service. Secrets appear only in the create and rotate responses.',
     bearer: 'a secret key (sk_…) or the platform root key',
     errors: [
       ['400', 'invalid input; `field` names it'],

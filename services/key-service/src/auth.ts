@@ -29,7 +29,8 @@ export interface AuthenticatorOptions {
 /** Verifies admin callers (`@keywatch/key-auth`): the root key, or an active secret key of a tenant holding the scope, used from an allowed address. */
 export function createAuthenticator(options: AuthenticatorOptions) {
   const authenticate = createKeyAuthenticator(options);
-  return (request: FastifyRequest, scope: Scope): Promise<AuthResult> => authenticate({ credential: presentedCredential(request.headers), scope, ip: clientAddress(request) });
+  return (request: FastifyRequest, scope: Scope): Promise<AuthResult> =>
+    authenticate({ credential: presentedCredential(request.headers), scope, ip: clientAddress(request) });
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;

@@ -29,7 +29,9 @@ export const keyServiceConfig = defineConfig({
   /** How often expired keys are marked `expired` (and announced). Default 5s. */
   KEY_SERVICE_EXPIRY_SWEEP: duration({ default: '5s' }),
   /** Deployment secret sealing webhook signing secrets (AES-256-GCM), 32+ characters; the notifier needs the same. Unset: `/v1/webhooks` answers 422 `not_configured`. */
-  KEYWATCH_SECRETS_KEY: optional(str({}).refine((v) => v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
+  KEYWATCH_SECRETS_KEY: optional(
+    str({}).refine((v) => v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  ),
   /** Accept webhook destinations on loopback, private and link-local addresses (metadata endpoints stay refused). Default false. */
   KEYWATCH_WEBHOOK_ALLOW_PRIVATE: bool({ default: false }),
   /** BullMQ prefix of the notifier's delivery queue (hash-tagged for Redis Cluster), for replays. Default `{keywatch:notifier}`. */

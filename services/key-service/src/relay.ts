@@ -8,7 +8,13 @@ import type { Logger } from '@keywatch/logger';
  * same Lua script as the state change, and acknowledged only after Kafka acknowledged the event:
  * a crash in between republishes it (consumers are idempotent on event_id), nothing is lost.
  */
-export function createLifecycleRelay(deps: { store: LifecycleOutbox; producer: EventProducer; topic: string; consumer: string; logger: Logger }) {
+export function createLifecycleRelay(deps: {
+  store: LifecycleOutbox;
+  producer: EventProducer;
+  topic: string;
+  consumer: string;
+  logger: Logger;
+}) {
   let running = false;
   let loop: Promise<void> | undefined;
   async function run(): Promise<void> {
@@ -17,11 +23,15 @@ export function createLifecycleRelay(deps: { store: LifecycleOutbox; producer: E
       try {
         const pending = await deps.store.readOutbox(deps.consumer, 500, 500);
         if (pending.length > 0) {
-          await deps.producer.send(deps.topic, pending.map(({ event }) => ({ key: keyLifecycleMessageKey(event), value: JSON.stringify(event) })));
+          await deps.producer.send(
+            deps.topic,
+            pending.map(({ event }) => ({ key: keyLifecycleMessageKey(event), value: JSON.stringify(event) })),
+          );
           await deps.store.ackOutbox(pending.map((p) => p.outboxId));
         }
         backoff = 100;
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() clears it while the loop awaits
         if (!running) break;
         deps.logger.error({ err: error, retry_in_ms: backoff }, 'lifecycle relay failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -58,7 +68,8 @@ export function createExpirySweeper(deps: { store: KeyRecords; intervalMs: numbe
     for (const id of await deps.store.dueExpiries(now, 500)) {
       // Every instance sweeps; the one that loses the race gets invalid_transition, which is fine.
       await deps.store.transition(id, 'expire', 'system:expiry', 'expiry time reached', now).catch((error: unknown) => {
-        if (!(error instanceof KeyStoreError && error.code === 'invalid_transition')) deps.logger.warn({ err: error, key_id: id }, 'could not mark key expired');
+        if (!(error instanceof KeyStoreError && error.code === 'invalid_transition'))
+          deps.logger.warn({ err: error, key_id: id }, 'could not mark key expired');
       });
     }
   }

@@ -26,15 +26,33 @@ export function isOrigin(text: string): boolean {
 const scopeNames = new Set<string>(Scope.options);
 /** Scopes as given by a person: unknown names are refused by name, duplicates are not allowed. */
 const ScopeList = z
-  .array(z.string().refine((s) => scopeNames.has(s), { error: (issue) => `unknown scope "${String(issue.input)}"; known: ${Scope.options.join(', ')}` }))
+  .array(
+    z.string().refine((s) => scopeNames.has(s), {
+      error: (issue) => `unknown scope "${String(issue.input)}"; known: ${Scope.options.join(', ')}`,
+    }),
+  )
   .max(Scope.options.length)
   .refine((list) => new Set(list).size === list.length, 'must not repeat a scope')
   .transform((list) => list as Scope[]);
 
-export const TenantId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'may contain letters, digits and _ . : - only');
+export const TenantId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain letters, digits and _ . : - only');
 const Name = z.string().trim().min(1, 'must not be empty').max(200);
-const AllowedIps = z.array(z.string().refine(isCidr, 'must be an IPv4 or IPv6 address or CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/32')).max(100);
-const AllowedOrigins = z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com (scheme, host and optional port, no path)')).max(100);
+const AllowedIps = z
+  .array(
+    z.string().refine(isCidr, 'must be an IPv4 or IPv6 address or CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/32'),
+  )
+  .max(100);
+const AllowedOrigins = z
+  .array(
+    z
+      .string()
+      .refine(isOrigin, 'must be an origin such as https://app.example.com (scheme, host and optional port, no path)'),
+  )
+  .max(100);
 const RateLimit = z.strictObject({
   limit: z.int().min(1).max(1_000_000),
   window_s: z.int().min(1).max(86_400),
@@ -64,18 +82,30 @@ export const PatchKeyBody = z
     allowed_origins: AllowedOrigins.optional(),
     rate_limit: RateLimit.nullable().optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of name, scopes, allowed_ips, allowed_origins, rate_limit');
+  .refine(
+    (body) => Object.keys(body).length > 0,
+    'give at least one of name, scopes, allowed_ips, allowed_origins, rate_limit',
+  );
 export type PatchKeyBody = z.infer<typeof PatchKeyBody>;
 
 /** `POST /v1/keys/:id/rotate`. Default grace 24 h; 0 expires the old key now; at most 30 days. */
 export const RotateBody = z.strictObject({
-  grace_period_s: z.int().min(0).max(30 * 86_400).default(86_400),
+  grace_period_s: z
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400),
 });
 
 /** `POST /v1/keys/:id/deactivate|reactivate|revoke`. */
 export const ReasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
-export const KeyIdParam = z.strictObject({ id: z.string().max(64, 'must be a key id (key_…, at most 64 characters)').regex(/^key_[A-Za-z0-9_-]{20,}$/, 'must be a key id (key_…)') });
+export const KeyIdParam = z.strictObject({
+  id: z
+    .string()
+    .max(64, 'must be a key id (key_…, at most 64 characters)')
+    .regex(/^key_[A-Za-z0-9_-]{20,}$/, 'must be a key id (key_…)'),
+});
 
 const Time = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' });
 

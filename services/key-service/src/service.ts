@@ -27,14 +27,28 @@ export interface KeyService extends Closeable {
 }
 
 /** Builds the key service from its parsed config, starts listening, consuming and relaying. */
-export async function startKeyService(config: z.output<typeof keyServiceConfig>, logger: Logger, options: { redisKeyPrefix?: string } = {}): Promise<KeyService> {
+export async function startKeyService(
+  config: z.output<typeof keyServiceConfig>,
+  logger: Logger,
+  options: { redisKeyPrefix?: string } = {},
+): Promise<KeyService> {
   const instance = `${hostname()}-${process.pid}`;
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   // Parts are registered as they are created, in shutdown order, so a failed start closes what exists.
   const parts: Closeable[] = [];
-  const register = (name: string, close: () => Promise<unknown> | void) => parts.unshift({ name, close: async () => void (await close()) });
+  const register = (name: string, close: () => unknown) =>
+    parts.unshift({
+      name,
+      close: async () => {
+        await close();
+      },
+    });
   try {
-    const redis = createRedis({ url: config.REDIS_URL, keyPrefix: options.redisKeyPrefix, connectionName: 'key-service' });
+    const redis = createRedis({
+      url: config.REDIS_URL,
+      keyPrefix: options.redisKeyPrefix,
+      connectionName: 'key-service',
+    });
     // The outbox relay blocks on XREADGROUP; it gets a connection of its own.
     const relayRedis = redis.duplicate();
     register('redis', () => Promise.allSettled([redis.quit(), relayRedis.quit()]));
@@ -44,23 +58,38 @@ export async function startKeyService(config: z.output<typeof keyServiceConfig>,
     register('producer', () => producer.close());
     const emitter = createAuthEventEmitter({ producer, topic: topics.authEvents, logger });
     register('auth-events', () => emitter.close());
-    const relay = createLifecycleRelay({ store: createKeyStore({ redis: relayRedis }), producer, topic: topics.keyLifecycle, consumer: instance, logger });
+    const relay = createLifecycleRelay({
+      store: createKeyStore({ redis: relayRedis }),
+      producer,
+      topic: topics.keyLifecycle,
+      consumer: instance,
+      logger,
+    });
     relay.start();
     register('relay', () => relay.close());
     const sweeper = createExpirySweeper({ store, intervalMs: config.KEY_SERVICE_EXPIRY_SWEEP, logger });
     sweeper.start();
     register('expiry', () => sweeper.close());
-    const triggers = createConsumerRunner({ kafka, groupId: config.KEY_SERVICE_GROUP_ID, topics: [topics.keyRevocationTriggers], logger, handler: createTriggerHandler({ store, logger }) });
+    const triggers = createConsumerRunner({
+      kafka,
+      groupId: config.KEY_SERVICE_GROUP_ID,
+      topics: [topics.keyRevocationTriggers],
+      logger,
+      handler: createTriggerHandler({ store, logger }),
+    });
     register('triggers', () => triggers.close());
     await triggers.start();
-    if (!config.KEYWATCH_SECRETS_KEY) logger.warn('KEYWATCH_SECRETS_KEY is not set: /v1/webhooks answers 422 not_configured');
+    if (!config.KEYWATCH_SECRETS_KEY)
+      logger.warn('KEYWATCH_SECRETS_KEY is not set: /v1/webhooks answers 422 not_configured');
     // BullMQ keys carry their own prefix, so the queue's connection has none.
     const queueRedis = createRedis({ url: config.REDIS_URL, keyPrefix: '', connectionName: 'key-service-queue' });
     const queue = openDeliveryQueue({ connection: queueRedis, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX });
     queue.on('error', (error) => logger.warn({ err: error }, 'delivery queue error'));
     register('delivery-queue', () => Promise.allSettled([queue.close()]).then(() => queueRedis.quit()));
     const webhooks = new WebhookAdmin({
-      store: config.KEYWATCH_SECRETS_KEY ? createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) }) : null,
+      store: config.KEYWATCH_SECRETS_KEY
+        ? createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) })
+        : null,
       deliveries: createDeliveryLog({ redis }),
       queue,
       keys: store,
@@ -70,11 +99,19 @@ export async function startKeyService(config: z.output<typeof keyServiceConfig>,
       webhooks,
       store,
       admin: new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER }),
-      authenticate: createAuthenticator({ store, rootKey: config.KEYWATCH_ROOT_KEY, fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET, pepper: config.KEYWATCH_KEY_PEPPER }),
+      authenticate: createAuthenticator({
+        store,
+        rootKey: config.KEYWATCH_ROOT_KEY,
+        fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
+        pepper: config.KEYWATCH_KEY_PEPPER,
+      }),
       limiter: createRateLimiter({ redis }),
       emit: (event) => emitter.emit(event),
       logger,
-      limits: { perIp: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_IP, window_s: 60 }, perKey: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_KEY, window_s: 60 } },
+      limits: {
+        perIp: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_IP, window_s: 60 },
+        perKey: { limit: config.KEY_SERVICE_RATE_LIMIT_PER_KEY, window_s: 60 },
+      },
       gatewayId: `key-service-${instance}`,
       trustedProxies: config.KEY_SERVICE_TRUSTED_PROXIES,
     });

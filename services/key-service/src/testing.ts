@@ -13,7 +13,10 @@ export interface ApiResponse<T = Record<string, unknown>> {
 }
 
 /** A key service on a free port over the test's own topics and Redis prefix, plus a small client. */
-export async function startTestKeyService(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}) {
+export async function startTestKeyService(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+) {
   await fixtures.kafka.provision();
   const rootKey = generateKey({ type: 'secret', environment: 'live' });
   const config = parseConfig(keyServiceConfig, {
@@ -29,10 +32,20 @@ export async function startTestKeyService(fixtures: { kafka: KafkaFixture; redis
   });
   const service: KeyService = await startKeyService(config, fixtures.logger, { redisKeyPrefix: fixtures.redis.prefix });
 
-  async function call<T = Record<string, unknown>>(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async function call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(new URL(path, service.url), {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
@@ -40,7 +53,9 @@ export async function startTestKeyService(fixtures: { kafka: KafkaFixture; redis
   }
 
   /** Creates a key as root and returns its id and secret. */
-  async function createKey(body: Record<string, unknown>): Promise<{ id: string; secret: string; key: Record<string, unknown> }> {
+  async function createKey(
+    body: Record<string, unknown>,
+  ): Promise<{ id: string; secret: string; key: Record<string, unknown> }> {
     const response = await call<{ key: { id: string }; secret: string }>('POST', '/v1/keys', rootKey, body);
     if (response.status !== 201) throw new Error(`create failed: ${response.status} ${JSON.stringify(response.body)}`);
     return { id: response.body.key.id, secret: response.body.secret, key: response.body.key };

@@ -1,6 +1,14 @@
 import { decodeJson, formatIssues, RevocationTrigger } from '@keywatch/contracts';
 import type { BatchHandler } from '@keywatch/kafka';
-import { effectiveState, KeyStoreError, TRANSITIONS, type AuditLog, type KeyRecords, type Transition, type TriggerPolicies } from '@keywatch/keystore';
+import {
+  effectiveState,
+  KeyStoreError,
+  TRANSITIONS,
+  type AuditLog,
+  type KeyRecords,
+  type Transition,
+  type TriggerPolicies,
+} from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 
 /** What the key service did with one trigger, and why (also the audit entry's action). */
@@ -14,7 +22,11 @@ export type TriggerDecision =
  * which are only suspended unless the tenant allowed live revocation. Never more than the detector
  * asked for, never more than the tenant's hourly cap, every decision audited with its reason.
  */
-export function createTriggerHandler(deps: { store: KeyRecords & AuditLog & TriggerPolicies; logger: Logger; now?: () => Date }): BatchHandler {
+export function createTriggerHandler(deps: {
+  store: KeyRecords & AuditLog & TriggerPolicies;
+  logger: Logger;
+  now?: () => Date;
+}): BatchHandler {
   const { store, logger } = deps;
 
   async function decide(trigger: RevocationTrigger): Promise<TriggerDecision> {
@@ -22,7 +34,8 @@ export function createTriggerHandler(deps: { store: KeyRecords & AuditLog & Trig
     if (!key || key.tenant_id !== trigger.tenant_id) return { action: 'refused', reason: 'no such key in this tenant' };
     const policy = await store.getPolicy(trigger.tenant_id);
     if (policy.mode === 'notify_only') return { action: 'refused', reason: 'tenant policy is notify_only' };
-    let transition: 'suspend' | 'revoke' = trigger.requested_action === 'revoke' && policy.mode === 'revoke' ? 'revoke' : 'suspend';
+    let transition: 'suspend' | 'revoke' =
+      trigger.requested_action === 'revoke' && policy.mode === 'revoke' ? 'revoke' : 'suspend';
     let note = '';
     if (transition === 'revoke' && key.environment === 'live' && !policy.allow_live_revoke) {
       transition = 'suspend';
@@ -41,11 +54,23 @@ export function createTriggerHandler(deps: { store: KeyRecords & AuditLog & Trig
 
   async function handle(trigger: RevocationTrigger): Promise<void> {
     if (await store.isTriggerClaimed(trigger.trigger_id)) return;
-    const details = { trigger_id: trigger.trigger_id, alert_id: trigger.alert_id, requested_action: trigger.requested_action, alert_type: trigger.reason };
+    const details = {
+      trigger_id: trigger.trigger_id,
+      alert_id: trigger.alert_id,
+      requested_action: trigger.requested_action,
+      alert_type: trigger.reason,
+    };
     let decision = await decide(trigger);
     if (decision.action === 'applied') {
       try {
-        await store.transition(trigger.key_id, decision.transition, `detector:${trigger.alert_id}`, decision.reason, deps.now?.(), details);
+        await store.transition(
+          trigger.key_id,
+          decision.transition,
+          `detector:${trigger.alert_id}`,
+          decision.reason,
+          deps.now?.(),
+          details,
+        );
       } catch (error) {
         if (!(error instanceof KeyStoreError) || error.code !== 'invalid_transition') throw error;
         decision = { action: 'noop', reason: `state changed meanwhile: ${error.message}` };
@@ -65,14 +90,31 @@ export function createTriggerHandler(deps: { store: KeyRecords & AuditLog & Trig
     // Claimed last: a crash before this point replays the trigger, which then finds the state
     // already changed (a no-op), so nothing is lost and nothing is applied twice.
     await store.claimTrigger(trigger.trigger_id);
-    logger.info({ trigger_id: trigger.trigger_id, key_id: trigger.key_id, tenant_id: trigger.tenant_id, decision: decision.action, reason: decision.reason }, 'revocation trigger handled');
+    logger.info(
+      {
+        trigger_id: trigger.trigger_id,
+        key_id: trigger.key_id,
+        tenant_id: trigger.tenant_id,
+        decision: decision.action,
+        reason: decision.reason,
+      },
+      'revocation trigger handled',
+    );
   }
 
   return async (batch) => {
     for (const message of batch.messages) {
       const decoded = decodeJson(RevocationTrigger, message.value);
       if (!decoded.ok) {
-        logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: formatIssues(decoded.issues) }, 'invalid revocation trigger skipped');
+        logger.error(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            reason: formatIssues(decoded.issues),
+          },
+          'invalid revocation trigger skipped',
+        );
         continue;
       }
       await handle(decoded.value);

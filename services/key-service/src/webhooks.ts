@@ -9,7 +9,6 @@ import {
   type Delivery,
   type DeliveryLog,
   type DeliveryQueue,
-  type Resolver,
   type Webhook,
   type WebhookStore,
 } from '@keywatch/webhooks';
@@ -54,16 +53,25 @@ export const CreateWebhookBody = z.strictObject({
 
 /** `POST /v1/webhooks/:id/rotate-secret`: the old secret keeps signing for the grace period (default 24 h, at most 30 days). */
 export const RotateSecretBody = z.strictObject({
-  grace_period_s: z.int().min(0).max(30 * 86_400).default(86_400),
+  grace_period_s: z
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400),
 });
 
-export const WebhookIdParam = z.strictObject({ id: z.string().regex(/^wh_[A-Za-z0-9_-]{20}$/, 'must be a webhook id (wh_…)') });
+export const WebhookIdParam = z.strictObject({
+  id: z.string().regex(/^wh_[A-Za-z0-9_-]{20}$/, 'must be a webhook id (wh_…)'),
+});
 export const DeliveryParams = z.strictObject({
   id: WebhookIdParam.shape.id,
   delivery_id: z.string().regex(/^dlv_[0-9a-f]{32}$/, 'must be a delivery id (dlv_…)'),
 });
 /** `GET /v1/webhooks`: the root key may ask for one tenant's (`tenant_id`) or the platform's (`scope=platform`). */
-export const ListWebhooksQuery = z.strictObject({ tenant_id: TenantId.optional(), scope: z.enum(['tenant', 'platform']).optional() });
+export const ListWebhooksQuery = z.strictObject({
+  tenant_id: TenantId.optional(),
+  scope: z.enum(['tenant', 'platform']).optional(),
+});
 export const ListDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES as [Delivery['status'], ...Delivery['status'][]]).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -78,7 +86,6 @@ export interface WebhookAdminOptions {
   keys: Pick<AuditLog, 'recordAudit'>;
   /** `KEYWATCH_WEBHOOK_ALLOW_PRIVATE`. */
   allowPrivate: boolean;
-  resolve?: Resolver;
 }
 
 /** The origin of a destination URL: what audit entries show (Slack-style URLs carry a secret in the path). */
@@ -90,17 +97,26 @@ export class WebhookAdmin {
 
   private get store(): WebhookStore {
     if (!this.options.store) {
-      throw new ApiError(422, 'not_configured', 'webhook destinations need the deployment secret KEYWATCH_SECRETS_KEY (32+ characters, e.g. `openssl rand -hex 32`) on the key service and the notifier');
+      throw new ApiError(
+        422,
+        'not_configured',
+        'webhook destinations need the deployment secret KEYWATCH_SECRETS_KEY (32+ characters, e.g. `openssl rand -hex 32`) on the key service and the notifier',
+      );
     }
     return this.options.store;
   }
 
   private tenantFor(caller: Caller, requested: string | undefined): string {
     if (caller.kind === 'root') {
-      if (!requested) throw badRequest('the root key must say which tenant (tenant_id), or create a platform destination ("scope": "platform")', 'tenant_id');
+      if (!requested)
+        throw badRequest(
+          'the root key must say which tenant (tenant_id), or create a platform destination ("scope": "platform")',
+          'tenant_id',
+        );
       return requested;
     }
-    if (requested !== undefined && requested !== caller.key.tenant_id) throw forbidden('tenant_forbidden', `this key manages tenant ${caller.key.tenant_id} only`, 'tenant_id');
+    if (requested !== undefined && requested !== caller.key.tenant_id)
+      throw forbidden('tenant_forbidden', `this key manages tenant ${caller.key.tenant_id} only`, 'tenant_id');
     return caller.key.tenant_id;
   }
 
@@ -110,11 +126,14 @@ export class WebhookAdmin {
    */
   private ownerOfNew(caller: Caller, body: z.infer<typeof CreateWebhookBody>): string | null {
     if (body.scope === 'tenant') {
-      if (body.all_tenants !== undefined) throw badRequest('all_tenants applies to platform destinations ("scope": "platform") only', 'all_tenants');
+      if (body.all_tenants !== undefined)
+        throw badRequest('all_tenants applies to platform destinations ("scope": "platform") only', 'all_tenants');
       return this.tenantFor(caller, body.tenant_id);
     }
-    if (caller.kind !== 'root') throw forbidden('platform_forbidden', 'only the platform root key manages platform destinations', 'scope');
-    if (body.tenant_id !== undefined) throw badRequest('a platform destination has no tenant: leave tenant_id out', 'tenant_id');
+    if (caller.kind !== 'root')
+      throw forbidden('platform_forbidden', 'only the platform root key manages platform destinations', 'scope');
+    if (body.tenant_id !== undefined)
+      throw badRequest('a platform destination has no tenant: leave tenant_id out', 'tenant_id');
     return null;
   }
 
@@ -124,18 +143,32 @@ export class WebhookAdmin {
    */
   private async owned(caller: Caller, id: string): Promise<Webhook> {
     const webhook = await this.store.get(id);
-    if (!webhook || (caller.kind === 'key' && webhook.tenant_id !== caller.key.tenant_id)) throw notFound(`webhook ${id}`);
+    if (!webhook || (caller.kind === 'key' && webhook.tenant_id !== caller.key.tenant_id))
+      throw notFound(`webhook ${id}`);
     return webhook;
   }
 
-  private async audit(caller: Caller, webhook: Webhook, action: string, details: Record<string, unknown> = {}): Promise<void> {
+  private async audit(
+    caller: Caller,
+    webhook: Webhook,
+    action: string,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.options.keys.recordAudit({
       tenant_id: webhook.tenant_id ?? PLATFORM_AUDIT_TENANT,
       key_id: null,
       actor: actorOf(caller),
       action,
       reason: null,
-      details: { webhook_id: webhook.id, url_origin: originOf(webhook.url), kind: webhook.kind, min_severity: webhook.min_severity, types: webhook.types, ...(webhook.tenant_id === null ? { all_tenants: webhook.all_tenants === true } : {}), ...details },
+      details: {
+        webhook_id: webhook.id,
+        url_origin: originOf(webhook.url),
+        kind: webhook.kind,
+        min_severity: webhook.min_severity,
+        types: webhook.types,
+        ...(webhook.tenant_id === null ? { all_tenants: webhook.all_tenants === true } : {}),
+        ...details,
+      },
     });
   }
 
@@ -147,10 +180,20 @@ export class WebhookAdmin {
   async create(caller: Caller, body: z.infer<typeof CreateWebhookBody>): Promise<{ webhook: Webhook; secret: string }> {
     const tenant = this.ownerOfNew(caller, body);
     const store = this.store;
-    const check = await checkDestinationUrl(body.url, { allowPrivate: this.options.allowPrivate, resolve: this.options.resolve });
+    const check = await checkDestinationUrl(body.url, { allowPrivate: this.options.allowPrivate });
     if (!check.ok) throw new ApiError(check.reason === 'invalid_url' ? 400 : 422, check.reason, check.message, 'url');
     const secret = generateWebhookSecret();
-    const webhook = await store.create({ tenant_id: tenant, all_tenants: body.all_tenants, url: check.url.href, kind: body.kind, min_severity: body.min_severity, types: body.types }, secret);
+    const webhook = await store.create(
+      {
+        tenant_id: tenant,
+        all_tenants: body.all_tenants,
+        url: check.url.href,
+        kind: body.kind,
+        min_severity: body.min_severity,
+        types: body.types,
+      },
+      secret,
+    );
     await this.audit(caller, webhook, 'webhook_created');
     return { webhook, secret };
   }
@@ -162,8 +205,10 @@ export class WebhookAdmin {
    */
   async list(caller: Caller, query: z.infer<typeof ListWebhooksQuery>): Promise<Webhook[]> {
     if (query.scope === 'platform') {
-      if (caller.kind !== 'root') throw forbidden('platform_forbidden', 'only the platform root key manages platform destinations', 'scope');
-      if (query.tenant_id !== undefined) throw badRequest('platform destinations have no tenant: leave tenant_id out', 'tenant_id');
+      if (caller.kind !== 'root')
+        throw forbidden('platform_forbidden', 'only the platform root key manages platform destinations', 'scope');
+      if (query.tenant_id !== undefined)
+        throw badRequest('platform destinations have no tenant: leave tenant_id out', 'tenant_id');
       return this.store.listPlatform();
     }
     if (caller.kind === 'key') return this.store.list(this.tenantFor(caller, query.tenant_id));
@@ -198,38 +243,117 @@ export class WebhookAdmin {
     if (!delivery || delivery.webhook_id !== id) throw notFound(`delivery ${deliveryId}`);
     if (!this.options.queue) throw new ApiError(422, 'not_configured', 'the delivery queue is not configured');
     const outcome = await replayDelivery({ queue: this.options.queue, log: this.options.deliveries, deliveryId });
-    if (!outcome.ok) throw outcome.reason === 'not_found' ? notFound(`delivery ${deliveryId}`) : conflict(outcome.reason, outcome.message);
-    await this.audit(caller, webhook, 'webhook_delivery_replayed', { delivery_id: deliveryId, alert_id: delivery.alert_id });
+    if (!outcome.ok)
+      throw outcome.reason === 'not_found'
+        ? notFound(`delivery ${deliveryId}`)
+        : conflict(outcome.reason, outcome.message);
+    await this.audit(caller, webhook, 'webhook_delivery_replayed', {
+      delivery_id: deliveryId,
+      alert_id: delivery.alert_id,
+    });
     return outcome.delivery;
   }
 }
 
-type Route = (spec: RouteSpec, handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>) => void;
+type Route = (
+  spec: RouteSpec,
+  handler: (request: FastifyRequest, caller: Caller) => Promise<{ status?: number; body: unknown }>,
+) => void;
 type Parse = <S extends z.ZodType>(schema: S, input: unknown) => z.output<S>;
 
 /** Registers `/v1/webhooks…` on the key service's router (scope `webhooks:manage`). */
 export function registerWebhookRoutes(route: Route, parse: Parse, admin: WebhookAdmin): void {
   const scope = 'webhooks:manage';
-  route({ method: 'POST', url: '/v1/webhooks', scope, summary: 'Add an alert destination (the root key: a tenant\'s, or "scope": "platform"); its signing secret is in this response only', body: CreateWebhookBody, status: 201 }, async (req, caller) => ({
-    status: 201,
-    body: await admin.create(caller, parse(CreateWebhookBody, req.body)),
-  }));
-  route({ method: 'GET', url: '/v1/webhooks', scope, summary: 'List alert destinations (no secrets)', query: ListWebhooksQuery }, async (req, caller) => ({
-    body: { webhooks: await admin.list(caller, parse(ListWebhooksQuery, req.query)) },
-  }));
-  route({ method: 'DELETE', url: '/v1/webhooks/:id', scope, summary: 'Remove an alert destination', params: WebhookIdParam, status: 204 }, async (req, caller) => {
-    await admin.delete(caller, parse(WebhookIdParam, req.params).id);
-    return { status: 204, body: undefined };
-  });
-  route({ method: 'POST', url: '/v1/webhooks/:id/rotate-secret', scope, summary: 'New signing secret (shown once); the old one keeps signing for grace_period_s', params: WebhookIdParam, body: RotateSecretBody, status: 201 }, async (req, caller) => ({
-    status: 201,
-    body: await admin.rotateSecret(caller, parse(WebhookIdParam, req.params).id, parse(RotateSecretBody, req.body).grace_period_s),
-  }));
-  route({ method: 'GET', url: '/v1/webhooks/:id/deliveries', scope, summary: "A destination's deliveries, newest first; status=failed lists the dead letters", params: WebhookIdParam, query: ListDeliveriesQuery }, async (req, caller) => ({
-    body: { deliveries: await admin.deliveries(caller, parse(WebhookIdParam, req.params).id, parse(ListDeliveriesQuery, req.query)) },
-  }));
-  route({ method: 'POST', url: '/v1/webhooks/:id/deliveries/:delivery_id/replay', scope, summary: 'Send a dead-lettered delivery again (full retry schedule)', params: DeliveryParams }, async (req, caller) => {
-    const params = parse(DeliveryParams, req.params);
-    return { body: { delivery: await admin.replay(caller, params.id, params.delivery_id) } };
-  });
+  route(
+    {
+      method: 'POST',
+      url: '/v1/webhooks',
+      scope,
+      summary:
+        'Add an alert destination (the root key: a tenant\'s, or "scope": "platform"); its signing secret is in this response only',
+      body: CreateWebhookBody,
+      status: 201,
+    },
+    async (req, caller) => ({
+      status: 201,
+      body: await admin.create(caller, parse(CreateWebhookBody, req.body)),
+    }),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/v1/webhooks',
+      scope,
+      summary: 'List alert destinations (no secrets)',
+      query: ListWebhooksQuery,
+    },
+    async (req, caller) => ({
+      body: { webhooks: await admin.list(caller, parse(ListWebhooksQuery, req.query)) },
+    }),
+  );
+  route(
+    {
+      method: 'DELETE',
+      url: '/v1/webhooks/:id',
+      scope,
+      summary: 'Remove an alert destination',
+      params: WebhookIdParam,
+      status: 204,
+    },
+    async (req, caller) => {
+      await admin.delete(caller, parse(WebhookIdParam, req.params).id);
+      return { status: 204, body: undefined };
+    },
+  );
+  route(
+    {
+      method: 'POST',
+      url: '/v1/webhooks/:id/rotate-secret',
+      scope,
+      summary: 'New signing secret (shown once); the old one keeps signing for grace_period_s',
+      params: WebhookIdParam,
+      body: RotateSecretBody,
+      status: 201,
+    },
+    async (req, caller) => ({
+      status: 201,
+      body: await admin.rotateSecret(
+        caller,
+        parse(WebhookIdParam, req.params).id,
+        parse(RotateSecretBody, req.body).grace_period_s,
+      ),
+    }),
+  );
+  route(
+    {
+      method: 'GET',
+      url: '/v1/webhooks/:id/deliveries',
+      scope,
+      summary: "A destination's deliveries, newest first; status=failed lists the dead letters",
+      params: WebhookIdParam,
+      query: ListDeliveriesQuery,
+    },
+    async (req, caller) => ({
+      body: {
+        deliveries: await admin.deliveries(
+          caller,
+          parse(WebhookIdParam, req.params).id,
+          parse(ListDeliveriesQuery, req.query),
+        ),
+      },
+    }),
+  );
+  route(
+    {
+      method: 'POST',
+      url: '/v1/webhooks/:id/deliveries/:delivery_id/replay',
+      scope,
+      summary: 'Send a dead-lettered delivery again (full retry schedule)',
+      params: DeliveryParams,
+    },
+    async (req, caller) => {
+      const params = parse(DeliveryParams, req.params);
+      return { body: { delivery: await admin.replay(caller, params.id, params.delivery_id) } };
+    },
+  );
 }

@@ -6,7 +6,10 @@ export const notifierConfig = defineConfig({
   /** Consumer group on security-alerts; every instance joins it. Default `keywatch-notifier`. */
   NOTIFIER_GROUP_ID: str({ default: 'keywatch-notifier' }),
   /** Deployment secret that seals webhook signing secrets; the key service's value. Required, 32+ characters. */
-  KEYWATCH_SECRETS_KEY: str({}).refine((v) => v.length >= 32, 'must be at least 32 characters (the key service has the same value)'),
+  KEYWATCH_SECRETS_KEY: str({}).refine(
+    (v) => v.length >= 32,
+    'must be at least 32 characters (the key service has the same value)',
+  ),
   /** Deliver to loopback, private and link-local addresses too (metadata endpoints stay refused). Default false. */
   KEYWATCH_WEBHOOK_ALLOW_PRIVATE: bool({ default: false }),
   /** BullMQ key prefix, hash-tagged for Redis Cluster; the key service's value. Default `{keywatch:notifier}`. */

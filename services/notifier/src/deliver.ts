@@ -26,7 +26,12 @@ export async function postPinned(options: PostOptions): Promise<PostResult> {
   const agent = new Agent({
     connect: {
       timeout: options.timeoutMs,
-      lookup: ((_host: string, lookupOptions: LookupOneOptions & { all?: boolean }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+      lookup: ((
+        _host: string,
+        lookupOptions: LookupOneOptions & { all?: boolean },
+        callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+      ) => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- Node's lookup contract allows all: true; the declared type is narrower
         if (lookupOptions.all) callback(null, [{ address: address.address, family: address.family }]);
         else callback(null, address.address, address.family);
       }) as never,

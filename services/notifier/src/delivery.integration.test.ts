@@ -4,23 +4,41 @@ import { pollUntil, startTestNotifier, startWebhookStack, testAlert } from './te
 const TENANT = 'tenant_dev_delivery';
 
 describe('delivery', () => {
-  test('re-checks the destination against SSRF at delivery: a private address the notifier does not allow is a dead letter at once', async ({ kafka, redis, logger }) => {
+  test('re-checks the destination against SSRF at delivery: a private address the notifier does not allow is a dead letter at once', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
     // The key service allowed the local receiver; this notifier does not.
-    const env = await startWebhookStack({ kafka, redis, logger }, TENANT, { KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'false', NOTIFIER_ATTEMPTS: '5' });
+    const env = await startWebhookStack({ kafka, redis, logger }, TENANT, {
+      KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'false',
+      NOTIFIER_ATTEMPTS: '5',
+    });
     try {
       await env.publish(testAlert(TENANT));
       expect(await pollUntil(async () => (await env.deliveries('failed')).length === 1, 60_000)).toBe(true);
       const [dead] = await env.deliveries('failed');
-      expect(dead).toMatchObject({ attempts: 1, response_status: null, last_error: expect.stringContaining('forbidden_address') });
+      expect(dead).toMatchObject({
+        attempts: 1,
+        response_status: null,
+        last_error: expect.stringContaining('forbidden_address'),
+      });
       expect(env.receiver.requests).toEqual([]);
     } finally {
       await env.close();
     }
   });
 
-  test("rate-limits per destination: beyond the limit deliveries wait, without spending attempts", async ({ kafka, redis, logger }) => {
+  test('rate-limits per destination: beyond the limit deliveries wait, without spending attempts', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
     // 2 per minute: a burst of 2, then one every 30 s.
-    const env = await startWebhookStack({ kafka, redis, logger }, TENANT, { NOTIFIER_RATE_LIMIT: '2', NOTIFIER_ATTEMPTS: '1' });
+    const env = await startWebhookStack({ kafka, redis, logger }, TENANT, {
+      NOTIFIER_RATE_LIMIT: '2',
+      NOTIFIER_ATTEMPTS: '1',
+    });
     try {
       await env.publish(testAlert(TENANT), testAlert(TENANT), testAlert(TENANT));
       expect(await pollUntil(() => env.receiver.requests.length >= 2, 60_000)).toBe(true);

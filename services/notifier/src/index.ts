@@ -4,4 +4,3 @@ export { createAlertRouter, routes } from './router.js';
 export { createDeliveryWorker, type DeliveryOutcome } from './worker.js';
 export { slackMessage } from './slack.js';
 export { postPinned } from './deliver.js';
-export { runAlertsBench, type AlertsBenchReport } from './bench.js';

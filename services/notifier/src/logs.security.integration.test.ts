@@ -13,9 +13,17 @@ describe('notifier logs', () => {
       },
     });
     const logger = createLogger({ name: 'test', level: 'trace', destination });
-    const env = await startWebhookStack({ kafka, redis, logger }, 'tenant_dev_logs', { NOTIFIER_ATTEMPTS: '2', NOTIFIER_BACKOFF: '50ms' });
+    const env = await startWebhookStack({ kafka, redis, logger }, 'tenant_dev_logs', {
+      NOTIFIER_ATTEMPTS: '2',
+      NOTIFIER_BACKOFF: '50ms',
+    });
     try {
-      const rotated = await env.ks.call<{ secret: string }>('POST', `/v1/webhooks/${env.hookId}/rotate-secret`, env.ks.rootKey, {});
+      const rotated = await env.ks.call<{ secret: string }>(
+        'POST',
+        `/v1/webhooks/${env.hookId}/rotate-secret`,
+        env.ks.rootKey,
+        {},
+      );
       await env.publish(testAlert('tenant_dev_logs'));
       expect(await pollUntil(() => env.receiver.requests.length >= 1, 60_000)).toBe(true);
       env.receiver.setStatus(503);
@@ -27,7 +35,8 @@ describe('notifier logs', () => {
       expect(text).toContain('dead letter');
       for (const secret of [env.secret, rotated.body.secret]) expect(text).not.toContain(secret.slice(6));
       expect(text).not.toContain('whsec_');
-      for (const part of signature.split(',').filter((p) => p.startsWith('v1='))) expect(text).not.toContain(part.slice(3));
+      for (const part of signature.split(',').filter((p) => p.startsWith('v1=')))
+        expect(text).not.toContain(part.slice(3));
       // Destination paths can carry a token (Slack's do): logs show the origin only.
       expect(text).not.toContain('/hook');
     } finally {

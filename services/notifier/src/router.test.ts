@@ -9,10 +9,24 @@ import { createAlertRouter, routes } from './router.js';
 import { slackMessage } from './slack.js';
 import { testAlert } from './testing.js';
 
-const hook = (overrides: Partial<Webhook>): Webhook => ({ id: 'wh_AAAAAAAAAAAAAAAAAAAA', tenant_id: 't1', url: 'https://93.184.216.34/', kind: 'json', min_severity: 'low', types: [], created_at: '', updated_at: '', ...overrides });
+const hook = (overrides: Partial<Webhook>): Webhook => ({
+  id: 'wh_AAAAAAAAAAAAAAAAAAAA',
+  tenant_id: 't1',
+  url: 'https://93.184.216.34/',
+  kind: 'json',
+  min_severity: 'low',
+  types: [],
+  created_at: '',
+  updated_at: '',
+  ...overrides,
+});
 
 function harness(hooks: Webhook[], now = Date.now()) {
-  const added: Array<{ name: string; data: { delivery_id: string; webhook_id: string; tenant_id: string | null }; opts: { jobId?: string; attempts?: number } }> = [];
+  const added: Array<{
+    name: string;
+    data: { delivery_id: string; webhook_id: string; tenant_id: string | null };
+    opts: { jobId?: string; attempts?: number };
+  }> = [];
   // Like BullMQ: a job added stays findable by its id (completed jobs are kept).
   const ids = new Set<string>();
   const queue = {
@@ -23,7 +37,10 @@ function harness(hooks: Webhook[], now = Date.now()) {
     getJob: async (id: string) => (ids.has(id) ? { id } : undefined),
   } as unknown as DeliveryQueue;
   const handler = createAlertRouter({
-    webhooks: { list: async (tenant) => hooks.filter((h) => h.tenant_id === tenant), listPlatform: async () => hooks.filter((h) => h.tenant_id === null) },
+    webhooks: {
+      list: async (tenant) => hooks.filter((h) => h.tenant_id === tenant),
+      listPlatform: async () => hooks.filter((h) => h.tenant_id === null),
+    },
     queue,
     jobOptions: { attempts: 5 },
     metrics: createNotifierMetrics({ queueDepth: async () => 0, deadLetters: async () => 0 }),
@@ -31,7 +48,19 @@ function harness(hooks: Webhook[], now = Date.now()) {
     now: () => now,
   });
   const run = (values: unknown[]) =>
-    handler({ topic: 'security-alerts', partition: 0, heartbeat: async () => undefined, messages: values.map((v, i): SourceMessage => ({ topic: 'security-alerts', partition: 0, offset: String(i), key: null, value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)), headers: {} })) });
+    handler({
+      topic: 'security-alerts',
+      partition: 0,
+      heartbeat: async () => undefined,
+      messages: values.map((v, i): SourceMessage => ({
+        topic: 'security-alerts',
+        partition: 0,
+        offset: String(i),
+        key: null,
+        value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+        headers: {},
+      })),
+    });
   return { added, run };
 }
 
@@ -39,8 +68,12 @@ describe('routing', () => {
   it('matches by minimum severity and type list', () => {
     expect(routes({ min_severity: 'high', types: [] }, { severity: 'critical', type: 'usage_spike' })).toBe(true);
     expect(routes({ min_severity: 'high', types: [] }, { severity: 'medium', type: 'usage_spike' })).toBe(false);
-    expect(routes({ min_severity: 'low', types: ['usage_spike'] }, { severity: 'low', type: 'usage_spike' })).toBe(true);
-    expect(routes({ min_severity: 'low', types: ['usage_spike'] }, { severity: 'critical', type: 'geo_new_country' })).toBe(false);
+    expect(routes({ min_severity: 'low', types: ['usage_spike'] }, { severity: 'low', type: 'usage_spike' })).toBe(
+      true,
+    );
+    expect(
+      routes({ min_severity: 'low', types: ['usage_spike'] }, { severity: 'critical', type: 'geo_new_country' }),
+    ).toBe(false);
   });
 
   it('adds one job per alert × matching destination of its tenant, with ids from (alert, destination, severity)', async () => {
@@ -49,7 +82,13 @@ describe('routing', () => {
     const other = hook({ id: 'wh_cccccccccccccccccccc', tenant_id: 't2' });
     const { added, run } = harness([a, b, other]);
     const alert = testAlert('t1', { severity: 'high' });
-    await run([alert, alert, 'not json', { ...alert, severity: 'critical' }, testAlert('t1', { tenant_id: null, key_id: null })]);
+    await run([
+      alert,
+      alert,
+      'not json',
+      { ...alert, severity: 'critical' },
+      testAlert('t1', { tenant_id: null, key_id: null }),
+    ]);
     expect(added.map((j) => j.opts.jobId)).toEqual([
       deliveryId(alert.alert_id, a.id, 'high'),
       deliveryId(alert.alert_id, a.id, 'high'),
@@ -87,7 +126,12 @@ describe('routing', () => {
     const tenantHook = hook({ id: 'wh_tttttttttttttttttttt', tenant_id: 't1' });
     const everything = hook({ id: 'wh_pppppppppppppppppppp', tenant_id: null, all_tenants: true });
     const tenantless = hook({ id: 'wh_nnnnnnnnnnnnnnnnnnnn', tenant_id: null, all_tenants: false });
-    const criticalOnly = hook({ id: 'wh_cccccccccccccccccccc', tenant_id: null, all_tenants: true, min_severity: 'critical' });
+    const criticalOnly = hook({
+      id: 'wh_cccccccccccccccccccc',
+      tenant_id: null,
+      all_tenants: true,
+      min_severity: 'critical',
+    });
     const { added, run } = harness([tenantHook, everything, tenantless, criticalOnly]);
     const stuffing = testAlert('t1', { tenant_id: null, key_id: null, type: 'credential_stuffing', severity: 'high' });
     const tenants = testAlert('t1', { severity: 'high' });
@@ -128,7 +172,9 @@ describe('slack messages', () => {
   });
 
   it('name the tenant of a tenantless alert', () => {
-    expect(JSON.stringify(slackMessage(testAlert('t1', { tenant_id: null, key_id: null })).blocks)).toContain('*Tenant*\\nnone (unknown keys)');
+    expect(JSON.stringify(slackMessage(testAlert('t1', { tenant_id: null, key_id: null })).blocks)).toContain(
+      '*Tenant*\\nnone (unknown keys)',
+    );
   });
 });
 
@@ -136,6 +182,15 @@ describe('config', () => {
   it('requires KEYWATCH_SECRETS_KEY and documents its defaults', () => {
     expect(() => parseConfig(notifierConfig, {})).toThrow(/KEYWATCH_SECRETS_KEY/);
     const config = parseConfig(notifierConfig, { KEYWATCH_SECRETS_KEY: 'x'.repeat(32) });
-    expect(config).toMatchObject({ NOTIFIER_GROUP_ID: 'keywatch-notifier', KEYWATCH_NOTIFIER_QUEUE_PREFIX: '{keywatch:notifier}', NOTIFIER_REDIS_PREFIX: 'keywatch:', NOTIFIER_ATTEMPTS: 8, NOTIFIER_BACKOFF: 2000, NOTIFIER_TIMEOUT: 10_000, NOTIFIER_RATE_LIMIT: 60, KEYWATCH_WEBHOOK_ALLOW_PRIVATE: false });
+    expect(config).toMatchObject({
+      NOTIFIER_GROUP_ID: 'keywatch-notifier',
+      KEYWATCH_NOTIFIER_QUEUE_PREFIX: '{keywatch:notifier}',
+      NOTIFIER_REDIS_PREFIX: 'keywatch:',
+      NOTIFIER_ATTEMPTS: 8,
+      NOTIFIER_BACKOFF: 2000,
+      NOTIFIER_TIMEOUT: 10_000,
+      NOTIFIER_RATE_LIMIT: 60,
+      KEYWATCH_WEBHOOK_ALLOW_PRIVATE: false,
+    });
   });
 });

@@ -1,7 +1,15 @@
 import { Alert, decodeJson } from '@keywatch/contracts';
 import type { BatchHandler } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
-import { deliveryId, receivesAlertsOf, SEVERITY_ORDER, type DeliveryJobData, type DeliveryQueue, type Webhook, type WebhookStore } from '@keywatch/webhooks';
+import {
+  deliveryId,
+  receivesAlertsOf,
+  SEVERITY_ORDER,
+  type DeliveryJobData,
+  type DeliveryQueue,
+  type Webhook,
+  type WebhookStore,
+} from '@keywatch/webhooks';
 import type { JobsOptions } from 'bullmq';
 import type { NotifierMetrics } from './metrics.js';
 
@@ -20,8 +28,14 @@ export interface RouterDependencies {
 const rank = (severity: string) => SEVERITY_ORDER.indexOf(severity as never);
 
 /** Whether `webhook` wants `alert`: at or above its minimum severity, and of one of its types (none listed = all). */
-export function routes(webhook: Pick<Webhook, 'min_severity' | 'types'>, alert: Pick<Alert, 'severity' | 'type'>): boolean {
-  return rank(alert.severity) >= rank(webhook.min_severity) && (webhook.types.length === 0 || webhook.types.includes(alert.type));
+export function routes(
+  webhook: Pick<Webhook, 'min_severity' | 'types'>,
+  alert: Pick<Alert, 'severity' | 'type'>,
+): boolean {
+  return (
+    rank(alert.severity) >= rank(webhook.min_severity) &&
+    (webhook.types.length === 0 || webhook.types.includes(alert.type))
+  );
 }
 
 /**
@@ -46,7 +60,15 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
    * (medium, then high) delivers both, as before.
    */
   async function withoutSuperseded<J extends { above: string[] }>(candidates: J[]): Promise<J[]> {
-    const found = await Promise.all(candidates.map(async (job) => (await Promise.all(job.above.map((id) => deps.queue.getJob(id)))).some((existing) => existing !== undefined && existing !== null)));
+    /* eslint-disable @typescript-eslint/no-unnecessary-condition -- BullMQ answers null for a missing job despite its type */
+    const found = await Promise.all(
+      candidates.map(async (job) =>
+        (await Promise.all(job.above.map((id) => deps.queue.getJob(id)))).some(
+          (existing) => existing !== undefined && existing !== null,
+        ),
+      ),
+    );
+    /* eslint-enable @typescript-eslint/no-unnecessary-condition */
     return candidates.filter((_, i) => !found[i]);
   }
 
@@ -56,7 +78,14 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
       const decoded = decodeJson(Alert, message.value);
       if (!decoded.ok) {
         deps.metrics.alerts.inc({ result: 'invalid' });
-        log.warn({ partition: batch.partition, offset: message.offset, issues: decoded.issues.slice(0, 5).map((i) => `${i.field}: ${i.reason}`) }, 'invalid alert skipped');
+        log.warn(
+          {
+            partition: batch.partition,
+            offset: message.offset,
+            issues: decoded.issues.slice(0, 5).map((i) => `${i.field}: ${i.reason}`),
+          },
+          'invalid alert skipped',
+        );
         continue;
       }
       alerts.push(decoded.value);
@@ -75,10 +104,13 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
       let hooks: Webhook[] = [];
       if (alert.tenant_id !== null) {
         hooks = destinations.get(alert.tenant_id) ?? [];
-        if (!destinations.has(alert.tenant_id)) destinations.set(alert.tenant_id, (hooks = await deps.webhooks.list(alert.tenant_id)));
+        if (!destinations.has(alert.tenant_id))
+          destinations.set(alert.tenant_id, (hooks = await deps.webhooks.list(alert.tenant_id)));
       }
       platform ??= await deps.webhooks.listPlatform();
-      const matching = [...hooks, ...platform].filter((hook) => receivesAlertsOf(hook, alert.tenant_id) && routes(hook, alert));
+      const matching = [...hooks, ...platform].filter(
+        (hook) => receivesAlertsOf(hook, alert.tenant_id) && routes(hook, alert),
+      );
       deps.metrics.alerts.inc({ result: matching.length > 0 ? 'routed' : 'unrouted' });
       const r = rank(alert.severity);
       for (const hook of matching) {
@@ -90,7 +122,12 @@ export function createAlertRouter(deps: RouterDependencies): BatchHandler {
         queuedRank.set(pair, r);
         const id = deliveryId(alert.alert_id, hook.id, alert.severity);
         const above = SEVERITY_ORDER.slice(r + 1).map((higher) => deliveryId(alert.alert_id, hook.id, higher));
-        jobs.push({ name: alert.type, data: { delivery_id: id, webhook_id: hook.id, tenant_id: alert.tenant_id, alert }, opts: { ...deps.jobOptions, jobId: id }, above });
+        jobs.push({
+          name: alert.type,
+          data: { delivery_id: id, webhook_id: hook.id, tenant_id: alert.tenant_id, alert },
+          opts: { ...deps.jobOptions, jobId: id },
+          above,
+        });
       }
     }
     const current = await withoutSuperseded(jobs);

@@ -6,7 +6,14 @@ import type { Logger } from '@keywatch/logger';
 import { serveMetrics } from '@keywatch/metrics';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
-import { createDeliveryLog, createSecretBox, createWebhookStore, DELIVERY_QUEUE, type DeliveryJobData, type DeliveryQueue, type Resolver } from '@keywatch/webhooks';
+import {
+  createDeliveryLog,
+  createSecretBox,
+  createWebhookStore,
+  DELIVERY_QUEUE,
+  type DeliveryJobData,
+  type DeliveryQueue,
+} from '@keywatch/webhooks';
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { NotifierConfig } from './config.js';
@@ -25,20 +32,34 @@ export interface Notifier extends Closeable {
 const KEEP_COMPLETED_S = 30 * 86_400;
 
 /** Builds the notifier from its parsed config and starts consuming `security-alerts` and delivering. */
-export async function startNotifier(config: NotifierConfig, logger: Logger, options: { resolve?: Resolver } = {}): Promise<Notifier> {
+export async function startNotifier(config: NotifierConfig, logger: Logger): Promise<Notifier> {
   const log = logger.child({ component: 'notifier' });
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
   const parts: Closeable[] = [];
   // Registered as created, in shutdown order, so a failed start closes what exists.
-  const register = (name: string, close: () => Promise<unknown> | void) => parts.unshift({ name, close: async () => void (await close()) });
+  const register = (name: string, close: () => unknown) =>
+    parts.unshift({
+      name,
+      close: async () => {
+        await close();
+      },
+    });
   try {
-    const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.NOTIFIER_REDIS_PREFIX, connectionName: 'notifier', commandTimeoutMs: 5000 });
+    const redis = createRedis({
+      url: config.REDIS_URL,
+      keyPrefix: config.NOTIFIER_REDIS_PREFIX,
+      connectionName: 'notifier',
+      commandTimeoutMs: 5000,
+    });
     // BullMQ: its own prefix (no ioredis keyPrefix), and workers need maxRetriesPerRequest null.
     const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'notifier-bullmq' });
     register('redis', () => Promise.allSettled([redis.quit(), bull.quit()]));
     const webhooks = createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) });
     const deliveries = createDeliveryLog({ redis });
-    const queue: DeliveryQueue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, { connection: bull, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX });
+    const queue: DeliveryQueue = new Queue<DeliveryJobData>(DELIVERY_QUEUE, {
+      connection: bull,
+      prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX,
+    });
     queue.on('error', (error) => log.warn({ err: error }, 'queue error'));
     register('queue', () => queue.close());
     const metrics = createNotifierMetrics({
@@ -65,7 +86,6 @@ export async function startNotifier(config: NotifierConfig, logger: Logger, opti
       timeoutMs: config.NOTIFIER_TIMEOUT,
       concurrency: config.NOTIFIER_CONCURRENCY,
       ratePerMinute: config.NOTIFIER_RATE_LIMIT,
-      resolve: options.resolve,
     });
     // close() waits for the jobs in flight to finish (their results are recorded) before returning.
     register('worker', () => worker.close());
@@ -90,9 +110,23 @@ export async function startNotifier(config: NotifierConfig, logger: Logger, opti
     });
     register('consumer', () => consumer.close());
     await consumer.start();
-    log.info({ topic: topics.securityAlerts, group: config.NOTIFIER_GROUP_ID, metrics: server.url, prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX }, 'notifier consuming and delivering');
+    log.info(
+      {
+        topic: topics.securityAlerts,
+        group: config.NOTIFIER_GROUP_ID,
+        metrics: server.url,
+        prefix: config.KEYWATCH_NOTIFIER_QUEUE_PREFIX,
+      },
+      'notifier consuming and delivering',
+    );
     let closing: Promise<void> | undefined;
-    return { name: 'notifier', parts, queue, metricsUrl: server.url, close: () => (closing ??= closeAll(parts, logger)) };
+    return {
+      name: 'notifier',
+      parts,
+      queue,
+      metricsUrl: server.url,
+      close: () => (closing ??= closeAll(parts, logger)),
+    };
   } catch (error) {
     await closeAll(parts, logger).catch(() => undefined);
     throw error;

@@ -18,11 +18,18 @@ export const TEST_SECRETS_KEY = 'test-secrets-key-0123456789abcdef0123456789';
 
 /** What the key service and the notifier must share in a test. */
 export function sharedWebhookEnv(redis: RedisFixture): Record<string, string> {
-  return { KEYWATCH_SECRETS_KEY: TEST_SECRETS_KEY, KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'true', KEYWATCH_NOTIFIER_QUEUE_PREFIX: `${redis.prefix}{notifier}` };
+  return {
+    KEYWATCH_SECRETS_KEY: TEST_SECRETS_KEY,
+    KEYWATCH_WEBHOOK_ALLOW_PRIVATE: 'true',
+    KEYWATCH_NOTIFIER_QUEUE_PREFIX: `${redis.prefix}{notifier}`,
+  };
 }
 
 /** A notifier over the test's own topics, Redis prefix and queue prefix (`<prefix>{notifier}`, cleaned with the fixture). */
-export async function startTestNotifier(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, env: Record<string, string> = {}): Promise<Notifier> {
+export async function startTestNotifier(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  env: Record<string, string> = {},
+): Promise<Notifier> {
   const config = parseConfig(notifierConfig, {
     KAFKA_BROKERS: fixtures.kafka.brokers.join(','),
     REDIS_URL: fixtures.redis.url,
@@ -66,7 +73,10 @@ export async function startTestReceiver() {
         requests.push(received);
         for (const listener of listeners) listener(received);
         const answer = status;
-        setTimeout(() => res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no'), delayMs);
+        setTimeout(
+          () => res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no'),
+          delayMs,
+        );
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -132,41 +142,66 @@ export function testAlert(tenantId: string, overrides: Partial<Alert> = {}): Ale
   };
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes; returns whether it became true. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { pollUntil } from '@keywatch/testkit/support';
 
 /**
  * Key service + a receiver + a destination (of `tenant`, for the receiver) + notifier + a producer
  * of alerts, on the test's topics and prefixes. `deliveries(status?)` reads the destination's
  * deliveries through the key service's API.
  */
-export async function startWebhookStack(fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger }, tenant: string, notifierEnv: Record<string, string> = {}, hookBody: Record<string, unknown> = {}) {
+export async function startWebhookStack(
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  tenant: string,
+  notifierEnv: Record<string, string> = {},
+  hookBody: Record<string, unknown> = {},
+) {
   const closers: Array<() => unknown> = [];
   const closeAll = async () => {
-    for (const close of closers) await Promise.resolve().then(close).catch(() => undefined);
+    for (const close of closers)
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
   };
   try {
     const ks = await startTestKeyService(fixtures, sharedWebhookEnv(fixtures.redis));
     closers.unshift(() => ks.close());
     const receiver = await startTestReceiver();
     closers.unshift(() => receiver.close());
-    const created = await ks.call<{ webhook: { id: string }; secret: string }>('POST', '/v1/webhooks', ks.rootKey, { tenant_id: tenant, url: receiver.url, kind: 'json', ...hookBody });
-    if (created.status !== 201) throw new Error(`webhook create failed: ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await ks.call<{ webhook: { id: string }; secret: string }>('POST', '/v1/webhooks', ks.rootKey, {
+      tenant_id: tenant,
+      url: receiver.url,
+      kind: 'json',
+      ...hookBody,
+    });
+    if (created.status !== 201)
+      throw new Error(`webhook create failed: ${created.status} ${JSON.stringify(created.body)}`);
     const notifier = await startTestNotifier(fixtures, notifierEnv);
     closers.unshift(() => notifier.close());
     const producer = await createProducer(fixtures.kafka.kafka);
     closers.unshift(() => producer.close());
-    const publish = (...alerts: Alert[]) => producer.send(fixtures.kafka.topics.securityAlerts, alerts.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })));
+    const publish = (...alerts: Alert[]) =>
+      producer.send(
+        fixtures.kafka.topics.securityAlerts,
+        alerts.map((a) => ({ key: alertMessageKey(a), value: JSON.stringify(a) })),
+      );
     const deliveries = async (status?: string) =>
-      (await ks.call<{ deliveries: Delivery[] }>('GET', `/v1/webhooks/${created.body.webhook.id}/deliveries${status ? `?status=${status}` : ''}`, ks.rootKey)).body.deliveries;
-    return { ks, receiver, notifier, publish, deliveries, hookId: created.body.webhook.id, secret: created.body.secret, close: closeAll };
+      (
+        await ks.call<{ deliveries: Delivery[] }>(
+          'GET',
+          `/v1/webhooks/${created.body.webhook.id}/deliveries${status ? `?status=${status}` : ''}`,
+          ks.rootKey,
+        )
+      ).body.deliveries;
+    return {
+      ks,
+      receiver,
+      notifier,
+      publish,
+      deliveries,
+      hookId: created.body.webhook.id,
+      secret: created.body.secret,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,7 +1,16 @@
 import type { AlertStatusStore } from '@keywatch/alerts';
 import type { Logger } from '@keywatch/logger';
 import type { RateLimiter } from '@keywatch/ratelimit';
-import { checkDestinationUrl, receivesAlertsOf, SIGNATURE_HEADER, signPayload, type Delivery, type DeliveryJobData, type DeliveryLog, type Resolver, type WebhookStore } from '@keywatch/webhooks';
+import {
+  checkDestinationUrl,
+  receivesAlertsOf,
+  SIGNATURE_HEADER,
+  signPayload,
+  type Delivery,
+  type DeliveryJobData,
+  type DeliveryLog,
+  type WebhookStore,
+} from '@keywatch/webhooks';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { postPinned, type PostResult } from './deliver.js';
@@ -24,9 +33,6 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   /** Requests per destination per minute. */
   ratePerMinute: number;
-  resolve?: Resolver;
-  /** Replaces the HTTP POST (unit tests). */
-  post?: typeof postPinned;
 }
 
 /** What a job returned: kept on the completed job. */
@@ -43,7 +49,6 @@ export type DeliveryOutcome = 'delivered' | 'suppressed';
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJobData, DeliveryOutcome> {
   const log = options.logger.child({ component: 'delivery' });
-  const post = options.post ?? postPinned;
   const { metrics } = options;
 
   async function process(job: Job<DeliveryJobData, DeliveryOutcome>, token?: string): Promise<DeliveryOutcome> {
@@ -65,7 +70,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
       updated_at: started,
       delivered_at: null,
     };
-    const save = (patch: Partial<Delivery>) => options.deliveries.record({ ...base, ...patch, updated_at: new Date().toISOString() });
+    const save = (patch: Partial<Delivery>) =>
+      options.deliveries.record({ ...base, ...patch, updated_at: new Date().toISOString() });
     const suppress = async (why: string): Promise<DeliveryOutcome> => {
       await save({ status: 'suppressed', last_error: why });
       metrics.deliveries.inc({ result: 'suppressed' });
@@ -79,7 +85,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
     if (!webhook) return suppress('the destination was deleted');
     // The router already applied the tenant rule; checked again so that no job, however it got into
     // the queue, sends one tenant's alert to another tenant's destination.
-    if (!receivesAlertsOf(webhook, alert.tenant_id)) return suppress("the destination does not take this tenant's alerts");
+    if (!receivesAlertsOf(webhook, alert.tenant_id))
+      return suppress("the destination does not take this tenant's alerts");
 
     const limit = await options.limiter.limit(`notifier:${webhookId}`, { limit: options.ratePerMinute, window_s: 60 });
     if (!limit.allowed) {
@@ -91,14 +98,22 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
     const attempts = job.attemptsMade + 1;
     const last = attempts >= (job.opts.attempts ?? 1);
     const fail = async (error: string, responseStatus: number | null, final: boolean): Promise<never> => {
-      await save({ status: final ? 'failed' : 'pending', attempts, last_error: error, response_status: responseStatus });
+      await save({
+        status: final ? 'failed' : 'pending',
+        attempts,
+        last_error: error,
+        response_status: responseStatus,
+      });
       metrics.deliveries.inc({ result: final ? 'dead_letter' : 'retry' });
-      log.warn({ ...context, attempts, error, dead_letter: final }, final ? 'delivery failed for good: dead letter' : 'delivery failed; will retry');
+      log.warn(
+        { ...context, attempts, error, dead_letter: final },
+        final ? 'delivery failed for good: dead letter' : 'delivery failed; will retry',
+      );
       throw final && !last ? new UnrecoverableError(error) : new Error(error);
     };
 
     // Again at delivery: the host's DNS may point elsewhere since the destination was configured.
-    const check = await checkDestinationUrl(webhook.url, { allowPrivate: options.allowPrivate, resolve: options.resolve });
+    const check = await checkDestinationUrl(webhook.url, { allowPrivate: options.allowPrivate });
     if (!check.ok) return fail(`${check.reason}: ${check.message}`, null, check.reason !== 'unresolvable' || last);
 
     const secrets = await options.webhooks.signingSecrets(webhookId);
@@ -111,11 +126,23 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<Del
       'keywatch-delivery-id': id,
     };
     const timer = metrics.requestSeconds.startTimer();
-    const result: PostResult = await post({ url: check.url, address: check.address, body, headers, timeoutMs: options.timeoutMs });
+    const result: PostResult = await postPinned({
+      url: check.url,
+      address: check.address,
+      body,
+      headers,
+      timeoutMs: options.timeoutMs,
+    });
     timer();
     if (!result.ok) return fail(result.error, result.status, last);
     const at = new Date();
-    await save({ status: 'delivered', attempts, last_error: null, response_status: result.status, delivered_at: at.toISOString() });
+    await save({
+      status: 'delivered',
+      attempts,
+      last_error: null,
+      response_status: result.status,
+      delivered_at: at.toISOString(),
+    });
     metrics.deliveries.inc({ result: 'delivered' });
     const detected = Date.parse(String(alert.detected_at));
     if (Number.isFinite(detected)) metrics.alertToDeliverySeconds.observe(Math.max(0, at.getTime() - detected) / 1000);

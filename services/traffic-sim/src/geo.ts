@@ -15,7 +15,12 @@ function isPublic(a: number, b: number): boolean {
  * same data the ingest worker enriches with, so the simulated countries are the ones analytics
  * will show). Countries that yield nothing within the attempt budget get an empty pool.
  */
-export function countryPools(countries: readonly string[], perCountry: number, random: Random, maxAttempts = 400_000): Map<string, string[]> {
+export function countryPools(
+  countries: readonly string[],
+  perCountry: number,
+  random: Random,
+  maxAttempts = 400_000,
+): Map<string, string[]> {
   const pools = new Map(countries.map((c) => [c, [] as string[]]));
   let missing = countries.length;
   for (let attempt = 0; attempt < maxAttempts && missing > 0; attempt += 1) {

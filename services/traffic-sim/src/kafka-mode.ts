@@ -1,4 +1,12 @@
-import { authEventMessage, keyFingerprint, newEventId, newKeyId, toEventTime, type AuthEvent, type Outcome } from '@keywatch/contracts';
+import {
+  authEventMessage,
+  keyFingerprint,
+  newEventId,
+  newKeyId,
+  toEventTime,
+  type AuthEvent,
+  type Outcome,
+} from '@keywatch/contracts';
 import type { EventProducer } from '@keywatch/kafka';
 import { countryPools } from './geo.js';
 import { pick, seeded, weighted } from './random.js';
@@ -46,11 +54,17 @@ const ROUTES: Array<[string, string, string]> = [
  * Writes valid auth events straight to Kafka at a target rate (for the pipeline benchmarks),
  * optionally with event times in the past (backfills). Returns the events sent and the achieved rate.
  */
-export async function produceSyntheticEvents(options: SyntheticEventsOptions): Promise<{ sent: number; seconds: number; rate: number }> {
+export async function produceSyntheticEvents(
+  options: SyntheticEventsOptions,
+): Promise<{ sent: number; seconds: number; rate: number }> {
   const random = seeded(options.seed ?? 7);
   const pools = countryPools(['US', 'DE', 'GB', 'FR', 'IN', 'JP', 'BR', 'AU'], 25, random);
   const ips = [...pools.values()].flat();
-  const keys = Array.from({ length: (options.tenants ?? 20) * (options.keysPerTenant ?? 10) }, (_, i) => ({ id: newKeyId(), tenant: `tenant_bench_${String(Math.floor(i / (options.keysPerTenant ?? 10))).padStart(3, '0')}`, fingerprint: keyFingerprint('synthetic', String(i)) }));
+  const keys = Array.from({ length: (options.tenants ?? 20) * (options.keysPerTenant ?? 10) }, (_, i) => ({
+    id: newKeyId(),
+    tenant: `tenant_bench_${String(Math.floor(i / (options.keysPerTenant ?? 10))).padStart(3, '0')}`,
+    fingerprint: keyFingerprint('synthetic', String(i)),
+  }));
   const weights = OUTCOMES.map(([, w]) => w);
   const batchSize = options.batch ?? 500;
   const backfillMs = options.backfillMs ?? 0;

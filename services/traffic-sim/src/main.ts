@@ -14,14 +14,26 @@ async function main(): Promise<void> {
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-traffic-sim', logger });
     const producer = await createProducer(kafka);
     try {
-      const result = await produceSyntheticEvents({ producer, topic: topicNames(config.KEYWATCH_TOPIC_PREFIX).authEvents, rate: config.SIM_RATE, count: config.SIM_EVENTS, backfillMs: config.SIM_BACKFILL, seed: config.SIM_SEED });
-      process.stdout.write(`sent ${result.sent} auth events in ${result.seconds.toFixed(1)} s (${result.rate.toFixed(0)}/s)\n`);
+      const result = await produceSyntheticEvents({
+        producer,
+        topic: topicNames(config.KEYWATCH_TOPIC_PREFIX).authEvents,
+        rate: config.SIM_RATE,
+        count: config.SIM_EVENTS,
+        backfillMs: config.SIM_BACKFILL,
+        seed: config.SIM_SEED,
+      });
+      process.stdout.write(
+        `sent ${result.sent} auth events in ${result.seconds.toFixed(1)} s (${result.rate.toFixed(0)}/s)\n`,
+      );
     } finally {
       await producer.close();
     }
     return;
   }
-  if (!config.KEYWATCH_ROOT_KEY) throw new ConfigError([{ variable: 'KEYWATCH_ROOT_KEY', reason: 'required in http mode (run `keywatch keys bootstrap`)' }]);
+  if (!config.KEYWATCH_ROOT_KEY)
+    throw new ConfigError([
+      { variable: 'KEYWATCH_ROOT_KEY', reason: 'required in http mode (run `keywatch keys bootstrap`)' },
+    ]);
   const unknown = config.SIM_ATTACKS.filter((a) => !(ATTACKS as readonly string[]).includes(a));
   if (unknown.length > 0) throw new Error(`unknown attack(s) ${unknown.join(', ')}; known: ${ATTACKS.join(', ')}`);
   const report = await runHttpSimulation({
@@ -35,7 +47,13 @@ async function main(): Promise<void> {
     durationMs: config.SIM_DURATION,
     dayLengthMs: config.SIM_DAY_LENGTH,
     attacks: config.SIM_ATTACKS as Attack[],
-    schedule: config.SIM_SEQUENTIAL ? sequentialSchedule(config.SIM_ATTACKS as Attack[], config.SIM_DURATION, Math.min(20_000, Math.round(config.SIM_DURATION * 0.15))) : undefined,
+    schedule: config.SIM_SEQUENTIAL
+      ? sequentialSchedule(
+          config.SIM_ATTACKS as Attack[],
+          config.SIM_DURATION,
+          Math.min(20_000, Math.round(config.SIM_DURATION * 0.15)),
+        )
+      : undefined,
     onPhase: (attack, on) => logger.info({ attack, on }, on ? 'attack on' : 'attack off'),
     seed: config.SIM_SEED,
   });

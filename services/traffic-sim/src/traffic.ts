@@ -5,7 +5,15 @@ import type { KeyServiceClient, SimKey } from './keys-client.js';
 import { diurnalFactor, pick, seeded, weighted, type Random } from './random.js';
 
 /** The attack scenarios that can be switched on. */
-export const ATTACKS = ['enumeration', 'brute_force', 'secret_in_browser', 'impossible_travel', 'revoked_key', 'rate_limit', 'volume_spike'] as const;
+export const ATTACKS = [
+  'enumeration',
+  'brute_force',
+  'secret_in_browser',
+  'impossible_travel',
+  'revoked_key',
+  'rate_limit',
+  'volume_spike',
+] as const;
 export type Attack = (typeof ATTACKS)[number];
 
 /** Options of {@link runHttpSimulation}. */
@@ -57,7 +65,11 @@ export function sequentialSchedule(attacks: readonly Attack[], durationMs: numbe
   if (attacks.length === 0) return [];
   const start = Math.min(warmupMs, durationMs);
   const slot = (durationMs - start) / attacks.length;
-  return attacks.map((attack, i) => ({ attack, startMs: Math.round(start + i * slot), endMs: Math.round(start + (i + 1) * slot) }));
+  return attacks.map((attack, i) => ({
+    attack,
+    startMs: Math.round(start + i * slot),
+    endMs: Math.round(start + (i + 1) * slot),
+  }));
 }
 
 /** What the run did: requests by scenario and by status. */
@@ -89,20 +101,35 @@ interface Persona {
 
 const COUNTRIES = ['US', 'DE', 'GB', 'FR', 'BR', 'IN', 'JP', 'AU', 'CA', 'NL'];
 const SERVER_AGENTS = ['node-fetch/3', 'python-requests/2.32', 'Go-http-client/2.0', 'okhttp/4.12'];
-const BROWSER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+const BROWSER_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
 /** A normal request of a persona: mostly reads, some writes, a few 4xx (missing customer, bad payment, missing scope). */
 function normalRequest(random: Random, persona: Persona, scenario = 'normal'): Planned {
   const ip = pick(random, persona.ips);
   const base = { scenario, key: persona.key.secret, ip, userAgent: pick(random, SERVER_AGENTS) };
-  if (persona.key.type === 'publishable') return { ...base, method: 'GET', path: '/v1/bundles', origin: 'https://shop.example.com', userAgent: BROWSER_AGENT };
+  if (persona.key.type === 'publishable')
+    return {
+      ...base,
+      method: 'GET',
+      path: '/v1/bundles',
+      origin: 'https://shop.example.com',
+      userAgent: BROWSER_AGENT,
+    };
   const r = random();
   if (r < 0.3) return { ...base, method: 'GET', path: '/v1/subscriptions' };
   if (r < 0.55) return { ...base, method: 'GET', path: `/v1/customers/cus_${Math.floor(random() * 5000)}` };
   if (r < 0.6) return { ...base, method: 'GET', path: `/v1/customers/missing_${Math.floor(random() * 100)}` };
   if (r < 0.7) return { ...base, method: 'GET', path: '/v1/bundles' };
-  if (r < 0.8) return { ...base, method: 'POST', path: '/v1/subscriptions', body: JSON.stringify({ bundle: 'bundle_pro' }) };
-  if (r < 0.92) return { ...base, method: 'POST', path: '/v1/payments', body: JSON.stringify({ amount: 100 + Math.floor(random() * 10_000) }) };
+  if (r < 0.8)
+    return { ...base, method: 'POST', path: '/v1/subscriptions', body: JSON.stringify({ bundle: 'bundle_pro' }) };
+  if (r < 0.92)
+    return {
+      ...base,
+      method: 'POST',
+      path: '/v1/payments',
+      body: JSON.stringify({ amount: 100 + Math.floor(random() * 10_000) }),
+    };
   if (r < 0.95) return { ...base, method: 'POST', path: '/v1/payments', body: JSON.stringify({ amount: -1 }) };
   // A feature the key was not granted: insufficient_scope.
   return { ...base, method: 'GET', path: '/v1/analytics/summary' };
@@ -128,7 +155,9 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
   const attacks = new Set([...(options.attacks ?? []), ...(options.schedule ?? []).map((w) => w.attack)]);
   const schedule = options.schedule;
   /** Whether `attack` is on at `elapsed` ms. */
-  const on = (attack: Attack, elapsed: number) => attacks.has(attack) && (!schedule || schedule.some((w) => w.attack === attack && elapsed >= w.startMs && elapsed < w.endMs));
+  const on = (attack: Attack, elapsed: number) =>
+    attacks.has(attack) &&
+    (!schedule || schedule.some((w) => w.attack === attack && elapsed >= w.startMs && elapsed < w.endMs));
   const phases = new Map<Attack, boolean>();
   const log = options.logger.child({ component: 'traffic-sim' });
   const pools = countryPools(COUNTRIES, 20, random);
@@ -137,28 +166,80 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
   const ipsOf = (country: string) => pools.get(country) ?? [];
 
   const personas: Persona[] = [];
-  const tenants = Array.from({ length: options.tenants ?? 5 }, (_, i) => `tenant_sim_${String(i + 1).padStart(3, '0')}`);
+  const tenants = Array.from(
+    { length: options.tenants ?? 5 },
+    (_, i) => `tenant_sim_${String(i + 1).padStart(3, '0')}`,
+  );
   for (const [t, tenant] of tenants.entries()) {
     for (let k = 0; k < (options.keysPerTenant ?? 3); k += 1) {
-      const key = await options.keys.create({ tenant_id: tenant, type: 'secret', environment, name: `backend ${k + 1}`, scopes: ['subscriptions:read', 'subscriptions:write', 'customers:read', 'payments:write', 'bundles:read'] });
+      const key = await options.keys.create({
+        tenant_id: tenant,
+        type: 'secret',
+        environment,
+        name: `backend ${k + 1}`,
+        scopes: ['subscriptions:read', 'subscriptions:write', 'customers:read', 'payments:write', 'bundles:read'],
+      });
       // A backend: a few servers in one datacenter (one /24, so one geoip location), so that its
       // normal traffic never looks like travel; the impossible_travel scenario moves it on purpose.
-      personas.push({ key, ips: datacenter(pick(random, ipsOf(pick(random, countries)))), weight: 1 / (t + 1) / (k + 1) });
+      personas.push({
+        key,
+        ips: datacenter(pick(random, ipsOf(pick(random, countries)))),
+        weight: 1 / (t + 1) / (k + 1),
+      });
     }
-    const web = await options.keys.create({ tenant_id: tenant, type: 'publishable', environment, name: 'storefront', allowed_origins: ['https://shop.example.com'] });
-    personas.push({ key: web, ips: [...ipsOf(pick(random, countries)), ...ipsOf(pick(random, countries))], weight: 0.5 / (t + 1) });
+    const web = await options.keys.create({
+      tenant_id: tenant,
+      type: 'publishable',
+      environment,
+      name: 'storefront',
+      allowed_origins: ['https://shop.example.com'],
+    });
+    personas.push({
+      key: web,
+      ips: [...ipsOf(pick(random, countries)), ...ipsOf(pick(random, countries))],
+      weight: 0.5 / (t + 1),
+    });
   }
   const victimTenant = tenants[0]!;
   const special: Partial<Record<Attack, SimKey[]>> = {};
   if (attacks.has('revoked_key')) {
-    const key = await options.keys.create({ tenant_id: victimTenant, type: 'secret', environment, name: 'leaked, revoked', scopes: ['subscriptions:read'] });
+    const key = await options.keys.create({
+      tenant_id: victimTenant,
+      type: 'secret',
+      environment,
+      name: 'leaked, revoked',
+      scopes: ['subscriptions:read'],
+    });
     await options.keys.transition(key.id, 'revoke');
     special.revoked_key = [key];
   }
-  if (attacks.has('rate_limit')) special.rate_limit = [await options.keys.create({ tenant_id: victimTenant, type: 'secret', environment, name: 'hammering', scopes: ['subscriptions:read'], rate_limit: { limit: 10, window_s: 10 } })];
+  if (attacks.has('rate_limit'))
+    special.rate_limit = [
+      await options.keys.create({
+        tenant_id: victimTenant,
+        type: 'secret',
+        environment,
+        name: 'hammering',
+        scopes: ['subscriptions:read'],
+        rate_limit: { limit: 10, window_s: 10 },
+      }),
+    ];
   if (attacks.has('brute_force')) {
-    const pinned = await options.keys.create({ tenant_id: victimTenant, type: 'secret', environment, name: 'office only', scopes: ['subscriptions:read'], allowed_ips: [`${ipsOf(countries[0]!)[0]}/32`] });
-    const disabled = await options.keys.create({ tenant_id: victimTenant, type: 'secret', environment, name: 'disabled', scopes: ['subscriptions:read'] });
+    const pinned = await options.keys.create({
+      tenant_id: victimTenant,
+      type: 'secret',
+      environment,
+      name: 'office only',
+      scopes: ['subscriptions:read'],
+      allowed_ips: [`${ipsOf(countries[0]!)[0]}/32`],
+    });
+    const disabled = await options.keys.create({
+      tenant_id: victimTenant,
+      type: 'secret',
+      environment,
+      name: 'disabled',
+      scopes: ['subscriptions:read'],
+    });
     await options.keys.transition(disabled.id, 'deactivate');
     special.brute_force = [pinned, disabled];
   }
@@ -216,33 +297,76 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
     }
     carry += ((options.rps ?? 50) * diurnalFactor(Date.now(), options.dayLengthMs) * tickMs) / 1000;
     for (; carry >= 1; carry -= 1) send(normalRequest(random, personas[weighted(random, weights)]!));
-    if (schedule ? on('volume_spike', elapsed) : attacks.has('volume_spike') && elapsed > options.durationMs / 3 && elapsed < (2 * options.durationMs) / 3) {
+    if (
+      schedule
+        ? on('volume_spike', elapsed)
+        : attacks.has('volume_spike') && elapsed > options.durationMs / 3 && elapsed < (2 * options.durationMs) / 3
+    ) {
       for (let i = 0; i < perTick(30); i += 1) send(normalRequest(random, personas[0]!, 'volume_spike'));
     }
     if (on('enumeration', elapsed)) {
       for (let i = 0; i < perTick(20); i += 1) {
         const guess = generateKey({ type: 'secret', environment });
-        send({ scenario: 'enumeration', method: 'GET', path: '/v1/subscriptions', key: random() < 0.2 ? guess.slice(0, -2) : guess, ip: attackerIp, userAgent: 'python-requests/2.32' });
+        send({
+          scenario: 'enumeration',
+          method: 'GET',
+          path: '/v1/subscriptions',
+          key: random() < 0.2 ? guess.slice(0, -2) : guess,
+          ip: attackerIp,
+          userAgent: 'python-requests/2.32',
+        });
       }
     }
     if (special.brute_force && on('brute_force', elapsed)) {
       for (let i = 0; i < perTick(15); i += 1) {
-        send({ scenario: 'brute_force', method: 'GET', path: '/v1/subscriptions', key: pick(random, special.brute_force).secret, ip: pick(random, ipsOf(pick(random, countries))), userAgent: 'curl/8.5' });
+        send({
+          scenario: 'brute_force',
+          method: 'GET',
+          path: '/v1/subscriptions',
+          key: pick(random, special.brute_force).secret,
+          ip: pick(random, ipsOf(pick(random, countries))),
+          userAgent: 'curl/8.5',
+        });
       }
     }
     if (on('secret_in_browser', elapsed)) {
-      for (let i = 0; i < perTick(2); i += 1) send({ ...normalRequest(random, personas[1] ?? personas[0]!, 'secret_in_browser'), method: 'GET', path: '/v1/subscriptions', body: undefined, origin: 'https://shop.example.com', userAgent: BROWSER_AGENT });
+      for (let i = 0; i < perTick(2); i += 1)
+        send({
+          ...normalRequest(random, personas[1] ?? personas[0]!, 'secret_in_browser'),
+          method: 'GET',
+          path: '/v1/subscriptions',
+          body: undefined,
+          origin: 'https://shop.example.com',
+          userAgent: BROWSER_AGENT,
+        });
     }
     if (on('impossible_travel', elapsed)) {
       // The same key from two continents, alternating every 2 s.
       const side = travel[Math.floor(elapsed / 2000) % 2]!;
-      for (let i = 0; i < perTick(3); i += 1) send({ ...normalRequest(random, personas[0]!, 'impossible_travel'), ip: pick(random, side) });
+      for (let i = 0; i < perTick(3); i += 1)
+        send({ ...normalRequest(random, personas[0]!, 'impossible_travel'), ip: pick(random, side) });
     }
     if (special.revoked_key && on('revoked_key', elapsed)) {
-      for (let i = 0; i < perTick(2); i += 1) send({ scenario: 'revoked_key', method: 'GET', path: '/v1/subscriptions', key: special.revoked_key[0]!.secret, ip: attackerIp, userAgent: 'node-fetch/3' });
+      for (let i = 0; i < perTick(2); i += 1)
+        send({
+          scenario: 'revoked_key',
+          method: 'GET',
+          path: '/v1/subscriptions',
+          key: special.revoked_key[0]!.secret,
+          ip: attackerIp,
+          userAgent: 'node-fetch/3',
+        });
     }
     if (special.rate_limit && on('rate_limit', elapsed)) {
-      for (let i = 0; i < perTick(20); i += 1) send({ scenario: 'rate_limit', method: 'GET', path: '/v1/subscriptions', key: special.rate_limit[0]!.secret, ip: pick(random, personas[0]!.ips), userAgent: 'Go-http-client/2.0' });
+      for (let i = 0; i < perTick(20); i += 1)
+        send({
+          scenario: 'rate_limit',
+          method: 'GET',
+          path: '/v1/subscriptions',
+          key: special.rate_limit[0]!.secret,
+          ip: pick(random, personas[0]!.ips),
+          userAgent: 'Go-http-client/2.0',
+        });
     }
     const next = started + (tick + 1) * tickMs;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
@@ -254,6 +378,7 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
 
   /** Requests per tick for a rate per second, spreading fractions over ticks. */
   function attacksPerTick(tick: number): (perSecond: number) => number {
-    return (perSecond) => Math.floor(((tick + 1) * perSecond * tickMs) / 1000) - Math.floor((tick * perSecond * tickMs) / 1000);
+    return (perSecond) =>
+      Math.floor(((tick + 1) * perSecond * tickMs) / 1000) - Math.floor((tick * perSecond * tickMs) / 1000);
   }
 }

@@ -1,11 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createAnalyticsClient, createKeyServiceClient as createAdminClient, type KeyServiceClient as AdminClient } from '@keywatch/api-client';
+import {
+  createAnalyticsClient,
+  createKeyServiceClient as createAdminClient,
+  type KeyServiceClient as AdminClient,
+} from '@keywatch/api-client';
 import { engineConfig, parseConfig, parseDuration } from '@keywatch/config';
 import { topicNames, type Alert } from '@keywatch/contracts';
 import { createKafka } from '@keywatch/kafka';
 import { resolveStackSettings, stackUp } from '@keywatch/local-stack';
-import { ATTACKS, createKeyServiceClient, runHttpSimulation, sequentialSchedule, type Attack, type SimulationReport } from '@keywatch/traffic-sim';
+import {
+  ATTACKS,
+  createKeyServiceClient,
+  runHttpSimulation,
+  sequentialSchedule,
+  type Attack,
+  type SimulationReport,
+} from '@keywatch/traffic-sim';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatAlert, useColor } from '../alerts-format.js';
 import { startAlertTail, type AlertTail } from '../alerts-tail.js';
@@ -30,7 +41,13 @@ interface DemoOptions {
 /** The services in start order (stopped in reverse); `health` is the path answered when ready. */
 const SERVICES: ReadonlyArray<{ name: string; portVar: string; port: number; health: string; what: string }> = [
   { name: 'key-service', portVar: 'KEY_SERVICE_PORT', port: 8080, health: '/healthz', what: 'admin API' },
-  { name: 'analytics-api', portVar: 'ANALYTICS_API_PORT', port: 8081, health: '/healthz', what: 'analytics and alert feed' },
+  {
+    name: 'analytics-api',
+    portVar: 'ANALYTICS_API_PORT',
+    port: 8081,
+    health: '/healthz',
+    what: 'analytics and alert feed',
+  },
   { name: 'ingest-worker', portVar: 'INGEST_METRICS_PORT', port: 9464, health: '/healthz', what: 'metrics' },
   { name: 'detector-worker', portVar: 'DETECTOR_METRICS_PORT', port: 9465, health: '/healthz', what: 'metrics' },
   { name: 'notifier', portVar: 'NOTIFIER_METRICS_PORT', port: 9466, health: '/healthz', what: 'metrics' },
@@ -50,7 +67,8 @@ function demoDetectorSettings(attackSlotMs: number): { json: string; windowMs: n
 
 function durationArg(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined || ms < 10_000) throw new InvalidArgumentError('must be a duration of at least 10s, e.g. 90s, 3m');
+  if (ms === undefined || ms < 10_000)
+    throw new InvalidArgumentError('must be a duration of at least 10s, e.g. 90s, 3m');
   return ms;
 }
 
@@ -86,7 +104,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const color = useColor(process.stdout, env);
   const stop = new AbortController();
-  let interrupted = false;
+  let interrupted = false as boolean; // set by the SIGINT handler
   const onSignal = () => {
     if (interrupted) return;
     interrupted = true;
@@ -117,7 +135,11 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
 
     out('\n━━ 3. local secrets');
     const generated = ensureLocalSecrets(env);
-    out(generated.length > 0 ? `  generated ${generated.join(', ')} into .env.local (mode 600; \`keywatch keys bootstrap --force\` replaces them)` : '  using KEYWATCH_ROOT_KEY, KEYWATCH_FINGERPRINT_SECRET and KEYWATCH_SECRETS_KEY from the environment / .env.local');
+    out(
+      generated.length > 0
+        ? `  generated ${generated.join(', ')} into .env.local (mode 600; \`keywatch keys bootstrap --force\` replaces them)`
+        : '  using KEYWATCH_ROOT_KEY, KEYWATCH_FINGERPRINT_SECRET and KEYWATCH_SECRETS_KEY from the environment / .env.local',
+    );
     const rootKey = env.KEYWATCH_ROOT_KEY!;
     const engines = parseConfig(engineConfig, env);
     const topics = topicNames(engines.KEYWATCH_TOPIC_PREFIX);
@@ -153,8 +175,15 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     }
     // They start together (each takes a few seconds to load); health is awaited one by one.
     for (const { child, url, what } of started) {
-      const tookMs = await supervisor.waitHealthy(child, `${url}${SERVICES.find((s) => s.name === child.name)!.health}`, 120_000, stop.signal);
-      out(`  ✔ ${child.name.padEnd(16)} ${url.padEnd(24)} ${what.padEnd(26)} pid ${child.pid}, healthy after ${seconds(tookMs)}`);
+      const tookMs = await supervisor.waitHealthy(
+        child,
+        `${url}${SERVICES.find((s) => s.name === child.name)!.health}`,
+        120_000,
+        stop.signal,
+      );
+      out(
+        `  ✔ ${child.name.padEnd(16)} ${url.padEnd(24)} ${what.padEnd(26)} pid ${child.pid}, healthy after ${seconds(tookMs)}`,
+      );
     }
     const has = (name: string) => started.some((s) => s.child.name === name);
     admin = createAdminClient({ baseUrl: ksUrl, apiKey: rootKey, timeoutMs: 15_000 });
@@ -168,27 +197,44 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       const seen = d.alert ? alertsSeen.get(d.alert.alert_id) : undefined;
       const after = seen ? ` ${seconds(d.receivedAt - seen.at)} after the alert` : '';
       const what = d.alert ? `${d.alert.severity} ${d.alert.type} ${d.alert.alert_id}` : '(not an alert)';
-      out(`           ⇢ webhook to ${d.tenant}: ${what} — signature ${d.verified ? 'verified ✔' : `REFUSED ✘ (${d.reason})`}${after}`);
+      out(
+        `           ⇢ webhook to ${d.tenant}: ${what} — signature ${d.verified ? 'verified ✔' : `REFUSED ✘ (${d.reason})`}${after}`,
+      );
     });
-    out(`  receiver ${receiver.url}/hooks/<tenant> verifies Keywatch-Signature with @keywatch/webhooks' verifyWebhookSignature`);
+    out(
+      `  receiver ${receiver.url}/hooks/<tenant> verifies Keywatch-Signature with @keywatch/webhooks' verifyWebhookSignature`,
+    );
     for (const tenant of tenants) {
       try {
-        const created = await admin.createWebhook({ tenant_id: tenant, url: `${receiver.url}/hooks/${tenant}`, kind: 'json' });
+        const created = await admin.createWebhook({
+          tenant_id: tenant,
+          url: `${receiver.url}/hooks/${tenant}`,
+          kind: 'json',
+        });
         receiver.setSecret(tenant, created.secret);
         webhookIds.push({ id: created.webhook.id });
         out(`  webhook ${created.webhook.id} for ${tenant} (every severity, every type)`);
       } catch (error) {
-        out(`  ✘ could not register a webhook for ${tenant}: ${error instanceof Error ? error.message : String(error)}`);
+        out(
+          `  ✘ could not register a webhook for ${tenant}: ${error instanceof Error ? error.message : String(error)}`,
+        );
         break;
       }
     }
     // Alerts about unknown keys (credential stuffing with random keys) belong to no tenant: a
     // platform destination (root only) is how the security team hears of them.
     try {
-      const platform = await admin.createWebhook({ scope: 'platform', all_tenants: false, url: `${receiver.url}/hooks/platform`, kind: 'json' });
+      const platform = await admin.createWebhook({
+        scope: 'platform',
+        all_tenants: false,
+        url: `${receiver.url}/hooks/platform`,
+        kind: 'json',
+      });
       receiver.setSecret('platform', platform.secret);
       webhookIds.push({ id: platform.webhook.id });
-      out(`  webhook ${platform.webhook.id} for the platform (alerts that belong to no tenant, e.g. credential stuffing with unknown keys)`);
+      out(
+        `  webhook ${platform.webhook.id} for the platform (alerts that belong to no tenant, e.g. credential stuffing with unknown keys)`,
+      );
     } catch (error) {
       out(`  ✘ could not register the platform webhook: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -202,7 +248,9 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     });
     const teamKeyFile = path.join(logDir, 'security-team.key');
     writeFileSync(teamKeyFile, `${team.secret}\n`, { mode: 0o600 });
-    out(`  security-team key ${team.key.id} for ${tenants[0]} (audit:read, analytics:read, keys:manage, webhooks:manage): its secret is in ${path.relative(process.cwd(), teamKeyFile)} (mode 600)`);
+    out(
+      `  security-team key ${team.key.id} for ${tenants[0]} (audit:read, analytics:read, keys:manage, webhooks:manage): its secret is in ${path.relative(process.cwd(), teamKeyFile)} (mode 600)`,
+    );
 
     const kafka = createKafka({ brokers: engines.KAFKA_BROKERS, clientId: 'keywatch-demo', logger });
     let alertCount = 0;
@@ -216,14 +264,22 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
         out(`  ⚠ ${formatAlert(alert, { color, update })}`);
       },
     });
-    await Promise.race([tail.ready, new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+    await Promise.race([
+      tail.ready,
+      new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })),
+    ]);
     checkpoint();
 
     const seed = options.seed ?? 1 + Math.floor(Math.random() * 1_000_000);
     out(`\n━━ 6. traffic through the gateway for ${seconds(durationMs)} (${options.rate} req/s at peak, seed ${seed})`);
     if (schedule.length > 0) {
-      out(`  ${seconds(warmupMs)} of normal traffic, then one attack after another, ${seconds(schedule[0]!.endMs - schedule[0]!.startMs)} each: ${schedule.map((w) => w.attack).join(' → ')}`);
-      if (env.DETECTOR_SETTINGS === undefined) out(`  (for the demo the detector's rate-limit windows are ${seconds(detectorSettings.windowMs)} with 20 rejections, not 5 min with 50)`);
+      out(
+        `  ${seconds(warmupMs)} of normal traffic, then one attack after another, ${seconds(schedule[0]!.endMs - schedule[0]!.startMs)} each: ${schedule.map((w) => w.attack).join(' → ')}`,
+      );
+      if (env.DETECTOR_SETTINGS === undefined)
+        out(
+          `  (for the demo the detector's rate-limit windows are ${seconds(detectorSettings.windowMs)} with 20 rejections, not 5 min with 50)`,
+        );
       out('  (usage_spike needs 7 days of history of a key: volume_spike will not raise it here)');
     }
     const ingestMetrics = `${urlOf('ingest-worker')}/metrics`;
@@ -266,7 +322,14 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       onPhase: (attack: Attack, on: boolean) => out(on ? `  ▶ attack on: ${attack}` : `  ■ attack off: ${attack}`),
       onProgress: (r, elapsed) => void progress(r, elapsed),
     });
-    out(`  sent ${report.sent} requests in ${seconds(Date.now() - simStarted)} (${report.failed} failed, ${report.skipped} skipped): ${Object.entries(report.byStatus).sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    out(
+      `  sent ${report.sent} requests in ${seconds(Date.now() - simStarted)} (${report.failed} failed, ${report.skipped} skipped): ${Object.entries(
+        report.byStatus,
+      )
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
+    );
 
     if (!stop.signal.aborted) {
       out('\n━━ 7. draining the pipeline');
@@ -274,6 +337,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       let stableSince = Date.now();
       let previous = -1;
       // Done when the ingest worker has no lag and nothing new arrived (alerts, deliveries) for 5 s.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted by the SIGINT handler meanwhile
       while (Date.now() - drainStarted < 60_000 && !stop.signal.aborted) {
         const now = await counters();
         const signature = now.ingested + alertCount * 1e9 + receiver.deliveries.length * 1e12;
@@ -285,7 +349,9 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
         await sleep(500);
       }
       const end = await counters();
-      out(`  ingested ${end.ingested - base.ingested} events, detector processed ${end.detected - base.detected}, ${alertCount} alerts, ${receiver.deliveries.filter((d) => d.verified).length} verified webhook deliveries (${receiver.deliveries.filter((d) => !d.verified).length} refused) — settled in ${seconds(Date.now() - drainStarted)}`);
+      out(
+        `  ingested ${end.ingested - base.ingested} events, detector processed ${end.detected - base.detected}, ${alertCount} alerts, ${receiver.deliveries.filter((d) => d.verified).length} verified webhook deliveries (${receiver.deliveries.filter((d) => !d.verified).length} refused) — settled in ${seconds(Date.now() - drainStarted)}`,
+      );
       ok = end.ingested - base.ingested > 0 && receiver.deliveries.every((d) => d.verified);
 
       out('\n━━ 8. per-key usage, from the analytics API');
@@ -293,13 +359,31 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       const rows: Array<Record<string, string | number>> = [];
       for (const tenant of tenants) {
         const top = await analytics.topKeys({ tenant_id: tenant, from, sort: 'requests', limit: 10 });
-        for (const k of top.keys) rows.push({ tenant, key_id: k.key_id, requests: k.requests, errors: k.errors, error_rate: `${(k.error_rate * 100).toFixed(1)} %`, rate_limited: k.rate_limited });
+        for (const k of top.keys)
+          rows.push({
+            tenant,
+            key_id: k.key_id,
+            requests: k.requests,
+            errors: k.errors,
+            error_rate: `${(k.error_rate * 100).toFixed(1)} %`,
+            rate_limited: k.rate_limited,
+          });
       }
       console.table(rows);
 
       out('━━ 9. the alert feed (GET /v1/alerts)');
       const feed = await analytics.listAlerts({ from, limit: 50 });
-      console.table(feed.alerts.map((a) => ({ severity: a.severity, type: a.type, tenant: a.tenant_id ?? '-', key: a.key_id ?? '-', count: a.count, status: a.status, alert_id: a.alert_id })));
+      console.table(
+        feed.alerts.map((a) => ({
+          severity: a.severity,
+          type: a.type,
+          tenant: a.tenant_id ?? '-',
+          key: a.key_id ?? '-',
+          count: a.count,
+          status: a.status,
+          alert_id: a.alert_id,
+        })),
+      );
       if (options.attacks) {
         const types = new Set(feed.alerts.map((a) => a.type));
         out(`  alert types raised: ${[...types].sort().join(', ') || 'none'}`);
@@ -307,14 +391,22 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
 
       out('\n━━ 10. what to open next');
       const keyRef = `$(cat ${path.relative(process.cwd(), teamKeyFile)})`;
-      if (has('console')) out(`  console        ${urlOf('console')}  (sign in with the security-team key: ${path.relative(process.cwd(), teamKeyFile)}; start it again with --keep-running)`);
+      if (has('console'))
+        out(
+          `  console        ${urlOf('console')}  (sign in with the security-team key: ${path.relative(process.cwd(), teamKeyFile)}; start it again with --keep-running)`,
+        );
       out(`  alert feed     curl -H "Authorization: Bearer ${keyRef}" ${analyticsUrl}/v1/alerts?status=open`);
-      out(`  acknowledge    curl -X POST -H "Authorization: Bearer ${keyRef}" ${analyticsUrl}/v1/alerts/<alert_id>/ack`);
+      out(
+        `  acknowledge    curl -X POST -H "Authorization: Bearer ${keyRef}" ${analyticsUrl}/v1/alerts/<alert_id>/ack`,
+      );
       out('  live alerts    ./bin/keywatch alerts tail --evidence');
-      out(`  usage          KEYWATCH_ANALYTICS_URL=${analyticsUrl} ./bin/keywatch analytics top --tenant ${tenants[0]}`);
+      out(
+        `  usage          KEYWATCH_ANALYTICS_URL=${analyticsUrl} ./bin/keywatch analytics top --tenant ${tenants[0]}`,
+      );
       out(`  keys           KEYWATCH_KEY_SERVICE_URL=${ksUrl} ./bin/keywatch keys list --tenant ${tenants[0]}`);
       out(`  audit          curl -H "Authorization: Bearer ${keyRef}" ${ksUrl}/v1/audit`);
 
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted by the SIGINT handler meanwhile
       if (options.keepRunning && !stop.signal.aborted) {
         out('\n  every service keeps running; Ctrl-C stops them');
         await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));

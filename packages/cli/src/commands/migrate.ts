@@ -15,10 +15,23 @@ const migrateConfig = engineConfig.extend({
 /** Applies the ClickHouse migrations and creates or updates the Kafka topics; both idempotent. */
 export async function migrate(env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
   const config = parseConfig(migrateConfig, env);
-  const clickhouse = createClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, logger });
+  const clickhouse = createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    logger,
+  });
   try {
-    const applied = await runMigrations(clickhouse, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: config.CLICKHOUSE_DATABASE, logger });
-    for (const m of applied) console.log(`clickhouse  ${config.CLICKHOUSE_DATABASE}  ${String(m.version).padStart(4, '0')}_${m.name}  ${m.status}`);
+    const applied = await runMigrations(clickhouse, {
+      directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+      database: config.CLICKHOUSE_DATABASE,
+      logger,
+    });
+    for (const m of applied)
+      console.log(
+        `clickhouse  ${config.CLICKHOUSE_DATABASE}  ${String(m.version).padStart(4, '0')}_${m.name}  ${m.status}`,
+      );
   } finally {
     await clickhouse.close();
   }
@@ -26,7 +39,10 @@ export async function migrate(env: NodeJS.ProcessEnv, logger: Logger): Promise<v
   await admin.connect();
   try {
     const definitions = loadTopicDefinitions(path.join(repoRoot, 'infra/kafka/topics.json'));
-    const results = await provisionTopics(admin, definitions, { prefix: config.KEYWATCH_TOPIC_PREFIX, replicationFactor: config.KEYWATCH_KAFKA_REPLICATION_FACTOR });
+    const results = await provisionTopics(admin, definitions, {
+      prefix: config.KEYWATCH_TOPIC_PREFIX,
+      replicationFactor: config.KEYWATCH_KAFKA_REPLICATION_FACTOR,
+    });
     for (const r of results) console.log(`kafka       ${r.topic.padEnd(32)} ${r.action}`);
   } finally {
     await admin.disconnect();

@@ -11,9 +11,18 @@ export const tsxLoader = `file://${path.join(repoRoot, 'node_modules/tsx/dist/lo
  * Runs a TypeScript entry point in a child Node process with `nodeFlags` (a service's declared
  * launch flags, see `declaredNodeFlags`), forwarding SIGINT/SIGTERM; resolves with its exit code.
  */
-export function runNode(entry: string, args: string[] = [], env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): Promise<number> {
+export function runNode(
+  entry: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: readonly string[] = [],
+): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, '--import', tsxLoader, entry, ...args], { stdio: 'inherit', env });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', ...nodeFlags, '--import', tsxLoader, entry, ...args],
+      { stdio: 'inherit', env },
+    );
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

@@ -6,7 +6,12 @@ const progress = (line: string) => console.error(`  … ${line}`);
 
 export function printStatus(statuses: EngineStatus[]): void {
   for (const s of statuses) {
-    const owner = s.pid !== undefined ? `pid ${s.pid}, log ${s.logFile}` : s.state === 'external' ? 'not started by this stack' : '';
+    const owner =
+      s.pid !== undefined
+        ? `pid ${s.pid}, log ${s.logFile}`
+        : s.state === 'external'
+          ? 'not started by this stack'
+          : '';
     console.log(`${s.name.padEnd(11)} ${s.state.padEnd(8)} ${s.address.padEnd(24)} ${owner}`);
   }
 }

@@ -16,21 +16,43 @@ function fakeProgram() {
       return node(path);
     },
   });
-  return { program: node(''), run: (path: string, ...args: unknown[]) => actions.get(path)!(...args), paths: () => [...actions.keys()] };
+  return {
+    program: node(''),
+    run: (path: string, ...args: unknown[]) => actions.get(path)!(...args),
+    paths: () => [...actions.keys()],
+  };
 }
 
 describe('keywatch webhooks', () => {
   test('lists dead letters and replays them through the key service', async ({ kafka, redis, logger }) => {
-    const env = await startWebhookStack({ kafka, redis, logger }, 'tenant_dev_cli', { NOTIFIER_ATTEMPTS: '2', NOTIFIER_BACKOFF: '50ms' });
-    const saved = { url: process.env.KEYWATCH_KEY_SERVICE_URL, root: process.env.KEYWATCH_ROOT_KEY, api: process.env.KEYWATCH_API_KEY };
+    const env = await startWebhookStack({ kafka, redis, logger }, 'tenant_dev_cli', {
+      NOTIFIER_ATTEMPTS: '2',
+      NOTIFIER_BACKOFF: '50ms',
+    });
+    const saved = {
+      url: process.env.KEYWATCH_KEY_SERVICE_URL,
+      root: process.env.KEYWATCH_ROOT_KEY,
+      api: process.env.KEYWATCH_API_KEY,
+    };
     process.env.KEYWATCH_KEY_SERVICE_URL = env.ks.url;
     process.env.KEYWATCH_ROOT_KEY = env.ks.rootKey;
     delete process.env.KEYWATCH_API_KEY;
     try {
       const printed: unknown[] = [];
       const cli = fakeProgram();
-      registerWebhookCommands(cli.program, (rows) => printed.push(rows), () => undefined);
-      expect(cli.paths().sort()).toEqual(['webhooks create', 'webhooks delete', 'webhooks deliveries', 'webhooks list', 'webhooks replay', 'webhooks rotate-secret']);
+      registerWebhookCommands(
+        cli.program,
+        (rows) => printed.push(rows),
+        () => undefined,
+      );
+      expect(cli.paths().sort()).toEqual([
+        'webhooks create',
+        'webhooks delete',
+        'webhooks deliveries',
+        'webhooks list',
+        'webhooks replay',
+        'webhooks rotate-secret',
+      ]);
 
       env.receiver.setStatus(500);
       await env.publish(testAlert('tenant_dev_cli'));
@@ -49,7 +71,11 @@ describe('keywatch webhooks', () => {
       await cli.run('webhooks list', { tenant: 'tenant_dev_cli' });
       expect(printed.pop()).toEqual([expect.objectContaining({ id: env.hookId, kind: 'json', types: '(all)' })]);
     } finally {
-      for (const [name, value] of [['KEYWATCH_KEY_SERVICE_URL', saved.url], ['KEYWATCH_ROOT_KEY', saved.root], ['KEYWATCH_API_KEY', saved.api]] as const) {
+      for (const [name, value] of [
+        ['KEYWATCH_KEY_SERVICE_URL', saved.url],
+        ['KEYWATCH_ROOT_KEY', saved.root],
+        ['KEYWATCH_API_KEY', saved.api],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

@@ -40,8 +40,17 @@ export function deliveryRows(body: Record<string, unknown>): Row[] {
 /** Table rows for `webhooks list`. */
 export function webhookRows(body: Record<string, unknown>): Row[] {
   // A platform destination (no tenant) shows what it receives instead of a tenant.
-  const owner = (w: Row) => w.tenant_id ?? ((w as { all_tenants?: boolean }).all_tenants ? '(platform: all alerts)' : '(platform: tenantless alerts)');
-  return rows(body.webhooks).map((w) => ({ id: w.id ?? '', tenant_id: owner(w), kind: w.kind ?? '', min_severity: w.min_severity ?? '', types: Array.isArray(w.types) ? (w.types as string[]).join(',') || '(all)' : '(all)', url: w.url ?? '' }));
+  const owner = (w: Row) =>
+    w.tenant_id ??
+    ((w as { all_tenants?: boolean }).all_tenants ? '(platform: all alerts)' : '(platform: tenantless alerts)');
+  return rows(body.webhooks).map((w) => ({
+    id: w.id ?? '',
+    tenant_id: owner(w),
+    kind: w.kind ?? '',
+    min_severity: w.min_severity ?? '',
+    types: Array.isArray(w.types) ? (w.types as string[]).join(',') || '(all)' : '(all)',
+    url: w.url ?? '',
+  }));
 }
 
 interface Options {
@@ -71,7 +80,11 @@ export function registerWebhookCommands(
   env: Env = process.env,
 ): void {
   const api = (): KeyServiceClient => keyServiceFromEnv(env, 'webhooks:manage');
-  const group = program.command('webhooks').description('alert destinations (signed webhooks), deliveries and dead-letter replay, over the key service (KEYWATCH_KEY_SERVICE_URL)');
+  const group = program
+    .command('webhooks')
+    .description(
+      'alert destinations (signed webhooks), deliveries and dead-letter replay, over the key service (KEYWATCH_KEY_SERVICE_URL)',
+    );
   group
     .command('list')
     .description('alert destinations')
@@ -79,7 +92,9 @@ export function registerWebhookCommands(
     .option('--platform', 'root key only: the platform destinations only')
     .option('--json', 'print the API answer as JSON')
     .action(async (options: Options) => {
-      const body = { ...(await api().listWebhooks({ tenant_id: options.tenant, scope: options.platform ? 'platform' : undefined })) };
+      const body = {
+        ...(await api().listWebhooks({ tenant_id: options.tenant, scope: options.platform ? 'platform' : undefined })),
+      };
       print(options.json ? body : webhookRows(body), options.json === true);
     });
   group
@@ -89,7 +104,10 @@ export function registerWebhookCommands(
     .option('--min-severity <low|medium|high|critical>', 'default low')
     .option('--types <a,b>', 'alert types, comma-separated (default all)')
     .option('--tenant <id>', 'root key: the tenant')
-    .option('--platform', 'root key: a platform destination (no tenant): alerts without a tenant, and every tenant\'s unless --no-all-tenants')
+    .option(
+      '--platform',
+      "root key: a platform destination (no tenant): alerts without a tenant, and every tenant's unless --no-all-tenants",
+    )
     .option('--no-all-tenants', 'with --platform: only the alerts without a tenant')
     .option('--json', 'print the API answer as JSON')
     .action(async (url: string, options: Options) => {
@@ -106,7 +124,10 @@ export function registerWebhookCommands(
       } as CreateWebhookRequest;
       const body = { ...(await api().createWebhook(request)) };
       warn('The signing secret is shown once: store it with the receiver now.');
-      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+      print(
+        options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: body.secret }],
+        options.json === true,
+      );
     });
   group
     .command('delete <webhook_id>')
@@ -121,9 +142,14 @@ export function registerWebhookCommands(
     .option('--grace <seconds>', 'default 86400')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, options: Options) => {
-      const body = { ...(await api().rotateWebhookSecret(id, options.grace ? { grace_period_s: Number(options.grace) } : {})) };
+      const body = {
+        ...(await api().rotateWebhookSecret(id, options.grace ? { grace_period_s: Number(options.grace) } : {})),
+      };
       warn('The new signing secret is shown once: store it with the receiver now.');
-      print(options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: String(body.secret) }], options.json === true);
+      print(
+        options.json ? body : [{ ...webhookRows({ webhooks: [body.webhook] })[0], secret: body.secret }],
+        options.json === true,
+      );
     });
   group
     .command('deliveries <webhook_id>')
@@ -132,7 +158,9 @@ export function registerWebhookCommands(
     .option('--limit <n>', '1–1000, default 100')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, options: Options) => {
-      const body = { ...(await api().listDeliveries(id, { status: options.status, limit: options.limit } as ListDeliveriesQuery)) };
+      const body = {
+        ...(await api().listDeliveries(id, { status: options.status, limit: options.limit } as ListDeliveriesQuery)),
+      };
       print(options.json ? body : deliveryRows(body), options.json === true);
     });
   group

@@ -66,13 +66,17 @@ export class Supervisor {
     const log = path.join(this.logDir, `${name}.log`);
     const fd = openSync(log, 'w');
     const dir = path.join(repoRoot, 'services', name);
-    const child = spawn(process.execPath, ['--enable-source-maps', ...declaredNodeFlags(dir), '--import', tsxLoader, path.join(dir, 'src/main.ts')], {
-      cwd: repoRoot,
-      env: { ...this.env, ...env },
-      stdio: ['ignore', fd, fd],
-      // Its own process group: Ctrl-C reaches the demo only, which then stops the services in order.
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', ...declaredNodeFlags(dir), '--import', tsxLoader, path.join(dir, 'src/main.ts')],
+      {
+        cwd: repoRoot,
+        env: { ...this.env, ...env },
+        stdio: ['ignore', fd, fd],
+        // Its own process group: Ctrl-C reaches the demo only, which then stops the services in order.
+        detached: true,
+      },
+    );
     closeSync(fd);
     const entry = {
       name,
@@ -100,7 +104,10 @@ export class Supervisor {
     const started = Date.now();
     while (Date.now() - started < timeoutMs) {
       if (signal?.aborted) throw new Error('interrupted');
-      if (child.exited) throw new Error(`${child.name} exited during start-up (exit ${String(await child.exit)}); last lines of ${child.log}:\n${tail(child.log)}`);
+      if (child.exited)
+        throw new Error(
+          `${child.name} exited during start-up (exit ${String(await child.exit)}); last lines of ${child.log}:\n${tail(child.log)}`,
+        );
       const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
         (response) => response.ok,
         () => false,
@@ -108,7 +115,9 @@ export class Supervisor {
       if (ok) return Date.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    throw new Error(`${child.name} did not answer ${url} within ${timeoutMs / 1000} s; last lines of ${child.log}:\n${tail(child.log)}`);
+    throw new Error(
+      `${child.name} did not answer ${url} within ${timeoutMs / 1000} s; last lines of ${child.log}:\n${tail(child.log)}`,
+    );
   }
 
   /** Every child that is still running. */

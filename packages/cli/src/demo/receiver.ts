@@ -56,9 +56,21 @@ export async function startWebhookReceiver(onDelivery: (delivery: Delivery) => v
     rawBody(request).then(
       (body) => {
         const secret = secrets.get(tenant);
-        const check = secret ? verifyWebhookSignature({ header: request.headers[SIGNATURE_HEADER.toLowerCase()], rawBody: body, secrets: secret }) : { ok: false as const, message: 'no secret for this destination' };
+        const check = secret
+          ? verifyWebhookSignature({
+              header: request.headers[SIGNATURE_HEADER.toLowerCase()],
+              rawBody: body,
+              secrets: secret,
+            })
+          : { ok: false as const, message: 'no secret for this destination' };
         const decoded = decodeJson(Alert, body);
-        const delivery: Delivery = { tenant, alert: decoded.ok ? decoded.value : null, verified: check.ok, reason: check.ok ? undefined : check.message, receivedAt: Date.now() };
+        const delivery: Delivery = {
+          tenant,
+          alert: decoded.ok ? decoded.value : null,
+          verified: check.ok,
+          reason: check.ok ? undefined : check.message,
+          receivedAt: Date.now(),
+        };
         deliveries.push(delivery);
         onDelivery(delivery);
         response.writeHead(check.ok ? 204 : 401).end();

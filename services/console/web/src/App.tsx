@@ -8,7 +8,8 @@ import { Overview } from './pages/Overview';
 import { SignIn } from './pages/SignIn';
 import { href, useRoute, type Route } from './router';
 
-type Auth = { state: 'checking' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; session: SessionInfo };
+type Auth =
+  { state: 'checking' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; session: SessionInfo };
 
 function Page({ route, session }: { route: Route; session: SessionInfo }) {
   switch (route.page) {
@@ -27,15 +28,25 @@ export function App() {
   const [auth, setAuth] = useState<Auth>({ state: 'checking' });
   const route = useRoute();
   useEffect(() => {
-    whenSignedOut(() => setAuth({ state: 'signed-out', notice: 'Your session ended (timed out, or the key stopped working). Sign in again.' }));
+    whenSignedOut(() =>
+      setAuth({
+        state: 'signed-out',
+        notice: 'Your session ended (timed out, or the key stopped working). Sign in again.',
+      }),
+    );
     get<{ session: SessionInfo | null }>('/session').then(
       (answer) => setAuth(answer.session ? { state: 'signed-in', session: answer.session } : { state: 'signed-out' }),
-      (error: unknown) => setAuth({ state: 'signed-out', notice: error instanceof ApiError && error.status !== 401 ? error.message : undefined }),
+      (error: unknown) =>
+        setAuth({
+          state: 'signed-out',
+          notice: error instanceof ApiError && error.status !== 401 ? error.message : undefined,
+        }),
     );
   }, []);
 
   if (auth.state === 'checking') return <Loading what="your session" />;
-  if (auth.state === 'signed-out') return <SignIn notice={auth.notice} onSignedIn={(session) => setAuth({ state: 'signed-in', session })} />;
+  if (auth.state === 'signed-out')
+    return <SignIn notice={auth.notice} onSignedIn={(session) => setAuth({ state: 'signed-in', session })} />;
 
   const signOut = async () => {
     await request('DELETE', '/session').catch(() => undefined);

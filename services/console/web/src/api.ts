@@ -30,7 +30,16 @@ export type {
 } from '@keywatch/api-client/types';
 
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
-export const ALERT_TYPES: readonly AlertType[] = ['failed_auth_spike', 'credential_stuffing', 'geo_new_country', 'impossible_travel', 'rate_limit_violation', 'usage_spike', 'secret_key_client_side', 'revoked_key_in_use'];
+export const ALERT_TYPES: readonly AlertType[] = [
+  'failed_auth_spike',
+  'credential_stuffing',
+  'geo_new_country',
+  'impossible_travel',
+  'rate_limit_violation',
+  'usage_spike',
+  'secret_key_client_side',
+  'revoked_key_in_use',
+];
 
 /** An answer other than 2xx, with the API's error code and message. */
 export class ApiError extends Error {
@@ -55,7 +64,10 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -64,7 +76,11 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (response.status === 204) return undefined as T;
   const payload = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   if (!response.ok) {
-    const error = new ApiError(response.status, payload?.error?.code ?? 'error', payload?.error?.message ?? `the server answered ${response.status}`);
+    const error = new ApiError(
+      response.status,
+      payload?.error?.code ?? 'error',
+      payload?.error?.message ?? `the server answered ${response.status}`,
+    );
     if (response.status === 401 && path !== '/session') onSignedOut();
     throw error;
   }

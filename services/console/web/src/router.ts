@@ -13,7 +13,8 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(search);
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'keys' && parts[1]) return { page: 'key', id: decodeURIComponent(parts[1]) };
-  if (parts[0] === 'alerts') return { page: 'alerts', keyId: params.get('key_id') ?? undefined, severity: params.get('severity') ?? undefined };
+  if (parts[0] === 'alerts')
+    return { page: 'alerts', keyId: params.get('key_id') ?? undefined, severity: params.get('severity') ?? undefined };
   if (parts[0] === 'audit') return { page: 'audit', keyId: params.get('key_id') ?? undefined };
   return { page: 'overview' };
 }

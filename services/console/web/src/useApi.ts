@@ -13,7 +13,12 @@ export function useApi<T>(path: string | null): Loaded<T> & { reload: () => void
     setResult((previous) => (previous.state === 'ready' ? previous : { state: 'loading' }));
     get<T>(path).then(
       (data) => current && setResult({ state: 'ready', data }),
-      (error: unknown) => current && setResult({ state: 'error', error: error instanceof ApiError ? error : new ApiError(0, 'error', String(error)) }),
+      (error: unknown) =>
+        current &&
+        setResult({
+          state: 'error',
+          error: error instanceof ApiError ? error : new ApiError(0, 'error', String(error)),
+        }),
     );
     return () => {
       current = false;

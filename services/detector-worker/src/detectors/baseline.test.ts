@@ -18,7 +18,9 @@ test('a write-once value is written by the next event of the batch when the firs
   await store.apply([eventPlan('e0', T)]);
   const batch = new FirstSeenMemo().batch();
   const reads: Array<(r: readonly unknown[]) => number> = [];
-  const plans = [T - 120_000, T + 1_000].map((ts, i) => eventPlan(`e${i + 1}`, ts, (plan) => reads.push(batch.once(plan, 'h:ipk:1.2.3.4|key_k', '1.2.3.4', 'f', ts, 3600))));
+  const plans = [T - 120_000, T + 1_000].map((ts, i) =>
+    eventPlan(`e${i + 1}`, ts, (plan) => reads.push(batch.once(plan, 'h:ipk:1.2.3.4|key_k', '1.2.3.4', 'f', ts, 3600))),
+  );
   const results = await store.apply(plans);
   batch.applied(new Set(plans.filter((_, i) => results[i]?.[0] === -1)));
   expect(results[0]).toEqual([-1]);
@@ -45,7 +47,9 @@ test('once known, a write-once value costs no operation; an earliest time is wri
   });
   // Only the guard: the value is known (read from the first batch's result) and T + 1 s is not earlier than T.
   expect(later.ops.map((op) => op.kind)).toEqual(['seen', 'hmget']);
-  const earlier = eventPlan('e3', T - 1_000, (plan) => second.earliest(plan, 'z:ipfirst:1.2.3.4', '1.2.3.4', 'key_k|t', T - 1_000, 3600, 100));
+  const earlier = eventPlan('e3', T - 1_000, (plan) =>
+    second.earliest(plan, 'z:ipfirst:1.2.3.4', '1.2.3.4', 'key_k|t', T - 1_000, 3600, 100),
+  );
   expect(earlier.ops.map((op) => op.kind)).toEqual(['seen', 'zadd']);
   const r2 = await store.apply([later]);
   expect(read?.(r2[0] ?? [])).toBe(T);

@@ -97,7 +97,15 @@ export class FirstSeenMemo {
         const id = memoId(name, member);
         const found = this.get(id, now);
         if (found && found.value > 0 && found.value <= ts) return;
-        plan.add({ kind: 'zadd', key: plan.key(name, entity), member, score: -ts, ttlS, cap, minScore: Number.MIN_SAFE_INTEGER });
+        plan.add({
+          kind: 'zadd',
+          key: plan.key(name, entity),
+          member,
+          score: -ts,
+          ttlS,
+          cap,
+          minScore: Number.MIN_SAFE_INTEGER,
+        });
         pending.push({ plan, id, earliest: ts });
       },
       applied: (late) => {
@@ -115,12 +123,29 @@ export class FirstSeenMemo {
  * Counts this event into the hourly series of `metric` and reads the baseline. Hours are folded
  * into the EWMA once closed in event time (their end plus the lateness has passed).
  */
-export function trackBaseline(plan: Plan, scope: string, entity: string, metric: string, ts: number, options: { latenessMs: number; alpha: number; peakHalfLifeMs: number; count: boolean }): (results: Results) => Baseline {
+export function trackBaseline(
+  plan: Plan,
+  scope: string,
+  entity: string,
+  metric: string,
+  ts: number,
+  options: { latenessMs: number; alpha: number; peakHalfLifeMs: number; count: boolean },
+): (results: Results) => Baseline {
   const key = plan.key(baselineKey(scope, entity), entity);
   const hour = Math.floor(ts / HOUR);
   const foldBefore = Math.floor((ts - options.latenessMs) / HOUR);
   const peakDecay = 0.5 ** (HOUR / options.peakHalfLifeMs);
-  const at = plan.add({ kind: 'baseline', key, metric, hour, foldBefore, alpha: options.alpha, peakDecay, count: options.count, ttlS: BASELINE_TTL_S });
+  const at = plan.add({
+    kind: 'baseline',
+    key,
+    metric,
+    hour,
+    foldBefore,
+    alpha: options.alpha,
+    peakDecay,
+    count: options.count,
+    ttlS: BASELINE_TTL_S,
+  });
   const elapsed = (ts - hour * HOUR) / HOUR;
   return (results) => {
     const [mean, variance, hours, current, previous, peak] = asArray(results[at]).map(asNumber);

@@ -14,7 +14,6 @@ const ipDedupKey = (ip: string) => `credential_stuffing:ip:${ip}`;
  */
 const firstsKey = (ip: string) => `z:ipfirst:${ip}`;
 
-
 type Params = Parameters<Detector>[0]['params']['credential_stuffing'];
 type Attempt = { score: number; member: string };
 
@@ -37,7 +36,8 @@ function assess(p: Params, all: Attempt[], ts: number, successfulKeys: number) {
   if (!found) {
     for (const items of windowsAround(all, ts, p.medium_window_ms)) {
       const distinct = tally(items).size;
-      if (distinct >= p.medium_distinct && distinct > (found?.recentDistinct ?? 0)) found = { high: false, items, recentDistinct: distinct };
+      if (distinct >= p.medium_distinct && distinct > (found?.recentDistinct ?? 0))
+        found = { high: false, items, recentDistinct: distinct };
     }
   }
   if (!found) return undefined;
@@ -57,7 +57,15 @@ function assess(p: Params, all: Attempt[], ts: number, successfulKeys: number) {
   };
 }
 
-function successSignal(ip: string, keyId: string, tenantId: string, ts: number, attackStart: number, suppressionMs: number, action: 'suspend' | 'revoke'): Signal {
+function successSignal(
+  ip: string,
+  keyId: string,
+  tenantId: string,
+  ts: number,
+  attackStart: number,
+  suppressionMs: number,
+  action: 'suspend' | 'revoke',
+): Signal {
   return {
     type: 'credential_stuffing',
     severity: 'critical',
@@ -70,7 +78,11 @@ function successSignal(ip: string, keyId: string, tenantId: string, ts: number, 
     windowEnd: Math.max(attackStart, ts),
     ts,
     summary: `Key ${keyId} authenticated successfully from ${ip}, an IP that was enumerating keys.`,
-    evidence: { attack_started: new Date(attackStart).toISOString(), success_at: new Date(ts).toISOString(), source_alert_dedup_key: ipDedupKey(ip) },
+    evidence: {
+      attack_started: new Date(attackStart).toISOString(),
+      success_at: new Date(ts).toISOString(),
+      source_alert_dedup_key: ipDedupKey(ip),
+    },
     action,
   };
 }
@@ -90,7 +102,10 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
   const p = params.credential_stuffing;
   const ip = event.ip;
   // Where keys work from is kept whatever this detector's settings: revoked_key_in_use reads it too.
-  const firstFromHere = event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null && event.key_type !== 'publishable' ? recordKeyIp(plan, firsts, ip, event.key_id, ts) : () => ts;
+  const firstFromHere =
+    event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null && event.key_type !== 'publishable'
+      ? recordKeyIp(plan, firsts, ip, event.key_id, ts)
+      : () => ts;
   if (!p.enabled) return undefined;
   const okKey = plan.key(`z:ipok:${ip}`, ip);
   const span = Math.max(p.high_window_ms, p.medium_window_ms);
@@ -100,11 +115,29 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
   if (event.outcome === 'allowed' && event.key_id !== null && event.tenant_id !== null) {
     const keyId = event.key_id;
     const tenantId = event.tenant_id;
-    plan.add({ kind: 'zadd', key: okKey, member: `${keyId}|${tenantId}`, score: ts, ttlS: ttlFor(span + keep), cap: p.max_tracked, minScore: ts - span - keep });
+    plan.add({
+      kind: 'zadd',
+      key: okKey,
+      member: `${keyId}|${tenantId}`,
+      score: ts,
+      ttlS: ttlFor(span + keep),
+      cap: p.max_tracked,
+      minScore: ts - span - keep,
+    });
     firsts.earliest(plan, firstsKey(ip), ip, `${keyId}|${tenantId}`, ts, ttlFor(p.success_after_ms), p.max_tracked);
-    const flagAt = plan.add({ kind: 'hmget', key: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))), fields: ['first', 'last', 'sev'] });
+    const flagAt = plan.add({
+      kind: 'hmget',
+      key: plan.key(dedupKeyName(ipDedupKey(ip)), dedupEntity(ipDedupKey(ip))),
+      fields: ['first', 'last', 'sev'],
+    });
     // The attempts themselves too: the attack may be in this very batch, before its alert exists.
-    const recentAt = plan.add({ kind: 'zrange', key: plan.key(`z:ipf:${ip}`, ip), min: ts - span, max: ts, limit: p.max_tracked });
+    const recentAt = plan.add({
+      kind: 'zrange',
+      key: plan.key(`z:ipf:${ip}`, ip),
+      min: ts - span,
+      max: ts,
+      limit: p.max_tracked,
+    });
     // The IP's successful keys matter only when it has recent failed attempts (nearly never).
     const okAt = plan.add({ kind: 'zcount', key: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, ifAny: true });
     return (results) => {
@@ -112,23 +145,53 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
       const firstHere = firstFromHere(results) || ts;
       const [first, last, sev] = asArray(results[flagAt]).map(asNumber);
       if (first && last && (sev ?? 0) >= SEVERITY_RANK.medium && ts >= first && ts <= last + p.success_after_ms) {
-        return firstHere >= first - latenessMs ? [successSignal(ip, keyId, tenantId, ts, first, p.suppression_ms, p.success_action)] : [];
+        return firstHere >= first - latenessMs
+          ? [successSignal(ip, keyId, tenantId, ts, first, p.suppression_ms, p.success_action)]
+          : [];
       }
-      const attempts = asScored(results[recentAt]).map((a) => ({ score: a.score, member: a.member.slice(0, a.member.lastIndexOf('|')) }));
+      const attempts = asScored(results[recentAt]).map((a) => ({
+        score: a.score,
+        member: a.member.slice(0, a.member.lastIndexOf('|')),
+      }));
       const lastAttempt = attempts[attempts.length - 1];
       const verdict = lastAttempt ? assess(p, attempts, lastAttempt.score, asNumber(results[okAt])) : undefined;
-      return verdict && firstHere >= verdict.windowStart - latenessMs ? [successSignal(ip, keyId, tenantId, ts, verdict.windowStart, p.suppression_ms, p.success_action)] : [];
+      return verdict && firstHere >= verdict.windowStart - latenessMs
+        ? [successSignal(ip, keyId, tenantId, ts, verdict.windowStart, p.suppression_ms, p.success_action)]
+        : [];
     };
   }
 
   if (!INVALID_CREDENTIAL.has(event.outcome) || event.key_fingerprint === null) return undefined;
   const failKey = plan.key(`z:ipf:${ip}`, ip);
-  plan.add({ kind: 'zadd', key: failKey, member: `${event.key_fingerprint}|${event.event_id}`, score: ts, ttlS: ttlFor(span + keep), cap: p.max_tracked, minScore: ts - span - keep });
+  plan.add({
+    kind: 'zadd',
+    key: failKey,
+    member: `${event.key_fingerprint}|${event.event_id}`,
+    score: ts,
+    ttlS: ttlFor(span + keep),
+    cap: p.max_tracked,
+    minScore: ts - span - keep,
+  });
   const attemptsAt = plan.add({ kind: 'zrange', key: failKey, min: ts - span, max: ts + span, limit: p.max_tracked });
-  const successesAt = plan.add({ kind: 'zrange', key: okKey, min: ts - span, max: Number.MAX_SAFE_INTEGER, limit: 200 });
-  const firstsAt = plan.add({ kind: 'zrange', key: plan.key(firstsKey(ip), ip), min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, limit: p.max_tracked });
+  const successesAt = plan.add({
+    kind: 'zrange',
+    key: okKey,
+    min: ts - span,
+    max: Number.MAX_SAFE_INTEGER,
+    limit: 200,
+  });
+  const firstsAt = plan.add({
+    kind: 'zrange',
+    key: plan.key(firstsKey(ip), ip),
+    min: Number.MIN_SAFE_INTEGER,
+    max: Number.MAX_SAFE_INTEGER,
+    limit: p.max_tracked,
+  });
   return (results) => {
-    const all = asScored(results[attemptsAt]).map((a) => ({ score: a.score, member: a.member.slice(0, a.member.lastIndexOf('|')) }));
+    const all = asScored(results[attemptsAt]).map((a) => ({
+      score: a.score,
+      member: a.member.slice(0, a.member.lastIndexOf('|')),
+    }));
     const successes = asScored(results[successesAt]);
     const verdict = assess(p, all, ts, new Set(successes.map((s) => s.member.slice(0, s.member.indexOf('|')))).size);
     if (!verdict) return [];
@@ -150,7 +213,9 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
           attempts: attempts.length,
           distinct_credentials: distinct,
           distinct_credentials_recent: recentDistinct,
-          rule: high ? `>= ${p.high_attempts} attempts over >= ${p.high_distinct} distinct, <= ${p.high_max_per_credential} each, in ${formatDuration(p.high_window_ms)}` : `>= ${p.medium_distinct} distinct in ${formatDuration(p.medium_window_ms)}`,
+          rule: high
+            ? `>= ${p.high_attempts} attempts over >= ${p.high_distinct} distinct, <= ${p.high_max_per_credential} each, in ${formatDuration(p.high_window_ms)}`
+            : `>= ${p.medium_distinct} distinct in ${formatDuration(p.medium_window_ms)}`,
           max_attempts_per_credential: maxPer,
           successful_keys: successfulKeys,
         },
@@ -161,7 +226,8 @@ export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, fi
     for (const s of successes) {
       if (s.score < windowStart || (firstHere.get(s.member) ?? s.score) < windowStart - latenessMs) continue;
       const [keyId = '', tenantId = ''] = s.member.split('|');
-      if (keyId && tenantId) signals.push(successSignal(ip, keyId, tenantId, s.score, windowStart, p.suppression_ms, p.success_action));
+      if (keyId && tenantId)
+        signals.push(successSignal(ip, keyId, tenantId, s.score, windowStart, p.suppression_ms, p.success_action));
     }
     return signals;
   };

@@ -18,16 +18,43 @@ interface Scope {
 function track(ctx: EventContext, plan: Plan, s: Scope) {
   const p = ctx.params.failed_auth_spike;
   const { ts } = ctx;
-  plan.add({ kind: 'hincr', key: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity), field: `f${Math.floor(ts / MINUTE)}`, by: 1, ttlS: ttlFor(p.window_ms) });
+  plan.add({
+    kind: 'hincr',
+    key: plan.key(`s:${s.scope}:${s.entity}:${MINUTE}:${Math.floor(Math.floor(ts / MINUTE) / 60)}`, s.entity),
+    field: `f${Math.floor(ts / MINUTE)}`,
+    by: 1,
+    ttlS: ttlFor(p.window_ms),
+  });
   const setKey = (set: 'fd' | 'fs') => plan.key(`z:${set}:${s.scope}:${s.entity}`, s.entity);
   // A tenant's failures come from many partitions (one per key or fingerprint); a key's from one.
   const keep = s.scope === 't' ? Math.max(ctx.latenessMs, CROSS_PARTITION_SKEW_MS) : ctx.latenessMs;
-  plan.add({ kind: 'zadd', key: setKey(s.distinct.set), member: s.distinct.member, score: ts, ttlS: ttlFor(p.window_ms + keep), cap: 500, minScore: ts - p.window_ms - keep });
+  plan.add({
+    kind: 'zadd',
+    key: setKey(s.distinct.set),
+    member: s.distinct.member,
+    score: ts,
+    ttlS: ttlFor(p.window_ms + keep),
+    cap: 500,
+    minScore: ts - p.window_ms - keep,
+  });
   const window = (w: { sum: number; start: number }) => ({ failures: w.sum, start: w.start });
   const sum = readWindowSum(plan, s.scope, s.entity, 'f', MINUTE, ts, p.window_ms);
-  const distinctAt = plan.add({ kind: 'zcount', key: setKey('fd'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER });
-  const scopesAt = s.scope === 'k' ? plan.add({ kind: 'zcount', key: setKey('fs'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER }) : undefined;
-  const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, { latenessMs: ctx.latenessMs, alpha: p.alpha, peakHalfLifeMs: 7 * 24 * 60 * MINUTE, count: true });
+  const distinctAt = plan.add({
+    kind: 'zcount',
+    key: setKey('fd'),
+    min: ts - p.window_ms,
+    max: Number.MAX_SAFE_INTEGER,
+  });
+  const scopesAt =
+    s.scope === 'k'
+      ? plan.add({ kind: 'zcount', key: setKey('fs'), min: ts - p.window_ms, max: Number.MAX_SAFE_INTEGER })
+      : undefined;
+  const baseline = trackBaseline(plan, s.scope, s.entity, 'f', ts, {
+    latenessMs: ctx.latenessMs,
+    alpha: p.alpha,
+    peakHalfLifeMs: 7 * 24 * 60 * MINUTE,
+    count: true,
+  });
   const first = ctx.firsts.read(plan, s.scope, s.entity);
   return (results: Results) => ({
     ...window(sum(results)),
@@ -39,7 +66,12 @@ function track(ctx: EventContext, plan: Plan, s: Scope) {
 }
 
 /** The floor, then (with a mature baseline of at least `min_baseline`) the z-score. */
-function spikes(ctx: EventContext, failures: number, baseline: Baseline, first: number): { ok: boolean; z: number | null; mature: boolean } {
+function spikes(
+  ctx: EventContext,
+  failures: number,
+  baseline: Baseline,
+  first: number,
+): { ok: boolean; z: number | null; mature: boolean } {
   const p = ctx.params.failed_auth_spike;
   if (failures < p.floor) return { ok: false, z: null, mature: false };
   const mature = first > 0 && ctx.ts - first >= p.history_ms;
@@ -70,10 +102,19 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
   if (!p.enabled || !FAILURES.has(event.outcome) || event.tenant_id === null) return undefined;
   const who = subject(event);
   const permission = (p.permission_outcomes as readonly string[]).includes(event.outcome);
-  const distinct = permission ? { set: 'fs' as const, member: event.scope ?? event.route } : { set: 'fd' as const, member: event.ip };
-  const perKey = who && event.outcome !== 'revoked_key' && event.outcome !== 'expired_key' ? track(ctx, plan, { scope: 'k', entity: who.keyId, distinct }) : undefined;
+  const distinct = permission
+    ? { set: 'fs' as const, member: event.scope ?? event.route }
+    : { set: 'fd' as const, member: event.ip };
+  const perKey =
+    who && event.outcome !== 'revoked_key' && event.outcome !== 'expired_key'
+      ? track(ctx, plan, { scope: 'k', entity: who.keyId, distinct })
+      : undefined;
   const tenantId = event.tenant_id;
-  const perTenant = track(ctx, plan, { scope: 't', entity: tenantId, distinct: { set: 'fd', member: event.key_fingerprint ?? event.key_id ?? event.ip } });
+  const perTenant = track(ctx, plan, {
+    scope: 't',
+    entity: tenantId,
+    distinct: { set: 'fd', member: event.key_fingerprint ?? event.key_id ?? event.ip },
+  });
   return (results) => {
     const signals: Signal[] = [];
     const base = (entityLabel: string, r: ReturnType<ReturnType<typeof track>>, z: number | null) => ({
@@ -97,7 +138,12 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
       const r = perKey(results);
       const verdict = spikes(ctx, r.failures, r.baseline, r.first);
       if (verdict.ok) {
-        const severity = r.distinct >= p.high_ips ? 'high' : r.distinct >= p.medium_ips || r.scopes >= p.probe_scopes ? 'medium' : 'low';
+        const severity =
+          r.distinct >= p.high_ips
+            ? 'high'
+            : r.distinct >= p.medium_ips || r.scopes >= p.probe_scopes
+              ? 'medium'
+              : 'low';
         const b = base('key', r, verdict.z);
         signals.push({
           ...b,
@@ -111,7 +157,12 @@ export const failedAuthSpike: Detector = (ctx, plan) => {
             r.distinct > 0
               ? `Key ${who.keyId} failed authentication ${r.failures} times in ${formatDuration(p.window_ms)} from ${r.distinct} IP${r.distinct === 1 ? '' : 's'}.`
               : `Key ${who.keyId} was refused ${r.failures} times in ${formatDuration(p.window_ms)} for ${r.scopes} scope${r.scopes === 1 ? '' : 's'} it does not hold.`,
-          evidence: { ...b.evidence, distinct_ips: r.distinct, distinct_refused_scopes: r.scopes, last_outcome: event.outcome },
+          evidence: {
+            ...b.evidence,
+            distinct_ips: r.distinct,
+            distinct_refused_scopes: r.scopes,
+            last_outcome: event.outcome,
+          },
         });
       }
     }

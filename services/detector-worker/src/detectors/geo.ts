@@ -16,7 +16,14 @@ interface Seen {
 function parseSeen(text: string | null): Seen | null {
   if (!text) return null;
   const [ts, lat, lon, radius, country = '', ...ip] = text.split('|');
-  const seen = { ts: Number(ts), lat: Number(lat), lon: Number(lon), radiusKm: Number(radius), country, ip: ip.join('|') };
+  const seen = {
+    ts: Number(ts),
+    lat: Number(lat),
+    lon: Number(lon),
+    radiusKm: Number(radius),
+    country,
+    ip: ip.join('|'),
+  };
   return Number.isFinite(seen.ts) && Number.isFinite(seen.lat) && Number.isFinite(seen.lon) ? seen : null;
 }
 
@@ -39,7 +46,14 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
   const g = params.geo_new_country;
   const t = params.impossible_travel;
   const who = subject(event);
-  if ((!g.enabled && !t.enabled) || event.outcome !== 'allowed' || !who || !location || event.key_type === 'publishable') return undefined;
+  if (
+    (!g.enabled && !t.enabled) ||
+    event.outcome !== 'allowed' ||
+    !who ||
+    !location ||
+    event.key_type === 'publishable'
+  )
+    return undefined;
   const ttl = ttlFor(Math.max(g.lookback_ms, g.learning_ms, t.memory_ms) + DAY);
   const here = `${ts}|${location.lat}|${location.lon}|${location.radiusKm}|${location.country}|${event.ip}`;
   const at = plan.add({
@@ -76,7 +90,12 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
         windowEnd: ts,
         ts,
         summary: `Key ${who.keyId} was used successfully from ${location.country}, a country not seen for it in ${formatDuration(g.lookback_ms)}.`,
-        evidence: { country: location.country, known_countries: [...known].sort(), successful_events_before: successes, lookback_ms: g.lookback_ms },
+        evidence: {
+          country: location.country,
+          known_countries: [...known].sort(),
+          successful_events_before: successes,
+          lookback_ms: g.lookback_ms,
+        },
       });
     }
     const prev = parseSeen(asString(previous));
@@ -96,7 +115,8 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
         // including two places in one country (carrier IPs that geolocate to different cities,
         // servers in two regions, country-level locations hundreds of km wide).
         if (!(bothKnown && (downgraded || t.ignore_familiar))) {
-          const [from, to] = prev.ts <= ts ? [prev, { ...location, ts, ip: event.ip }] : [{ ...location, ts, ip: event.ip }, prev];
+          const [from, to] =
+            prev.ts <= ts ? [prev, { ...location, ts, ip: event.ip }] : [{ ...location, ts, ip: event.ip }, prev];
           signals.push({
             type: 'impossible_travel',
             severity: downgraded ? 'low' : 'medium',
@@ -110,8 +130,22 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
             ts,
             summary: `Key ${who.keyId} was used from ${from.country} and ${to.country}, ${Math.round(distance)} km apart, ${round(hours * 60)} minutes apart.`,
             evidence: {
-              from: { ip: from.ip, country: from.country, lat: from.lat, lon: from.lon, radius_km: from.radiusKm, at: new Date(from.ts).toISOString() },
-              to: { ip: to.ip, country: to.country, lat: to.lat, lon: to.lon, radius_km: to.radiusKm, at: new Date(to.ts).toISOString() },
+              from: {
+                ip: from.ip,
+                country: from.country,
+                lat: from.lat,
+                lon: from.lon,
+                radius_km: from.radiusKm,
+                at: new Date(from.ts).toISOString(),
+              },
+              to: {
+                ip: to.ip,
+                country: to.country,
+                lat: to.lat,
+                lon: to.lon,
+                radius_km: to.radiusKm,
+                at: new Date(to.ts).toISOString(),
+              },
               distance_km: Math.round(distance),
               speed_kmh: Number.isFinite(speed) ? Math.round(speed) : null,
               downgraded: downgraded ? (fleet ? 'fleet' : 'neighbouring_countries') : null,

@@ -15,7 +15,13 @@ const keyIpKey = (ip: string, keyId: string) => `h:ipk:${ip}|${keyId}`;
  * nothing is learnt from it). Written once (HSETNX, remembered by the process: see FirstSeenMemo);
  * returns the reader of the first time (0: the key has not worked from this IP).
  */
-export function recordKeyIp(plan: Plan, firsts: FirstSeenBatch, ip: string, keyId: string, ts: number): (results: Results) => number {
+export function recordKeyIp(
+  plan: Plan,
+  firsts: FirstSeenBatch,
+  ip: string,
+  keyId: string,
+  ts: number,
+): (results: Results) => number {
   return firsts.once(plan, keyIpKey(ip, keyId), ip, 'f', ts, ttlFor(KEY_IP_MEMORY_MS));
 }
 

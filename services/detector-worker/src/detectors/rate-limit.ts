@@ -11,7 +11,10 @@ type Params = Parameters<Detector>[0]['params']['rate_limit_violation'];
 
 /** Requests and rejections of window `w` (in sub-buckets). */
 function windowStats(counts: BucketCounts<'r' | 'l'>, w: number) {
-  return { requests: counts.sum('r', w * SUBS, (w + 1) * SUBS - 1), rateLimited: counts.sum('l', w * SUBS, (w + 1) * SUBS - 1) };
+  return {
+    requests: counts.sum('r', w * SUBS, (w + 1) * SUBS - 1),
+    rateLimited: counts.sum('l', w * SUBS, (w + 1) * SUBS - 1),
+  };
 }
 
 /** Window `w` breaks a rule: the count rule at any time, the ratio rule once the window closed in event time. */
@@ -36,7 +39,9 @@ function lasting(counts: BucketCounts<'r' | 'l'>, w: number): number {
 }
 
 function sustained(counts: BucketCounts<'r' | 'l'>, p: Params, ts: number, latenessMs: number, w: number): boolean {
-  return violates(counts, p, ts, latenessMs, w) && violates(counts, p, ts, latenessMs, w + 1) && lasting(counts, w) > SUBS;
+  return (
+    violates(counts, p, ts, latenessMs, w) && violates(counts, p, ts, latenessMs, w + 1) && lasting(counts, w) > SUBS
+  );
 }
 
 /**
@@ -62,14 +67,22 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
   const sub = size / SUBS;
   const span = size * 3;
   countInto(plan, 'k', who.keyId, 'r', sub, ts, span);
-  if (event.outcome === 'rate_limited' && event.rate_limit !== null) countInto(plan, 'k', who.keyId, 'l', sub, ts, span);
+  if (event.outcome === 'rate_limited' && event.rate_limit !== null)
+    countInto(plan, 'k', who.keyId, 'l', sub, ts, span);
   const b = Math.floor(ts / size);
   const read = readBuckets(plan, 'k', who.keyId, ['r', 'l'], sub, (b - 2) * SUBS, (b + 1) * SUBS - 1);
   return (results) => {
     const counts = read(results);
-    const pair = sustained(counts, p, ts, latenessMs, b - 1) ? b - 1 : sustained(counts, p, ts, latenessMs, b - 2) ? b - 2 : undefined;
+    const pair = sustained(counts, p, ts, latenessMs, b - 1)
+      ? b - 1
+      : sustained(counts, p, ts, latenessMs, b - 2)
+        ? b - 2
+        : undefined;
     if (pair === undefined) return [];
-    const windows = [pair, pair + 1].map((w) => ({ start: new Date(w * size).toISOString(), ...windowStats(counts, w) }));
+    const windows = [pair, pair + 1].map((w) => ({
+      start: new Date(w * size).toISOString(),
+      ...windowStats(counts, w),
+    }));
     const total = windows.reduce((a, w) => a + w.rateLimited, 0);
     return [
       {
@@ -84,7 +97,14 @@ export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, 
         windowEnd: Math.min(ts, (pair + 2) * size - 1),
         ts,
         summary: `Key ${who.keyId} was rate-limited ${total} times over two consecutive windows of ${formatDuration(size)}.`,
-        evidence: { windows, window_ms: size, lasting_ms: lasting(counts, pair) * sub, limit: event.rate_limit?.limit ?? null, min_rate_limited: p.min_rate_limited, min_ratio: p.min_ratio },
+        evidence: {
+          windows,
+          window_ms: size,
+          lasting_ms: lasting(counts, pair) * sub,
+          limit: event.rate_limit?.limit ?? null,
+          min_rate_limited: p.min_rate_limited,
+          min_ratio: p.min_ratio,
+        },
       },
     ];
   };

@@ -17,7 +17,15 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs, first
   const id = who?.keyId ?? event.key_fingerprint;
   if (id === null) return undefined;
   const k = plan.key(`z:rv:${id}`, id);
-  plan.add({ kind: 'zadd', key: k, member: `${event.ip}|${event.event_id}`, score: ts, ttlS: ttlFor(p.window_ms), cap: 500, minScore: ts - p.window_ms - latenessMs });
+  plan.add({
+    kind: 'zadd',
+    key: k,
+    member: `${event.ip}|${event.event_id}`,
+    score: ts,
+    ttlS: ttlFor(p.window_ms),
+    cap: 500,
+    minScore: ts - p.window_ms - latenessMs,
+  });
   const at = plan.add({ kind: 'zrange', key: k, min: ts - p.window_ms, max: ts, limit: 500 });
   const workedHere = who ? readKeyIp(plan, firsts, event.ip, who.keyId) : () => 0;
   const outcome = event.outcome;
@@ -27,7 +35,8 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs, first
     const ips = new Set(uses.map((u) => u.member.slice(0, u.member.lastIndexOf('|'))));
     const revoked = outcome === 'revoked_key';
     const ownClient = ips.size === 1 && workedHere(results) > 0;
-    const severity = ips.size >= p.spread_ips ? (revoked ? 'high' : 'medium') : revoked && !ownClient ? 'medium' : 'low';
+    const severity =
+      ips.size >= p.spread_ips ? (revoked ? 'high' : 'medium') : revoked && !ownClient ? 'medium' : 'low';
     const state = outcome === 'revoked_key' ? 'revoked' : 'expired';
     return [
       {
@@ -42,7 +51,14 @@ export const revokedKeyInUse: Detector = ({ event, ts, params, latenessMs, first
         windowEnd: ts,
         ts,
         summary: `${state === 'revoked' ? 'Revoked' : 'Expired'} key ${who?.keyId ?? `with fingerprint ${id}`} was presented ${uses.length} times from ${ips.size} IP${ips.size === 1 ? '' : 's'}.`,
-        evidence: { key_state: state, uses: uses.length, distinct_ips: ips.size, ips: [...ips].slice(0, 20), window_ms: p.window_ms, from_former_ip: ownClient },
+        evidence: {
+          key_state: state,
+          uses: uses.length,
+          distinct_ips: ips.size,
+          ips: [...ips].slice(0, 20),
+          window_ms: p.window_ms,
+          from_former_ip: ownClient,
+        },
       },
     ];
   };

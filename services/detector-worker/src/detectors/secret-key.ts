@@ -20,7 +20,14 @@ export const secretKeyClientSide: Detector = ({ event, ts, params }) => {
       windowEnd: ts,
       ts,
       summary: `Secret key ${who.keyId} was sent from a browser (Origin ${origin || '(empty)'}); treat it as exposed.`,
-      evidence: { origin, outcome: event.outcome, route: event.route, environment: event.environment, user_agent: event.user_agent, ip: event.ip },
+      evidence: {
+        origin,
+        outcome: event.outcome,
+        route: event.route,
+        environment: event.environment,
+        user_agent: event.user_agent,
+        ip: event.ip,
+      },
       ...(p.action === 'none' ? {} : { action: p.action }),
     },
   ];

@@ -1,4 +1,11 @@
-import { OUTCOME_STATUS, type AlertType, type AuthEvent, type Outcome, type RequestedAction, type Severity } from '@keywatch/contracts';
+import {
+  OUTCOME_STATUS,
+  type AlertType,
+  type AuthEvent,
+  type Outcome,
+  type RequestedAction,
+  type Severity,
+} from '@keywatch/contracts';
 import type { Location } from '../geo.js';
 import { HOUR, type DetectorParams } from '../params.js';
 import type { Plan, Results } from '../state/ops.js';
@@ -33,7 +40,14 @@ export interface FirstSeenBatch {
    * Any write-once time: field `field` of hash `name` (in `entity`'s shard), written with HSETNX
    * (TTL `ttlS`) unless known written, and read unless known. Returns the reader (0 when unset).
    */
-  once(plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number): (results: Results) => number;
+  once(
+    plan: Plan,
+    name: string,
+    entity: string,
+    field: string,
+    value: number,
+    ttlS: number,
+  ): (results: Results) => number;
   /** Reads a write-once time (0 when unset), unless known. */
   readOnce(plan: Plan, name: string, entity: string, field: string): (results: Results) => number;
   /**
@@ -75,11 +89,19 @@ export const raise = (severity: Severity): Severity => SEVERITIES[Math.min(3, SE
  * contract answers with 401 or 403 (docs/contracts.md#outcomes), derived so a new outcome is classified once.
  */
 export const FAILURES: ReadonlySet<Outcome> = new Set(
-  (Object.entries(OUTCOME_STATUS) as Array<[Outcome, number | null]>).filter(([, status]) => status === 401 || status === 403).map(([outcome]) => outcome),
+  (Object.entries(OUTCOME_STATUS) as Array<[Outcome, number | null]>)
+    .filter(([, status]) => status === 401 || status === 403)
+    .map(([outcome]) => outcome),
 );
 
 /** Outcomes that mean the credential itself is not a working key. */
-export const INVALID_CREDENTIAL: ReadonlySet<Outcome> = new Set<Outcome>(['malformed_key', 'unknown_key', 'revoked_key', 'expired_key', 'inactive_key']);
+export const INVALID_CREDENTIAL: ReadonlySet<Outcome> = new Set<Outcome>([
+  'malformed_key',
+  'unknown_key',
+  'revoked_key',
+  'expired_key',
+  'inactive_key',
+]);
 
 /**
  * How far behind the newest event a set shared by several partitions (an IP's attempts, a tenant's
@@ -100,12 +122,27 @@ export function subject(event: AuthEvent): { keyId: string; tenantId: string } |
 
 /** Buckets of `bucketMs` in one page (hash) of a counter series: about an hour's worth. */
 const perPage = (bucketMs: number) => Math.max(1, Math.floor(HOUR / bucketMs));
-const pageKey = (scope: string, entity: string, bucketMs: number, bucket: number) => `s:${scope}:${entity}:${bucketMs}:${Math.floor(bucket / perPage(bucketMs))}`;
+const pageKey = (scope: string, entity: string, bucketMs: number, bucket: number) =>
+  `s:${scope}:${entity}:${bucketMs}:${Math.floor(bucket / perPage(bucketMs))}`;
 
 /** Counts one event into the bucket of `ts` of a counter series. */
-export function countInto(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, ts: number, spanMs: number): void {
+export function countInto(
+  plan: Plan,
+  scope: string,
+  entity: string,
+  metric: string,
+  bucketMs: number,
+  ts: number,
+  spanMs: number,
+): void {
   const bucket = Math.floor(ts / bucketMs);
-  plan.add({ kind: 'hincr', key: plan.key(pageKey(scope, entity, bucketMs, bucket), entity), field: `${metric}${bucket}`, by: 1, ttlS: ttlFor(spanMs) });
+  plan.add({
+    kind: 'hincr',
+    key: plan.key(pageKey(scope, entity, bucketMs, bucket), entity),
+    field: `${metric}${bucket}`,
+    by: 1,
+    ttlS: ttlFor(spanMs),
+  });
 }
 
 /** Counts per bucket of a few metrics over a range of buckets, as {@link readBuckets} read them. */
@@ -138,12 +175,30 @@ export class BucketCounts<M extends string> {
  * Reads buckets `from..to` (inclusive) of the counter series `metrics` of one entity: one `window`
  * read per page (a page holds a contiguous run of buckets) for all of them.
  */
-export function readBuckets<M extends string>(plan: Plan, scope: string, entity: string, metrics: readonly M[], bucketMs: number, from: number, to: number): (results: Results) => BucketCounts<M> {
+export function readBuckets<M extends string>(
+  plan: Plan,
+  scope: string,
+  entity: string,
+  metrics: readonly M[],
+  bucketMs: number,
+  from: number,
+  to: number,
+): (results: Results) => BucketCounts<M> {
   const per = perPage(bucketMs);
   const reads: Array<{ a: number; b: number; at: number }> = [];
-  for (let a = from; a <= to; ) {
+  for (let a = from; a <= to;) {
     const b = Math.min(to, (Math.floor(a / per) + 1) * per - 1);
-    reads.push({ a, b, at: plan.add({ kind: 'window', key: plan.key(pageKey(scope, entity, bucketMs, a), entity), metrics: [...metrics], fromBucket: a, toBucket: b }) });
+    reads.push({
+      a,
+      b,
+      at: plan.add({
+        kind: 'window',
+        key: plan.key(pageKey(scope, entity, bucketMs, a), entity),
+        metrics: [...metrics],
+        fromBucket: a,
+        toBucket: b,
+      }),
+    });
     a = b + 1;
   }
   const width = to - from + 1;
@@ -166,7 +221,15 @@ export function readBuckets<M extends string>(plan: Plan, scope: string, entity:
  * starts. Windows after `ts` count too: events of one entity may come from several partitions in
  * any order, and whichever event of a busy window is processed last must see all of it.
  */
-export function readWindowSum(plan: Plan, scope: string, entity: string, metric: string, bucketMs: number, ts: number, windowMs: number): (results: Results) => { sum: number; start: number } {
+export function readWindowSum(
+  plan: Plan,
+  scope: string,
+  entity: string,
+  metric: string,
+  bucketMs: number,
+  ts: number,
+  windowMs: number,
+): (results: Results) => { sum: number; start: number } {
   const at = Math.floor(ts / bucketMs);
   const width = Math.max(1, Math.round(windowMs / bucketMs));
   const read = readBuckets(plan, scope, entity, [metric], bucketMs, at - width + 1, at + width - 1);

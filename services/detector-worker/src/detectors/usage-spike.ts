@@ -16,7 +16,12 @@ export const usageSpike: Detector = ({ event, ts, params, latenessMs, firsts }, 
   const p = params.usage_spike;
   const who = subject(event);
   if (!p.enabled || !who || event.outcome !== 'allowed') return undefined;
-  const baseline = trackBaseline(plan, 'k', who.keyId, 'r', ts, { latenessMs, alpha: p.alpha, peakHalfLifeMs: p.peak_half_life_ms, count: true });
+  const baseline = trackBaseline(plan, 'k', who.keyId, 'r', ts, {
+    latenessMs,
+    alpha: p.alpha,
+    peakHalfLifeMs: p.peak_half_life_ms,
+    count: true,
+  });
   const first = firsts.read(plan, 'k', who.keyId);
   return (results) => {
     const firstSeen = first(results);
@@ -38,7 +43,15 @@ export const usageSpike: Detector = ({ event, ts, params, latenessMs, firsts }, 
         windowEnd: ts,
         ts,
         summary: `Key ${who.keyId} made ${Math.round(x)} requests in the last hour against a baseline of ${round(b.mean)} an hour.`,
-        evidence: { last_hour: Math.round(x), baseline_mean: round(b.mean, 2), baseline_sd: round(b.sd, 2), baseline_hours: b.hours, peak_hour: round(b.peak), z: round(z, 2), ratio: b.mean > 0 ? round(x / b.mean, 1) : null },
+        evidence: {
+          last_hour: Math.round(x),
+          baseline_mean: round(b.mean, 2),
+          baseline_sd: round(b.sd, 2),
+          baseline_hours: b.hours,
+          peak_hour: round(b.peak),
+          z: round(z, 2),
+          ratio: b.mean > 0 ? round(x / b.mean, 1) : null,
+        },
       },
     ];
   };

@@ -26,7 +26,11 @@ export function tally(items: readonly Item[]): Map<string, number> {
 }
 
 /** The largest sum of `width` consecutive buckets among the windows that contain bucket `at`. */
-export function maxBucketWindow(count: (bucket: number) => number, at: number, width: number): { sum: number; from: number } {
+export function maxBucketWindow(
+  count: (bucket: number) => number,
+  at: number,
+  width: number,
+): { sum: number; from: number } {
   let best = { sum: 0, from: at - width + 1 };
   for (let from = at - width + 1; from <= at; from += 1) {
     let sum = 0;

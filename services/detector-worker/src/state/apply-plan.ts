@@ -62,7 +62,7 @@ export const DEDUP = defineScript<
   file: new URL('./dedup.lua', import.meta.url),
   reply: (raw) => {
     if (!Array.isArray(raw)) throw new TypeError('unexpected reply from the dedup script');
-    return raw;
+    return raw as unknown[];
   },
 });
 
@@ -112,7 +112,13 @@ export function encodeOp(op: Op, key: number, ttlS: number, second = 0, secondTt
  * applied in that shard's set `key` (same trimming as `seen`, no lateness check: late events never
  * get this far). Result: 1 first application, 0 already applied.
  */
-export function encodeApplied(guard: SeenOp, key: number, ttlS: number, latenessMs: number, trimRecord: number, trimRecordTtlS: number): WireOp {
+export function encodeApplied(
+  guard: SeenOp,
+  key: number,
+  ttlS: number,
+  latenessMs: number,
+  trimRecord: number,
+  trimRecordTtlS: number,
+): WireOp {
   return ['ap', key, guard.eventId, String(guard.ts), latenessMs, ttlS, trimRecord, trimRecordTtlS];
 }
-

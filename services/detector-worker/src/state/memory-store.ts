@@ -16,23 +16,25 @@ export class MemoryStore implements StateStore {
 
   private hash(key: string): Hash {
     let h = this.hashes.get(key);
-    if (!h) this.hashes.set(key, (h = new Map()));
+    if (!h) this.hashes.set(key, (h = new Map<string, string>()));
     return h;
   }
 
   private zset(key: string): ZSet {
     let z = this.zsets.get(key);
-    if (!z) this.zsets.set(key, (z = new Map()));
+    if (!z) this.zsets.set(key, (z = new Map<string, number>()));
     return z;
   }
 
   private range(key: string, min: number, max: number): Array<[string, number]> {
-    return [...this.zset(key).entries()].filter(([, s]) => s >= min && s <= max).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    return [...this.zset(key).entries()]
+      .filter(([, s]) => s >= min && s <= max)
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
   }
 
   private run(plan: Plan): Results {
     let fresh = true;
-    let late = false;
+    let late = false as boolean; // set inside step()
     const results: unknown[] = [];
     const step = (op: Op, i: number): unknown => {
       if (late) return false;
@@ -77,7 +79,8 @@ export class MemoryStore implements StateStore {
         case 'window': {
           const h = this.hash(k);
           const out: Array<string | false> = [];
-          for (const m of op.metrics) for (let b = op.fromBucket; b <= op.toBucket; b += 1) out.push(h.get(`${m}${b}`) ?? false);
+          for (const m of op.metrics)
+            for (let b = op.fromBucket; b <= op.toBucket; b += 1) out.push(h.get(`${m}${b}`) ?? false);
           return out;
         }
         case 'zcount': {
@@ -178,7 +181,15 @@ export class MemoryStore implements StateStore {
         hour += 1;
       }
       if (steps > 0) {
-        for (const [f, v] of [['mean', mean], ['var', variance], ['n', n], ['last', last], ['lastx', lastx], ['peak', peak]] as const) h.set(`${op.metric}:${f}`, String(v));
+        for (const [f, v] of [
+          ['mean', mean],
+          ['var', variance],
+          ['n', n],
+          ['last', last],
+          ['lastx', lastx],
+          ['peak', peak],
+        ] as const)
+          h.set(`${op.metric}:${f}`, String(v));
       }
     }
     const cur = Number(h.get(`${op.metric}:h:${op.hour}`) ?? 0);
@@ -196,7 +207,12 @@ export class MemoryStore implements StateStore {
       const h = this.hash(dedupKeyName(r.dedupKey));
       const num = (f: string) => Number(h.get(f) ?? 0);
       let record: DedupRecord;
-      if (h.has('id') && h.get('id') !== r.closing && r.ts <= num('last') + r.suppressionMs && r.ts >= num('first') - r.suppressionMs) {
+      if (
+        h.has('id') &&
+        h.get('id') !== r.closing &&
+        r.ts <= num('last') + r.suppressionMs &&
+        r.ts >= num('first') - r.suppressionMs
+      ) {
         record = {
           alertId: h.get('id') ?? '',
           firstTs: Math.min(num('first'), r.ts),
@@ -227,7 +243,11 @@ export class MemoryStore implements StateStore {
       }
       if (record.severityRank > record.publishedRank) {
         const now = Date.now();
-        const held = h.has('csev') && Number(h.get('csev')) >= record.severityRank && h.get('cby') !== (r.claimant ?? '') && Number(h.get('cat')) >= now - CLAIM_MS;
+        const held =
+          h.has('csev') &&
+          Number(h.get('csev')) >= record.severityRank &&
+          h.get('cby') !== (r.claimant ?? '') &&
+          Number(h.get('cat')) >= now - CLAIM_MS;
         if (record.created || !held) {
           record.publish = true;
           h.set('csev', String(record.severityRank));

@@ -170,7 +170,8 @@ export const asNumber = (value: unknown): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
-export const asString = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
+export const asString = (value: unknown): string | null =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
 
 /** An array result; Lua's cjson writes an empty table as `{}`, read here as `[]`. */
 export const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -179,6 +180,7 @@ export const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? va
 export function asScored(value: unknown): Array<{ member: string; score: number }> {
   const flat = asArray(value);
   const out: Array<{ member: string; score: number }> = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: asString(flat[i]) ?? '', score: asNumber(flat[i + 1]) });
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    out.push({ member: asString(flat[i]) ?? '', score: asNumber(flat[i + 1]) });
   return out;
 }

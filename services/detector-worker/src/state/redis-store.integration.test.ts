@@ -12,17 +12,31 @@ function plan(eventId: string, ts: number, keyId: string, tenantId: string): Pla
   p.add({ kind: 'seen', key: p.key(`seen:${keyId}`, keyId), eventId, ts, latenessMs: 60_000, ttlS: 3600 });
   p.add({ kind: 'hincr', key: p.key(`c:${keyId}`, keyId), field: 'n', by: 1, ttlS: 3600 });
   p.add({ kind: 'hincr', key: p.key(`c:${tenantId}`, tenantId), field: 'n', by: 1, ttlS: 3600 });
-  p.add({ kind: 'zadd', key: p.key(`z:${tenantId}`, tenantId), member: eventId, score: ts, ttlS: 3600, cap: 100, minScore: 0 });
+  p.add({
+    kind: 'zadd',
+    key: p.key(`z:${tenantId}`, tenantId),
+    member: eventId,
+    score: ts,
+    ttlS: 3600,
+    cap: 100,
+    minScore: 0,
+  });
   p.add({ kind: 'hmget', key: p.key(`c:${keyId}`, keyId), fields: ['n'] });
   p.add({ kind: 'hmget', key: p.key(`c:${tenantId}`, tenantId), fields: ['n'] });
   return p;
 }
 
-test('a redelivered batch counts nothing twice on any shard, late events change nothing, and every key carries its shard tag', async ({ redis }) => {
+test('a redelivered batch counts nothing twice on any shard, late events change nothing, and every key carries its shard tag', async ({
+  redis,
+}) => {
   const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }), { shards: 8 });
   try {
     // Two keys of one tenant: the tenant's counter lives on another shard than at least one key's.
-    const batch = () => [plan('e1', T, 'key_a', 'tenant_x'), plan('e2', T + 1000, 'key_b', 'tenant_x'), plan('e3', T + 2000, 'key_a', 'tenant_x')];
+    const batch = () => [
+      plan('e1', T, 'key_a', 'tenant_x'),
+      plan('e2', T + 1000, 'key_b', 'tenant_x'),
+      plan('e3', T + 2000, 'key_a', 'tenant_x'),
+    ];
     const first = await store.apply(batch());
     expect(first.map((r) => [r[0], r[4], r[5]])).toEqual([
       [1, ['1'], ['1']],
@@ -38,9 +52,17 @@ test('a redelivered batch counts nothing twice on any shard, late events change 
     ]);
     // A crash after the first round: the event is applied on its key's shard, not yet on the
     // tenant's. Its redelivery is a duplicate at home and counts once on the tenant's shard.
-    const keyC = ['key_c', 'key_d', 'key_e', 'key_f', 'key_g'].find((k) => shardOf(k, 8) !== shardOf('tenant_x', 8)) ?? 'key_c';
+    const keyC =
+      ['key_c', 'key_d', 'key_e', 'key_f', 'key_g'].find((k) => shardOf(k, 8) !== shardOf('tenant_x', 8)) ?? 'key_c';
     const homeOnly = new Plan();
-    homeOnly.add({ kind: 'seen', key: homeOnly.key(`seen:${keyC}`, keyC), eventId: 'e9', ts: T + 3000, latenessMs: 60_000, ttlS: 3600 });
+    homeOnly.add({
+      kind: 'seen',
+      key: homeOnly.key(`seen:${keyC}`, keyC),
+      eventId: 'e9',
+      ts: T + 3000,
+      latenessMs: 60_000,
+      ttlS: 3600,
+    });
     homeOnly.add({ kind: 'hincr', key: homeOnly.key(`c:${keyC}`, keyC), field: 'n', by: 1, ttlS: 3600 });
     await store.apply([homeOnly]);
     for (let i = 0; i < 2; i += 1) {
@@ -81,12 +103,7 @@ test('a window read gives what HMGET of the same field names gives, on Redis and
     p.add({ kind: 'window', key: k, metrics: ['r'], fromBucket: 99, toBucket: 99 });
     p.add({ kind: 'window', key: k, metrics: ['r'], fromBucket: 1_795_864_058_255, toBucket: 1_795_864_058_255 });
     p.add({ kind: 'hmget', key: k, fields: ['r29931097', 'r29931098', 'r29931099', 'r29931100', 'r29931101'] });
-    const expected = [
-      [false, '3', '4', '5', '6', false, false, false, '5', false],
-      [false, false, '1'],
-      ['2'],
-      ['7'],
-    ];
+    const expected = [[false, '3', '4', '5', '6', false, false, false, '5', false], [false, false, '1'], ['2'], ['7']];
     const [onRedis] = await store.apply([p]);
     const [inMemory] = await new MemoryStore().apply([p]);
     const n = buckets.length + 2;
@@ -98,11 +115,20 @@ test('a window read gives what HMGET of the same field names gives, on Redis and
   }
 });
 
-test('a conditional ZCOUNT runs only after an operation that returned members, on Redis and in memory', async ({ redis }) => {
+test('a conditional ZCOUNT runs only after an operation that returned members, on Redis and in memory', async ({
+  redis,
+}) => {
   const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }), { shards: 8 });
   try {
     const p = new Plan();
-    p.add({ kind: 'seen', key: p.key('seen:1.2.3.4', '1.2.3.4'), eventId: 'c1', ts: T, latenessMs: 60_000, ttlS: 3600 });
+    p.add({
+      kind: 'seen',
+      key: p.key('seen:1.2.3.4', '1.2.3.4'),
+      eventId: 'c1',
+      ts: T,
+      latenessMs: 60_000,
+      ttlS: 3600,
+    });
     const ok = p.key('z:ipok:1.2.3.4', '1.2.3.4');
     const fail = p.key('z:ipf:1.2.3.4', '1.2.3.4');
     p.add({ kind: 'zadd', key: ok, member: 'key_a|t', score: T, ttlS: 3600, cap: 10, minScore: 0 });
@@ -115,17 +141,32 @@ test('a conditional ZCOUNT runs only after an operation that returned members, o
     const [onRedis] = await store.apply([p]);
     const [inMemory] = await new MemoryStore().apply([p]);
     // cjson writes an empty list as {} (the store's readers take it as []).
-    expect(onRedis?.slice(2).map((r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? [] : r))).toEqual(expected);
+    expect(onRedis?.slice(2).map((r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? [] : r))).toEqual(
+      expected,
+    );
     expect(inMemory?.slice(2)).toEqual(expected);
   } finally {
     await store.close();
   }
 });
 
-test('the first claimant of a new alert or a severity rise publishes it; a retry of the same batch may again, another batch may not', async ({ redis }) => {
+test('the first claimant of a new alert or a severity rise publishes it; a retry of the same batch may again, another batch may not', async ({
+  redis,
+}) => {
   const store = createRedisStore(createRedis({ url: redis.url, keyPrefix: redis.prefix }));
   try {
-    const request = (claimant: string, severityRank: number) => ({ dedupKey: 'x:ip:1.2.3.4', candidateId: 'alr_a', ts: T, suppressionMs: 3_600_000, severityRank, windowStart: T, windowEnd: T, repeats: 1, detectedAt: Date.now(), claimant });
+    const request = (claimant: string, severityRank: number) => ({
+      dedupKey: 'x:ip:1.2.3.4',
+      candidateId: 'alr_a',
+      ts: T,
+      suppressionMs: 3_600_000,
+      severityRank,
+      windowStart: T,
+      windowEnd: T,
+      repeats: 1,
+      detectedAt: Date.now(),
+      claimant,
+    });
     const [opened] = await store.dedup([request('p1:10', 2)]);
     expect([opened?.created, opened?.publish]).toEqual([true, true]);
     const [other] = await store.dedup([request('p2:40', 2)]);
@@ -140,13 +181,20 @@ test('the first claimant of a new alert or a severity rise publishes it; a retry
     expect([raised?.severityRank, raised?.publish]).toEqual([3, true]);
     // The alert people resolved is closed: the candidate opens a new one.
     const [reopened] = await store.dedup([{ ...request('p3:1', 2), candidateId: 'alr_b', closing: 'alr_a' }]);
-    expect([reopened?.alertId, reopened?.created, reopened?.publish, reopened?.count]).toEqual(['alr_b', true, true, 1]);
+    expect([reopened?.alertId, reopened?.created, reopened?.publish, reopened?.count]).toEqual([
+      'alr_b',
+      true,
+      true,
+      1,
+    ]);
   } finally {
     await store.close();
   }
 });
 
-test('a batch whose second round failed completes it on redelivery, exactly once, however far its own events moved the watermark', async ({ redis }) => {
+test('a batch whose second round failed completes it on redelivery, exactly once, however far its own events moved the watermark', async ({
+  redis,
+}) => {
   const client = createRedis({ url: redis.url, keyPrefix: redis.prefix });
   const store = createRedisStore(client, { shards: 8 });
   // A Redis timeout in round 2 (calls without a `seen` guard), on the real scripts: the first
@@ -163,10 +211,16 @@ test('a batch whose second round failed completes it on redelivery, exactly once
     return real(...args);
   };
   try {
-    const keyA = ['key_a', 'key_b', 'key_c', 'key_d', 'key_e', 'key_f'].find((k) => shardOf(k, 8) !== shardOf('tenant_y', 8)) ?? 'key_a';
+    const keyA =
+      ['key_a', 'key_b', 'key_c', 'key_d', 'key_e', 'key_f'].find((k) => shardOf(k, 8) !== shardOf('tenant_y', 8)) ??
+      'key_a';
     // Three minutes of one key's events in one batch (a backfill, or a lagging consumer): the
     // first attempt moves the watermark past the first event by more than the lateness.
-    const batch = () => [plan('r1', T, keyA, 'tenant_y'), plan('r2', T + 90_000, keyA, 'tenant_y'), plan('r3', T + 180_000, keyA, 'tenant_y')];
+    const batch = () => [
+      plan('r1', T, keyA, 'tenant_y'),
+      plan('r2', T + 90_000, keyA, 'tenant_y'),
+      plan('r3', T + 180_000, keyA, 'tenant_y'),
+    ];
     failures = 2;
     await expect(store.apply(batch())).rejects.toThrow('Command timed out');
     // The retry fails in round 2 again (the outage lasts).
@@ -214,7 +268,9 @@ test('past the redelivery hold, the seen sets are trimmed to the lateness again'
   }
 });
 
-test('a trim record gets a TTL whenever it is sent, also when it is created again after expiring', async ({ redis }) => {
+test('a trim record gets a TTL whenever it is sent, also when it is created again after expiring', async ({
+  redis,
+}) => {
   const client = createRedis({ url: redis.url, keyPrefix: redis.prefix });
   const store = createRedisStore(client, { shards: 1, redeliveryHoldMs: 0 });
   try {

@@ -2,7 +2,15 @@ import { crc32 } from 'node:zlib';
 import type { Redis } from '@keywatch/redis';
 import { APPLY_PLAN, DEDUP, encodeApplied, encodeOp, HASH_MAX, type WireOp } from './apply-plan.js';
 import type { Op } from './ops.js';
-import { CLAIM_MS, dedupEntity, dedupKeyName, parseDedupRecord, type DedupRecord, type DedupRequest, type StateStore } from './store.js';
+import {
+  CLAIM_MS,
+  dedupEntity,
+  dedupKeyName,
+  parseDedupRecord,
+  type DedupRecord,
+  type DedupRequest,
+  type StateStore,
+} from './store.js';
 
 export interface RedisStoreOptions {
   /** State shards (hash slots): one Lua call per shard and phase of a batch. Default 16. */
@@ -114,10 +122,16 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
       throw error;
     });
     // cjson writes an empty list as {}: read as [].
-    return replies.flatMap((text) => (JSON.parse(text) as unknown[]).map((r) => (Array.isArray(r) ? r : [])));
+    return replies.flatMap((text) =>
+      (JSON.parse(text) as unknown[]).map((r) => (Array.isArray(r) ? (r as unknown[]) : [])),
+    );
   }
 
-  async function runRound(byShard: Map<number, Part[]>, results: unknown[][], onPart?: (part: Part, out: unknown[]) => void): Promise<void> {
+  async function runRound(
+    byShard: Map<number, Part[]>,
+    results: unknown[][],
+    onPart?: (part: Part, out: unknown[]) => void,
+  ): Promise<void> {
     await Promise.all(
       [...byShard.values()].map(async (parts) => {
         const outs = await runShard(parts);
@@ -233,10 +247,17 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
           const part = partOf(shard);
           const k = keyIn(part, op.key);
           if (op.kind === 'geo') {
-            if ((keyShard[op.countriesKey - 1] ?? 0) !== shard) throw new Error('a geo operation must name keys of one entity');
+            if ((keyShard[op.countriesKey - 1] ?? 0) !== shard)
+              throw new Error('a geo operation must name keys of one entity');
             const kc = keyIn(part, op.countriesKey);
-            part.ops.push(encodeOp(op, k, Math.max(ttlOf(part, op.key, op.ttlS), ttlOf(part, op.countriesKey, op.ttlS)), kc));
-          } else if (op.kind === 'zcount' && op.ifAny && (at === 0 || (keyShard[(plan.ops[at - 1] as Op).key - 1] ?? 0) !== shard)) {
+            part.ops.push(
+              encodeOp(op, k, Math.max(ttlOf(part, op.key, op.ttlS), ttlOf(part, op.countriesKey, op.ttlS)), kc),
+            );
+          } else if (
+            op.kind === 'zcount' &&
+            op.ifAny &&
+            (at === 0 || (keyShard[(plan.ops[at - 1] as Op).key - 1] ?? 0) !== shard)
+          ) {
             throw new Error('a conditional zcount must follow an operation on its own shard');
           } else if (op.kind === 'seen') {
             // The seen set's trim record, refreshed with the set, when a trim is due (0: none).
@@ -260,7 +281,9 @@ export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}):
             part.keys.push(name);
             const k = part.keys.length;
             const kt = trimRecord(part, name, now);
-            part.ops.unshift(encodeApplied(guard, k, ttlFor(name, APPLIED_TTL_S, now), latenessMs, kt, kt > 0 ? APPLIED_TTL_S : 0));
+            part.ops.unshift(
+              encodeApplied(guard, k, ttlFor(name, APPLIED_TTL_S, now), latenessMs, kt, kt > 0 ? APPLIED_TTL_S : 0),
+            );
             part.at.unshift(-1);
           }
         }

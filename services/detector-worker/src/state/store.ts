@@ -73,7 +73,8 @@ const IP_DEDUP = 'credential_stuffing:ip:';
  * IP's credential-stuffing alert, which lives with that IP's windows (every successful event from
  * the IP reads it, in the same Lua call as those windows).
  */
-export const dedupEntity = (dedupKey: string) => (dedupKey.startsWith(IP_DEDUP) ? dedupKey.slice(IP_DEDUP.length) : dedupKey);
+export const dedupEntity = (dedupKey: string) =>
+  dedupKey.startsWith(IP_DEDUP) ? dedupKey.slice(IP_DEDUP.length) : dedupKey;
 
 export function parseDedupRecord(raw: readonly unknown[]): DedupRecord {
   const n = (i: number) => Number(raw[i] ?? 0);

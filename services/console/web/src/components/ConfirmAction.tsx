@@ -4,7 +4,23 @@ import { useRef, useState } from 'react';
  * A button that asks first: a modal dialog (Escape cancels, focus stays inside) naming what will
  * happen, with an optional reason.
  */
-export function ConfirmAction({ label, title, consequence, danger, withReason, disabled, onConfirm }: { label: string; title: string; consequence: string; danger?: boolean; withReason?: boolean; disabled?: boolean; onConfirm: (reason: string) => Promise<void> }) {
+export function ConfirmAction({
+  label,
+  title,
+  consequence,
+  danger,
+  withReason,
+  disabled,
+  onConfirm,
+}: {
+  label: string;
+  title: string;
+  consequence: string;
+  danger?: boolean;
+  withReason?: boolean;
+  disabled?: boolean;
+  onConfirm: (reason: string) => Promise<void>;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
@@ -25,7 +41,12 @@ export function ConfirmAction({ label, title, consequence, danger, withReason, d
   }
   return (
     <>
-      <button type="button" className={danger ? 'danger' : ''} disabled={disabled} onClick={() => dialog.current?.showModal()}>
+      <button
+        type="button"
+        className={danger ? 'danger' : ''}
+        disabled={disabled}
+        onClick={() => dialog.current?.showModal()}
+      >
         {label}
       </button>
       <dialog ref={dialog} aria-labelledby={`${id}-title`}>

@@ -4,7 +4,14 @@ import { CountBars } from './Charts';
 import { countryName, WorldMap, type MapPoint } from './WorldMap';
 
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-const text = (value: unknown): string => (value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+/* eslint-disable @typescript-eslint/no-base-to-string -- objects are JSON.stringify-ed; only scalars reach String() */
+const text = (value: unknown): string =>
+  value === null || value === undefined || value === ''
+    ? '—'
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
+/* eslint-enable @typescript-eslint/no-base-to-string */
 
 interface Place {
   ip?: string;
@@ -29,7 +36,15 @@ function Facts({ rows }: { rows: Array<[string, string]> }) {
 }
 
 /** Counts against the baseline, as bars a person compares at a glance. */
-function AgainstBaseline({ observed, observedLabel, evidence }: { observed: number; observedLabel: string; evidence: Record<string, unknown> }) {
+function AgainstBaseline({
+  observed,
+  observedLabel,
+  evidence,
+}: {
+  observed: number;
+  observedLabel: string;
+  evidence: Record<string, unknown>;
+}) {
   const bars = [{ name: observedLabel, value: observed }];
   const mean = num(evidence.baseline_mean);
   if (mean !== null) bars.push({ name: 'usual hour (mean)', value: mean });
@@ -59,20 +74,33 @@ export function Evidence({ alert }: { alert: Alert }) {
       const from = e.from as Place | undefined;
       const to = e.to as Place | undefined;
       const points: MapPoint[] = [from, to].flatMap((p, i) =>
-        p && typeof p.lat === 'number' && typeof p.lon === 'number' ? [{ lat: p.lat, lon: p.lon, label: `${i === 0 ? 'from' : 'to'} ${countryName(p.country ?? null)}` }] : [],
+        p && typeof p.lat === 'number' && typeof p.lon === 'number'
+          ? [{ lat: p.lat, lon: p.lon, label: `${i === 0 ? 'from' : 'to'} ${countryName(p.country ?? null)}` }]
+          : [],
       );
       const hours = from?.at && to?.at ? Math.abs(Date.parse(to.at) - Date.parse(from.at)) / 3_600_000 : null;
       return (
         <div className="evidence">
-          <WorldMap points={points} title={`From ${countryName(from?.country ?? null)} to ${countryName(to?.country ?? null)}: ${km(num(e.distance_km) ?? 0)} at ${kmh(num(e.speed_kmh))}`} />
+          <WorldMap
+            points={points}
+            title={`From ${countryName(from?.country ?? null)} to ${countryName(to?.country ?? null)}: ${km(num(e.distance_km) ?? 0)} at ${kmh(num(e.speed_kmh))}`}
+          />
           <Facts
             rows={[
-              ['from', `${countryName(from?.country ?? null)} · ${text(from?.ip)} · ${utc(from?.at)} (±${text(from?.radius_km)} km)`],
-              ['to', `${countryName(to?.country ?? null)} · ${text(to?.ip)} · ${utc(to?.at)} (±${text(to?.radius_km)} km)`],
+              [
+                'from',
+                `${countryName(from?.country ?? null)} · ${text(from?.ip)} · ${utc(from?.at)} (±${text(from?.radius_km)} km)`,
+              ],
+              [
+                'to',
+                `${countryName(to?.country ?? null)} · ${text(to?.ip)} · ${utc(to?.at)} (±${text(to?.radius_km)} km)`,
+              ],
               ['distance', km(num(e.distance_km) ?? 0)],
               ['time between', hours === null ? '—' : `${(hours * 60).toFixed(0)} min`],
               ['speed needed', kmh(num(e.speed_kmh))],
-              ...(e.downgraded ? ([['severity lowered because', label(text(e.downgraded))]] as Array<[string, string]>) : []),
+              ...(e.downgraded
+                ? ([['severity lowered because', label(text(e.downgraded))]] as Array<[string, string]>)
+                : []),
             ]}
           />
         </div>
@@ -87,11 +115,20 @@ export function Evidence({ alert }: { alert: Alert }) {
     case 'failed_auth_spike':
       return (
         <div className="evidence">
-          <AgainstBaseline observed={num(e.last_hour) ?? num(e.failures) ?? 0} observedLabel="failures, last hour" evidence={e} />
+          <AgainstBaseline
+            observed={num(e.last_hour) ?? num(e.failures) ?? 0}
+            observedLabel="failures, last hour"
+            evidence={e}
+          />
           <Facts
             rows={[
-              ['failures in window', `${count(num(e.failures) ?? 0)} in ${((num(e.window_ms) ?? 0) / 60_000).toFixed(0)} min`],
-              e.distinct_ips !== undefined ? ['source IPs', text(e.distinct_ips)] : ['distinct credentials', text(e.distinct_credentials)],
+              [
+                'failures in window',
+                `${count(num(e.failures) ?? 0)} in ${((num(e.window_ms) ?? 0) / 60_000).toFixed(0)} min`,
+              ],
+              e.distinct_ips !== undefined
+                ? ['source IPs', text(e.distinct_ips)]
+                : ['distinct credentials', text(e.distinct_credentials)],
               ['last outcome', label(text(e.last_outcome))],
             ]}
           />
@@ -101,7 +138,13 @@ export function Evidence({ alert }: { alert: Alert }) {
       if (e.distinct_credentials === undefined) {
         return (
           <div className="evidence">
-            <Facts rows={[['attack began', utc(text(e.attack_started))], ['key succeeded from the attacking IP', utc(text(e.success_at))], ['source IP', text(alert.ip)]]} />
+            <Facts
+              rows={[
+                ['attack began', utc(text(e.attack_started))],
+                ['key succeeded from the attacking IP', utc(text(e.success_at))],
+                ['source IP', text(alert.ip)],
+              ]}
+            />
           </div>
         );
       }
@@ -126,15 +169,26 @@ export function Evidence({ alert }: { alert: Alert }) {
       if (typeof e.country === 'string') values[e.country] = 10;
       return (
         <div className="evidence">
-          <WorldMap values={values} title={`New: ${countryName(text(e.country))}; known: ${known.map((c) => countryName(c)).join(', ') || 'none'}`} />
+          <WorldMap
+            values={values}
+            title={`New: ${countryName(text(e.country))}; known: ${known.map((c) => countryName(c)).join(', ') || 'none'}`}
+          />
         </div>
       );
     }
     case 'rate_limit_violation': {
-      const windows = Array.isArray(e.windows) ? (e.windows as Array<{ start: string; requests?: number; rateLimited?: number }>) : [];
+      const windows = Array.isArray(e.windows)
+        ? (e.windows as Array<{ start: string; requests?: number; rateLimited?: number }>)
+        : [];
       return (
         <div className="evidence">
-          <CountBars data={windows.map((w) => ({ name: `rate-limited from ${utc(w.start).slice(11, 16)} UTC`, value: w.rateLimited ?? 0 }))} title={`Rate-limited requests per ${((num(e.window_ms) ?? 0) / 60_000).toFixed(0)}-minute window`} />
+          <CountBars
+            data={windows.map((w) => ({
+              name: `rate-limited from ${utc(w.start).slice(11, 16)} UTC`,
+              value: w.rateLimited ?? 0,
+            }))}
+            title={`Rate-limited requests per ${((num(e.window_ms) ?? 0) / 60_000).toFixed(0)}-minute window`}
+          />
           <Facts rows={[['key limit', e.limit === null ? 'unknown' : `${text(e.limit)} requests per window`]]} />
         </div>
       );
@@ -142,13 +196,27 @@ export function Evidence({ alert }: { alert: Alert }) {
     case 'secret_key_client_side':
       return (
         <div className="evidence">
-          <Facts rows={[['Origin sent', text(e.origin)], ['route', text(e.route)], ['outcome', label(text(e.outcome))], ['client IP', text(e.ip)], ['user agent', text(e.user_agent)]]} />
+          <Facts
+            rows={[
+              ['Origin sent', text(e.origin)],
+              ['route', text(e.route)],
+              ['outcome', label(text(e.outcome))],
+              ['client IP', text(e.ip)],
+              ['user agent', text(e.user_agent)],
+            ]}
+          />
         </div>
       );
     case 'revoked_key_in_use':
       return (
         <div className="evidence">
-          <Facts rows={[['key state', text(e.key_state)], ['uses', count(num(e.uses) ?? 0)], ['source IPs', `${text(e.distinct_ips)}: ${Array.isArray(e.ips) ? e.ips.join(', ') : '—'}`]]} />
+          <Facts
+            rows={[
+              ['key state', text(e.key_state)],
+              ['uses', count(num(e.uses) ?? 0)],
+              ['source IPs', `${text(e.distinct_ips)}: ${Array.isArray(e.ips) ? e.ips.join(', ') : '—'}`],
+            ]}
+          />
         </div>
       );
     default:

@@ -17,7 +17,13 @@ export function RangePicker({ value, onChange }: { value: RangeName; onChange: (
   return (
     <div className="range-picker" role="group" aria-label="Time range">
       {(Object.keys(RANGES) as RangeName[]).map((name) => (
-        <button key={name} type="button" aria-pressed={value === name} className={value === name ? 'selected' : ''} onClick={() => onChange(name)}>
+        <button
+          key={name}
+          type="button"
+          aria-pressed={value === name}
+          className={value === name ? 'selected' : ''}
+          onClick={() => onChange(name)}
+        >
           {RANGES[name].label}
         </button>
       ))}

@@ -6,7 +6,10 @@ export function SecretOnce({ secret, onDone }: { secret: string; onDone: () => v
   return (
     <div className="secret-once" role="alert">
       <h2>New secret — shown once</h2>
-      <p>Copy it now and store it where your service reads its secrets. Keywatch keeps only a hash; nobody can show it again.</p>
+      <p>
+        Copy it now and store it where your service reads its secrets. Keywatch keeps only a hash; nobody can show it
+        again.
+      </p>
       <code className="secret" data-testid="new-secret">
         {secret}
       </code>
@@ -15,7 +18,7 @@ export function SecretOnce({ secret, onDone }: { secret: string; onDone: () => v
           type="button"
           className="primary"
           onClick={() =>
-            navigator.clipboard.writeText(secret).then(
+            void navigator.clipboard.writeText(secret).then(
               () => setCopied('yes'),
               () => setCopied('failed'),
             )
@@ -26,7 +29,9 @@ export function SecretOnce({ secret, onDone }: { secret: string; onDone: () => v
         <button type="button" onClick={onDone}>
           I stored it; hide it
         </button>
-        {copied === 'failed' && <span className="error">The browser refused the clipboard; select the text and copy it.</span>}
+        {copied === 'failed' && (
+          <span className="error">The browser refused the clipboard; select the text and copy it.</span>
+        )}
       </div>
     </div>
   );

@@ -31,7 +31,17 @@ export function Failed({ error, what, retry }: { error: ApiError; what: string; 
 }
 
 /** Loading and error states for one resource; `children` renders the data. */
-export function Show<T>({ loaded, what, children, retry }: { loaded: Loaded<T>; what: string; children: (data: T) => ReactNode; retry?: () => void }) {
+export function Show<T>({
+  loaded,
+  what,
+  children,
+  retry,
+}: {
+  loaded: Loaded<T>;
+  what: string;
+  children: (data: T) => ReactNode;
+  retry?: () => void;
+}) {
   if (loaded.state === 'loading') return <Loading what={what} />;
   if (loaded.state === 'error') return <Failed error={loaded.error} what={what} retry={retry} />;
   return <>{children(loaded.data)}</>;
@@ -39,5 +49,9 @@ export function Show<T>({ loaded, what, children, retry }: { loaded: Loaded<T>; 
 
 /** What a signed-in key cannot see, said plainly instead of an error. */
 export function NeedsScope({ scope, what }: { scope: string; what: string }) {
-  return <p className="state empty">{what} needs a key with {scope}.</p>;
+  return (
+    <p className="state empty">
+      {what} needs a key with {scope}.
+    </p>
+  );
 }

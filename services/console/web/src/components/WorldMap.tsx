@@ -38,7 +38,15 @@ export interface MapPoint {
  * The world (Natural Earth 1:110m) with countries shaded by `values` (alpha-2 → requests, darker
  * is more, on a log scale), and optional points joined by a great-circle line (impossible travel).
  */
-export function WorldMap({ values = {}, points = [], title }: { values?: Record<string, number>; points?: MapPoint[]; title: string }) {
+export function WorldMap({
+  values = {},
+  points = [],
+  title,
+}: {
+  values?: Record<string, number>;
+  points?: MapPoint[];
+  title: string;
+}) {
   const max = Math.max(1, ...Object.values(values));
   const byNumeric = useMemo(() => {
     const out = new Map<string, { code: string; n: number }>();
@@ -48,7 +56,8 @@ export function WorldMap({ values = {}, points = [], title }: { values?: Record<
     }
     return out;
   }, [values]);
-  const line: GeoPermissibleObjects | null = points.length >= 2 ? { type: 'LineString', coordinates: points.map((p) => [p.lon, p.lat]) } : null;
+  const line: GeoPermissibleObjects | null =
+    points.length >= 2 ? { type: 'LineString', coordinates: points.map((p) => [p.lon, p.lat]) } : null;
   return (
     <figure className="world-map">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={title}>
@@ -58,7 +67,12 @@ export function WorldMap({ values = {}, points = [], title }: { values?: Record<
           const hit = shape.id === undefined ? undefined : byNumeric.get(String(shape.id));
           const shade = hit ? 0.25 + 0.75 * (Math.log1p(hit.n) / Math.log1p(max)) : 0;
           return (
-            <path key={String(shape.id ?? shape.properties.name)} d={path(shape) ?? ''} className={hit ? 'country used' : 'country'} fillOpacity={hit ? shade : undefined}>
+            <path
+              key={String(shape.id ?? shape.properties.name)}
+              d={path(shape) ?? ''}
+              className={hit ? 'country used' : 'country'}
+              fillOpacity={hit ? shade : undefined}
+            >
               <title>{hit ? `${countryName(hit.code)}: ${count(hit.n)} requests` : shape.properties.name}</title>
             </path>
           );

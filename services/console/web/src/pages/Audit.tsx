@@ -9,7 +9,11 @@ import { useApi, type Loaded } from '../useApi';
 const fromField = (value: string) => (value ? `${value}:00Z` : undefined);
 
 function Details({ entry }: { entry: AuditEntry }) {
-  const parts = Object.entries(entry.details).map(([k, v]) => `${label(k)}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  /* eslint-disable @typescript-eslint/no-base-to-string -- objects are JSON.stringify-ed; only scalars reach String() */
+  const parts = Object.entries(entry.details).map(
+    ([k, v]) => `${label(k)}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+  );
+  /* eslint-enable @typescript-eslint/no-base-to-string */
   return <>{parts.join(' · ') || '—'}</>;
 }
 
@@ -64,9 +68,14 @@ export function Audit({ session, keyId }: { session: SessionInfo; keyId?: string
   const [form, setForm] = useState({ key_id: keyId ?? '', from: '', to: '', limit: '200' });
   const [applied, setApplied] = useState(form);
   const entries = useApi<{ entries: AuditEntry[] }>(
-    session.capabilities.audit ? `/api/audit${query({ key_id: applied.key_id.trim(), from: fromField(applied.from), to: fromField(applied.to), limit: applied.limit })}` : null,
+    session.capabilities.audit
+      ? `/api/audit${query({ key_id: applied.key_id.trim(), from: fromField(applied.from), to: fromField(applied.to), limit: applied.limit })}`
+      : null,
   );
-  const field = (name: keyof typeof form) => ({ value: form[name], onChange: (e: React.ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [name]: e.target.value })) });
+  const field = (name: keyof typeof form) => ({
+    value: form[name],
+    onChange: (e: React.ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [name]: e.target.value })),
+  });
   return (
     <section aria-labelledby="audit-title">
       <header className="page-header">

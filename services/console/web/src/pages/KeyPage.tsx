@@ -1,5 +1,14 @@
 import { useState } from 'react';
-import { post, query, type ErrorBreakdown, type FeatureBreakdown, type GeoBreakdown, type KeyRecord, type SessionInfo, type UsagePoint } from '../api';
+import {
+  post,
+  query,
+  type ErrorBreakdown,
+  type FeatureBreakdown,
+  type GeoBreakdown,
+  type KeyRecord,
+  type SessionInfo,
+  type UsagePoint,
+} from '../api';
 import { CountBars, UsageChart } from '../components/Charts';
 import { ConfirmAction } from '../components/ConfirmAction';
 import { rangeBounds, RangePicker, RANGES, type RangeName } from '../components/RangePicker';
@@ -24,7 +33,10 @@ function Record({ record }: { record: KeyRecord }) {
     ['last used', utc(record.last_used_at)],
     ['allowed IPs', record.allowed_ips.join(', ') || 'any'],
     ['allowed origins', record.allowed_origins.join(', ') || 'none (no browser use)'],
-    ['rate limit', record.rate_limit ? `${count(record.rate_limit.limit)} requests per ${record.rate_limit.window_s} s` : 'default'],
+    [
+      'rate limit',
+      record.rate_limit ? `${count(record.rate_limit.limit)} requests per ${record.rate_limit.window_s} s` : 'default',
+    ],
   ];
   return (
     <dl className="facts record">
@@ -63,11 +75,32 @@ function Actions({ record, onChanged }: { record: KeyRecord; onChanged: () => vo
           }}
         />
         {record.state === 'deactivated' || record.state === 'suspended' ? (
-          <ConfirmAction label="Reactivate" title={`Reactivate ${record.name}?`} consequence="The key works again at once." withReason onConfirm={run('reactivate')} />
+          <ConfirmAction
+            label="Reactivate"
+            title={`Reactivate ${record.name}?`}
+            consequence="The key works again at once."
+            withReason
+            onConfirm={run('reactivate')}
+          />
         ) : (
-          <ConfirmAction label="Deactivate" title={`Deactivate ${record.name}?`} consequence="Every request with this key is refused until someone reactivates it." withReason disabled={final} onConfirm={run('deactivate')} />
+          <ConfirmAction
+            label="Deactivate"
+            title={`Deactivate ${record.name}?`}
+            consequence="Every request with this key is refused until someone reactivates it."
+            withReason
+            disabled={final}
+            onConfirm={run('deactivate')}
+          />
         )}
-        <ConfirmAction label="Revoke" danger title={`Revoke ${record.name}?`} consequence="The key stops working everywhere within seconds. This cannot be undone." withReason disabled={record.state === 'revoked'} onConfirm={run('revoke')} />
+        <ConfirmAction
+          label="Revoke"
+          danger
+          title={`Revoke ${record.name}?`}
+          consequence="The key stops working everywhere within seconds. This cannot be undone."
+          withReason
+          disabled={record.state === 'revoked'}
+          onConfirm={run('revoke')}
+        />
       </div>
     </div>
   );
@@ -83,7 +116,9 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
   };
   const base = `/api/analytics/keys/${encodeURIComponent(id)}`;
   const record = useApi<{ key: KeyRecord }>(caps.manage ? `/api/keys/${encodeURIComponent(id)}` : null);
-  const usage = useApi<{ points: UsagePoint[] }>(caps.analytics ? `${base}/usage${query({ interval: RANGES[range].interval, ...bounds })}` : null);
+  const usage = useApi<{ points: UsagePoint[] }>(
+    caps.analytics ? `${base}/usage${query({ interval: RANGES[range].interval, ...bounds })}` : null,
+  );
   const errors = useApi<ErrorBreakdown>(caps.analytics ? `${base}/errors${query(bounds)}` : null);
   const geo = useApi<GeoBreakdown>(caps.analytics ? `${base}/geo${query(bounds)}` : null);
   const features = useApi<FeatureBreakdown>(caps.analytics ? `${base}/features${query(bounds)}` : null);
@@ -134,9 +169,14 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
                   <Empty>No requests in this range.</Empty>
                 ) : (
                   <>
-                    <UsageChart points={points} rangeMs={RANGES[range].ms} title={`Requests per ${RANGES[range].interval} (bars) and error rate in % (line), UTC`} />
+                    <UsageChart
+                      points={points}
+                      rangeMs={RANGES[range].ms}
+                      title={`Requests per ${RANGES[range].interval} (bars) and error rate in % (line), UTC`}
+                    />
                     <p className="meta">
-                      Latency of the busiest bucket: p50 {ms([...points].sort((a, b) => b.requests - a.requests)[0]?.p50_latency_ms ?? null)}, p95{' '}
+                      Latency of the busiest bucket: p50{' '}
+                      {ms([...points].sort((a, b) => b.requests - a.requests)[0]?.p50_latency_ms ?? null)}, p95{' '}
                       {ms([...points].sort((a, b) => b.requests - a.requests)[0]?.p95_latency_ms ?? null)}
                     </p>
                   </>
@@ -153,11 +193,18 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
                 ) : (
                   <>
                     <p className="meta">
-                      {requests(e.requests)} · {count(e.errors)} errors ({percent(e.error_rate)}) · {count(e.rate_limited)} rate-limited
+                      {requests(e.requests)} · {count(e.errors)} errors ({percent(e.error_rate)}) ·{' '}
+                      {count(e.rate_limited)} rate-limited
                     </p>
                     <div className="grid-2">
-                      <CountBars data={e.by_outcome.map((o) => ({ name: label(o.outcome), value: o.requests }))} title="Requests by outcome" />
-                      <CountBars data={e.by_status.map((s) => ({ name: `HTTP ${s.status}`, value: s.requests }))} title="Requests by status" />
+                      <CountBars
+                        data={e.by_outcome.map((o) => ({ name: label(o.outcome), value: o.requests }))}
+                        title="Requests by outcome"
+                      />
+                      <CountBars
+                        data={e.by_status.map((s) => ({ name: `HTTP ${s.status}`, value: s.requests }))}
+                        title="Requests by status"
+                      />
                     </div>
                   </>
                 )
@@ -172,7 +219,12 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
                   <Empty>No requests in this range.</Empty>
                 ) : (
                   <div className="grid-2">
-                    <WorldMap values={Object.fromEntries(countries.filter((c) => c.country).map((c) => [c.country!, c.requests]))} title="Requests by country (darker is more)" />
+                    <WorldMap
+                      values={Object.fromEntries(
+                        countries.filter((c) => c.country).map((c) => [c.country!, c.requests]),
+                      )}
+                      title="Requests by country (darker is more)"
+                    />
                     <div className="table-wrap">
                       <table>
                         <caption>Requests by country and city</caption>
@@ -215,7 +267,10 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
                   <Empty>No requests in this range.</Empty>
                 ) : (
                   <div className="grid-2">
-                    <CountBars data={f.by_scope.map((s) => ({ name: s.scope ?? 'no scope', value: s.requests }))} title="Requests by scope" />
+                    <CountBars
+                      data={f.by_scope.map((s) => ({ name: s.scope ?? 'no scope', value: s.requests }))}
+                      title="Requests by scope"
+                    />
                     <div className="table-wrap">
                       <table>
                         <caption>Requests by route</caption>
@@ -263,7 +318,11 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
         <h2>
           Alerts for this key <a href={href.alerts(id)}>(all filters)</a>
         </h2>
-        {caps.audit ? <AlertFeed initial={{}} fixedKey={id} limit={50} /> : <NeedsScope scope="audit:read" what="The alert feed" />}
+        {caps.audit ? (
+          <AlertFeed initial={{}} fixedKey={id} limit={50} />
+        ) : (
+          <NeedsScope scope="audit:read" what="The alert feed" />
+        )}
       </div>
       {caps.audit && (
         <div className="panel">

@@ -1,5 +1,15 @@
 import { useEffect, useState } from 'react';
-import { ApiError, get, query, SEVERITIES, type Alert, type KeyRecord, type SessionInfo, type TopKey, type UsagePoint } from '../api';
+import {
+  ApiError,
+  get,
+  query,
+  SEVERITIES,
+  type Alert,
+  type KeyRecord,
+  type SessionInfo,
+  type TopKey,
+  type UsagePoint,
+} from '../api';
 import { UsageChart } from '../components/Charts';
 import { rangeBounds, RangePicker, RANGES, type RangeName } from '../components/RangePicker';
 import { Empty, Failed, Loading, NeedsScope, Show } from '../components/States';
@@ -11,15 +21,24 @@ import { useApi, type Loaded } from '../useApi';
 const SERIES_KEYS = 25;
 
 /** The tenant's requests and error rate over time: the sum of its busiest keys' series. */
-function useTenantSeries(range: RangeName, bounds: { from: string; to: string }): Loaded<{ points: UsagePoint[]; keys: number }> {
+function useTenantSeries(
+  range: RangeName,
+  bounds: { from: string; to: string },
+): Loaded<{ points: UsagePoint[]; keys: number }> {
   const [result, setResult] = useState<Loaded<{ points: UsagePoint[]; keys: number }>>({ state: 'loading' });
   useEffect(() => {
     let current = true;
     setResult({ state: 'loading' });
     (async () => {
-      const top = await get<{ keys: TopKey[] }>(`/api/analytics/keys${query({ sort: 'requests', limit: SERIES_KEYS, ...bounds })}`);
+      const top = await get<{ keys: TopKey[] }>(
+        `/api/analytics/keys${query({ sort: 'requests', limit: SERIES_KEYS, ...bounds })}`,
+      );
       const series = await Promise.all(
-        top.keys.map((k) => get<{ points: UsagePoint[] }>(`/api/analytics/keys/${encodeURIComponent(k.key_id)}/usage${query({ interval: RANGES[range].interval, ...bounds })}`)),
+        top.keys.map((k) =>
+          get<{ points: UsagePoint[] }>(
+            `/api/analytics/keys/${encodeURIComponent(k.key_id)}/usage${query({ interval: RANGES[range].interval, ...bounds })}`,
+          ),
+        ),
       );
       const sums = new Map<string, { requests: number; errors: number; rate_limited: number }>();
       for (const s of series)
@@ -30,11 +49,24 @@ function useTenantSeries(range: RangeName, bounds: { from: string; to: string })
           entry.rate_limited += p.rate_limited;
           sums.set(p.ts, entry);
         }
-      const points = [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([ts, s]) => ({ ts, ...s, error_rate: s.requests === 0 ? 0 : s.errors / s.requests, p50_latency_ms: null, p95_latency_ms: null }));
+      const points = [...sums]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([ts, s]) => ({
+          ts,
+          ...s,
+          error_rate: s.requests === 0 ? 0 : s.errors / s.requests,
+          p50_latency_ms: null,
+          p95_latency_ms: null,
+        }));
       return { points, keys: top.keys.length };
     })().then(
       (data) => current && setResult({ state: 'ready', data }),
-      (error: unknown) => current && setResult({ state: 'error', error: error instanceof ApiError ? error : new ApiError(0, 'error', String(error)) }),
+      (error: unknown) =>
+        current &&
+        setResult({
+          state: 'error',
+          error: error instanceof ApiError ? error : new ApiError(0, 'error', String(error)),
+        }),
     );
     return () => {
       current = false;
@@ -118,8 +150,12 @@ export function Overview({ session }: { session: SessionInfo }) {
   };
   const caps = session.capabilities;
   const series = useTenantSeries(range, bounds);
-  const byVolume = useApi<{ keys: TopKey[] }>(caps.analytics ? `/api/analytics/keys${query({ sort: 'requests', limit: 10, ...bounds })}` : null);
-  const byErrorRate = useApi<{ keys: TopKey[] }>(caps.analytics ? `/api/analytics/keys${query({ sort: 'error_rate', limit: 10, ...bounds })}` : null);
+  const byVolume = useApi<{ keys: TopKey[] }>(
+    caps.analytics ? `/api/analytics/keys${query({ sort: 'requests', limit: 10, ...bounds })}` : null,
+  );
+  const byErrorRate = useApi<{ keys: TopKey[] }>(
+    caps.analytics ? `/api/analytics/keys${query({ sort: 'error_rate', limit: 10, ...bounds })}` : null,
+  );
   const records = useApi<{ keys: KeyRecord[] }>(caps.manage ? '/api/keys?limit=1000' : null);
   const names = new Map(records.state === 'ready' ? records.data.keys.map((k) => [k.id, k]) : []);
 

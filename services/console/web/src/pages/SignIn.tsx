@@ -33,10 +33,23 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (session: SessionIn
         aria-labelledby="sign-in-title"
       >
         <h1 id="sign-in-title">Keywatch console</h1>
-        <p>Sign in with a secret key of your tenant that holds analytics:read and/or audit:read (keys:manage adds rotate, deactivate and revoke).</p>
+        <p>
+          Sign in with a secret key of your tenant that holds analytics:read and/or audit:read (keys:manage adds rotate,
+          deactivate and revoke).
+        </p>
         {notice && <p className="meta">{notice}</p>}
         <label htmlFor="secret-key">Secret key</label>
-        <input id="secret-key" name="secret-key" type="password" autoComplete="off" spellCheck={false} required value={key} onChange={(e) => setKey(e.target.value)} placeholder="sk_live_…" />
+        <input
+          id="secret-key"
+          name="secret-key"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          required
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+          placeholder="sk_live_…"
+        />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -45,7 +58,10 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (session: SessionIn
             {error}
           </p>
         )}
-        <p className="meta">The key stays on the console server for this session (30 minutes without activity). It is never stored in this browser.</p>
+        <p className="meta">
+          The key stays on the console server for this session (30 minutes without activity). It is never stored in this
+          browser.
+        </p>
       </form>
     </main>
   );
