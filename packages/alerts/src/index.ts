@@ -1,20 +1,9 @@
 import type { Redis } from 'ioredis';
 
 /**
- * The people's side of an alert (docs/contracts.md#alert has no status field): open until someone
- * acknowledges or resolves it through `POST /v1/alerts/:id/ack|resolve` on the analytics API.
- *
- * Two stores, two readers:
- * - ClickHouse `alert_status` (migration 0010) is the record the alert feed joins and the audit of
- *   who did what; the analytics API writes it.
- * - Redis (this module) is the hot copy the workers read per alert: the notifier skips delivering
- *   an acknowledged or resolved alert's repeats, and the detector raises a new alert (new
- *   `alert_id`) when a resolved problem comes back. The analytics API writes Redis first, then
- *   ClickHouse, so a worker never misses a status the feed already shows.
- *
- * Keys: `alert-status:<alert_id>` (a hash) under the client's key prefix, which must be the
- * deployment's base prefix (`keywatch:` by default) in every service that shares it. One key per
- * alert, single-key commands only, so it works unchanged on Redis Cluster.
+ * The people's side of an alert: open until someone acknowledges or resolves it through the
+ * analytics API. This module is the Redis hot copy the workers read (`alert-status:<alert_id>`
+ * under the deployment's base prefix); ClickHouse `alert_status` is the record (README).
  */
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 

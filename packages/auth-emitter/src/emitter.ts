@@ -125,17 +125,10 @@ function isRetriable(error: unknown): boolean {
 }
 
 /**
- * The gateway's off-request-path auth event emitter: `emit` appends to a bounded ring buffer, and
- * a background loop sends it in batches (encoded by the contracts' `authEventMessage`),
- * one send at a time so batches reach Kafka in order. A failed batch goes back to the front of
- * the buffer and the loop backs off exponentially; a Kafka outage therefore costs only what
- * exceeds the buffer, and every lost event is counted (`stats`, `onDrop`) and logged (counts
- * only, never payloads, at most once per `dropLogIntervalMs`).
- *
- * A batch refused with a non-retriable error (`retriable: false`, e.g. too large) is not retried
- * as it is, which would stall the pipeline behind it for good: it is split in halves and retried
- * at once, and a single event still refused is dropped (`rejected`). The batch size then grows
- * back, doubling with each successful send.
+ * The gateway's off-request-path auth event emitter: `emit` appends to a bounded ring buffer and a
+ * background loop sends batches one at a time, in order; a failed batch goes back to the front and
+ * the loop backs off, so an outage costs only what exceeds the buffer (every drop is counted). A
+ * non-retriable refusal splits the batch in halves rather than stall the pipeline (README).
  */
 export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEventEmitter {
   const { producer, topic, onDrop, overflow } = options;

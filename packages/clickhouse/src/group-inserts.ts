@@ -17,19 +17,9 @@ interface Waiting<R> {
 
 /**
  * Group commit for small inserts: at most one insert per table in flight, and the rows of every
- * call that arrives meanwhile go out together in the next one. Each call still resolves only once
- * its own rows are acknowledged, and rejects when they were not.
- *
- * Every INSERT makes a part that ClickHouse merges later (its guidance: about one insert per
- * second per table). The detector writes a few alert rows per batch, with several partitions'
- * batches at once: one insert per batch was dozens per second, and the merges competed for the
- * CPU with detection itself. Idle, a call goes out at once (after the current tick, so the calls
- * of one tick share an insert); under load the inserts are as frequent as ClickHouse answers them.
- *
- * When a grouped insert fails, each of its calls is tried again on its own (those inserts run at
- * once), so rows ClickHouse refuses fail only their own caller (who decides whether to retry) and
- * an outage fails them all. The price of grouping: a slow insert delays every caller queued behind
- * it, where each used to wait for its own.
+ * call that arrives meanwhile go out together in the next one (ClickHouse wants about one insert per
+ * second per table). Each call resolves once its own rows are acknowledged; after a failed grouped
+ * insert each call is retried on its own, so refused rows fail only their caller.
  */
 export function groupInserts<R>(target: RowInserter<R>, options: GroupInsertsOptions = {}): RowInserter<R> {
   const maxRows = options.maxRows ?? 50_000;

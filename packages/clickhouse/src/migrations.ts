@@ -43,14 +43,8 @@ const TABLE = 'schema_migrations';
 
 /**
  * Applies the pending migrations of `options.directory` to `options.database`, in version order,
- * one statement at a time, and records each in `<database>.schema_migrations` with its checksum.
- *
- * Safe to rerun: applied files are skipped, and an applied file whose text changed is an error
- * naming it. A file whose `-- requires:` header the server does not meet is recorded as skipped
- * and tried again on every run, so it applies once the server is upgraded; such files must not
- * depend on running before later ones. ClickHouse has no transactional DDL: a file that fails
- * halfway is rerun from its first statement, so write statements with `IF NOT EXISTS`. Run one
- * migrator at a time (`keywatch migrate`); two at once could both apply a file.
+ * one statement at a time, recording each with its checksum in `<database>.schema_migrations`.
+ * Safe to rerun (a changed applied file is an error); run one migrator at a time (README).
  */
 export async function runMigrations(clickhouse: ClickHouse, options: MigrationOptions): Promise<MigrationResult[]> {
   const { database, logger } = options;

@@ -40,15 +40,9 @@ export interface BreakerStats {
 }
 
 /**
- * A circuit breaker in front of one dependency (the gateway's Redis). `closed`: every call goes
- * through; `failureThreshold` consecutive failures open it. `open`: calls fail at once with
- * {@link BreakerOpenError}, so a dead or hanging dependency costs a request nothing instead of a
- * timeout. After `openMs` the next call is the probe (`half_open`; calls meanwhile are refused):
- * its success closes the breaker, its failure opens it for another `openMs`.
- *
- * The probe is a real request's call, not a synthetic ping: while Redis stays down, one request
- * per `openMs` pays the call's timeout; the moment it is back, the first request closes the
- * breaker.
+ * A circuit breaker in front of one dependency (the gateway's Redis): `failureThreshold`
+ * consecutive failures open it, so calls fail at once with {@link BreakerOpenError} instead of a
+ * timeout; after `openMs` a real request's call is the probe that closes or reopens it.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';

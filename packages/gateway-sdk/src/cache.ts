@@ -32,13 +32,9 @@ interface Entry {
 }
 
 /**
- * The gateway's in-process cache of key records by key hash: bounded LRU, a shorter TTL for
- * unknown keys (negative caching), and a key id → hash index so a lifecycle event (which names
- * the key id only) drops the right entry.
- *
- * Race: a lookup that started before an invalidation may finish after it with the old record.
- * Every drop bumps {@link KeyCache.epoch}; a lookup passes the epoch it started in to
- * {@link KeyCache.set}, which refuses to store a result that an invalidation has overtaken.
+ * The gateway's in-process cache of key records by key hash: bounded LRU, a shorter TTL for unknown
+ * keys, and a key id → hash index for lifecycle events. Every drop bumps {@link KeyCache.epoch} so
+ * {@link KeyCache.set} refuses a lookup result that an invalidation overtook.
  */
 export class KeyCache {
   private readonly lru: LRUCache<string, Entry>;

@@ -36,15 +36,9 @@ export interface CacheInvalidator {
 }
 
 /**
- * A consumer of `key-lifecycle` in a group of this instance's own, starting at the latest offset
- * and committing nothing (a gateway's cache is empty at boot, so older events are irrelevant).
- *
- * Why the cache is emptied after each group join: while the member is out of the group (boot, a
- * rebalance after a broker failover, a long network partition) events may be published that it
- * will never read (offsets reset to latest), so entries cached before can be stale. The cache is
- * cleared on the first fetch after the join, i.e. after the start offset was resolved: any event
- * before that offset was published after Redis changed (the key service writes Redis first), so
- * records loaded after the clear already reflect it. An invalid message is logged and skipped.
+ * A consumer of `key-lifecycle` in a group of this instance's own, from the latest offset,
+ * committing nothing. The cache is cleared on the first fetch after each group join: events
+ * published while out of the group are never read (README). An invalid message is logged and skipped.
  */
 export function createCacheInvalidator(options: CacheInvalidatorOptions): CacheInvalidator {
   const log = options.logger.child({ component: 'cache-invalidator', group: options.groupId });

@@ -32,19 +32,10 @@ export interface LookupAndLimitResult {
 }
 
 /**
- * A cache miss in one Redis round trip: the keystore's lookup by hash and, when the record already
- * shows that the verifier will let the request through, the key's GCRA rate limit, in one Lua call.
- *
- * The limit is taken in the script only if every check the verifier makes before the rate limit
- * passes there too: state `active` or `rotating` and not expired at `now`, the gateway's
- * environment, the route's scope, no allowed-IP list (CIDR matching stays in Node), no
- * allowed-origin list unless the request has no `Origin`, and a `rate_limit` of its own with a
- * limit above 0. Otherwise `limit` is `null` and the verifier takes the limit in a second call
- * after its checks, as before. So a refused request still never spends budget.
- *
- * The script reads the record and writes the bucket `{rl:key:<id>}` (the rate limiter's key for
- * the same bucket): two Redis Cluster slots. This works on a single Redis (or one shard holding
- * both); on Redis Cluster leave it out and the verifier makes two calls.
+ * A cache miss in one Redis round trip: the keystore's lookup by hash and, when the record shows the
+ * verifier will let the request through, the key's GCRA limit, in one Lua call (otherwise `limit` is
+ * `null` and the verifier limits after its checks, so a refused request never spends budget). Two
+ * Cluster slots: single Redis only (README).
  */
 export interface LookupAndLimit {
   run(hash: string, request: LookupAndLimitRequest): Promise<LookupAndLimitResult>;

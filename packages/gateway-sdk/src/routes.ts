@@ -111,7 +111,7 @@ export function createRouteTable(rules: readonly RouteRule[]): RouteTable {
   }
 
   // Recent answers by method and path: most traffic repeats a few paths. Emptied when full, so
-  // paths with ids in them cost a lookup each, as before, and memory stays bounded.
+  // memory stays bounded.
   const recent = new Map<string, RouteMatch | null>();
   return {
     rules,

@@ -21,11 +21,8 @@ export interface DiskSpool {
 }
 
 /**
- * The documented alternative to dropping auth events when Kafka is down or the buffer is full:
- * events are appended to a local file, one JSON auth event per line, exactly as they would have
- * been produced (no credentials in them: only fingerprints). Replay a spool file after the outage
- * by producing each line to `auth-events` with `authEventMessageKey` as the message key (the
- * consumers are idempotent on `event_id`), then delete it. The write is buffered by the stream;
+ * Appends auth events that would be dropped to a local file, one JSON auth event per line as they
+ * would have been produced (fingerprints only, no credentials); replay is in the package README.
  * `overflow` never waits for the disk.
  */
 export function createDiskSpool(options: DiskSpoolOptions): DiskSpool {

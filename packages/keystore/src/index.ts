@@ -1,9 +1,6 @@
 /**
  * `@keywatch/keystore`: key records in Redis, the system of record the key service writes and the
- * gateways read. Each mutation is one Lua script that changes the record, its indexes, the
- * tenant's audit stream and the lifecycle outbox atomically; all keys share the hash tag `{ks}`
- * (one Redis Cluster slot; see `layout.ts` for the layout, the sizing trade-off and the required
- * production settings: AOF on, `maxmemory-policy noeviction`).
+ * gateways read; each mutation is one atomic Lua script (design in the package README).
  * @module
  */
 export type {

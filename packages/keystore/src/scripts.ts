@@ -1,17 +1,7 @@
 import { anyReply, defineScript, integerReply, luaFragment } from '@keywatch/redis';
 
-/*
- * The keystore's Lua scripts, in ./lua. Rules every mutating script follows:
- * - all checks first, writes after: Redis does not roll back a script that fails half-way, so a
- *   script must never be able to fail once it started writing;
- * - time comes in as ARGV (`now` in ms and as RFC 3339), never from Redis, so callers (and tests)
- *   own the clock;
- * - a refusal is returned, not raised: `{ code, json details }`; success is `{ 'ok', … }`;
- * - KEYS holds the keys the caller can name (so ioredis prefixes them and Cluster routes the call);
- *   keys that depend on the record (its tenant's audit stream, …) are built from ARGV[1], the
- *   client prefix plus `{ks}:`: same hash tag, same slot.
- * Names are prefixed so they cannot clash on a shared client.
- */
+// The keystore's Lua scripts, in ./lua. Every mutating script checks before it writes (Redis does not
+// roll back a half-run script); the other rules are in the package README.
 
 const lua = (name: string) => new URL(`./lua/${name}.lua`, import.meta.url);
 

@@ -84,12 +84,7 @@ const DEFAULT_AUDIT_LIMIT = 1000;
 
 /**
  * The Redis keystore: the system of record for keys, their audit log and the lifecycle outbox.
- *
- * Layout (see `layout.ts`): every key carries the hash tag `{ks}`, so in Redis Cluster the whole
- * keystore is one slot and each mutation is one Lua script touching the record, its indexes, the
- * tenant's audit stream and the outbox atomically. One slot holds about ten million keys
- * comfortably; beyond that, shard by tenant tag. Audit streams are never trimmed: they are the
- * audit log. Run Redis with AOF on and `maxmemory-policy noeviction`.
+ * Each mutation is one atomic Lua script; layout and required Redis settings are in the README.
  */
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
   return new RedisKeyStore(options);

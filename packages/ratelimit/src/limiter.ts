@@ -84,15 +84,8 @@ interface InFlight {
 }
 
 /**
- * A GCRA rate limiter over Redis: exact under concurrency from any number of gateways.
- *
- * Calls of cost 1 on a bucket are coalesced while one is in Redis (concurrent requests of one busy
- * key): a call on a bucket with nothing in flight is sent at once; the calls that arrive while it
- * is in Redis wait for its answer, then go together in one Lua call (`gcra_many`), and so on. That
- * call answers each of them what the same calls one after the other would have got, in the order
- * they were made, atomically in Redis, so the limit stays exact across gateways; a hot key then
- * costs about two Redis commands per round trip instead of one per request, and a key with no
- * concurrent calls pays nothing extra. Other costs are sent on their own.
+ * A GCRA rate limiter over Redis: exact under concurrency from any number of gateways. Cost-1
+ * calls on a bucket with one in flight are coalesced into one `gcra_many` call (README).
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const keyPrefix = options.keyPrefix ?? '';

@@ -51,16 +51,9 @@ export interface NewWebhook {
 }
 
 /**
- * Destinations in Redis, under the hash tag `{wh}` (one Cluster slot; destinations are few):
- *
- * | key | type | holds |
- * |---|---|---|
- * | `{wh}:hook:<id>` | string | the destination as JSON, secrets sealed ({@link SecretBox}) |
- * | `{wh}:tenant:<tenant>` | zset | the tenant's destination ids by created_at ms |
- * | `{wh}:tenants` | set | tenants with destinations |
- * | `{wh}:platform` | zset | the platform destinations' ids by created_at ms |
- *
- * Writes are MULTI transactions; a rotation is a compare-and-set script over the record.
+ * Destinations in Redis under the hash tag `{wh}` (one Cluster slot; destinations are few); the
+ * key layout is in services/notifier/README.md. Writes are MULTI transactions; a rotation is a
+ * compare-and-set script over the record.
  */
 export interface WebhookStore {
   create(input: NewWebhook, secret: string, now?: Date): Promise<Webhook>;

@@ -8,16 +8,9 @@ import { z } from 'zod';
 import type { Caller } from './auth.js';
 
 /**
- * The alert feed and its lifecycle (`/v1/alerts`): alerts the detector wrote to `security_alerts`,
- * joined with the people's side in `alert_status` (migration 0010), tenant-scoped by the caller.
- *
- * Acknowledge and resolve write, in this order: the `@keywatch/alerts` hot copy in Redis (what the
- * notifier and the detector read per alert), a new `alert_status` version in ClickHouse (what the
- * feed joins), and an entry in the tenant's audit stream in the keystore (`GET /v1/audit` of the
- * key service shows it: action `alert_acknowledged` / `alert_resolved`, actor `key:<id>` or
- * `root`). Alerts without a tenant (unknown keys) have no audit stream; for them the
- * `alert_status` rows, which carry the actor, are the audit. A call that failed after the hot copy
- * was written is completed by repeating it (see `transition`).
+ * The alert feed and its lifecycle (`/v1/alerts`): `security_alerts` joined with `alert_status`,
+ * tenant-scoped by the caller. Ack and resolve write the Redis hot copy first, then ClickHouse, then
+ * the audit stream; a call that failed part-way is completed by repeating it (see `transition`).
  */
 
 const AlertStatusEnum = z.enum(['open', 'acknowledged', 'resolved']);

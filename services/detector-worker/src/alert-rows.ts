@@ -29,13 +29,9 @@ const seconds = (rfc3339: string) => rfc3339.slice(0, 19).replace('T', ' ');
 const VERSION_BASE = 2e15;
 
 /**
- * The version of an alert's row (`security_alerts` is a ReplacingMergeTree on it, and the feed takes
- * each alert's fields from its highest version): the severity first, then the writer's clock
- * (`clockMs`, plus a sequence number 0–9 that keeps one process's versions of one millisecond
- * apart). Severity only rises within an alert, but two batches continuing one alert at once (two
- * partitions of one instance, or two instances) can finish in either order: the one holding the
- * older, lower severity may write last. With the severity leading, its row does not win. Stays
- * below 2^53 (exact as a JavaScript number) for every rank (1–4) until the year 2500.
+ * The version of an alert's row (`security_alerts` is a ReplacingMergeTree on it): severity first,
+ * then the writer's clock and a 0–9 sequence, so a lower severity written last by a concurrent batch
+ * does not win. Stays below 2^53 for every rank until the year 2500.
  */
 export function alertRowVersion(severityRank: number, clockMs: number, sequence: number): number {
   return VERSION_BASE + severityRank * 1e15 + clockMs * 10 + (sequence % 10);

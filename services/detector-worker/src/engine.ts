@@ -82,9 +82,9 @@ export interface EngineOptions {
 }
 
 /**
- * How long (wall clock) an event id is remembered per message key. Only the last lateness-worth of
- * ids (plus what was processed within the redelivery hold, see lua.ts) is kept, so this costs little; it is a week so that replaying the topic (7 days' retention)
- * into the same state finds everything it already applied.
+ * How long (wall clock) an event id's seen set lives per message key: longer than the topic's 7 days'
+ * retention, so a replay into the same state finds everything it already applied. The sets are
+ * trimmed to the lateness plus the redelivery hold (see state/apply-plan.ts), so this costs little.
  */
 const SEEN_TTL_S = 8 * 86_400;
 
@@ -112,12 +112,9 @@ interface Merged {
 }
 
 /**
- * The detection step of one partition's batch, in event time: drops events later than their
- * message key's watermark (the key's highest event time) minus the lateness, applies every other
- * event's plan atomically (a
- * redelivered event's writes are skipped, its reads are not), merges the signals per dedup key and
- * opens or continues their alerts. The caller makes `publish`, `triggers` and `touched` durable,
- * then records `published`, then commits.
+ * The detection step of one partition's batch, in event time: drops late events, applies every
+ * other event's plan atomically, merges signals per dedup key and opens or continues their alerts.
+ * The caller makes `publish`, `triggers` and `touched` durable, then records `published`, then commits.
  */
 export function createEngine(options: EngineOptions) {
   const latenessMs = options.latenessMs ?? 60_000;

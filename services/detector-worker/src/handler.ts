@@ -41,36 +41,19 @@ export interface HandlerDependencies {
 }
 
 /**
- * One partition's batch: detect, then make alerts, triggers and alert rows durable, then record
- * what was published and the watermark; only then does the runner commit. A crash anywhere before
- * the commit redelivers the batch: state writes are skipped for events already applied (per state
- * shard), the same signals find the same alerts (same ids), and whatever was not yet recorded as
- * published is published again (the batch is its own claimant), so alerts are at least once on
- * the topic and exactly once by `alert_id`. Batches of several partitions run at once
- * (`DETECTOR_PARTITIONS_CONCURRENTLY`): the first to claim a new alert or a severity rise
- * publishes it, the others only update its row.
+ * One partition's batch: detect, make alerts, triggers and alert rows durable, record what was
+ * published and the watermark; only then does the runner commit, so a redelivered batch finds the
+ * same alerts and republishes what was not recorded (at least once on the topic, exactly once by id).
  */
 export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
   const table = deps.table ?? 'security_alerts';
   const retry = deps.retry ?? { minDelayMs: 200, maxDelayMs: 5_000 };
   let sequence = 0;
-  /**
-   * The highest severity this process sent per alert id. Two partitions' batches can continue one
-   * alert concurrently: A opens it at medium, B raises it to high and sends first, A sends its
-   * medium version after, and the topic's latest version of the alert went back to medium (seen
-   * in the detector's integration test, about one run in eight). Severity only rises within an
-   * alert, so a lower one is a stale version: not sent. The check and the send happen in the same
-   * tick on the process's one producer, which keeps send order per partition. Two instances can
-   * still interleave this way (documented in the README).
-   */
+  // The highest severity this process sent per alert id: severity only rises within an alert, so a
+  // lower one is a stale version from a concurrent batch and is not sent.
   const sentRank = new Map<string, number>();
-  /**
-   * Alert sends go out one after another, in the order of their checks above. Two concurrent
-   * producer.send calls can reach the broker in either order (KafkaJS awaits metadata and the
-   * connection before it builds a request), so a version that passed the check first could land
-   * after a higher one that passed it later: CI saw an alert's latest version on the topic go back
-   * from high to medium with the check alone. Alerts are few, so the queue costs nothing measurable.
-   */
+  // Alert sends go out one after another: two concurrent producer.send calls can reach the broker in
+  // either order, which could land a lower severity last on the topic.
   let alertSends: Promise<unknown> = Promise.resolve();
   const sendAlertsInOrder = (messages: OutgoingMessage[]): Promise<void> => {
     if (messages.length === 0) return Promise.resolve();
@@ -88,12 +71,8 @@ export function createDetectorHandler(deps: HandlerDependencies): BatchHandler {
     });
 
   /**
-   * Writes the batch's alert rows, retrying while ClickHouse is away, heartbeating between
-   * attempts so the member keeps its partitions: the batch resumes where it was as soon as
-   * ClickHouse is back. Failing the batch instead left its retries to KafkaJS, whose backoff
-   * sends no heartbeats: after the session timeout the member was evicted, and the rejoin and
-   * redelivery that followed cost tens of seconds more than the outage. A heartbeat that fails
-   * (the group is rebalancing) ends the batch, which is then redelivered.
+   * Writes the batch's alert rows, retrying while ClickHouse is away and heartbeating between
+   * attempts so the member keeps its partitions (KafkaJS's own backoff sends no heartbeats).
    */
   async function writeRows(batch: ConsumedBatch, rows: readonly AlertRow[], abandoned: () => boolean): Promise<void> {
     let delay = retry.minDelayMs;

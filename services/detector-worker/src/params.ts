@@ -82,7 +82,7 @@ export const DEFAULT_PARAMS = {
     /**
      * Travel between two countries the key was already used from in geo_new_country.lookback_ms
      * (or within one such country) is not raised: its familiar places. When false, only a fleet's
-     * or a border's familiar travel is ignored, as before.
+     * or a border's familiar travel is ignored.
      */
     ignore_familiar: true,
     suppression_ms: 6 * HOUR,

@@ -20,12 +20,8 @@ function mirror(counter: Counter, value: number): void {
 }
 
 /**
- * `keywatch_gateway_requests_total{outcome,status}`, `keywatch_gateway_decision_seconds`
- * (verification time), `keywatch_gateway_cache_{hits,misses,negative_hits,invalidations}_total`,
- * `keywatch_gateway_cache_entries`, `keywatch_gateway_auth_events_{emitted,sent,dropped}_total`
- * (dropped by reason), `keywatch_gateway_auth_events_buffered`, `keywatch_gateway_redis_failures_total`,
- * `keywatch_gateway_redis_breaker_state` (0 closed, 1 half-open, 2 open), `keywatch_gateway_redis_breaker_{opens,rejected,probes}_total`,
- * `keywatch_gateway_degraded_total{reason,result}` (requests decided without Redis).
+ * The gateway's `keywatch_gateway_*` metrics: requests, decision time, cache, auth events, Redis
+ * failures and breaker, degraded decisions (the README's Metrics table lists them).
  */
 export function createGatewayMetrics(parts: {
   keywatch: () => Keywatch;

@@ -30,12 +30,9 @@ function workerExecArgv(): string[] {
 
 /**
  * An {@link AuthEventProducer} whose KafkaJS producer lives in a worker thread (`producer-worker.ts`):
- * the request event loop only hands each batch of auth events over (a structured clone of the
- * event objects, measured cheaper than writing their JSON first); the JSON (`authEventMessage`),
- * the record batches, CRCs and the network run on the other thread. Measured on the gateway:
- * sending auth events on the main thread cost about 40 % of its requests/s. It connects in the
- * background, so the gateway starts and serves while Kafka is unreachable (sends fail and the
- * emitter buffers and backs off). A thread that dies is replaced on the next send.
+ * the request loop only hands each batch over by structured clone; sending on the main thread cost
+ * about 40 % of the gateway's requests/s. Connects in the background, so the gateway serves while
+ * Kafka is unreachable; a thread that dies is replaced on the next send.
  */
 export function createThreadedProducer(data: ProducerWorkerData, logger: Logger): AuthEventProducer {
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();

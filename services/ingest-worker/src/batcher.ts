@@ -90,13 +90,10 @@ interface Flight<R> {
 }
 
 /**
- * Collects rows from concurrently consumed partitions and writes them with {@link writeOnce}, by
- * size, age or idleness, with up to `maxInFlight` inserts at once. Two inserts in flight never
- * hold the same event_id (an entry whose ids are in flight waits for the next insert), so each
- * insert's dedup lookup sees every earlier copy. A failed insert is retried with exponential
- * backoff (never dropped), and no new insert starts meanwhile: the contributors' promises stay
- * pending, so the consumers neither commit nor fetch more — that is the back-pressure, and it
- * bounds memory to what was fetched.
+ * Collects rows from concurrently consumed partitions and writes them with {@link writeOnce}, up to
+ * `maxInFlight` inserts at once, never two holding the same event_id (so each dedup lookup sees every
+ * earlier copy). A failed insert is retried, never dropped, and holds back new ones: the pending
+ * promises are the consumers' back-pressure.
  */
 export function createBatcher<R extends KeyedRow = EncodedRow>(options: BatcherOptions<R>): Batcher<R> {
   const idleMs = options.idleMs ?? 5;

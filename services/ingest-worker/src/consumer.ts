@@ -78,13 +78,9 @@ export interface IngestConsumer {
 }
 
 /**
- * The worker's consumer-group members. Each fetched partition batch is validated and enriched,
- * its rows handed to the shared {@link Batcher} and its dead letters produced; the handler then
- * waits until both are durable (and rows ClickHouse refused on their own are dead-lettered too)
- * and only then commits the batch's offsets. While it waits it keeps heartbeating; when a
- * heartbeat says the group is rebalancing it abandons its rows (after any insert holding them has
- * settled) and throws, so the partition moves on uncommitted and never has two writers at once.
- * While inserts fail, the topic is paused as well.
+ * The worker's consumer-group members: each partition batch is validated, enriched and handed to the
+ * shared {@link Batcher}, and its offsets committed only once its rows and dead letters are durable.
+ * On a rebalance it abandons its rows and throws, so a partition never has two writers at once.
  */
 export function createIngestConsumer(options: IngestConsumerOptions): IngestConsumer {
   const log = options.logger.child({ component: 'ingest-consumer', group: options.groupId });

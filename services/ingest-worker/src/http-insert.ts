@@ -19,12 +19,9 @@ export interface LineInserterOptions {
 }
 
 /**
- * JSONEachRow inserts of rows serialised in advance, straight over ClickHouse's HTTP interface
- * (HTTP basic authentication, which 18.16 and current servers accept). The client library takes
- * row objects only and stringifies them itself, joining a batch into one string: on the hot path
- * that doubled the worker's garbage. Here the rows' bytes are streamed as they are, neighbours in
- * the same chunk of the row pool joined into one piece ({@link coalesce}). Failures are {@link ClickHouseRequestError}s, classified as
- * the client's are (server code, retryable), and never quote the rows.
+ * JSONEachRow inserts of rows serialised in advance, streamed over ClickHouse's HTTP interface
+ * (basic auth, which 18.16 accepts): the client library re-stringifies row objects, which doubled
+ * the hot path's garbage. Failures are {@link ClickHouseRequestError}s that never quote the rows.
  */
 export function createLineInserter(options: LineInserterOptions): LineInserter {
   const authorization = basicAuth(options);

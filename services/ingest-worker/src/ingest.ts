@@ -138,12 +138,9 @@ export interface IngestDependencies extends PrepareOptions {
 }
 
 /**
- * The ingest step for one consumed batch, without cross-batch batching: valid events are written
- * effectively once ({@link writeOnce}), invalid ones and those ClickHouse refuses go to the
- * dead-letter topic with the reason.
- * It resolves only when both are durable, so a consumer commits after that and never before. The
- * worker itself batches across partitions (see consumer.ts); this handler serves tools and tests
- * that drive one batch at a time.
+ * The ingest step for one consumed batch, without cross-batch batching (the worker batches in
+ * consumer.ts; this serves tools and tests): valid events written once ({@link writeOnce}), the
+ * rest dead-lettered with the reason. Resolves only when both are durable.
  */
 export function createIngestHandler(deps: IngestDependencies): BatchHandler {
   return async (batch) => {

@@ -1,10 +1,7 @@
 /**
  * Where the worker keeps its rows between preparation and insert: UTF-8 bytes in reused chunks
- * outside the JavaScript heap. A row waits 0.2–1 s for its insert, long enough for V8 to promote
- * it to the old generation; as ~1 KB strings, the rows of a few inserts were most of the live heap,
- * and V8 sizes the old generation as a multiple of that (measured: 44 MB live, 250 MB committed).
- * Written into chunks that go back to a free list once their rows are settled, they leave no
- * garbage at all, and the insert streams the bytes as they are.
+ * outside the JavaScript heap, so rows that wait long enough to be promoted neither grow V8's old
+ * generation nor leave garbage; the insert streams the bytes as they are.
  */
 
 /** Sizes of {@link createRowPool}. */

@@ -17,13 +17,9 @@ import { z } from 'zod';
 import { actorOf, type Caller } from './admin.js';
 import { TenantId } from './schemas.js';
 
-// `/v1/webhooks` (docs/contracts.md#key-service): alert destinations per tenant, their signing secrets,
-// and their deliveries (dead letters and replay). The notifier reads the same Redis records.
-//
-// Platform destinations (`"scope": "platform"`, root key only) have no tenant: they receive the
-// alerts without a tenant (unknown keys, e.g. credential stuffing from one IP) and, with
-// `all_tenants` (default true), every tenant's alerts as well. To a tenant's key they do not exist
-// (404), and they never appear in its lists.
+// `/v1/webhooks` (docs/contracts.md#key-service): alert destinations per tenant, their signing
+// secrets and deliveries; the notifier reads the same Redis records. Platform destinations (root
+// key only) have no tenant and are invisible (404) to a tenant's key.
 
 /**
  * The audit log (per tenant in the key store) where changes to platform destinations are recorded:

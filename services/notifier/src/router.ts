@@ -39,25 +39,17 @@ export function routes(
 }
 
 /**
- * The `security-alerts` handler: each alert becomes one BullMQ job per matching destination — its
- * tenant's, plus the platform destinations that take it ({@link receivesAlertsOf}: an alert without
- * a tenant goes to the platform destinations only; a tenant's alert also to those with
- * `all_tenants`) — with the job id {@link deliveryId}(alert, destination, severity). BullMQ adds a job id
- * only once (completed jobs are kept for 30 days), so a redelivered batch or a second consumer of
- * the same alert adds nothing. The handler resolves only after `addBulk` did, and only then does
- * the runner commit the offsets: a crash in between redelivers, which is harmless.
+ * The `security-alerts` handler: each alert becomes one BullMQ job per matching destination
+ * ({@link receivesAlertsOf}) with the job id {@link deliveryId}(alert, destination, severity), which
+ * BullMQ adds only once, so a redelivered batch adds nothing. Resolves only after `addBulk` did.
  */
 export function createAlertRouter(deps: RouterDependencies): BatchHandler {
   const log = deps.logger.child({ component: 'router' });
   const maxAgeMs = deps.maxAgeMs ?? 86_400_000;
   const now = deps.now ?? Date.now;
   /**
-   * Severity only rises within an alert, but two detector instances can publish an alert's versions
-   * out of order (services/detector-worker/README.md): a version below a severity already queued
-   * for the same destination is stale, and the security team would hear "medium" after "high".
-   * Jobs are kept unless a job of a higher severity of their alert exists for their destination
-   * (queued, delivered or dead-lettered: completed jobs are kept 30 days). An escalation in order
-   * (medium, then high) delivers both, as before.
+   * Drops a candidate when a job of a higher severity of its alert exists for its destination:
+   * detector instances can publish an alert's versions out of order, and "medium" after "high" is stale.
    */
   async function withoutSuperseded<J extends { above: string[] }>(candidates: J[]): Promise<J[]> {
     /* eslint-disable @typescript-eslint/no-unnecessary-condition -- BullMQ answers null for a missing job despite its type */

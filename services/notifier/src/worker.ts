@@ -39,13 +39,10 @@ export interface DeliveryWorkerOptions {
 export type DeliveryOutcome = 'delivered' | 'suppressed';
 
 /**
- * The BullMQ worker that delivers: per job, skip (suppressed) when the alert was acknowledged or
- * resolved or the destination is gone; wait when the destination's rate limit is spent (the job is
- * delayed without using an attempt); re-check the URL against SSRF and pin the address; sign with
- * every valid secret; POST. A failed request throws, so BullMQ retries with exponential backoff
- * and jitter; after the last attempt the job stays failed: the dead letter, replayable through the
- * key service. A destination that now resolves to a forbidden address fails at once
- * ({@link UnrecoverableError}): retrying cannot fix it.
+ * The BullMQ worker that delivers: skips acknowledged or resolved alerts and gone destinations,
+ * delays (without an attempt) while the destination's rate limit is spent, re-checks the URL against
+ * SSRF, signs and POSTs. A failed request throws so BullMQ retries; the last failure stays as the
+ * dead letter. A forbidden address is {@link UnrecoverableError}: retrying cannot fix it.
  */
 export function createDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJobData, DeliveryOutcome> {
   const log = options.logger.child({ component: 'delivery' });

@@ -24,13 +24,9 @@ const FIRST_SEEN_MEMO_MS = 10 * 60_000;
 const FIRST_SEEN_MEMO_MAX = 200_000;
 
 /**
- * Write-once times (an entity's first event time; a key's first success from an IP) are written
- * once (HSETNX) and never change while their hash lives, and earliest times (a key's first success
- * from an IP among an IP's keys: ZADD GT of minus the time) only move back, so a process that has
- * written or read one need not do so again for every event: this memo skips the write once it is
- * known to be done (or an earlier time is known stored) and answers the read once it is known. Entries are forgotten after a few minutes (the hash may expire
- * after a long silence and start again; the writes it skipped refreshed its TTL, and the next one
- * after the memo forgot does again, long before the TTL).
+ * Remembers write-once and only-earlier times (first event time, first success from an IP) so the
+ * process skips writing or reading them again per event; entries are forgotten after a few minutes,
+ * long before the hash's TTL.
  */
 export class FirstSeenMemo {
   private readonly known = new Map<string, { value: number; at: number }>();
@@ -67,9 +63,8 @@ export class FirstSeenMemo {
     const now = this.now();
     const mark = (plan: Plan, name: string, entity: string, field: string, value: number, ttlS: number) => {
       const id = memoId(name, field);
-      // Every event of the batch writes it until the memo knows it is written: deduplicating within
-      // the batch left it unwritten when the batch's first such event turned out late (its plan
-      // stops before any write). HSETNX again is harmless, and only the first batch pays.
+      // Every event of the batch writes it until the memo knows it is written: the first such event
+      // may be late (its plan stops before any write). HSETNX again is harmless.
       if (this.get(id, now)) return;
       plan.add({ kind: 'hsetnx', key: plan.key(name, entity), field, value: String(value), ttlS });
       pending.push({ plan, id });

@@ -88,15 +88,11 @@ function successSignal(
 }
 
 /**
- * Many distinct invalid credentials from one source IP. Medium: ≥ `medium_distinct` distinct in
- * `medium_window_ms`. High: ≥ `high_attempts` attempts over ≥ `high_distinct` distinct with at most
- * `high_max_per_credential` each in `high_window_ms` (counting the credentials tried at most that
- * often: one dead key retried from the same source does not hide an enumeration). Sources whose
- * distinct successful keys outnumber the failed credentials (a NAT with many users) are ignored.
- * A success from a flagged IP after the attack began, of a key that had not succeeded from that
- * IP before the attack began (the NAT's own users are not the attacker's finds), is critical and
- * asks for the key to be stopped; it is found in both orders, since the success and the attack's
- * events travel on different partitions.
+ * Many distinct invalid credentials from one source IP: medium on `medium_distinct` in
+ * `medium_window_ms`, high on `high_attempts` over `high_distinct` tried at most
+ * `high_max_per_credential` times each. NAT-like sources (more distinct successful keys than failed
+ * credentials) are ignored. A key's first success from a flagged IP after the attack began is
+ * critical; it is found in either order, since the events travel on different partitions.
  */
 export const credentialStuffing: Detector = ({ event, ts, params, latenessMs, firsts }, plan) => {
   const p = params.credential_stuffing;

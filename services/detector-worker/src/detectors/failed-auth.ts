@@ -81,20 +81,11 @@ function spikes(
 }
 
 /**
- * Failed authentication per key and per tenant: at least `floor` failures in a sliding window,
- * and, once the entity has a week of history and a baseline of at least `min_baseline` failures an
- * hour, a z-score ≥ `z` of the last hour against the hourly EWMA. Revoked and expired keys are
- * left to revoked_key_in_use at key level. Severity follows how many distinct credentials (per
- * tenant) fail, and per key what the failures say about who holds it: one stale client retrying is
- * one low item.
- *
- * Per key, the failures are of two kinds. Permission failures (`permission_outcomes`, by default
- * `insufficient_scope` and `environment_mismatch`: the key authenticated and asked for something it
- * may not do) are what its own clients produce when one of them lacks a scope, from every office
- * or server it runs on; they count towards the floor, but their source IPs do not raise the
- * severity: only probing does, `probe_scopes` distinct scopes refused in the window (medium).
- * The other failures (a key presented from a disallowed IP or origin, an inactive key) raise it by
- * their distinct source IPs (`medium_ips`, `high_ips`).
+ * Failed authentication per key and per tenant: ≥ `floor` failures in a sliding window and, once
+ * the entity has a week of history and a baseline ≥ `min_baseline`/h, a z-score ≥ `z` of the last
+ * hour against the hourly EWMA. Per key, permission failures (`permission_outcomes`) count towards
+ * the floor but raise the severity only by probing (`probe_scopes`); other failures raise it by
+ * distinct source IPs. Why: README, "Why some rules are as they are".
  */
 export const failedAuthSpike: Detector = (ctx, plan) => {
   const { event, params } = ctx;

@@ -28,19 +28,10 @@ function parseSeen(text: string | null): Seen | null {
 }
 
 /**
- * Geography of a key's successful uses: a country not seen in `lookback_ms` once the key is learnt
- * (geo_new_country), and consecutive uses too far apart for the time between them
- * (impossible_travel). Travel speed uses the smallest distance the two accuracy circles allow, so
- * coarse country-level locations of one network do not look like flights; travel between
- * countries the key already uses (in the last `lookback_ms`) is its routine, and a journey that
- * reaches a new country is downgraded to low for a fleet (≥ `fleet_countries`) or a border. Both wait for the same
- * learning period: until a key's normal places are known, a fleet or a commuter cannot be told
- * from a thief.
- *
- * Secret keys only (and events whose key type is unknown): a publishable key is embedded in web
- * pages and apps and used from its end users' browsers, in every country they live in, so neither
- * a new country nor two far-apart uses in a short time say anything about who holds it. What is
- * suspicious for a publishable key (a flood from a few IPs, failures) is the other detectors' job.
+ * Geography of a key's successful uses, once the key is learnt: a country not seen in
+ * `lookback_ms` (geo_new_country) and consecutive uses too far apart for the time between them
+ * (impossible_travel, at the smallest distance the accuracy circles allow). Secret keys only: a
+ * publishable key is used from its end users' browsers everywhere (README).
  */
 export const geography: Detector = ({ event, ts, params, location, latenessMs }, plan) => {
   const g = params.geo_new_country;
@@ -110,10 +101,8 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
         const neighbours = prev.country !== location.country && areNeighbours(prev.country, location.country);
         const bothKnown = known.has(prev.country) && !isNew;
         const downgraded = fleet || neighbours;
-        // Travel between two places this key is normally used from is its routine: in a fleet or
-        // across a border, and (with `ignore_familiar`) between any two countries it already uses,
-        // including two places in one country (carrier IPs that geolocate to different cities,
-        // servers in two regions, country-level locations hundreds of km wide).
+        // Travel between two places this key is normally used from is its routine (a fleet, a border or,
+        // with `ignore_familiar`, any two countries it already uses).
         if (!(bothKnown && (downgraded || t.ignore_familiar))) {
           const [from, to] =
             prev.ts <= ts ? [prev, { ...location, ts, ip: event.ip }] : [{ ...location, ts, ip: event.ip }, prev];

@@ -46,18 +46,9 @@ function sustained(counts: BucketCounts<'r' | 'l'>, p: Params, ts: number, laten
 
 /**
  * A key that keeps hitting its rate limit: two consecutive windows each with ≥ `min_rate_limited`
- * rejections or ≥ `min_ratio` of its requests rejected, and rejections that last longer than one
- * window (first to last, at a fifth of a window's resolution). The count rule only grows, so it is
- * checked on open windows too; the ratio rule only on windows closed by event time (end +
- * lateness), since an early burst inside a window says nothing about its ratio. The duration rule
- * keeps a single burst that happens to straddle a window boundary (a retry storm of two or three
- * minutes) from counting as two windows: the issue's "two consecutive windows" is a key that stays
- * over its limit, which a burst of less than a window is not, wherever the clock's windows fall.
- *
- * Only rejections the gateway made because the key exceeded its limit count: a `rate_limited`
- * event with `rate_limit: null` is a request the gateway refused because its limiter (Redis) was
- * unavailable (see services/gateway/README.md), which says nothing about the key; during an outage
- * it would otherwise raise this alert for every active key. Such events still count as requests.
+ * rejections or ≥ `min_ratio` rejected, and rejections lasting longer than one window (so one burst
+ * straddling a boundary is not two windows). The ratio rule waits for windows closed by event time.
+ * Only rejections with a limit state count (`rate_limit: null` is a limiter outage; see README).
  */
 export const rateLimitViolation: Detector = ({ event, ts, params, latenessMs }, plan) => {
   const p = params.rate_limit_violation;

@@ -3,14 +3,9 @@ import type { Detector } from './types.js';
 import { round, subject } from './types.js';
 
 /**
- * A key's last hour of requests far above its hourly EWMA: z ≥ `z`, ≥ `min_ratio` × the mean,
- * ≥ `min_per_hour`, after `history_ms` of history, and above `peak_ratio` × its decayed peak hour
- * (so the daily or Monday-morning peak of a busy key is not a spike).
- *
- * Usage is what the key was served: `allowed` requests only. Refusals are other detectors' items
- * (a dead key retried by a CI job is revoked_key_in_use or failed_auth_spike, a key over its limit
- * is rate_limit_violation); counted here, one client retrying a revoked key every 30 s would look
- * like a 60-fold spike of a quiet key.
+ * A key's last hour of `allowed` requests far above its hourly EWMA: z ≥ `z`, ≥ `min_ratio` × the
+ * mean, ≥ `min_per_hour`, after `history_ms`, and above `peak_ratio` × its decayed peak hour.
+ * Refusals are other detectors' items (a revoked key retried would look like a spike).
  */
 export const usageSpike: Detector = ({ event, ts, params, latenessMs, firsts }, plan) => {
   const p = params.usage_spike;

@@ -1,9 +1,6 @@
 -- Runs many events' plans on one state shard; see apply-plan.ts for KEYS, ARGV and the reply.
--- Lua's number-to-string conversion (sprintf, for a concatenation, a redis.call argument or a
--- number in cjson's output) costs several times a concatenation. So numbers the script only passes
--- on arrive as strings (see encodeOp), values read are returned as Redis gave them where the
--- script did not change them, and a bucket number becomes text as its hundreds (converted once
--- per call and value) followed by two digits from a table, as JavaScript writes it.
+-- Number-to-string conversion costs several times a concatenation: numbers only passed on arrive
+-- as strings, values read go back as Redis gave them, and bucket numbers use the TWO table.
 local TWO = {}
 for i = 0, 99 do TWO[i] = string.format('%02d', i) end
 local HUNDREDS = {}

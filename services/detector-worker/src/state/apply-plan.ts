@@ -3,27 +3,10 @@ import type { Op, SeenOp } from './ops.js';
 
 /**
  * Runs the operations (see ops.ts) of many events on one state shard, in order, atomically. KEYS
- * are the distinct keys the plans name (all in the shard's hash slot), each once however many
- * plans name it; ARGV[1] is the JSON list of `[key map, ops]`, one per plan, where the plan's
- * operations ({@link encodeOp}) name their keys by plan-local index i and `key map[i]` is that
- * key's index in KEYS; ARGV[2] the wall clock (ms), ARGV[3] how long (wall ms) a processed event
- * stays recognisable as a duplicate whatever the watermark did since (the redelivery hold); the
- * result is the JSON list of each plan's results. A plan starts with its guard (`seen` on the
- * message key's shard, `ap` elsewhere); its writes run only while the event is fresh there; its
- * reads always run, unless the event is late.
- *
- * `seen` asks "already processed?" before "late?": a redelivered event is a duplicate even when its
- * first attempt pushed the key's watermark more than the lateness past it (a batch spanning
- * minutes of event time, or a retry after round 2 failed), so its plan goes on (reads, and round 2
- * on the other shards, whose `ap` guard counts it once). For that, members stay in the sets until
- * the redelivery hold has passed: the sets are trimmed to the watermark of a snapshot at least a
- * hold old (in the companion hash `<set>:tr`, fields `w` and `t`) minus the lateness, so anything
- * processed within the last hold is still there.
- *
- * Work per call, not per event, wherever the result is the same: a watermark is read once per key
- * and call, the seen/applied sets are trimmed at most once per key and call (and only when the
- * caller asks, about once per hold: see trimDue in redis-store.ts), and each key gets at most one
- * EXPIRE (none when the caller knows it was refreshed recently: TTL 0).
+ * are the distinct keys the plans name; ARGV[1] the JSON list of `[key map, ops]` per plan (ops name
+ * keys by plan-local index, the map gives its KEYS index), ARGV[2] the wall clock (ms), ARGV[3] the
+ * redelivery hold (ms); the result is the JSON list of each plan's results. `seen` asks "already
+ * processed?" before "late?" so a redelivered event completes round 2 (README, "Redelivery").
  */
 export const APPLY_PLAN = defineScript<string[], [plans: string, nowMs: string, holdMs: string], string>({
   name: 'kwApply',
@@ -32,12 +15,10 @@ export const APPLY_PLAN = defineScript<string[], [plans: string, nowMs: string, 
 });
 
 /**
- * Finds or opens the alert of a dedup key. KEYS[1] = the dedup record. A signal within the
- * suppression window of the record's last one continues that alert (its count grows by the
- * repeats, its window and severity widen) unless the record's alert is the resolved one (`closing`);
- * otherwise the candidate opens a new one. Result: [id, first, last, severity, published, count,
- * wstart, wend, detected_at, created, publish (this caller holds the claim to publish the rank
- * above the published one)].
+ * Finds or opens the alert of a dedup key (KEYS[1]): a signal within the suppression window of the
+ * record's last one continues that alert unless it is `closing` (resolved). Result: [id, first,
+ * last, severity, published, count, wstart, wend, detected_at, created, publish (this caller holds
+ * the claim to publish)].
  */
 export const DEDUP = defineScript<
   [record: string],

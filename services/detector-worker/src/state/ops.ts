@@ -1,16 +1,8 @@
 /**
- * The state language of the detectors. Each event becomes one {@link Plan}: a list of operations
- * on named keys. Every key belongs to an entity (a key id, a tenant, an IP, a dedup key), and the
- * entity decides its state shard: a Redis Cluster hash slot (see redis-store.ts). All of one
- * entity's operations of one event run atomically, after the operations of that entity from the
- * batch's earlier events and before those of its later ones. Writes are guarded: the plan's `seen`
- * operation (on its message key) says whether the event is fresh, duplicate or late, and an event
- * already applied to a shard (a redelivery) changes nothing there, while its reads still run, so a
- * redelivered batch evaluates the same state again and re-raises what it had raised.
- *
- * `key` fields are indexes into the plan's keys ({@link Plan.key}). Numbers are event-time
- * milliseconds unless named otherwise; `ttlS` is a key's TTL in wall seconds. The Redis store
- * sends these in a compact encoding (see apply-plan.ts); the memory store runs them as they are.
+ * The state language of the detectors: each event becomes one {@link Plan}, a list of operations on
+ * named keys. An entity's operations of one event run atomically and in batch order on its shard;
+ * writes are guarded by the plan's `seen` op (a redelivery changes nothing, its reads still run).
+ * `key` fields index {@link Plan.key}; numbers are event-time ms unless named otherwise.
  */
 export type Op = SeenOp | HincrOp | ZaddOp | HsetnxOp | HmgetOp | WindowOp | ZcountOp | ZrangeOp | BaselineOp | GeoOp;
 
@@ -116,12 +108,9 @@ export interface BaselineOp {
 }
 
 /**
- * A key's geography of successful uses. Reads the countries of `countriesKey` seen at or after
- * `since` (at most 100) and the fields `n` (successful uses), `first` and `loc` of `key`; then
- * (write) stores `location` (which starts with its time `ts` and `|`) as `loc` unless the stored
- * one is newer, counts the use, sets `first` once, and records `country` at `ts` in
- * `countriesKey` (members below `minScore` go, then the oldest beyond 100). Result:
- * [[country, score, …], n, first, previous loc].
+ * A key's geography of successful uses: reads the countries seen since `since` (at most 100) and
+ * `n`, `first`, `loc` of `key`; then stores `location` unless the stored one is newer, counts the
+ * use and records `country` at `ts`. Result: [[country, score, …], n, first, previous loc].
  */
 export interface GeoOp {
   kind: 'geo';

@@ -59,22 +59,10 @@ interface Part {
 }
 
 /**
- * Detector state in Redis. Keys are spread over `shards` hash-tagged shards by their entity (key
- * id, tenant, IP, dedup key), so every Lua call touches one slot and the layout runs unchanged on
- * Redis Cluster. A batch costs two rounds of calls, one call per touched shard in each (in
- * chunks of `plansPerCall` events):
- *
- * 1. the shards of the events' message keys: the `seen` guard (fresh, duplicate or late) and the
- *    per-key state, which lives there too (events are keyed by key id);
- * 2. the other shards (tenants, IPs, dedup records), for events that are not late: each event's
- *    operations there. Counting writes (HINCRBY, baselines) are guarded by an applied-event set of
- *    that shard, so a crash between the two rounds and the redelivery that follows count each
- *    event once per shard; the other writes (ZADD of a member and score, HSETNX) are idempotent.
- *
- * Every event's operations on one shard run atomically in event order, writes before reads, so
- * whichever instance processes the last event of an IP's window (from any partition) sees all of
- * it. EXPIRE is sent at most once per key per call, and not at all while this process refreshed
- * the key within a quarter of its TTL.
+ * Detector state in Redis, spread over `shards` hash-tagged shards by entity so every Lua call
+ * touches one slot. A batch costs two rounds, one call per touched shard each: the message keys'
+ * shards (`seen` guard, per-key state), then the other shards, guarded by applied-event sets so a
+ * crash between the rounds counts each event once (README, "State and throughput").
  */
 export function createRedisStore(redis: Redis, options: RedisStoreOptions = {}): StateStore {
   const applyPlan = APPLY_PLAN.on(redis);
