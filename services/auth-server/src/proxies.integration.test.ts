@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateKey, OUTCOME_STATUS, type AuthEvent, type Outcome } from '@keywatch/contracts';
@@ -170,6 +170,12 @@ describe('auth server behind real reverse proxies', () => {
           keyId: web.id,
           origin: 'https://evil.example',
         });
+        // A key in the URL is refused before any lookup (and so has no auth event).
+        const inUrl = await call(`${urls[proxy]}/v1/subscriptions?api_key=${full.secret}`, { key: full.secret });
+        expect([inUrl.status, inUrl.body.error?.code], `${proxy}: key in the query string`).toEqual([
+          400,
+          'key_in_query',
+        ]);
         const limited = await ks.createKey({
           tenant_id: TENANT,
           type: 'secret',
@@ -246,6 +252,11 @@ describe('auth server behind real reverse proxies', () => {
       expect(burst.filter((a) => a.status === 200)).toHaveLength(50);
       expect(burst.filter((a) => a.status === 429)).toHaveLength(150);
       expect(burst.filter((a) => a.status === 429).every((a) => Number(a.headers['retry-after']) >= 1)).toBe(true);
+      // Neither proxy wrote a key anywhere (nginx's error log, Caddy's output).
+      const nginxLog = readFileSync(path.join(dir, 'nginx', 'error.log'), 'utf8');
+      for (const secret of [full.secret, revoked.secret, unknown, shared.secret]) {
+        expect(nginxLog.includes(secret) || started.some((p) => p.output().includes(secret))).toBe(false);
+      }
     } finally {
       for (const proxy of started) await proxy.close();
       await upstream.close();
