@@ -41,6 +41,15 @@ export const SUITES = {
     }),
   alerts: async ({ config, quick, runs, progress }) =>
     (await import('./alerts.js')).benchAlerts({ config, quick, runs, progress }),
+  verify: async ({ config, quick, runs, progress, signal }) =>
+    (await import('./verify.js')).benchVerify({
+      kafkaBrokers: config.KAFKA_BROKERS,
+      redisUrl: config.REDIS_URL,
+      quick,
+      runs,
+      progress,
+      signal,
+    }),
 } satisfies Record<string, Suite>;
 
 export type SuiteName = keyof typeof SUITES;

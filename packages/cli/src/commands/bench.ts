@@ -12,7 +12,11 @@ function positiveInt(value: string): number {
 export function registerBench(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('bench')
-    .argument('[suite]', 'keys, gateway, ingest, analytics, detect, alerts, all (every suite), soak or scaling', 'all')
+    .argument(
+      '[suite]',
+      'keys, gateway, ingest, analytics, detect, alerts, verify, all (every suite), soak or scaling',
+      'all',
+    )
     .description(
       'benchmarks against baselines measured in the same run: prints figure, value, baseline, ratio, target and verdict, and writes JSON under bench/results/',
     )

@@ -31,13 +31,21 @@ export function registerTest(program: Command, env: NodeJS.ProcessEnv): void {
       console.log('━━ local stack');
       printStatus(await stackUp(resolveStackSettings(env, repoRoot), (line) => console.error(`  … ${line}`)));
       const checks = filters.length > 0 ? true : await step('static checks', 'pnpm', ['run', '--silent', 'check'], env);
+      // The Python client of the auth server's verify API has its own stdlib unittest suite.
+      const python =
+        filters.length > 0
+          ? true
+          : await step('python client', 'python3', ['-m', 'unittest', 'discover', '-s', 'clients/python'], {
+              ...env,
+              PYTHONDONTWRITEBYTECODE: '1',
+            });
       const tests = await step('tests', 'pnpm', ['exec', 'vitest', 'run', ...filters], env);
       console.log(
-        `\n━━ static checks ${checks ? 'passed' : 'FAILED'}, tests ${tests ? 'passed' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        `\n━━ static checks ${checks ? 'passed' : 'FAILED'}, python client ${python ? 'passed' : 'FAILED'}, tests ${tests ? 'passed' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
       );
       // The runner's plain summary line closes the output, where CI tooling looks for it.
       const summary = path.join(repoRoot, '.keywatch', 'last-test-summary');
       if (existsSync(summary)) console.log(readFileSync(summary, 'utf8').trim());
-      process.exitCode = checks && tests ? 0 : 1;
+      process.exitCode = checks && python && tests ? 0 : 1;
     });
 }

@@ -1,0 +1,280 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { createAuthEventEmitter } from '@keywatch/auth-emitter';
+import { ConfigError } from '@keywatch/config';
+import { newRequestId, topicNames } from '@keywatch/contracts';
+import { createGatewayMetrics, loadRouteTable, type GatewayMetrics } from '@keywatch/gateway';
+import {
+  createCacheInvalidator,
+  createKeywatch,
+  createLookupAndLimit,
+  KeyCache,
+  type CacheInvalidator,
+  type Keywatch,
+} from '@keywatch/gateway-sdk';
+import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
+import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
+import { createKeyStore } from '@keywatch/keystore';
+import { closeAll, type Closeable } from '@keywatch/lifecycle';
+import type { Logger } from '@keywatch/logger';
+import { createRateLimiter } from '@keywatch/ratelimit';
+import { createRedis } from '@keywatch/redis';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import type { authServerConfig } from './config.js';
+import { installRoutes, TOKEN_HEADER, VERIFY_BODY_LIMIT } from './routes.js';
+
+/** The parsed {@link authServerConfig}. */
+export type AuthServerConfig = z.output<typeof authServerConfig>;
+
+/** A running auth server. */
+export interface AuthServer extends Closeable {
+  app: FastifyInstance;
+  /** Where it listens, e.g. http://127.0.0.1:8089. */
+  url: string;
+  /** `gateway_id` of events whose caller names none. */
+  defaultCallerId: string;
+  keywatch: Keywatch;
+  invalidator: CacheInvalidator;
+  metrics: GatewayMetrics;
+  parts: Closeable[];
+}
+
+/** Options for tests and embedding. */
+export interface AuthServerOptions {
+  /** The key service's Redis key prefix (default: the shared `keywatch:`). */
+  redisKeyPrefix?: string;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1' || bare.startsWith('::ffff:127.');
+}
+
+/** Constant-time token check: both sides hashed first, so the length leaks nothing either. */
+export function tokenMatcher(token: string): (given: string) => boolean {
+  const want = createHash('sha256').update(token).digest();
+  return (given) => timingSafeEqual(createHash('sha256').update(given).digest(), want);
+}
+
+/**
+ * A producer that connects in the background: the emitter buffers until it is in, so the server
+ * answers while Kafka is unreachable.
+ */
+function lazyProducer(kafka: ReturnType<typeof createKafka>, log: Logger): EventProducer {
+  let connecting: Promise<EventProducer> | undefined;
+  const connect = (): Promise<EventProducer> =>
+    (connecting ??= createProducer(kafka).catch((error: unknown) => {
+      connecting = undefined;
+      log.warn({ err: error }, 'kafka producer could not connect; auth events wait in the buffer');
+      throw error;
+    }));
+  void connect().catch(() => undefined);
+  return {
+    send: async (topic, messages) => (await connect()).send(topic, messages),
+    close: async () => {
+      const pending = connecting;
+      connecting = undefined;
+      if (pending) await (await pending.catch(() => null))?.close();
+    },
+  };
+}
+
+/**
+ * Builds the auth server: the gateway SDK's pipeline (cache, Redis miss path, lifecycle
+ * invalidation, rate limits, auth events) behind `POST /v1/verify` and `/v1/forward-auth`.
+ * Refuses to start on a non-loopback address without AUTH_SERVER_TOKEN.
+ */
+export async function startAuthServer(
+  config: AuthServerConfig,
+  logger: Logger,
+  options: AuthServerOptions = {},
+): Promise<AuthServer> {
+  if (config.AUTH_SERVER_TOKEN === undefined && !isLoopback(config.AUTH_SERVER_HOST)) {
+    throw new ConfigError([
+      {
+        variable: 'AUTH_SERVER_TOKEN',
+        reason: `required to listen on ${config.AUTH_SERVER_HOST} (not a loopback address): callers must authenticate`,
+      },
+    ]);
+  }
+  const defaultCallerId =
+    config.AUTH_SERVER_ID ??
+    `auth-server-${hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 80)}`;
+  const instance = `${defaultCallerId}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const log = logger.child({ component: 'auth-server' });
+  const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
+  const routes = loadRouteTable(config.AUTH_SERVER_ROUTES_FILE);
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: options.redisKeyPrefix,
+    connectionName: instance,
+    commandTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT * 2,
+  });
+  redis.options.enableAutoPipelining = true;
+  let lastRedisError = -Infinity;
+  redis.on('error', (error: unknown) => {
+    if (Date.now() - lastRedisError < 5000) return;
+    lastRedisError = Date.now();
+    log.warn({ err: error }, 'redis connection error');
+  });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-${instance}`, logger: log });
+  const producer = lazyProducer(kafka, log);
+  const parts: Closeable[] = [];
+  try {
+    const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator } = {};
+    const emitter = createAuthEventEmitter({
+      producer,
+      topic: topics.authEvents,
+      logger: log,
+      maxBuffer: config.AUTH_SERVER_EVENT_BUFFER,
+      onDrop: (count, reason) => metrics.dropped(count, reason),
+    });
+    const metrics = createGatewayMetrics({
+      keywatch: () => late.keywatch!,
+      emitter: () => emitter,
+      invalidator: () => late.invalidator!,
+    });
+    const cache = new KeyCache({
+      max: config.AUTH_SERVER_CACHE_MAX,
+      ttlMs: config.AUTH_SERVER_CACHE_TTL,
+      negativeTtlMs: config.AUTH_SERVER_NEGATIVE_CACHE_TTL,
+    });
+    // The SDK stamps one gateway_id; each event is re-stamped with the caller's name, which
+    // `report` sets around the synchronous `finish` → `emit` call.
+    let caller = defaultCallerId;
+    const keywatch = createKeywatch({
+      gatewayId: defaultCallerId,
+      environment: config.AUTH_SERVER_ENVIRONMENT,
+      routes,
+      store: createKeyStore({ redis }),
+      limiter: createRateLimiter({ redis }),
+      lookupAndLimit: config.AUTH_SERVER_MISS_PATH === 'combined' ? createLookupAndLimit({ redis }) : undefined,
+      cache,
+      fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
+      pepper: config.KEYWATCH_KEY_PEPPER,
+      redisTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT,
+      breaker: {
+        failureThreshold: config.AUTH_SERVER_REDIS_BREAKER_FAILURES,
+        openMs: config.AUTH_SERVER_REDIS_BREAKER_OPEN,
+      },
+      logger: log,
+      emit: (event) => emitter.emit(event.gateway_id === caller ? event : { ...event, gateway_id: caller }),
+      onDecision: (decision, status) => metrics.observe(decision, status),
+    });
+    const invalidator = createCacheInvalidator({
+      kafka,
+      topic: topics.keyLifecycle,
+      groupId: `${instance}-lifecycle`,
+      cache,
+      logger: log,
+    });
+    Object.assign(late, { keywatch, invalidator });
+
+    const app = Fastify(
+      fastifyOptions({
+        logger: false,
+        bodyLimit: VERIFY_BODY_LIMIT,
+        genReqId: newRequestId,
+        requestIdHeader: false,
+        return503OnClosing: true,
+      }),
+    );
+    installErrorHandling(app, { logger: log, bodyLimit: VERIFY_BODY_LIMIT });
+    const tokenOk = config.AUTH_SERVER_TOKEN === undefined ? null : tokenMatcher(config.AUTH_SERVER_TOKEN);
+    if (tokenOk) {
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.routeOptions.url === '/healthz') return;
+        const given = request.headers[TOKEN_HEADER];
+        if (typeof given !== 'string' || !tokenOk(given)) {
+          return reply
+            .code(401)
+            .header('www-authenticate', 'Keywatch-Auth-Token')
+            .send({
+              error: {
+                code: 'unauthorized',
+                message: `the ${TOKEN_HEADER} header is missing or wrong`,
+                field: TOKEN_HEADER,
+              },
+            });
+        }
+      });
+    }
+    app.get('/healthz', async () => ({ ok: true }));
+    app.get('/metrics', async (_request, reply) =>
+      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+    installRoutes(app, {
+      keywatch,
+      trustedProxies: config.AUTH_SERVER_TRUSTED_PROXIES,
+      defaultCallerId,
+      openapi: config.AUTH_SERVER_OPENAPI,
+      report: (decision, status, name) => {
+        caller = name;
+        try {
+          keywatch.finish(decision, status);
+        } finally {
+          caller = defaultCallerId;
+        }
+      },
+    });
+
+    parts.push(
+      { name: 'http', close: () => app.close() },
+      { name: 'lifecycle-consumer', close: () => invalidator.close() },
+      { name: 'auth-events', close: () => emitter.close() },
+      { name: 'producer', close: () => producer.close() },
+      {
+        name: 'redis',
+        close: async () => {
+          await redis.quit().catch(() => redis.disconnect());
+        },
+      },
+    );
+    // As in the reference gateway: serving does not wait for Kafka; the cache TTL bounds staleness
+    // until the lifecycle consumer is in, and it retries until then.
+    let retry: NodeJS.Timeout | undefined;
+    let stopping = false;
+    const startConsumer = (): void => {
+      invalidator.start().catch((error: unknown) => {
+        if (stopping) return;
+        log.error({ err: error }, 'lifecycle consumer could not start; retrying in 5 s');
+        retry = setTimeout(startConsumer, 5000).unref();
+      });
+    };
+    parts.splice(1, 0, {
+      name: 'lifecycle-retry',
+      close: () => {
+        stopping = true;
+        clearTimeout(retry);
+      },
+    });
+    startConsumer();
+    const url = await app.listen({ host: config.AUTH_SERVER_HOST, port: config.AUTH_SERVER_PORT });
+    log.info(
+      { url, environment: config.AUTH_SERVER_ENVIRONMENT, routes: routes.rules.length, token: tokenOk !== null },
+      'auth server listening',
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      name: 'auth-server',
+      app,
+      url,
+      defaultCallerId,
+      keywatch,
+      invalidator,
+      metrics,
+      parts,
+      close: () => (closing ??= closeAll(parts, log)),
+    };
+  } catch (error) {
+    parts.push({ name: 'producer', close: () => producer.close() }, { name: 'redis', close: () => redis.disconnect() });
+    await closeAll(parts, log).catch(() => undefined);
+    throw error;
+  }
+}
