@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort, startNginx } from '@keywatch/auth-server/testing';
+import { freePort, startNginx } from '@keywatch/testkit/support';
 import { BENCH_FINGERPRINT_SECRET, startGatewayBenchRig, type BenchKey } from './gateway/rig.js';
 import autocannon from 'autocannon';
 import { measure, repeat, type Measurement } from './harness.js';

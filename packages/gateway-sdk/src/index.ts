@@ -69,3 +69,4 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from '@keywatch/webhooks/signature';
+export { DEFAULT_ROUTES_FILE, loadRouteTable } from './route-file.js';

@@ -18,3 +18,14 @@ export { groupLag, rssMb, startService, type Admin, type ServiceName, type Servi
 export { startPrivateKafka, KAFKA_LIBS, type PrivateKafka } from './kafka-broker.js';
 export { startPrivateRedis, type PrivateRedis } from './redis-server.js';
 export { startProxy } from './tcp-proxy.js';
+export { ensureDebianBinary } from './debian.js';
+export {
+  caddyfile,
+  nginxConfig,
+  startCaddy,
+  startNginx,
+  CADDY_PATH,
+  NGINX_PATH,
+  type ProxyConfigOptions,
+  type RunningProxy,
+} from './proxies.js';

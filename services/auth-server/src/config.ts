@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { bool, defineConfig, duration, enumOf, int, list, optional, str } from '@keywatch/config';
-import { DEFAULT_ROUTES_FILE } from '@keywatch/gateway';
+import { DEFAULT_ROUTES_FILE } from '@keywatch/gateway-sdk';
 
 const cidr = (item: string): string | undefined => {
   const [address = '', bits, extra] = item.split('/');
@@ -26,7 +26,7 @@ export const authServerConfig = defineConfig({
   AUTH_SERVER_TRUSTED_PROXIES: list({ default: ['127.0.0.1/32', '::1/128'], item: cidr }),
   /** The environment this server verifies for: keys of the other one get `environment_mismatch`. Default `live`. */
   AUTH_SERVER_ENVIRONMENT: enumOf(['dev', 'live'] as const, { default: 'live' }),
-  /** JSON route → scope table, the reference gateway's format. Default: `services/gateway/routes.json`. */
+  /** JSON route → scope table, the reference gateway's format. Default: `packages/gateway-sdk/routes.json`. */
   AUTH_SERVER_ROUTES_FILE: str({ default: DEFAULT_ROUTES_FILE }),
   /** `gateway_id` of events whose caller names none (body `gateway_id`, header `X-Keywatch-Gateway-Id`). Default `auth-server-<hostname>`. */
   AUTH_SERVER_ID: optional(str({ pattern: CALLER_NAME })),

@@ -7,7 +7,7 @@ import { demoRoutes, NOT_FOUND } from '@keywatch/gateway';
 import Fastify from 'fastify';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
-import { freePort, startCaddy, startNginx, type RunningProxy } from './proxies.js';
+import { freePort, startCaddy, startNginx, type RunningProxy } from '@keywatch/testkit/support';
 import { startTestAuthServer } from './testing.js';
 
 const TENANT = 'tenant_as_proxies';

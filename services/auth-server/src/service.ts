@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { createAuthEventEmitter } from '@keywatch/auth-emitter';
 import { ConfigError } from '@keywatch/config';
 import { newRequestId, topicNames } from '@keywatch/contracts';
-import { createGatewayMetrics, loadRouteTable, type GatewayMetrics } from '@keywatch/gateway';
+import { createGatewayMetrics, type GatewayMetrics } from '@keywatch/gateway';
 import {
   createCacheInvalidator,
   createKeywatch,
@@ -12,6 +12,7 @@ import {
   KeyCache,
   type CacheInvalidator,
   type Keywatch,
+  loadRouteTable,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
@@ -109,7 +110,7 @@ export async function startAuthServer(
   const instance = `${defaultCallerId}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = logger.child({ component: 'auth-server' });
   const topics = topicNames(config.KEYWATCH_TOPIC_PREFIX);
-  const routes = loadRouteTable(config.AUTH_SERVER_ROUTES_FILE);
+  const routes = loadRouteTable(config.AUTH_SERVER_ROUTES_FILE, 'AUTH_SERVER_ROUTES_FILE');
   const redis = createRedis({
     url: config.REDIS_URL,
     keyPrefix: options.redisKeyPrefix,

@@ -39,14 +39,3 @@ export async function startTestAuthServer(
   }
   return server;
 }
-
-export {
-  caddyfile,
-  ensureDebianBinary,
-  freePort,
-  nginxConfig,
-  startCaddy,
-  startNginx,
-  type ProxyConfigOptions,
-  type RunningProxy,
-} from './proxies.js';

@@ -1,8 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { bool, list, defineConfig, duration, enumOf, int, optional, str, url } from '@keywatch/config';
 
-/** The route table shipped with the service: the demo routes of docs/contracts.md#reference-gateway and a few more. */
-export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../routes.json', import.meta.url));
+import { DEFAULT_ROUTES_FILE } from '@keywatch/gateway-sdk';
 
 /** The reference gateway's settings; documented in the README. */
 export const gatewayConfig = defineConfig({
@@ -14,7 +12,7 @@ export const gatewayConfig = defineConfig({
   GATEWAY_ENVIRONMENT: enumOf(['dev', 'live'] as const, { default: 'live' }),
   /** Where allowed requests go. Unset: the gateway serves the demo routes (docs/contracts.md#reference-gateway) itself. */
   GATEWAY_UPSTREAM_URL: optional(url({ protocols: ['http', 'https'] })),
-  /** JSON route → scope table. Default: `services/gateway/routes.json`. */
+  /** JSON route → scope table. Default: `packages/gateway-sdk/routes.json`. */
   GATEWAY_ROUTES_FILE: str({ default: DEFAULT_ROUTES_FILE }),
   /** Take the client address from `X-Forwarded-For` (only behind your own proxy). Default false. */
   GATEWAY_TRUST_PROXY: bool({ default: false }),

@@ -1,6 +1,5 @@
 export { startGateway, type Gateway, type GatewayOptions } from './service.js';
-export { gatewayConfig, DEFAULT_ROUTES_FILE } from './config.js';
-export { loadRouteTable } from './routes.js';
+export { gatewayConfig } from './config.js';
 export { demoRoutes, NOT_FOUND } from './upstream.js';
 export { createProxy, type Proxy } from './proxy.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';

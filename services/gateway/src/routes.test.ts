@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '@keywatch/config';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROUTES_FILE, gatewayConfig } from './config.js';
-import { loadRouteTable } from './routes.js';
+import { DEFAULT_ROUTES_FILE, loadRouteTable } from '@keywatch/gateway-sdk';
+import { gatewayConfig } from './config.js';
 
 describe('gateway route table file', () => {
   it('ships the docs/contracts.md#reference-gateway routes with their scopes', () => {

@@ -13,6 +13,7 @@ import {
   type CacheInvalidator,
   type DiskSpool,
   type Keywatch,
+  loadRouteTable,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
@@ -27,7 +28,6 @@ import type { gatewayConfig } from './config.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createThreadedProducer } from './producer-thread.js';
 import { createProxy } from './proxy.js';
-import { loadRouteTable } from './routes.js';
 import { demoRoutes, NOT_FOUND } from './upstream.js';
 
 const CORS_EXPOSED = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
+import { ensureDebianBinary } from './debian.js';
 
 /**
  * Real reverse proxies in front of the auth server, for tests and `keywatch bench verify`:
@@ -11,56 +12,6 @@ import path from 'node:path';
 
 export const NGINX_PATH = '/usr/sbin/nginx';
 export const CADDY_PATH = '/usr/bin/caddy';
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    let output = '';
-    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (error) => reject(new Error(`${command} failed: ${error.message}`)));
-    child.once('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new Error(
-              `${command} ${args.join(' ')} failed (exit ${code}):\n${output.trim().split('\n').slice(-15).join('\n')}`,
-            ),
-          ),
-    );
-  });
-}
-
-/**
- * Installs a Debian package with apt when `binary` is missing (CI starts without nginx or Caddy).
- * Serialized by the same `flock` on /tmp/keywatch-apt.lock as the console's Chromium install.
- */
-export async function ensureDebianBinary(binary: string, pkg: string): Promise<string> {
-  if (existsSync(binary)) return binary;
-  if (process.getuid?.() !== 0)
-    throw new Error(`${binary} is missing; run: sudo apt-get update && sudo apt-get install -y ${pkg}`);
-  const script = `test -x ${binary} || { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=600 ${pkg}; }`;
-  await run('flock', ['/tmp/keywatch-apt.lock', 'sh', '-c', script]);
-  if (!existsSync(binary)) throw new Error(`apt-get install ${pkg} finished but ${binary} is missing`);
-  return binary;
-}
-
-/** A free loopback port (closed again before it is returned; good enough for a test). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const hostPort = (url: string): string => new URL(url).host;
 

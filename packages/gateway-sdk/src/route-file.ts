@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Scope } from '@keywatch/contracts';
-import { createRouteTable, type RouteTable } from '@keywatch/gateway-sdk';
+import { createRouteTable, type RouteTable } from './routes.js';
 import { z } from 'zod';
 
 const RoutesFile = z.strictObject({
@@ -16,20 +17,26 @@ const RoutesFile = z.strictObject({
     .min(1),
 });
 
-/** Reads and checks a route table file (`{ "routes": [{ method, route, scope, redis_failure? }] }`). */
-export function loadRouteTable(file: string): RouteTable {
+/** The route table shipped with the SDK: the reference gateway's demo routes and a few more. */
+export const DEFAULT_ROUTES_FILE = fileURLToPath(new URL('../routes.json', import.meta.url));
+
+/**
+ * Reads and checks a route table file (`{ "routes": [{ method, route, scope, redis_failure? }] }`).
+ * @param variable - the setting that named the file, for error messages
+ */
+export function loadRouteTable(file: string, variable = 'GATEWAY_ROUTES_FILE'): RouteTable {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new Error(`${variable} ${file}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
   const parsed = RoutesFile.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${issues}`);
+    throw new Error(`${variable} ${file}: ${issues}`);
   }
   try {
     return createRouteTable(
@@ -41,7 +48,7 @@ export function loadRouteTable(file: string): RouteTable {
       })),
     );
   } catch (error) {
-    throw new Error(`GATEWAY_ROUTES_FILE ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new Error(`${variable} ${file}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
