@@ -31,8 +31,8 @@ function workerExecArgv(): string[] {
 /**
  * An {@link AuthEventProducer} whose KafkaJS producer lives in a worker thread (`producer-worker.ts`):
  * the request loop only hands each batch over by structured clone; sending on the main thread cost
- * about 40 % of the gateway's requests/s. Connects in the background, so the gateway serves while
- * Kafka is unreachable; a thread that dies is replaced on the next send.
+ * about 40 % of the reference gateway's requests/s. Connects in the background, so the service
+ * serves while Kafka is unreachable; a thread that dies is replaced on the next send.
  */
 export function createThreadedProducer(data: ProducerWorkerData, logger: Logger): AuthEventProducer {
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
