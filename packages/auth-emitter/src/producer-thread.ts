@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AuthEventProducer } from '@keywatch/auth-emitter';
+import type { AuthEventProducer } from './emitter.js';
 import type { AuthEvent } from '@keywatch/contracts';
 import type { OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
