@@ -4,13 +4,14 @@ import { isIP } from 'node:net';
 import { createAuthEventEmitter, createBackgroundProducer, createThreadedProducer } from '@keywatch/auth-emitter';
 import { ConfigError } from '@keywatch/config';
 import { newRequestId, topicNames } from '@keywatch/contracts';
-import { createGatewayMetrics, type GatewayMetrics } from '@keywatch/gateway';
 import {
   createCacheInvalidator,
+  createGatewayMetrics,
   createKeywatch,
   createLookupAndLimit,
   KeyCache,
   type CacheInvalidator,
+  type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
 } from '@keywatch/gateway-sdk';

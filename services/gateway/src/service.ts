@@ -5,6 +5,7 @@ import { newRequestId, topicNames } from '@keywatch/contracts';
 import {
   createCacheInvalidator,
   createDiskSpool,
+  createGatewayMetrics,
   createKeywatch,
   createLookupAndLimit,
   installKeywatch,
@@ -12,6 +13,7 @@ import {
   KeyCache,
   type CacheInvalidator,
   type DiskSpool,
+  type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
 } from '@keywatch/gateway-sdk';
@@ -25,7 +27,6 @@ import { createRedis } from '@keywatch/redis';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { gatewayConfig } from './config.js';
-import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createProxy } from './proxy.js';
 import { demoRoutes, NOT_FOUND } from './upstream.js';
 
