@@ -1,4 +1,4 @@
-// The wire encoding is the contracts'; re-exported for the gateway's producer thread and bench child.
+// The emitter, and the producers it sends through: on a worker thread (default) or the main thread.
 export {
   createAuthEventEmitter,
   type AuthEventProducer,
@@ -7,3 +7,6 @@ export {
   type AuthEventEmitterStats,
   type LossReason,
 } from './emitter.js';
+export { createBackgroundProducer } from './background-producer.js';
+export { createThreadedProducer } from './producer-thread.js';
+export type { ProducerWorkerData } from './producer-worker.js';

@@ -48,6 +48,8 @@ export const authServerConfig = defineConfig({
   AUTH_SERVER_CACHE_TTL: duration({ default: '60s' }),
   /** How long an unknown key is remembered. Default 5s. */
   AUTH_SERVER_NEGATIVE_CACHE_TTL: duration({ default: '5s' }),
+  /** Send auth events from a worker thread (encoding and network off the request loop). Default true. */
+  AUTH_SERVER_EVENT_THREAD: bool({ default: true }),
   /** Auth events held in memory while Kafka is slow or down. Default 10000. */
   AUTH_SERVER_EVENT_BUFFER: int({ default: 10_000, min: 1 }),
   /** Serve /openapi.json. Default true. */

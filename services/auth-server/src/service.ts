@@ -1,21 +1,22 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import { createAuthEventEmitter } from '@keywatch/auth-emitter';
+import { createAuthEventEmitter, createBackgroundProducer, createThreadedProducer } from '@keywatch/auth-emitter';
 import { ConfigError } from '@keywatch/config';
 import { newRequestId, topicNames } from '@keywatch/contracts';
-import { createGatewayMetrics, type GatewayMetrics } from '@keywatch/gateway';
 import {
   createCacheInvalidator,
+  createGatewayMetrics,
   createKeywatch,
   createLookupAndLimit,
   KeyCache,
   type CacheInvalidator,
+  type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
-import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
+import { createKafka } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
@@ -62,29 +63,6 @@ export function tokenMatcher(token: string): (given: string) => boolean {
 }
 
 /**
- * A producer that connects in the background: the emitter buffers until it is in, so the server
- * answers while Kafka is unreachable.
- */
-function lazyProducer(kafka: ReturnType<typeof createKafka>, log: Logger): EventProducer {
-  let connecting: Promise<EventProducer> | undefined;
-  const connect = (): Promise<EventProducer> =>
-    (connecting ??= createProducer(kafka).catch((error: unknown) => {
-      connecting = undefined;
-      log.warn({ err: error }, 'kafka producer could not connect; auth events wait in the buffer');
-      throw error;
-    }));
-  void connect().catch(() => undefined);
-  return {
-    send: async (topic, messages) => (await connect()).send(topic, messages),
-    close: async () => {
-      const pending = connecting;
-      connecting = undefined;
-      if (pending) await (await pending.catch(() => null))?.close();
-    },
-  };
-}
-
-/**
  * Builds the auth server: the gateway SDK's pipeline (cache, Redis miss path, lifecycle
  * invalidation, rate limits, auth events) behind `POST /v1/verify` and `/v1/forward-auth`.
  * Refuses to start on a non-loopback address without AUTH_SERVER_TOKEN.
@@ -125,7 +103,18 @@ export async function startAuthServer(
     log.warn({ err: error }, 'redis connection error');
   });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `keywatch-${instance}`, logger: log });
-  const producer = lazyProducer(kafka, log);
+  // Encoding and sending on a worker thread keeps KafkaJS's batches off the verify latency's tail.
+  const producer = config.AUTH_SERVER_EVENT_THREAD
+    ? createThreadedProducer(
+        {
+          brokers: config.KAFKA_BROKERS,
+          clientId: `keywatch-${instance}`,
+          loggerName: 'auth-server',
+          logLevel: config.LOG_LEVEL,
+        },
+        log,
+      )
+    : createBackgroundProducer(kafka, log);
   const parts: Closeable[] = [];
   try {
     const late: { keywatch?: Keywatch; invalidator?: CacheInvalidator } = {};

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createAuthEventEmitter } from '@keywatch/auth-emitter';
+import { createAuthEventEmitter, createBackgroundProducer, createThreadedProducer } from '@keywatch/auth-emitter';
 import { newRequestId, topicNames } from '@keywatch/contracts';
 import {
   createCacheInvalidator,
   createDiskSpool,
+  createGatewayMetrics,
   createKeywatch,
   createLookupAndLimit,
   installKeywatch,
@@ -12,11 +13,12 @@ import {
   KeyCache,
   type CacheInvalidator,
   type DiskSpool,
+  type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
-import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
+import { createKafka, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
@@ -25,52 +27,11 @@ import { createRedis } from '@keywatch/redis';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { gatewayConfig } from './config.js';
-import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
-import { createThreadedProducer } from './producer-thread.js';
 import { createProxy } from './proxy.js';
 import { demoRoutes, NOT_FOUND } from './upstream.js';
 
 const CORS_EXPOSED = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id';
 const CORS_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
-
-/**
- * A producer that connects in the background: `send` waits for the connection (the emitter backs
- * off and buffers meanwhile), so the gateway starts and serves while Kafka is unreachable.
- */
-function backgroundProducer(kafka: ReturnType<typeof createKafka>, log: Logger): EventProducer {
-  let connecting: Promise<EventProducer> | undefined;
-  let closed = false;
-  const connect = (): Promise<EventProducer> =>
-    (connecting ??= createProducer(kafka).then(
-      async (producer) => {
-        // Connected after close: nobody will send again.
-        if (closed) await producer.close().catch(() => undefined);
-        return producer;
-      },
-      (error: unknown) => {
-        connecting = undefined;
-        log.warn({ err: error }, 'kafka producer could not connect; auth events wait in the buffer');
-        throw error;
-      },
-    ));
-  void connect().catch(() => undefined);
-  return {
-    send: async (topic, messages) => (await connect()).send(topic, messages),
-    async close() {
-      closed = true;
-      // A connection still being attempted is abandoned, not awaited (it closes itself if it lands).
-      const pending = connecting;
-      const settled = await Promise.race([
-        pending?.then(
-          (p) => p,
-          () => null,
-        ) ?? Promise.resolve(null),
-        new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 100).unref()),
-      ]);
-      if (settled && settled !== 'pending') await settled.close();
-    },
-  };
-}
 
 /** A running reference gateway. */
 export interface Gateway extends Closeable {
@@ -148,10 +109,15 @@ export async function startGateway(
   try {
     producer = config.GATEWAY_EVENT_THREAD
       ? createThreadedProducer(
-          { brokers: config.KAFKA_BROKERS, clientId: `keywatch-gateway-${gatewayId}`, logLevel: config.LOG_LEVEL },
+          {
+            brokers: config.KAFKA_BROKERS,
+            clientId: `keywatch-gateway-${gatewayId}`,
+            loggerName: 'gateway',
+            logLevel: config.LOG_LEVEL,
+          },
           log,
         )
-      : backgroundProducer(kafka, log);
+      : createBackgroundProducer(kafka, log);
     if (config.GATEWAY_EVENT_SPOOL_FILE)
       spool = createDiskSpool({ file: config.GATEWAY_EVENT_SPOOL_FILE, logger: log });
     const emitter = createAuthEventEmitter({

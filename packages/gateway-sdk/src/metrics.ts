@@ -1,8 +1,10 @@
 import type { AuthEventEmitter } from '@keywatch/auth-emitter';
-import type { BreakerState, CacheInvalidator, Decision, Keywatch } from '@keywatch/gateway-sdk';
+import type { BreakerState } from './breaker.js';
+import type { CacheInvalidator } from './invalidation.js';
+import type { Decision, Keywatch } from './keywatch.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The gateway's Prometheus metrics (one registry per instance, so several can share a process). */
+/** A gateway's Prometheus metrics (one registry per instance, so several can share a process). */
 export interface GatewayMetrics {
   registry: Registry;
   /** Counts one finished request. */

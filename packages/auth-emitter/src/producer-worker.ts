@@ -1,6 +1,6 @@
 /**
  * The worker thread behind {@link createThreadedProducer}: owns the KafkaJS producer, so encoding
- * and sending auth events never run on the gateway's request event loop. Connects in the
+ * and sending auth events never run on the service's request event loop. Connects in the
  * background and again after a failure; a `send` waits for the connection.
  * @module
  */
@@ -10,10 +10,12 @@ import type { AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger, type LoggerOptions } from '@keywatch/logger';
 
-/** What the gateway passes to the worker. */
+/** What the owning service passes to the worker. */
 export interface ProducerWorkerData {
   brokers: string[];
   clientId: string;
+  /** The service's logger name (`gateway`, `auth-server`), so the thread's lines read as its own. */
+  loggerName: string;
   logLevel: LoggerOptions['level'];
 }
 
@@ -30,7 +32,9 @@ export type ProducerReply =
 const port = parentPort;
 if (!port) throw new Error('producer-worker.ts runs as a worker thread only');
 const data = workerData as ProducerWorkerData;
-const logger = createLogger({ name: 'gateway', level: data.logLevel }).child({ component: 'auth-event-producer' });
+const logger = createLogger({ name: data.loggerName, level: data.logLevel }).child({
+  component: 'auth-event-producer',
+});
 const kafka = createKafka({ brokers: data.brokers, clientId: data.clientId, logger });
 let connecting: Promise<EventProducer> | undefined;
 let closed = false;

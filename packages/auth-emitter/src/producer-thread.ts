@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AuthEventProducer } from '@keywatch/auth-emitter';
+import type { AuthEventProducer } from './emitter.js';
 import type { AuthEvent } from '@keywatch/contracts';
 import type { OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
@@ -31,8 +31,8 @@ function workerExecArgv(): string[] {
 /**
  * An {@link AuthEventProducer} whose KafkaJS producer lives in a worker thread (`producer-worker.ts`):
  * the request loop only hands each batch over by structured clone; sending on the main thread cost
- * about 40 % of the gateway's requests/s. Connects in the background, so the gateway serves while
- * Kafka is unreachable; a thread that dies is replaced on the next send.
+ * about 40 % of the reference gateway's requests/s. Connects in the background, so the service
+ * serves while Kafka is unreachable; a thread that dies is replaced on the next send.
  */
 export function createThreadedProducer(data: ProducerWorkerData, logger: Logger): AuthEventProducer {
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
