@@ -74,12 +74,24 @@ describe('service READMEs', () => {
     for (const suffix of listed.suffixes) expect(resolves(suffix, all), `${suffix} is read by config.ts`).toBe(true);
   });
 
-  it.each(services)('%s: the Metrics section names exactly the metrics of metrics.ts', (service) => {
-    const file = `services/${service}/src/metrics.ts`;
+  // Services, and packages that register metrics for the services embedding them (the gateway SDK).
+  const metricOwners = [
+    ...services.map((name) => `services/${name}`),
+    ...readdirSync(join(ROOT, 'packages'))
+      .map((name) => `packages/${name}`)
+      .filter(
+        (dir) =>
+          existsSync(join(ROOT, dir, 'src/metrics.ts')) &&
+          /new (Counter|Gauge|Histogram)\b/.test(read(`${dir}/src/metrics.ts`)),
+      ),
+  ];
+
+  it.each(metricOwners)('%s: the Metrics section names exactly the metrics of metrics.ts', (dir) => {
+    const file = `${dir}/src/metrics.ts`;
     const metrics = existsSync(join(ROOT, file))
       ? [...read(file).matchAll(/'(keywatch_[a-z0-9_]+)'/g)].map((m) => m[1] ?? '')
       : [];
-    const text = section(read(`services/${service}/README.md`), /^Metrics$/) ?? '';
+    const text = section(read(`${dir}/README.md`), /^Metrics$/) ?? '';
     const listed = names(text.replace(/\{[^}`]*\}/g, ''), METRIC);
     for (const metric of metrics)
       expect(mentioned(metric, listed), `${metric} in the README's Metrics section`).toBe(true);
