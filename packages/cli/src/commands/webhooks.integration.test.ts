@@ -44,6 +44,7 @@ describe('keywatch webhooks', () => {
         cli.program,
         (rows) => printed.push(rows),
         () => undefined,
+        process.env,
       );
       expect(cli.paths().sort()).toEqual([
         'webhooks create',

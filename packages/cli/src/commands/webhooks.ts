@@ -76,8 +76,8 @@ interface Options {
 export function registerWebhookCommands(
   program: CommandLike,
   print: (rows: Row[] | Record<string, unknown>, asJson: boolean) => void,
-  warn: (text: string) => void = (t) => process.stderr.write(`${t}\n`),
-  env: Env = process.env,
+  warn: (text: string) => void,
+  env: Env,
 ): void {
   const api = (): KeyServiceClient => keyServiceFromEnv(env, 'webhooks:manage');
   const group = program
@@ -181,7 +181,7 @@ export function registerWebhooks(program: Command, env: NodeJS.ProcessEnv): void
       if (asJson || !Array.isArray(rows)) console.log(JSON.stringify(rows, null, 2));
       else console.table(rows);
     },
-    undefined,
+    (text) => process.stderr.write(`${text}\n`),
     env,
   );
 }
