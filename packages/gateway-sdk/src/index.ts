@@ -22,7 +22,12 @@ export {
   type CircuitBreakerOptions,
 } from './breaker.js';
 export { KeyCache, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
-export { createCacheInvalidator, type CacheInvalidator, type CacheInvalidatorOptions } from './invalidation.js';
+export {
+  createCacheInvalidator,
+  startInvalidatorInBackground,
+  type CacheInvalidator,
+  type CacheInvalidatorOptions,
+} from './invalidation.js';
 export { createKeywatch, type Decision, type Keywatch, type KeywatchOptions, type RequestInfo } from './keywatch.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 // Request ids come from the contracts' one UUIDv7 generator; re-exported for the gateway service.

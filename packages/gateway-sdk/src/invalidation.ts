@@ -108,3 +108,30 @@ export function createCacheInvalidator(options: CacheInvalidatorOptions): CacheI
     },
   };
 }
+
+/**
+ * Starts the invalidator without waiting for Kafka, retrying every `retryMs` until it joins: serving
+ * goes on meanwhile and the cache's TTL bounds staleness. Close the returned part to stop retrying.
+ */
+export function startInvalidatorInBackground(
+  invalidator: CacheInvalidator,
+  options: { log: Logger; message: string; retryMs?: number },
+): { name: string; close(): void } {
+  let retry: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const start = (): void => {
+    invalidator.start().catch((error: unknown) => {
+      if (stopping) return;
+      options.log.error({ err: error }, options.message);
+      retry = setTimeout(start, options.retryMs ?? 5000).unref();
+    });
+  };
+  start();
+  return {
+    name: 'lifecycle-retry',
+    close: () => {
+      stopping = true;
+      clearTimeout(retry);
+    },
+  };
+}

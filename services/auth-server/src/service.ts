@@ -14,6 +14,7 @@ import {
   type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
+  startInvalidatorInBackground,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka } from '@keywatch/kafka';
@@ -228,23 +229,14 @@ export async function startAuthServer(
     );
     // As in the reference gateway: serving does not wait for Kafka; the cache TTL bounds staleness
     // until the lifecycle consumer is in, and it retries until then.
-    let retry: NodeJS.Timeout | undefined;
-    let stopping = false;
-    const startConsumer = (): void => {
-      invalidator.start().catch((error: unknown) => {
-        if (stopping) return;
-        log.error({ err: error }, 'lifecycle consumer could not start; retrying in 5 s');
-        retry = setTimeout(startConsumer, 5000).unref();
-      });
-    };
-    parts.splice(1, 0, {
-      name: 'lifecycle-retry',
-      close: () => {
-        stopping = true;
-        clearTimeout(retry);
-      },
-    });
-    startConsumer();
+    parts.splice(
+      1,
+      0,
+      startInvalidatorInBackground(invalidator, {
+        log,
+        message: 'lifecycle consumer could not start; retrying in 5 s',
+      }),
+    );
     const url = await app.listen({ host: config.AUTH_SERVER_HOST, port: config.AUTH_SERVER_PORT });
     log.info(
       { url, environment: config.AUTH_SERVER_ENVIRONMENT, routes: routes.rules.length, token: tokenOk !== null },

@@ -16,6 +16,7 @@ import {
   type GatewayMetrics,
   type Keywatch,
   loadRouteTable,
+  startInvalidatorInBackground,
 } from '@keywatch/gateway-sdk';
 import { fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { createKafka, type EventProducer } from '@keywatch/kafka';
@@ -239,26 +240,14 @@ export async function startGateway(
     // Kafka is not needed to serve: events wait in the emitter (or the spool) and the cache's TTL
     // bounds staleness until the lifecycle consumer is in, so a gateway restarted during a Kafka
     // outage still answers. The consumer keeps retrying until it joins or the gateway closes.
-    let consumerRetry: NodeJS.Timeout | undefined;
-    let stopping = false;
-    const startConsumer = (): void => {
-      invalidator.start().catch((error: unknown) => {
-        if (stopping) return;
-        log.error(
-          { err: error },
-          'lifecycle consumer could not start; retrying in 5 s (cached keys live at most GATEWAY_CACHE_TTL)',
-        );
-        consumerRetry = setTimeout(startConsumer, 5000).unref();
-      });
-    };
-    parts.splice(1, 0, {
-      name: 'lifecycle-retry',
-      close: () => {
-        stopping = true;
-        clearTimeout(consumerRetry);
-      },
-    });
-    startConsumer();
+    parts.splice(
+      1,
+      0,
+      startInvalidatorInBackground(invalidator, {
+        log,
+        message: 'lifecycle consumer could not start; retrying in 5 s (cached keys live at most GATEWAY_CACHE_TTL)',
+      }),
+    );
     const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
     log.info(
       {
