@@ -17,5 +17,9 @@ export const ALERT_TYPES = [
   'usage_spike',
   'secret_key_client_side',
   'revoked_key_in_use',
+  'key_leaked',
+  'key_expiring',
+  'rotation_grace_ending',
+  'key_unused',
 ] as const;
 export const ALERT_ACTIONS = ['none', 'suspend_requested', 'revoke_requested'] as const;

@@ -6,6 +6,7 @@ export * from './fields.js';
 export * from './ids.js';
 export * from './key-lifecycle.js';
 export * from './keys.js';
+export * from './leaks.js';
 export * from './outcomes.js';
 export * from './revocation-trigger.js';
 export * from './scopes.js';

@@ -171,6 +171,10 @@ const ALERT_TYPES: Meanings<AlertType> = {
   usage_spike: "served requests far above the key's baseline",
   secret_key_client_side: 'a secret key sent with a browser `Origin`',
   revoked_key_in_use: 'a revoked or expired key still being presented',
+  key_leaked: 'a live key was reported found in public (GitHub secret scanning, a scanner, a person); critical',
+  key_expiring: '`expires_at` is 7 days, then 1 day, away; low',
+  rotation_grace_ending: "an old key still used in the last hour of its rotation's grace period; medium",
+  key_unused: "a secret key without a successful request for the tenant's threshold (default 90 days); low",
 };
 
 const SEVERITIES: Meanings<Severity> = {

@@ -221,6 +221,24 @@ class RedisKeyStore implements KeyStore {
     return recordFoundByHash(reply[0], reply[1], hash);
   }
 
+  async getManyByHash(hashes: readonly string[]): Promise<Array<KeyRecord | null>> {
+    if (hashes.length === 0) return [];
+    // defineCommand also puts the script on pipelines: one round trip, EVALSHA per hash.
+    const pipeline = this.redis.pipeline();
+    const byHash: unknown = Reflect.get(pipeline, BY_HASH.name);
+    if (typeof byHash !== 'function') throw new Error(`the script ${BY_HASH.name} is not registered on this client`);
+    for (const hash of hashes) (byHash as (...args: Array<string | number>) => unknown).call(pipeline, 1, layout.hash(hash), this.base);
+    const results = (await pipeline.exec()) ?? [];
+    return hashes.map((hash, i) => {
+      const [error, reply] = results[i] ?? [new Error('no reply for a lookup by hash'), null];
+      if (error) throw error;
+      if (reply === null) return null;
+      if (!Array.isArray(reply) || typeof reply[0] !== 'string')
+        throw new KeyStoreError('corrupt_record', 'unexpected reply to a lookup by hash');
+      return recordFoundByHash(reply[0], reply[1], hash);
+    });
+  }
+
   async list(tenantId: string, filter: ListFilter = {}): Promise<KeyRecord[]> {
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     const now = this.clock();
@@ -480,6 +498,17 @@ class RedisKeyStore implements KeyStore {
 
   async dueExpiries(now: Date, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(layout.expiries, '-inf', this.at(now).getTime(), 'LIMIT', 0, limit);
+  }
+
+  async upcomingExpiries(from: Date, to: Date, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(
+      layout.expiries,
+      `(${String(this.at(from).getTime())}`,
+      this.at(to).getTime(),
+      'LIMIT',
+      0,
+      limit,
+    );
   }
 
   async readOutbox(consumer: string, count: number, blockMs: number): Promise<PendingLifecycleEvent[]> {

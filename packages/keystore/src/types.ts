@@ -126,6 +126,8 @@ export interface KeyRecords {
   getById(id: string): Promise<KeyRecord | null>;
   /** O(1): one hash index lookup and one record read, in one round trip. */
   getByHash(hash: string): Promise<KeyRecord | null>;
+  /** {@link KeyRecords.getByHash} for many hashes in one pipelined round trip, in the order given. */
+  getManyByHash(hashes: readonly string[]): Promise<Array<KeyRecord | null>>;
   /** A tenant's keys, newest first. */
   list(tenantId: string, filter?: ListFilter): Promise<KeyRecord[]>;
   /**
@@ -174,6 +176,11 @@ export interface KeyRecords {
    * first: exactly the keys `transition(id, 'expire')` accepts.
    */
   dueExpiries(now: Date, limit: number): Promise<string[]>;
+  /**
+   * Ids of keys stored `active` or `rotating` whose expires_at lies in (from, to], soonest first
+   * (the same index as {@link KeyRecords.dueExpiries}): what hygiene checks look ahead at.
+   */
+  upcomingExpiries(from: Date, to: Date, limit: number): Promise<string[]>;
 }
 
 /** The audit log: one stream per tenant, never trimmed. */

@@ -55,7 +55,8 @@ export class KeyAdmin {
     return { ...rest, state: effectiveState(record, this.now()) };
   }
 
-  private tenantFor(caller: Caller, requested: string | undefined, field = 'tenant_id'): string {
+  /** The tenant a call acts on: the root key must name one; a tenant's key acts on its own only. */
+  tenantFor(caller: Caller, requested: string | undefined, field = 'tenant_id'): string {
     if (caller.kind === 'root') {
       if (!requested) throw badRequest('the root key must say which tenant (tenant_id)', field);
       return requested;

@@ -19,6 +19,7 @@ import { clientAddress, type Authenticate, type AuthResult } from './auth.js';
 import { ApiError, fastifyOptions, installErrorHandling, invalidInput } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { registerWebhookRoutes, type WebhookAdmin } from './webhooks.js';
+import { registerLeakRoutes, type LeakRoutesDependencies } from './leaks/routes.js';
 import {
   AuditQuery,
   CreateKeyBody,
@@ -46,6 +47,8 @@ export interface AppDependencies {
   trustedProxies?: string[];
   /** `/v1/webhooks` (alert destinations); absent = not served. */
   webhooks?: WebhookAdmin;
+  /** `/v1/leaks…` and `/v1/hygiene` (leak reports, leak policy, hygiene settings); absent = not served. */
+  leaks?: LeakRoutesDependencies;
 }
 
 interface RequestState {
@@ -310,6 +313,15 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   );
 
   if (deps.webhooks) registerWebhookRoutes(route, parse, deps.webhooks);
+  if (deps.leaks)
+    registerLeakRoutes({
+      app,
+      route,
+      parse,
+      admin,
+      limitByAddress: (request, reply) => limit(request, reply, `admin:ip:${clientAddress(request)}`, deps.limits.perIp),
+      deps: deps.leaks,
+    });
 
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch key service',

@@ -28,6 +28,10 @@ export const keyServiceConfig = defineConfig({
   KEY_SERVICE_GROUP_ID: str({ default: 'keywatch-key-service' }),
   /** How often expired keys are marked `expired` (and announced). Default 5s. */
   KEY_SERVICE_EXPIRY_SWEEP: duration({ default: '5s' }),
+  /** How often key hygiene (expiring, grace ending, unused keys) is evaluated. Default 1m. */
+  KEY_SERVICE_HYGIENE_SWEEP: duration({ default: '1m' }),
+  /** GitHub's secret scanning public keys, saved from https://api.github.com/meta/public_keys/secret_scanning. Unset: `POST /v1/leaks/github` answers 422. */
+  KEYWATCH_GITHUB_SCANNING_KEYS_FILE: optional(str({})),
   /** Deployment secret sealing webhook signing secrets (AES-256-GCM), 32+ characters; the notifier needs the same. Unset: `/v1/webhooks` answers 422 `not_configured`. */
   KEYWATCH_SECRETS_KEY: optional(
     str({}).refine((v) => v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),

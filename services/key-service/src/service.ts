@@ -7,6 +7,13 @@ import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
 import { createRateLimiter } from '@keywatch/ratelimit';
 import { createRedis } from '@keywatch/redis';
+import { createClickHouse } from '@keywatch/clickhouse';
+import { createAlertPath } from './alert-path.js';
+import { createHygieneSweeper } from './hygiene.js';
+import { loadGithubVerifier } from './leaks/github-keys.js';
+import { LeakIntake } from './leaks/intake.js';
+import { clickhouseLastUse } from './leaks/last-use.js';
+import { TenantSettings } from './settings.js';
 import { createDeliveryLog, createSecretBox, createWebhookStore, openDeliveryQueue } from '@keywatch/webhooks';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
@@ -67,6 +74,39 @@ export async function startKeyService(
     });
     relay.start();
     register('relay', () => relay.close());
+    const clickhouse = createClickHouse({
+      url: config.CLICKHOUSE_URL,
+      database: config.CLICKHOUSE_DATABASE,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+      logger,
+      requestTimeoutMs: 10_000,
+    });
+    register('clickhouse', () => clickhouse.close());
+    const alerts = createAlertPath({ producer, topics, clickhouse });
+    const settings = new TenantSettings({ redis, audit: store });
+    const github = config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE
+      ? loadGithubVerifier(config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE)
+      : null;
+    if (!github) logger.warn('KEYWATCH_GITHUB_SCANNING_KEYS_FILE is not set: /v1/leaks/github answers 422 not_configured');
+    const intake = new LeakIntake({
+      store,
+      redis,
+      alerts,
+      lastUse: clickhouseLastUse(clickhouse),
+      pepper: config.KEYWATCH_KEY_PEPPER,
+      logger,
+    });
+    const hygiene = createHygieneSweeper({
+      store,
+      redis,
+      alerts,
+      settings,
+      logger,
+      intervalMs: config.KEY_SERVICE_HYGIENE_SWEEP,
+    });
+    hygiene.start();
+    register('hygiene', () => hygiene.close());
     const sweeper = createExpirySweeper({ store, intervalMs: config.KEY_SERVICE_EXPIRY_SWEEP, logger });
     sweeper.start();
     register('expiry', () => sweeper.close());
@@ -75,7 +115,11 @@ export async function startKeyService(
       groupId: config.KEY_SERVICE_GROUP_ID,
       topics: [topics.keyRevocationTriggers],
       logger,
-      handler: createTriggerHandler({ store, logger }),
+      handler: createTriggerHandler({
+        store,
+        logger,
+        leakAction: (tenant, type) => settings.leakAction(tenant, type),
+      }),
     });
     register('triggers', () => triggers.close());
     await triggers.start();
@@ -95,8 +139,10 @@ export async function startKeyService(
       keys: store,
       allowPrivate: config.KEYWATCH_WEBHOOK_ALLOW_PRIVATE,
     });
+    const leaks = { intake, settings, github };
     const app = buildApp({
       webhooks,
+      leaks,
       store,
       admin: new KeyAdmin(store, { pepper: config.KEYWATCH_KEY_PEPPER }),
       authenticate: createAuthenticator({

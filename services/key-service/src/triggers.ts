@@ -5,6 +5,7 @@ import {
   KeyStoreError,
   TRANSITIONS,
   type AuditLog,
+  type KeyRecord,
   type KeyRecords,
   type Transition,
   type TriggerPolicies,
@@ -26,12 +27,32 @@ export function createTriggerHandler(deps: {
   store: KeyRecords & AuditLog & TriggerPolicies;
   logger: Logger;
   now?: () => Date;
+  /**
+   * The tenant's leak policy for a key type (`key_leaked` triggers): a confirmed leak is decided by it
+   * instead of the detector policy, and spends no slot of the hourly cap (no false positive is possible:
+   * the reporter held the key itself). Absent: `key_leaked` triggers follow the detector policy.
+   */
+  leakAction?: (tenantId: string, type: KeyRecord['type']) => Promise<'revoke' | 'suspend' | 'notify_only'>;
 }): BatchHandler {
   const { store, logger } = deps;
 
   async function decide(trigger: RevocationTrigger): Promise<TriggerDecision> {
     const key = await store.getById(trigger.key_id);
     if (!key || key.tenant_id !== trigger.tenant_id) return { action: 'refused', reason: 'no such key in this tenant' };
+    if (trigger.reason === 'key_leaked' && deps.leakAction) {
+      const leak = await deps.leakAction(trigger.tenant_id, key.type);
+      if (leak === 'notify_only')
+        return { action: 'refused', reason: `tenant leak policy for ${key.type} keys is notify_only` };
+      const wanted = leak === 'revoke' && trigger.requested_action === 'revoke' ? 'revoke' : 'suspend';
+      const current = effectiveState(key, deps.now?.() ?? new Date());
+      if (current === 'expired' || !TRANSITIONS[wanted].from.includes(current))
+        return { action: 'noop', reason: `key is ${current}; nothing to ${wanted}` };
+      return {
+        action: 'applied',
+        transition: wanted,
+        reason: `key_leaked (alert ${trigger.alert_id}): tenant leak policy for ${key.type} keys is ${leak}`,
+      };
+    }
     const policy = await store.getPolicy(trigger.tenant_id);
     if (policy.mode === 'notify_only') return { action: 'refused', reason: 'tenant policy is notify_only' };
     let transition: 'suspend' | 'revoke' =
