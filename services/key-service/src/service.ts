@@ -83,7 +83,8 @@ export async function startKeyService(
       requestTimeoutMs: 10_000,
     });
     register('clickhouse', () => clickhouse.close());
-    const alerts = createAlertPath({ producer, topics, clickhouse });
+    const alerts = createAlertPath({ producer, topics, clickhouse, logger });
+    register('alert-rows', () => alerts.close());
     const settings = new TenantSettings({ redis, audit: store });
     const github = config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE
       ? loadGithubVerifier(config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE)

@@ -1,6 +1,8 @@
 import { generateKey, newEventId } from '@keywatch/contracts';
 import { parseConfig } from '@keywatch/config';
-import type { KafkaFixture, RedisFixture } from '@keywatch/testkit';
+import path from 'node:path';
+import { createClickHouse, runMigrations } from '@keywatch/clickhouse';
+import { repoRoot, type ClickHouseFixture, type KafkaFixture, type RedisFixture } from '@keywatch/testkit';
 import type { Logger } from '@keywatch/logger';
 import { keyServiceConfig } from './config.js';
 import { startKeyService, type KeyService } from './service.js';
@@ -14,10 +16,20 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 /** A key service on a free port over the test's own topics and Redis prefix, plus a small client. */
 export async function startTestKeyService(
-  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger },
+  fixtures: { kafka: KafkaFixture; redis: RedisFixture; logger: Logger; clickhouse?: ClickHouseFixture },
   env: Record<string, string> = {},
 ) {
   await fixtures.kafka.provision();
+  // With a ClickHouse fixture, the test's database is migrated so alert rows and last uses have tables.
+  if (fixtures.clickhouse) {
+    const ch = createClickHouse({ url: fixtures.clickhouse.url, database: fixtures.clickhouse.database, logger: fixtures.logger });
+    await runMigrations(ch, {
+      directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+      database: fixtures.clickhouse.database,
+      logger: fixtures.logger,
+    });
+    await ch.close();
+  }
   const rootKey = generateKey({ type: 'secret', environment: 'live' });
   const config = parseConfig(keyServiceConfig, {
     KAFKA_BROKERS: fixtures.kafka.brokers.join(','),
@@ -28,6 +40,9 @@ export async function startTestKeyService(
     KEY_SERVICE_PORT: '0',
     KEY_SERVICE_GROUP_ID: `key-service-${newEventId()}`,
     KEY_SERVICE_EXPIRY_SWEEP: '200ms',
+    ...(fixtures.clickhouse
+      ? { CLICKHOUSE_URL: fixtures.clickhouse.url, CLICKHOUSE_DATABASE: fixtures.clickhouse.database }
+      : {}),
     ...env,
   });
   const service: KeyService = await startKeyService(config, fixtures.logger, { redisKeyPrefix: fixtures.redis.prefix });

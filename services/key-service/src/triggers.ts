@@ -75,6 +75,8 @@ export function createTriggerHandler(deps: {
 
   async function handle(trigger: RevocationTrigger): Promise<void> {
     if (await store.isTriggerClaimed(trigger.trigger_id)) return;
+    // Leak reports come from the key service's own intake, not from the detector.
+    const actor = `${trigger.reason === 'key_leaked' ? 'leaks' : 'detector'}:${trigger.alert_id}`;
     const details = {
       trigger_id: trigger.trigger_id,
       alert_id: trigger.alert_id,
@@ -87,7 +89,7 @@ export function createTriggerHandler(deps: {
         await store.transition(
           trigger.key_id,
           decision.transition,
-          `detector:${trigger.alert_id}`,
+          actor,
           decision.reason,
           deps.now?.(),
           details,
@@ -102,7 +104,7 @@ export function createTriggerHandler(deps: {
       await store.recordAudit({
         tenant_id: trigger.tenant_id,
         key_id: trigger.key_id,
-        actor: `detector:${trigger.alert_id}`,
+        actor: actor,
         action: decision.action === 'noop' ? 'trigger_noop' : 'trigger_refused',
         reason: decision.reason,
         details,
