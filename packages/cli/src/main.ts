@@ -6,6 +6,7 @@ import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLeaks } from './commands/leaks.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRun } from './commands/run.js';
 import { registerSim } from './commands/sim.js';
@@ -28,6 +29,7 @@ registerEval(program, process.env);
 registerAnalytics(program, process.env);
 registerAlerts(program, process.env);
 registerWebhooks(program, process.env);
+registerLeaks(program, process.env);
 registerBench(program, process.env);
 
 // Local secrets from `keywatch keys bootstrap`; an explicit environment variable wins.

@@ -227,7 +227,8 @@ class RedisKeyStore implements KeyStore {
     const pipeline = this.redis.pipeline();
     const byHash: unknown = Reflect.get(pipeline, BY_HASH.name);
     if (typeof byHash !== 'function') throw new Error(`the script ${BY_HASH.name} is not registered on this client`);
-    for (const hash of hashes) (byHash as (...args: Array<string | number>) => unknown).call(pipeline, 1, layout.hash(hash), this.base);
+    for (const hash of hashes)
+      (byHash as (...args: Array<string | number>) => unknown).call(pipeline, 1, layout.hash(hash), this.base);
     const results = (await pipeline.exec()) ?? [];
     return hashes.map((hash, i) => {
       const [error, reply] = results[i] ?? [new Error('no reply for a lookup by hash'), null];

@@ -118,7 +118,12 @@ export function createAlertPath(deps: {
               triggers.map((t) => ({ key: revocationTriggerMessageKey(t), value: JSON.stringify(t) })),
             )
           : undefined,
-        alerts.length > 0 ? writeRows(alerts.map((a) => alertRow(a, now)), 0) : undefined,
+        alerts.length > 0
+          ? writeRows(
+              alerts.map((a) => alertRow(a, now)),
+              0,
+            )
+          : undefined,
       ]);
     },
   };

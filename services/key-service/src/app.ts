@@ -319,7 +319,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       route,
       parse,
       admin,
-      limitByAddress: (request, reply) => limit(request, reply, `admin:ip:${clientAddress(request)}`, deps.limits.perIp),
+      limitByAddress: (request, reply) =>
+        limit(request, reply, `admin:ip:${clientAddress(request)}`, deps.limits.perIp),
       deps: deps.leaks,
     });
 

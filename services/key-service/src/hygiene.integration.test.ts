@@ -21,7 +21,11 @@ describe('key hygiene', () => {
   }) => {
     await kafka.provision();
     const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
-    await runMigrations(ch, { directory: path.join(repoRoot, 'infra/clickhouse/migrations'), database: clickhouse.database, logger });
+    await runMigrations(ch, {
+      directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+      database: clickhouse.database,
+      logger,
+    });
     const producer = await createProducer(kafka.kafka);
     const store = createKeyStore({ redis: redis.client });
     const alerts = createAlertPath({ producer, topics: kafka.topics, clickhouse: ch, logger });
@@ -29,13 +33,24 @@ describe('key hygiene', () => {
     let now = Date.parse('2027-01-01T00:00:00.000Z');
     /** A sweeper as a fresh process would build it: only Redis remembers anything. */
     const sweeper = () =>
-      createHygieneSweeper({ store, redis: redis.client, alerts, settings, logger, intervalMs: 60_000, clock: () => new Date(now) });
+      createHygieneSweeper({
+        store,
+        redis: redis.client,
+        alerts,
+        settings,
+        logger,
+        intervalMs: 60_000,
+        clock: () => new Date(now),
+      });
     const at = (ms: number) => {
       now = ms;
       return new Date(ms);
     };
     const t0 = now;
-    const sweep = async () => (await sweeper().sweepOnce()).map((a) => `${a.type}:${a.key_id}:${String(a.evidence.horizon ?? '')}`);
+    const sweep = async () =>
+      (await sweeper().sweepOnce()).map(
+        (a) => `${a.type}:${a.key_id}:${typeof a.evidence.horizon === 'string' ? a.evidence.horizon : ''}`,
+      );
     try {
       const create = async (overrides: Parameters<typeof newTestKey>[0]) =>
         store.create(newTestKey({ tenant_id: 'tenant_h', allowed_ips: [], ...overrides }).key, 'root', new Date(t0));
@@ -45,7 +60,11 @@ describe('key hygiene', () => {
       const idlePublishable = await create({ name: 'idle publishable', type: 'publishable', scopes: ['bundles:read'] });
       const rotatedUsed = await create({ name: 'rotated, still used' });
       const rotatedQuiet = await create({ name: 'rotated, moved' });
-      const optedOut = await store.create(newTestKey({ tenant_id: 'tenant_off', allowed_ips: [] }).key, 'root', new Date(t0));
+      const optedOut = await store.create(
+        newTestKey({ tenant_id: 'tenant_off', allowed_ips: [] }).key,
+        'root',
+        new Date(t0),
+      );
       await settings.setHygiene('tenant_off', { key_unused_days: 0 }, 'root');
       await store.touch(healthy.id, new Date(t0));
 
@@ -112,7 +131,10 @@ describe('key hygiene', () => {
       const rows = await ch.query<{ n: string }>('SELECT count() AS n FROM security_alerts');
       expect(rows[0]?.n).toBe('5');
       for (const quiet of [healthy, idlePublishable, rotatedQuiet, optedOut])
-        expect(raised.some((m) => m.value?.key_id === quiet.id), quiet.name).toBe(false);
+        expect(
+          raised.some((m) => m.value?.key_id === quiet.id),
+          quiet.name,
+        ).toBe(false);
     } finally {
       await alerts.close();
       await producer.close();

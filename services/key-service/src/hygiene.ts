@@ -116,7 +116,12 @@ export function createHygieneSweeper(deps: {
           // Keyed by the last use: a key used again and then idle again is a new item.
           dedupKey: `key_unused:${key.id}:${since}`,
           summary: `Secret key ${label(key)} has had no successful request for ${String(Math.floor(idle / DAY))} days; deactivate it if nothing needs it.`,
-          evidence: { last_used_at: key.last_used_at, created_at: key.created_at, idle_days: Math.floor(idle / DAY), threshold_days: days },
+          evidence: {
+            last_used_at: key.last_used_at,
+            created_at: key.created_at,
+            idle_days: Math.floor(idle / DAY),
+            threshold_days: days,
+          },
         });
       }
     }

@@ -7,7 +7,13 @@ import { generateKey, type Alert } from '@keywatch/contracts';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
 import { startTestKeyService } from './testing.js';
 
-type Entry = { action: string; actor: string; reason: string | null; key_id: string | null; details: Record<string, unknown> };
+type Entry = {
+  action: string;
+  actor: string;
+  reason: string | null;
+  key_id: string | null;
+  details: Record<string, unknown>;
+};
 type Feedback = Array<{ token_raw: string; token_type: string; label: string }>;
 
 /** A scanning key pair like GitHub's, and the key file in GitHub's published shape. */
@@ -50,7 +56,8 @@ async function start(fixtures: Parameters<typeof startTestKeyService>[0]) {
     body: string | Buffer,
     options: { keyId?: string; signature?: string; signWith?: KeyObject; headers?: Record<string, string> } = {},
   ) {
-    const signature = options.signature ?? sign('sha256', Buffer.from(body), options.signWith ?? keys.privateKey).toString('base64');
+    const signature =
+      options.signature ?? sign('sha256', Buffer.from(body), options.signWith ?? keys.privateKey).toString('base64');
     const response = await fetch(new URL('/v1/leaks/github', ks.url), {
       method: 'POST',
       headers: {
@@ -65,7 +72,14 @@ async function start(fixtures: Parameters<typeof startTestKeyService>[0]) {
     return { status: response.status, body: (text ? JSON.parse(text) : null) as unknown };
   }
   const matches = (tokens: string[]) =>
-    JSON.stringify(tokens.map((token) => ({ token, type: 'keywatch_secret_key', url: 'https://github.com/o/r/blob/abc/app.env', source: 'content' })));
+    JSON.stringify(
+      tokens.map((token) => ({
+        token,
+        type: 'keywatch_secret_key',
+        url: 'https://github.com/o/r/blob/abc/app.env',
+        source: 'content',
+      })),
+    );
   const state = async (id: string) =>
     (await ks.call<{ key: { state: string } }>('GET', `/v1/keys/${id}`, ks.rootKey)).body.key.state;
   const audit = async (tenant: string) =>
@@ -83,11 +97,30 @@ describe('leak reports', () => {
     const { ks, report, matches, state, audit } = await start({ kafka, redis, clickhouse, logger });
     const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
     try {
-      const key = await ks.createKey({ tenant_id: 'tenant_leak', type: 'secret', environment: 'live', name: 'billing' });
+      const key = await ks.createKey({
+        tenant_id: 'tenant_leak',
+        type: 'secret',
+        environment: 'live',
+        name: 'billing',
+      });
       // The key's last successful request, as the ingest worker would have written it.
       await ch.insert('auth_events', [
-        { event_id: 'e1', ts: '2026-12-01 10:00:00', tenant_id: 'tenant_leak', key_id: key.id, outcome: 'allowed', ip: '198.51.100.7' },
-        { event_id: 'e2', ts: '2026-12-01 09:00:00', tenant_id: 'tenant_leak', key_id: key.id, outcome: 'allowed', ip: '192.0.2.1' },
+        {
+          event_id: 'e1',
+          ts: '2026-12-01 10:00:00',
+          tenant_id: 'tenant_leak',
+          key_id: key.id,
+          outcome: 'allowed',
+          ip: '198.51.100.7',
+        },
+        {
+          event_id: 'e2',
+          ts: '2026-12-01 09:00:00',
+          tenant_id: 'tenant_leak',
+          key_id: key.id,
+          outcome: 'allowed',
+          ip: '192.0.2.1',
+        },
       ]);
       const posted = Date.now();
       const answer = await report(matches([key.secret]));
@@ -96,7 +129,12 @@ describe('leak reports', () => {
         status: 200,
         body: [{ token_raw: key.secret, token_type: 'keywatch_secret_key', label: 'true_positive' }],
       });
-      expect(await waitFor(() => state(key.id), (s) => s === 'revoked')).toBe('revoked');
+      expect(
+        await waitFor(
+          () => state(key.id),
+          (s) => s === 'revoked',
+        ),
+      ).toBe('revoked');
       const revokedAfter = Date.now() - posted;
 
       const alerts = await collectMessages<Alert>(kafka.kafka, kafka.topics.securityAlerts, (m) => m.length >= 1);
@@ -133,15 +171,23 @@ describe('leak reports', () => {
       // More reports, one key each, for a median of the report → revoked latency.
       const latencies = [revokedAfter];
       for (let i = 0; i < 5; i += 1) {
-        const next = await ks.createKey({ tenant_id: 'tenant_leak', type: 'secret', environment: 'live', name: `k${i}` });
+        const next = await ks.createKey({
+          tenant_id: 'tenant_leak',
+          type: 'secret',
+          environment: 'live',
+          name: `k${i}`,
+        });
         const t0 = Date.now();
         expect((await report(matches([next.secret]))).status).toBe(200);
-        await waitFor(() => state(next.id), (s) => s === 'revoked');
+        await waitFor(
+          () => state(next.id),
+          (s) => s === 'revoked',
+        );
         latencies.push(Date.now() - t0);
         expect(await state(next.id)).toBe('revoked');
       }
-      console.log(
-        `leak report → key revoked: median ${median(latencies)} ms over ${latencies.length} reports (${latencies.join(', ')} ms); first answer in ${answered} ms`,
+      process.stdout.write(
+        `leak report → key revoked: median ${median(latencies)} ms over ${latencies.length} reports (${latencies.join(', ')} ms); first answer in ${answered} ms\n`,
       );
     } finally {
       await ch.close();
@@ -165,12 +211,27 @@ describe('leak reports', () => {
       ).toBe(200);
       const suspended = await ks.createKey({ tenant_id: 'tenant_s', type: 'secret', environment: 'live', name: 's' });
       const notified = await ks.createKey({ tenant_id: 'tenant_n', type: 'secret', environment: 'dev', name: 'n' });
-      const publishable = await ks.createKey({ tenant_id: 'tenant_p', type: 'publishable', environment: 'live', name: 'p' });
+      const publishable = await ks.createKey({
+        tenant_id: 'tenant_p',
+        type: 'publishable',
+        environment: 'live',
+        name: 'p',
+      });
       const answer = await report(matches([suspended.secret, notified.secret, publishable.secret]));
-      expect((answer.body as Feedback).map((f) => f.label)).toEqual(['true_positive', 'true_positive', 'true_positive']);
-      expect(await waitFor(() => state(suspended.id), (s) => s === 'suspended')).toBe('suspended');
+      expect((answer.body as Feedback).map((f) => f.label)).toEqual([
+        'true_positive',
+        'true_positive',
+        'true_positive',
+      ]);
+      expect(
+        await waitFor(
+          () => state(suspended.id),
+          (s) => s === 'suspended',
+        ),
+      ).toBe('suspended');
       const refusals = await waitFor(
-        async () => [...(await audit('tenant_n')), ...(await audit('tenant_p'))].filter((e) => e.action === 'trigger_refused'),
+        async () =>
+          [...(await audit('tenant_n')), ...(await audit('tenant_p'))].filter((e) => e.action === 'trigger_refused'),
         (e) => e.length >= 2,
       );
       expect(refusals.map((e) => e.reason).sort()).toEqual([
@@ -190,7 +251,12 @@ describe('leak reports', () => {
     }
   });
 
-  test('the same token reported twice, even at once, is one alert and one action', async ({ kafka, redis, clickhouse, logger }) => {
+  test('the same token reported twice, even at once, is one alert and one action', async ({
+    kafka,
+    redis,
+    clickhouse,
+    logger,
+  }) => {
     const { ks, report, matches, state, audit } = await start({ kafka, redis, clickhouse, logger });
     try {
       const key = await ks.createKey({ tenant_id: 'tenant_twice', type: 'secret', environment: 'dev', name: 'k' });
@@ -198,7 +264,10 @@ describe('leak reports', () => {
       const [a, b] = await Promise.all([report(body), report(body)]);
       expect(a.status).toBe(200);
       expect(b.status).toBe(200);
-      await waitFor(() => state(key.id), (s) => s === 'revoked');
+      await waitFor(
+        () => state(key.id),
+        (s) => s === 'revoked',
+      );
       const again = await report(matches([key.secret]));
       expect((again.body as Feedback)[0]?.label).toBe('false_positive'); // revoked now: no longer a live key
       const byId = await ks.call<{ leak_id: string; label: string }>('POST', '/v1/leaks', ks.rootKey, {
@@ -228,7 +297,9 @@ describe('leak reports', () => {
       const live: string[] = [];
       const revoked: string[] = [];
       for (let i = 0; i < 100; i += 1) {
-        live.push((await ks.createKey({ tenant_id: 'tenant_bulk', type: 'secret', environment: 'live', name: `l${i}` })).secret);
+        live.push(
+          (await ks.createKey({ tenant_id: 'tenant_bulk', type: 'secret', environment: 'live', name: `l${i}` })).secret,
+        );
       }
       for (let i = 0; i < 50; i += 1) {
         const k = await ks.createKey({ tenant_id: 'tenant_bulk', type: 'secret', environment: 'dev', name: `r${i}` });
@@ -242,7 +313,10 @@ describe('leak reports', () => {
       );
       const tokens = [...live, ...revoked, ...unknown, ...malformed, ...foreign];
       // Shuffled deterministically so labels cannot line up by position.
-      const order = tokens.map((t, i) => ({ t, k: (i * 7919) % tokens.length })).sort((x, y) => x.k - y.k).map((x) => x.t);
+      const order = tokens
+        .map((t, i) => ({ t, k: (i * 7919) % tokens.length }))
+        .sort((x, y) => x.k - y.k)
+        .map((x) => x.t);
       expect(order).toHaveLength(1000);
       const started = Date.now();
       const answer = await report(matches(order));
@@ -251,8 +325,12 @@ describe('leak reports', () => {
       const feedback = answer.body as Feedback;
       expect(feedback.map((f) => f.token_raw)).toEqual(order);
       const liveSet = new Set(live);
-      expect(feedback.map((f) => f.label)).toEqual(order.map((t) => (liveSet.has(t) ? 'true_positive' : 'false_positive')));
-      console.log(`1 000-token GitHub report (100 live, 50 revoked, 250 unknown, 100 bad checksum, 500 other vendors'): answered in ${took} ms`);
+      expect(feedback.map((f) => f.label)).toEqual(
+        order.map((t) => (liveSet.has(t) ? 'true_positive' : 'false_positive')),
+      );
+      process.stdout.write(
+        `1 000-token GitHub report (100 live, 50 revoked, 250 unknown, 100 bad checksum, 500 other vendors'): answered in ${took} ms\n`,
+      );
       const alerts = await collectMessages<Alert>(kafka.kafka, kafka.topics.securityAlerts, (m) => m.length >= 100);
       expect(new Set(alerts.map((m) => m.value?.key_id)).size).toBe(100);
     } finally {
@@ -277,15 +355,23 @@ describe('leak reports', () => {
       });
       const mine = await ks.createKey({ tenant_id: 'tenant_a', type: 'secret', environment: 'dev', name: 'mine' });
       const theirs = await ks.createKey({ tenant_id: 'tenant_b', type: 'secret', environment: 'dev', name: 'theirs' });
-      const byId = await ks.call<{ leak_id: string; key_id: string; label: string }>('POST', '/v1/leaks', admin.secret, {
-        key_id: mine.id,
-        source: 'support ticket',
-        note: 'pasted by a customer',
-      });
+      const byId = await ks.call<{ leak_id: string; key_id: string; label: string }>(
+        'POST',
+        '/v1/leaks',
+        admin.secret,
+        {
+          key_id: mine.id,
+          source: 'support ticket',
+          note: 'pasted by a customer',
+        },
+      );
       expect(byId.status).toBe(202);
       expect(byId.body).toMatchObject({ key_id: mine.id, label: 'true_positive' });
       expect(byId.body.leak_id).toMatch(/^leak_/);
-      await waitFor(() => state(mine.id), (s) => s === 'revoked');
+      await waitFor(
+        () => state(mine.id),
+        (s) => s === 'revoked',
+      );
       expect(await state(mine.id)).toBe('revoked');
 
       expect((await ks.call('POST', '/v1/leaks', admin.secret, { key_id: theirs.id, source: 'x' })).status).toBe(404);
@@ -294,7 +380,11 @@ describe('leak reports', () => {
       expect(foreignToken.body).toMatchObject({ key_id: null, label: 'false_positive' });
       expect(await state(theirs.id)).toBe('active');
 
-      const byRoot = await ks.call('POST', '/v1/leaks', ks.rootKey, { token: theirs.secret, source: 'scanner', url: 'https://paste.example/1' });
+      const byRoot = await ks.call('POST', '/v1/leaks', ks.rootKey, {
+        token: theirs.secret,
+        source: 'scanner',
+        url: 'https://paste.example/1',
+      });
       expect(byRoot.body).toMatchObject({ key_id: theirs.id, label: 'true_positive' });
 
       const neither = await ks.call<{ error: { field: string } }>('POST', '/v1/leaks', ks.rootKey, { source: 'x' });

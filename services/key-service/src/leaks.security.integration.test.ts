@@ -11,7 +11,11 @@ function keysFile() {
   const keyId = 'key-1';
   writeFileSync(
     file,
-    JSON.stringify({ public_keys: [{ key_identifier: keyId, key: publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] }),
+    JSON.stringify({
+      public_keys: [
+        { key_identifier: keyId, key: publicKey.export({ type: 'spki', format: 'pem' }), is_current: true },
+      ],
+    }),
   );
   return { file, keyId, privateKey };
 }
@@ -24,13 +28,20 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
     logger,
   }) => {
     const keys = keysFile();
-    const ks = await startTestKeyService({ kafka, redis, clickhouse, logger }, { KEYWATCH_GITHUB_SCANNING_KEYS_FILE: keys.file });
+    const ks = await startTestKeyService(
+      { kafka, redis, clickhouse, logger },
+      { KEYWATCH_GITHUB_SCANNING_KEYS_FILE: keys.file },
+    );
     try {
       const key = await ks.createKey({ tenant_id: 'tenant_x', type: 'secret', environment: 'live', name: 'k' });
       const body = JSON.stringify([{ token: key.secret, type: 't', url: 'https://github.com/o/r', source: 'content' }]);
       const signature = sign('sha256', Buffer.from(body), keys.privateKey).toString('base64');
       const post = (b: string, headers: Record<string, string>) =>
-        fetch(new URL('/v1/leaks/github', ks.url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+        fetch(new URL('/v1/leaks/github', ks.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: b,
+        });
       const signed = { 'github-public-key-identifier': keys.keyId, 'github-public-key-signature': signature };
       const raw = Buffer.from(signature, 'base64');
       raw[raw.length - 1] = (raw.at(-1) ?? 0) ^ 1;
@@ -49,8 +60,14 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
         expect(((await response.json()) as { error: { code: string } }).error.code, what).toBe('invalid_signature');
       }
       // No state change: the key, its audit log and the leak claims are untouched.
-      expect((await ks.call<{ key: { state: string } }>('GET', `/v1/keys/${key.id}`, ks.rootKey)).body.key.state).toBe('active');
-      const audit = await ks.call<{ entries: Array<{ action: string }> }>('GET', '/v1/audit?tenant_id=tenant_x', ks.rootKey);
+      expect((await ks.call<{ key: { state: string } }>('GET', `/v1/keys/${key.id}`, ks.rootKey)).body.key.state).toBe(
+        'active',
+      );
+      const audit = await ks.call<{ entries: Array<{ action: string }> }>(
+        'GET',
+        '/v1/audit?tenant_id=tenant_x',
+        ks.rootKey,
+      );
       expect(audit.body.entries.map((e) => e.action)).toEqual(['created']);
       expect(await redis.client.keys('leaks:*')).toEqual([]);
       // The untampered request is accepted: the refusals above were about the tampering.
@@ -60,7 +77,11 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
     }
   });
 
-  test('hostile bodies get a clean 4xx: non-JSON, huge arrays, deep nesting, 1 MB tokens', async ({ kafka, redis, logger }) => {
+  test('hostile bodies get a clean 4xx: non-JSON, huge arrays, deep nesting, 1 MB tokens', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
     const keys = keysFile();
     const ks = await startTestKeyService({ kafka, redis, logger }, { KEYWATCH_GITHUB_SCANNING_KEYS_FILE: keys.file });
     try {
@@ -70,7 +91,9 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
           headers: {
             'content-type': 'application/json',
             'github-public-key-identifier': keys.keyId,
-            ...(signed ? { 'github-public-key-signature': sign('sha256', Buffer.from(body), keys.privateKey).toString('base64') } : {}),
+            ...(signed
+              ? { 'github-public-key-signature': sign('sha256', Buffer.from(body), keys.privateKey).toString('base64') }
+              : {}),
           },
           body,
         });
@@ -84,7 +107,11 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
         ['an object, not an array', JSON.stringify(item('x')), 400],
         ['an empty array', '[]', 400],
         ['deep nesting', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 400],
-        ['nested objects as fields', JSON.stringify([{ token: { a: { b: {} } }, type: 't', url: 'u', source: 's' }]), 400],
+        [
+          'nested objects as fields',
+          JSON.stringify([{ token: { a: { b: {} } }, type: 't', url: 'u', source: 's' }]),
+          400,
+        ],
         ['a huge array of small items', JSON.stringify(Array.from({ length: 20_000 }, () => ({ token: 'x' }))), 400],
         ['a 2 KB token', JSON.stringify([item('x'.repeat(2048))]), 400],
         ['a 1 MB token', JSON.stringify([item('x'.repeat(1024 * 1024))]), 413],

@@ -89,7 +89,8 @@ export async function startKeyService(
     const github = config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE
       ? loadGithubVerifier(config.KEYWATCH_GITHUB_SCANNING_KEYS_FILE)
       : null;
-    if (!github) logger.warn('KEYWATCH_GITHUB_SCANNING_KEYS_FILE is not set: /v1/leaks/github answers 422 not_configured');
+    if (!github)
+      logger.warn('KEYWATCH_GITHUB_SCANNING_KEYS_FILE is not set: /v1/leaks/github answers 422 not_configured');
     const intake = new LeakIntake({
       store,
       redis,

@@ -36,7 +36,10 @@ const StoredLeakPolicy = z.object({ secret: LeakAction.optional(), publishable: 
 const StoredHygiene = z.object({
   key_expiring: z.enum(['true', 'false']).optional(),
   rotation_grace_ending: z.enum(['true', 'false']).optional(),
-  key_unused_days: z.string().regex(/^\d{1,5}$/).optional(),
+  key_unused_days: z
+    .string()
+    .regex(/^\d{1,5}$/)
+    .optional(),
 });
 
 const leakPolicyKey = (tenant: string) => `leaks:policy:${tenant}`;
@@ -78,13 +81,16 @@ export class TenantSettings {
     const parsed = StoredHygiene.safeParse(await this.deps.redis.hgetall(hygieneKey(tenant)));
     const stored = parsed.success ? parsed.data : {};
     return {
-      key_expiring: stored.key_expiring === undefined ? DEFAULT_HYGIENE_SETTINGS.key_expiring : stored.key_expiring === 'true',
+      key_expiring:
+        stored.key_expiring === undefined ? DEFAULT_HYGIENE_SETTINGS.key_expiring : stored.key_expiring === 'true',
       rotation_grace_ending:
         stored.rotation_grace_ending === undefined
           ? DEFAULT_HYGIENE_SETTINGS.rotation_grace_ending
           : stored.rotation_grace_ending === 'true',
       key_unused_days:
-        stored.key_unused_days === undefined ? DEFAULT_HYGIENE_SETTINGS.key_unused_days : Number(stored.key_unused_days),
+        stored.key_unused_days === undefined
+          ? DEFAULT_HYGIENE_SETTINGS.key_unused_days
+          : Number(stored.key_unused_days),
     };
   }
 

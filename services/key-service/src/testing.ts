@@ -22,7 +22,11 @@ export async function startTestKeyService(
   await fixtures.kafka.provision();
   // With a ClickHouse fixture, the test's database is migrated so alert rows and last uses have tables.
   if (fixtures.clickhouse) {
-    const ch = createClickHouse({ url: fixtures.clickhouse.url, database: fixtures.clickhouse.database, logger: fixtures.logger });
+    const ch = createClickHouse({
+      url: fixtures.clickhouse.url,
+      database: fixtures.clickhouse.database,
+      logger: fixtures.logger,
+    });
     await runMigrations(ch, {
       directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
       database: fixtures.clickhouse.database,

@@ -86,14 +86,7 @@ export function createTriggerHandler(deps: {
     let decision = await decide(trigger);
     if (decision.action === 'applied') {
       try {
-        await store.transition(
-          trigger.key_id,
-          decision.transition,
-          actor,
-          decision.reason,
-          deps.now?.(),
-          details,
-        );
+        await store.transition(trigger.key_id, decision.transition, actor, decision.reason, deps.now?.(), details);
       } catch (error) {
         if (!(error instanceof KeyStoreError) || error.code !== 'invalid_transition') throw error;
         decision = { action: 'noop', reason: `state changed meanwhile: ${error.message}` };

@@ -158,9 +158,7 @@ export class LeakIntake {
       return claim;
     });
     const setting = redis.pipeline();
-    items.forEach(({ key }, i) =>
-      setting.set(claimKey(key.id), JSON.stringify(fresh[i]), 'EX', CLAIM_TTL_S, 'NX'),
-    );
+    items.forEach(({ key }, i) => setting.set(claimKey(key.id), JSON.stringify(fresh[i]), 'EX', CLAIM_TTL_S, 'NX'));
     const setResults = (await setting.exec()) ?? [];
     const lost = items.filter((_, i) => setResults[i]?.[1] !== 'OK');
     const existing = new Map<string, Claim | null>();
@@ -178,7 +176,8 @@ export class LeakIntake {
       if (!claim) return; // expired between SET and GET: the next report claims it
       out.set(key.id, claim.leak_id);
       if (mine) publish.push({ key, finding, claim, repeat: false });
-      else if (!claim.done && now.getTime() - claim.at > STALE_CLAIM_MS) publish.push({ key, finding, claim, repeat: true });
+      else if (!claim.done && now.getTime() - claim.at > STALE_CLAIM_MS)
+        publish.push({ key, finding, claim, repeat: true });
       else repeats.push({ key, finding, claim });
     });
 
@@ -251,7 +250,9 @@ export class LeakIntake {
       marking.set(claimKey(key.id), JSON.stringify({ ...claim, done: true }), 'KEEPTTL', 'XX');
     await marking.exec();
     this.deps.logger.info(
-      { leaks: publish.map(({ key, claim }) => ({ key_id: key.id, tenant_id: key.tenant_id, leak_id: claim.leak_id })) },
+      {
+        leaks: publish.map(({ key, claim }) => ({ key_id: key.id, tenant_id: key.tenant_id, leak_id: claim.leak_id })),
+      },
       'leaked keys reported',
     );
     return out;

@@ -100,7 +100,8 @@ export function registerLeakRoutes(options: {
       method: 'POST',
       url: '/v1/leaks',
       scope: 'keys:manage',
-      summary: 'Report a key (by token or id) found in public; a live key raises key_leaked and is acted on by the leak policy',
+      summary:
+        'Report a key (by token or id) found in public; a live key raises key_leaked and is acted on by the leak policy',
       body: LeakReportBody,
       status: 202,
     },
@@ -151,7 +152,9 @@ export function registerLeakRoutes(options: {
       const { tenant_id, ...change } = parse(LeakPolicyBody, request.body);
       const tenant = admin.tenantFor(caller, tenant_id);
       return {
-        body: { policy: { tenant_id: tenant, ...(await deps.settings.setLeakPolicy(tenant, change, actorOf(caller))) } },
+        body: {
+          policy: { tenant_id: tenant, ...(await deps.settings.setLeakPolicy(tenant, change, actorOf(caller))) },
+        },
       };
     },
   );
