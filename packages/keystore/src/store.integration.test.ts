@@ -742,3 +742,40 @@ test('the Lua iso() formats Unix milliseconds exactly as toEventTime does', asyn
   const formatted = (await redis.client.eval(lua, 0, 'unused', ...samples.map(String))) as string[];
   expect(formatted).toEqual(samples.map((ms) => toEventTime(ms)));
 });
+
+describe('batch reads for leak reports and hygiene', () => {
+  test('getManyByHash answers many hashes in one round trip, in order, null for unknown ones', async ({ redis }) => {
+    const { store } = setup(redis.client);
+    const a = newTestKey();
+    const b = newTestKey({ type: 'publishable', scopes: ['bundles:read'] });
+    await store.create(a.key, 'root');
+    await store.create(b.key, 'root');
+    const unknown = newTestKey().key.hash;
+    const found = await store.getManyByHash([b.key.hash, unknown, a.key.hash, b.key.hash]);
+    expect(found.map((r) => r?.id ?? null)).toEqual([b.key.id, null, a.key.id, b.key.id]);
+    expect(found[2]).toEqual(await store.getByHash(a.key.hash));
+    expect(await store.getManyByHash([])).toEqual([]);
+  });
+
+  test('upcomingExpiries lists the active and rotating keys expiring in (from, to], soonest first', async ({
+    redis,
+  }) => {
+    const { store } = setup(redis.client);
+    const at = (h: number) => new Date(T0 + h * HOUR).toISOString();
+    const soon = newTestKey({ expires_at: at(2) });
+    const later = newTestKey({ expires_at: at(30) });
+    const beyond = newTestKey({ expires_at: at(200) });
+    const revoked = newTestKey({ expires_at: at(3) });
+    for (const k of [later, soon, beyond, revoked]) await store.create(k.key, 'root');
+    await store.transition(revoked.key.id, 'revoke', 'root', null);
+    expect(await store.upcomingExpiries(new Date(T0), new Date(T0 + 168 * HOUR), 10)).toEqual([
+      soon.key.id,
+      later.key.id,
+    ]);
+    // The lower bound is exclusive: a key expiring exactly then is already due (dueExpiries).
+    expect(await store.upcomingExpiries(new Date(T0 + 2 * HOUR), new Date(T0 + 168 * HOUR), 10)).toEqual([
+      later.key.id,
+    ]);
+    expect(await store.upcomingExpiries(new Date(T0), new Date(T0 + 168 * HOUR), 1)).toEqual([soon.key.id]);
+  });
+});
