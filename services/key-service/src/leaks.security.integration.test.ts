@@ -2,6 +2,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '@keywatch/logger';
 import { describe, expect, test } from '@keywatch/testkit';
 import { startTestKeyService } from './testing.js';
 
@@ -129,5 +131,48 @@ describe('POST /v1/leaks/github against forged and hostile requests', () => {
     } finally {
       await ks.close();
     }
+  });
+
+  test('reported tokens never reach a log line, even at trace level', async ({ kafka, redis, clickhouse }) => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ name: 'key-service', level: 'trace', destination: sink });
+    const keys = keysFile();
+    const ks = await startTestKeyService(
+      { kafka, redis, clickhouse, logger },
+      { KEYWATCH_GITHUB_SCANNING_KEYS_FILE: keys.file },
+    );
+    const secrets: string[] = [];
+    try {
+      const live = await ks.createKey({ tenant_id: 'tenant_log', type: 'secret', environment: 'live', name: 'k' });
+      const other = await ks.createKey({ tenant_id: 'tenant_log', type: 'secret', environment: 'dev', name: 'k2' });
+      secrets.push(live.secret, other.secret);
+      const body = JSON.stringify([
+        { token: live.secret, type: 't', url: 'https://github.com/o/r', source: 'content' },
+        { token: `${other.secret}x`, type: 't', url: 'u', source: 's' },
+      ]);
+      const signature = sign('sha256', Buffer.from(body), keys.privateKey).toString('base64');
+      const headers = {
+        'content-type': 'application/json',
+        'github-public-key-identifier': keys.keyId,
+        'github-public-key-signature': signature,
+      };
+      const post = (b: string) => fetch(new URL('/v1/leaks/github', ks.url), { method: 'POST', headers, body: b });
+      expect((await post(body)).status).toBe(200);
+      expect((await post(body.replace('content', 'c0ntent'))).status).toBe(401);
+      expect((await post(JSON.stringify([{ token: { nested: other.secret } }]))).status).toBe(401);
+      await ks.call('POST', '/v1/leaks', ks.rootKey, { token: other.secret, source: 'ticket', note: other.secret });
+      await ks.call('POST', '/v1/leaks', ks.rootKey, { token: other.secret, source: 's', bogus: other.secret });
+    } finally {
+      await ks.close();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    const everything = lines.join('');
+    for (const secret of secrets) expect(everything).not.toContain(secret.slice(8, 30));
   });
 });
