@@ -242,10 +242,15 @@ export function clickhouseNodes(c: ClusterSettings): ClusterNode[] {
           `${remoteServers(c)}\n</yandex>`,
         );
         writeFileSync(configFile, config);
-        writeFileSync(
-          path.join(values.CONFIG_DIR, 'users.xml'),
-          fillTemplate(readFileSync(path.join(templates, 'users.xml'), 'utf8'), values),
+        // Inserts into a Distributed table answer only once every shard has its rows: the ingest
+        // worker commits Kafka offsets after a durable insert, so a shard down must fail the insert
+        // (it is retried, and deduplicated by event id) rather than queue it on this node's disk.
+        const users = fillTemplate(readFileSync(path.join(templates, 'users.xml'), 'utf8'), values).replace(
+          /<profiles>\s*<default>/,
+          (open) => `${open}\n            <insert_distributed_sync>1</insert_distributed_sync>`,
         );
+        if (!users.includes('insert_distributed_sync')) throw new Error('users.xml template has no default profile');
+        writeFileSync(path.join(values.CONFIG_DIR, 'users.xml'), users);
         progress(`starting ${name} on ${url}`);
         startDetached(proc, 'clickhouse-server', [`--config-file=${configFile}`], configFile);
         await waitFor(name, () => node.healthy(), 30_000, proc.logFile);

@@ -132,3 +132,11 @@ export function clusterEnvLines(c: ClusterSettings): string[] {
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
+
+/** SIGKILLs one node (a crash, for failure tests); resolves once its process is gone. */
+export async function killNode(node: ClusterNode): Promise<void> {
+  const pid = runningPid(node.process);
+  if (pid === undefined) throw new Error(`${node.name} is not running`);
+  process.kill(pid, 'SIGKILL');
+  await waitFor(`${node.name} to exit`, async () => runningPid(node.process) === undefined, 10_000);
+}
