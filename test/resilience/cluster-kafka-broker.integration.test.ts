@@ -78,16 +78,31 @@ test('cluster: a Kafka broker killed and restarted under gateway load; every ans
     };
     const load = [0, 1, 2, 3].map(loop);
     const count = (p: Answer['phase']) => answers.filter((a) => a.phase === p).length;
-    await poll(async () => count('up'), (n) => n >= 300, 30_000, 50);
+    await poll(
+      async () => count('up'),
+      (n) => n >= 300,
+      30_000,
+      50,
+    );
     phase = 'down';
     const killedAt = performance.now();
     await killNode(victim);
-    await poll(async () => count('down'), (n) => n >= 600, 60_000, 50);
+    await poll(
+      async () => count('down'),
+      (n) => n >= 600,
+      60_000,
+      50,
+    );
     const restartAt = performance.now();
     await victim.start(() => {});
     const restartS = (performance.now() - restartAt) / 1000;
     phase = 'back';
-    await poll(async () => count('back'), (n) => n >= 300, 60_000, 50);
+    await poll(
+      async () => count('back'),
+      (n) => n >= 300,
+      60_000,
+      50,
+    );
     running = false;
     await Promise.all(load);
     const downS = (restartAt - killedAt) / 1000 + restartS;
@@ -99,7 +114,14 @@ test('cluster: a Kafka broker killed and restarted under gateway load; every ans
     const answered = new Set(answers.map((a) => a.requestId));
     expect(answered.size).toBe(answers.length);
     for (const gateway of gateways) {
-      expect(await poll(() => metricSum(gateway.url, 'keywatch_gateway_auth_events_buffered'), (n) => n === 0, 60_000, 250)).toBe(0);
+      expect(
+        await poll(
+          () => metricSum(gateway.url, 'keywatch_gateway_auth_events_buffered'),
+          (n) => n === 0,
+          60_000,
+          250,
+        ),
+      ).toBe(0);
       expect(await metricSum(gateway.url, 'keywatch_gateway_auth_events_dropped_total')).toBe(0);
     }
     const gatewayIds = gateways.map((g) => `'${g.gatewayId}'`).join(',');
@@ -149,7 +171,7 @@ test('cluster: a Kafka broker killed and restarted under gateway load; every ans
     for (const n of shardRows) expect(n).toBeGreaterThan(0);
   } finally {
     await ingest.close();
-    await Promise.allSettled(gateways.map((g) => g.close()));
+    for (const gateway of gateways) await gateway.close();
     await ks.close();
     await ch.close();
     // A failed run must not leave the profile one broker short for the next test.

@@ -60,7 +60,11 @@ export async function runClusterMigrations(
         sql`SELECT table, name FROM system.columns WHERE database = ${local}`,
       );
       for (const table of tables) {
-        if (table.engine === 'MaterializedView' || table.name.startsWith('.inner') || table.name === 'schema_migrations')
+        if (
+          table.engine === 'MaterializedView' ||
+          table.name.startsWith('.inner') ||
+          table.name === 'schema_migrations'
+        )
           continue;
         await admin.command(
           `CREATE TABLE IF NOT EXISTS ${database}.${table.name} AS ${local}.${table.name} ` +

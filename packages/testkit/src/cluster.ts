@@ -37,7 +37,10 @@ export interface ClusterFixtures {
  * runs), then makes this test's own topics (replication factor 3), Redis prefix and sharded
  * database (the migrations' cluster variant), removed again by `dispose`.
  */
-export async function useCluster(logger: Logger, progress: (line: string) => void = () => {}): Promise<ClusterFixtures> {
+export async function useCluster(
+  logger: Logger,
+  progress: (line: string) => void = () => {},
+): Promise<ClusterFixtures> {
   const settings = resolveClusterSettings(process.env, resolveStackSettings({}, repoRoot));
   await clusterUp(settings, progress);
   const env = clusterEnv(settings);

@@ -148,7 +148,9 @@ export async function startAuthServer(
       limiter: createRateLimiter({ redis }),
       // The combined script spans two slots (keystore and bucket): separate calls on a Redis Cluster.
       lookupAndLimit:
-        config.AUTH_SERVER_MISS_PATH === 'combined' && clusterOf(redis) === undefined ? createLookupAndLimit({ redis }) : undefined,
+        config.AUTH_SERVER_MISS_PATH === 'combined' && clusterOf(redis) === undefined
+          ? createLookupAndLimit({ redis })
+          : undefined,
       cache,
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,

@@ -145,7 +145,9 @@ export async function startGateway(
       // A miss in one round trip (lookup + rate limit); two calls instead on Redis Cluster.
       // The combined script spans two slots (keystore and bucket): separate calls on a Redis Cluster.
       lookupAndLimit:
-        config.GATEWAY_MISS_PATH === 'combined' && clusterOf(redis) === undefined ? createLookupAndLimit({ redis }) : undefined,
+        config.GATEWAY_MISS_PATH === 'combined' && clusterOf(redis) === undefined
+          ? createLookupAndLimit({ redis })
+          : undefined,
       cache,
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,

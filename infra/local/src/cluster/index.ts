@@ -1,3 +1,11 @@
 export { resolveClusterSettings, clusterEnv, type ClusterSettings } from './settings.js';
-export { clusterUp, clusterDown, clusterStatus, clusterEnvLines, clusterNodes, killNode, type NodeStatus } from './stack.js';
+export {
+  clusterUp,
+  clusterDown,
+  clusterStatus,
+  clusterEnvLines,
+  clusterNodes,
+  killNode,
+  type NodeStatus,
+} from './stack.js';
 export { kraftClusterNode, remoteServers, type ClusterNode } from './nodes.js';

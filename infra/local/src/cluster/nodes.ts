@@ -106,7 +106,10 @@ export function kafkaNodes(c: ClusterSettings): ClusterNode[] {
         const libs = await kafkaLibs(c, progress);
         const dataDir = path.join(dir, 'data');
         mkdirSync(dataDir, { recursive: true });
-        writeFileSync(properties, `# Written by keywatch stack up --profile cluster.\n${kraftClusterNode(c, b.id, dataDir)}`);
+        writeFileSync(
+          properties,
+          `# Written by keywatch stack up --profile cluster.\n${kraftClusterNode(c, b.id, dataDir)}`,
+        );
         const jvm = [
           '-Xms128m',
           `-Xmx${c.kafkaHeapMb}m`,
@@ -190,10 +193,7 @@ export function redisNodes(c: ClusterSettings): ClusterNode[] {
 /** The `<remote_servers>` block naming both shards (no replicas: 18.16 without ZooKeeper has none). */
 export function remoteServers(c: ClusterSettings): string {
   const shards = c.clickhouse
-    .map(
-      (n) =>
-        `            <shard><replica><host>${c.host}</host><port>${n.tcpPort}</port></replica></shard>`,
-    )
+    .map((n) => `            <shard><replica><host>${c.host}</host><port>${n.tcpPort}</port></replica></shard>`)
     .join('\n');
   return [
     '    <remote_servers>',

@@ -65,14 +65,7 @@ async function formRedisCluster(c: ClusterSettings, progress: Progress): Promise
     progress(`creating the Redis Cluster (${c.redis.length / 2} masters, 1 replica each)`);
     await execFileAsync(
       'redis-cli',
-      [
-        '--cluster',
-        'create',
-        ...c.redis.map((n) => `${c.host}:${n.port}`),
-        '--cluster-replicas',
-        '1',
-        '--cluster-yes',
-      ],
+      ['--cluster', 'create', ...c.redis.map((n) => `${c.host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
       { timeout: 60_000 },
     );
   }
