@@ -154,6 +154,23 @@ test('cluster: Redis masters failed over (CLUSTER FAILOVER, then a killed master
     await Promise.all(load);
     const elapsedS = (performance.now() - started) / 1000;
 
+    // Where this test's keys live: keystore keys share the {ks} slot (one master); rate-limit
+    // buckets and the rest spread by their own tags.
+    const spread: string[] = [];
+    for (const node of cluster.nodes('master')) {
+      let keystore = 0;
+      let other = 0;
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', `${cl.redis.prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const k of found)
+          if (k.includes('{ks}')) keystore += 1;
+          else other += 1;
+      } while (cursor !== '0');
+      spread.push(`${node.options.port}: ${keystore} keystore + ${other} other`);
+    }
+
     // No 5xx: every Redis failure is a 429 the client may retry (fail closed).
     expect(answers.filter((a) => a.status >= 500)).toEqual([]);
     const unverified = answers.filter((a) => a.status === 429 && a.key === 'loose').length;
@@ -167,7 +184,7 @@ test('cluster: Redis masters failed over (CLUSTER FAILOVER, then a killed master
         `CLUSTER FAILOVER ${manualS.toFixed(1)} s (gateway back to 200 after ${manualRecoverMs.toFixed(0)} ms), ` +
         `killed master replaced in ${killS.toFixed(1)} s (gateway back after ${killRecoverMs.toFixed(0)} ms); ` +
         `${unverified} loose-key requests answered 429 unverified, redis failures metric ${failures}; ` +
-        `tight key allowed ${tightAllowed} (bound ${bound}); revocation seen after ${refusedAfter.ms.toFixed(0)} ms\n`,
+        `tight key allowed ${tightAllowed} (bound ${bound}); revocation seen after ${refusedAfter.ms.toFixed(0)} ms; keys per master ${spread.join(', ')}\n`,
     );
     expect(tightAllowed).toBeLessThanOrEqual(bound);
     expect(tightAllowed).toBeGreaterThan(LIMIT);
