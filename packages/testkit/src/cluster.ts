@@ -15,6 +15,7 @@ import {
 import type { Logger } from '@keywatch/logger';
 import { createRedis, deleteKeysWithPrefix } from '@keywatch/redis';
 import { repoRoot } from './engines.js';
+import { poll } from './poll.js';
 import type { ClickHouseFixture, KafkaFixture, RedisFixture } from './fixtures.js';
 
 /** A failure test's private slice of the cluster profile (started if it is not up). */
@@ -73,6 +74,19 @@ export async function useCluster(
     await Promise.all(shards.map((s) => s.close()));
   }
   const client = createRedis({ url: redisUrl, keyPrefix: redisPrefix, connectionName: 'testkit-cluster' });
+  client.on('error', () => undefined); // reported by the failing command
+  // The slot map loads asynchronously; on a loaded machine the first commands would time out.
+  const ready = await poll(
+    () =>
+      client.ping().then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+    30_000,
+    200,
+  );
+  if (!ready) throw new Error(`the Redis Cluster at ${redisUrl} did not answer within 30 s`);
   return {
     settings,
     nodes: clusterNodes(settings),

@@ -6,6 +6,7 @@ export {
   clusterEnvLines,
   clusterNodes,
   killNode,
+  stopNode,
   type NodeStatus,
 } from './stack.js';
 export { kraftClusterNode, remoteServers, type ClusterNode } from './nodes.js';

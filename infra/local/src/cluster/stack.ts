@@ -133,3 +133,8 @@ export async function killNode(node: ClusterNode): Promise<void> {
   process.kill(pid, 'SIGKILL');
   await waitFor(`${node.name} to exit`, async () => runningPid(node.process) === undefined, 10_000);
 }
+
+/** Stops one node gracefully (SIGTERM), for outage tests; `node.start` brings it back. */
+export async function stopNode(node: ClusterNode): Promise<void> {
+  await stopProcess(node.process);
+}
