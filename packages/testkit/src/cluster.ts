@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClickHouse, runClusterMigrations } from '@keywatch/clickhouse';
 import { topicNames } from '@keywatch/contracts';
@@ -43,6 +44,58 @@ export async function useCluster(
   progress: (line: string) => void = () => {},
 ): Promise<ClusterFixtures> {
   const settings = resolveClusterSettings(process.env, resolveStackSettings({}, repoRoot));
+  const release = await exclusive(path.join(settings.dir, 'failure-test.lock'));
+  try {
+    return await prepare(settings, logger, progress, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * One failure test at a time across vitest workers: each one stops or kills nodes the others use.
+ * A lock file holding the owner's pid; a dead owner's lock is taken over.
+ */
+async function exclusive(file: string): Promise<() => void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch {
+      let owner: number;
+      try {
+        owner = Number(readFileSync(file, 'utf8').trim());
+      } catch {
+        continue; // released meanwhile
+      }
+      if (!Number.isInteger(owner) || owner <= 0 || !alive(owner)) {
+        rmSync(file, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${file} held by pid ${owner} for 15 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function prepare(
+  settings: ClusterSettings,
+  logger: Logger,
+  progress: (line: string) => void,
+  release: () => void,
+): Promise<ClusterFixtures> {
   await clusterUp(settings, progress);
   const env = clusterEnv(settings);
   const id = randomBytes(4).toString('hex');
@@ -104,6 +157,7 @@ export async function useCluster(
           await fetch(url, { method: 'POST', body: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);
       await deleteKeysWithPrefix(redisUrl, redisPrefix).catch(() => undefined);
       client.disconnect();
+      release();
     },
   };
 }
