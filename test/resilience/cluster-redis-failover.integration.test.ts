@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startTestGateway } from '@keywatch/gateway/testing';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { killNode } from '@keywatch/local-stack';
@@ -201,8 +203,6 @@ test('cluster: Redis masters failed over (CLUSTER FAILOVER, then a killed master
 }, 300_000);
 
 async function execRedis(port: number, ...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) =>
-    execFile('redis-cli', ['-p', String(port), ...args], (error, stdout) => (error ? reject(error) : resolve(stdout))),
-  );
+  const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(port), ...args]);
+  return stdout;
 }
