@@ -18,16 +18,16 @@ export interface Engine {
   start(progress: Progress): Promise<void>;
 }
 
-function fillTemplate(template: string, values: Record<string, string | number>): string {
+export function fillTemplate(template: string, values: Record<string, string | number>): string {
   return template.replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => String(values[name] ?? whole));
 }
 
-function onPath(binary: string): boolean {
+export function onPath(binary: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Runs a set-up step without blocking the event loop (other engines' health checks keep running). */
-function run(command: string, args: string[], progress: Progress, what: string): Promise<void> {
+export function run(command: string, args: string[], progress: Progress, what: string): Promise<void> {
   progress(`${what}: ${command} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -58,7 +58,7 @@ let aptUpdated = false;
  * Installs Debian packages, one apt run at a time (engines start concurrently and dpkg has one
  * lock), updating the package lists once per process.
  */
-function aptInstall(packages: string[], progress: Progress): Promise<void> {
+export function aptInstall(packages: string[], progress: Progress): Promise<void> {
   const step = aptQueue.then(async () => {
     if (process.getuid?.() !== 0) {
       throw new Error(
@@ -106,7 +106,7 @@ export function kraftSingleNode(o: { host: string; port: number; controllerPort:
   ].join('\n');
 }
 
-function kafkaVersion(pom: string): string {
+export function kafkaVersion(pom: string): string {
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pom, 'utf8'))?.[1];
   if (!version) throw new Error(`no <kafka.version> in ${pom}`);
   return version;
@@ -224,7 +224,7 @@ export function clickhouseEngine(s: StackSettings): Engine {
 
 // ---------------------------------------------------------------- Redis (the one answering, else redis-server)
 
-function redisPing(host: string, port: number): Promise<boolean> {
+export function redisPing(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {

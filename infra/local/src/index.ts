@@ -2,3 +2,4 @@ export { resolveStackSettings, isLocalHost, type StackSettings } from './setting
 export { stackUp, stackDown, stackStatus, type EngineStatus, type EngineState } from './stack.js';
 export type { Progress } from './engines.js';
 export { kraftSingleNode } from './engines.js';
+export * from './cluster/index.js';

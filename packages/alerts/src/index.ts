@@ -60,14 +60,10 @@ export function createAlertStatusStore(options: AlertStatusStoreOptions): AlertS
     },
     async getMany(alertIds) {
       if (alertIds.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const id of alertIds) pipeline.hgetall(statusKey(id));
-      const results = (await pipeline.exec()) ?? [];
-      return alertIds.map((id, i) => {
-        const [error, hash] = results[i] ?? [null, {}];
-        if (error) throw error;
-        return fromHash(id, hash as Record<string, string>);
-      });
+      // One command per alert, all sent at once (not a pipeline): on a Redis Cluster the statuses
+      // live in different slots, which one pipeline may not span.
+      const hashes = await Promise.all(alertIds.map((id) => redis.hgetall(statusKey(id))));
+      return alertIds.map((id, i) => fromHash(id, hashes[i] ?? {}));
     },
     async set(record) {
       const key = statusKey(record.alertId);

@@ -5,7 +5,7 @@ import { freePort as getPort } from './free-port.js';
 export const IMAGES = {
   kafka: 'apache/kafka:4.1.1',
   clickhouse: 'clickhouse/clickhouse-server:25.8',
-  redis: 'redis:7.4',
+  redis: 'redis:7.0.15',
 } as const;
 
 /**

@@ -5,7 +5,7 @@ import { topicNames, type TopicNames } from '@keywatch/contracts';
 import { createKafka, loadTopicDefinitions, provisionTopics } from '@keywatch/kafka';
 import { LOG_LEVELS } from '@keywatch/config';
 import { createLogger, type Logger } from '@keywatch/logger';
-import { createRedis, type Redis } from '@keywatch/redis';
+import { createRedis, deleteKeysWithPrefix, type Redis } from '@keywatch/redis';
 import type { Kafka } from 'kafkajs';
 import { inject, test as base } from 'vitest';
 import { repoRoot, type EngineEndpoints } from './engines.js';
@@ -94,15 +94,8 @@ export const test = base.extend<Fixtures>({
     try {
       await use({ url: engines.redisUrl, prefix, client });
     } finally {
-      // SCAN's MATCH is not prefixed by ioredis; the keys it returns are the full names.
-      const cleaner = createRedis({ url: engines.redisUrl, keyPrefix: '' });
-      let cursor = '0';
-      do {
-        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        if (keys.length > 0) await cleaner.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-      cleaner.disconnect();
+      // Every master of a cluster, one node otherwise (SCAN patterns ignore the client's prefix).
+      await deleteKeysWithPrefix(engines.redisUrl, prefix);
       client.disconnect();
     }
   },

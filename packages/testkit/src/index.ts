@@ -9,4 +9,5 @@ export {
 } from './fixtures.js';
 export { provideEngines, type EngineEndpoints } from './engines.js';
 export { IMAGES } from './containers.js';
+export { useCluster, type ClusterFixtures } from './cluster.js';
 export * from './support.js';

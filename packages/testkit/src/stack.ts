@@ -8,7 +8,7 @@ import {
   provisionTopics,
   type EventProducer,
 } from '@keywatch/kafka';
-import { createRedis } from '@keywatch/redis';
+import { deleteKeysWithPrefix } from '@keywatch/redis';
 import type { Logger } from '@keywatch/logger';
 
 // Running real workers on real engines outside the per-test fixtures too: throwaway targets, event
@@ -99,14 +99,7 @@ export async function ephemeralTarget(
       const ch = createClickHouse({ url: engines.clickhouseUrl, database: 'system', logger: engines.logger });
       await ch.command(`DROP DATABASE IF EXISTS ${target.database}`).catch(() => undefined);
       await ch.close();
-      const redis = createRedis({ url: engines.redisUrl, keyPrefix: '' });
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${target.redisPrefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-      redis.disconnect();
+      await deleteKeysWithPrefix(engines.redisUrl, target.redisPrefix);
     },
   };
 }

@@ -22,7 +22,7 @@ import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
 import { createRateLimiter } from '@keywatch/ratelimit';
-import { createRedis } from '@keywatch/redis';
+import { clusterOf, createRedis } from '@keywatch/redis';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { authServerConfig } from './config.js';
@@ -96,7 +96,8 @@ export async function startAuthServer(
     connectionName: instance,
     commandTimeoutMs: config.AUTH_SERVER_REDIS_TIMEOUT * 2,
   });
-  redis.options.enableAutoPipelining = true;
+  // Not on a Cluster: ioredis groups auto-pipelined EVALSHA by sha, not key (mixed-slot pipelines).
+  if (clusterOf(redis) === undefined) redis.options.enableAutoPipelining = true;
   let lastRedisError = -Infinity;
   redis.on('error', (error: unknown) => {
     if (Date.now() - lastRedisError < 5000) return;
@@ -145,7 +146,11 @@ export async function startAuthServer(
       routes,
       store: createKeyStore({ redis }),
       limiter: createRateLimiter({ redis }),
-      lookupAndLimit: config.AUTH_SERVER_MISS_PATH === 'combined' ? createLookupAndLimit({ redis }) : undefined,
+      // The combined script spans two slots (keystore and bucket): separate calls on a Redis Cluster.
+      lookupAndLimit:
+        config.AUTH_SERVER_MISS_PATH === 'combined' && clusterOf(redis) === undefined
+          ? createLookupAndLimit({ redis })
+          : undefined,
       cache,
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,

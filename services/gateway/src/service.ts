@@ -24,7 +24,7 @@ import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
 import { createRateLimiter } from '@keywatch/ratelimit';
-import { createRedis } from '@keywatch/redis';
+import { clusterOf, createRedis } from '@keywatch/redis';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { gatewayConfig } from './config.js';
@@ -84,7 +84,9 @@ export async function startGateway(
   });
   // Commands issued in the same tick (concurrent requests' rate limits and lookups) go out in one
   // write: one syscall per Redis command was a third of the gateway's CPU under load.
-  redis.options.enableAutoPipelining = true;
+  // (Not on a Cluster: ioredis groups auto-pipelined EVALSHA by the script's sha, not its key, and
+  // then refuses the mixed-slot pipeline.)
+  if (clusterOf(redis) === undefined) redis.options.enableAutoPipelining = true;
   let lastRedisError = -Infinity;
   redis.on('error', (error: unknown) => {
     // ioredis reports every failed reconnect; one line per 5 s is enough (requests count failures).
@@ -141,7 +143,11 @@ export async function startGateway(
       store: createKeyStore({ redis }),
       limiter: createRateLimiter({ redis }),
       // A miss in one round trip (lookup + rate limit); two calls instead on Redis Cluster.
-      lookupAndLimit: config.GATEWAY_MISS_PATH === 'combined' ? createLookupAndLimit({ redis }) : undefined,
+      // The combined script spans two slots (keystore and bucket): separate calls on a Redis Cluster.
+      lookupAndLimit:
+        config.GATEWAY_MISS_PATH === 'combined' && clusterOf(redis) === undefined
+          ? createLookupAndLimit({ redis })
+          : undefined,
       cache,
       fingerprintSecret: config.KEYWATCH_FINGERPRINT_SECRET,
       pepper: config.KEYWATCH_KEY_PEPPER,

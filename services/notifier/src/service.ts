@@ -15,7 +15,6 @@ import {
   type DeliveryQueue,
 } from '@keywatch/webhooks';
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { NotifierConfig } from './config.js';
 import { createNotifierMetrics } from './metrics.js';
 import { createAlertRouter } from './router.js';
@@ -52,7 +51,13 @@ export async function startNotifier(config: NotifierConfig, logger: Logger): Pro
       commandTimeoutMs: 5000,
     });
     // BullMQ: its own prefix (no ioredis keyPrefix), and workers need maxRetriesPerRequest null.
-    const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'notifier-bullmq' });
+    const bull = createRedis({
+      url: config.REDIS_URL,
+      keyPrefix: '',
+      connectionName: 'notifier-bullmq',
+      maxRetriesPerRequest: null,
+      commandTimeoutMs: null,
+    });
     register('redis', () => Promise.allSettled([redis.quit(), bull.quit()]));
     const webhooks = createWebhookStore({ redis, box: createSecretBox(config.KEYWATCH_SECRETS_KEY) });
     const deliveries = createDeliveryLog({ redis });
