@@ -7,7 +7,14 @@ import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contract
 import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { geoipLite } from '@keywatch/geo';
-import { createEnricher, createLineInserter, encodeRow, toRow, type EnrichedRow } from '@keywatch/ingest-worker';
+import {
+  createEnricher,
+  createLineInserter,
+  encodeRowBinary,
+  ROW_BINARY_COLUMNS,
+  toRow,
+  type EnrichedRow,
+} from '@keywatch/ingest-worker';
 import { declaredNodeFlags } from '@keywatch/lifecycle';
 import { MIN_RATE_SPAN_S, rateOver } from '../harness.js';
 
@@ -119,7 +126,7 @@ export const FIGURES = {
   defaults: 'ingest worker without its launch flags (V8 defaults)',
   inserts: 'raw ClickHouse inserts (JSONEachRow, 10k rows, no views)',
   engine: 'ClickHouse Kafka engine → MV → MergeTree',
-  floor: "floor: ClickHouse alone, inserts of ready rows into the worker's table and 6 views",
+  floor: "floor: ClickHouse alone, inserts of ready RowBinary rows into the worker's table and 6 views",
 } as const;
 
 const IPS = ['81.2.69.142', '8.8.8.8', '203.0.113.7', '2001:4860:4860::8888', '1.1.1.1', '185.60.216.35', '10.0.0.1'];
@@ -469,8 +476,8 @@ function parseStringifyUs(events: readonly AuthEvent[]): number {
 
 /**
  * The floor of any worker that writes these events into the worker's tables: ClickHouse's side
- * alone. The rows, validated, enriched and encoded in advance (their JSONEachRow lines, as the
- * worker sends them), are inserted with the worker's own line inserter into `auth_events_ingest`,
+ * alone. The rows, validated, enriched and encoded in advance (RowBinary, as the worker sends
+ * them by default), are inserted with the worker's own line inserter into `auth_events_ingest`,
  * whose six views fire, 20 000 rows per insert (the worker's default batch; fewer in a small run)
  * and two inserts in flight (the worker's two group members). No Kafka, no preparation, no dedup: no worker that
  * consumes and inserts these events can be faster than this on the same machine.
@@ -481,8 +488,13 @@ async function floorBaseline(
   rows: readonly EnrichedRow[],
   cpuProbe: (() => EngineCpu) | undefined,
 ): Promise<BenchFigure> {
-  const insert = createLineInserter({ url: clickhouseUrl, database });
-  const lines = rows.map((row) => encodeRow(row).bytes);
+  // As the worker sends them by default: RowBinary.
+  const insert = createLineInserter({
+    url: clickhouseUrl,
+    database,
+    format: { name: 'RowBinary', columns: ROW_BINARY_COLUMNS },
+  });
+  const lines = rows.map((row) => encodeRowBinary(row, Date.parse(`${row.ts.replace(' ', 'T')}Z`)).bytes);
   // The worker's default batch; a small run (`--quick`) takes ten inserts so the rate has several to span.
   const size = Math.min(20_000, Math.max(1, Math.ceil(lines.length / 10)));
   const batches: Uint8Array[][] = [];

@@ -4,3 +4,4 @@ export { runMigrations, type MigrationOptions, type MigrationResult, type Migrat
 export { ClickHouseRequestError, MigrationError, type ClickHouseOperation, type MigrationErrorCode } from './errors.js';
 export { FEATURES, parseServerVersion, versionAtLeast, type ServerVersion } from './version.js';
 export { groupInserts, type GroupInsertsOptions, type RowInserter } from './group-inserts.js';
+export { RowBinaryValueError, RowBinaryWriter, stringWorstBytes } from './row-binary.js';
