@@ -28,6 +28,8 @@ function send(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Upstream
     let pieces: Buffer[] | undefined;
     let stream: Readable | undefined;
     let head: Omit<Upstream, 'body'> | undefined;
+    /* eslint-disable @typescript-eslint/no-deprecated -- undici 7.30's Client.dispatch still asserts this
+       handler interface (the newer onResponse* one fails with "invalid onConnect method") */
     pool.dispatch(options, {
       onConnect() {},
       onHeaders(statusCode, raw, resume) {
@@ -71,6 +73,7 @@ function send(pool: Pool, options: Dispatcher.DispatchOptions): Promise<Upstream
         } else stream?.destroy(error);
       },
     });
+    /* eslint-enable @typescript-eslint/no-deprecated */
   });
 }
 
@@ -154,7 +157,7 @@ export function createProxy(
       const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
       try {
         const response = await send(pool, {
-          method: request.method as Dispatcher.HttpMethod,
+          method: request.method,
           path: basePath + request.url,
           headers: forwardedHeaders(request.headers, decision, decision?.ip ?? request.ip),
           body,
