@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import type { GeoLocation, GeoLookup } from './geo.js';
+import type { GeoLocation, GeoLookup } from './types.js';
 
 /*
  * geoip-lite's city data (its files, its lookup semantics) in typed arrays of about half the size.

@@ -1,21 +1,7 @@
 import { loadCompactGeo } from './compact.js';
+import type { GeoLookup } from './types.js';
 
-/** What the geo data knows of one address. */
-export interface GeoLocation {
-  /** ISO 3166-1 alpha-2; '' when the data has a range but no location for it. */
-  country: string;
-  /** ISO 3166-2 subdivision (up to 3 characters), or ''. */
-  region: string;
-  city: string;
-  /** `null` when the data gives no coordinates (IPv6 ranges without a location give 0, 0). */
-  lat: number | null;
-  lon: number | null;
-  /** Accuracy radius in km around lat/lon; `null` without a location. */
-  radiusKm: number | null;
-}
-
-/** Looks one address up; `null` when the data has no range for it (private, reserved, unknown). */
-export type GeoLookup = (ip: string) => GeoLocation | null;
+export type { GeoLocation, GeoLookup } from './types.js';
 
 /**
  * geoip-lite's bundled GeoLite data, IPv4 and IPv6 (an IPv4-mapped IPv6 address is looked up as
