@@ -329,6 +329,13 @@ async function run(
     figure('HTTP gateway, auth events built but not sent', discardingRps, 'req/s', { baseline: upstreamBaseline }),
     figure('overhead without sending auth events', (1 - discardingRps / upstreamRps) * 100, '%'),
     figure('HTTP gateway as reverse proxy to the upstream', proxyRps, 'req/s', { baseline: upstreamBaseline }),
+    // Issue 22: proxying (one more HTTP hop, on the same cores) vs the same gateway serving the demo routes itself.
+    figure(
+      'reverse proxy vs the same gateway on its demo routes (median of per-run ratios)',
+      median(throughput.proxy.map((rps, i) => rps / (throughput.gateway[i] ?? Number.NaN))),
+      '×',
+      { target: { atLeast: 0.8 } },
+    ),
     figure(
       'non-2xx answers in the throughput runs',
       failures.reduce((sum, f) => sum + f.non2xx + f.errors, 0),

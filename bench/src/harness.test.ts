@@ -1,5 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { measure, median, medianOf, percentile, repeat, summarize, type Measurement } from './harness.js';
+import {
+  measure,
+  median,
+  medianOf,
+  MIN_RATE_SPAN_S,
+  percentile,
+  rateOver,
+  repeat,
+  summarize,
+  type Measurement,
+} from './harness.js';
 
 const ascending = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
 
@@ -174,5 +184,19 @@ describe('measure', () => {
       /exactly one/,
     );
     await expect(measure({ name: 'x', concurrency: 0, operations: 1, op })).rejects.toThrow(/concurrency/);
+  });
+});
+
+describe('rateOver', () => {
+  test('is count per second over a span long enough to measure', () => {
+    expect(rateOver(100_000, 2)).toBe(50_000);
+    expect(rateOver(1_000, MIN_RATE_SPAN_S)).toBe(4_000);
+  });
+
+  test('is not a number when one poll saw everything or nothing was counted', () => {
+    // The --quick ingest run once printed 5 000 events over 0 s as 5 000 000 events/s.
+    expect(rateOver(5_000, 0)).toBeNaN();
+    expect(rateOver(5_000, MIN_RATE_SPAN_S - 0.001)).toBeNaN();
+    expect(rateOver(0, 10)).toBeNaN();
   });
 });

@@ -9,6 +9,8 @@ import { figure, type Figure } from './report.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const logger = () => createLogger({ name: 'bench', level: 'warn' });
+/** The median of the runs that measured a figure; NaN ("not measured") when none did. */
+const measuredMedian = (values: readonly number[]) => median(values.filter(Number.isFinite));
 
 /**
  * `keywatch bench ingest` (issue 5): the ingest worker's sustained events/s (in a process of its
@@ -70,7 +72,7 @@ export async function benchIngestSuite(options: {
   figures.push(
     figure(
       'ingest worker vs raw consumption (median of per-run ratios)',
-      median(runs.map((r) => r.workerVsRawConsumption)),
+      measuredMedian(runs.map((r) => r.workerVsRawConsumption)),
       '×',
       { target: { atLeast: 0.6 } },
     ),
@@ -79,7 +81,7 @@ export async function benchIngestSuite(options: {
     figures.push(
       figure(
         'ingest worker vs Kafka engine (median of per-run ratios)',
-        median(runs.map((r) => r.workerVsKafkaEngine)),
+        measuredMedian(runs.map((r) => r.workerVsKafkaEngine)),
         '×',
         { target: { atLeast: 1 } },
       ),
@@ -95,12 +97,16 @@ export async function benchIngestSuite(options: {
     figures.push(
       figure(
         'floor vs raw consumption (median of per-run ratios): the bound on any design',
-        median(runs.map((r) => r.floorVsRawConsumption)),
+        measuredMedian(runs.map((r) => r.floorVsRawConsumption)),
         '×',
       ),
     );
     figures.push(
-      figure('ingest worker vs the floor (median of per-run ratios)', median(runs.map((r) => r.workerVsFloor)), '×'),
+      figure(
+        'ingest worker vs the floor (median of per-run ratios)',
+        measuredMedian(runs.map((r) => r.workerVsFloor)),
+        '×',
+      ),
     );
     const perEvent = (name: string, part: 'bench' | 'clickhouse' | 'kafka' | 'machine') =>
       median(
@@ -163,16 +169,16 @@ export async function benchIngestSuite(options: {
   figures.push(
     figure(
       'ingest worker on V8 defaults vs raw consumption (median of per-run ratios)',
-      median(runs.map((r) => r.defaultsWorkerVsRawConsumption)),
+      measuredMedian(runs.map((r) => r.defaultsWorkerVsRawConsumption)),
       '×',
     ),
   );
   // What the launch flags cost or bring, judged within each run: medians of the two rates taken
   // separately can pair one run's quiet minute with another's busy one.
   const flagsVsDefaults = runs.map((r) => {
-    const rate = (name: string) => r.figures.find((f) => f.name === name)?.eventsPerSecond ?? 0;
+    const rate = (name: string) => r.figures.find((f) => f.name === name)?.eventsPerSecond ?? Number.NaN;
     const [flags, defaults] = [rate(FIGURES.worker), rate(FIGURES.defaults)];
-    return defaults > 0 ? Math.round((flags / defaults) * 100) / 100 : Number.NaN;
+    return defaults > 0 && Number.isFinite(flags) ? Math.round((flags / defaults) * 100) / 100 : Number.NaN;
   });
   if (flagsVsDefaults.some(Number.isFinite))
     figures.push(

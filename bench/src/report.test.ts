@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { figure, formatNumber, formatTable, startMeta, writeJson } from './report.js';
+import { figure, formatNumber, formatTable, NOT_MEASURED, startMeta, writeJson } from './report.js';
 
 describe('figure', () => {
   test('derives the ratio from its same-run baseline and is info without a target', () => {
@@ -66,4 +66,23 @@ test('a failed suite is a row with no value', () => {
     figure('GET', 1, 'ops/s'),
   ]);
   expect(table.split('\n')[2]).toMatch(/^detect suite failed: boom\s+—\s+failed$/);
+});
+
+test('a figure that was not measured prints as such, with no ratio and no verdict', () => {
+  const unmeasured = figure('worker, sustained', Number.NaN, 'events/s', {
+    baseline: { name: 'raw', value: 40_000 },
+    target: { atLeast: 50_000 },
+  });
+  expect(unmeasured).toEqual({
+    figure: 'worker, sustained',
+    value: Number.NaN,
+    unit: 'events/s',
+    target: '≥ 50,000 events/s',
+    verdict: 'info',
+  });
+  // A measured figure against an unmeasured baseline keeps its value but gets no ratio.
+  expect(figure('floor', 5_000, 'events/s', { baseline: { name: 'raw', value: Number.NaN } }).ratio).toBeUndefined();
+  const row = formatTable([unmeasured]).split('\n')[2] ?? '';
+  expect(row).toContain(NOT_MEASURED);
+  expect(row).not.toMatch(/NaN|Infinity/);
 });

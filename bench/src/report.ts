@@ -38,7 +38,12 @@ export function figure(
   options: { baseline?: { name: string; value: number }; target?: Target } = {},
 ): Figure {
   const out: Figure = { figure: name, value, unit, verdict: 'info' };
-  if (options.baseline) {
+  // Not measured (a phase too short for a rate, a baseline that did not run): no ratio, no verdict.
+  if (!Number.isFinite(value)) {
+    if (options.target) out.target = formatTarget(options.target, unit);
+    return out;
+  }
+  if (options.baseline && Number.isFinite(options.baseline.value) && options.baseline.value !== 0) {
     out.baseline = options.baseline.name;
     out.baselineValue = options.baseline.value;
     out.ratio = value / options.baseline.value;
@@ -46,12 +51,14 @@ export function figure(
   const target = options.target;
   if (target) {
     const met = 'below' in target ? value < target.below : value >= target.atLeast;
-    out.target =
-      'below' in target ? `< ${formatNumber(target.below)} ${unit}` : `≥ ${formatNumber(target.atLeast)} ${unit}`;
+    out.target = formatTarget(target, unit);
     out.verdict = met ? 'pass' : 'short';
   }
   return out;
 }
+
+const formatTarget = (target: Target, unit: string) =>
+  'below' in target ? `< ${formatNumber(target.below)} ${unit}` : `≥ ${formatNumber(target.atLeast)} ${unit}`;
 
 /** Thousands separated above 1 000, three significant digits below 10, one decimal between. */
 export function formatNumber(value: number): string {
@@ -63,13 +70,20 @@ export function formatNumber(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/** What the table prints for a figure whose value is not a number: never a made-up figure. */
+export const NOT_MEASURED = 'not measured (too short)';
+
 const COLUMNS = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', 'verdict'] as const;
 
 /** The figures as an aligned plain-text table (numbers right-aligned), one line per figure. */
 export function formatTable(figures: readonly Figure[]): string {
   const rows = figures.map((f) => [
     f.figure,
-    f.verdict === 'failed' ? '—' : `${formatNumber(f.value)} ${f.unit}`.trimEnd(),
+    f.verdict === 'failed'
+      ? '—'
+      : Number.isFinite(f.value)
+        ? `${formatNumber(f.value)} ${f.unit}`.trimEnd()
+        : NOT_MEASURED,
     f.baseline !== undefined && f.baselineValue !== undefined
       ? `${f.baseline}: ${formatNumber(f.baselineValue)} ${f.unit}`
       : '',

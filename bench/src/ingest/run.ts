@@ -7,8 +7,16 @@ import { exampleAuthEvent, topicNames, type AuthEvent } from '@keywatch/contract
 import { createKafka, createProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { geoipLite } from '@keywatch/geo';
-import { createEnricher, createLineInserter, encodeRow, toRow, type EnrichedRow } from '@keywatch/ingest-worker';
+import {
+  createEnricher,
+  createLineInserter,
+  encodeRowBinary,
+  ROW_BINARY_COLUMNS,
+  toRow,
+  type EnrichedRow,
+} from '@keywatch/ingest-worker';
 import { declaredNodeFlags } from '@keywatch/lifecycle';
+import { MIN_RATE_SPAN_S, rateOver } from '../harness.js';
 
 /** Options of {@link benchIngest}. */
 export interface IngestBenchOptions {
@@ -84,11 +92,11 @@ export interface IngestBenchResult {
   figures: BenchFigure[];
   /** Worker's sustained rate as a share of raw consumption's. */
   workerVsRawConsumption: number;
-  /** Worker's sustained rate as a share of the Kafka engine's end-to-end rate (0 when not measured). */
+  /** Worker's sustained rate as a share of the Kafka engine's end-to-end rate. Every ratio is NaN when either side was not measured. */
   workerVsKafkaEngine: number;
-  /** The floor's sustained rate as a share of raw consumption's (0 when not measured). */
+  /** The floor's sustained rate as a share of raw consumption's. */
   floorVsRawConsumption: number;
-  /** Worker's sustained rate as a share of the floor's (0 when not measured). */
+  /** Worker's sustained rate as a share of the floor's. */
   workerVsFloor: number;
   /**
    * The most events/s any design could reach on this machine: its cores divided by the CPU per
@@ -108,7 +116,7 @@ export interface IngestBenchResult {
   workerRssMb: number;
   /** The same for the run on V8's defaults (0 when not run). */
   defaultsWorkerRssMb: number;
-  /** Its sustained rate as a share of raw consumption's (0 when not run). */
+  /** Its sustained rate as a share of raw consumption's. */
   defaultsWorkerVsRawConsumption: number;
 }
 
@@ -118,7 +126,7 @@ export const FIGURES = {
   defaults: 'ingest worker without its launch flags (V8 defaults)',
   inserts: 'raw ClickHouse inserts (JSONEachRow, 10k rows, no views)',
   engine: 'ClickHouse Kafka engine → MV → MergeTree',
-  floor: "floor: ClickHouse alone, inserts of ready rows into the worker's table and 6 views",
+  floor: "floor: ClickHouse alone, inserts of ready RowBinary rows into the worker's table and 6 views",
 } as const;
 
 const IPS = ['81.2.69.142', '8.8.8.8', '203.0.113.7', '2001:4860:4860::8888', '1.1.1.1', '185.60.216.35', '10.0.0.1'];
@@ -136,13 +144,21 @@ function events(n: number): AuthEvent[] {
 }
 
 const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
-const figure = (name: string, count: number, seconds: number, extra: Partial<BenchFigure> = {}): BenchFigure => ({
-  name,
-  events: count,
-  seconds: round(seconds),
-  eventsPerSecond: Math.round(count / Math.max(seconds, 0.001)),
-  ...extra,
-});
+
+const figure = (name: string, count: number, seconds: number, extra: Partial<BenchFigure> = {}): BenchFigure => {
+  const eventsPerSecond = rateOver(count, seconds);
+  const tooShort = Number.isNaN(eventsPerSecond)
+    ? `not measured: ${count} events over ${round(seconds)} s, under the ${MIN_RATE_SPAN_S} s a rate needs`
+    : undefined;
+  return {
+    name,
+    events: count,
+    seconds: round(seconds),
+    eventsPerSecond,
+    ...extra,
+    note: [tooShort, extra.note].filter(Boolean).join('; ') || undefined,
+  };
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `count` until it reaches `n`; the times (performance.now) of the first non-zero and the final reading. */
@@ -407,11 +423,13 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     await admin.disconnect();
   }
   // The floor's figure counts the rows after its first insert (see floorBaseline); the others count all n.
+  // NaN where a figure was not measured (not run, too short): ratios of it are NaN too, never 0 or ∞.
   const rate = (name: string) =>
-    figures.find((f) => f.name.startsWith(name) && f.events >= (name === FIGURES.floor ? 1 : n))?.eventsPerSecond ?? 0;
-  const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 100) / 100);
+    figures.find((f) => f.name.startsWith(name) && f.events >= (name === FIGURES.floor ? 1 : n))?.eventsPerSecond ??
+    Number.NaN;
+  const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? Math.round((a / b) * 100) / 100 : Number.NaN);
   const engine = figures.find((f) => f.name === FIGURES.engine && f.events >= n);
-  const engineRate = engine?.endToEndSeconds ? engine.events / engine.endToEndSeconds : 0;
+  const engineRate = engine?.endToEndSeconds ? engine.events / engine.endToEndSeconds : Number.NaN;
   return {
     figures,
     workerVsRawConsumption: ratio(rate(FIGURES.worker), rate(FIGURES.raw)),
@@ -458,8 +476,8 @@ function parseStringifyUs(events: readonly AuthEvent[]): number {
 
 /**
  * The floor of any worker that writes these events into the worker's tables: ClickHouse's side
- * alone. The rows, validated, enriched and encoded in advance (their JSONEachRow lines, as the
- * worker sends them), are inserted with the worker's own line inserter into `auth_events_ingest`,
+ * alone. The rows, validated, enriched and encoded in advance (RowBinary, as the worker sends
+ * them by default), are inserted with the worker's own line inserter into `auth_events_ingest`,
  * whose six views fire, 20 000 rows per insert (the worker's default batch; fewer in a small run)
  * and two inserts in flight (the worker's two group members). No Kafka, no preparation, no dedup: no worker that
  * consumes and inserts these events can be faster than this on the same machine.
@@ -470,8 +488,13 @@ async function floorBaseline(
   rows: readonly EnrichedRow[],
   cpuProbe: (() => EngineCpu) | undefined,
 ): Promise<BenchFigure> {
-  const insert = createLineInserter({ url: clickhouseUrl, database });
-  const lines = rows.map((row) => encodeRow(row).bytes);
+  // As the worker sends them by default: RowBinary.
+  const insert = createLineInserter({
+    url: clickhouseUrl,
+    database,
+    format: { name: 'RowBinary', columns: ROW_BINARY_COLUMNS },
+  });
+  const lines = rows.map((row) => encodeRowBinary(row, Date.parse(`${row.ts.replace(' ', 'T')}Z`)).bytes);
   // The worker's default batch; a small run (`--quick`) takes ten inserts so the rate has several to span.
   const size = Math.min(20_000, Math.max(1, Math.ceil(lines.length / 10)));
   const batches: Uint8Array[][] = [];
@@ -572,7 +595,7 @@ async function kafkaEngineBaseline(
       name: FIGURES.engine,
       events: 0,
       seconds: 0,
-      eventsPerSecond: 0,
+      eventsPerSecond: Number.NaN,
       note: `failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`,
     };
   } finally {

@@ -5,3 +5,4 @@ export { ClickHouseRequestError, MigrationError, type ClickHouseOperation, type 
 export { FEATURES, parseServerVersion, versionAtLeast, type ServerVersion } from './version.js';
 export { groupInserts, type GroupInsertsOptions, type RowInserter } from './group-inserts.js';
 export { runClusterMigrations, localDatabase, type ClusterMigrationOptions } from './cluster-migrations.js';
+export { RowBinaryValueError, RowBinaryWriter, stringWorstBytes } from './row-binary.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { geoipLite } from './geo.js';
 
-describe('geoipLite', () => {
+describe('geoipLite', { timeout: 60_000 }, () => {
   it('finds country, city, coordinates and accuracy radius', () => {
     const geo = geoipLite('81.2.69.142');
     expect(geo?.country).toBe('GB');

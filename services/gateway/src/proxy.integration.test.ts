@@ -140,4 +140,74 @@ describe('reference gateway proxy', () => {
       await new Promise((resolve) => upstream.close(resolve));
     }
   });
+
+  test('passes answers of every size and shape through unchanged: one piece, large, of unknown length, empty, HEAD', async ({
+    kafka,
+    redis,
+    logger,
+  }) => {
+    const large = Buffer.alloc(300 * 1024, 'ab');
+    const upstream = http.createServer((req, res) => {
+      if (req.url?.endsWith('?shape=big')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': large.length }).end(large);
+      } else if (req.url?.endsWith('?shape=chunked')) {
+        // No content-length: written in pieces, with pauses, so the gateway must stream it.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let sent = 0;
+        const more = () => {
+          if (sent >= 5) return res.end('end');
+          sent += 1;
+          res.write(`piece ${sent}\n`);
+          setTimeout(more, 10);
+        };
+        more();
+      } else if (req.url?.endsWith('?shape=empty')) {
+        res.writeHead(204).end();
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 }).end('{"ok":true}');
+      }
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const ks = await startTestKeyService({ kafka, redis, logger });
+    const gateway = await startTestGateway(
+      { kafka, redis, logger },
+      { GATEWAY_UPSTREAM_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+    );
+    try {
+      const key = await ks.createKey({
+        tenant_id: 'tenant_gw_proxy_stream',
+        type: 'secret',
+        environment: 'live',
+        name: 'proxy-stream',
+        scopes: ['subscriptions:read'],
+      });
+      const get = (path: string, method = 'GET') =>
+        fetch(new URL(path, gateway.url), { method, headers: { authorization: `Bearer ${key.secret}` } });
+
+      const small = await get('/v1/subscriptions');
+      expect(small.status).toBe(200);
+      expect(small.headers.get('content-length')).toBe('11');
+      expect(await small.text()).toBe('{"ok":true}');
+
+      const big = await get('/v1/subscriptions?shape=big');
+      expect(big.headers.get('content-length')).toBe(String(large.length));
+      expect(Buffer.from(await big.arrayBuffer()).equals(large)).toBe(true);
+
+      const chunked = await get('/v1/subscriptions?shape=chunked');
+      expect(chunked.headers.get('transfer-encoding')).toBe('chunked');
+      expect(await chunked.text()).toBe('piece 1\npiece 2\npiece 3\npiece 4\npiece 5\nend');
+
+      const empty = await get('/v1/subscriptions?shape=empty');
+      expect(empty.status).toBe(204);
+      expect(await empty.text()).toBe('');
+
+      const head = await get('/v1/subscriptions', 'HEAD');
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
+    } finally {
+      await gateway.close();
+      await ks.close();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { defineConfig, duration, int, str } from '@keywatch/config';
+import { defineConfig, duration, enumOf, int, str } from '@keywatch/config';
 
 /** The ingest worker's settings (engine variables plus its own); documented in the README. */
 export const ingestConfig = defineConfig({
@@ -8,6 +8,11 @@ export const ingestConfig = defineConfig({
   INGEST_BATCH_MAX_ROWS: int({ default: 20_000, min: 1, max: 500_000 }),
   /** …or once its oldest row waited this long. Default 1s. */
   INGEST_BATCH_MAX_WAIT: duration({ default: '1s' }),
+  /**
+   * The insert format: `RowBinary` (the server reads numbers, dates and strings without parsing text;
+   * 18.16 and current) or `JSONEachRow`. Default `RowBinary`.
+   */
+  INGEST_INSERT_FORMAT: enumOf(['RowBinary', 'JSONEachRow'], { default: 'RowBinary' }),
   /** Inserts in flight at once: the next batch gathers and is sent while one is on the server. Default 2. */
   INGEST_INSERTS_IN_FLIGHT: int({ default: 2, min: 1, max: 8 }),
   /** Consumer-group members one instance runs, sharing its batcher: one fetches while another's rows are inserted. Default 2. */

@@ -1,7 +1,7 @@
 import { ClickHouseRequestError, identifier } from '@keywatch/clickhouse';
 import { coalesce } from './row-pool.js';
 
-/** Inserts ready JSONEachRow lines (UTF-8, each with its newline) into a table; resolves once ClickHouse acknowledged them. */
+/** Inserts rows encoded in advance (JSONEachRow lines or RowBinary rows) into a table; resolves once ClickHouse acknowledged them. */
 export type LineInserter = (table: string, lines: readonly Uint8Array[]) => Promise<void>;
 
 /** Which of `ids` (event ids, `ts` within `[from, to]`, `YYYY-MM-DD hh:mm:ss` UTC) a table of `(event_id, ts)` holds. */
@@ -16,19 +16,29 @@ export interface LineInserterOptions {
   password?: string;
   /** Per insert, ms. Default 30 000. */
   requestTimeoutMs?: number;
+  /**
+   * The rows' format. Default `JSONEachRow` (lines, each with its newline); `RowBinary` needs the
+   * columns the rows hold, in their order.
+   */
+  format?: { name: 'JSONEachRow' } | { name: 'RowBinary'; columns: readonly string[] };
 }
 
 /**
- * JSONEachRow inserts of rows serialised in advance, streamed over ClickHouse's HTTP interface
- * (basic auth, which 18.16 accepts): the client library re-stringifies row objects, which doubled
- * the hot path's garbage. Failures are {@link ClickHouseRequestError}s that never quote the rows.
+ * Inserts of rows serialised in advance (JSONEachRow or RowBinary), streamed over ClickHouse's
+ * HTTP interface (basic auth, which 18.16 accepts): the client library re-stringifies row objects,
+ * which doubled the hot path's garbage. Failures are {@link ClickHouseRequestError}s that never
+ * quote the rows.
  */
 export function createLineInserter(options: LineInserterOptions): LineInserter {
   const authorization = basicAuth(options);
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const format = options.format ?? { name: 'JSONEachRow' };
+  const columns =
+    format.name === 'RowBinary' ? ` (${format.columns.map((c) => identifier(c).toString()).join(', ')})` : '';
+  const contentType = format.name === 'RowBinary' ? 'application/octet-stream' : 'text/plain; charset=utf-8';
   return async (table, lines) => {
     if (lines.length === 0) return;
-    const query = `INSERT INTO ${identifier(table).toString()} FORMAT JSONEachRow`;
+    const query = `INSERT INTO ${identifier(table).toString()}${columns} FORMAT ${format.name}`;
     const url = new URL(options.url);
     url.searchParams.set('database', options.database);
     url.searchParams.set('query', query);
@@ -36,7 +46,7 @@ export function createLineInserter(options: LineInserterOptions): LineInserter {
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { authorization, 'content-type': 'text/plain; charset=utf-8' },
+        headers: { authorization, 'content-type': contentType },
         body: ReadableStream.from(coalesce(lines)),
         duplex: 'half',
         signal: AbortSignal.timeout(timeoutMs),

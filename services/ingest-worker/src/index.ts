@@ -8,7 +8,16 @@ export {
   type PrepareOptions,
   type Prepared,
 } from './ingest.js';
-export { encodeRow, toRow, type AuthEventRow, type EnrichedRow, type Enrichment } from './rows.js';
+export {
+  encodeRow,
+  encodeRowBinary,
+  ROW_BINARY_COLUMNS,
+  toRow,
+  type AuthEventRow,
+  type EnrichedRow,
+  type Enrichment,
+  type InsertFormat,
+} from './rows.js';
 export { ingestConfig } from './config.js';
 export { startIngestWorker, type IngestWorker, type IngestWorkerOverrides } from './worker.js';
 export { createDedupStore, writeOnce, type EventStore, type WriteResult } from './dedup.js';

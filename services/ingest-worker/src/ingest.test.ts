@@ -171,6 +171,24 @@ describe('createIngestHandler', () => {
     );
   });
 
+  it('in RowBinary, dead-letters a string the columns cannot hold exactly, naming its field, and encodes the rest', () => {
+    const now = Date.parse('2025-03-01T00:00:00.000Z');
+    const lone = exampleAuthEvent({ ts: '2025-02-28T00:00:00.000Z', user_agent: 'agent \ud800 x' });
+    const fine = exampleAuthEvent({ ts: '2025-02-28T00:00:01.250Z', user_agent: 'agent 😀 x' });
+    const batch = batchOf([lone, fine].map((e) => JSON.stringify(e)));
+    const prepared = prepareMessages(batch, { enricher, now: () => now, format: 'RowBinary' });
+    expect(prepared.rows.map((r) => r.event_id)).toEqual([fine.event_id]);
+    expect(prepared.origins).toEqual([1]);
+    expect(prepared.kinds).toEqual(['unstorable']);
+    expect(header(prepared.deadLetters[0]?.headers, DLQ_HEADERS.reason)).toBe(
+      'user_agent: a lone UTF-16 surrogate cannot be stored as UTF-8; not ingested',
+    );
+    // RowBinary: v (UInt8 1), then event_id with its one-byte length.
+    const bytes = Buffer.from(prepared.rows[0]!.bytes);
+    expect(bytes[0]).toBe(1);
+    expect(bytes.subarray(2, 2 + bytes[1]!).toString()).toBe(fine.event_id);
+  });
+
   it('dead-letters the rows ClickHouse refuses with its reason and inserts the rest', async () => {
     const { sink, producer, deadLetters } = setup();
     const poisoned = exampleAuthEvent({ user_agent: 'bad \ud800' });

@@ -10,7 +10,8 @@ import type { Logger } from '@keywatch/logger';
 import { writeOnce, type EventStore } from './dedup.js';
 import type { Enricher } from './enrich.js';
 import type { RowWriter } from './row-pool.js';
-import { encodeRow, MAX_UINT32, toEnrichedRow, type EncodedRow } from './rows.js';
+import { RowBinaryValueError } from '@keywatch/clickhouse';
+import { encodeRow, encodeRowBinary, MAX_UINT32, toEnrichedRow, type EncodedRow, type InsertFormat } from './rows.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MAX_FUTURE_MS = DAY_MS;
@@ -29,6 +30,8 @@ export interface PrepareOptions {
    * DateTime silently wraps years past 2105). Default one day.
    */
   maxFutureMs?: number;
+  /** How rows are encoded for the insert (the inserter must send the same format). Default `JSONEachRow`. */
+  format?: InsertFormat;
   now?: () => number;
 }
 
@@ -79,6 +82,7 @@ export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writ
   const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
   const newest = now + maxFutureMs;
   const { enricher } = options;
+  const binary = options.format === 'RowBinary';
   const prepared: Prepared = { rows: [], origins: [], deadLetters: [], kinds: [] };
   const refuse = (index: number, kind: DeadLetterKind, reason: string) => {
     prepared.deadLetters.push(toDeadLetter(sourceAt(batch, index), reason));
@@ -117,12 +121,19 @@ export function prepareMessages(batch: MessagesAt, options: PrepareOptions, writ
         `rate_limit: values above ${MAX_UINT32} do not fit the rate-limit columns; not ingested`,
       );
     } else {
-      prepared.rows.push(
-        encodeRow(
-          toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? '')),
-          writer,
-        ),
-      );
+      const row = toEnrichedRow(event, enricher.geo(event.ip), enricher.userAgentClass(event.user_agent ?? ''));
+      if (!binary) {
+        prepared.rows.push(encodeRow(row, writer));
+      } else {
+        try {
+          prepared.rows.push(encodeRowBinary(row, at, writer));
+        } catch (error) {
+          if (!(error instanceof RowBinaryValueError)) throw error;
+          // What ClickHouse refuses in JSONEachRow (e.g. a lone surrogate) is refused here, by field.
+          refuse(index, 'unstorable', `${error.message}; not ingested`);
+          continue;
+        }
+      }
       prepared.origins.push(index);
     }
   }

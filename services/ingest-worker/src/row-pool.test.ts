@@ -47,4 +47,24 @@ describe('row pool', () => {
     expect([...coalesce([rows[0]!, rows[2]!, rows[1]!])].map(text)).toEqual(['1\n', '3\n', '2\n']);
     expect([...coalesce([])]).toEqual([]);
   });
+
+  it('writes binary rows in place, keeps nothing of a row whose writing threw, and gives an outsized row bytes of its own', () => {
+    const pool = createRowPool({ chunkBytes: 32 });
+    const writer = pool.writer();
+    const first = writer.writeWith(8, (w) => w.uint32('a', 7));
+    expect(() =>
+      writer.writeWith(8, (w) => {
+        w.uint16('b', 1);
+        w.uint16('c', 70_000);
+      }),
+    ).toThrow('c: 70000 is not an integer in 0…65535');
+    const second = writer.writeWith(8, (w) => w.string('d', 'hé'));
+    expect([...first]).toEqual([7, 0, 0, 0]);
+    expect([...second]).toEqual([3, 0x68, 0xc3, 0xa9]);
+    // Adjacent in the chunk: the failed row left no bytes between them.
+    expect(second.byteOffset).toBe(first.byteOffset + first.byteLength);
+    const big = writer.writeWith(100, (w) => w.string('e', 'x'.repeat(60)));
+    expect(big.byteLength).toBe(61);
+    expect(pool.stats().chunks).toBe(1);
+  });
 });

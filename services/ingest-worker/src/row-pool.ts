@@ -1,3 +1,5 @@
+import { RowBinaryWriter } from '@keywatch/clickhouse';
+
 /**
  * Where the worker keeps its rows between preparation and insert: UTF-8 bytes in reused chunks
  * outside the JavaScript heap, so rows that wait long enough to be promoted neither grow V8's old
@@ -16,6 +18,11 @@ export interface RowPoolOptions {
 export interface RowWriter {
   /** Appends `line` and a newline as UTF-8; the view stays valid until {@link release}. */
   write(line: string): Uint8Array;
+  /**
+   * Appends what `fill` writes at `writer.offset` (at most `worst` bytes) and returns its view,
+   * valid until {@link release}. If `fill` throws, nothing of it is kept.
+   */
+  writeWith(worst: number, fill: (writer: RowBinaryWriter) => void): Uint8Array;
   /** Gives the chunks back to the pool. The views it returned must not be read afterwards. Idempotent. */
   release(): void;
 }
@@ -50,6 +57,7 @@ export function createRowPool(options: RowPoolOptions = {}): RowPool {
     stats: () => ({ chunks: live, free: free.length, bytes: live * chunkBytes }),
     writer() {
       const held: Buffer[] = [];
+      const binary = new RowBinaryWriter(Buffer.alloc(0));
       let current: Buffer | undefined;
       let used = 0;
       let released = false;
@@ -68,6 +76,25 @@ export function createRowPool(options: RowPoolOptions = {}): RowPool {
           used += current.write(line, start, 'utf8');
           current[used] = 0x0a;
           used += 1;
+          return current.subarray(start, used);
+        },
+        writeWith(worst, fill) {
+          if (released) throw new Error('row writer used after release');
+          if (worst > chunkBytes) {
+            // An outsized row: bytes of its own.
+            const own = new RowBinaryWriter(Buffer.allocUnsafe(worst));
+            fill(own);
+            return own.buffer.subarray(0, own.offset);
+          }
+          if (!current || chunkBytes - used < worst) {
+            current = take();
+            held.push(current);
+            used = 0;
+          }
+          binary.reset(current, used);
+          fill(binary);
+          const start = used;
+          used = binary.offset;
           return current.subarray(start, used);
         },
         release() {

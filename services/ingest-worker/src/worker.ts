@@ -14,6 +14,7 @@ import { createIdLookup, createLineInserter } from './http-insert.js';
 import { createIngestMetrics, serveMetrics, type IngestMetrics } from './metrics.js';
 import { applyRetention } from './retention.js';
 import { createRowPool } from './row-pool.js';
+import { ROW_BINARY_COLUMNS } from './rows.js';
 
 export interface IngestWorker extends Closeable {
   /** The parts in shutdown order: stop consuming (batches in hand are written and committed, or abandoned), then the clients. */
@@ -56,7 +57,16 @@ export async function startIngestWorker(
   };
   const enricher = createEnricher(geoipLite, config.INGEST_GEO_CACHE_SIZE);
   const batcher = createBatcher({
-    store: createDedupStore({ insertLines: createLineInserter(http), lookupIds: createIdLookup(http) }),
+    store: createDedupStore({
+      insertLines: createLineInserter({
+        ...http,
+        format:
+          config.INGEST_INSERT_FORMAT === 'RowBinary'
+            ? { name: 'RowBinary', columns: ROW_BINARY_COLUMNS }
+            : { name: 'JSONEachRow' },
+      }),
+      lookupIds: createIdLookup(http),
+    }),
     logger,
     maxRows: config.INGEST_BATCH_MAX_ROWS,
     maxWaitMs: config.INGEST_BATCH_MAX_WAIT,
@@ -93,6 +103,7 @@ export async function startIngestWorker(
     enricher,
     rawRetentionDays: config.INGEST_RETENTION_RAW_DAYS,
     maxFutureMs: config.INGEST_MAX_FUTURE,
+    format: config.INGEST_INSERT_FORMAT,
     members: config.INGEST_CONSUMERS,
     partitionsConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
     maxBytesPerPartition: config.INGEST_FETCH_MAX_BYTES,
