@@ -12,3 +12,4 @@ export * from './scopes.js';
 export * from './time.js';
 export * from './topics.js';
 export * from './validation.js';
+export * from './cidr.js';

@@ -10,6 +10,7 @@ import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { AlertIdParam, AlertNoteBody, AlertsQuery, createAlertFeed } from './alerts.js';
 import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
 import { errorBreakdown, featureBreakdown, geoBreakdown, topKeys, usageSeries } from './queries.js';
+import { RequestsQuery, searchRequests } from './requests.js';
 
 export interface AppDependencies {
   clickhouse: ClickHouse;
@@ -143,6 +144,20 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         sort,
         keys,
       };
+    },
+  );
+
+  route(
+    {
+      scope: 'analytics:read',
+      url: '/v1/requests',
+      summary:
+        "Request search over the caller's tenant's auth events, newest first: filters, and keyset pagination by next_cursor",
+      query: RequestsQuery,
+    },
+    async (request, caller) => {
+      const query = parse(RequestsQuery, request.query);
+      return searchRequests(deps.clickhouse, tenantOf(caller, query.tenant_id), query);
     },
   );
 
