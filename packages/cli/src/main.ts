@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRequests } from './commands/requests.js';
 import { registerRun } from './commands/run.js';
 import { registerSim } from './commands/sim.js';
 import { registerStack } from './commands/stack.js';
@@ -27,6 +28,7 @@ registerSim(program, process.env);
 registerEval(program, process.env);
 registerAnalytics(program, process.env);
 registerAlerts(program, process.env);
+registerRequests(program, process.env);
 registerWebhooks(program, process.env);
 registerBench(program, process.env);
 
