@@ -17,5 +17,7 @@ export const ALERT_TYPES = [
   'usage_spike',
   'secret_key_client_side',
   'revoked_key_in_use',
+  'unfamiliar_client',
+  'threat_list_ip',
 ] as const;
 export const ALERT_ACTIONS = ['none', 'suspend_requested', 'revoke_requested'] as const;

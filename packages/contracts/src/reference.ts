@@ -171,6 +171,8 @@ const ALERT_TYPES: Meanings<AlertType> = {
   usage_spike: "served requests far above the key's baseline",
   secret_key_client_side: 'a secret key sent with a browser `Origin`',
   revoked_key_in_use: 'a revoked or expired key still being presented',
+  unfamiliar_client: 'a secret key past its learning period used with a user-agent family it never used (medium)',
+  threat_list_ip: 'a request from an address on a platform or tenant threat list (high on success, medium on failure)',
 };
 
 const SEVERITIES: Meanings<Severity> = {

@@ -100,8 +100,11 @@ test('request search returns exactly the matching requests, newest first, page b
       const got: Array<{ event_id: string; ts: string; tenant_id: string; country: string | null }> = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < 100; pages += 1) {
-        const params = new URLSearchParams({ ...query, limit: '37', ...(cursor ? { cursor } : {}) });
-        const page = await ctx.get<{ requests: typeof got; next_cursor: string | null }>(
+        const params: URLSearchParams = new URLSearchParams({ ...query, limit: '37', ...(cursor ? { cursor } : {}) });
+        const page: { status: number; body: { requests: typeof got; next_cursor: string | null } } = await ctx.get<{
+          requests: typeof got;
+          next_cursor: string | null;
+        }>(
           `/v1/requests?${params.toString()}`,
           reader.secret,
         );

@@ -79,6 +79,11 @@ export const detectorConfig = defineConfig({
    * Default `keywatch:`.
    */
   DETECTOR_STATUS_REDIS_PREFIX: str({ default: 'keywatch:' }),
+  /**
+   * How often the suppression rules and trusted networks (written by the analytics API beside the
+   * alert statuses) are checked for changes: a new rule applies within this time. Default `5s`.
+   */
+  DETECTOR_FEEDBACK_REFRESH: duration({ default: '5s' }),
 });
 
 export type DetectorConfig = z.output<typeof detectorConfig>;

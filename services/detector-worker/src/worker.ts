@@ -1,4 +1,4 @@
-import { createAlertStatusStore } from '@keywatch/alerts';
+import { createAlertStatusStore, createFeedbackStore } from '@keywatch/alerts';
 import { createClickHouse, groupInserts } from '@keywatch/clickhouse';
 import { topicNames } from '@keywatch/contracts';
 import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
@@ -7,6 +7,7 @@ import type { Logger } from '@keywatch/logger';
 import { createRedis } from '@keywatch/redis';
 import type { DetectorConfig } from './config.js';
 import { createEngine } from './engine.js';
+import { createFeedbackView } from './feedback.js';
 import { createGeoLookup } from './geo.js';
 import { createDetectorHandler } from './handler.js';
 import { createDetectorMetrics, serveMetrics } from './metrics.js';
@@ -69,6 +70,11 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     geo: createGeoLookup(),
     latenessMs: config.DETECTOR_LATENESS,
     statuses: createAlertStatusStore({ redis: statusRedis }),
+    // Suppression rules and trusted networks live beside the statuses, under the base prefix.
+    feedback: createFeedbackView({
+      store: createFeedbackStore({ redis: statusRedis }),
+      refreshMs: config.DETECTOR_FEEDBACK_REFRESH,
+    }),
   });
   const producer = await createProducer(kafka);
   let closing: Promise<void> | undefined;

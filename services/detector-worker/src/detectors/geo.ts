@@ -33,7 +33,7 @@ function parseSeen(text: string | null): Seen | null {
  * (impossible_travel, at the smallest distance the accuracy circles allow). Secret keys only: a
  * publishable key is used from its end users' browsers everywhere (README).
  */
-export const geography: Detector = ({ event, ts, params, location, latenessMs }, plan) => {
+export const geography: Detector = ({ event, ts, params, location, latenessMs, trusted }, plan) => {
   const g = params.geo_new_country;
   const t = params.impossible_travel;
   const who = subject(event);
@@ -42,6 +42,7 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
     event.outcome !== 'allowed' ||
     !who ||
     !location ||
+    trusted ||
     event.key_type === 'publishable'
   )
     return undefined;

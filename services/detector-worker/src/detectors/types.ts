@@ -70,6 +70,8 @@ export interface EventContext {
   latenessMs: number;
   /** Entities' first event times (written once, remembered by the process). */
   firsts: FirstSeenBatch;
+  /** The address is in the tenant's trusted networks: the geography and stuffing detectors do not judge it. */
+  trusted: boolean;
 }
 
 /** Turns a plan's results into signals; `fresh` is false for a redelivered event. */
