@@ -171,7 +171,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     },
     async (request, caller) => {
       const query = parse(RequestsQuery, request.query);
-      return searchRequests(deps.clickhouse, tenantOf(caller, query.tenant_id), query);
+      return searchRequests(deps.clickhouse, tenantOf(caller, query.tenant_id), query, now());
     },
   );
 

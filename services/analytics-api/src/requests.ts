@@ -188,20 +188,17 @@ function toView(row: Row, geo: { country: string; city: string } | undefined): R
 const and = (parts: Sql[]) => parts.reduce((acc, part) => sql`${acc} AND ${part}`);
 
 /**
- * One page of the tenant's requests matching `query`, newest first. Two statements:
- *
- * 1. the page from `auth_events`, bounded below by the oldest second among the page's rows (a
- *    scalar subquery reading only `ts` and the filter columns; the server turns it into a
- *    constant before the main read, so partitions and granules before it are skipped and the wide
- *    columns are read for about a page of rows rather than for every match);
- * 2. country and city of those rows from `auth_events_enrichment`, by event id within their span.
- *
- * A country filter reads the enrichment table first (`event_id IN`, within the same bounds).
+ * One page of the tenant's requests matching `query`, newest first, read in time windows from the
+ * newest back (5 min, then each four times wider) until the page is full or nothing older is left. A window's `ts` bounds go in
+ * PREWHERE, so only the `ts` column is read outside it, and the wide columns, the sort and a country
+ * filter's `event_id IN (enrichment)` set are about a page's worth rather than every match. Then
+ * country and city of the page's rows come from `auth_events_enrichment`, by event id.
  */
 export async function searchRequests(
   ch: ClickHouse,
   tenantId: string,
   query: RequestsQuery,
+  now = Date.now(),
 ): Promise<{ requests: RequestView[]; next_cursor: string | null }> {
   const limit = Number(query.limit ?? 100);
   const from = query.from !== undefined ? parseEventTime(query.from)!.getTime() : undefined;
@@ -240,21 +237,49 @@ export async function searchRequests(
   if (query.status !== undefined) where.push(sql`status = ${Number(query.status)}`);
   if (query.route !== undefined) where.push(sql`route = ${query.route}`);
   if (query.scope !== undefined) where.push(sql`scope = ${query.scope}`);
-  if (query.country !== undefined)
-    where.push(
-      sql`event_id IN (SELECT event_id FROM auth_events_enrichment WHERE ${and(common)} AND country = ${query.country.toUpperCase()})`,
-    );
+  const country = query.country?.toUpperCase();
 
-  const filter = and(where);
-  const rows = await ch.query<Row>(sql`
-    SELECT v, event_id, toUnixTimestamp(ts) AS t, ts_ms, gateway_id, request_id, tenant_id, key_id, key_type, environment,
-           key_fingerprint, outcome, scope, method, route, status, latency_ms, ip, user_agent, origin,
-           rate_limit_limit, rate_limit_remaining, rate_limit_window_s
-    FROM auth_events
-    WHERE ${filter}
-      AND ts >= (SELECT min(s) FROM (SELECT ts AS s FROM auth_events WHERE ${filter} ORDER BY ts DESC LIMIT ${limit + 1}))
-    ORDER BY ts DESC, ts_ms DESC, event_id DESC
-    LIMIT ${limit + 1 + DUPLICATE_SLACK}`);
+  // Windows run from the newest possible time back: `to`, the cursor, or (by default) a day past
+  // now, so events stamped by a gateway with a fast clock are still found.
+  let top = Math.ceil(
+    Math.min(to ?? Number.POSITIVE_INFINITY, cursor ? cursor.ms + 1000 : Number.POSITIVE_INFINITY, now + DAY_MS) / 1000,
+  );
+  const floor = from === undefined ? 0 : Math.floor(from / 1000);
+  // By default the first window reaches from 5 minutes ago to that day ahead (empty future costs nothing).
+  let width = to === undefined && !cursor ? top - Math.floor(now / 1000) + FIRST_WINDOW_S : FIRST_WINDOW_S;
+  const rows: Row[] = [];
+  const wanted = limit + 1 + DUPLICATE_SLACK;
+  while (rows.length < wanted && top > floor) {
+    const bottom = Math.max(floor, top - width);
+    const window = sql`ts >= ${new Date(bottom * 1000)} AND ts < ${new Date(top * 1000)}`;
+    const byCountry =
+      country === undefined
+        ? sql`1`
+        : sql`event_id IN (SELECT event_id FROM auth_events_enrichment WHERE ${and(common)} AND ${window} AND country = ${country})`;
+    const found = await ch.query<Row>(sql`
+        SELECT v, event_id, toUnixTimestamp(ts) AS t, ts_ms, gateway_id, request_id, tenant_id, key_id, key_type, environment,
+               key_fingerprint, outcome, scope, method, route, status, latency_ms, ip, user_agent, origin,
+               rate_limit_limit, rate_limit_remaining, rate_limit_window_s
+        FROM auth_events
+        PREWHERE ${window}
+        WHERE ${and(where)} AND ${byCountry}
+        ORDER BY ts DESC, ts_ms DESC, event_id DESC
+        LIMIT ${wanted - rows.length}`);
+    rows.push(...found);
+    top = bottom;
+    width = found.length === 0 ? FIRST_WINDOW_S : width * 4;
+    // An empty window: jump to the newest older event (none: done), so a gap in the traffic does not
+    // grow the next window over a dense stretch.
+    if (found.length === 0 && top > floor) {
+      const [older] = await ch.query<{ t: string }>(sql`
+        SELECT toUnixTimestamp(max(ts)) AS t FROM auth_events
+        PREWHERE ts < ${new Date(top * 1000)} AND ts >= ${new Date(floor * 1000)}
+        WHERE ${and(common)}`);
+      // max() over no rows is 0 (1970), which no stored event has.
+      if (!older || Number(older.t) === 0) break;
+      top = Number(older.t) + 1;
+    }
+  }
 
   // Copies of one event (a ReplacingMergeTree before its merge) show once.
   const seen = new Set<string>();
@@ -273,6 +298,9 @@ export async function searchRequests(
 
 /** Extra rows read past the page so that a few not-yet-merged copies do not shorten it. */
 const DUPLICATE_SLACK = 8;
+/** The newest window's width; each next one is four times wider. */
+const FIRST_WINDOW_S = 300;
+const DAY_MS = 86_400_000;
 
 async function enrichmentOf(
   ch: ClickHouse,
