@@ -1,6 +1,7 @@
 import { DAY, HOUR, MINUTE } from '@keywatch/detector-worker';
 import type { AlertType, AuthEvent, Severity } from '@keywatch/contracts';
 import { IPS, eventAt, fingerprint } from '@keywatch/detector-worker/testing';
+import { feedbackScenarios } from './scenarios-feedback.js';
 
 /** One labelled scenario: its events, and what a right detector says about its subject. */
 export interface Scenario {
@@ -21,6 +22,11 @@ export interface Scenario {
   scope?: { keys?: string[]; tenants?: string[]; ips?: string[] };
   /** Benign only: this many alerts of at most this severity are not false (a stale key retried forever is one low item). */
   tolerate?: { maxSeverity: Severity; count: number };
+  /** People's feedback in place before the run (what the analytics API writes): suppression rules, trusted networks. */
+  feedback?: {
+    suppressions?: Array<{ tenant_id: string; type: AlertType | null; key_id: string | null; cidr: string | null }>;
+    trusted?: Array<{ tenant_id: string; cidrs: string[] }>;
+  };
 }
 
 const key = (name: string) => `key_eval_${name}`.padEnd(28, '0');
@@ -299,5 +305,6 @@ export function evaluationScenarios(start = Date.parse('2026-03-02T00:00:00.000Z
       eventAt(at, { ...known('brusher'), outcome: i % 100 === 0 ? 'rate_limited' : 'allowed' }),
     ),
   });
+  s.push(...feedbackScenarios(start, day7));
   return s;
 }

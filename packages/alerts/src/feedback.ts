@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
  *
  * Keys, all in one hash slot (`{feedback}`) so each change is one MULTI on a Redis Cluster too:
  * `{feedback}:suppressions:<tenant>` (hash: rule id → rule JSON), `{feedback}:trusted:<tenant>`
- * (JSON), `{feedback}:tenants` (tenants with either), `{feedback}:version` (INCR on every change).
+ * (JSON), `{feedback}:threats:<tenant>` (JSON), `{feedback}:tenants` (tenants with any of them),
+ * `{feedback}:version` (INCR on every change).
  */
 
 /** A suppression rule: an alert matching every field it sets is not raised before `expires_at`. */
@@ -39,14 +40,18 @@ export interface FeedbackStore {
   deleteSuppression(tenantId: string, id: string): Promise<Suppression | null>;
   getTrustedNetworks(tenantId: string): Promise<TrustedNetworks>;
   setTrustedNetworks(networks: TrustedNetworks): Promise<void>;
+  /** The tenant's own threat list (addresses and CIDRs whose requests raise `threat_list_ip`). */
+  getThreatList(tenantId: string): Promise<TrustedNetworks>;
+  setThreatList(list: TrustedNetworks): Promise<void>;
   /** Changes so far (any tenant): readers reload when it moves. */
   version(): Promise<number>;
   /** Every tenant's unexpired rules and trusted networks (the detector's full reload). */
-  loadAll(now?: number): Promise<{ suppressions: Suppression[]; trusted: TrustedNetworks[] }>;
+  loadAll(now?: number): Promise<{ suppressions: Suppression[]; trusted: TrustedNetworks[]; threats: TrustedNetworks[] }>;
 }
 
 const suppressionsKey = (tenantId: string) => `{feedback}:suppressions:${tenantId}`;
 const trustedKey = (tenantId: string) => `{feedback}:trusted:${tenantId}`;
+const threatKey = (tenantId: string) => `{feedback}:threats:${tenantId}`;
 const TENANTS = '{feedback}:tenants';
 const VERSION = '{feedback}:version';
 
@@ -60,6 +65,7 @@ function parseRule(text: string | undefined): Suppression | null {
   }
 }
 
+/** A tenant's list of networks (trusted networks, threat list) from its stored JSON. */
 function parseTrusted(tenantId: string, text: string | null): TrustedNetworks {
   if (text) {
     try {
@@ -89,6 +95,10 @@ export function createFeedbackStore(options: { redis: Redis }): FeedbackStore {
   }
 
   const trustedOf = async (tenantId: string) => parseTrusted(tenantId, await redis.get(trustedKey(tenantId)));
+  const threatsOf = async (tenantId: string) => parseTrusted(tenantId, await redis.get(threatKey(tenantId)));
+  const setList = async (key: string, list: TrustedNetworks) => {
+    await redis.multi().set(key, JSON.stringify(list)).sadd(TENANTS, list.tenant_id).incr(VERSION).exec();
+  };
 
   return {
     listSuppressions: (tenantId, now = Date.now()) => rulesOf(tenantId, now),
@@ -111,14 +121,9 @@ export function createFeedbackStore(options: { redis: Redis }): FeedbackStore {
 
     getTrustedNetworks: trustedOf,
 
-    async setTrustedNetworks(networks) {
-      await redis
-        .multi()
-        .set(trustedKey(networks.tenant_id), JSON.stringify(networks))
-        .sadd(TENANTS, networks.tenant_id)
-        .incr(VERSION)
-        .exec();
-    },
+    setTrustedNetworks: (networks) => setList(trustedKey(networks.tenant_id), networks),
+    getThreatList: threatsOf,
+    setThreatList: (list) => setList(threatKey(list.tenant_id), list),
 
     async version() {
       return Number((await redis.get(VERSION)) ?? 0);
@@ -128,12 +133,15 @@ export function createFeedbackStore(options: { redis: Redis }): FeedbackStore {
       const tenants = await redis.smembers(TENANTS);
       const suppressions: Suppression[] = [];
       const trusted: TrustedNetworks[] = [];
+      const threats: TrustedNetworks[] = [];
       for (const tenantId of tenants) {
         suppressions.push(...(await rulesOf(tenantId, now)));
         const networks = await trustedOf(tenantId);
         if (networks.cidrs.length > 0) trusted.push(networks);
+        const listed = await threatsOf(tenantId);
+        if (listed.cidrs.length > 0) threats.push(listed);
       }
-      return { suppressions, trusted };
+      return { suppressions, trusted, threats };
     },
   };
 }

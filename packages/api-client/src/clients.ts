@@ -111,6 +111,9 @@ export interface AnalyticsClient {
   deleteSuppression(suppressionId: string, query?: { tenant_id?: string }): Promise<void>;
   getTrustedNetworks(query?: { tenant_id?: string }): Promise<TrustedNetworks>;
   setTrustedNetworks(body: { cidrs: string[]; tenant_id?: string }): Promise<TrustedNetworks>;
+  /** The tenant's own threat list (same shape as trusted networks). */
+  getThreatList(query?: { tenant_id?: string }): Promise<TrustedNetworks>;
+  setThreatList(body: { cidrs: string[]; tenant_id?: string }): Promise<TrustedNetworks>;
 }
 
 export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
@@ -137,5 +140,7 @@ export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
     },
     getTrustedNetworks: (query) => call({ method: 'GET', path: '/v1/trusted-networks', query: q(query) }),
     setTrustedNetworks: (body) => call({ method: 'PUT', path: '/v1/trusted-networks', body }),
+    getThreatList: (query) => call({ method: 'GET', path: '/v1/threat-list', query: q(query) }),
+    setThreatList: (body) => call({ method: 'PUT', path: '/v1/threat-list', body }),
   };
 }

@@ -18,6 +18,7 @@ import {
   SuppressionBody,
   SuppressionIdParam,
   TenantQuery,
+  ThreatListBody,
   TrustedNetworksBody,
   type TriggerSink,
 } from './feedback.js';
@@ -308,6 +309,29 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     async (request, caller) => {
       const body = parse(TrustedNetworksBody, request.body);
       return feedback.setTrustedNetworks(caller, tenantOf(caller, body.tenant_id), body.cidrs);
+    },
+  );
+
+  route(
+    {
+      scope: 'audit:read',
+      url: '/v1/threat-list',
+      summary: "The tenant's own threat list: requests from these networks raise threat_list_ip",
+      query: TenantQuery,
+    },
+    async (request, caller) => feedback.getThreatList(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
+  );
+  route(
+    {
+      method: 'PUT',
+      scope: 'keys:manage',
+      url: '/v1/threat-list',
+      summary: "Replace the tenant's own threat list (platform lists come from the detector's files)",
+      body: ThreatListBody,
+    },
+    async (request, caller) => {
+      const body = parse(ThreatListBody, request.body);
+      return feedback.setThreatList(caller, tenantOf(caller, body.tenant_id), body.cidrs);
     },
   );
 

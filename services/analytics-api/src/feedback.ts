@@ -66,6 +66,11 @@ export const TenantQuery = z.strictObject({
   tenant_id: z.string().min(1).max(200).optional().describe('root key only: the tenant'),
 });
 
+export const ThreatListBody = z.strictObject({
+  cidrs: z.array(Cidr).max(100_000, 'at most 100000 entries').describe('IPv4/IPv6 addresses or CIDR blocks'),
+  tenant_id: z.string().min(1).max(200).optional().describe('root key only: the tenant'),
+});
+
 export const TrustedNetworksBody = z.strictObject({
   cidrs: z.array(Cidr).max(1000, 'at most 1000 blocks').describe('IPv4/IPv6 addresses or CIDR blocks'),
   tenant_id: z.string().min(1).max(200).optional().describe('root key only: the tenant'),
@@ -217,6 +222,23 @@ export function createFeedback(deps: FeedbackDependencies) {
     },
 
     getTrustedNetworks: (tenantId: string) => deps.feedback.getTrustedNetworks(tenantId),
+    getThreatList: (tenantId: string) => deps.feedback.getThreatList(tenantId),
+
+    async setThreatList(caller: Caller, tenantId: string, cidrs: readonly string[]): Promise<TrustedNetworks> {
+      const before = await deps.feedback.getThreatList(tenantId);
+      const list: TrustedNetworks = {
+        tenant_id: tenantId,
+        cidrs: [...new Set(cidrs)],
+        updated_at: new Date(deps.now()).toISOString(),
+        updated_by: actorOf(caller),
+      };
+      await deps.feedback.setThreatList(list);
+      await audit(tenantId, null, caller, 'threat_list_updated', null, {
+        entries_before: before.cidrs.length,
+        entries_after: list.cidrs.length,
+      });
+      return list;
+    },
 
     async setTrustedNetworks(caller: Caller, tenantId: string, cidrs: readonly string[]): Promise<TrustedNetworks> {
       const before = await deps.feedback.getTrustedNetworks(tenantId);

@@ -14,6 +14,8 @@ import { geography } from './detectors/geo.js';
 import { rateLimitViolation } from './detectors/rate-limit.js';
 import { revokedKeyInUse } from './detectors/revoked-key.js';
 import { secretKeyClientSide } from './detectors/secret-key.js';
+import { threatListIp } from './detectors/threat-list.js';
+import { unfamiliarClient } from './detectors/unfamiliar-client.js';
 import { usageSpike } from './detectors/usage-spike.js';
 import {
   SEVERITIES,
@@ -22,6 +24,7 @@ import {
   type Evaluate,
   type EventContext,
   type Signal,
+  type ThreatMatch,
 } from './detectors/types.js';
 import type { FeedbackView } from './feedback.js';
 import { TRUST_EXEMPT } from './feedback.js';
@@ -39,6 +42,8 @@ export const DETECTORS: readonly Detector[] = [
   credentialStuffing,
   geography,
   usageSpike,
+  unfamiliarClient,
+  threatListIp,
 ];
 
 /** An alert as stored: the contract's fields plus what dedup keeps. */
@@ -86,6 +91,13 @@ export interface EngineOptions {
    * dropped before dedup, so no alert is opened or continued. Without it, nothing is suppressed.
    */
   feedback?: FeedbackView;
+  /** Platform threat lists (from files): matched per event, as are the tenants' own lists in `feedback`. */
+  threats?: ThreatLists;
+}
+
+/** Address → the list and entry it is on. */
+export interface ThreatLists {
+  match(ip: string): ThreatMatch | undefined;
 }
 
 /**
@@ -156,6 +168,7 @@ export function createEngine(options: EngineOptions) {
         latenessMs,
         firsts,
         trusted: feedback?.trusted(event.tenant_id, event.ip) ?? false,
+        threat: options.threats?.match(event.ip) ?? feedback?.threat(event.tenant_id, event.ip),
       };
       const plan = new Plan();
       const messageKey = authEventMessageKey(event);

@@ -1,6 +1,7 @@
 import type { FeedbackStore, Suppression } from '@keywatch/alerts';
 import { IpRangeSet, parseCidr, type IpRange } from '@keywatch/contracts';
 import type { AlertType } from '@keywatch/contracts';
+import type { ThreatMatch } from './detectors/types.js';
 
 /**
  * The people's feedback as the detector applies it: suppression rules (an alert matching a rule
@@ -14,6 +15,8 @@ export interface FeedbackView {
   refresh(): Promise<void>;
   /** Whether `ip` is in one of `tenantId`'s trusted networks. */
   trusted(tenantId: string | null, ip: string): boolean;
+  /** The entry of `tenantId`'s own threat list that `ip` is on, if any. */
+  threat(tenantId: string | null, ip: string): ThreatMatch | undefined;
   /** The rule that silences an alert of `type` about `keyId` from `ip` in `tenantId` at wall time `now`, if any. */
   suppressedBy(
     signal: { type: AlertType; tenantId: string | null; keyId: string | null; ip: string | null },
@@ -50,14 +53,12 @@ export function createFeedbackView(options: {
   let loadedVersion = -1;
   let trusted = new Map<string, IpRangeSet<true>>();
   let rules = new Map<string, CompiledRule[]>();
+  let threats = new Map<string, IpRangeSet<ThreatMatch>>();
+  let loading: Promise<void> | undefined;
 
-  return {
-    async refresh() {
-      const wall = now();
-      if (wall - checkedAt < refreshMs) return;
-      checkedAt = wall;
-      const version = await options.store.version();
-      if (version === loadedVersion) return;
+  async function load(wall: number): Promise<void> {
+    const version = await options.store.version();
+    if (version !== loadedVersion) {
       const all = await options.store.loadAll(wall);
       const nextTrusted = new Map<string, IpRangeSet<true>>();
       for (const networks of all.trusted) {
@@ -70,14 +71,42 @@ export function createFeedbackView(options: {
         list.push({ rule, expires: Date.parse(rule.expires_at), range: rule.cidr === null ? null : parseCidr(rule.cidr) });
         nextRules.set(rule.tenant_id, list);
       }
+      const nextThreats = new Map<string, IpRangeSet<ThreatMatch>>();
+      for (const list of all.threats) {
+        const entries = list.cidrs.flatMap((entry) => {
+          const range = parseCidr(entry);
+          return range ? [{ range, label: { list: `tenant:${list.tenant_id}`, entry } }] : [];
+        });
+        nextThreats.set(list.tenant_id, new IpRangeSet(entries));
+      }
       trusted = nextTrusted;
       rules = nextRules;
+      threats = nextThreats;
       loadedVersion = version;
+    }
+    // Only a completed check counts: a failed one is retried by the next batch.
+    checkedAt = wall;
+  }
+
+  return {
+    refresh() {
+      // Concurrent batches share one load: a batch must not run on the rules of before the load it waits for.
+      if (loading) return loading;
+      const wall = now();
+      if (wall - checkedAt < refreshMs) return Promise.resolve();
+      loading = load(wall).finally(() => {
+        loading = undefined;
+      });
+      return loading;
     },
 
     trusted(tenantId, ip) {
       if (tenantId === null) return false;
       return trusted.get(tenantId)?.match(ip) === true;
+    },
+
+    threat(tenantId, ip) {
+      return tenantId === null ? undefined : threats.get(tenantId)?.match(ip);
     },
 
     suppressedBy(signal, wall) {

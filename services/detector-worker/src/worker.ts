@@ -12,6 +12,7 @@ import { createGeoLookup } from './geo.js';
 import { createDetectorHandler } from './handler.js';
 import { createDetectorMetrics, serveMetrics } from './metrics.js';
 import { createParamsResolver } from './params.js';
+import { loadThreatLists } from './threat-lists.js';
 import { createRedisStore } from './state/redis-store.js';
 
 export interface DetectorWorker extends Closeable {
@@ -63,6 +64,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     connectionName: 'detector-worker-status',
     commandTimeoutMs: 10_000,
   });
+  const threats = loadThreatLists(config.DETECTOR_THREAT_LISTS);
   const metrics = createDetectorMetrics(throttled(() => store.size(), 30_000));
   const engine = createEngine({
     store,
@@ -75,6 +77,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
       store: createFeedbackStore({ redis: statusRedis }),
       refreshMs: config.DETECTOR_FEEDBACK_REFRESH,
     }),
+    threats: threats.size > 0 ? threats : undefined,
   });
   const producer = await createProducer(kafka);
   let closing: Promise<void> | undefined;
@@ -114,6 +117,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
       group: config.DETECTOR_GROUP_ID,
       metrics: server.url,
       lateness_ms: config.DETECTOR_LATENESS,
+      threat_list_entries: threats.size,
     },
     'detector worker consuming',
   );

@@ -72,6 +72,14 @@ export interface EventContext {
   firsts: FirstSeenBatch;
   /** The address is in the tenant's trusted networks: the geography and stuffing detectors do not judge it. */
   trusted: boolean;
+  /** The threat list (and its entry) the address is on, if any. */
+  threat: ThreatMatch | undefined;
+}
+
+/** Which threat list an address matched, and the entry (address or CIDR) it matched. */
+export interface ThreatMatch {
+  list: string;
+  entry: string;
 }
 
 /** Turns a plan's results into signals; `fresh` is false for a redelivered event. */
