@@ -32,28 +32,48 @@ test('confirm revokes the key through the tenant policy, and is refused beyond t
     expect(policy.status).toBe(200);
     const now = Date.now();
     await insertAlerts(api.ch, [
-      { alert_id: 'alr_first', tenant_id: tenant, key_id: first.id, type: 'impossible_travel', detected_at: now - 60_000 },
-      { alert_id: 'alr_second', tenant_id: tenant, key_id: second.id, type: 'geo_new_country', detected_at: now - 30_000 },
+      {
+        alert_id: 'alr_first',
+        tenant_id: tenant,
+        key_id: first.id,
+        type: 'impossible_travel',
+        detected_at: now - 60_000,
+      },
+      {
+        alert_id: 'alr_second',
+        tenant_id: tenant,
+        key_id: second.id,
+        type: 'geo_new_country',
+        detected_at: now - 30_000,
+      },
     ]);
 
     const state = async (id: string) =>
-      (await ks.call<{ key: { state: string } }>("GET", `/v1/keys/${id}`, ks.rootKey)).body.key.state;
+      (await ks.call<{ key: { state: string } }>('GET', `/v1/keys/${id}`, ks.rootKey)).body.key.state;
     const confirmed = await api.post<{ alert: { status: string } }>('/v1/alerts/alr_first/confirm', admin.secret, {
       note: 'charges the customer did not make',
     });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.alert.status).toBe('confirmed');
-    expect(await poll(() => state(first.id), (s) => s === 'revoked', 30_000)).toBe('revoked');
+    expect(
+      await poll(
+        () => state(first.id),
+        (s) => s === 'revoked',
+        30_000,
+      ),
+    ).toBe('revoked');
 
     // The cap (1 per hour) is spent: the second confirm is recorded, the key service refuses it.
     expect((await api.post('/v1/alerts/alr_second/confirm', admin.secret)).status).toBe(200);
     const audit = await poll(
       async () =>
-        (await ks.call<{ entries: Array<{ action: string; key_id: string; reason: string }> }>(
-          'GET',
-          `/v1/audit?tenant_id=${tenant}&key_id=${second.id}`,
-          ks.rootKey,
-        )).body.entries,
+        (
+          await ks.call<{ entries: Array<{ action: string; key_id: string; reason: string }> }>(
+            'GET',
+            `/v1/audit?tenant_id=${tenant}&key_id=${second.id}`,
+            ks.rootKey,
+          )
+        ).body.entries,
       (entries) => entries.some((e) => e.action === 'trigger_refused'),
       30_000,
     );

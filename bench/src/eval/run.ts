@@ -179,9 +179,10 @@ export async function runEvaluation(
     const lists = await mkdtemp(path.join(tmpdir(), 'keywatch-eval-'));
     const listFile = path.join(lists, 'eval-threats.txt');
     await writeFile(listFile, EVAL_THREAT_LIST);
-    const worker = await startWorkerOn(target, { DETECTOR_THREAT_LISTS: listFile, DETECTOR_FEEDBACK_REFRESH: '100ms' }).finally(
-      () => rm(lists, { recursive: true, force: true }),
-    );
+    const worker = await startWorkerOn(target, {
+      DETECTOR_THREAT_LISTS: listFile,
+      DETECTOR_FEEDBACK_REFRESH: '100ms',
+    }).finally(() => rm(lists, { recursive: true, force: true }));
     try {
       await poll(
         () => eventsSeen(worker),

@@ -10,9 +10,12 @@ import type { Scenario } from './scenarios.js';
  */
 
 /** A platform threat list the evaluation's worker loads (DETECTOR_THREAT_LISTS). */
-export const EVAL_THREAT_LIST = ['# evaluation threat list', '45.155.205.0/24', '2a0b:7280:100::/48', '193.32.162.7'].join(
-  '\n',
-);
+export const EVAL_THREAT_LIST = [
+  '# evaluation threat list',
+  '45.155.205.0/24',
+  '2a0b:7280:100::/48',
+  '193.32.162.7',
+].join('\n');
 
 const key = (name: string) => `key_eval_${name}`.padEnd(28, '0');
 const tenant = (name: string) => `tenant_eval_${name}`;
@@ -71,7 +74,10 @@ export function feedbackScenarios(start: number, day7: number): Scenario[] {
     expect: 'geo_new_country',
     subject: key('learntgeo'),
     attackStart: day7 + HOUR,
-    events: [...daily('learntgeo', start, 7, 4, { ip: IPS.berlin }), eventAt(day7 + HOUR, known('learntgeo', { ip: IPS.recife }))],
+    events: [
+      ...daily('learntgeo', start, 7, 4, { ip: IPS.berlin }),
+      eventAt(day7 + HOUR, known('learntgeo', { ip: IPS.recife })),
+    ],
   });
 
   // unfamiliar_client.
@@ -82,7 +88,10 @@ export function feedbackScenarios(start: number, day7: number): Scenario[] {
     expect: 'unfamiliar_client',
     subject: key('curl'),
     attackStart: day7,
-    events: [...daily('curl', start - DAY, 8, 6, server), eventAt(day7, known('curl', { ...server, user_agent: 'curl/8.5.0' }))],
+    events: [
+      ...daily('curl', start - DAY, 8, 6, server),
+      eventAt(day7, known('curl', { ...server, user_agent: 'curl/8.5.0' })),
+    ],
   });
   s.push({
     name: 'unfamiliar client: a server key called from a browser engine (no Origin)',
@@ -139,7 +148,10 @@ export function feedbackScenarios(start: number, day7: number): Scenario[] {
     expect: 'threat_list_ip',
     subject: key('listed'),
     attackStart: day7,
-    events: [...daily('listed', start - DAY, 8, 4, { ip: IPS.zurich }), eventAt(day7, known('listed', { ip: '45.155.205.33' }))],
+    events: [
+      ...daily('listed', start - DAY, 8, 4, { ip: IPS.zurich }),
+      eventAt(day7, known('listed', { ip: '45.155.205.33' })),
+    ],
   });
   s.push({
     name: 'threat list: refused attempts from a listed address (no known key)',
@@ -174,7 +186,9 @@ export function feedbackScenarios(start: number, day7: number): Scenario[] {
     label: 'benign',
     subject: key('suppressed'),
     feedback: {
-      suppressions: [{ tenant_id: tenant('suppressed'), type: 'secret_key_client_side', key_id: key('suppressed'), cidr: null }],
+      suppressions: [
+        { tenant_id: tenant('suppressed'), type: 'secret_key_client_side', key_id: key('suppressed'), cidr: null },
+      ],
     },
     events: [
       ...daily('suppressed', start - DAY, 8, 4, { ip: IPS.london }),
@@ -201,8 +215,13 @@ export function feedbackScenarios(start: number, day7: number): Scenario[] {
     name: 'trusted network: the office VPN exit in another country',
     label: 'benign',
     subject: key('vpn'),
-    feedback: { trusted: [{ tenant_id: tenant('vpn'), cidrs: [`${IPS.singapore.split('.').slice(0, 3).join('.')}.0/24`] }] },
-    events: [...daily('vpn', start - DAY, 8, 4, { ip: IPS.berlin }), eventAt(day7, known('vpn', { ip: IPS.singapore }))],
+    feedback: {
+      trusted: [{ tenant_id: tenant('vpn'), cidrs: [`${IPS.singapore.split('.').slice(0, 3).join('.')}.0/24`] }],
+    },
+    events: [
+      ...daily('vpn', start - DAY, 8, 4, { ip: IPS.berlin }),
+      eventAt(day7, known('vpn', { ip: IPS.singapore })),
+    ],
   });
   return s;
 }

@@ -46,7 +46,9 @@ export interface FeedbackStore {
   /** Changes so far (any tenant): readers reload when it moves. */
   version(): Promise<number>;
   /** Every tenant's unexpired rules and trusted networks (the detector's full reload). */
-  loadAll(now?: number): Promise<{ suppressions: Suppression[]; trusted: TrustedNetworks[]; threats: TrustedNetworks[] }>;
+  loadAll(
+    now?: number,
+  ): Promise<{ suppressions: Suppression[]; trusted: TrustedNetworks[]; threats: TrustedNetworks[] }>;
 }
 
 const suppressionsKey = (tenantId: string) => `{feedback}:suppressions:${tenantId}`;

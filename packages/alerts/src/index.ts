@@ -87,9 +87,4 @@ export function createAlertStatusStore(options: AlertStatusStoreOptions): AlertS
   };
 }
 
-export {
-  createFeedbackStore,
-  type FeedbackStore,
-  type Suppression,
-  type TrustedNetworks,
-} from './feedback.js';
+export { createFeedbackStore, type FeedbackStore, type Suppression, type TrustedNetworks } from './feedback.js';

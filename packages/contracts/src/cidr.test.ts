@@ -21,7 +21,19 @@ describe('parseCidr', () => {
   });
 
   test('refuses what is not an address or block', () => {
-    for (const bad of ['', '10.0.0', '10.0.0.256', '010.0.0.1', '10.0.0.0/33', '10.0.0.0/', '1::2::3', '2001:db8::/129', 'abc', "1.2.3.4' OR 1=1", '::ffff:1.2.3.4/95'])
+    for (const bad of [
+      '',
+      '10.0.0',
+      '10.0.0.256',
+      '010.0.0.1',
+      '10.0.0.0/33',
+      '10.0.0.0/',
+      '1::2::3',
+      '2001:db8::/129',
+      'abc',
+      "1.2.3.4' OR 1=1",
+      '::ffff:1.2.3.4/95',
+    ])
       expect(parseCidr(bad), bad).toBeNull();
     expect(ipv4ToNumber('1.2.3.4.5')).toBe(-1);
   });

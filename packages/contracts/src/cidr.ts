@@ -13,8 +13,6 @@ export interface IpRange {
   last: bigint;
 }
 
-const V4_PART = /^(?:0|[1-9]\d{0,2})$/;
-
 /** The IPv4 address as a number (0 … 2^32 − 1), or -1 when `text` is not a dotted quad. */
 export function ipv4ToNumber(text: string): number {
   let value = 0;
@@ -107,7 +105,9 @@ export function parseCidr(text: string): IpRange | null {
 
 /** The IPv4-mapped IPv6 form of an IPv4 range (`::ffff:a.b.c.d`), for matching stored IPv6 text. */
 export function mappedRange(range: IpRange): IpRange {
-  return range.family === 6 ? range : { family: 6, first: MAPPED_PREFIX | range.first, last: MAPPED_PREFIX | range.last };
+  return range.family === 6
+    ? range
+    : { family: 6, first: MAPPED_PREFIX | range.first, last: MAPPED_PREFIX | range.last };
 }
 
 /** A zod string that must be an address or a CIDR block (IPv4 or IPv6). */

@@ -254,9 +254,13 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       feedback.confirm(caller, parse(AlertIdParam, request.params).id, parse(ConfirmBody, request.body)?.note),
   );
   route(
-    { scope: 'audit:read', url: '/v1/suppressions', summary: "The tenant's unexpired suppression rules", query: TenantQuery },
-    async (request, caller) =>
-      feedback.listSuppressions(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
+    {
+      scope: 'audit:read',
+      url: '/v1/suppressions',
+      summary: "The tenant's unexpired suppression rules",
+      query: TenantQuery,
+    },
+    async (request, caller) => feedback.listSuppressions(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
   );
   route(
     {
@@ -339,7 +343,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     title: 'Keywatch analytics API',
     description:
       'Usage analytics per key and tenant, and the alert feed with its lifecycle (docs/contracts.md#analytics-api). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is docs/contracts.md#alert plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
-    bearer: 'a secret key with analytics:read (analytics, requests), audit:read (reading alerts and rules) or keys:manage (changing them)',
+    bearer:
+      'a secret key with analytics:read (analytics, requests), audit:read (reading alerts and rules) or keys:manage (changing them)',
     errors: [
       [
         '400',
@@ -348,7 +353,10 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
       ['403', "the key is not a secret key with the route's scope, or names another tenant"],
       ['404', "no such key or alert in the caller's tenant"],
-      ['409', 'a transition the alert status does not allow, e.g. acknowledging a resolved alert (`invalid_transition`)'],
+      [
+        '409',
+        'a transition the alert status does not allow, e.g. acknowledging a resolved alert (`invalid_transition`)',
+      ],
       ['422', 'dismiss or confirm asks for what the alert lacks (a key to revoke, a key or IP to suppress)'],
     ],
   });

@@ -12,13 +12,30 @@ test('dismiss with a suppression writes the rule the detector reads, audited; ru
   kafka,
   logger,
 }) => {
-  const ctx = await startTestApi({ clickhouse, redis, logger }, { KAFKA_BROKERS: kafka.brokers.join(','), KEYWATCH_TOPIC_PREFIX: kafka.prefix });
+  const ctx = await startTestApi(
+    { clickhouse, redis, logger },
+    { KAFKA_BROKERS: kafka.brokers.join(','), KEYWATCH_TOPIC_PREFIX: kafka.prefix },
+  );
   try {
     const admin = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     const victim = await createTestKey(ctx.store, 'tenant_a');
     await insertAlerts(ctx.ch, [
-      { alert_id: 'alr_key', tenant_id: 'tenant_a', key_id: victim.id, ip: '198.51.100.7', type: 'usage_spike', detected_at: NOW - 60_000 },
-      { alert_id: 'alr_ip', tenant_id: 'tenant_a', key_id: null, ip: '198.51.100.8', type: 'credential_stuffing', detected_at: NOW - 50_000 },
+      {
+        alert_id: 'alr_key',
+        tenant_id: 'tenant_a',
+        key_id: victim.id,
+        ip: '198.51.100.7',
+        type: 'usage_spike',
+        detected_at: NOW - 60_000,
+      },
+      {
+        alert_id: 'alr_ip',
+        tenant_id: 'tenant_a',
+        key_id: null,
+        ip: '198.51.100.8',
+        type: 'credential_stuffing',
+        detected_at: NOW - 50_000,
+      },
       { alert_id: 'alr_b', tenant_id: 'tenant_b', key_id: null, detected_at: NOW - 40_000 },
     ]);
     const feedback = createFeedbackStore({ redis: redis.client });
@@ -63,7 +80,10 @@ test('dismiss with a suppression writes the rule the detector reads, audited; ru
     expect((await feedback.listSuppressions('tenant_a')).map((r) => r.id)).toEqual([dismissed.body.suppression.id]);
     expect((await createAlertStatusStore({ redis: redis.client }).get('alr_key'))?.status).toBe('dismissed');
     // Dismissing again changes nothing but renews the same rule (no second one); acknowledging it is refused.
-    await ctx.post('/v1/alerts/alr_key/dismiss', admin.secret, { reason: 'false_positive', suppress: { scope: 'key', for_s: 3600 } });
+    await ctx.post('/v1/alerts/alr_key/dismiss', admin.secret, {
+      reason: 'false_positive',
+      suppress: { scope: 'key', for_s: 3600 },
+    });
     expect(await feedback.listSuppressions('tenant_a')).toHaveLength(1);
     expect((await ctx.post('/v1/alerts/alr_key/ack', admin.secret)).status).toBe(409);
     const byStatus = await ctx.get<{ alerts: AlertView[] }>('/v1/alerts?status=dismissed', admin.secret);
@@ -120,8 +140,14 @@ test('dismiss with a suppression writes the rule the detector reads, audited; ru
     expect((badNet.body.error as { field: string }).field).toBe('cidrs.1');
     const set = await put({ cidrs: ['10.0.0.0/8', '2001:db8::/32'] });
     expect(set.status).toBe(200);
-    expect(set.body).toMatchObject({ tenant_id: 'tenant_a', cidrs: ['10.0.0.0/8', '2001:db8::/32'], updated_by: `key:${admin.id}` });
-    expect((await ctx.get('/v1/trusted-networks', admin.secret)).body).toMatchObject({ cidrs: ['10.0.0.0/8', '2001:db8::/32'] });
+    expect(set.body).toMatchObject({
+      tenant_id: 'tenant_a',
+      cidrs: ['10.0.0.0/8', '2001:db8::/32'],
+      updated_by: `key:${admin.id}`,
+    });
+    expect((await ctx.get('/v1/trusted-networks', admin.secret)).body).toMatchObject({
+      cidrs: ['10.0.0.0/8', '2001:db8::/32'],
+    });
     expect((await feedback.getTrustedNetworks('tenant_a')).cidrs).toEqual(['10.0.0.0/8', '2001:db8::/32']);
 
     // Every change is in the tenant's audit stream, with who did it.
@@ -140,13 +166,28 @@ test('confirm marks the alert confirmed and sends one revoke trigger for its key
   logger,
 }) => {
   await kafka.provision();
-  const ctx = await startTestApi({ clickhouse, redis, logger }, { KAFKA_BROKERS: kafka.brokers.join(','), KEYWATCH_TOPIC_PREFIX: kafka.prefix });
+  const ctx = await startTestApi(
+    { clickhouse, redis, logger },
+    { KAFKA_BROKERS: kafka.brokers.join(','), KEYWATCH_TOPIC_PREFIX: kafka.prefix },
+  );
   try {
     const admin = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     const victim = await createTestKey(ctx.store, 'tenant_a');
     await insertAlerts(ctx.ch, [
-      { alert_id: 'alr_c', tenant_id: 'tenant_a', key_id: victim.id, type: 'impossible_travel', detected_at: NOW - 60_000 },
-      { alert_id: 'alr_nokey', tenant_id: 'tenant_a', key_id: null, type: 'failed_auth_spike', detected_at: NOW - 60_000 },
+      {
+        alert_id: 'alr_c',
+        tenant_id: 'tenant_a',
+        key_id: victim.id,
+        type: 'impossible_travel',
+        detected_at: NOW - 60_000,
+      },
+      {
+        alert_id: 'alr_nokey',
+        tenant_id: 'tenant_a',
+        key_id: null,
+        type: 'failed_auth_spike',
+        detected_at: NOW - 60_000,
+      },
     ]);
     expect((await ctx.post('/v1/alerts/alr_nokey/confirm', admin.secret)).status).toBe(422);
     const confirmed = await ctx.post<{ alert: AlertView; trigger: { trigger_id: string; requested_action: string } }>(
@@ -177,7 +218,10 @@ test('confirm marks the alert confirmed and sends one revoke trigger for its key
       requested_action: 'revoke',
     });
     const audit = await ctx.store.audit('tenant_a');
-    expect(audit.find((e) => e.action === 'alert_confirmed')).toMatchObject({ actor: `key:${admin.id}`, reason: 'customer saw the charges' });
+    expect(audit.find((e) => e.action === 'alert_confirmed')).toMatchObject({
+      actor: `key:${admin.id}`,
+      reason: 'customer saw the charges',
+    });
   } finally {
     await ctx.close();
   }

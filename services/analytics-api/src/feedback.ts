@@ -1,13 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FeedbackStore, Suppression, TrustedNetworks } from '@keywatch/alerts';
-import {
-  AlertType,
-  Cidr,
-  isKeyId,
-  parseEventTime,
-  toEventTime,
-  type RevocationTrigger,
-} from '@keywatch/contracts';
+import { AlertType, Cidr, isKeyId, parseEventTime, toEventTime, type RevocationTrigger } from '@keywatch/contracts';
 import { ApiError } from '@keywatch/http-api';
 import type { AuditLog } from '@keywatch/keystore';
 import { z } from 'zod';

@@ -3,7 +3,15 @@ import { expect, test } from '@keywatch/testkit';
 import { createTestKey, insertEvents, startTestApi, type TestEvent } from './testing.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
-const IPS = ['203.0.113.7', '203.0.113.200', '198.51.100.9', '10.1.2.3', '2001:db8::5', '2001:db8:1::9', '::ffff:10.9.8.7'];
+const IPS = [
+  '203.0.113.7',
+  '203.0.113.200',
+  '198.51.100.9',
+  '10.1.2.3',
+  '2001:db8::5',
+  '2001:db8:1::9',
+  '::ffff:10.9.8.7',
+];
 const COUNTRIES = ['DE', 'US', 'GB', ''];
 const OUTCOMES: Array<[string, number]> = [
   ['allowed', 200],
@@ -77,14 +85,20 @@ test('request search returns exactly the matching requests, newest first, page b
       { query: { outcome: 'unknown_key' }, match: (e) => e.outcome === 'unknown_key' },
       { query: { status: '502' }, match: (e) => e.status === 502 },
       { query: { route: '/v1/customers/:id' }, match: (e) => e.route === '/v1/customers/:id' },
-      { query: { scope: 'payments:write', outcome: 'allowed' }, match: (e) => e.scope === 'payments:write' && e.outcome === 'allowed' },
+      {
+        query: { scope: 'payments:write', outcome: 'allowed' },
+        match: (e) => e.scope === 'payments:write' && e.outcome === 'allowed',
+      },
       { query: { country: 'de' }, match: (e) => e.country === 'DE' },
       { query: { ip: '203.0.113.7' }, match: (e) => e.ip === '203.0.113.7' },
       { query: { ip: '203.0.113.0/24' }, match: (e) => inRange(e.ip!, '203.0.113.0/24') },
       // IPv4 blocks match IPv4-mapped IPv6 text too.
       { query: { ip: '10.0.0.0/8' }, match: (e) => e.ip === '10.1.2.3' || e.ip === '::ffff:10.9.8.7' },
       { query: { ip: '2001:db8::/48' }, match: (e) => e.ip === '2001:db8::5' },
-      { query: { ip: '2001:db8::/32', key_id: keyB.id }, match: (e) => e.ip!.startsWith('2001:db8') && e.key_id === keyB.id },
+      {
+        query: { ip: '2001:db8::/32', key_id: keyB.id },
+        match: (e) => e.ip!.startsWith('2001:db8') && e.key_id === keyB.id,
+      },
       {
         query: { from: new Date(T0 + 20_500).toISOString(), to: new Date(T0 + 90_250).toISOString() },
         match: (e) => e.ts >= T0 + 20_500 && e.ts < T0 + 90_250,
@@ -104,10 +118,7 @@ test('request search returns exactly the matching requests, newest first, page b
         const page: { status: number; body: { requests: typeof got; next_cursor: string | null } } = await ctx.get<{
           requests: typeof got;
           next_cursor: string | null;
-        }>(
-          `/v1/requests?${params.toString()}`,
-          reader.secret,
-        );
+        }>(`/v1/requests?${params.toString()}`, reader.secret);
         expect(page.status, JSON.stringify({ query, body: page.body })).toBe(200);
         got.push(...page.body.requests);
         cursor = page.body.next_cursor;
@@ -157,7 +168,11 @@ test('request search returns exactly the matching requests, newest first, page b
   }
 });
 
-test('request search refuses bad filters by name and binds hostile text as values', async ({ clickhouse, redis, logger }) => {
+test('request search refuses bad filters by name and binds hostile text as values', async ({
+  clickhouse,
+  redis,
+  logger,
+}) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
     const reader = await createTestKey(ctx.store, 'tenant_a');

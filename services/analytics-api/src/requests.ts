@@ -122,11 +122,14 @@ export function ipCondition(range: IpRange): Sql {
   return sql`((position(ip, ':') = 0 AND IPv4StringToNum(ip) >= ${Number(range.first)} AND IPv4StringToNum(ip) <= ${Number(range.last)}) OR ${v6Part})`;
 }
 
+// ClickHouse's JSON may quote integers, so numeric columns are read through Number().
+type Num = number | string;
+
 interface Row {
   v: number;
   event_id: string;
-  t: string;
-  ts_ms: number;
+  t: Num;
+  ts_ms: Num;
   gateway_id: string;
   request_id: string;
   tenant_id: string;
@@ -138,17 +141,17 @@ interface Row {
   scope: string;
   method: string;
   route: string;
-  status: number;
-  latency_ms: number;
+  status: Num;
+  latency_ms: Num;
   ip: string;
   user_agent: string;
   origin: string;
-  rate_limit_limit: number | null;
-  rate_limit_remaining: number | null;
-  rate_limit_window_s: number | null;
+  rate_limit_limit: Num | null;
+  rate_limit_remaining: Num | null;
+  rate_limit_window_s: Num | null;
 }
 
-const orNull = <T extends string>(text: string) => (text === '' ? null : (text as T));
+const orNull = (text: string) => (text === '' ? null : text);
 
 function toView(row: Row, geo: { country: string; city: string } | undefined): RequestView {
   const ms = Number(row.t) * 1000 + Number(row.ts_ms);
@@ -160,10 +163,10 @@ function toView(row: Row, geo: { country: string; city: string } | undefined): R
     request_id: row.request_id,
     tenant_id: orNull(row.tenant_id),
     key_id: orNull(row.key_id),
-    key_type: orNull<'publishable' | 'secret'>(row.key_type),
-    environment: orNull<'dev' | 'live'>(row.environment),
+    key_type: orNull(row.key_type),
+    environment: orNull(row.environment),
     key_fingerprint: orNull(row.key_fingerprint),
-    outcome: row.outcome as AuthEvent['outcome'],
+    outcome: row.outcome,
     scope: orNull(row.scope),
     method: row.method,
     route: row.route,
@@ -228,9 +231,7 @@ export async function searchRequests(
   if (cursor) {
     const seconds = new Date(Math.floor(cursor.ms / 1000) * 1000);
     const milli = cursor.ms % 1000;
-    where.push(
-      sql`(ts < ${seconds} OR ts_ms < ${milli} OR (ts_ms = ${milli} AND event_id < ${cursor.eventId}))`,
-    );
+    where.push(sql`(ts < ${seconds} OR ts_ms < ${milli} OR (ts_ms = ${milli} AND event_id < ${cursor.eventId}))`);
   }
   if (query.ip !== undefined) where.push(ipCondition(parseCidr(query.ip)!));
   if (query.outcome !== undefined) where.push(sql`outcome = ${query.outcome}`);

@@ -55,7 +55,9 @@ export async function startAnalyticsApi(
         producer = undefined;
         throw error;
       });
-      await (await producer).send(topic, [{ key: revocationTriggerMessageKey(trigger), value: JSON.stringify(trigger) }]);
+      await (
+        await producer
+      ).send(topic, [{ key: revocationTriggerMessageKey(trigger), value: JSON.stringify(trigger) }]);
     },
   };
   const app = buildApp({ clickhouse, store, authenticate, statuses, feedback, triggers, logger });

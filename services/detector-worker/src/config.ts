@@ -91,7 +91,12 @@ export const detectorConfig = defineConfig({
   DETECTOR_THREAT_LISTS: z
     .string()
     .optional()
-    .transform((raw) => (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)),
+    .transform((raw) =>
+      (raw ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
 });
 
 export type DetectorConfig = z.output<typeof detectorConfig>;

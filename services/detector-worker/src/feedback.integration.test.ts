@@ -27,7 +27,12 @@ const key = (n: number, extra: Partial<AuthEvent> = {}): Partial<AuthEvent> => (
   ...extra,
 });
 
-function targetOf({ kafka, clickhouse, redis, logger }: Pick<Fixtures, 'kafka' | 'clickhouse' | 'redis' | 'logger'>): StackTarget {
+function targetOf({
+  kafka,
+  clickhouse,
+  redis,
+  logger,
+}: Pick<Fixtures, 'kafka' | 'clickhouse' | 'redis' | 'logger'>): StackTarget {
   return {
     brokers: kafka.brokers,
     kafka: kafka.kafka,
@@ -140,7 +145,12 @@ test('a dismissed alert with a key suppression stays silent for that key until t
   });
 });
 
-test('a trusted network stops geography alerts for requests from it only', async ({ kafka, clickhouse, redis, logger }) => {
+test('a trusted network stops geography alerts for requests from it only', async ({
+  kafka,
+  clickhouse,
+  redis,
+  logger,
+}) => {
   const feedback = createFeedbackStore({ redis: redis.client });
   await feedback.setTrustedNetworks({
     tenant_id: TENANT,
@@ -150,7 +160,9 @@ test('a trusted network stops geography alerts for requests from it only', async
   });
   await run({ kafka, clickhouse, redis, logger }, async ({ send, alerts }) => {
     // Two keys learnt in Berlin for 10 days; then each is used from Sydney (trusted) and São Paulo (not).
-    const history = [1, 2].flatMap((n) => [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((d) => eventAt(T - (10 - d) * DAY, key(n, { ip: IPS.berlin }))));
+    const history = [1, 2].flatMap((n) =>
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((d) => eventAt(T - (10 - d) * DAY, key(n, { ip: IPS.berlin }))),
+    );
     await send(history);
     await send([
       eventAt(T + 1 * MINUTE, key(1, { ip: IPS.sydney })),

@@ -39,7 +39,9 @@ interface CompiledRule {
 
 function inRange(ip: string, range: IpRange): boolean {
   const address = parseCidr(ip);
-  return address !== null && address.family === range.family && address.first >= range.first && address.first <= range.last;
+  return (
+    address !== null && address.family === range.family && address.first >= range.first && address.first <= range.last
+  );
 }
 
 export function createFeedbackView(options: {
@@ -68,7 +70,11 @@ export function createFeedbackView(options: {
       const nextRules = new Map<string, CompiledRule[]>();
       for (const rule of all.suppressions) {
         const list = nextRules.get(rule.tenant_id) ?? [];
-        list.push({ rule, expires: Date.parse(rule.expires_at), range: rule.cidr === null ? null : parseCidr(rule.cidr) });
+        list.push({
+          rule,
+          expires: Date.parse(rule.expires_at),
+          range: rule.cidr === null ? null : parseCidr(rule.cidr),
+        });
         nextRules.set(rule.tenant_id, list);
       }
       const nextThreats = new Map<string, IpRangeSet<ThreatMatch>>();

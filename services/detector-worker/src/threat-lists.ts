@@ -10,7 +10,10 @@ import type { ThreatLists } from './engine.js';
  * that is not an address or block fails the start, naming the file and line, so a typo never
  * silently drops an entry.
  */
-export function parseThreatList(name: string, text: string): Array<{ range: NonNullable<ReturnType<typeof parseCidr>>; label: ThreatMatch }> {
+export function parseThreatList(
+  name: string,
+  text: string,
+): Array<{ range: NonNullable<ReturnType<typeof parseCidr>>; label: ThreatMatch }> {
   const entries: Array<{ range: NonNullable<ReturnType<typeof parseCidr>>; label: ThreatMatch }> = [];
   text.split(/\r?\n/).forEach((line, i) => {
     const entry = line.replace(/#.*/, '').trim();

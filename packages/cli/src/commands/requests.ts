@@ -36,7 +36,9 @@ const row = (r: ApiRequest) => ({
 export function registerRequests(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('requests')
-    .description('search the requests behind the analytics, newest first (needs analytics:read; KEYWATCH_ANALYTICS_URL)')
+    .description(
+      'search the requests behind the analytics, newest first (needs analytics:read; KEYWATCH_ANALYTICS_URL)',
+    )
     .option('--key <key_id>', 'requests made with this key')
     .option('--ip <address-or-cidr>', 'client address or CIDR block, e.g. 203.0.113.0/24')
     .option('--country <code>', 'ISO 3166 alpha-2 country of the client')
@@ -47,7 +49,7 @@ export function registerRequests(program: Command, env: NodeJS.ProcessEnv): void
     .option('--from <time>', 'at or after (RFC 3339)')
     .option('--to <time>', 'before (RFC 3339)')
     .option('--limit <n>', 'per page, 1–1000, default 100')
-    .option('--cursor <cursor>', "continue after a previous page (its next_cursor)")
+    .option('--cursor <cursor>', 'continue after a previous page (its next_cursor)')
     .option('--all', 'follow next_cursor to the end (--limit is then the page size)')
     .option('--tenant <id>', 'root key only: the tenant to read')
     .option('--json', 'print the API answer as JSON (with --all: one request per line)')
