@@ -60,7 +60,9 @@ test('the analytics client reads usage and top keys, and moves an alert through 
 }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const reader = await createTestKey(ctx.store, 'tenant_a', { scopes: ['analytics:read', 'audit:read'] });
+    const reader = await createTestKey(ctx.store, 'tenant_a', {
+      scopes: ['analytics:read', 'audit:read', 'keys:manage'],
+    });
     const key = await createTestKey(ctx.store, 'tenant_a', { scopes: ['subscriptions:read'] });
     const t0 = Date.parse('2026-11-20T10:00:00.000Z');
     await insertEvents(
