@@ -1,7 +1,7 @@
 import { DAY, HOUR, MINUTE } from '@keywatch/detector-worker';
 import type { AuthEvent } from '@keywatch/contracts';
 import { IPS, eventAt, fingerprint } from '@keywatch/detector-worker/testing';
-import type { Scenario } from './scenarios.js';
+import type { Scenario } from './scenario.js';
 
 /**
  * Issue 20's scenarios: learning periods in time, `unfamiliar_client`, `threat_list_ip`, and the
