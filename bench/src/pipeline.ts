@@ -207,6 +207,10 @@ export async function benchAnalyticsSuite(options: { config: EngineConfig; quick
       figure(`analytics 24 h minute series p95 (${events.toLocaleString('en-US')} events)`, result.p95Ms, 'ms', {
         target: { below: 300 },
       }),
+      figure(`request search page p50 (${events.toLocaleString('en-US')} events)`, result.search.p50Ms, 'ms'),
+      figure(`request search page p95 (${events.toLocaleString('en-US')} events)`, result.search.p95Ms, 'ms', {
+        target: { below: 300 },
+      }),
     ],
     notes: { analytics: result },
   };

@@ -60,7 +60,9 @@ test('the analytics client reads usage and top keys, and moves an alert through 
 }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const reader = await createTestKey(ctx.store, 'tenant_a', { scopes: ['analytics:read', 'audit:read'] });
+    const reader = await createTestKey(ctx.store, 'tenant_a', {
+      scopes: ['analytics:read', 'audit:read', 'keys:manage'],
+    });
     const key = await createTestKey(ctx.store, 'tenant_a', { scopes: ['subscriptions:read'] });
     const t0 = Date.parse('2026-11-20T10:00:00.000Z');
     await insertEvents(
@@ -93,6 +95,26 @@ test('the analytics client reads usage and top keys, and moves an alert through 
     expect((await client.listAlerts({ status: 'open' })).alerts.map((a) => a.alert_id)).toEqual(['alr_client']);
     const acked = await client.transitionAlert('alr_client', 'ack', { note: 'looking' });
     expect(acked.alert).toMatchObject({ alert_id: 'alr_client', status: 'acknowledged' });
+
+    // Request search, page by page; dismiss with a suppression; rules and trusted networks.
+    const first = await client.searchRequests({ ...range, key_id: key.id, limit: 2 });
+    expect(first.requests.map((r) => [r.status, r.country])).toEqual([
+      [502, 'GB'],
+      [200, 'GB'],
+    ]);
+    const rest = await client.searchRequests({ ...range, key_id: key.id, limit: 2, cursor: first.next_cursor ?? '' });
+    expect([rest.requests.length, rest.next_cursor]).toEqual([1, null]);
+    const dismissed = await client.dismissAlert('alr_client', {
+      reason: 'expected',
+      suppress: { scope: 'key', for_s: 600 },
+    });
+    expect(dismissed.alert.status).toBe('dismissed');
+    expect((await client.listSuppressions()).suppressions.map((r) => r.id)).toEqual([dismissed.suppression?.id]);
+    await client.deleteSuppression(dismissed.suppression?.id ?? '');
+    expect((await client.listSuppressions()).suppressions).toEqual([]);
+    expect((await client.setTrustedNetworks({ cidrs: ['10.0.0.0/8'] })).cidrs).toEqual(['10.0.0.0/8']);
+    expect((await client.getTrustedNetworks()).cidrs).toEqual(['10.0.0.0/8']);
+    expect((await client.setThreatList({ cidrs: ['45.155.205.0/24'] })).cidrs).toEqual(['45.155.205.0/24']);
 
     await expect(client.usage(key.id, { ...range, interval: 'week' as 'day' })).rejects.toMatchObject({
       status: 400,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createClickHouse, identifier, runMigrations, sql } from '@keywatch/clickhouse';
 import type { Logger } from '@keywatch/logger';
-import { seriesRange, usageSeries } from '@keywatch/analytics-api';
+import { searchRequests, seriesRange, usageSeries, type RequestsQuery } from '@keywatch/analytics-api';
 
 /** Options of {@link benchAnalytics}. */
 export interface AnalyticsBenchOptions {
@@ -25,7 +25,20 @@ export interface AnalyticsBenchResult {
   p95Ms: number;
   maxMs: number;
   rollupRows: number;
+  /** Request search: one filtered page of 100 (newest first) over the raw events, end to end through the client. */
+  search: { queries: number; p50Ms: number; p95Ms: number; maxMs: number; byFilter: Record<string, number> };
 }
+
+/** The filtered pages timed, in turn: one per kind of filter the console and the CLI offer. */
+const SEARCHES: Array<[string, (i: number, keys: number) => RequestsQuery]> = [
+  ['key', (i, keys) => ({ key_id: `key_bench_${(i * 7919) % keys}` })],
+  ['outcome', () => ({ outcome: 'unknown_key' })],
+  ['cidr', (i) => ({ ip: `10.0.${i % 256}.0/24` })],
+  ['country', () => ({ country: 'DE' })],
+  ['key+outcome', (i, keys) => ({ key_id: `key_bench_${((i * 104_729) % keys) | 1}`, outcome: 'rate_limited' })],
+  ['status+route', () => ({ status: '429', route: '/v1/payments' })],
+  ['range', () => ({ outcome: 'allowed', to: new Date(Date.now() - 12 * 3_600_000).toISOString() })],
+];
 
 /**
  * `keywatch bench analytics`: loads `events` synthetic events of one day into a scratch database
@@ -61,7 +74,7 @@ export async function benchAnalytics(options: AnalyticsBenchOptions): Promise<An
                ['allowed','allowed','allowed','allowed','unknown_key','rate_limited'][number % 6 + 1],
                ['subscriptions:read','customers:read','payments:write'][number % 3 + 1], 'GET',
                ['/v1/subscriptions','/v1/customers/:id','/v1/payments'][number % 3 + 1],
-               [200,200,200,200,401,429][number % 6 + 1], number % 250, '8.8.8.8',
+               [200,200,200,200,401,429][number % 6 + 1], number % 250, IPv4NumToString(toUInt32(167772160 + (number * 7) % 65536)),
                ['US','GB','DE','FR'][number % 4 + 1], ['','London','Berlin','Paris'][number % 4 + 1]
         FROM numbers(${offset}, ${size})`);
     }
@@ -78,17 +91,36 @@ export async function benchAnalytics(options: AnalyticsBenchOptions): Promise<An
       timings.push(performance.now() - started);
       if (points.length !== 1440) throw new Error(`expected 1440 points, got ${points.length}`);
     }
-    timings.sort((a, b) => a - b);
-    const at = (q: number) =>
-      Math.round(timings[Math.min(timings.length - 1, Math.floor(q * timings.length))]! * 10) / 10;
+    const at = (list: number[], q: number) => {
+      const sorted = [...list].sort((a, b) => a - b);
+      return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+    };
+    const searchTimings: number[] = [];
+    const byFilter: Record<string, number[]> = {};
+    for (let i = 0; i < count * 2; i++) {
+      const [name, query] = SEARCHES[i % SEARCHES.length]!;
+      const started = performance.now();
+      const page = await searchRequests(ch, 'tenant_bench', { ...query(i, keys), limit: '100' });
+      const ms = performance.now() - started;
+      searchTimings.push(ms);
+      (byFilter[name] ??= []).push(ms);
+      if (page.requests.length === 0) throw new Error(`request search (${name}) found nothing`);
+    }
     return {
       events: n,
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       queries: count,
-      p50Ms: at(0.5),
-      p95Ms: at(0.95),
-      maxMs: at(1),
+      p50Ms: at(timings, 0.5),
+      p95Ms: at(timings, 0.95),
+      maxMs: at(timings, 1),
       rollupRows,
+      search: {
+        queries: searchTimings.length,
+        p50Ms: at(searchTimings, 0.5),
+        p95Ms: at(searchTimings, 0.95),
+        maxMs: at(searchTimings, 1),
+        byFilter: Object.fromEntries(Object.entries(byFilter).map(([name, list]) => [name, at(list, 0.95)])),
+      },
     };
   } finally {
     await ch.command(sql`DROP DATABASE IF EXISTS ${identifier(database)}`).catch(() => undefined);

@@ -1,7 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createFeedbackStore } from '@keywatch/alerts';
 import type { Alert, AlertType } from '@keywatch/contracts';
+import { createRedis } from '@keywatch/redis';
 import { eventsSeen, startWorkerOn } from '@keywatch/detector-worker/testing';
 import { createProducer, ephemeralTarget, poll, produceEvents, tail, type Engines } from '@keywatch/testkit/support';
 import { independentScenarios } from './scenarios-independent.js';
+import { EVAL_THREAT_LIST } from './scenarios-feedback.js';
 import { evaluationScenarios, type Scenario } from './scenarios.js';
 
 /** The labelled sets: `own` (written with the detectors) and `independent` (written against the issue and the contracts). */
@@ -95,6 +101,9 @@ const SEVERITY_ORDER = ['low', 'medium', 'high', 'critical'];
 const RELATED: Record<string, AlertType[]> = {
   impossible_travel: ['geo_new_country'],
   credential_stuffing: ['geo_new_country', 'impossible_travel'],
+  // A listed network elsewhere is also a new country; a browser is also a new kind of client.
+  threat_list_ip: ['geo_new_country', 'impossible_travel'],
+  secret_key_client_side: ['unfamiliar_client'],
   failed_auth_spike: [],
 };
 
@@ -114,6 +123,32 @@ export function summarise(results: readonly ScenarioResult[]): EvaluationReport[
       medianTimeToDetectS: ttd.length ? Math.round((ttd[Math.floor(ttd.length / 2)] ?? 0) / 1000) : null,
     };
   });
+}
+
+/** The scenarios' suppression rules and trusted networks, in the store the worker reads (the run's Redis prefix). */
+async function writeFeedback(target: { redisUrl: string; redisPrefix: string }, scenarios: readonly Scenario[]) {
+  const redis = createRedis({ url: target.redisUrl, keyPrefix: target.redisPrefix, connectionName: 'eval-feedback' });
+  try {
+    const store = createFeedbackStore({ redis });
+    const now = new Date();
+    let n = 0;
+    for (const s of scenarios) {
+      for (const rule of s.feedback?.suppressions ?? [])
+        await store.addSuppression({
+          ...rule,
+          id: `sup_eval_${n++}`,
+          expires_at: new Date(now.getTime() + 86_400_000).toISOString(),
+          reason: s.name,
+          created_by: 'eval',
+          created_at: now.toISOString(),
+          alert_id: null,
+        });
+      for (const networks of s.feedback?.trusted ?? [])
+        await store.setTrustedNetworks({ ...networks, updated_at: now.toISOString(), updated_by: 'eval' });
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /**
@@ -140,7 +175,14 @@ export async function runEvaluation(
     await produceEvents(producer, target.topicPrefix + 'auth-events', events);
     await producer.close();
     const reader = await tail<Alert>(target, target.topicPrefix + 'security-alerts', (a) => alerts.push(a));
-    const worker = await startWorkerOn(target);
+    await writeFeedback(target, scenarios);
+    const lists = await mkdtemp(path.join(tmpdir(), 'keywatch-eval-'));
+    const listFile = path.join(lists, 'eval-threats.txt');
+    await writeFile(listFile, EVAL_THREAT_LIST);
+    const worker = await startWorkerOn(target, {
+      DETECTOR_THREAT_LISTS: listFile,
+      DETECTOR_FEEDBACK_REFRESH: '100ms',
+    }).finally(() => rm(lists, { recursive: true, force: true }));
     try {
       await poll(
         () => eventsSeen(worker),

@@ -1,12 +1,40 @@
-import { createGeoLookup } from '@keywatch/detector-worker';
+import { IpRangeSet } from '@keywatch/contracts';
+import { createFeedbackView, createGeoLookup, parseThreatList } from '@keywatch/detector-worker';
 import { expect, test } from 'vitest';
 import { memoryDetector } from '@keywatch/detector-worker/testing';
 import { score, summarise } from './run.js';
+import { EVAL_THREAT_LIST } from './scenarios-feedback.js';
 import { independentScenarios } from './scenarios-independent.js';
 import { evaluationScenarios, type Scenario } from './scenarios.js';
 
 async function evaluate(scenarios: Scenario[]) {
-  const d = memoryDetector();
+  // The scenarios' feedback and the evaluation's threat list, as runEvaluation gives them to the worker.
+  const expires = new Date(Date.now() + 86_400_000).toISOString();
+  const feedback = createFeedbackView({
+    store: {
+      version: () => Promise.resolve(1),
+      loadAll: () =>
+        Promise.resolve({
+          suppressions: scenarios.flatMap((s) =>
+            (s.feedback?.suppressions ?? []).map((rule, i) => ({
+              ...rule,
+              id: `sup_${i}`,
+              expires_at: expires,
+              reason: s.name,
+              created_by: 'eval',
+              created_at: expires,
+              alert_id: null,
+            })),
+          ),
+          trusted: scenarios.flatMap((s) =>
+            (s.feedback?.trusted ?? []).map((t) => ({ ...t, updated_at: null, updated_by: null })),
+          ),
+          threats: [],
+        }),
+    },
+  });
+  const list = new IpRangeSet(parseThreatList('eval-threats', EVAL_THREAT_LIST));
+  const d = memoryDetector({ feedback, threats: { match: (ip) => list.match(ip) } });
   await d.feed(
     scenarios.flatMap((s) => s.events).sort((a, b) => a.ts.localeCompare(b.ts)),
     { batchSize: 1000 },

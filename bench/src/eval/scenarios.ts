@@ -1,27 +1,10 @@
 import { DAY, HOUR, MINUTE } from '@keywatch/detector-worker';
-import type { AlertType, AuthEvent, Severity } from '@keywatch/contracts';
+import type { AuthEvent } from '@keywatch/contracts';
+import type { Scenario } from './scenario.js';
 import { IPS, eventAt, fingerprint } from '@keywatch/detector-worker/testing';
+import { feedbackScenarios } from './scenarios-feedback.js';
 
-/** One labelled scenario: its events, and what a right detector says about its subject. */
-export interface Scenario {
-  name: string;
-  /** `attack`: must raise `expect` on `subject`; `benign`: must raise nothing on `subject`. */
-  label: 'attack' | 'benign';
-  expect?: AlertType;
-  /** The key id or IP the scenario is about. */
-  subject: string;
-  /** Event time the attack began (time-to-detect is measured from it). */
-  attackStart?: number;
-  events: AuthEvent[];
-  /**
-   * What the scenario owns, when more than `subject`: an alert naming one of these keys, a tenant
-   * alert (no key) of one of these tenants, or an IP alert (no tenant, no key) of one of these IPs
-   * is the scenario's. Without it, an alert is the scenario's when its key (else its IP) is `subject`.
-   */
-  scope?: { keys?: string[]; tenants?: string[]; ips?: string[] };
-  /** Benign only: this many alerts of at most this severity are not false (a stale key retried forever is one low item). */
-  tolerate?: { maxSeverity: Severity; count: number };
-}
+export type { Scenario } from './scenario.js';
 
 const key = (name: string) => `key_eval_${name}`.padEnd(28, '0');
 const tenant = (name: string) => `tenant_eval_${name}`;
@@ -299,5 +282,6 @@ export function evaluationScenarios(start = Date.parse('2026-03-02T00:00:00.000Z
       eventAt(at, { ...known('brusher'), outcome: i % 100 === 0 ? 'rate_limited' : 'allowed' }),
     ),
   });
+  s.push(...feedbackScenarios(start, day7));
   return s;
 }

@@ -5,9 +5,10 @@ import type { Redis } from 'ioredis';
  * analytics API. This module is the Redis hot copy the workers read (`alert-status:<alert_id>`
  * under the deployment's base prefix); ClickHouse `alert_status` is the record (README).
  */
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'dismissed' | 'confirmed';
 
-export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
+/** `dismissed`: a false positive or expected behaviour; `confirmed`: a real compromise (the key is revoked by policy). */
+export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved', 'dismissed', 'confirmed'];
 
 export interface AlertStatusRecord {
   alertId: string;
@@ -81,3 +82,5 @@ export function createAlertStatusStore(options: AlertStatusStoreOptions): AlertS
     },
   };
 }
+
+export { createFeedbackStore, type FeedbackStore, type Suppression, type TrustedNetworks } from './feedback.js';

@@ -1,6 +1,14 @@
 import { sendJson, type ClientOptions, type Query, type RawRequest } from './transport.js';
 import type {
+  AlertFeedback,
   AlertsQuery,
+  ConfirmAlertRequest,
+  CreateSuppressionRequest,
+  DismissAlertRequest,
+  RequestsPage,
+  RequestsQuery,
+  Suppression,
+  TrustedNetworks,
   AlertTransition,
   ApiAlert,
   ApiDelivery,
@@ -92,6 +100,20 @@ export interface AnalyticsClient {
   getAlert(alertId: string): Promise<{ alert: ApiAlert }>;
   /** ack or resolve, with an optional note kept in the audit. */
   transitionAlert(alertId: string, action: AlertTransition, body?: { note?: string }): Promise<{ alert: ApiAlert }>;
+  /** Needs keys:manage. */
+  dismissAlert(alertId: string, body: DismissAlertRequest): Promise<AlertFeedback>;
+  /** Needs keys:manage: the key goes through the revocation path under the tenant policy. */
+  confirmAlert(alertId: string, body?: ConfirmAlertRequest): Promise<AlertFeedback>;
+  /** Request search (analytics:read), newest first. */
+  searchRequests(query?: RequestsQuery): Promise<RequestsPage>;
+  listSuppressions(query?: { tenant_id?: string }): Promise<{ suppressions: Suppression[] }>;
+  createSuppression(body: CreateSuppressionRequest): Promise<{ suppression: Suppression }>;
+  deleteSuppression(suppressionId: string, query?: { tenant_id?: string }): Promise<void>;
+  getTrustedNetworks(query?: { tenant_id?: string }): Promise<TrustedNetworks>;
+  setTrustedNetworks(body: { cidrs: string[]; tenant_id?: string }): Promise<TrustedNetworks>;
+  /** The tenant's own threat list (same shape as trusted networks). */
+  getThreatList(query?: { tenant_id?: string }): Promise<TrustedNetworks>;
+  setThreatList(body: { cidrs: string[]; tenant_id?: string }): Promise<TrustedNetworks>;
 }
 
 export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
@@ -108,5 +130,17 @@ export function createAnalyticsClient(options: ClientOptions): AnalyticsClient {
     getAlert: (alertId) => call({ method: 'GET', path: `/v1/alerts/${id(alertId)}` }),
     transitionAlert: (alertId, action, body = {}) =>
       call({ method: 'POST', path: `/v1/alerts/${id(alertId)}/${action}`, body }),
+    dismissAlert: (alertId, body) => call({ method: 'POST', path: `/v1/alerts/${id(alertId)}/dismiss`, body }),
+    confirmAlert: (alertId, body = {}) => call({ method: 'POST', path: `/v1/alerts/${id(alertId)}/confirm`, body }),
+    searchRequests: (query) => call({ method: 'GET', path: '/v1/requests', query: q(query) }),
+    listSuppressions: (query) => call({ method: 'GET', path: '/v1/suppressions', query: q(query) }),
+    createSuppression: (body) => call({ method: 'POST', path: '/v1/suppressions', body }),
+    deleteSuppression: async (suppressionId, query) => {
+      await call({ method: 'DELETE', path: `/v1/suppressions/${id(suppressionId)}`, query: q(query) });
+    },
+    getTrustedNetworks: (query) => call({ method: 'GET', path: '/v1/trusted-networks', query: q(query) }),
+    setTrustedNetworks: (body) => call({ method: 'PUT', path: '/v1/trusted-networks', body }),
+    getThreatList: (query) => call({ method: 'GET', path: '/v1/threat-list', query: q(query) }),
+    setThreatList: (body) => call({ method: 'PUT', path: '/v1/threat-list', body }),
   };
 }

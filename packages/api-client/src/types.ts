@@ -25,7 +25,7 @@ export type KeyState = (typeof KEY_STATES)[number];
 export type Severity = (typeof SEVERITIES)[number];
 export type AlertType = (typeof ALERT_TYPES)[number];
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'dismissed' | 'confirmed';
 
 export interface RateLimitPolicy {
   limit: number;
@@ -333,3 +333,106 @@ export interface AlertsQuery {
 }
 
 export type AlertTransition = 'ack' | 'resolve';
+
+/** `POST /v1/alerts/:id/dismiss`: why, and optionally a suppression rule made from the alert. */
+export interface DismissAlertRequest {
+  reason: 'false_positive' | 'expected';
+  /** Silence this alert's type for its key, its source IP or the whole tenant for `for_s` seconds. */
+  suppress?: { scope: 'key' | 'ip' | 'tenant'; for_s: number };
+  note?: string;
+}
+
+/** `POST /v1/alerts/:id/confirm`: a confirmed compromise; the key goes through the revocation path. */
+export interface ConfirmAlertRequest {
+  note?: string;
+}
+
+/** The answer of dismiss and confirm. */
+export interface AlertFeedback {
+  alert: ApiAlert;
+  /** Dismiss with `suppress`: the rule it created. */
+  suppression?: Suppression;
+  /** Confirm: the revocation trigger sent to the key service (which applies the tenant policy and its caps). */
+  trigger?: { trigger_id: string; requested_action: 'revoke' | 'suspend' };
+}
+
+/** A suppression rule: alerts matching every field it sets are not raised until `expires_at`. */
+export interface Suppression {
+  id: string;
+  tenant_id: string;
+  type: AlertType | null;
+  key_id: string | null;
+  cidr: string | null;
+  expires_at: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  /** The alert it was made from (dismiss with `suppress`), else null. */
+  alert_id: string | null;
+}
+
+/** `POST /v1/suppressions`: at least one of type, key_id, cidr. */
+export interface CreateSuppressionRequest {
+  type?: AlertType;
+  key_id?: string;
+  cidr?: string;
+  expires_at: string;
+  reason: string;
+  tenant_id?: string;
+}
+
+/** `GET`/`PUT /v1/trusted-networks`: CIDRs the geography and credential-stuffing detectors do not judge. */
+export interface TrustedNetworks {
+  tenant_id: string;
+  cidrs: string[];
+  updated_at: string | null;
+  updated_by: string | null;
+}
+
+/** `GET /v1/requests`: every filter optional; `ip` may be a CIDR block. */
+export interface RequestsQuery {
+  key_id?: string;
+  ip?: string;
+  country?: string;
+  outcome?: string;
+  status?: number | string;
+  route?: string;
+  scope?: string;
+  from?: string;
+  to?: string;
+  limit?: number | string;
+  cursor?: string;
+  tenant_id?: string;
+}
+
+/** One request: the auth event contract plus the country and city of its address. */
+export interface ApiRequest {
+  v: 1;
+  event_id: string;
+  ts: string;
+  gateway_id: string;
+  request_id: string;
+  tenant_id: string | null;
+  key_id: string | null;
+  key_type: KeyType | null;
+  environment: KeyEnvironment | null;
+  key_fingerprint: string | null;
+  outcome: string;
+  scope: string | null;
+  method: string;
+  route: string;
+  status: number;
+  latency_ms: number;
+  ip: string;
+  user_agent: string | null;
+  origin: string | null;
+  rate_limit: { limit: number; remaining: number; window_s: number } | null;
+  country: string | null;
+  city: string | null;
+}
+
+/** A page of request search, newest first; pass `next_cursor` as `cursor` for the next one. */
+export interface RequestsPage {
+  requests: ApiRequest[];
+  next_cursor: string | null;
+}

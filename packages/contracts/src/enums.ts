@@ -21,5 +21,7 @@ export const ALERT_TYPES = [
   'key_expiring',
   'rotation_grace_ending',
   'key_unused',
+  'unfamiliar_client',
+  'threat_list_ip',
 ] as const;
 export const ALERT_ACTIONS = ['none', 'suspend_requested', 'revoke_requested'] as const;

@@ -13,3 +13,4 @@ export * from './scopes.js';
 export * from './time.js';
 export * from './topics.js';
 export * from './validation.js';
+export * from './cidr.js';

@@ -175,6 +175,8 @@ const ALERT_TYPES: Meanings<AlertType> = {
   key_expiring: '`expires_at` is 7 days, then 1 day, away; low',
   rotation_grace_ending: "an old key still used in the last hour of its rotation's grace period; medium",
   key_unused: "a secret key without a successful request for the tenant's threshold (default 90 days); low",
+  unfamiliar_client: 'a secret key past its learning period used with a user-agent family it never used (medium)',
+  threat_list_ip: 'a request from an address on a platform or tenant threat list (high on success, medium on failure)',
 };
 
 const SEVERITIES: Meanings<Severity> = {

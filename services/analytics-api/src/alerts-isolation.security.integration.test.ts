@@ -12,7 +12,7 @@ test("a tenant can neither list, read, acknowledge nor resolve another tenant's 
 }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const auditorA = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    const auditorA = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     const auditorB = await createTestKey(ctx.store, 'tenant_b', { scopes: ['audit:read'] });
     const keyB = await createTestKey(ctx.store, 'tenant_b', { scopes: ['subscriptions:read'] });
     await insertAlerts(ctx.ch, [
@@ -96,6 +96,20 @@ test('alerts need a secret key with audit:read; analytics:read alone is not enou
       expect(list.body.error.code).toBe(code);
       const ack = await ctx.post<{ error: { code: string } }>('/v1/alerts/alr_a/ack', token);
       expect(ack.status, code).toBe(status);
+    }
+    // audit:read reads the feed but changes nothing: every alert-changing call needs keys:manage.
+    const reader = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    expect((await ctx.get('/v1/alerts', reader.secret)).status).toBe(200);
+    for (const [path, body] of [
+      ['/v1/alerts/alr_a/ack', {}],
+      ['/v1/alerts/alr_a/resolve', {}],
+      ['/v1/alerts/alr_a/dismiss', { reason: 'expected' }],
+      ['/v1/alerts/alr_a/confirm', {}],
+      ['/v1/suppressions', { type: 'usage_spike', expires_at: '2099-01-01T00:00:00Z', reason: 'x' }],
+    ] as const) {
+      const refused = await ctx.post<{ error: { code: string } }>(path, reader.secret, body);
+      expect(refused.status, path).toBe(403);
+      expect(refused.body.error.code, path).toBe('insufficient_scope');
     }
     expect(await createAlertStatusStore({ redis: redis.client }).get('alr_a')).toBeNull();
   } finally {

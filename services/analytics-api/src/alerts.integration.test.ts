@@ -14,7 +14,7 @@ test('the feed lists the latest version of each alert, newest first, with filter
 }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     const key = await createTestKey(ctx.store, 'tenant_a', { scopes: ['subscriptions:read'] });
     await insertAlerts(ctx.ch, [
       // alr_1: raised at T0, then repeated twice: the severity rose and the count grew.
@@ -111,7 +111,7 @@ test('the feed lists the latest version of each alert, newest first, with filter
 test('bad filters and bodies get a 400 naming the field', async ({ clickhouse, redis, logger }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     await insertAlerts(ctx.ch, [{ alert_id: 'alr_1', tenant_id: 'tenant_a', detected_at: T0 }]);
     const cases: Array<[string, string]> = [
       ['/v1/alerts?status=closed', 'status'],
@@ -153,7 +153,7 @@ test('ack and resolve write the hot copy, a status version and the audit; resolv
   const rootKey = generateKey({ type: 'secret', environment: 'live' });
   const ctx = await startTestApi({ clickhouse, redis, logger }, { KEYWATCH_ROOT_KEY: rootKey });
   try {
-    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     const key = await createTestKey(ctx.store, 'tenant_a', { scopes: ['subscriptions:read'] });
     await insertAlerts(ctx.ch, [
       { alert_id: 'alr_1', tenant_id: 'tenant_a', key_id: key.id, detected_at: T0 },
@@ -245,7 +245,7 @@ test('repeating a call whose ClickHouse write failed completes it: status versio
 }) => {
   const ctx = await startTestApi({ clickhouse, redis, logger });
   try {
-    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read'] });
+    const auditor = await createTestKey(ctx.store, 'tenant_a', { scopes: ['audit:read', 'keys:manage'] });
     await insertAlerts(ctx.ch, [{ alert_id: 'alr_1', tenant_id: 'tenant_a', detected_at: T0 }]);
     // What an interrupted ack leaves behind: the hot copy written, nothing in ClickHouse.
     const at = Date.parse('2026-11-20T11:00:00.000Z');

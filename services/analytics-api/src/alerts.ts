@@ -13,13 +13,13 @@ import type { Caller } from './auth.js';
  * the audit stream; a call that failed part-way is completed by repeating it (see `transition`).
  */
 
-const AlertStatusEnum = z.enum(['open', 'acknowledged', 'resolved']);
+const AlertStatusEnum = z.enum(['open', 'acknowledged', 'resolved', 'dismissed', 'confirmed']);
 const Time = z
   .string()
   .refine((text) => parseEventTime(text) !== null, 'must be an RFC 3339 date-time, e.g. 2025-01-31T12:00:00Z');
 
 export const AlertsQuery = z.strictObject({
-  status: AlertStatusEnum.optional().describe('open, acknowledged or resolved'),
+  status: AlertStatusEnum.optional().describe('open, acknowledged, resolved, dismissed or confirmed'),
   type: AlertType.optional().describe('one alert type of docs/contracts.md#alert-types'),
   severity: Severity.optional().describe('low, medium, high or critical (exact)'),
   key_id: z
@@ -227,6 +227,20 @@ const statusActor = (caller: Caller) => (caller.kind === 'root' ? 'root' : calle
 
 export type AlertAction = 'ack' | 'resolve';
 
+const AUDIT_ACTION: Readonly<Record<AlertStatus, string>> = {
+  open: 'alert_reopened',
+  acknowledged: 'alert_acknowledged',
+  resolved: 'alert_resolved',
+  dismissed: 'alert_dismissed',
+  confirmed: 'alert_confirmed',
+};
+
+/** Where each status may go by dismiss and confirm (ack and resolve keep their own rule). */
+const FEEDBACK_FROM: Readonly<Record<'dismissed' | 'confirmed', readonly AlertStatus[]>> = {
+  dismissed: ['open', 'acknowledged'],
+  confirmed: ['open', 'acknowledged', 'resolved', 'dismissed'],
+};
+
 export function createAlertFeed(deps: AlertFeedDependencies) {
   const now = deps.now ?? Date.now;
   let sequence = 0;
@@ -265,7 +279,12 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
   const one = async (caller: Caller, alertId: string) => (await oneEntry(caller, alertId)).view;
 
   /** The ClickHouse status version and the audit entry of a change already in the hot copy. */
-  async function record(alert: AlertView, from: AlertStatus, change: AlertStatusRecord): Promise<void> {
+  async function record(
+    alert: AlertView,
+    from: AlertStatus,
+    change: AlertStatusRecord,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     await deps.clickhouse.insert('alert_status', [
       {
         alert_id: change.alertId,
@@ -283,9 +302,16 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
           tenant_id: alert.tenant_id,
           key_id: alert.key_id,
           actor: change.actor === 'root' ? 'root' : `key:${change.actor}`,
-          action: change.status === 'acknowledged' ? 'alert_acknowledged' : 'alert_resolved',
+          action: AUDIT_ACTION[change.status],
           reason: change.note === '' ? null : change.note,
-          details: { alert_id: change.alertId, type: alert.type, severity: alert.severity, from, to: change.status },
+          details: {
+            alert_id: change.alertId,
+            type: alert.type,
+            severity: alert.severity,
+            from,
+            to: change.status,
+            ...extra,
+          },
         },
         new Date(change.updatedAt),
       );
@@ -326,11 +352,11 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
     ): Promise<AlertView> {
       const { view: alert, stored, hot } = await oneEntry(caller, alertId);
       const target: AlertStatus = action === 'ack' ? 'acknowledged' : 'resolved';
-      if (action === 'ack' && alert.status === 'resolved')
+      if (action === 'ack' && alert.status !== 'open' && alert.status !== 'acknowledged')
         throw new ApiError(
           409,
           'invalid_transition',
-          'a resolved alert cannot be acknowledged; a repeat of the problem raises a new alert',
+          `a ${alert.status} alert cannot be acknowledged; a repeat of the problem raises a new alert`,
         );
       if (alert.status === target) {
         // An earlier call wrote the hot copy but failed before ClickHouse: repeating it completes that change.
@@ -357,6 +383,52 @@ export function createAlertFeed(deps: AlertFeedDependencies) {
         status: target,
         status_actor: change.actor,
         status_updated_at: new Date(change.updatedAt).toISOString(),
+      };
+    },
+
+    /**
+     * Dismiss or confirm. `check` runs on the alert before anything is written (it may refuse);
+     * `extra` goes into the audit entry's details. Repeating the same call changes nothing and
+     * reports `changed: false` (so the caller does not create a second rule or trigger).
+     */
+    async feedback(
+      caller: Caller,
+      alertId: string,
+      target: 'dismissed' | 'confirmed',
+      note: string | undefined,
+      check: (alert: AlertView) => void,
+      extra: Record<string, unknown> = {},
+    ): Promise<{ alert: AlertView; changed: boolean }> {
+      const { view: alert, stored, hot } = await oneEntry(caller, alertId);
+      if (alert.status === target) {
+        if (hot && stored !== target) await record(alert, stored, hot, extra);
+        return { alert, changed: false };
+      }
+      if (!FEEDBACK_FROM[target].includes(alert.status))
+        throw new ApiError(409, 'invalid_transition', `a ${alert.status} alert cannot be ${target}`);
+      check(alert);
+      const change: AlertStatusRecord = {
+        alertId,
+        tenantId: alert.tenant_id,
+        status: target,
+        actor: statusActor(caller),
+        note: note ?? '',
+        updatedAt: now(),
+      };
+      await deps.statuses.set(change);
+      await record(alert, alert.status, change, extra);
+      deps.logger.info(
+        { alert_id: alertId, tenant_id: alert.tenant_id, actor: change.actor, from: alert.status, to: target },
+        'alert status changed',
+      );
+      return {
+        alert: {
+          ...alert,
+          status: target,
+          status_actor: change.actor,
+          status_updated_at: new Date(change.updatedAt).toISOString(),
+        },
+        changed: true,
       };
     },
   };

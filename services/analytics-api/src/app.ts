@@ -3,13 +3,25 @@ import { newRequestId } from '@keywatch/contracts';
 import type { KeyStore } from '@keywatch/keystore';
 import type { Logger } from '@keywatch/logger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { AlertStatusStore } from '@keywatch/alerts';
+import type { AlertStatusStore, FeedbackStore } from '@keywatch/alerts';
 import type { Authenticate, Caller } from './auth.js';
 import { ApiError, fastifyOptions, installErrorHandling } from '@keywatch/http-api';
 import { buildOpenApi, type RouteSpec } from '@keywatch/http-api';
 import { AlertIdParam, AlertNoteBody, AlertsQuery, createAlertFeed } from './alerts.js';
 import { KeyIdParam, parse, RangeQuery, seriesRange, TopKeysQuery, totalsRange, UsageQuery } from './params.js';
 import { errorBreakdown, featureBreakdown, geoBreakdown, topKeys, usageSeries } from './queries.js';
+import { RequestsQuery, searchRequests } from './requests.js';
+import {
+  ConfirmBody,
+  createFeedback,
+  DismissBody,
+  SuppressionBody,
+  SuppressionIdParam,
+  TenantQuery,
+  ThreatListBody,
+  TrustedNetworksBody,
+  type TriggerSink,
+} from './feedback.js';
 
 export interface AppDependencies {
   clickhouse: ClickHouse;
@@ -17,6 +29,10 @@ export interface AppDependencies {
   authenticate: Authenticate;
   /** The alerts' status hot copy (`@keywatch/alerts`), written before ClickHouse on ack/resolve. */
   statuses: AlertStatusStore;
+  /** Suppression rules and trusted networks (`@keywatch/alerts`), read by the detector. */
+  feedback: FeedbackStore;
+  /** Where confirm sends its revocation trigger. */
+  triggers: TriggerSink;
   logger: Logger;
   now?: () => number;
 }
@@ -146,6 +162,20 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     },
   );
 
+  route(
+    {
+      scope: 'analytics:read',
+      url: '/v1/requests',
+      summary:
+        "Request search over the caller's tenant's auth events, newest first: filters, and keyset pagination by next_cursor",
+      query: RequestsQuery,
+    },
+    async (request, caller) => {
+      const query = parse(RequestsQuery, request.query);
+      return searchRequests(deps.clickhouse, tenantOf(caller, query.tenant_id), query, now());
+    },
+  );
+
   const alerts = createAlertFeed({
     clickhouse: deps.clickhouse,
     statuses: deps.statuses,
@@ -177,7 +207,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     route(
       {
         method: 'POST',
-        scope: 'audit:read',
+        scope: 'keys:manage',
         url: `/v1/alerts/:id/${action}`,
         summary,
         params: AlertIdParam,
@@ -191,11 +221,130 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     );
   }
 
+  const feedback = createFeedback({
+    alerts,
+    feedback: deps.feedback,
+    audit: deps.store,
+    triggers: deps.triggers,
+    now,
+  });
+  route(
+    {
+      method: 'POST',
+      scope: 'keys:manage',
+      url: '/v1/alerts/:id/dismiss',
+      summary:
+        'Dismiss an alert (false_positive or expected), optionally with a suppression rule for its key, source IP or tenant',
+      params: AlertIdParam,
+      body: DismissBody,
+    },
+    async (request, caller) =>
+      feedback.dismiss(caller, parse(AlertIdParam, request.params).id, parse(DismissBody, request.body)),
+  );
+  route(
+    {
+      method: 'POST',
+      scope: 'keys:manage',
+      url: '/v1/alerts/:id/confirm',
+      summary: "Confirm a compromise: the alert's key goes through the revocation path under the tenant policy",
+      params: AlertIdParam,
+      body: ConfirmBody,
+    },
+    async (request, caller) =>
+      feedback.confirm(caller, parse(AlertIdParam, request.params).id, parse(ConfirmBody, request.body)?.note),
+  );
+  route(
+    {
+      scope: 'audit:read',
+      url: '/v1/suppressions',
+      summary: "The tenant's unexpired suppression rules",
+      query: TenantQuery,
+    },
+    async (request, caller) => feedback.listSuppressions(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
+  );
+  route(
+    {
+      method: 'POST',
+      status: 201,
+      scope: 'keys:manage',
+      url: '/v1/suppressions',
+      summary: 'Add a suppression rule: alerts matching every field it sets are not raised until it expires',
+      body: SuppressionBody,
+    },
+    async (request, caller) => {
+      const body = parse(SuppressionBody, request.body);
+      return feedback.createSuppression(caller, tenantOf(caller, body.tenant_id), body);
+    },
+  );
+  route(
+    {
+      method: 'DELETE',
+      status: 204,
+      scope: 'keys:manage',
+      url: '/v1/suppressions/:id',
+      summary: 'Remove a suppression rule',
+      params: SuppressionIdParam,
+      query: TenantQuery,
+    },
+    async (request, caller) => {
+      const tenantId = tenantOf(caller, parse(TenantQuery, request.query).tenant_id);
+      await feedback.deleteSuppression(caller, tenantId, parse(SuppressionIdParam, request.params).id);
+      return undefined;
+    },
+  );
+  route(
+    {
+      scope: 'audit:read',
+      url: '/v1/trusted-networks',
+      summary: "The tenant's trusted networks: CIDRs the geography and stuffing detectors do not judge",
+      query: TenantQuery,
+    },
+    async (request, caller) =>
+      feedback.getTrustedNetworks(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
+  );
+  route(
+    {
+      method: 'PUT',
+      scope: 'keys:manage',
+      url: '/v1/trusted-networks',
+      summary: "Replace the tenant's trusted networks (at most 1000 blocks)",
+      body: TrustedNetworksBody,
+    },
+    async (request, caller) => {
+      const body = parse(TrustedNetworksBody, request.body);
+      return feedback.setTrustedNetworks(caller, tenantOf(caller, body.tenant_id), body.cidrs);
+    },
+  );
+
+  route(
+    {
+      scope: 'audit:read',
+      url: '/v1/threat-list',
+      summary: "The tenant's own threat list: requests from these networks raise threat_list_ip",
+      query: TenantQuery,
+    },
+    async (request, caller) => feedback.getThreatList(tenantOf(caller, parse(TenantQuery, request.query).tenant_id)),
+  );
+  route(
+    {
+      method: 'PUT',
+      scope: 'keys:manage',
+      url: '/v1/threat-list',
+      summary: "Replace the tenant's own threat list (platform lists come from the detector's files)",
+      body: ThreatListBody,
+    },
+    async (request, caller) => {
+      const body = parse(ThreatListBody, request.body);
+      return feedback.setThreatList(caller, tenantOf(caller, body.tenant_id), body.cidrs);
+    },
+  );
+
   const openapi = buildOpenApi(routes, {
     title: 'Keywatch analytics API',
     description:
       'Usage analytics per key and tenant, and the alert feed with its lifecycle (docs/contracts.md#analytics-api). Ranges are half-open [from, to), widened to whole buckets (series) or whole minutes (totals); errors are requests with status >= 400. An alert is docs/contracts.md#alert plus count, updated_at, status (open|acknowledged|resolved), status_actor and status_updated_at.',
-    bearer: 'a secret key with analytics:read (analytics) or audit:read (alerts)',
+    bearer:
+      'a secret key with analytics:read (analytics, requests), audit:read (reading alerts and rules) or keys:manage (changing them)',
     errors: [
       [
         '400',
@@ -204,7 +353,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       ['401', 'missing, malformed, unknown, revoked, expired or inactive key'],
       ['403', "the key is not a secret key with the route's scope, or names another tenant"],
       ['404', "no such key or alert in the caller's tenant"],
-      ['409', 'acknowledging a resolved alert (`invalid_transition`)'],
+      [
+        '409',
+        'a transition the alert status does not allow, e.g. acknowledging a resolved alert (`invalid_transition`)',
+      ],
+      ['422', 'dismiss or confirm asks for what the alert lacks (a key to revoke, a key or IP to suppress)'],
     ],
   });
   app.get('/openapi.json', async () => openapi);

@@ -1,5 +1,7 @@
-import { createAlertStatusStore } from '@keywatch/alerts';
+import { createAlertStatusStore, createFeedbackStore } from '@keywatch/alerts';
 import { createClickHouse } from '@keywatch/clickhouse';
+import { revocationTriggerMessageKey, topicNames } from '@keywatch/contracts';
+import { createKafka, createProducer, type EventProducer } from '@keywatch/kafka';
 import { createKeyStore } from '@keywatch/keystore';
 import { closeAll, type Closeable } from '@keywatch/lifecycle';
 import type { Logger } from '@keywatch/logger';
@@ -8,6 +10,7 @@ import type { z } from 'zod';
 import { buildApp } from './app.js';
 import { createAuthenticator } from './auth.js';
 import type { analyticsConfig } from './config.js';
+import type { TriggerSink } from './feedback.js';
 
 export interface AnalyticsApi extends Closeable {
   url: string;
@@ -41,11 +44,28 @@ export async function startAnalyticsApi(
   });
   // One client for the keystore and the alert status hot copy: both live under the deployment's base prefix.
   const statuses = createAlertStatusStore({ redis });
-  const app = buildApp({ clickhouse, store, authenticate, statuses, logger });
+  const feedback = createFeedbackStore({ redis });
+  // Kafka is needed only by confirm: connected on its first use, so the read API starts without it.
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'keywatch-analytics-api', logger });
+  const topic = topicNames(config.KEYWATCH_TOPIC_PREFIX).keyRevocationTriggers;
+  let producer: Promise<EventProducer> | undefined;
+  const triggers: TriggerSink = {
+    async send(trigger) {
+      producer ??= createProducer(kafka).catch((error: unknown) => {
+        producer = undefined;
+        throw error;
+      });
+      await (
+        await producer
+      ).send(topic, [{ key: revocationTriggerMessageKey(trigger), value: JSON.stringify(trigger) }]);
+    },
+  };
+  const app = buildApp({ clickhouse, store, authenticate, statuses, feedback, triggers, logger });
   const address = await app.listen({ host: config.ANALYTICS_API_HOST, port: config.ANALYTICS_API_PORT });
   logger.info({ url: address }, 'analytics API listening');
   const parts: Closeable[] = [
     { name: 'http', close: () => app.close() },
+    { name: 'kafka-producer', close: async () => (producer ? (await producer).close() : undefined) },
     {
       name: 'redis',
       close: () =>

@@ -21,6 +21,10 @@ export interface TestEvent {
   latency_ms: number;
   country: string;
   city?: string;
+  /** Default 203.0.113.7. */
+  ip?: string;
+  event_id?: string;
+  user_agent?: string;
 }
 
 /** Writes events as the ingest worker does (into auth_events_ingest); the views fill auth_events and the rollups. */
@@ -31,7 +35,7 @@ export async function insertEvents(ch: ClickHouse, events: readonly TestEvent[])
       const iso = new Date(e.ts).toISOString();
       return {
         v: 1,
-        event_id: newEventId(),
+        event_id: e.event_id ?? newEventId(),
         ts: `${iso.slice(0, 10)} ${iso.slice(11, 19)}`,
         ts_ms: Number(iso.slice(20, 23)),
         gateway_id: 'gw-test',
@@ -47,8 +51,8 @@ export async function insertEvents(ch: ClickHouse, events: readonly TestEvent[])
         route: e.route,
         status: e.status,
         latency_ms: e.latency_ms,
-        ip: '203.0.113.7',
-        user_agent: '',
+        ip: e.ip ?? '203.0.113.7',
+        user_agent: e.user_agent ?? '',
         origin: '',
         rate_limit_limit: null,
         rate_limit_remaining: null,

@@ -79,6 +79,24 @@ export const detectorConfig = defineConfig({
    * Default `keywatch:`.
    */
   DETECTOR_STATUS_REDIS_PREFIX: str({ default: 'keywatch:' }),
+  /**
+   * How often the suppression rules and trusted networks (written by the analytics API beside the
+   * alert statuses) are checked for changes: a new rule applies within this time. Default `5s`.
+   */
+  DETECTOR_FEEDBACK_REFRESH: duration({ default: '5s' }),
+  /**
+   * Platform threat lists: comma-separated paths of text files, one address or CIDR per line (`#`
+   * comments). Requests from them raise `threat_list_ip`. Read at start. Default none.
+   */
+  DETECTOR_THREAT_LISTS: z
+    .string()
+    .optional()
+    .transform((raw) =>
+      (raw ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
 });
 
 export type DetectorConfig = z.output<typeof detectorConfig>;

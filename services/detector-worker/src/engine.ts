@@ -14,6 +14,8 @@ import { geography } from './detectors/geo.js';
 import { rateLimitViolation } from './detectors/rate-limit.js';
 import { revokedKeyInUse } from './detectors/revoked-key.js';
 import { secretKeyClientSide } from './detectors/secret-key.js';
+import { threatListIp } from './detectors/threat-list.js';
+import { unfamiliarClient } from './detectors/unfamiliar-client.js';
 import { usageSpike } from './detectors/usage-spike.js';
 import {
   SEVERITIES,
@@ -22,7 +24,10 @@ import {
   type Evaluate,
   type EventContext,
   type Signal,
+  type ThreatMatch,
 } from './detectors/types.js';
+import type { FeedbackView } from './feedback.js';
+import { TRUST_EXEMPT } from './feedback.js';
 import type { LocationLookup } from './geo.js';
 import type { DetectorParams } from './params.js';
 import { Plan } from './state/ops.js';
@@ -37,6 +42,8 @@ export const DETECTORS: readonly Detector[] = [
   credentialStuffing,
   geography,
   usageSpike,
+  unfamiliarClient,
+  threatListIp,
 ];
 
 /** An alert as stored: the contract's fields plus what dedup keeps. */
@@ -59,7 +66,7 @@ export interface BatchOutcome {
   published: Array<{ dedupKey: string; rank: number }>;
   /** The highest event time in the batch (for the lag metric). */
   watermark: number;
-  stats: { processed: number; duplicates: number; late: number; signals: number };
+  stats: { processed: number; duplicates: number; late: number; signals: number; suppressed: number };
   /** Wall seconds of the engine's stages: building the plans, applying them, opening or continuing alerts. */
   timings: { plan: number; state: number; dedup: number };
 }
@@ -79,6 +86,18 @@ export interface EngineOptions {
    * every repeat continues its alert.
    */
   statuses?: Pick<AlertStatusStore, 'getMany'>;
+  /**
+   * Suppression rules and trusted networks (docs/contracts.md#analytics-api): signals they cover are
+   * dropped before dedup, so no alert is opened or continued. Without it, nothing is suppressed.
+   */
+  feedback?: FeedbackView;
+  /** Platform threat lists (from files): matched per event, as are the tenants' own lists in `feedback`. */
+  threats?: ThreatLists;
+}
+
+/** Address → the list and entry it is on. */
+export interface ThreatLists {
+  match(ip: string): ThreatMatch | undefined;
 }
 
 /**
@@ -133,7 +152,10 @@ export function createEngine(options: EngineOptions) {
     let watermark = 0;
     const plans: Plan[] = [];
     const evaluators: Array<{ evaluate: Evaluate[]; ts: number }> = [];
-    const stats: BatchOutcome['stats'] = { processed: 0, duplicates: 0, late: 0, signals: 0 };
+    const stats: BatchOutcome['stats'] = { processed: 0, duplicates: 0, late: 0, signals: 0, suppressed: 0 };
+    const feedback = options.feedback;
+    await feedback?.refresh();
+    const wallNow = now();
     const firsts = firstSeen.batch();
     for (const event of events) {
       const ts = Date.parse(event.ts);
@@ -145,6 +167,8 @@ export function createEngine(options: EngineOptions) {
         location: options.geo(event.ip),
         latenessMs,
         firsts,
+        trusted: feedback?.trusted(event.tenant_id, event.ip) ?? false,
+        threat: options.threats?.match(event.ip) ?? feedback?.threat(event.tenant_id, event.ip),
       };
       const plan = new Plan();
       const messageKey = authEventMessageKey(event);
@@ -182,6 +206,14 @@ export function createEngine(options: EngineOptions) {
       for (const evaluate of evaluators[i]?.evaluate ?? []) {
         for (const signal of evaluate(result, fresh)) {
           stats.signals += 1;
+          if (
+            feedback &&
+            ((TRUST_EXEMPT.has(signal.type) && signal.ip !== null && feedback.trusted(signal.tenantId, signal.ip)) ||
+              feedback.suppressedBy(signal, wallNow))
+          ) {
+            stats.suppressed += 1;
+            continue;
+          }
           const rank = SEVERITY_RANK[signal.severity];
           const m = merged.get(signal.dedupKey);
           if (!m) {
@@ -268,7 +300,8 @@ export function createEngine(options: EngineOptions) {
     const reopen: Array<{ i: number; after: Array<{ ts: number; fresh: boolean }> }> = [];
     statuses.forEach((status, i) => {
       const m = entries[i];
-      if (status?.status !== 'resolved' || !m) return;
+      // A dismissed alert is closed like a resolved one: once its suppression (if any) ends, a repeat opens a new alert.
+      if ((status?.status !== 'resolved' && status?.status !== 'dismissed') || !m) return;
       const after = m.stamps.filter((s) => s.ts > status.updatedAt);
       if (after.length > 0) reopen.push({ i, after });
     });

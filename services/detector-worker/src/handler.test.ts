@@ -161,7 +161,7 @@ describe('detector handler publishing', () => {
       touched: [],
       published: [],
       watermark: 0,
-      stats: { processed: 1, duplicates: 0, late: 0, signals: 1 },
+      stats: { processed: 1, duplicates: 0, late: 0, signals: 1, suppressed: 0 },
       timings: { plan: 0, state: 0, dedup: 0 },
     });
     const engine = {

@@ -25,3 +25,5 @@ export { createGeoLookup, distanceKm, areNeighbours, type Location, type Locatio
 export { MemoryStore } from './state/memory-store.js';
 export { createRedisStore } from './state/redis-store.js';
 export type { StateStore } from './state/store.js';
+export { createFeedbackView, type FeedbackView } from './feedback.js';
+export { loadThreatLists, parseThreatList } from './threat-lists.js';

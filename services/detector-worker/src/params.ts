@@ -66,15 +66,21 @@ export const DEFAULT_PARAMS = {
   geo_new_country: {
     enabled: true,
     lookback_ms: 30 * DAY,
-    /** The key is learnt after this long or this many successful events, whichever comes first. */
-    learning_ms: 14 * DAY,
-    learning_events: 10,
+    /**
+     * The learning period, in event time: a key is judged for new countries only once its first
+     * successful use is this long ago (a count of requests says nothing about how many places a
+     * key's normal life spans: a busy key reaches any count in its first hour). Also the learning
+     * period of `unfamiliar_client`. Per tenant through DETECTOR_TENANT_SETTINGS.
+     */
+    learning_ms: 7 * DAY,
     suppression_ms: DAY,
   },
   impossible_travel: {
     enabled: true,
     max_speed_kmh: 900,
     min_distance_km: 100,
+    /** Travel is judged after this many successful uses or geo_new_country.learning_ms of history, whichever comes first. */
+    learning_events: 10,
     /** How long the previous location is kept. */
     memory_ms: DAY,
     /** A key seen in this many countries (within geo_new_country.lookback_ms) is a fleet: low severity. */
@@ -112,6 +118,18 @@ export const DEFAULT_PARAMS = {
     enabled: true,
     action: 'suspend' as 'suspend' | 'revoke' | 'none',
     suppression_ms: DAY,
+  },
+  unfamiliar_client: {
+    enabled: true,
+    /** Event time since the key's first event before its clients are judged (the learning period). */
+    learning_ms: 7 * DAY,
+    /** How long a family the key used stays familiar after its first use. */
+    memory_ms: 90 * DAY,
+    suppression_ms: DAY,
+  },
+  threat_list_ip: {
+    enabled: true,
+    suppression_ms: HOUR,
   },
   revoked_key_in_use: {
     enabled: true,
@@ -165,13 +183,13 @@ export const ParamsOverride = z
       enabled: z.boolean(),
       lookback_ms: positive,
       learning_ms: z.number().nonnegative(),
-      learning_events: count,
       suppression_ms: positive,
     }),
     impossible_travel: section({
       enabled: z.boolean(),
       max_speed_kmh: positive,
       min_distance_km: z.number().nonnegative(),
+      learning_events: count,
       memory_ms: positive,
       fleet_countries: count,
       ignore_familiar: z.boolean(),
@@ -199,6 +217,16 @@ export const ParamsOverride = z
     secret_key_client_side: section({
       enabled: z.boolean(),
       action: z.enum(['suspend', 'revoke', 'none']),
+      suppression_ms: positive,
+    }),
+    unfamiliar_client: section({
+      enabled: z.boolean(),
+      learning_ms: z.number().nonnegative(),
+      memory_ms: positive,
+      suppression_ms: positive,
+    }),
+    threat_list_ip: section({
+      enabled: z.boolean(),
       suppression_ms: positive,
     }),
     revoked_key_in_use: section({

@@ -9,7 +9,7 @@ import {
 } from '@keywatch/contracts';
 import { prepareClickHouse, scrape, sumOf, type StackTarget } from '@keywatch/testkit/support';
 import { detectorConfig } from './config.js';
-import { createEngine } from './engine.js';
+import { createEngine, type EngineOptions } from './engine.js';
 import { createGeoLookup } from './geo.js';
 import { createParamsResolver, type ParamsOverride } from './params.js';
 import { MemoryStore } from './state/memory-store.js';
@@ -43,13 +43,22 @@ export function eventAt(at: number, overrides: Partial<AuthEvent> = {}): AuthEve
 export const fingerprint = (n: number) => n.toString(16).padStart(16, '0');
 
 /** The engine over an in-memory store; `feed` runs batches as the handler would and keeps what was published. */
-export function memoryDetector(options: { settings?: ParamsOverride; latenessMs?: number } = {}) {
+export function memoryDetector(
+  options: {
+    settings?: ParamsOverride;
+    latenessMs?: number;
+    feedback?: EngineOptions['feedback'];
+    threats?: EngineOptions['threats'];
+  } = {},
+) {
   const store = new MemoryStore();
   const engine = createEngine({
     store,
     params: createParamsResolver(options.settings ?? {}),
     geo: createGeoLookup(),
     latenessMs: options.latenessMs ?? 60_000,
+    feedback: options.feedback,
+    threats: options.threats,
   });
   const published: Alert[] = [];
   const triggers: RevocationTrigger[] = [];

@@ -1,4 +1,4 @@
-import { createAlertStatusStore } from '@keywatch/alerts';
+import { createAlertStatusStore, createFeedbackStore } from '@keywatch/alerts';
 import { createClickHouse, groupInserts } from '@keywatch/clickhouse';
 import { topicNames } from '@keywatch/contracts';
 import { createConsumerRunner, createKafka, createProducer } from '@keywatch/kafka';
@@ -7,10 +7,12 @@ import type { Logger } from '@keywatch/logger';
 import { createRedis } from '@keywatch/redis';
 import type { DetectorConfig } from './config.js';
 import { createEngine } from './engine.js';
+import { createFeedbackView } from './feedback.js';
 import { createGeoLookup } from './geo.js';
 import { createDetectorHandler } from './handler.js';
 import { createDetectorMetrics, serveMetrics } from './metrics.js';
 import { createParamsResolver } from './params.js';
+import { loadThreatLists } from './threat-lists.js';
 import { createRedisStore } from './state/redis-store.js';
 
 export interface DetectorWorker extends Closeable {
@@ -62,6 +64,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     connectionName: 'detector-worker-status',
     commandTimeoutMs: 10_000,
   });
+  const threats = loadThreatLists(config.DETECTOR_THREAT_LISTS);
   const metrics = createDetectorMetrics(throttled(() => store.size(), 30_000));
   const engine = createEngine({
     store,
@@ -69,6 +72,12 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
     geo: createGeoLookup(),
     latenessMs: config.DETECTOR_LATENESS,
     statuses: createAlertStatusStore({ redis: statusRedis }),
+    // Suppression rules and trusted networks live beside the statuses, under the base prefix.
+    feedback: createFeedbackView({
+      store: createFeedbackStore({ redis: statusRedis }),
+      refreshMs: config.DETECTOR_FEEDBACK_REFRESH,
+    }),
+    threats: threats.size > 0 ? threats : undefined,
   });
   const producer = await createProducer(kafka);
   let closing: Promise<void> | undefined;
@@ -108,6 +117,7 @@ export async function startDetectorWorker(config: DetectorConfig, logger: Logger
       group: config.DETECTOR_GROUP_ID,
       metrics: server.url,
       lateness_ms: config.DETECTOR_LATENESS,
+      threat_list_entries: threats.size,
     },
     'detector worker consuming',
   );

@@ -105,7 +105,7 @@ export function registerAlerts(program: Command, env: NodeJS.ProcessEnv): void {
       .option('--note <text>', 'why (kept with the status and in the audit log)')
       .option('--json', 'print the API answer as JSON')
       .action(async (id: string, o: { note?: string; json?: boolean }) => {
-        const { alert } = await analyticsFromEnv(env, 'audit:read').transitionAlert(
+        const { alert } = await analyticsFromEnv(env, 'keys:manage').transitionAlert(
           id,
           action,
           o.note !== undefined ? { note: o.note } : {},

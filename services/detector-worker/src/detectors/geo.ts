@@ -28,12 +28,13 @@ function parseSeen(text: string | null): Seen | null {
 }
 
 /**
- * Geography of a key's successful uses, once the key is learnt: a country not seen in
- * `lookback_ms` (geo_new_country) and consecutive uses too far apart for the time between them
- * (impossible_travel, at the smallest distance the accuracy circles allow). Secret keys only: a
+ * Geography of a key's successful uses: a country not seen in `lookback_ms` (geo_new_country),
+ * once the key's first success is `learning_ms` old in event time, and consecutive uses too far
+ * apart for the time between them (impossible_travel, at the smallest distance the accuracy
+ * circles allow, after a few located uses or the learning period). Secret keys only: a
  * publishable key is used from its end users' browsers everywhere (README).
  */
-export const geography: Detector = ({ event, ts, params, location, latenessMs }, plan) => {
+export const geography: Detector = ({ event, ts, params, location, latenessMs, trusted }, plan) => {
   const g = params.geo_new_country;
   const t = params.impossible_travel;
   const who = subject(event);
@@ -42,6 +43,7 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
     event.outcome !== 'allowed' ||
     !who ||
     !location ||
+    trusted ||
     event.key_type === 'publishable'
   )
     return undefined;
@@ -66,9 +68,12 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
     const known = new Set(asScored(countries).map((c) => c.member));
     const successes = asNumber(n);
     const first = asNumber(firstSeen);
-    const learnt = successes >= g.learning_events || (first > 0 && ts - first >= g.learning_ms);
+    // Learning periods are time: "new" means nothing until the key's normal life has been seen.
+    const pastLearning = first > 0 && ts - first >= g.learning_ms;
+    // Impossible travel keeps its physics: judged once a few uses located the key, or after the learning period.
+    const travelJudged = pastLearning || successes >= t.learning_events;
     const isNew = !known.has(location.country);
-    if (g.enabled && learnt && isNew) {
+    if (g.enabled && pastLearning && isNew) {
       signals.push({
         type: 'geo_new_country',
         severity: 'low',
@@ -86,11 +91,13 @@ export const geography: Detector = ({ event, ts, params, location, latenessMs },
           known_countries: [...known].sort(),
           successful_events_before: successes,
           lookback_ms: g.lookback_ms,
+          learning_ms: g.learning_ms,
+          first_success: new Date(first).toISOString(),
         },
       });
     }
     const prev = parseSeen(asString(previous));
-    if (t.enabled && learnt && prev && prev.ip !== event.ip && Math.abs(ts - prev.ts) <= t.memory_ms) {
+    if (t.enabled && travelJudged && prev && prev.ip !== event.ip && Math.abs(ts - prev.ts) <= t.memory_ms) {
       const distance = distanceKm(prev, location);
       const minDistance = Math.max(t.min_distance_km, prev.radiusKm, location.radiusKm);
       const lowerBound = Math.max(0, distance - prev.radiusKm - location.radiusKm);

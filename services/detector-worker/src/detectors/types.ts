@@ -70,6 +70,16 @@ export interface EventContext {
   latenessMs: number;
   /** Entities' first event times (written once, remembered by the process). */
   firsts: FirstSeenBatch;
+  /** The address is in the tenant's trusted networks: the geography and stuffing detectors do not judge it. */
+  trusted: boolean;
+  /** The threat list (and its entry) the address is on, if any. */
+  threat: ThreatMatch | undefined;
+}
+
+/** Which threat list an address matched, and the entry (address or CIDR) it matched. */
+export interface ThreatMatch {
+  list: string;
+  entry: string;
 }
 
 /** Turns a plan's results into signals; `fresh` is false for a redelivered event. */

@@ -134,7 +134,8 @@ local function geo(k, kc, op, fresh)
     else
       redis.call('HSET', k, 'n', n)
     end
-    if not h[2] then redis.call('HSET', k, 'first', s) end
+    -- The earliest success, so a backfill of older history arriving later still counts as history.
+    if not h[2] or tonumber(h[2]) > tonumber(s) then redis.call('HSET', k, 'first', s) end
     zaddTrim(kc, s, op[4], op[8], 100)
     touch(k, t)
     touch(kc, t)

@@ -114,7 +114,7 @@ export class MemoryStore implements StateStore {
       const prevTs = loc === undefined ? undefined : Number(/^(\d+)/.exec(loc)?.[1]);
       if (prevTs === undefined || prevTs < op.ts) h.set('loc', op.location);
       h.set('n', String(Number(n ?? 0) + 1));
-      if (first === undefined) h.set('first', String(op.ts));
+      if (first === undefined || Number(first) > op.ts) h.set('first', String(op.ts));
       this.zaddTrim(kc, op.country, op.ts, op.minScore, 100);
     }
     return [known, n ?? false, first ?? false, loc ?? false];
