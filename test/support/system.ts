@@ -85,9 +85,11 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
         CONSOLE_PORT: '0',
         KEYWATCH_KEY_SERVICE_URL: keyService.url,
         KEYWATCH_ANALYTICS_URL: analytics.url,
+        REDIS_URL: redis.url,
         LOG_LEVEL: 'warn',
       }),
       logger,
+      { redisKeyPrefix: redis.prefix },
     );
     closers.push(() => consoleServer.close());
 
