@@ -153,15 +153,23 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     async touch(id) {
       const raw = await redis.getex(recordName(id), 'PX', ttlMs);
       if (raw === null) return null;
-      let stored: StoredSession;
+      let stored: Partial<StoredSession>;
       try {
-        stored = JSON.parse(raw) as StoredSession;
+        stored = JSON.parse(raw) as Partial<StoredSession>;
       } catch {
         return null;
       }
-      const key = stored.v === 1 ? unseal(id, stored.sealed_key) : null;
+      // A record of another version (or damaged) is treated as no session: the person signs in again.
+      if (stored.v !== 1 || typeof stored.sealed_key !== 'string' || !stored.capabilities) return null;
+      const key = unseal(id, stored.sealed_key);
       if (key === null) return null;
-      return { id, key, tenantId: stored.tenant_id, capabilities: stored.capabilities, expiresAt: now() + ttlMs };
+      return {
+        id,
+        key,
+        tenantId: stored.tenant_id ?? null,
+        capabilities: stored.capabilities,
+        expiresAt: now() + ttlMs,
+      };
     },
     async delete(id) {
       await redis.del(recordName(id));
