@@ -19,7 +19,14 @@ type Auth =
 function Page({ route, session }: { route: Route; session: SessionInfo }) {
   switch (route.page) {
     case 'keys':
-      return <Keys key={JSON.stringify(route.filters)} session={session} filters={route.filters} />;
+      // Not re-mounted when only the search text changes: it is typed here, and the URL just follows it.
+      return (
+        <Keys
+          key={`${route.filters.status ?? ''}|${route.filters.environment ?? ''}`}
+          session={session}
+          filters={route.filters}
+        />
+      );
     case 'key':
       return <KeyPage key={route.id} session={session} id={route.id} />;
     case 'requests':
