@@ -7,4 +7,3 @@ export {
 export { KeywatchApiError, KeywatchUnavailableError, type ApiName } from './errors.js';
 export { sendJson, sendRaw, type ClientOptions, type Query, type RawRequest, type RawResponse } from './transport.js';
 export type * from './types.js';
-export type * from './investigation.js';
