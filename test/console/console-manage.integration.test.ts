@@ -167,7 +167,7 @@ test('manage: find a key, create one (secret shown once) and revoke it, register
   }
 }, 420_000);
 
-test('investigate: open the requests behind an alert, dismiss an alert with a suppression, see the rule', async ({
+test('investigate: open the requests behind an alert, confirm one, dismiss another with a suppression, see the rule', async ({
   kafka,
   clickhouse,
   redis,
@@ -187,6 +187,7 @@ test('investigate: open the requests behind an alert, dismiss an alert with a su
     const travel = page.locator('li.alert', { hasText: 'impossible travel' }).first();
     await travel.waitFor({ timeout: 30_000 });
     await travel.locator('summary').click();
+    const travelId = await travel.getAttribute('data-alert-id');
     await travel.getByRole('link', { name: 'The requests behind this alert' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
     const hash = new URLSearchParams((await page.evaluate<string>('location.hash')).split('?')[1]);
@@ -202,8 +203,25 @@ test('investigate: open the requests behind an alert, dismiss an alert with a su
     expect(await rows.count()).toBe(expected.length);
     expect(await page.getByRole('table', { name: /Newest first/ }).textContent()).toContain('Australia');
 
-    // Dismiss the partner key's failed-auth spike as expected, suppressing that key for 24 hours.
+    // Confirm the impossible travel as a compromise (the key service then applies the tenant policy).
+    // Every status, so that alerts stay listed once they are confirmed or dismissed.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+    await page.locator('#filter-status').selectOption('');
+    const confirmedAlert = page.locator(`li.alert[data-alert-id="${travelId}"]`);
+    await confirmedAlert.waitFor({ timeout: 30_000 });
+    await confirmedAlert.locator('summary').click();
+    await confirmedAlert.getByRole('button', { name: 'Confirm compromise' }).click();
+    await page
+      .getByRole('dialog', { name: 'Confirm this is a compromise?' })
+      .getByRole('button', { name: 'Yes, confirm compromise' })
+      .click();
+    await expect
+      .poll(() => confirmedAlert.getByTestId('alert-status').textContent(), { timeout: 30_000 })
+      .toBe('confirmed');
+    const confirmed = await system.analyticsGet<{ alert: { status: string } }>(`/v1/alerts/${travelId}`, admin);
+    expect(confirmed.body.alert.status).toBe('confirmed');
+
+    // Dismiss the partner key's failed-auth spike as expected, suppressing that key for 24 hours.
     const spike = page.locator('li.alert', { hasText: 'failed auth spike' }).first();
     await spike.waitFor({ timeout: 30_000 });
     const alertId = await spike.getAttribute('data-alert-id');
