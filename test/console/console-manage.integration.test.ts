@@ -148,6 +148,22 @@ test('manage: find a key, create one (secret shown once) and revoke it, register
     );
     expect(policy.body.policy).toMatchObject({ mode: 'suspend', max_actions_per_hour: 5, allow_live_revoke: false });
 
+    // Phone width: the management pages lay out without horizontal scrolling.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [link, ready] of [
+      ['Keys', 'li.key-row'],
+      ['Webhooks', 'li.webhook'],
+      ['Policy', '#policy-cap'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+      await page.locator(ready).first().waitFor({ timeout: 30_000 });
+      expect([
+        link,
+        await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1'),
+      ]).toEqual([link, true]);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     // A second console instance (another process behind the same load balancer) knows the session.
     // Cookies do not depend on the port, so the browser sends the same session cookie to it.
     const second = await system.startConsoleInstance();
