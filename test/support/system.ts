@@ -72,7 +72,11 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
     closers.push(() => ingest.close());
     const producer = await createProducer(kafka.kafka);
     closers.push(() => producer.close());
-    const keyService = await startTestKeyService({ kafka, redis, logger });
+    // A secrets key so that the console's Webhooks page can register destinations.
+    const keyService = await startTestKeyService(
+      { kafka, redis, logger },
+      { KEYWATCH_SECRETS_KEY: randomBytes(32).toString('hex') },
+    );
     closers.push(() => keyService.close());
     const analytics = await startAnalyticsApi(
       parseConfig(analyticsConfig, { ...engines, ANALYTICS_API_PORT: '0' }),
@@ -80,16 +84,23 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
       { redisKeyPrefix: redis.prefix },
     );
     closers.push(() => analytics.close());
-    const consoleServer = await startConsole(
-      parseConfig(consoleConfig, {
-        CONSOLE_PORT: '0',
-        KEYWATCH_KEY_SERVICE_URL: keyService.url,
-        KEYWATCH_ANALYTICS_URL: analytics.url,
-        LOG_LEVEL: 'warn',
-      }),
-      logger,
-    );
-    closers.push(() => consoleServer.close());
+    /** A console instance; every one started here shares the sessions in the test's Redis prefix. */
+    const startConsoleInstance = async () => {
+      const instance = await startConsole(
+        parseConfig(consoleConfig, {
+          CONSOLE_PORT: '0',
+          KEYWATCH_KEY_SERVICE_URL: keyService.url,
+          KEYWATCH_ANALYTICS_URL: analytics.url,
+          REDIS_URL: redis.url,
+          LOG_LEVEL: 'warn',
+        }),
+        logger,
+        { redisKeyPrefix: redis.prefix },
+      );
+      closers.push(() => instance.close());
+      return instance;
+    };
+    const consoleServer = await startConsoleInstance();
 
     const create = async (name: string, scopes?: string[]): Promise<DemoKey> => {
       const key = await keyService.createKey({
@@ -103,7 +114,7 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
     };
     const keys = {
       /** The person's key for the console. */
-      admin: await create('security-console', ['analytics:read', 'audit:read', 'keys:manage']),
+      admin: await create('security-console', ['analytics:read', 'audit:read', 'keys:manage', 'webhooks:manage']),
       /** A backend that leaks its secret key into a browser once. */
       checkout: await create('checkout-backend'),
       /** A key used in Berlin, then in Sydney an hour later. */
@@ -128,6 +139,7 @@ export async function startSystem(fixtures: Fixtures, options: { tenantId?: stri
       keyService,
       console: consoleServer,
       consoleUrl: consoleServer.url,
+      startConsoleInstance,
       close,
     };
   } catch (error) {

@@ -92,7 +92,10 @@ describe('sign-in', () => {
     expect(cookie.value).not.toContain(GOOD_KEY);
     expect(cookie.value.length).toBeGreaterThanOrEqual(43);
     expect(response.json()).toMatchObject({
-      session: { tenant_id: 'tenant_a', capabilities: { analytics: true, audit: true, manage: true } },
+      session: {
+        tenant_id: 'tenant_a',
+        capabilities: { analytics: true, audit: true, manage: true, webhooks: true },
+      },
     });
     const me = await app.inject({ method: 'GET', url: '/session', headers: { cookie: cookieOf(response) } });
     expect(me.statusCode).toBe(200);
@@ -115,7 +118,7 @@ describe('sign-in', () => {
     const { app } = setup();
     const response = await signIn(app, READ_ONLY_KEY);
     expect(response.json()).toMatchObject({
-      session: { capabilities: { analytics: true, audit: false, manage: false } },
+      session: { capabilities: { analytics: true, audit: false, manage: false, webhooks: false } },
     });
   });
 
@@ -231,22 +234,103 @@ describe('proxy', () => {
     });
   });
 
+  test('management calls pass on only their fields: no tenant_id, no unknown field reaches an upstream', async () => {
+    const { app, fake } = setup();
+    const cookie = cookieOf(await signIn(app));
+    const json = { cookie, origin: ORIGIN, 'content-type': 'application/json' };
+    const cases: Array<[string, string, Record<string, unknown>, UpstreamName, unknown]> = [
+      [
+        'POST',
+        '/api/keys',
+        { tenant_id: 'tenant_b', type: 'secret', environment: 'test', name: 'ci', scopes: ['bundles:read'] },
+        'keys',
+        { type: 'secret', environment: 'test', name: 'ci', scopes: ['bundles:read'] },
+      ],
+      [
+        'PUT',
+        '/api/policy',
+        { tenant_id: 'tenant_b', mode: 'suspend', max_actions_per_hour: 3 },
+        'keys',
+        { mode: 'suspend', max_actions_per_hour: 3 },
+      ],
+      [
+        'POST',
+        '/api/webhooks',
+        { url: 'https://hooks.example/x', kind: 'json', scope: 'platform', all_tenants: true },
+        'keys',
+        { url: 'https://hooks.example/x', kind: 'json' },
+      ],
+      [
+        'POST',
+        '/api/alerts/alr_1/dismiss',
+        { reason: 'expected', suppress: { scope: 'ip', for_s: 3600 }, status: 'resolved' },
+        'analytics',
+        { reason: 'expected', suppress: { scope: 'ip', for_s: 3600 } },
+      ],
+      [
+        'POST',
+        '/api/suppressions',
+        { key_id: 'key_1', expires_at: '2027-01-01T00:00:00Z', reason: 'vpn', tenant_id: 'tenant_b' },
+        'analytics',
+        { key_id: 'key_1', expires_at: '2027-01-01T00:00:00Z', reason: 'vpn' },
+      ],
+      [
+        'PUT',
+        '/api/trusted-networks',
+        { cidrs: ['198.51.100.0/24'], tenant_id: 'x' },
+        'analytics',
+        {
+          cidrs: ['198.51.100.0/24'],
+        },
+      ],
+    ];
+    for (const [method, url, payload, target, body] of cases) {
+      const response = await app.inject({ method: method as 'POST', url, headers: json, payload });
+      expect(response.statusCode, url).toBe(200);
+      expect(fake.calls.at(-1), url).toEqual({ target, method, path: `/v1${url.slice(4)}`, key: GOOD_KEY, body });
+    }
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: '/api/webhooks/wh_abcdefghijklmnopqrst',
+      headers: { cookie, origin: ORIGIN },
+    });
+    expect(removed.statusCode).toBe(200);
+    expect(fake.calls.at(-1)).toMatchObject({ method: 'DELETE', path: '/v1/webhooks/wh_abcdefghijklmnopqrst' });
+  });
+
+  test('changing an alert needs keys:manage; reading it audit:read', async () => {
+    const { app, fake } = setup();
+    const cookie = cookieOf(await signIn(app, READ_ONLY_KEY));
+    const before = fake.calls.length;
+    for (const action of ['ack', 'resolve', 'dismiss', 'confirm']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: `/api/alerts/alr_1/${action}`,
+        headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' },
+        payload: {},
+      });
+      expect([action, response.statusCode]).toEqual([action, 403]);
+    }
+    expect(fake.calls.length).toBe(before);
+  });
+
   test('serves nothing outside the allow-list and never calls out for it', async () => {
     const { app, fake } = setup();
     const cookie = cookieOf(await signIn(app));
     const before = fake.calls.length;
     const json = { cookie, origin: ORIGIN, 'content-type': 'application/json' };
     const attempts = [
-      app.inject({ method: 'POST', url: '/api/keys', headers: json, payload: { name: 'x' } }),
-      app.inject({
-        method: 'PATCH',
-        url: '/api/keys/key_abcdefghijklmnopqrstu',
-        headers: json,
-        payload: { scopes: [] },
-      }),
-      app.inject({ method: 'PUT', url: '/api/policy', headers: json, payload: { mode: 'revoke' } }),
-      app.inject({ method: 'GET', url: '/api/webhooks', headers: { cookie } }),
+      app.inject({ method: 'PUT', url: '/api/keys', headers: json, payload: { name: 'x' } }),
+      app.inject({ method: 'DELETE', url: '/api/keys/key_abcdefghijklmnopqrstu', headers: { cookie, origin: ORIGIN } }),
+      app.inject({ method: 'POST', url: '/api/policy', headers: json, payload: { mode: 'revoke' } }),
+      app.inject({ method: 'GET', url: '/api/openapi.json', headers: { cookie } }),
       app.inject({ method: 'GET', url: '/api/keys/..%2F..%2Fpolicy', headers: { cookie } }),
+      app.inject({
+        method: 'POST',
+        url: '/api/webhooks/wh_abcdefghijklmnopqrst/deliveries/..%2F..%2Fx/replay',
+        headers: json,
+        payload: {},
+      }),
     ];
     const statuses = (await Promise.all(attempts)).map((r) => r.statusCode);
     expect(statuses.every((s) => s === 404 || s === 400)).toBe(true);

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ID_PATTERN, pickBody, PROXY_ROUTES, upstreamPath } from './routes.js';
 import { csrfProblem, SECURITY_HEADERS } from './security.js';
 import type { Capabilities, Session, SessionStore } from './sessions.js';
+import { createMemorySignInGuard, type SignInGuard } from './signin-guard.js';
 import { UpstreamUnavailable, type Upstream, type UpstreamResponse } from './upstream.js';
 
 export interface AppDependencies {
@@ -18,8 +19,8 @@ export interface AppDependencies {
   webRoot?: string;
   /** CONSOLE_PUBLIC_URL: the origin unsafe requests must come from; https makes the cookie Secure. */
   publicUrl?: string;
-  /** Failed sign-ins allowed per client address and 10 minutes. Default 20. */
-  maxFailedSignIns?: number;
+  /** Failed sign-ins per address; default: in memory, 20 per 10 minutes (several instances share one in Redis). */
+  signInGuard?: SignInGuard;
   now?: () => number;
 }
 
@@ -27,6 +28,7 @@ const SCOPE_OF: Record<keyof Capabilities, string> = {
   analytics: 'analytics:read',
   audit: 'audit:read',
   manage: 'keys:manage',
+  webhooks: 'webhooks:manage',
 };
 
 /** The cookie: `__Host-` prefixed (host-only, path /, Secure) when served over https. */
@@ -43,8 +45,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const log = deps.logger;
   const now = deps.now ?? Date.now;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
-  const failedSignIns = new Map<string, { count: number; since: number }>();
-  const maxFailed = deps.maxFailedSignIns ?? 20;
+  const guard = deps.signInGuard ?? createMemorySignInGuard({ now });
 
   const isSecure = (request: FastifyRequest) =>
     publicOrigin ? publicOrigin.startsWith('https:') : request.protocol === 'https';
@@ -96,9 +97,9 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   }
 
   /** The caller's live session (renewed, cookie refreshed), or a 401. */
-  function requireSession(request: FastifyRequest, reply: FastifyReply): Session {
+  async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<Session> {
     const id = request.cookies[cookieName(isSecure(request))];
-    const session = id ? deps.sessions.touch(id) : null;
+    const session = id ? await deps.sessions.touch(id) : null;
     if (!session) {
       if (id) clearSessionCookie(request, reply);
       throw new ApiError(401, 'signed_out', 'not signed in, or the session expired; sign in again');
@@ -113,22 +114,14 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     expires_at: new Date(session.expiresAt).toISOString(),
   });
 
-  function noteFailure(ip: string): void {
-    const entry = failedSignIns.get(ip);
-    if (!entry || now() - entry.since > 600_000) failedSignIns.set(ip, { count: 1, since: now() });
-    else entry.count += 1;
-    if (failedSignIns.size > 10_000) failedSignIns.delete(failedSignIns.keys().next().value ?? '');
-  }
-
   app.post('/session', async (request, reply) => {
-    const attempts = failedSignIns.get(request.ip);
-    if (attempts && attempts.count >= maxFailed && now() - attempts.since <= 600_000) {
+    if (await guard.blocked(request.ip)) {
       throw new ApiError(429, 'rate_limited', 'too many failed sign-ins from this address; wait 10 minutes');
     }
     const body = request.body as { key?: unknown } | undefined;
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
     if (!/^[A-Za-z0-9_-]{16,256}$/.test(key)) {
-      noteFailure(request.ip);
+      await guard.failed(request.ip);
       throw new ApiError(400, 'invalid_request', 'paste a secret key (sk_live_… or sk_dev_…)', 'key');
     }
     const probe = (target: 'keys' | 'analytics', path: string): Promise<UpstreamResponse | null> =>
@@ -136,18 +129,19 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         if (error instanceof UpstreamUnavailable) return null;
         throw error;
       });
-    const [analytics, audit, manage] = await Promise.all([
+    const [analytics, audit, manage, webhooks] = await Promise.all([
       probe('analytics', '/v1/analytics/keys?limit=1'),
       probe('keys', '/v1/audit?limit=1'),
       probe('keys', '/v1/keys?limit=1'),
+      probe('keys', '/v1/webhooks'),
     ]);
-    const answers = [analytics, audit, manage];
+    const answers = [analytics, audit, manage, webhooks];
     if (answers.every((a) => a === null))
       return reply.status(502).send({
         error: { code: 'upstream_unavailable', message: 'neither the key service nor the analytics API answered' },
       });
     if (answers.every((a) => a === null || a.status === 401)) {
-      noteFailure(request.ip);
+      await guard.failed(request.ip);
       throw new ApiError(401, 'invalid_key', 'this key does not work: unknown, revoked, expired or inactive', 'key');
     }
     if (analytics?.status === 400) {
@@ -162,9 +156,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       analytics: analytics?.status === 200,
       audit: audit?.status === 200,
       manage: manage?.status === 200,
+      // 422: the key may manage webhooks but the key service has no secrets key; the page says so.
+      webhooks: webhooks?.status === 200 || webhooks?.status === 422,
     };
     if (!capabilities.analytics && !capabilities.audit) {
-      noteFailure(request.ip);
+      await guard.failed(request.ip);
       throw new ApiError(
         403,
         'insufficient_scope',
@@ -180,8 +176,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       return typeof first?.tenant_id === 'string' ? first.tenant_id : null;
     };
     const tenantId = tenantOf(analytics, 'keys') ?? tenantOf(audit, 'entries') ?? tenantOf(manage, 'keys');
-    failedSignIns.delete(request.ip);
-    const session = deps.sessions.create({ key, tenantId, capabilities });
+    await guard.succeeded(request.ip);
+    const session = await deps.sessions.create({ key, tenantId, capabilities });
     setSessionCookie(request, reply, session);
     return reply.status(201).send({ session: sessionView(session) });
   });
@@ -189,7 +185,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   // Not signed in is an ordinary answer here (not a 401), so the app's first look logs no error.
   app.get('/session', async (request, reply) => {
     const id = request.cookies[cookieName(isSecure(request))];
-    const session = id ? deps.sessions.touch(id) : null;
+    const session = id ? await deps.sessions.touch(id) : null;
     if (!session) {
       if (id) clearSessionCookie(request, reply);
       return { session: null };
@@ -200,7 +196,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
 
   app.delete('/session', async (request, reply) => {
     const id = request.cookies[cookieName(isSecure(request))];
-    if (id) deps.sessions.delete(id);
+    if (id) await deps.sessions.delete(id);
     clearSessionCookie(request, reply);
     return reply.status(204).send();
   });
@@ -210,21 +206,20 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
-        const session = requireSession(request, reply);
-        const id = (request.params as { id?: string }).id;
-        if (id !== undefined && !ID_PATTERN.test(id))
-          throw new ApiError(400, 'invalid_request', 'not a valid id', 'id');
+        const session = await requireSession(request, reply);
+        for (const [name, value] of Object.entries(request.params as Record<string, string>))
+          if (!ID_PATTERN.test(value)) throw new ApiError(400, 'invalid_request', 'not a valid id', name);
         if (!session.capabilities[route.needs])
           throw new ApiError(403, 'insufficient_scope', `this needs a key with ${SCOPE_OF[route.needs]}`);
         const answer = await deps.upstream.call(route.target, {
           method: route.method,
           path: upstreamPath(request.url),
           key: session.key,
-          body: route.method === 'POST' ? pickBody(request.body, route.bodyFields ?? []) : undefined,
+          body: route.bodyFields ? pickBody(request.body, route.bodyFields) : undefined,
         });
         if (answer.status === 401) {
           // The key stopped working (revoked, expired, deactivated): the session ends with it.
-          deps.sessions.delete(session.id);
+          await deps.sessions.delete(session.id);
           clearSessionCookie(request, reply);
           throw new ApiError(
             401,

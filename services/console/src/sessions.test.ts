@@ -2,14 +2,18 @@ import { afterEach, expect, test } from 'vitest';
 import { pickBody, upstreamPath } from './routes.js';
 import { createMemorySessionStore, type SessionStore } from './sessions.js';
 
-let store: SessionStore | undefined;
+let store: (SessionStore & { size(): number }) | undefined;
 afterEach(() => store?.close());
 
-const input = { key: 'sk_live_x', tenantId: 't', capabilities: { analytics: true, audit: true, manage: false } };
+const input = {
+  key: 'sk_live_x',
+  tenantId: 't',
+  capabilities: { analytics: true, audit: true, manage: false, webhooks: false },
+};
 
-test('session ids are long, random and never the key', () => {
+test('session ids are long, random and never the key', async () => {
   store = createMemorySessionStore({ ttlMs: 60_000 });
-  const ids = new Set(Array.from({ length: 100 }, () => store!.create(input).id));
+  const ids = new Set(await Promise.all(Array.from({ length: 100 }, async () => (await store!.create(input)).id)));
   expect(ids.size).toBe(100);
   for (const id of ids) {
     expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -17,17 +21,17 @@ test('session ids are long, random and never the key', () => {
   }
 });
 
-test('beyond the bound the least recently used session goes first', () => {
+test('beyond the bound the least recently used session goes first', async () => {
   store = createMemorySessionStore({ ttlMs: 60_000, maxSessions: 2 });
-  const a = store.create(input);
-  const b = store.create(input);
-  expect(store.touch(a.id)).not.toBeNull();
-  const c = store.create(input);
-  expect([store.touch(a.id) !== null, store.touch(b.id) !== null, store.touch(c.id) !== null]).toEqual([
-    true,
-    false,
-    true,
-  ]);
+  const a = await store.create(input);
+  const b = await store.create(input);
+  expect(await store.touch(a.id)).not.toBeNull();
+  const c = await store.create(input);
+  expect([
+    (await store.touch(a.id)) !== null,
+    (await store.touch(b.id)) !== null,
+    (await store.touch(c.id)) !== null,
+  ]).toEqual([true, false, true]);
   expect(store.size()).toBe(2);
 });
 

@@ -18,6 +18,8 @@ export async function takeScreenshots(options: {
   key: string;
   outDir: string;
   keyId?: string;
+  /** A throwaway system of our own: the script may change it (register a demo webhook). */
+  mayChange?: boolean;
   log?: (line: string) => void;
 }): Promise<string[]> {
   const log = options.log ?? (() => undefined);
@@ -70,9 +72,51 @@ export async function takeScreenshots(options: {
       log(`wrote ${path.relative(repoRoot, file)}`);
     }
 
+    // The dismiss dialog, with a suppression for the key (cancelled: nothing is changed).
+    if ((await spike.count()) > 0) {
+      await spike.getByRole('button', { name: 'Dismiss', exact: true }).click();
+      const dialog = page.getByRole('dialog', { name: 'Dismiss this alert?' });
+      await dialog.getByLabel('Suppress alerts of this type').check();
+      await shot(page, 'alert-dismiss', false);
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    }
+
+    // The requests behind the impossible-travel alert.
+    if ((await travel.count()) > 0) {
+      await travel.getByRole('link', { name: 'The requests behind this alert' }).click();
+      await page.locator('table.requests tbody tr').first().waitFor({ timeout: 30_000 });
+      await shot(page, 'requests');
+    }
+
     await page.goto(`${options.consoleUrl}/#/audit`);
     await page.getByRole('table').waitFor({ timeout: 30_000 });
     await shot(page, 'audit');
+
+    await page.goto(`${options.consoleUrl}/#/keys`);
+    await page.locator('li.key-row').first().waitFor({ timeout: 30_000 });
+    await page.locator('li.key-row summary').first().click();
+    await shot(page, 'keys');
+
+    await page.goto(`${options.consoleUrl}/#/webhooks`);
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    if (options.mayChange) {
+      await page.getByLabel('URL', { exact: true }).fill('https://93.184.215.14/hooks/keywatch');
+      await page.getByRole('button', { name: 'Add destination' }).click();
+      // The signing secret is hidden before the picture: docs never show one.
+      await page.getByRole('button', { name: 'I stored it; hide it' }).click({ timeout: 30_000 });
+      await page.locator('li.webhook summary').first().click();
+      await page.getByText('No deliveries yet.').waitFor({ timeout: 30_000 });
+    }
+    await shot(page, 'webhooks');
+
+    await page.goto(`${options.consoleUrl}/#/policy`);
+    await page.getByRole('button', { name: 'Save policy' }).waitFor({ timeout: 30_000 });
+    await shot(page, 'policy');
+
+    await page.goto(`${options.consoleUrl}/#/suppressions`);
+    await page.getByRole('heading', { name: 'Trusted networks', exact: true }).waitFor();
+    await page.getByLabel(/One IP or CIDR per line/).waitFor({ timeout: 30_000 });
+    await shot(page, 'suppressions');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${options.consoleUrl}/#/`);
@@ -157,6 +201,7 @@ export async function runScreenshots(
         consoleUrl: system.consoleUrl,
         key: system.keys.admin.secret,
         keyId: system.keys.checkout.id,
+        mayChange: true,
         outDir,
         log,
       });

@@ -4,8 +4,13 @@ import { Loading } from './components/States';
 import { Alerts } from './pages/Alerts';
 import { Audit } from './pages/Audit';
 import { KeyPage } from './pages/KeyPage';
+import { Keys } from './pages/Keys';
 import { Overview } from './pages/Overview';
+import { Policy } from './pages/Policy';
+import { Requests } from './pages/Requests';
 import { SignIn } from './pages/SignIn';
+import { Suppressions } from './pages/Suppressions';
+import { Webhooks } from './pages/Webhooks';
 import { href, useRoute, type Route } from './router';
 
 type Auth =
@@ -13,8 +18,25 @@ type Auth =
 
 function Page({ route, session }: { route: Route; session: SessionInfo }) {
   switch (route.page) {
+    case 'keys':
+      // Not re-mounted when only the search text changes: it is typed here, and the URL just follows it.
+      return (
+        <Keys
+          key={`${route.filters.status ?? ''}|${route.filters.environment ?? ''}`}
+          session={session}
+          filters={route.filters}
+        />
+      );
     case 'key':
       return <KeyPage key={route.id} session={session} id={route.id} />;
+    case 'requests':
+      return <Requests key={JSON.stringify(route.filters)} session={session} filters={route.filters} />;
+    case 'suppressions':
+      return <Suppressions session={session} />;
+    case 'webhooks':
+      return <Webhooks session={session} />;
+    case 'policy':
+      return <Policy session={session} />;
     case 'alerts':
       return <Alerts session={session} keyId={route.keyId} severity={route.severity} />;
     case 'audit':
@@ -52,10 +74,15 @@ export function App() {
     await request('DELETE', '/session').catch(() => undefined);
     setAuth({ state: 'signed-out', notice: 'Signed out.' });
   };
-  const current = route.page === 'key' ? 'overview' : route.page;
+  const current = route.page === 'key' ? 'keys' : route.page;
   const nav: Array<[Route['page'], string, string]> = [
     ['overview', 'Overview', href.overview()],
+    ['keys', 'Keys', href.keys()],
     ['alerts', 'Alerts', href.alerts()],
+    ['requests', 'Requests', href.requests()],
+    ['suppressions', 'Suppressions', href.suppressions()],
+    ['webhooks', 'Webhooks', href.webhooks()],
+    ['policy', 'Policy', href.policy()],
     ['audit', 'Audit log', href.audit()],
   ];
   return (

@@ -1,11 +1,18 @@
 // The console's own same-origin API: the session cookie travels by itself, no key ever does.
-import type { Severity } from '@keywatch/api-client/types';
-import { ALERT_TYPES, SEVERITIES as CONTRACT_SEVERITIES } from '@keywatch/contracts/enums';
+import type { ApiAlert, AlertStatus as FeedStatus, Severity } from '@keywatch/api-client/types';
+import {
+  ALERT_TYPES,
+  KEY_ENVIRONMENTS,
+  KEY_STATES,
+  KEY_TYPES,
+  SEVERITIES as CONTRACT_SEVERITIES,
+} from '@keywatch/contracts/enums';
 
 export interface Capabilities {
   analytics: boolean;
   audit: boolean;
   manage: boolean;
+  webhooks: boolean;
 }
 
 export interface SessionInfo {
@@ -16,23 +23,39 @@ export interface SessionInfo {
 
 // The key service's and the analytics API's answers, as the API client declares them.
 export type {
-  AlertStatus,
   AlertType,
-  ApiAlert as Alert,
+  ApiDelivery as Delivery,
   ApiKey as KeyRecord,
+  ApiWebhook as Webhook,
   AuditEntry,
   ErrorBreakdown,
   FeatureBreakdown,
   GeoBreakdown,
+  KeyEnvironment,
   KeyState,
+  KeyType,
   Severity,
+  TriggerPolicy,
   TopKey,
   UsagePoint,
 } from '@keywatch/api-client/types';
+export type {
+  ApiRequest,
+  DismissReason,
+  RequestsPage,
+  Suppression,
+  SuppressionScope,
+  TrustedNetworks,
+} from '@keywatch/api-client/investigation';
+
+/** The feed's statuses, with the analyst's verdicts (dismissed, confirmed). */
+export type AlertStatus = FeedStatus | 'dismissed' | 'confirmed';
+export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved', 'dismissed', 'confirmed'];
+export type Alert = Omit<ApiAlert, 'status'> & { status: AlertStatus };
 
 /** Most urgent first, as the console lists them. */
 export const SEVERITIES: readonly Severity[] = [...CONTRACT_SEVERITIES].reverse();
-export { ALERT_TYPES };
+export { ALERT_TYPES, KEY_ENVIRONMENTS, KEY_STATES, KEY_TYPES };
 /** An answer other than 2xx, with the API's error code and message. */
 export class ApiError extends Error {
   constructor(
@@ -81,6 +104,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 export const get = <T>(path: string) => request<T>('GET', path);
 export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = (path: string) => request<undefined>('DELETE', path);
 
 /** `?a=1&b=2` from the defined, non-empty values. */
 export function query(params: Record<string, string | number | undefined | null>): string {

@@ -33,3 +33,12 @@ export function ago(iso: string, now = Date.now()): string {
 }
 
 export const label = (snake: string) => snake.replaceAll('_', ' ');
+
+/** How long a suppression rule lasts (seconds, words); every rule expires. */
+export const DURATIONS: ReadonlyArray<readonly [number, string]> = [
+  [3_600, '1 hour'],
+  [86_400, '24 hours'],
+  [7 * 86_400, '7 days'],
+  [30 * 86_400, '30 days'],
+  [90 * 86_400, '90 days'],
+];

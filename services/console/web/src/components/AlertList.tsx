@@ -1,11 +1,34 @@
 import { useState } from 'react';
 import { ApiError, post, type Alert } from '../api';
 import { ago, label, utc } from '../format';
-import { href } from '../router';
+import { href, type RequestFilters } from '../router';
+import { DismissAlert } from './AlertFeedback';
+import { ConfirmAction } from './ConfirmAction';
 import { Evidence } from './Evidence';
 
-/** One alert: a summary line that opens to its evidence, with acknowledge and resolve. */
-function AlertItem({ alert, onChanged }: { alert: Alert; onChanged: (alert: Alert) => void }) {
+/**
+ * The requests behind an alert: its key (or, for alerts about an address, that address) over the
+ * evidence window, with a second of slack each side for events stamped on the window's edges.
+ */
+export function requestsBehind(alert: Alert): RequestFilters {
+  const from = new Date(Date.parse(alert.window_start) - 1000).toISOString();
+  const to = new Date(Date.parse(alert.window_end) + 1000).toISOString();
+  if (alert.key_id) return { key_id: alert.key_id, from, to };
+  if (alert.ip) return { ip: alert.ip, from, to };
+  return { from, to };
+}
+
+/** One alert: a summary line that opens to its evidence, with acknowledge, resolve, dismiss and confirm. */
+function AlertItem({
+  alert,
+  canChange,
+  onChanged,
+}: {
+  alert: Alert;
+  canChange: boolean;
+  onChanged: (alert: Alert) => void;
+}) {
+  const closed = alert.status === 'resolved' || alert.status === 'dismissed' || alert.status === 'confirmed';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   async function change(action: 'ack' | 'resolve') {
@@ -53,30 +76,62 @@ function AlertItem({ alert, onChanged }: { alert: Alert; onChanged: (alert: Aler
             </p>
           )}
           <Evidence alert={alert} />
-          <div className="actions">
-            <button type="button" disabled={busy || alert.status !== 'open'} onClick={() => void change('ack')}>
-              Acknowledge
-            </button>
-            <button type="button" disabled={busy || alert.status === 'resolved'} onClick={() => void change('resolve')}>
-              Resolve
-            </button>
-            {error && (
-              <span className="error" role="alert">
-                {error}
-              </span>
-            )}
-          </div>
+          <p>
+            <a href={href.requests(requestsBehind(alert))}>The requests behind this alert</a>
+          </p>
+          {canChange && (
+            <div className="actions">
+              <button type="button" disabled={busy || alert.status !== 'open'} onClick={() => void change('ack')}>
+                Acknowledge
+              </button>
+              <button type="button" disabled={busy || closed} onClick={() => void change('resolve')}>
+                Resolve
+              </button>
+              <DismissAlert alert={alert} disabled={busy || closed} onChanged={onChanged} />
+              <ConfirmAction
+                label="Confirm compromise"
+                danger
+                disabled={busy || closed || !alert.key_id}
+                title="Confirm this is a compromise?"
+                consequence={
+                  alert.key_id
+                    ? `The alert is marked confirmed and ${alert.key_id} goes through the revocation path under the tenant's trigger policy (its mode, live-key rule and hourly cap).`
+                    : 'The alert is marked confirmed.'
+                }
+                onConfirm={async () => {
+                  const answer = await post<{ alert: Alert }>(
+                    `/api/alerts/${encodeURIComponent(alert.alert_id)}/confirm`,
+                    {},
+                  );
+                  onChanged(answer.alert);
+                }}
+              />
+              {error && (
+                <span className="error" role="alert">
+                  {error}
+                </span>
+              )}
+            </div>
+          )}
         </div>
       </details>
     </li>
   );
 }
 
-export function AlertList({ alerts, onChanged }: { alerts: Alert[]; onChanged: (alert: Alert) => void }) {
+export function AlertList({
+  alerts,
+  canChange,
+  onChanged,
+}: {
+  alerts: Alert[];
+  canChange: boolean;
+  onChanged: (alert: Alert) => void;
+}) {
   return (
     <ul className="alert-list">
       {alerts.map((a) => (
-        <AlertItem key={a.alert_id} alert={a} onChanged={onChanged} />
+        <AlertItem key={a.alert_id} alert={a} canChange={canChange} onChanged={onChanged} />
       ))}
     </ul>
   );

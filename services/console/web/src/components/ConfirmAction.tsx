@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 
 /**
  * A button that asks first: a modal dialog (Escape cancels, focus stays inside) naming what will
@@ -25,7 +25,8 @@ export function ConfirmAction({
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const id = `confirm-${label.toLowerCase().replace(/\W+/g, '-')}`;
+  // useId: several of these on one page (a row each) must not share element ids.
+  const id = `confirm-${useId().replace(/:/g, '')}`;
   async function confirm() {
     setBusy(true);
     setError(null);

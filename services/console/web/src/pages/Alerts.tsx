@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ALERT_TYPES, query, SEVERITIES, type Alert, type SessionInfo } from '../api';
+import { ALERT_STATUSES, ALERT_TYPES, query, SEVERITIES, type Alert, type SessionInfo } from '../api';
 import { AlertList } from '../components/AlertList';
 import { Empty, Failed, Loading, NeedsScope } from '../components/States';
 import { label, utc } from '../format';
@@ -44,10 +44,13 @@ export function AlertFeed({
   initial,
   fixedKey,
   limit = 200,
+  canChange,
 }: {
   initial: Partial<Filters>;
   fixedKey?: string;
   limit?: number;
+  /** `keys:manage`: acknowledge, resolve, dismiss, confirm. */
+  canChange: boolean;
 }) {
   const [filters, setFilters] = useState<Filters>({
     severity: '',
@@ -68,12 +71,7 @@ export function AlertFeed({
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Alert filters">
         <Select name="severity" value={filters.severity} options={SEVERITIES} onChange={set('severity')} />
         <Select name="type" value={filters.type} options={ALERT_TYPES} onChange={set('type')} />
-        <Select
-          name="status"
-          value={filters.status}
-          options={['open', 'acknowledged', 'resolved']}
-          onChange={set('status')}
-        />
+        <Select name="status" value={filters.status} options={ALERT_STATUSES} onChange={set('status')} />
         {!fixedKey && (
           <label htmlFor="filter-key">
             key id
@@ -99,7 +97,7 @@ export function AlertFeed({
         (feed.data.alerts.length === 0 ? (
           <Empty>No alerts match these filters.</Empty>
         ) : (
-          <AlertList alerts={feed.data.alerts} onChanged={replace} />
+          <AlertList alerts={feed.data.alerts} canChange={canChange} onChanged={replace} />
         ))}
     </>
   );
@@ -115,6 +113,7 @@ export function Alerts({ session, keyId, severity }: { session: SessionInfo; key
         <AlertFeed
           key={`${keyId ?? ''}|${severity ?? ''}`}
           initial={{ key_id: keyId ?? '', severity: severity ?? '' }}
+          canChange={session.capabilities.manage}
         />
       ) : (
         <NeedsScope scope="audit:read" what="The alert feed" />

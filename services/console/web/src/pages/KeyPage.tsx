@@ -50,7 +50,7 @@ function Record({ record }: { record: KeyRecord }) {
   );
 }
 
-function Actions({ record, onChanged }: { record: KeyRecord; onChanged: () => void }) {
+export function KeyActions({ record, onChanged }: { record: KeyRecord; onChanged: () => void }) {
   const [secret, setSecret] = useState<string | null>(null);
   const path = (action: string) => `/api/keys/${encodeURIComponent(record.id)}/${action}`;
   const final = record.state === 'revoked' || record.state === 'expired';
@@ -149,7 +149,7 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
                 {key.state_reason && <p className="meta">State reason: {key.state_reason}</p>}
                 <Record record={key} />
               </div>
-              <Actions record={key} onChanged={record.reload} />
+              <KeyActions record={key} onChanged={record.reload} />
             </div>
           )}
         </Show>
@@ -319,7 +319,7 @@ export function KeyPage({ session, id }: { session: SessionInfo; id: string }) {
           Alerts for this key <a href={href.alerts(id)}>(all filters)</a>
         </h2>
         {caps.audit ? (
-          <AlertFeed initial={{}} fixedKey={id} limit={50} />
+          <AlertFeed initial={{}} fixedKey={id} limit={50} canChange={caps.manage} />
         ) : (
           <NeedsScope scope="audit:read" what="The alert feed" />
         )}
