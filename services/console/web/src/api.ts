@@ -39,14 +39,10 @@ export type {
   TopKey,
   UsagePoint,
 } from '@keywatch/api-client/types';
-export type {
-  ApiRequest,
-  DismissReason,
-  RequestsPage,
-  Suppression,
-  SuppressionScope,
-  TrustedNetworks,
-} from '@keywatch/api-client/investigation';
+export type { ApiRequest, RequestsPage, Suppression, TrustedNetworks } from '@keywatch/api-client/types';
+import type { DismissAlertRequest } from '@keywatch/api-client/types';
+export type DismissReason = DismissAlertRequest['reason'];
+export type SuppressionScope = NonNullable<DismissAlertRequest['suppress']>['scope'];
 
 /** The feed's statuses, with the analyst's verdicts (dismissed, confirmed). */
 export type AlertStatus = FeedStatus | 'dismissed' | 'confirmed';
