@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { nginxConfig } from '@keywatch/auth-server';
 import { freePort, startNginx } from '@keywatch/testkit/support';
 import { BENCH_FINGERPRINT_SECRET, startGatewayBenchRig, type BenchKey } from './gateway/rig.js';
 import autocannon from 'autocannon';
@@ -168,14 +169,15 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
     const upstream = await rig.startUpstream();
     closers.push(() => upstream.close());
     const plainPort = await freePort();
-    const nginx = await startNginx({
+    const nginxOptions = {
       port: await freePort(),
       plainPort,
       authUrl: cached.url,
       upstreamUrl: upstream.url,
       gatewayId: 'bench-nginx',
       dir: path.join(dir, 'nginx'),
-    });
+    };
+    const nginx = await startNginx({ ...nginxOptions, config: nginxConfig(nginxOptions) });
     closers.push(() => nginx.close());
     const alone: number[] = [];
     const withAuth: number[] = [];

@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
 import { freePort, startCaddy, startNginx, type RunningProxy } from '@keywatch/testkit/support';
+import { caddyfile, nginxConfig } from './proxy-configs.js';
 import { startTestAuthServer } from './testing.js';
 
 const TENANT = 'tenant_as_proxies';
@@ -90,19 +91,11 @@ describe('auth server behind real reverse proxies', () => {
       return answer;
     }
     try {
-      const nginx = await startNginx({
-        ...common,
-        port: await freePort(),
-        gatewayId: 'nginx-edge',
-        dir: path.join(dir, 'nginx'),
-      });
+      const nginxOptions = { ...common, port: await freePort(), gatewayId: 'nginx-edge', dir: path.join(dir, 'nginx') };
+      const nginx = await startNginx({ ...nginxOptions, config: nginxConfig(nginxOptions) });
       started.push(nginx);
-      const caddy = await startCaddy({
-        ...common,
-        port: await freePort(),
-        gatewayId: 'caddy-edge',
-        dir: path.join(dir, 'caddy'),
-      });
+      const caddyOptions = { ...common, port: await freePort(), gatewayId: 'caddy-edge', dir: path.join(dir, 'caddy') };
+      const caddy = await startCaddy({ ...caddyOptions, config: caddyfile(caddyOptions) });
       started.push(caddy);
       urls.nginx = nginx.url;
       urls.caddy = caddy.url;

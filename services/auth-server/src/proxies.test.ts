@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { caddyfile, nginxConfig } from '@keywatch/testkit/support';
+import { caddyfile, nginxConfig } from './proxy-configs.js';
 
 const example = (name: string) => readFileSync(new URL(`../../../docs/gateways/${name}`, import.meta.url), 'utf8');
 const options = {
