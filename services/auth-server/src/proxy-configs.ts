@@ -9,8 +9,8 @@ const hostPort = (url: string): string => new URL(url).host;
 export interface ProxyConfigOptions {
   /** Port the proxy listens on (127.0.0.1). */
   port: number;
-  /** The auth server, e.g. http://127.0.0.1:8089. */
-  authUrl: string;
+  /** The auth server, e.g. http://127.0.0.1:8089, or several processes of it (nginx balances them). */
+  authUrl: string | readonly string[];
   /** Where allowed requests go, e.g. the demo upstream. */
   upstreamUrl: string;
   /** AUTH_SERVER_TOKEN, when the auth server has one. */
@@ -30,6 +30,12 @@ export interface ProxyConfigOptions {
  */
 export function nginxConfig(options: ProxyConfigOptions): string {
   const dir = options.dir ?? '/var/lib/keywatch-nginx';
+  const auth = (typeof options.authUrl === 'string' ? [options.authUrl] : options.authUrl).map(hostPort);
+  // Each allowed request's final status goes back to every auth server process (UDP, same port
+  // number): the one holding its event takes it, the others ignore an id they do not hold.
+  const reports = auth
+    .map((a) => `\n      access_log syslog:server=${a},tag=keywatch,nohostname keywatch_status if=$kw_report_id;`)
+    .join('');
   const token = options.token ? `\n      proxy_set_header Keywatch-Auth-Token "${options.token}";` : '';
   return `daemon off;
 worker_processes 1;
@@ -44,7 +50,9 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream keywatch_auth { server ${hostPort(options.authUrl)}; keepalive 32; }
+  # The upstream's status of an allowed request, for its auth event (the auth server holds it until then).
+  log_format keywatch_status '$kw_report_id $status $upstream_response_time';
+  upstream keywatch_auth {${auth.map((a) => ` server ${a};`).join('')} keepalive 32; }
   upstream app { server ${hostPort(options.upstreamUrl)}; keepalive 32; }
   server {
     listen 127.0.0.1:${options.port};
@@ -57,6 +65,7 @@ http {
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Keywatch-Auth-Mode nginx;
+      proxy_set_header X-Keywatch-Status-Report syslog;
       proxy_set_header X-Keywatch-Gateway-Id ${options.gatewayId};
       proxy_set_header X-Forwarded-Method $request_method;
       proxy_set_header X-Original-URI $request_uri;
@@ -73,6 +82,7 @@ http {
       auth_request_set $kw_reset $upstream_http_ratelimit_reset;
       auth_request_set $kw_key_id $upstream_http_x_keywatch_key_id;
       auth_request_set $kw_tenant_id $upstream_http_x_keywatch_tenant_id;
+      auth_request_set $kw_report_id $upstream_http_x_keywatch_report_id;${reports}
       error_page 401 403 = @keywatch_refused;
       add_header RateLimit-Limit $kw_limit always;
       add_header RateLimit-Remaining $kw_remaining always;
@@ -120,6 +130,7 @@ http {
 
 /** Caddy with `forward_auth`: refusals (status, headers, body) reach the client unchanged. */
 export function caddyfile(options: ProxyConfigOptions): string {
+  const auth = (typeof options.authUrl === 'string' ? [options.authUrl] : options.authUrl).map(hostPort).join(' ');
   const token = options.token ? `\n\t\theader_up Keywatch-Auth-Token "${options.token}"` : '';
   return `{
 \tadmin off
@@ -127,7 +138,7 @@ export function caddyfile(options: ProxyConfigOptions): string {
 }
 
 http://127.0.0.1:${options.port} {
-\tforward_auth ${hostPort(options.authUrl)} {
+\tforward_auth ${auth} {
 \t\turi /v1/forward-auth
 \t\theader_up X-Keywatch-Gateway-Id ${options.gatewayId}${token}
 \t\tcopy_headers X-Keywatch-Key-Id X-Keywatch-Tenant-Id
