@@ -131,6 +131,9 @@ export async function benchVerify(options: VerifyBenchOptions): Promise<SuiteRes
       KEYWATCH_FINGERPRINT_SECRET: BENCH_FINGERPRINT_SECRET,
       KW_BENCH_REDIS_PREFIX: rig.redisPrefix,
       AUTH_SERVER_PORT: '0',
+      // A figure, not the Redis-down policy: on a loaded shared machine a Redis call can exceed
+      // the default 250 ms, which would turn a verify into a refusal and stop the suite.
+      AUTH_SERVER_REDIS_TIMEOUT: '5s',
       LOG_LEVEL: 'warn',
     };
     progress('verify: starting three auth servers');

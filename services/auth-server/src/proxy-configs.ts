@@ -31,11 +31,18 @@ export interface ProxyConfigOptions {
 export function nginxConfig(options: ProxyConfigOptions): string {
   const dir = options.dir ?? '/var/lib/keywatch-nginx';
   const auth = (typeof options.authUrl === 'string' ? [options.authUrl] : options.authUrl).map(hostPort);
-  // Each allowed request's final status goes back to every auth server process (UDP, same port
-  // number): the one holding its event takes it, the others ignore an id they do not hold.
+  // Each allowed request's final status goes back (UDP, same port number) to the auth server
+  // process that answered its auth subrequest and holds its event ($upstream_addr of that call).
+  const single = auth.length === 1;
   const reports = auth
-    .map((a) => `\n      access_log syslog:server=${a},tag=keywatch,nohostname keywatch_status if=$kw_report_id;`)
+    .map(
+      (a, i) =>
+        `\n      access_log syslog:server=${a},tag=keywatch,nohostname keywatch_status if=${single ? '$kw_report_id' : `$kw_report_${i}`};`,
+    )
     .join('');
+  const reportMaps = single
+    ? ''
+    : auth.map((a, i) => `\n  map $kw_auth_addr $kw_report_${i} { "${a}" $kw_report_id; default ""; }`).join('');
   const token = options.token ? `\n      proxy_set_header Keywatch-Auth-Token "${options.token}";` : '';
   return `daemon off;
 worker_processes 1;
@@ -51,7 +58,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   # The upstream's status of an allowed request, for its auth event (the auth server holds it until then).
-  log_format keywatch_status '$kw_report_id $status $upstream_response_time';
+  log_format keywatch_status '$kw_report_id $status $upstream_response_time';${reportMaps}
   upstream keywatch_auth {${auth.map((a) => ` server ${a};`).join('')} keepalive 32; }
   upstream app { server ${hostPort(options.upstreamUrl)}; keepalive 32; }
   server {
@@ -82,7 +89,7 @@ http {
       auth_request_set $kw_reset $upstream_http_ratelimit_reset;
       auth_request_set $kw_key_id $upstream_http_x_keywatch_key_id;
       auth_request_set $kw_tenant_id $upstream_http_x_keywatch_tenant_id;
-      auth_request_set $kw_report_id $upstream_http_x_keywatch_report_id;${reports}
+      auth_request_set $kw_report_id $upstream_http_x_keywatch_report_id;${single ? '' : '\n      auth_request_set $kw_auth_addr $upstream_addr;'}${reports}
       error_page 401 403 = @keywatch_refused;
       add_header RateLimit-Limit $kw_limit always;
       add_header RateLimit-Remaining $kw_remaining always;

@@ -303,7 +303,7 @@ export function openApiDocument(): Record<string, unknown> {
     get: {
       summary: 'Forward-auth (any method, any path below): the original request as headers',
       description:
-        'Key in Authorization: Bearer or X-Api-Key; X-Forwarded-For / X-Real-IP; X-Forwarded-Method; X-Forwarded-Uri or X-Original-URI; Origin; User-Agent. 200 with X-Keywatch-Key-Id, X-Keywatch-Tenant-Id and RateLimit-*; refusals with the outcome status and error body. X-Keywatch-Auth-Mode: nginx turns every refusal into 401 or 403 (the real status in X-Keywatch-Status).',
+        'Key in Authorization: Bearer or X-Api-Key; X-Forwarded-For / X-Real-IP; X-Forwarded-Method; X-Forwarded-Uri or X-Original-URI; Origin; User-Agent. 200 with X-Keywatch-Key-Id, X-Keywatch-Tenant-Id and RateLimit-*; refusals with the outcome status and error body. X-Keywatch-Auth-Mode: nginx turns every refusal into 401 or 403 (the real status in X-Keywatch-Status). X-Keywatch-Status-Report: syslog holds an allowed event until the proxy reports the upstream status for the X-Keywatch-Report-Id it got (UDP syslog line `keywatch: <id> <status> <seconds>`).',
       security: [{ token: [] }],
       responses: {
         200: { description: 'allowed' },
