@@ -4,6 +4,7 @@ import path from 'node:path';
 import { generateKey } from '@keywatch/contracts';
 import { expect, test } from '@keywatch/testkit';
 import { hasService } from './demo/children.js';
+import { findNginx } from './demo/nginx.js';
 import { repoRoot } from './repo.js';
 import { tsxLoader } from './commands/run.js';
 
@@ -63,7 +64,15 @@ test(
     for (const name of ['key-service', 'analytics-api', 'ingest-worker', 'detector-worker', 'gateway'])
       expect(output).toMatch(new RegExp(`✔ ${name}\\s+http://127\\.0\\.0\\.1:\\d+`));
     expect(output).toContain('▶ attack on: enumeration');
-    expect(output).toMatch(/gateway\s+\d+ req\/s · ingested\s+\d+ ev\/s/);
+    expect(output).toMatch(/gateway\s+\d+ req\/s( \(nginx\s+\d+\))? · ingested\s+\d+ ev\/s/);
+    // With nginx installed, part of the traffic goes nginx → auth server, and its events reach ClickHouse.
+    if (findNginx()) {
+      expect(output).toMatch(/✔ auth-server\s+http:\/\/127\.0\.0\.1:\d+/);
+      expect(output).toMatch(/✔ nginx\s+http:\/\/127\.0\.0\.1:\d+\s+auth_request → auth server/);
+      expect(output).toMatch(/of which through nginx \+ auth server: [1-9]\d* \(0 failed\)/);
+      expect(output).toMatch(/demo-nginx\s+[1-9]\d* events/);
+    } else expect(output).toContain('nginx            not installed');
+    expect(output).toMatch(/demo-gateway\s+[1-9]\d* events/);
     // The enumeration scenario always raises credential stuffing; the secret key sent from a browser always raises its alert.
     expect(output).toMatch(/⚠ \d\d:\d\d:\d\d MEDIUM\s+credential_stuffing/);
     expect(output).toMatch(/HIGH\s+secret_key_client_side/);
@@ -76,7 +85,7 @@ test(
     expect(output).toContain('━━ 9. the alert feed (GET /v1/alerts)');
 
     // Every child was stopped, and none is left running.
-    const pids = [...output.matchAll(/pid (\d+), healthy/g)].map((m) => Number(m[1]));
+    const pids = [...output.matchAll(/pid (\d+), (healthy|upstream)/g)].map((m) => Number(m[1]));
     expect(pids.length).toBeGreaterThanOrEqual(5);
     expect(pids.filter(alive)).toEqual([]);
     expect(output).toMatch(/gateway\s+stopped in/);

@@ -20,12 +20,10 @@ export { startPrivateRedis, type PrivateRedis } from './redis-server.js';
 export { startProxy } from './tcp-proxy.js';
 export { ensureDebianBinary } from './debian.js';
 export {
-  caddyfile,
-  nginxConfig,
   startCaddy,
   startNginx,
   CADDY_PATH,
   NGINX_PATH,
-  type ProxyConfigOptions,
+  type ProxyProcessOptions,
   type RunningProxy,
 } from './proxies.js';

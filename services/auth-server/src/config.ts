@@ -52,6 +52,12 @@ export const authServerConfig = defineConfig({
   AUTH_SERVER_EVENT_THREAD: bool({ default: true }),
   /** Auth events held in memory while Kafka is slow or down. Default 10000. */
   AUTH_SERVER_EVENT_BUFFER: int({ default: 10_000, min: 1 }),
+  /** Hold allowed events of proxies that report the upstream's status afterwards (nginx over syslog) until their report. Default true. */
+  AUTH_SERVER_STATUS_REPORTS: bool({ default: true }),
+  /** UDP port for status reports, on AUTH_SERVER_HOST. Default: the HTTP port's number. */
+  AUTH_SERVER_STATUS_PORT: optional(int({ min: 0, max: 65_535 })),
+  /** How long a held event waits for its report before it goes out with status 200. Default 30s. */
+  AUTH_SERVER_STATUS_WAIT: duration({ default: '30s' }),
   /** Serve /openapi.json. Default true. */
   AUTH_SERVER_OPENAPI: bool({ default: true }),
 });

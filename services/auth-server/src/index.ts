@@ -7,3 +7,4 @@ export {
 } from './service.js';
 export { authServerConfig } from './config.js';
 export { forwardedIp, keyInQuery, openApiDocument, VerifyRequest, type VerifyAnswer } from './routes.js';
+export { caddyfile, nginxConfig, type ProxyConfigOptions } from './proxy-configs.js';

@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import { startTestKeyService } from '@keywatch/key-service/testing';
 import { collectMessages, describe, expect, test } from '@keywatch/testkit';
 import { freePort, startCaddy, startNginx, type RunningProxy } from '@keywatch/testkit/support';
+import { caddyfile, nginxConfig } from './proxy-configs.js';
 import { startTestAuthServer } from './testing.js';
 
 const TENANT = 'tenant_as_proxies';
@@ -80,29 +81,21 @@ describe('auth server behind real reverse proxies', () => {
       outcome: Outcome,
       status: number,
       pathname: string,
-      init: Parameters<typeof call>[1] & { keyId?: string } = {},
+      init: Parameters<typeof call>[1] & { keyId?: string; eventStatus?: number } = {},
     ) {
       const base = urls[proxy];
       const answer = await call(`${base}${pathname}`, init);
       expect(answer.status, `${proxy} ${outcome} ${pathname} ${JSON.stringify(answer.body)}`).toBe(status);
       if (outcome !== 'allowed') expect(answer.body.error?.code, `${proxy} ${outcome}`).toBe(outcome);
-      seen.push({ proxy, outcome, status, keyId: init.keyId ?? null });
+      seen.push({ proxy, outcome, status: init.eventStatus ?? status, keyId: init.keyId ?? null });
       return answer;
     }
     try {
-      const nginx = await startNginx({
-        ...common,
-        port: await freePort(),
-        gatewayId: 'nginx-edge',
-        dir: path.join(dir, 'nginx'),
-      });
+      const nginxOptions = { ...common, port: await freePort(), gatewayId: 'nginx-edge', dir: path.join(dir, 'nginx') };
+      const nginx = await startNginx({ ...nginxOptions, config: nginxConfig(nginxOptions) });
       started.push(nginx);
-      const caddy = await startCaddy({
-        ...common,
-        port: await freePort(),
-        gatewayId: 'caddy-edge',
-        dir: path.join(dir, 'caddy'),
-      });
+      const caddyOptions = { ...common, port: await freePort(), gatewayId: 'caddy-edge', dir: path.join(dir, 'caddy') };
+      const caddy = await startCaddy({ ...caddyOptions, config: caddyfile(caddyOptions) });
       started.push(caddy);
       urls.nginx = nginx.url;
       urls.caddy = caddy.url;
@@ -145,6 +138,13 @@ describe('auth server behind real reverse proxies', () => {
         });
         expect(ok.body, 'the demo upstream answered').toHaveProperty('subscriptions');
         await expectThrough(proxy, 'allowed', 200, '/v1/customers/cus_7', { key: full.secret, keyId: full.id });
+        // The upstream's own 404 after an allowed check: nginx reports it back and the event says
+        // 404 (the contract's status is the client's); Caddy cannot report, so its event says 200.
+        await expectThrough(proxy, 'allowed', 404, '/v1/customers/missing_1', {
+          key: full.secret,
+          keyId: full.id,
+          eventStatus: proxy === 'nginx' ? 404 : 200,
+        });
         await expectThrough(proxy, 'missing_key', 401, '/v1/subscriptions');
         await expectThrough(proxy, 'malformed_key', 401, '/v1/subscriptions', { key: 'sk_live_short' });
         await expectThrough(proxy, 'unknown_key', 401, '/v1/subscriptions', { key: unknown });

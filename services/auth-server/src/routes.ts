@@ -11,6 +11,8 @@ export const TOKEN_HEADER = 'keywatch-auth-token';
 /** A verify body is a key and a few short strings. */
 export const VERIFY_BODY_LIMIT = 16 * 1024;
 const FORWARD_PREFIX = '/v1/forward-auth';
+/** Sent by a proxy that reports each allowed request's final status afterwards (`syslog`: nginx's access log). */
+const STATUS_REPORT_HEADER = 'x-keywatch-status-report';
 /** Query parameter names that carry keys in the wild; a URI with one is refused, never looked up. */
 const KEY_PARAMS = new Set([
   'key',
@@ -80,8 +82,10 @@ export interface RouteOptions {
   trustedProxies: readonly string[];
   defaultCallerId: string;
   openapi: boolean;
-  /** Emits the decision's auth event under the caller's name. */
-  report(decision: Decision, status: number, caller: string): void;
+  /** Whether allowed events of proxies that report the upstream's status are held for it. */
+  statusReports: boolean;
+  /** Emits the decision's auth event under the caller's name; `hold`: keep it until the proxy reports the upstream's status. */
+  report(decision: Decision, status: number, caller: string, hold: boolean): void;
 }
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
@@ -165,7 +169,7 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
       route,
     });
     const status = statusOf(decision);
-    options.report(decision, status, body.gateway_id ?? callerHeader(request) ?? defaultCallerId);
+    options.report(decision, status, body.gateway_id ?? callerHeader(request) ?? defaultCallerId, false);
     const rl = decision.rateLimit;
     const answer: VerifyAnswer = {
       valid: status === 200,
@@ -243,8 +247,11 @@ export function installRoutes(app: FastifyInstance, options: RouteOptions): void
       requestId: request.id,
     });
     const status = statusOf(decision);
-    options.report(decision, status, callerHeader(request) ?? defaultCallerId);
+    // The proxy will report the upstream's status under this request id (docs/gateways/nginx.conf).
+    const hold = status === 200 && options.statusReports && first(headers[STATUS_REPORT_HEADER]) === 'syslog';
+    options.report(decision, status, callerHeader(request) ?? defaultCallerId, hold);
     if (status === 200) {
+      if (hold) reply.header('x-keywatch-report-id', request.id);
       return reply
         .code(200)
         .headers(decision.headers)
@@ -296,7 +303,7 @@ export function openApiDocument(): Record<string, unknown> {
     get: {
       summary: 'Forward-auth (any method, any path below): the original request as headers',
       description:
-        'Key in Authorization: Bearer or X-Api-Key; X-Forwarded-For / X-Real-IP; X-Forwarded-Method; X-Forwarded-Uri or X-Original-URI; Origin; User-Agent. 200 with X-Keywatch-Key-Id, X-Keywatch-Tenant-Id and RateLimit-*; refusals with the outcome status and error body. X-Keywatch-Auth-Mode: nginx turns every refusal into 401 or 403 (the real status in X-Keywatch-Status).',
+        'Key in Authorization: Bearer or X-Api-Key; X-Forwarded-For / X-Real-IP; X-Forwarded-Method; X-Forwarded-Uri or X-Original-URI; Origin; User-Agent. 200 with X-Keywatch-Key-Id, X-Keywatch-Tenant-Id and RateLimit-*; refusals with the outcome status and error body. X-Keywatch-Auth-Mode: nginx turns every refusal into 401 or 403 (the real status in X-Keywatch-Status). X-Keywatch-Status-Report: syslog holds an allowed event until the proxy reports the upstream status for the X-Keywatch-Report-Id it got (UDP syslog line `keywatch: <id> <status> <seconds>`).',
       security: [{ token: [] }],
       responses: {
         200: { description: 'allowed' },

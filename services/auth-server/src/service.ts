@@ -27,6 +27,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import type { authServerConfig } from './config.js';
 import { installRoutes, TOKEN_HEADER, VERIFY_BODY_LIMIT } from './routes.js';
+import { createHeldEvents, listenForStatusReports, type HeldEvents } from './status-reports.js';
 
 /** The parsed {@link authServerConfig}. */
 export type AuthServerConfig = z.output<typeof authServerConfig>;
@@ -41,6 +42,10 @@ export interface AuthServer extends Closeable {
   keywatch: Keywatch;
   invalidator: CacheInvalidator;
   metrics: GatewayMetrics;
+  /** Allowed events waiting for their proxy's status report. */
+  held: HeldEvents;
+  /** The UDP port status reports go to, when AUTH_SERVER_STATUS_REPORTS is on. */
+  statusPort: number | null;
   parts: Closeable[];
 }
 
@@ -137,9 +142,16 @@ export async function startAuthServer(
       ttlMs: config.AUTH_SERVER_CACHE_TTL,
       negativeTtlMs: config.AUTH_SERVER_NEGATIVE_CACHE_TTL,
     });
+    const held = createHeldEvents({
+      emit: (event) => emitter.emit(event),
+      waitMs: config.AUTH_SERVER_STATUS_WAIT,
+      max: config.AUTH_SERVER_EVENT_BUFFER,
+      logger: log,
+    });
     // The SDK stamps one gateway_id; each event is re-stamped with the caller's name, which
-    // `report` sets around the synchronous `finish` → `emit` call.
+    // `report` sets around the synchronous `finish` → `emit` call (and whether to hold it).
     let caller = defaultCallerId;
+    let holding = false;
     const keywatch = createKeywatch({
       gatewayId: defaultCallerId,
       environment: config.AUTH_SERVER_ENVIRONMENT,
@@ -160,7 +172,11 @@ export async function startAuthServer(
         openMs: config.AUTH_SERVER_REDIS_BREAKER_OPEN,
       },
       logger: log,
-      emit: (event) => emitter.emit(event.gateway_id === caller ? event : { ...event, gateway_id: caller }),
+      emit: (event) => {
+        const named = event.gateway_id === caller ? event : { ...event, gateway_id: caller };
+        if (holding) held.hold(named);
+        else emitter.emit(named);
+      },
       onDecision: (decision, status) => metrics.observe(decision, status),
     });
     const invalidator = createCacheInvalidator({
@@ -210,12 +226,15 @@ export async function startAuthServer(
       trustedProxies: config.AUTH_SERVER_TRUSTED_PROXIES,
       defaultCallerId,
       openapi: config.AUTH_SERVER_OPENAPI,
-      report: (decision, status, name) => {
+      statusReports: config.AUTH_SERVER_STATUS_REPORTS,
+      report: (decision, status, name, hold) => {
         caller = name;
+        holding = hold;
         try {
           keywatch.finish(decision, status);
         } finally {
           caller = defaultCallerId;
+          holding = false;
         }
       },
     });
@@ -223,6 +242,8 @@ export async function startAuthServer(
     parts.push(
       { name: 'http', close: () => app.close() },
       { name: 'lifecycle-consumer', close: () => invalidator.close() },
+      // Held events go to the emitter before it flushes and closes.
+      held,
       { name: 'auth-events', close: () => emitter.close() },
       { name: 'producer', close: () => producer.close() },
       {
@@ -243,8 +264,27 @@ export async function startAuthServer(
       }),
     );
     const url = await app.listen({ host: config.AUTH_SERVER_HOST, port: config.AUTH_SERVER_PORT });
+    let statusPort: number | null = null;
+    if (config.AUTH_SERVER_STATUS_REPORTS) {
+      const reports = await listenForStatusReports({
+        host: config.AUTH_SERVER_HOST,
+        port: config.AUTH_SERVER_STATUS_PORT ?? Number(new URL(url).port),
+        trusted: config.AUTH_SERVER_TRUSTED_PROXIES,
+        held,
+        logger: log,
+      });
+      statusPort = reports.port;
+      // Reports stop before the held events are flushed.
+      parts.splice(parts.indexOf(held), 0, reports);
+    }
     log.info(
-      { url, environment: config.AUTH_SERVER_ENVIRONMENT, routes: routes.rules.length, token: tokenOk !== null },
+      {
+        url,
+        environment: config.AUTH_SERVER_ENVIRONMENT,
+        routes: routes.rules.length,
+        token: tokenOk !== null,
+        status_reports: statusPort === null ? 'off' : `udp ${statusPort}`,
+      },
       'auth server listening',
     );
     let closing: Promise<void> | undefined;
@@ -256,6 +296,8 @@ export async function startAuthServer(
       keywatch,
       invalidator,
       metrics,
+      held,
+      statusPort,
       parts,
       close: () => (closing ??= closeAll(parts, log)),
     };

@@ -48,6 +48,11 @@ export interface HttpSimulationOptions {
   onProgress?: (report: SimulationReport, elapsedMs: number) => void;
   /** Stops the run early (the report covers what was sent). */
   signal?: AbortSignal;
+  /**
+   * A second way in that takes `share` (0–1) of every kind of request, picked at random (e.g. nginx
+   * with `auth_request` in front of the auth server); its requests are also counted in `report.via`.
+   */
+  via?: { url: string; share: number };
 }
 
 /** One attack's time on: `[startMs, endMs)` from the start of the run. */
@@ -79,6 +84,8 @@ export interface SimulationReport {
   failed: number;
   byStatus: Record<string, number>;
   byScenario: Record<string, number>;
+  /** The requests sent through `options.via` (also counted above). */
+  via?: { sent: number; failed: number; byStatus: Record<string, number> };
 }
 
 interface Planned {
@@ -248,6 +255,10 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
   log.info({ tenants: tenants.length, keys: personas.length, countries, attacks: [...attacks] }, 'simulation set up');
 
   const report: SimulationReport = { sent: 0, skipped: 0, failed: 0, byStatus: {}, byScenario: {} };
+  const viaReport: NonNullable<SimulationReport['via']> = { sent: 0, failed: 0, byStatus: {} };
+  const via = options.via && { url: options.via.url, share: options.via.share, report: (report.via = viaReport) };
+  // Its own stream: the same seed plans the same requests with or without a second way in.
+  const viaRandom = seeded((options.seed ?? 1) + 7919);
   const maxInFlight = options.maxInFlight ?? 256;
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
@@ -263,12 +274,19 @@ export async function runHttpSimulation(options: HttpSimulationOptions): Promise
     if (plan.key !== null) headers.authorization = `Bearer ${plan.key}`;
     if (plan.origin) headers.origin = plan.origin;
     if (plan.body) headers['content-type'] = 'application/json';
-    const request = fetch(new URL(plan.path, options.gatewayUrl), { method: plan.method, headers, body: plan.body })
+    const side = via && viaRandom() < via.share ? via.report : undefined;
+    if (side) side.sent += 1;
+    const base = side && via ? via.url : options.gatewayUrl;
+    const request = fetch(new URL(plan.path, base), { method: plan.method, headers, body: plan.body })
       .then(async (response) => {
         await response.arrayBuffer();
         report.byStatus[response.status] = (report.byStatus[response.status] ?? 0) + 1;
+        if (side) side.byStatus[response.status] = (side.byStatus[response.status] ?? 0) + 1;
       })
-      .catch(() => void (report.failed += 1))
+      .catch(() => {
+        report.failed += 1;
+        if (side) side.failed += 1;
+      })
       .finally(() => {
         inFlight -= 1;
         pending.delete(request);

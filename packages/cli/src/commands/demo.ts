@@ -5,6 +5,7 @@ import {
   createKeyServiceClient as createAdminClient,
   type KeyServiceClient as AdminClient,
 } from '@keywatch/api-client';
+import { createClickHouse, sql } from '@keywatch/clickhouse';
 import { engineConfig, parseConfig, parseDuration } from '@keywatch/config';
 import { topicNames, type Alert } from '@keywatch/contracts';
 import { createKafka } from '@keywatch/kafka';
@@ -17,11 +18,13 @@ import {
   type Attack,
   type SimulationReport,
 } from '@keywatch/traffic-sim';
+import type { Logger } from '@keywatch/logger';
 import { InvalidArgumentError, type Command } from 'commander';
 import { formatAlert, useColor } from '../alerts-format.js';
 import { startAlertTail, type AlertTail } from '../alerts-tail.js';
 import { freePort, hasService, Supervisor, type ChildService } from '../demo/children.js';
 import { metricSum, scrape } from '../demo/metrics.js';
+import { findNginx, startDemoNginx, startDemoUpstream, type DemoNginx } from '../demo/nginx.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../demo/receiver.js';
 import { cliLogger } from '../logger.js';
 import { repoRoot } from '../repo.js';
@@ -54,6 +57,18 @@ const SERVICES: ReadonlyArray<{ name: string; portVar: string; port: number; hea
   { name: 'console', portVar: 'CONSOLE_PORT', port: 8090, health: '/healthz', what: 'security console' },
   { name: 'gateway', portVar: 'GATEWAY_PORT', port: 8088, health: '/healthz', what: 'reference gateway' },
 ];
+/** Started only when nginx is installed: nginx with `auth_request` asks it for part of the traffic. */
+const AUTH_SERVER = {
+  name: 'auth-server',
+  portVar: 'AUTH_SERVER_PORT',
+  port: 8089,
+  health: '/healthz',
+  what: 'auth server (for nginx)',
+};
+/** The `gateway_id` of each way in, as the auth events (and ClickHouse) record them. */
+const GATEWAY_IDS = { gateway: 'demo-gateway', nginx: 'demo-nginx' } as const;
+/** Share of the traffic sent through nginx + auth server when nginx is installed. */
+const NGINX_SHARE = 0.3;
 
 /**
  * The detector's rate-limit windows, compressed so that the scenario fires within its slot of
@@ -116,6 +131,8 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
 
   const logDir = path.join(repoRoot, '.keywatch', 'demo');
   let supervisor: Supervisor | undefined;
+  let nginx: DemoNginx | undefined;
+  let demoUpstream: { url: string; close(): Promise<void> } | undefined;
   let receiver: WebhookReceiver | undefined;
   let tail: AlertTail | undefined;
   const webhookIds: Array<{ id: string }> = [];
@@ -149,8 +166,11 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     const warmupMs = Math.min(20_000, Math.round(durationMs * 0.15));
     const schedule = options.attacks ? sequentialSchedule(ATTACKS, durationMs, warmupMs) : [];
     const detectorSettings = demoDetectorSettings((durationMs - warmupMs) / ATTACKS.length);
+    // Part of the traffic goes through nginx (auth_request → auth server) when nginx is installed.
+    const nginxBinary = findNginx();
+    const services = nginxBinary && hasService(AUTH_SERVER.name) ? [...SERVICES, AUTH_SERVER] : SERVICES;
     const ports: Record<string, number> = {};
-    for (const s of SERVICES) ports[s.name] = await freePort(s.port);
+    for (const s of services) ports[s.name] = await freePort(s.port);
     const urlOf = (name: string) => `http://127.0.0.1:${ports[name]}`;
     const ksUrl = urlOf('key-service');
     const analyticsUrl = urlOf('analytics-api');
@@ -163,10 +183,12 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       KEYWATCH_ANALYTICS_URL: analyticsUrl,
       GATEWAY_TRUSTED_PROXIES: env.GATEWAY_TRUSTED_PROXIES ?? '127.0.0.1',
       DETECTOR_SETTINGS: env.DETECTOR_SETTINGS ?? detectorSettings.json,
-      ...Object.fromEntries(SERVICES.map((s) => [s.portVar, String(ports[s.name])])),
+      GATEWAY_ID: env.GATEWAY_ID ?? GATEWAY_IDS.gateway,
+      AUTH_SERVER_ID: env.AUTH_SERVER_ID ?? 'demo-auth-server',
+      ...Object.fromEntries(services.map((s) => [s.portVar, String(ports[s.name])])),
     });
     const started: Array<{ child: ChildService; url: string; what: string }> = [];
-    for (const s of SERVICES) {
+    for (const s of services) {
       if (!hasService(s.name)) {
         out(`  – ${s.name.padEnd(16)} not started: services/${s.name}/src/main.ts does not exist in this checkout`);
         continue;
@@ -177,7 +199,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     for (const { child, url, what } of started) {
       const tookMs = await supervisor.waitHealthy(
         child,
-        `${url}${SERVICES.find((s) => s.name === child.name)!.health}`,
+        `${url}${services.find((s) => s.name === child.name)!.health}`,
         120_000,
         stop.signal,
       );
@@ -186,6 +208,24 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       );
     }
     const has = (name: string) => started.some((s) => s.child.name === name);
+    if (!nginxBinary)
+      out(
+        '  – nginx            not installed: all traffic goes through the reference gateway (apt-get install nginx to send part of it through nginx + the auth server)',
+      );
+    else if (has(AUTH_SERVER.name)) {
+      demoUpstream = await startDemoUpstream();
+      nginx = await startDemoNginx({
+        binary: nginxBinary,
+        dir: path.join(logDir, 'nginx'),
+        port: await freePort(8087),
+        authUrl: urlOf(AUTH_SERVER.name),
+        upstreamUrl: demoUpstream.url,
+        gatewayId: GATEWAY_IDS.nginx,
+      });
+      out(
+        `  ✔ ${'nginx'.padEnd(16)} ${nginx.url.padEnd(24)} ${'auth_request → auth server'.padEnd(26)} pid ${nginx.pid}, upstream: the demo routes at ${demoUpstream.url} (config ${path.relative(process.cwd(), path.join(logDir, 'nginx', 'nginx.conf'))})`,
+      );
+    }
     admin = createAdminClient({ baseUrl: ksUrl, apiKey: rootKey, timeoutMs: 15_000 });
     const analytics = createAnalyticsClient({ baseUrl: analyticsUrl, apiKey: rootKey, timeoutMs: 15_000 });
     checkpoint();
@@ -271,7 +311,9 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
     checkpoint();
 
     const seed = options.seed ?? 1 + Math.floor(Math.random() * 1_000_000);
-    out(`\n━━ 6. traffic through the gateway for ${seconds(durationMs)} (${options.rate} req/s at peak, seed ${seed})`);
+    out(
+      `\n━━ 6. traffic through the gateway${nginx ? ` and nginx + auth server (${Math.round(NGINX_SHARE * 100)} %)` : ''} for ${seconds(durationMs)} (${options.rate} req/s at peak, seed ${seed})`,
+    );
     if (schedule.length > 0) {
       out(
         `  ${seconds(warmupMs)} of normal traffic, then one attack after another, ${seconds(schedule[0]!.endMs - schedule[0]!.startMs)} each: ${schedule.map((w) => w.attack).join(' → ')}`,
@@ -293,7 +335,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       };
     };
     const base = await counters();
-    let last = { ...base, sent: 0, at: Date.now() };
+    let last = { ...base, sent: 0, viaSent: 0, at: Date.now() };
     let lastLine = 0;
     const simStarted = Date.now();
     const progress = async (report: SimulationReport, elapsedMs: number) => {
@@ -302,10 +344,12 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       const now = await counters();
       const dt = (Date.now() - last.at) / 1000;
       const rate = (a: number, b: number) => Math.max(0, Math.round((a - b) / dt));
+      const viaSent = report.via?.sent ?? 0;
+      const viaPart = nginx ? ` (nginx ${String(rate(viaSent, last.viaSent)).padStart(3)})` : '';
       out(
-        `  ${String(Math.round(elapsedMs / 1000)).padStart(4)} s  gateway ${String(rate(report.sent, last.sent)).padStart(4)} req/s · ingested ${String(rate(now.ingested, last.ingested)).padStart(4)} ev/s (${now.ingested - base.ingested}) · detector ${String(rate(now.detected, last.detected)).padStart(4)} ev/s · alerts ${alertCount} · webhooks ${receiver!.deliveries.filter((d) => d.verified).length}`,
+        `  ${String(Math.round(elapsedMs / 1000)).padStart(4)} s  gateway ${String(rate(report.sent, last.sent)).padStart(4)} req/s${viaPart} · ingested ${String(rate(now.ingested, last.ingested)).padStart(4)} ev/s (${now.ingested - base.ingested}) · detector ${String(rate(now.detected, last.detected)).padStart(4)} ev/s · alerts ${alertCount} · webhooks ${receiver!.deliveries.filter((d) => d.verified).length}`,
       );
-      last = { ...now, sent: report.sent, at: Date.now() };
+      last = { ...now, sent: report.sent, viaSent, at: Date.now() };
     };
     const report = await runHttpSimulation({
       gatewayUrl,
@@ -319,6 +363,7 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
       schedule,
       seed,
       signal: stop.signal,
+      via: nginx ? { url: nginx.url, share: NGINX_SHARE } : undefined,
       onPhase: (attack: Attack, on: boolean) => out(on ? `  ▶ attack on: ${attack}` : `  ■ attack off: ${attack}`),
       onProgress: (r, elapsed) => void progress(r, elapsed),
     });
@@ -330,6 +375,15 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
         .map(([s, n]) => `${s}×${n}`)
         .join(' ')}`,
     );
+    if (report.via)
+      out(
+        `    of which through nginx + auth server: ${report.via.sent} (${report.via.failed} failed): ${Object.entries(
+          report.via.byStatus,
+        )
+          .sort()
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')}`,
+      );
 
     if (!stop.signal.aborted) {
       out('\n━━ 7. draining the pipeline');
@@ -353,6 +407,21 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
         `  ingested ${end.ingested - base.ingested} events, detector processed ${end.detected - base.detected}, ${alertCount} alerts, ${receiver.deliveries.filter((d) => d.verified).length} verified webhook deliveries (${receiver.deliveries.filter((d) => !d.verified).length} refused) — settled in ${seconds(Date.now() - drainStarted)}`,
       );
       ok = end.ingested - base.ingested > 0 && receiver.deliveries.every((d) => d.verified);
+      const byGateway = await eventsByGateway(engines, new Date(simStarted - 5000), logger).catch((error: unknown) => {
+        out(`  ✘ could not count events by gateway: ${error instanceof Error ? error.message : String(error)}`);
+        return [];
+      });
+      if (byGateway.length > 0) {
+        out('  auth events in ClickHouse by gateway_id (what the analytics API and the console read):');
+        for (const g of byGateway)
+          out(
+            `    ${g.gateway_id.padEnd(18)} ${String(g.events).padStart(7)} events, ${String(g.refused).padStart(6)} refused, ${String(g.keys).padStart(3)} keys`,
+          );
+      }
+      if (nginx && !byGateway.some((g) => g.gateway_id === GATEWAY_IDS.nginx && g.events > 0)) {
+        out(`  ✘ no auth event from ${GATEWAY_IDS.nginx} reached ClickHouse`);
+        ok = false;
+      }
 
       out('\n━━ 8. per-key usage, from the analytics API');
       const from = new Date(simStarted - 60_000).toISOString();
@@ -418,6 +487,11 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
   } finally {
     out('\n━━ stopping');
     await tail?.close().catch(() => undefined);
+    if (nginx) {
+      await nginx.close();
+      out(`  ${'nginx'.padEnd(16)} stopped`);
+    }
+    await demoUpstream?.close().catch(() => undefined);
     // The demo's destinations point at a receiver that is about to close.
     for (const { id } of webhookIds) await admin?.deleteWebhook(id).catch(() => undefined);
     await receiver?.close();
@@ -430,4 +504,39 @@ async function runDemo(options: DemoOptions, env: NodeJS.ProcessEnv): Promise<nu
   }
   if (interrupted) return 130;
   return ok ? 0 : 1;
+}
+
+/** Auth events since `from` per `gateway_id`, read back from ClickHouse (exact: one per event_id). */
+async function eventsByGateway(
+  engines: {
+    CLICKHOUSE_URL: string;
+    CLICKHOUSE_DATABASE: string;
+    CLICKHOUSE_USER: string;
+    CLICKHOUSE_PASSWORD: string;
+  },
+  from: Date,
+  logger: Logger,
+): Promise<Array<{ gateway_id: string; events: number; refused: number; keys: number }>> {
+  const clickhouse = createClickHouse({
+    url: engines.CLICKHOUSE_URL,
+    database: engines.CLICKHOUSE_DATABASE,
+    username: engines.CLICKHOUSE_USER,
+    password: engines.CLICKHOUSE_PASSWORD,
+    logger,
+  });
+  try {
+    const rows = await clickhouse.query<{ gateway_id: string; events: string; refused: string; keys: string }>(
+      sql`SELECT gateway_id, uniqExact(event_id) AS events, uniqExactIf(event_id, outcome != 'allowed') AS refused,
+                 uniqExactIf(key_id, key_id != '') AS keys
+          FROM auth_events WHERE ts >= ${from} GROUP BY gateway_id ORDER BY gateway_id`,
+    );
+    return rows.map((r) => ({
+      gateway_id: r.gateway_id,
+      events: Number(r.events),
+      refused: Number(r.refused),
+      keys: Number(r.keys),
+    }));
+  } finally {
+    await clickhouse.close();
+  }
 }
