@@ -9,7 +9,7 @@ import type { StackSettings } from './settings.js';
 // The modern engine: ClickHouse 26.x from chDB's npm library (`libchdb.so` is clickhouse-local as a
 // shared library). A small C launcher calls its `chdb_query_cmdline` with a command line that opens
 // the real HTTP and native listeners and then holds a sleeping query, which keeps them open.
-// infra/local/README.md, "The modern ClickHouse", has the why and the limits.
+// The README ("Local stack") has the why and the limits.
 
 /** The npm package holding `libchdb.so` (pinned, with its integrity, in clickhouse-modern/npm). */
 export const CHDB_LIBRARY = '@chdb/lib-linux-x64-gnu';
