@@ -123,8 +123,9 @@ async function installLibrary(s: StackSettings, progress: Progress): Promise<str
 async function buildLauncher(s: StackSettings, progress: Progress): Promise<string> {
   const source = path.join(s.repoRoot, 'infra/local/clickhouse-modern/launcher.c');
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
-  const dir = path.join(s.cacheDir, 'chdb-launcher');
-  const binary = path.join(dir, `keywatch-chdb-${hash}`);
+  // One folder per launcher source; the binary keeps the name ps and the bench's CPU probe look for.
+  const dir = path.join(s.cacheDir, 'chdb-launcher', hash);
+  const binary = path.join(dir, 'keywatch-chdb');
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   const scratch = `${binary}.partial-${process.pid}`;
