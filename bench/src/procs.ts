@@ -99,7 +99,9 @@ export function pidsNamed(name: string): number[] {
 /** The shared engines' server processes on this machine (ClickHouse, the Kafka JVM), if local. */
 export function enginePids(): { clickhouse: number[]; kafka: number[] } {
   const java = pidsNamed('java').filter((pid) => processLabel(pid) === 'kafka');
-  return { clickhouse: pidsNamed('clickhouse-serv').concat(pidsNamed('clickhouse-server')), kafka: java };
+  // keywatch-chdb: the modern engine's launcher (infra/local/src/clickhouse-modern.ts).
+  const clickhouse = pidsNamed('clickhouse-serv').concat(pidsNamed('clickhouse-server'), pidsNamed('keywatch-chdb'));
+  return { clickhouse, kafka: java };
 }
 
 /** CPU seconds so far of the local ClickHouse and Kafka servers (0 where not local) and of the whole machine. */

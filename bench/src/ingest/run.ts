@@ -17,6 +17,7 @@ import {
 } from '@keywatch/ingest-worker';
 import { declaredNodeFlags } from '@keywatch/lifecycle';
 import { MIN_RATE_SPAN_S, rateOver } from '../harness.js';
+import { kafkaEnginePeer } from './kafka-engine.js';
 
 /** Options of {@link benchIngest}. */
 export interface IngestBenchOptions {
@@ -542,16 +543,7 @@ function cpuMeter(probe: (() => EngineCpu) | undefined): {
   };
 }
 
-/**
- * ClickHouse's Kafka engine on the same topic. Two things make it consume at all, both seen in the
- * server log of 18.16 (Debian's build links the system librdkafka 2.0.2, which speaks Kafka 4.1's
- * protocol fine): the engine leaves librdkafka's `auto.offset.reset` at `largest`, so a new group
- * starts at the end of the topic and never sees messages produced before it joined — the group's
- * offsets are therefore committed at the start of the topic first; and 18.16's JSONEachRow refuses
- * unknown fields (and nested objects such as `rate_limit`) with no table setting to skip them, so
- * each message is read whole as one TabSeparated `String` (`'\n'` as the row delimiter) and the
- * view extracts the fields with `visitParamExtract*`.
- */
+/** ClickHouse's Kafka engine on the same topic, written for the server (see kafka-engine.ts). */
 async function kafkaEngineBaseline(
   ch: ClickHouse,
   admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
@@ -563,24 +555,19 @@ async function kafkaEngineBaseline(
 ): Promise<BenchFigure> {
   groups.push(groupId);
   try {
-    const starts = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: starts.map((p) => ({ partition: p.partition, offset: p.low })),
-    });
-    await ch.command(`CREATE TABLE kafka_target (event_id String, ts DateTime('UTC'), tenant_id String, key_id String, outcome String, status UInt16, latency_ms Float64, ip String, route String)
-      ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (tenant_id, key_id, ts, event_id)`);
-    await ch.command(
-      `CREATE TABLE kafka_source (line String) ENGINE = Kafka('${brokers.join(',')}', '${topic}', '${groupId}', 'TabSeparated', '\\n')`,
-    );
+    const peer = kafkaEnginePeer(await ch.serverVersion(), { brokers, topic, groupId });
+    if (peer.offsetsAtStart) {
+      const starts = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: starts.map((p) => ({ partition: p.partition, offset: p.low })),
+      });
+    }
+    await ch.command(peer.target);
+    await ch.command(peer.source);
     const started = performance.now();
-    await ch.command(`CREATE MATERIALIZED VIEW kafka_mv TO kafka_target AS
-      SELECT visitParamExtractString(line, 'event_id') AS event_id, parseDateTimeBestEffort(visitParamExtractString(line, 'ts')) AS ts,
-             visitParamExtractString(line, 'tenant_id') AS tenant_id, visitParamExtractString(line, 'key_id') AS key_id,
-             visitParamExtractString(line, 'outcome') AS outcome, toUInt16(visitParamExtractUInt(line, 'status')) AS status,
-             visitParamExtractFloat(line, 'latency_ms') AS latency_ms, visitParamExtractString(line, 'ip') AS ip, visitParamExtractString(line, 'route') AS route
-      FROM kafka_source`);
+    await ch.command(peer.view);
     const seen = await watch(countOf(ch, 'kafka_target'), n, 120_000, 50);
     const endToEnd = (seen.last - started) / 1000;
     return figure(FIGURES.engine, seen.count, endToEnd, {

@@ -12,6 +12,9 @@
 --   a person's acknowledgement: no row there means open.
 -- * evidence is the JSON text of the contract's object; window_*, detected_at are DateTime('UTC')
 --   (seconds; the exact RFC 3339 values are in the alert message).
+-- * The view's joined subqueries carry aliases: current servers refuse them without (code 206,
+--   ALIAS_REQUIRED). The first text of this file had none; databases that applied it keep that view.
+-- valid-checksum: 7487d8064d18fe700559637e0685463ac79d79b61c82ea4d600ba8aed2e6295b
 CREATE TABLE IF NOT EXISTS ${database}.security_alerts
 (
     alert_id     String,
@@ -73,10 +76,10 @@ FROM
         max(count) AS count
     FROM ${database}.security_alerts
     GROUP BY tenant_id, alert_id
-)
+) AS alerts
 ANY LEFT JOIN
 (
     SELECT tenant_id, alert_id, argMax(status, version) AS status
     FROM ${database}.alert_status
     GROUP BY tenant_id, alert_id
-) USING (tenant_id, alert_id);
+) AS statuses USING (tenant_id, alert_id);

@@ -1,4 +1,12 @@
-export { resolveStackSettings, isLocalHost, type StackSettings } from './settings.js';
+export {
+  resolveStackSettings,
+  isLocalHost,
+  parseClickHouseEngine,
+  stackEnvironment,
+  CLICKHOUSE_ENGINES,
+  type StackSettings,
+  type ClickHouseEngine,
+} from './settings.js';
 export { stackUp, stackDown, stackStatus, type EngineStatus, type EngineState } from './stack.js';
 export type { Progress } from './engines.js';
 export { kraftSingleNode } from './engines.js';

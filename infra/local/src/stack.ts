@@ -1,3 +1,4 @@
+import { modernClickhouseEngine } from './clickhouse-modern.js';
 import { clickhouseEngine, kafkaEngine, redisEngine, type Engine, type Progress } from './engines.js';
 import { runningPid, stopProcess } from './processes.js';
 import { isLocalHost, type StackSettings } from './settings.js';
@@ -15,7 +16,9 @@ export interface EngineStatus {
 }
 
 export function stackEngines(settings: StackSettings): Engine[] {
-  return [redisEngine(settings), clickhouseEngine(settings), kafkaEngine(settings)];
+  const clickhouse =
+    settings.clickhouse.engine === 'modern' ? modernClickhouseEngine(settings) : clickhouseEngine(settings);
+  return [redisEngine(settings), clickhouse, kafkaEngine(settings)];
 }
 
 function hostOf(settings: StackSettings, engine: Engine): string {

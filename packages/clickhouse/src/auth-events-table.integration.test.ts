@@ -1,15 +1,20 @@
 import path from 'node:path';
 import { describe, expect, repoRoot, test } from '@keywatch/testkit';
 import { createClickHouse } from './client.js';
+import { FEATURES, versionAtLeast } from './version.js';
 import { runMigrations } from './migrations.js';
 import { sql } from './sql.js';
+
+// Yesterday (UTC): inside every retention, so current servers' TTL (migration 0007) keeps the rows.
+const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+const NEXT_DAY = new Date(Date.parse(`${DAY}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /** A row as the ingest worker writes it: the contract's nulls as '' except the rate-limit columns. */
 function row(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     v: 1,
     event_id: '0193b2a4-7c1e-7d3a-9f00-000000000001',
-    ts: '2024-06-01 12:34:56',
+    ts: `${DAY} 12:34:56`,
     ts_ms: 789,
     gateway_id: 'gw-1',
     request_id: 'req-1',
@@ -88,7 +93,7 @@ describe('auth_events table', () => {
         row(),
         row({
           event_id: 'e2',
-          ts: '2024-06-01T23:59:59.999Z',
+          ts: `${DAY}T23:59:59.999Z`,
           ts_ms: 999,
           rate_limit_limit: null,
           rate_limit_remaining: null,
@@ -98,20 +103,49 @@ describe('auth_events table', () => {
       const rows = await ch.query<Record<string, unknown>>(
         'SELECT *, toUnixTimestamp(ingested_at) AS ingested, toYYYYMMDD(ts) AS day FROM auth_events ORDER BY event_id',
       );
-      expect(rows[0]).toEqual({ ...row(), ingested: expect.any(Number), day: 20240601 });
+      const day = Number(DAY.replaceAll('-', ''));
+      expect(rows[0]).toEqual({ ...row(), ingested: expect.any(Number), day });
       expect(rows[1]).toMatchObject({
         event_id: 'e2',
-        ts: '2024-06-01 23:59:59',
+        ts: `${DAY} 23:59:59`,
         ts_ms: 999,
         rate_limit_limit: null,
-        day: 20240601,
+        day,
       });
       expect(Number(rows[0]?.ingested)).toBeGreaterThanOrEqual(before - 1);
 
       const window = await ch.query<{ n: string }>(
-        sql`SELECT count() AS n FROM auth_events FINAL WHERE tenant_id = ${'tenant_dev_abc123'} AND ts >= ${new Date('2024-06-01T12:34:56Z')} AND ts < ${new Date('2024-06-02T00:00:00Z')}`,
+        sql`SELECT count() AS n FROM auth_events FINAL WHERE tenant_id = ${'tenant_dev_abc123'} AND ts >= ${new Date(`${DAY}T12:34:56Z`)} AND ts < ${new Date(`${NEXT_DAY}T00:00:00Z`)}`,
       );
       expect(window).toEqual([{ n: '2' }]);
+    } finally {
+      await ch.close();
+    }
+  });
+
+  test('expire raw events by TTL on servers that have it; 18.16 keeps them for the retention job', async ({
+    clickhouse,
+    logger,
+  }) => {
+    const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
+    try {
+      const results = await runMigrations(ch, {
+        directory: path.join(repoRoot, 'infra/clickhouse/migrations'),
+        database: clickhouse.database,
+        logger,
+      });
+      const ttl = versionAtLeast(await ch.serverVersion(), FEATURES.ttl);
+      expect(results.find((r) => r.name === 'retention_ttl')?.status).toBe(ttl ? 'applied' : 'skipped_version');
+      // One row far past the 30-day retention, one inside it.
+      await ch.insert('auth_events', [
+        row({ event_id: 'old', ts: '2024-06-01 12:00:00' }),
+        row({ event_id: 'recent' }),
+      ]);
+      await ch.command('OPTIMIZE TABLE auth_events FINAL');
+      const left = await ch.query<{ event_id: string }>('SELECT event_id FROM auth_events ORDER BY event_id');
+      // 18.16 has no TTL: the ingest worker's retention job drops the old day's partition instead
+      // (services/ingest-worker/src/retention.integration.test.ts).
+      expect(left.map((r) => r.event_id)).toEqual(ttl ? ['recent'] : ['old', 'recent']);
     } finally {
       await ch.close();
     }

@@ -132,7 +132,14 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     ensureOpen('query');
     const { query: text, params } = await render(statement);
     try {
-      const result = await client.query({ query: text, format: 'JSONEachRow', query_params: params });
+      const result = await client.query({
+        query: text,
+        format: 'JSONEachRow',
+        query_params: params,
+        // 64-bit integers as JSON strings, as 18.16 always sends them; current releases send numbers
+        // by default (losing precision above 2^53). Known to every server we support.
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      });
       return await result.json<T>();
     } catch (error) {
       throw new ClickHouseRequestError('query', error, describeStatement(statement));

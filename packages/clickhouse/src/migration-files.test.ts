@@ -43,6 +43,18 @@ describe('migration files', () => {
     expect(() => parseMigrationFile('0003_ttl.sql', '-- requires: 19.6\n-- requires: 20.1\n')).toThrow(/more than one/);
   });
 
+  it('read the earlier checksums a file accepts from valid-checksum header lines', () => {
+    const a = 'a'.repeat(64);
+    const b = 'B'.repeat(64);
+    const file = parseMigrationFile(
+      '0010_x.sql',
+      `-- why\n-- valid-checksum: ${a}\n--valid-checksum:${b}\nSELECT 1;\n`,
+    );
+    expect(file.validChecksums).toEqual([a, b.toLowerCase()]);
+    expect(parseMigrationFile('0010_x.sql', `SELECT 1;\n-- valid-checksum: ${a}\n`).validChecksums).toEqual([]);
+    expect(() => parseMigrationFile('0010_x.sql', '-- valid-checksum: abc\n')).toThrow(/0010_x\.sql: cannot read/);
+  });
+
   it('checksum the text, whatever its line endings', () => {
     const unix = parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt8) ENGINE = Memory;\n');
     expect(parseMigrationFile('0001_a.sql', 'CREATE TABLE a (x UInt8) ENGINE = Memory;\r\n').checksum).toBe(

@@ -20,6 +20,12 @@ export interface MigrationFile {
   /** SHA-256 (hex) of the text with line endings normalised; independent of the target database. */
   checksum: string;
   requires: VersionRequirement | undefined;
+  /**
+   * Checksums of earlier texts of this file that count as this one when found applied, from
+   * `-- valid-checksum: <sha256>` header lines: a fix that changes no schema (e.g. SQL that current
+   * servers also accept) without failing databases that applied the earlier text.
+   */
+  validChecksums: string[];
   /** The text as written, `${database}` not yet substituted. */
   text: string;
 }
@@ -27,6 +33,8 @@ export interface MigrationFile {
 const FILE_NAME = /^(\d{4})_([A-Za-z0-9_]+)\.sql$/;
 const REQUIRES = /^--\s*requires:\s*(>=|<)?\s*(\d+\.\d+)\s*$/i;
 const REQUIRES_LOOSE = /^--\s*requires\s*:/i;
+const VALID_CHECKSUM = /^--\s*valid-checksum:\s*([0-9a-f]{64})\s*$/i;
+const VALID_CHECKSUM_LOOSE = /^--\s*valid-checksum\s*:/i;
 
 /** Parses a migration's name and header; throws {@link MigrationError} `migration_invalid`. */
 export function parseMigrationFile(file: string, text: string): MigrationFile {
@@ -39,11 +47,23 @@ export function parseMigrationFile(file: string, text: string): MigrationFile {
     );
   const normalised = text.replace(/\r\n?/g, '\n');
   let requires: VersionRequirement | undefined;
+  const validChecksums: string[] = [];
   // The header is the comment block before the first statement.
   for (const raw of normalised.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
     if (!line.startsWith('--')) break;
+    if (VALID_CHECKSUM_LOOSE.test(line)) {
+      const valid = VALID_CHECKSUM.exec(line);
+      if (!valid?.[1])
+        throw new MigrationError(
+          'migration_invalid',
+          file,
+          `cannot read "${line}"; write "-- valid-checksum: " and the 64 hex digits of a SHA-256`,
+        );
+      validChecksums.push(valid[1].toLowerCase());
+      continue;
+    }
     if (!REQUIRES_LOOSE.test(line)) continue;
     const gate = REQUIRES.exec(line);
     if (!gate)
@@ -61,6 +81,7 @@ export function parseMigrationFile(file: string, text: string): MigrationFile {
     file,
     checksum: createHash('sha256').update(normalised).digest('hex'),
     requires,
+    validChecksums,
     text: normalised,
   };
 }

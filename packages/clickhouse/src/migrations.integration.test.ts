@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,6 +130,27 @@ INSERT INTO \${database}.events VALUES (1, 'a;b -- not a comment');
       expect(error).toBeInstanceOf(MigrationError);
       expect(error).toMatchObject({ code: 'migration_changed', file: '0001_t.sql', retryable: false });
       expect(String(error)).toMatch(/0001_t\.sql: changed after it was applied/);
+    } finally {
+      await ch.close();
+    }
+  });
+
+  test('accept an applied earlier text its file names with valid-checksum, and nothing else', async ({
+    clickhouse,
+    logger,
+  }) => {
+    const first = 'CREATE TABLE IF NOT EXISTS ${database}.t (x UInt8) ENGINE = Memory;\n';
+    const dir = await folder({ '0001_t.sql': first });
+    const ch = createClickHouse({ url: clickhouse.url, database: clickhouse.database, logger });
+    try {
+      const options = { directory: dir.directory, database: clickhouse.database, logger };
+      await runMigrations(ch, options);
+      const earlier = createHash('sha256').update(first).digest('hex');
+      const fixed = `-- valid-checksum: ${earlier}\nCREATE TABLE IF NOT EXISTS \${database}.t (x UInt8) ENGINE = Memory();\n`;
+      await dir.write('0001_t.sql', fixed);
+      expect(await runMigrations(ch, options)).toEqual([{ version: 1, name: 't', status: 'already_applied' }]);
+      await dir.write('0001_t.sql', fixed.replace(earlier, '0'.repeat(64)));
+      await expect(runMigrations(ch, options)).rejects.toMatchObject({ code: 'migration_changed', file: '0001_t.sql' });
     } finally {
       await ch.close();
     }

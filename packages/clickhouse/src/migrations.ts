@@ -127,7 +127,7 @@ async function applyPending(
     const result = (status: MigrationStatus) => results.push({ version: file.version, name: file.name, status });
     const done = applied.get(file.version);
     if (done) {
-      if (done.checksum !== file.checksum) {
+      if (done.checksum !== file.checksum && !file.validChecksums.includes(done.checksum)) {
         throw new MigrationError(
           'migration_changed',
           file.file,

@@ -199,7 +199,7 @@ function feedQuery(f: Filter): Sql {
       WHERE ${and(where)}
       GROUP BY tenant_id, alert_id
       HAVING ${and(having)}
-    )
+    ) AS alerts
     ANY LEFT JOIN
     (
       SELECT tenant_id, alert_id, argMax(status, version) AS s_status, argMax(actor, version) AS s_actor,
@@ -207,7 +207,7 @@ function feedQuery(f: Filter): Sql {
       FROM alert_status
       WHERE ${and(statusWhere)}
       GROUP BY tenant_id, alert_id
-    ) USING (tenant_id, alert_id)
+    ) AS statuses USING (tenant_id, alert_id)
     WHERE ${and(outer)}
     ORDER BY a_detected_at DESC, alert_id
     LIMIT ${f.limit}`;

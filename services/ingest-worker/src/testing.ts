@@ -67,7 +67,7 @@ export function expectedCounts(events: readonly AuthEvent[]): Record<string, num
 export async function countsIn(ch: ClickHouse, source: '1m' | '1h' | '1d' | 'raw'): Promise<Record<string, number>> {
   const table =
     source === 'raw'
-      ? sql`(SELECT key_id, outcome, country, route, toUInt64(1) AS n FROM (SELECT event_id, key_id, outcome, route FROM auth_events FINAL) ANY LEFT JOIN (SELECT event_id, country FROM auth_events_enrichment FINAL) USING event_id)`
+      ? sql`(SELECT key_id, outcome, country, route, toUInt64(1) AS n FROM (SELECT event_id, key_id, outcome, route FROM auth_events FINAL) AS events ANY LEFT JOIN (SELECT event_id, country FROM auth_events_enrichment FINAL) AS enrichment USING event_id)`
       : sql`(SELECT key_id, outcome, country, route, countMerge(requests) AS n FROM ${identifier(`auth_rollup_${source}`)} GROUP BY key_id, outcome, country, route)`;
   const rows = await ch.query<{ key_id: string; outcome: string; country: string; route: string; n: string }>(
     sql`SELECT key_id, outcome, country, route, sum(n) AS n FROM ${table} GROUP BY key_id, outcome, country, route`,

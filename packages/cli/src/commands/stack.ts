@@ -3,11 +3,14 @@ import {
   clusterEnvLines,
   clusterStatus,
   clusterUp,
+  parseClickHouseEngine,
   resolveClusterSettings,
   resolveStackSettings,
   stackDown,
+  stackEnvironment,
   stackStatus,
   stackUp,
+  type ClickHouseEngine,
   type EngineStatus,
   type NodeStatus,
 } from '@keywatch/local-stack';
@@ -38,10 +41,32 @@ export function printNodes(statuses: NodeStatus[]): void {
   }
 }
 
+/** `--clickhouse legacy|modern`: which ClickHouse engine (default: KEYWATCH_CLICKHOUSE_ENGINE, else legacy). */
+export function clickhouseOption(): Option {
+  return new Option(
+    '--clickhouse <engine>',
+    'ClickHouse engine: legacy (Debian 18.16) or modern (26.x from chDB); default KEYWATCH_CLICKHOUSE_ENGINE, else legacy',
+  ).argParser((raw) => parseClickHouseEngine(raw, '--clickhouse'));
+}
+
 const profileOption = () =>
   new Option('--profile <profile>', 'single (default) or cluster').choices(['single', 'cluster']).default('single');
 
-type Profiled = { profile: 'single' | 'cluster' };
+interface StackOptions {
+  profile: 'single' | 'cluster';
+  clickhouse?: ClickHouseEngine;
+}
+
+const settingsFor = (env: NodeJS.ProcessEnv, options: StackOptions) =>
+  resolveStackSettings(env, repoRoot, { clickhouse: options.clickhouse });
+
+/** The cluster profile's shards are Debian's 18.16 servers (chDB has no Keeper and one process per engine). */
+function isCluster(options: StackOptions): boolean {
+  if (options.profile !== 'cluster') return false;
+  if (options.clickhouse === 'modern')
+    throw new Error('--clickhouse modern: the cluster profile runs ClickHouse 18.16 shards only (legacy)');
+  return true;
+}
 
 export function registerStack(program: Command, env: NodeJS.ProcessEnv): void {
   const stack = program.command('stack').description('the local engines: Kafka (KRaft), ClickHouse, Redis');
@@ -50,14 +75,15 @@ export function registerStack(program: Command, env: NodeJS.ProcessEnv): void {
     .command('up')
     .description('start what is not answering (installs ClickHouse, fetches Kafka on first use); idempotent')
     .addOption(profileOption())
-    .action(async (options: Profiled) => {
+    .addOption(clickhouseOption())
+    .action(async (options: StackOptions) => {
       const started = Date.now();
-      if (options.profile === 'cluster') {
+      if (isCluster(options)) {
         printNodes(await clusterUp(cluster(), progress));
         console.error(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;
       }
-      const statuses = await stackUp(resolveStackSettings(env, repoRoot), progress);
+      const statuses = await stackUp(settingsFor(env, options), progress);
       printStatus(statuses);
       console.error(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
@@ -65,38 +91,40 @@ export function registerStack(program: Command, env: NodeJS.ProcessEnv): void {
     .command('down')
     .description('stop only the servers this stack started')
     .addOption(profileOption())
-    .action(async (options: Profiled) =>
-      options.profile === 'cluster'
+    .addOption(clickhouseOption())
+    .action(async (options: StackOptions) =>
+      isCluster(options)
         ? printNodes(await clusterDown(cluster(), progress))
-        : printStatus(await stackDown(resolveStackSettings(env, repoRoot), progress)),
+        : printStatus(await stackDown(settingsFor(env, options), progress)),
     );
   stack
     .command('status')
     .description('what each engine is, where, and who runs it')
     .addOption(profileOption())
-    .action(async (options: Profiled) => {
-      if (options.profile === 'cluster') {
+    .addOption(clickhouseOption())
+    .action(async (options: StackOptions) => {
+      if (isCluster(options)) {
         const nodes = await clusterStatus(cluster());
         printNodes(nodes);
         if (nodes.some((s) => s.state === 'down')) process.exitCode = 3;
         return;
       }
-      const statuses = await stackStatus(resolveStackSettings(env, repoRoot));
+      const statuses = await stackStatus(settingsFor(env, options));
       printStatus(statuses);
       if (statuses.some((s) => s.state === 'down')) process.exitCode = 3;
     });
   stack
     .command('env')
-    .description('export lines for a shell: what services, the CLI and tests need to use this stack')
+    .description('print export lines: what services, the CLI and tests need to use this stack')
     .addOption(profileOption())
-    .action((options: Profiled) => {
-      if (options.profile === 'cluster') {
+    .addOption(clickhouseOption())
+    .action((options: StackOptions) => {
+      if (isCluster(options)) {
         for (const line of clusterEnvLines(cluster())) console.log(line);
         return;
       }
-      const s = resolveStackSettings(env, repoRoot);
-      console.log(`export KAFKA_BROKERS=${s.kafka.host}:${s.kafka.port}`);
-      console.log(`export REDIS_URL=${s.redis.url}`);
-      console.log(`export CLICKHOUSE_URL=${s.clickhouse.url}`);
+      for (const [name, value] of Object.entries(stackEnvironment(settingsFor(env, options)))) {
+        console.log(`export ${name}=${value}`);
+      }
     });
 }
