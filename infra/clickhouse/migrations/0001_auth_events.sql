@@ -1,4 +1,6 @@
--- auth_events: one row per auth event (CONTRACTS.md section 2), written by the ingest worker.
+-- auth_events: one row per auth event (the auth event of docs/contracts.md), written by the ingest worker.
+-- The first text of this file cited a document outside the repo; databases that applied it are current:
+-- valid-checksum: be5220bf6a75bb94e6c75fb11d2ac5f787c6b2b7c4cb28b72d6e1f0d3f99e23e
 -- Works on ClickHouse 18.16 (Debian) and on current releases. Choices:
 --
 -- * ReplacingMergeTree: a redelivered or replayed event has the same event_id and so the same sort

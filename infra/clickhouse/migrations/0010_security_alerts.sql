@@ -1,4 +1,4 @@
--- security_alerts: one row per version of an alert (CONTRACTS.md section 4), written by the detector
+-- security_alerts: one row per version of an alert (the alert of docs/contracts.md), written by the detector
 -- worker; alert_status: the people's side of an alert (acknowledged, resolved), written by the
 -- analytics API; alerts_feed: both joined, what the alert feed reads. Works on 18.16 and current
 -- releases. Choices:
