@@ -45,3 +45,18 @@ describe('markdown links', () => {
     }
   });
 });
+
+describe('the repo stands on its own', () => {
+  it('no tracked file cites the contracts file kept outside the repo (docs/contracts.md is ours)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    // `git grep` exits 1 when nothing matches; the name is split so this file does not match itself.
+    const outside = ['CONTRACTS', 'md'].join('.');
+    let hits = '';
+    try {
+      hits = execFileSync('git', ['grep', '-n', '-F', outside], { cwd: ROOT, encoding: 'utf8' });
+    } catch (error) {
+      if ((error as { status?: number }).status !== 1) throw error;
+    }
+    expect(hits).toBe('');
+  });
+});
