@@ -68,10 +68,12 @@ function scenarios(): { events: AuthEvent[]; expected: Array<[Alert['type'], str
   for (let i = 0; i < 15; i += 1)
     events.push(eventAt(T + i * 30_000, { ...k('failing15'), outcome: 'insufficient_scope' }));
   // impossible_travel and geo_new_country: + ten uses in Berlin, then Sydney; - ten in Berlin, then Nuremberg.
+  // A first use 8 days earlier: new countries are judged only after the 7-day learning period.
   for (const [name, far] of [
     ['traveller', IPS.sydney],
     ['driver', IPS.nuremberg],
   ] as const) {
+    events.push(eventAt(T - 8 * 24 * HOUR, { ...k(name), ip: IPS.berlin }));
     for (let i = 0; i < 10; i += 1) events.push(eventAt(T + i * MINUTE, { ...k(name), ip: IPS.berlin }));
     events.push(eventAt(T + 60 * MINUTE, { ...k(name), ip: far }));
   }
@@ -236,6 +238,7 @@ function corrections(): { events: AuthEvent[]; expected: Array<[Alert['type'], s
       eventAt(T + i * 20_000, { ...k('prober'), ip: IPS.sydney, outcome: 'insufficient_scope', scope: scopes[i % 3] }),
     );
   // impossible_travel: - a phone hopping between carrier IPs in two German cities; + then Sydney.
+  events.push(eventAt(T - 8 * 24 * HOUR, { ...k('phone'), ip: '91.64.0.7' })); // past the learning period
   for (let i = 0; i < 40; i += 1)
     events.push(eventAt(T - 3 * HOUR + i * 4 * MINUTE, { ...k('phone'), ip: i % 2 ? '91.64.0.7' : '77.0.0.7' }));
   events.push(eventAt(T + 30 * MINUTE, { ...k('phone'), ip: IPS.sydney }));
