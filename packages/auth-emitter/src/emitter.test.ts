@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { authEventMessage, authEventMessageKey, exampleAuthEvent, type AuthEvent } from '@keywatch/contracts';
 import { InMemoryProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger } from '@keywatch/logger';
+import { isRetriableSendError } from './retriable.js';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, test } from 'vitest';
 import {
   createAuthEventEmitter,
@@ -206,6 +208,41 @@ describe('createAuthEventEmitter', () => {
     expect(third!.at - second!.at).toBeGreaterThanOrEqual(59); // doubled
     expect(log.warnings().map((l) => l.retry_in_ms)).toEqual([30, 60]);
     await e.close();
+  });
+
+  test("KafkaJS's own retries running out on a transient cause (a broker away) is retried, not refused", async () => {
+    let failures = 3;
+    const producer: EventProducer = {
+      async send() {
+        if (failures-- > 0)
+          throw new KafkaJSNumberOfRetriesExceeded(
+            new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'),
+            {
+              retryCount: 5,
+              retryTime: 3000,
+            },
+          );
+      },
+      async close() {},
+    };
+    const { emitter: e, losses } = emitter(producer, { maxBatch: 20, initialBackoffMs: 5 });
+    for (const event of makeEvents(40)) e.emit(event);
+    await until(() => e.stats().sent === 40);
+    expect(losses).toEqual([]);
+    expect(e.stats()).toMatchObject({ sent: 40, dropped: 0, failedBatches: 3 });
+    await e.close();
+  });
+
+  test('retries running out on a refusal for good (a message too large) is still a refusal', () => {
+    // KafkaJS builds it from the protocol's error table (its typings take an Error).
+    const tooLarge = new KafkaJSProtocolError(
+      Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false }),
+    );
+    expect(isRetriableSendError(new KafkaJSNumberOfRetriesExceeded(tooLarge, { retryCount: 1, retryTime: 1 }))).toBe(
+      false,
+    );
+    expect(isRetriableSendError(tooLarge)).toBe(false);
+    expect(isRetriableSendError(new KafkaJSConnectionError('down'))).toBe(true);
   });
 
   test('backoff doubles per consecutive failure up to maxBackoffMs', async () => {

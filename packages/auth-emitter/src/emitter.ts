@@ -3,6 +3,7 @@ import { authEventMessage, type AuthEvent } from '@keywatch/contracts';
 import type { EventProducer, OutgoingMessage } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
 import { RingBuffer } from './ring-buffer.js';
+import { isRetriableSendError } from './retriable.js';
 
 /**
  * Why events were lost: the buffer was full at `emit`; a failed batch did not fit back in the
@@ -120,9 +121,6 @@ async function within(ms: number, promise: Promise<void> = new Promise<void>(() 
 }
 
 /** KafkaJS marks errors that repeating the same request cannot cure with `retriable: false`. */
-function isRetriable(error: unknown): boolean {
-  return !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
-}
 
 /**
  * The gateway's off-request-path auth event emitter: `emit` appends to a bounded ring buffer and a
@@ -289,7 +287,7 @@ export function createAuthEventEmitter(options: AuthEventEmitterOptions): AuthEv
       return;
     }
     counts.failedBatches += 1;
-    if (!isRetriable(error)) {
+    if (!isRetriableSendError(error)) {
       refused(batch.events, error);
       return;
     }

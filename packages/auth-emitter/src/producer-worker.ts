@@ -9,6 +9,7 @@ import { authEventMessage } from '@keywatch/contracts';
 import type { AuthEvent } from '@keywatch/contracts';
 import { createKafka, createProducer, type EventProducer, type OutgoingMessage } from '@keywatch/kafka';
 import { createLogger, type LoggerOptions } from '@keywatch/logger';
+import { isRetriableSendError } from './retriable.js';
 
 /** What the owning service passes to the worker. */
 export interface ProducerWorkerData {
@@ -48,7 +49,7 @@ const connect = (): Promise<EventProducer> =>
 void connect().catch(() => undefined);
 
 function failure(error: unknown): { name: string; message: string; retriable: boolean } {
-  const retriable = !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
+  const retriable = isRetriableSendError(error);
   return error instanceof Error
     ? { name: error.name, message: error.message, retriable }
     : { name: 'Error', message: String(error), retriable };
