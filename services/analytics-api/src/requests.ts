@@ -110,16 +110,18 @@ function timeBound(ms: number, op: '>=' | '<'): Sql {
 /**
  * The stored address text inside `range`. 18.16 has no IPv4/IPv6 types nor CIDR functions, so
  * addresses are compared as numbers: IPv4 text through IPv4StringToNum, IPv6 text as the hex of
- * IPv6StringToNum (fixed width, so text order is numeric order). Current servers throw on text
- * that is not an address in those functions; the `position` test before them keeps each function
- * to its own family (`and` evaluates lazily there).
+ * IPv6StringToNum (fixed width, so text order is numeric order). Current servers throw on the
+ * other family's text and compute a repeated function once, ahead of `and`'s short circuit, so
+ * each function is given its own family's text or a harmless constant.
  */
 export function ipCondition(range: IpRange): Sql {
   const hex = (n: bigint) => n.toString(16).toUpperCase().padStart(32, '0');
   const v6 = mappedRange(range);
-  const v6Part = sql`(position(ip, ':') > 0 AND hex(IPv6StringToNum(ip)) >= ${hex(v6.first)} AND hex(IPv6StringToNum(ip)) <= ${hex(v6.last)})`;
+  const v6Num = sql`hex(IPv6StringToNum(if(position(ip, ':') > 0, ip, '::')))`;
+  const v4Num = sql`IPv4StringToNum(if(position(ip, ':') = 0, ip, '0.0.0.0'))`;
+  const v6Part = sql`(position(ip, ':') > 0 AND ${v6Num} >= ${hex(v6.first)} AND ${v6Num} <= ${hex(v6.last)})`;
   if (range.family === 6) return v6Part;
-  return sql`((position(ip, ':') = 0 AND IPv4StringToNum(ip) >= ${Number(range.first)} AND IPv4StringToNum(ip) <= ${Number(range.last)}) OR ${v6Part})`;
+  return sql`((position(ip, ':') = 0 AND ${v4Num} >= ${Number(range.first)} AND ${v4Num} <= ${Number(range.last)}) OR ${v6Part})`;
 }
 
 // ClickHouse's JSON may quote integers, so numeric columns are read through Number().
