@@ -84,3 +84,4 @@ export function createAlertStatusStore(options: AlertStatusStoreOptions): AlertS
 }
 
 export { createFeedbackStore, type FeedbackStore, type Suppression, type TrustedNetworks } from './feedback.js';
+export { alertRow, alertRowVersion, type AlertRow } from './rows.js';

@@ -8,6 +8,7 @@ import {
   validate,
   type Severity,
 } from '@keywatch/contracts';
+import { alertRow, alertRowVersion, type AlertRow } from '@keywatch/alerts';
 import type { ClickHouse } from '@keywatch/clickhouse';
 import type { EventProducer } from '@keywatch/kafka';
 import type { Logger } from '@keywatch/logger';
@@ -28,7 +29,6 @@ export interface AlertPath {
 const ROW_RETRIES_MS = [1_000, 2_000, 4_000, 8_000, 16_000];
 
 const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
-const seconds = (rfc3339: string) => new Date(rfc3339).toISOString().slice(0, 19).replace('T', ' ');
 
 /** A stable alert id for a dedup key: a repeat of the same item after a crash is the same alert. */
 export function alertIdFor(dedupKey: string): string {
@@ -36,28 +36,11 @@ export function alertIdFor(dedupKey: string): string {
 }
 
 /**
- * The `security_alerts` row of an alert (migration 0010). The version leads with the severity, then
- * the clock, as the detector's rows do, so the feed's argMax picks the same winner across writers.
+ * The `security_alerts` row of an alert, versioned as the detector's rows are (severity, then the
+ * clock), so the feed's argMax picks the same winner across writers.
  */
-export function alertRow(alert: Alert, now: Date): Record<string, string | number> {
-  return {
-    alert_id: alert.alert_id,
-    type: alert.type,
-    severity: alert.severity,
-    tenant_id: alert.tenant_id ?? '',
-    key_id: alert.key_id ?? '',
-    ip: alert.ip ?? '',
-    window_start: seconds(alert.window_start),
-    window_end: seconds(alert.window_end),
-    detected_at: seconds(alert.detected_at),
-    updated_at: seconds(now.toISOString()),
-    summary: alert.summary,
-    evidence: JSON.stringify(alert.evidence),
-    dedup_key: alert.dedup_key,
-    action: alert.action,
-    count: 1,
-    version: 2e15 + SEVERITY_RANK[alert.severity] * 1e15 + now.getTime() * 10,
-  };
+export function keyServiceAlertRow(alert: Alert, now: Date): AlertRow {
+  return alertRow(alert, 1, alertRowVersion(SEVERITY_RANK[alert.severity], now.getTime(), 0), now);
 }
 
 export function createAlertPath(deps: {
@@ -71,7 +54,7 @@ export function createAlertPath(deps: {
   const table = deps.table ?? 'security_alerts';
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
-  const writeRows = (rows: ReadonlyArray<Record<string, string | number>>, attempt: number): Promise<void> =>
+  const writeRows = (rows: readonly AlertRow[], attempt: number): Promise<void> =>
     deps.clickhouse.insert(table, rows).catch((error: unknown) => {
       const delay = ROW_RETRIES_MS[attempt];
       if (closed || delay === undefined) {
@@ -120,7 +103,7 @@ export function createAlertPath(deps: {
           : undefined,
         alerts.length > 0
           ? writeRows(
-              alerts.map((a) => alertRow(a, now)),
+              alerts.map((a) => keyServiceAlertRow(a, now)),
               0,
             )
           : undefined,
