@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Engine, Progress } from './engines.js';
+import { clickhousePing, type Engine, type Progress } from './engines.js';
 import { managed, runningPid, startDetached, waitFor } from './processes.js';
 import type { StackSettings } from './settings.js';
 
@@ -154,14 +154,7 @@ export function modernClickhouseEngine(s: StackSettings): Engine {
     name: 'clickhouse',
     address: s.clickhouse.url,
     process: proc,
-    async healthy() {
-      try {
-        const response = await fetch(new URL('/ping', s.clickhouse.url), { signal: AbortSignal.timeout(1000) });
-        return response.ok;
-      } catch {
-        return false;
-      }
-    },
+    healthy: () => clickhousePing(s.clickhouse.url),
     async start(progress) {
       const [library, launcher] = await Promise.all([installLibrary(s, progress), buildLauncher(s, progress)]);
       mkdirSync(dataDir, { recursive: true });

@@ -180,6 +180,15 @@ export function kafkaEngine(s: StackSettings): Engine {
 
 // ---------------------------------------------------------------- ClickHouse (Debian package)
 
+/** Whether the ClickHouse HTTP listener at `url` answers `/ping` within a second (any engine, any node). */
+export async function clickhousePing(url: string): Promise<boolean> {
+  try {
+    return (await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
 export function clickhouseEngine(s: StackSettings): Engine {
   const proc = managed(s.stackDir, 'clickhouse');
   const dir = path.join(s.stackDir, 'clickhouse');
@@ -188,14 +197,7 @@ export function clickhouseEngine(s: StackSettings): Engine {
     name: 'clickhouse',
     address: s.clickhouse.url,
     process: proc,
-    async healthy() {
-      try {
-        const response = await fetch(new URL('/ping', s.clickhouse.url), { signal: AbortSignal.timeout(1000) });
-        return response.ok;
-      } catch {
-        return false;
-      }
-    },
+    healthy: () => clickhousePing(s.clickhouse.url),
     async start(progress) {
       if (!onPath('clickhouse-server')) await aptInstall(['clickhouse-server', 'clickhouse-client'], progress);
       const templates = path.join(s.repoRoot, 'infra/local/clickhouse');

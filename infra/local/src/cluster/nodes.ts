@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { aptInstall, fillTemplate, kafkaVersion, onPath, redisPing, run, type Progress } from '../engines.js';
+import {
+  aptInstall,
+  clickhousePing,
+  fillTemplate,
+  kafkaVersion,
+  onPath,
+  redisPing,
+  run,
+  type Progress,
+} from '../engines.js';
 import { managed, runningPid, startDetached, tcpOpen, waitFor, type ManagedProcess } from '../processes.js';
 import type { ClusterSettings } from './settings.js';
 
@@ -217,13 +226,7 @@ export function clickhouseNodes(c: ClusterSettings): ClusterNode[] {
       address: url,
       port: n.httpPort,
       process: proc,
-      async healthy() {
-        try {
-          return (await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(1000) })).ok;
-        } catch {
-          return false;
-        }
-      },
+      healthy: () => clickhousePing(url),
       async start(progress) {
         if (!onPath('clickhouse-server')) await aptInstall(['clickhouse-server', 'clickhouse-client'], progress);
         const templates = path.join(c.repoRoot, 'infra/local/clickhouse');
